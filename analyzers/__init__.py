@@ -1,0 +1,1 @@
+"""Static performance analyzers for asyncio + Qt Python code (Qt-free, libcst based)."""

@@ -1,0 +1,110 @@
+"""The rule base class: one rule per file, carrying its metadata and its own examples.
+
+A rule is a libcst batchable visitor. All rules for a file run in one batched traversal
+(`libcst.MetadataWrapper.visit_batched`), so a rule only implements the `visit_*`/`leave_*`
+methods it needs and calls `self.report(node, message)`. It never prints and never does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+from libcst.metadata import PositionProvider, ProviderT
+
+from analyzers.findings import ChainStep, Finding, Priority
+
+if TYPE_CHECKING:
+    from analyzers.context import FileContext
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Code the rule must not report."""
+
+    code: str
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Code the rule must report, at `line` (1-based, relative to the dedented example).
+
+    `path` lets an example pose as a file of a given area or shape (e.g. a node module).
+    """
+
+    code: str
+    line: int
+    path: str = "example.py"
+    message_contains: str = ""
+
+
+class Rule(cst.BatchableCSTVisitor):
+    """Base of every analyzer rule.
+
+    Subclasses set the class attributes below; `tests/analyzers/test_rule_examples.py` turns
+    every rule's VALID and INVALID examples into tests, so a rule is tested once its file exists.
+    """
+
+    ID: ClassVar[str]  # e.g. "CIA101"
+    AREA: ClassVar[int]  # 1-10, the audit plan's area this rule serves by default
+    TITLE: ClassVar[str]
+    RATIONALE: ClassVar[str]  # the root cause, in words a reviewer accepts
+    IMPACT: ClassVar[int]
+    FREQUENCY: ClassVar[int]
+    DIFFICULTY: ClassVar[int]
+    RECOMMENDATION: ClassVar[str]
+    EXAMPLE_BEFORE: ClassVar[str]
+    EXAMPLE_AFTER: ClassVar[str]
+    TAGS: ClassVar[tuple[str, ...]] = ()  # e.g. ("async", "memory", "pooling", "algorithmic")
+    VALID: ClassVar[Sequence[Valid]] = ()
+    INVALID: ClassVar[Sequence[Invalid]] = ()
+    # Rules that only make sense with the whole-project model (call graph) say so here.
+    NEEDS_PROJECT: ClassVar[bool] = False
+    METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = (PositionProvider,)
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__()
+        self.context = context
+        self.findings: list[Finding] = []
+
+    # -- reporting --------------------------------------------------------------------------
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        *,
+        symbol: str | None = None,
+        chain: Sequence[ChainStep] = (),
+        impact: int | None = None,
+        frequency: int | None = None,
+        difficulty: int | None = None,
+        area: int | None = None,
+    ) -> None:
+        pos = self.get_metadata(PositionProvider, node)
+        priority = Priority(
+            impact=impact or self.IMPACT,
+            frequency=frequency or self.FREQUENCY,
+            difficulty=difficulty or self.DIFFICULTY,
+        )
+        self.findings.append(
+            Finding(
+                rule=self.ID,
+                area=area or self.context.area_for(self.AREA),
+                path=self.context.relpath,
+                line=pos.start.line,
+                end_line=pos.end.line,
+                col=pos.start.column,
+                symbol=symbol if symbol is not None else self.context.symbol_at(pos.start.line),
+                message=message,
+                priority=priority,
+                title=self.TITLE,
+                root_cause=self.RATIONALE,
+                recommendation=self.RECOMMENDATION,
+                example_before=self.EXAMPLE_BEFORE,
+                example_after=self.EXAMPLE_AFTER,
+                tags=self.TAGS,
+                chain=tuple(chain),
+            )
+        )

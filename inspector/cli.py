@@ -1,0 +1,74 @@
+"""`casare-inspector`: no subcommand opens the window; subcommands do the same work headless.
+
+Each subcommand lives in its own module under `inspector.commands` with `add_parser` and
+`run`; this file only wires them. Errors the user can fix end as one line on stderr and a
+non-zero exit code, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from inspector import __version__
+
+COMMANDS = ("audit", "launch", "attach", "record", "report", "compare", "samples", "workloads")
+
+# Exit codes shared by every subcommand.
+EXIT_OK = 0
+EXIT_FINDINGS_INCOMPLETE = 1  # ran, but some inputs could not be analyzed
+EXIT_USAGE = 2
+EXIT_FAILED = 3
+
+
+class UserError(Exception):
+    """An error the user can act on; printed as one line, exit code `code`."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="casare-inspector",
+        description="Audit inspector for CasareRPA and other asyncio + Qt apps. "
+        "With no subcommand, opens the inspector window.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--demo", action="store_true", help="window: launch and attach the demo")
+    parser.add_argument("--session", help="window: open this session file")
+    parser.add_argument("--pid", type=int, help="window: attach to this process")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"inspector.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"inspector.commands.{name}":
+                raise
+            continue  # subcommand not built in this version
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from inspector.gui.app import run_window
+
+            return run_window(args)
+        return int(args.run(args))
+    except UserError as exc:
+        print(f"casare-inspector: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("casare-inspector: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The inspector's Qt-free core: session, records, correlation. Never imports Qt."""

@@ -1,0 +1,46 @@
+"""The record kinds the agent sends and the session stores: the contract between them.
+
+Every record is a JSON object with `t` (epoch seconds, end of the interval it covers) and
+`kind`. The agent aggregates per flush interval (<= 250 ms), so a record summarises an
+interval; `*_ms` lists are bounded samples of durations from that interval (at most
+`MAX_DURATIONS` each), enough for p50/p95 while keeping the wire bounded.
+
+kind="bus"        bus, events: {event_type: count}, subscribers: {event_type: n},
+                  history: int | None, interval_s
+kind="handler"    bus, event, handler (qualified name), file, line, count, errors,
+                  durations_ms: [..], max_ms
+kind="repaint"    widget_class, object_name, paints, update_requests, paint_ms: [..],
+                  area_px, full_updates, partial_updates, is_canvas: bool
+kind="pool"       pool (class qualname), pool_id, size, in_use, idle, waiters, acquires,
+                  releases, wait_ms: [..], created, closed, evicted
+kind="pool_leak"  pool, pool_id, held_s, stack: [str]
+kind="loop_lag"   lag_ms: [..], max_ms, tasks: int, loop: "qasync"|"asyncio"
+kind="slow_callback" duration_ms, callable, file, line, task, source: "asyncio"|"qt-event"
+kind="hazard"     hazard: "nested_loop"|"wrong_thread", detail, stack: [str]
+kind="memory"     rss_bytes, gc_counts: [g0, g1, g2], gc_pause_ms: [..], containers: {name: len}
+kind="tracemalloc" top: [{file, line, size_diff, count_diff}]
+kind="queue"      queue, enqueues, dequeues, dequeue_ms: [..], depth
+kind="workload"   name, params, status: "ok"|"failed"|"unsupported", reason, results: {..}
+kind="agent"      event: "hello"|"hooked"|"detached"|"dropped"|"error", detail, python, hooks,
+                  dropped: int
+"""
+
+from __future__ import annotations
+
+MAX_DURATIONS = 256
+
+KINDS = (
+    "bus",
+    "handler",
+    "repaint",
+    "pool",
+    "pool_leak",
+    "loop_lag",
+    "slow_callback",
+    "hazard",
+    "memory",
+    "tracemalloc",
+    "queue",
+    "workload",
+    "agent",
+)

@@ -1,0 +1,1 @@
+"""py-spy sampling: recorder, parser, frame table, hot code, blocked-loop detection (Qt-free)."""
