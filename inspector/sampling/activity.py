@@ -1,0 +1,56 @@
+"""Tell a waiting thread from a working one when py-spy's own idle flag is not available.
+
+py-spy decides idleness from the OS thread state, but its timed output (chrometrace) drops
+that flag. Without native frames, a waiting thread's innermost *Python* frame is the one that
+called into the blocking C function, so the call site identifies the wait: a selector's
+`select`, `Condition.wait`, `Queue.get`, a thread pool worker waiting for work, or a Qt/qasync
+event loop sitting in `exec()`. `time.sleep` in project code is deliberately *not* idle: on an
+event-loop thread it is exactly the blocking we want to see.
+"""
+
+from __future__ import annotations
+
+import linecache
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from inspector.sampling.chrometrace import Frame
+
+# (file name, last part of the qualified function) of stdlib frames that only ever wait.
+_WAITING_LEAVES = frozenset(
+    {
+        ("selectors.py", "select"),
+        ("threading.py", "wait"),
+        ("threading.py", "_wait_for_tstate_lock"),
+        ("threading.py", "join"),
+        ("queue.py", "get"),
+        ("thread.py", "_worker"),  # concurrent.futures.thread: idle worker waiting for work
+        ("connection.py", "_poll"),
+        ("connection.py", "poll"),
+        ("connection.py", "_recv"),
+        ("socket.py", "accept"),
+        ("socketserver.py", "serve_forever"),
+        ("subprocess.py", "_try_wait"),
+        ("subprocess.py", "wait"),
+    }
+)
+# A Qt event loop (`app.exec()`, qasync's `run_forever`) waits inside C++ code.
+_EXEC_CALL = re.compile(r"\.exec_?\s*\(|\brun_forever\s*\(")
+
+
+@lru_cache(maxsize=65536)
+def _frame_waits(function: str, file: str, line: int) -> bool:
+    base = file.replace("\\", "/").rsplit("/", 1)[-1]
+    if (base, function.rsplit(".", 1)[-1]) in _WAITING_LEAVES:
+        return True
+    source = linecache.getline(file, line) if line > 0 and file else ""
+    return bool(_EXEC_CALL.search(source))
+
+
+def is_idle(frames: Sequence[Frame]) -> bool:
+    """True when the innermost Python frame is a known waiting call site."""
+    if not frames:
+        return True
+    leaf = frames[-1]
+    return _frame_waits(leaf.function, leaf.file, leaf.line)

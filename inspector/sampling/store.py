@@ -1,0 +1,183 @@
+"""The samples tables of a session: how runs are written and read back.
+
+Layout (inside the session's schema):
+  frames(id, function, file, line)   one row per distinct (function, file, line), interned
+  stacks(id, frame_ids)              frame ids root-first, comma separated ("3,17,42")
+  samples(t, pid, tid, thread, stack_id, active, weight)
+      one row per *run*: the thread showed that stack from `t` (epoch seconds) for
+      `weight` microseconds (see inspector.sampling.chrometrace for why runs, not ticks);
+      `active` is 0 when the innermost frame is a known wait (inspector.sampling.activity).
+Meta key "sampling" describes the recording: tool, version, format, rate, weight unit,
+chunks, gaps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from inspector.core.session import Session
+from inspector.sampling.activity import is_idle
+from inspector.sampling.chrometrace import Frame, StackRun
+
+WEIGHT_UNIT_US = 1_000_000  # weights are microseconds
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    """One stored run, with its stack resolved: root-first frames."""
+
+    t: float
+    pid: int
+    tid: int
+    thread: str
+    stack_id: int
+    active: bool
+    duration_s: float
+    frames: tuple[Frame, ...]
+
+    @property
+    def end(self) -> float:
+        return self.t + self.duration_s
+
+
+class SampleWriter:
+    """Interns frames and stacks and appends runs to a session in one transaction per batch."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._frames: dict[Frame, int] = {}
+        self._stacks: dict[str, int] = {}
+        self.rows_written = 0
+        with session.lock:
+            conn = session.conn
+            for fid, function, file, line in conn.execute(
+                "SELECT id, function, file, line FROM frames"
+            ):
+                self._frames[Frame(function, file, line)] = fid
+            for sid, ids in conn.execute("SELECT id, frame_ids FROM stacks"):
+                self._stacks[ids] = sid
+
+    def write(
+        self, runs: Iterable[StackRun], t0: float, lo: float | None = None, hi: float | None = None
+    ) -> int:
+        """Store runs whose times are `t0 + us/1e6`, clipped to [lo, hi]; returns rows written."""
+        rows: list[tuple[float, int, int, str, int, int, int]] = []
+        with self.session.lock, self.session.conn:
+            conn = self.session.conn
+            for run in runs:
+                start = t0 + run.start_us / 1e6
+                end = t0 + run.end_us / 1e6
+                if lo is not None:
+                    start = max(start, lo)
+                if hi is not None:
+                    end = min(end, hi)
+                weight = round((end - start) * WEIGHT_UNIT_US)
+                if weight <= 0:
+                    continue
+                stack_id = self._stack_id(conn, run.frames)
+                rows.append(
+                    (
+                        start,
+                        run.pid,
+                        run.tid,
+                        run.thread,
+                        stack_id,
+                        0 if is_idle(run.frames) else 1,
+                        weight,
+                    )
+                )
+            conn.executemany(
+                "INSERT INTO samples(t, pid, tid, thread, stack_id, active, weight) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        self.rows_written += len(rows)
+        return len(rows)
+
+    def _stack_id(self, conn: object, frames: Sequence[Frame]) -> int:
+        ids = []
+        for frame in frames:
+            fid = self._frames.get(frame)
+            if fid is None:
+                cur = conn.execute(  # type: ignore[attr-defined]
+                    "INSERT INTO frames(function, file, line) VALUES (?, ?, ?)",
+                    (frame.function, frame.file, frame.line),
+                )
+                fid = self._frames[frame] = int(cur.lastrowid)
+            ids.append(str(fid))
+        key = ",".join(ids)
+        sid = self._stacks.get(key)
+        if sid is None:
+            cur = conn.execute("INSERT INTO stacks(frame_ids) VALUES (?)", (key,))  # type: ignore[attr-defined]
+            sid = self._stacks[key] = int(cur.lastrowid)
+        return sid
+
+
+def load_frames(session: Session) -> dict[int, Frame]:
+    with session.lock:
+        rows = session.conn.execute("SELECT id, function, file, line FROM frames").fetchall()
+    return {fid: Frame(function, file, line) for fid, function, file, line in rows}
+
+
+def load_stacks(session: Session) -> dict[int, tuple[int, ...]]:
+    with session.lock:
+        rows = session.conn.execute("SELECT id, frame_ids FROM stacks").fetchall()
+    return {sid: tuple(int(x) for x in ids.split(",") if x) for sid, ids in rows}
+
+
+def load_samples(
+    session: Session,
+    since: float | None = None,
+    until: float | None = None,
+    thread: str | int | None = None,
+) -> list[SampleRow]:
+    """Stored runs in time order, overlapping [since, until] (clipped to it), frames resolved.
+
+    `thread` selects by thread name or OS thread id.
+    """
+    sql = "SELECT t, pid, tid, thread, stack_id, active, weight FROM samples WHERE 1=1"
+    args: list[object] = []
+    if until is not None:
+        sql += " AND t <= ?"
+        args.append(until)
+    if since is not None:
+        # a run that started before `since` but lasts into the window still counts (clipped)
+        sql += " AND t + weight / 1e6 >= ?"
+        args.append(since)
+    if isinstance(thread, int):
+        sql += " AND tid = ?"
+        args.append(thread)
+    elif isinstance(thread, str):
+        sql += " AND thread = ?"
+        args.append(thread)
+    sql += " ORDER BY t"
+    frames = load_frames(session)
+    stacks = load_stacks(session)
+    resolved: dict[int, tuple[Frame, ...]] = {
+        sid: tuple(frames[f] for f in ids) for sid, ids in stacks.items()
+    }
+    with session.lock:
+        rows = session.conn.execute(sql, args).fetchall()
+    out = []
+    for t, pid, tid, name, sid, active, weight in rows:
+        start, end = t, t + weight / WEIGHT_UNIT_US
+        if since is not None:
+            start = max(start, since)
+        if until is not None:
+            end = min(end, until)
+        if end <= start and weight > 0:
+            continue
+        out.append(
+            SampleRow(
+                t=start,
+                pid=pid,
+                tid=tid,
+                thread=name,
+                stack_id=sid,
+                active=bool(active),
+                duration_s=end - start,
+                frames=resolved[sid],
+            )
+        )
+    return out
