@@ -1,0 +1,240 @@
+"""Join static findings with the samples: evidence and measured priority on every hit.
+
+A static finding is *seen* in the samples when a sampled stack contains a frame at one of its
+lines (path and line within [line, end_line]) or a frame of a function on its call chain
+(ChainStep path + symbol, or path + line). For the stacks that match, the evidence gives:
+
+  seconds / samples   thread time with the code on the stack (samples = seconds x rate)
+  loop_share          that time on the event-loop thread / the loop thread's sampled time
+  thread_share        that time / the sampled time of the threads it ran on
+  entries, per_minute how often a thread *entered* the code (a run of matching samples
+                      following a non-matching one), per minute of session
+  block_max_ms, ...   when a blocked-loop finding is its twin (below)
+
+The priority becomes `source="measured"`: Impact from loop_share (or thread_share off the
+loop) and from the twin's longest block, Frequency from entries per minute (or the twin's
+blocks per minute when larger), Difficulty kept; the table is in
+inspector.sampling.measured_priority and `basis` spells out the figures.
+
+A dynamic finding (blocked-loop, or any other dynamic finding in the session) has a static
+twin when it names the same file and a line inside the static range or the same function,
+or when either chain contains the other's location; its evidence then moves onto the static
+finding and it is not kept separately. Dynamic findings without a twin stay as findings.
+Results are stored back (static and dynamic kinds replaced) so GUI and report read them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from analyzers.findings import Evidence, Finding, rank
+from inspector.core.session import Session
+from inspector.sampling.blocking import RULE as BLOCKED_RULE
+from inspector.sampling.blocking import blocked_loop_findings
+from inspector.sampling.measured_priority import measured_priority
+from inspector.sampling.profile_data import loop_thread, session_rate
+from inspector.sampling.project_frames import relpath
+from inspector.sampling.store import SampleRow, load_samples
+
+_MAX_RANGE_LINES = 400  # a finding spanning a whole class is matched by its first lines only
+
+
+def _short(symbol: str) -> str:
+    return symbol.rsplit(".", 1)[-1].strip()
+
+
+@dataclass
+class _SampleIndex:
+    """Stacks by the project (path, line) and (path, function) they contain."""
+
+    by_line: dict[tuple[str, int], set[int]]
+    by_function: dict[tuple[str, str], set[int]]
+    rows: Sequence[SampleRow]
+    loop_tid: int | None
+    loop_seconds: float
+    thread_seconds: dict[int, float]
+    minutes: float
+    rate: float
+
+    @classmethod
+    def build(cls, session: Session, root: str) -> _SampleIndex:
+        rows = load_samples(session)
+        by_line: dict[tuple[str, int], set[int]] = defaultdict(set)
+        by_function: dict[tuple[str, str], set[int]] = defaultdict(set)
+        thread_seconds: dict[int, float] = defaultdict(float)
+        seen: set[int] = set()
+        for row in rows:
+            thread_seconds[row.tid] += row.duration_s
+            if row.stack_id in seen:
+                continue
+            seen.add(row.stack_id)
+            for frame in row.frames:
+                rel = relpath(frame.file, root)
+                if rel is None:
+                    continue
+                by_line[(rel, frame.line)].add(row.stack_id)
+                by_function[(rel, _short(frame.function))].add(row.stack_id)
+        info = loop_thread(session) if rows else None
+        span = session.time_span()
+        minutes = max((span[1] - span[0]) / 60.0, 1e-9) if span else 1.0
+        return cls(
+            by_line=by_line,
+            by_function=by_function,
+            rows=rows,
+            loop_tid=info.tid if info else None,
+            loop_seconds=thread_seconds.get(info.tid, 0.0) if info else 0.0,
+            thread_seconds=thread_seconds,
+            minutes=minutes,
+            rate=session_rate(session),
+        )
+
+    def stacks_for(self, finding: Finding) -> set[int]:
+        stacks: set[int] = set()
+        last = min(finding.end_line, finding.line + _MAX_RANGE_LINES)
+        for line in range(finding.line, last + 1):
+            stacks |= self.by_line.get((finding.path, line), set())
+        for step in finding.chain:
+            stacks |= self.by_line.get((step.path, step.line), set())
+            if step.symbol:
+                stacks |= self.by_function.get((step.path, _short(step.symbol)), set())
+        return stacks
+
+    def measure(self, stacks: set[int]) -> dict[str, float]:
+        seconds = loop_s = 0.0
+        threads_hit: set[int] = set()
+        entries = 0
+        inside: dict[int, bool] = {}
+        for row in self.rows:
+            hit = row.stack_id in stacks
+            if hit:
+                seconds += row.duration_s
+                threads_hit.add(row.tid)
+                if row.tid == self.loop_tid:
+                    loop_s += row.duration_s
+                if not inside.get(row.tid, False):
+                    entries += 1
+            inside[row.tid] = hit
+        hit_thread_s = sum(self.thread_seconds[t] for t in threads_hit) or 1.0
+        return {
+            "seconds": round(seconds, 4),
+            "samples": float(round(seconds * self.rate)),
+            "loop_seconds": round(loop_s, 4),
+            "loop_share": round(loop_s / self.loop_seconds, 5) if self.loop_seconds else 0.0,
+            "thread_share": round(seconds / hit_thread_s, 5),
+            "entries": float(entries),
+            "per_minute": round(entries / self.minutes, 3),
+        }
+
+
+def _located(finding: Finding, path: str, line: int, symbol: str) -> bool:
+    """Does `finding` (its range, its symbol or its chain) name path:line or path+symbol?"""
+    if finding.path == path and (
+        finding.line <= line <= finding.end_line
+        or (symbol and finding.symbol and _short(finding.symbol) == _short(symbol))
+    ):
+        return True
+    return any(
+        step.path == path
+        and (step.line == line or (symbol and _short(step.symbol) == _short(symbol)))
+        for step in finding.chain
+    )
+
+
+def is_twin(static: Finding, dynamic: Finding) -> bool:
+    """Same place: the dynamic finding's line/function, or a step of its stack, is the static's."""
+    if _located(static, dynamic.path, dynamic.line, dynamic.symbol):
+        return True
+    return any(_located(static, step.path, step.line, "") for step in dynamic.chain)
+
+
+def _strip_measured(finding: Finding) -> Finding:
+    """Drop evidence from an earlier correlate() run so repeating it does not pile up."""
+    kept = tuple(e for e in finding.evidence if e.source != "py-spy")
+    return replace(finding, evidence=kept) if len(kept) != len(finding.evidence) else finding
+
+
+def correlate(
+    session: Session,
+    source_root: str | Path,
+    profile: Any = None,
+    *,
+    threshold_ms: float = 50.0,
+) -> list[Finding]:
+    """Static findings with sample evidence and measured priority, plus unmatched dynamic ones.
+
+    Stores the result back into the session (static and dynamic kinds replaced) and returns
+    it ranked. A session without samples returns its findings unchanged and stores nothing.
+    """
+    root = str(source_root)
+    statics = [_strip_measured(f) for f in session.findings("static")]
+    others = [f for f in session.findings("dynamic") if f.rule != BLOCKED_RULE]
+    index = _SampleIndex.build(session, root)
+    if not index.rows:
+        return rank(statics + others)
+    dynamics = blocked_loop_findings(session, root, threshold_ms, profile) + others
+    twins: dict[int, list[Finding]] = defaultdict(list)
+    merged: set[int] = set()
+    for si, static in enumerate(statics):
+        for di, dyn in enumerate(dynamics):
+            if is_twin(static, dyn):
+                twins[si].append(dyn)
+                merged.add(di)
+    out_static = [
+        _with_measurements(static, index, twins.get(si, [])) for si, static in enumerate(statics)
+    ]
+    out_dynamic = [d for di, d in enumerate(dynamics) if di not in merged]
+    session.put_findings(out_static, replace_kind="static")
+    session.put_findings(out_dynamic, replace_kind="dynamic")
+    return rank(out_static + out_dynamic)
+
+
+def _with_measurements(static: Finding, index: _SampleIndex, twins: Iterable[Finding]) -> Finding:
+    twins = list(twins)
+    stacks = index.stacks_for(static)
+    if not stacks and not twins:
+        return static
+    m = index.measure(stacks)
+    on_loop = m["loop_seconds"] > 0
+    share = m["loop_share"] if on_loop else m["thread_share"]
+    evidence: list[Evidence] = []
+    if stacks and m["seconds"] > 0:
+        where = (
+            f"{m['loop_share'] * 100:.1f}% of event-loop thread time"
+            if on_loop
+            else f"{m['thread_share'] * 100:.1f}% of its thread's time"
+        )
+        evidence.append(
+            Evidence(
+                "py-spy",
+                f"py-spy saw this code on the stack for {m['seconds']:.2f} s "
+                f"(~{m['samples']:.0f} samples, {where}), entered {m['per_minute']:.1f}/min",
+                m,
+            )
+        )
+    block_ms = None
+    per_minute = m["per_minute"]
+    for twin in twins:
+        for ev in twin.evidence:
+            evidence.append(ev)
+            block_ms = max(block_ms or 0.0, float(ev.metrics.get("max_ms", 0.0)))
+            per_minute = max(per_minute, float(ev.metrics.get("per_minute", 0.0)))
+    if not evidence:
+        return static
+    basis = (
+        f"impact from {'loop' if on_loop else 'thread'} share {share * 100:.2f}%"
+        + (f" and max loop block {block_ms:.0f} ms" if block_ms else "")
+        + f", frequency from {per_minute:.1f}/min; difficulty from rule {static.rule}"
+    )
+    priority = measured_priority(
+        static.priority.difficulty,
+        share=share if m["seconds"] > 0 else None,
+        block_ms=block_ms,
+        per_minute=per_minute,
+        basis=basis,
+    )
+    tags = static.tags if "measured" in static.tags else (*static.tags, "measured")
+    return replace(static, priority=priority, evidence=static.evidence + tuple(evidence), tags=tags)
