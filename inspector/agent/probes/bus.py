@@ -1,0 +1,331 @@
+"""Event-bus probe: events per type, subscribers, fan-out and per-handler timings.
+
+The profile names the bus class and which of its methods publish (take an event object),
+emit (take the event type first), subscribe and unsubscribe, plus the attributes holding its
+handlers and history. Handlers are wrapped in `TimedHandler`, which compares and hashes like
+the handler it wraps, so the bus's own `remove`/`in` checks keep working; a handler that
+raises is counted and the exception propagates to the bus exactly as before.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import time
+from typing import Any
+
+from inspector.agent.hooks import describe_callable
+from inspector.agent.probes import InstanceSet, Probe
+from inspector.agent.stats import MAX_KEYS, DurationSample, type_key
+
+_perf = time.perf_counter
+_TYPE_ATTRS = ("event_type", "type", "name", "kind")
+
+
+class TimedHandler:
+    """A subscribed handler, timed; equal to (and hashing as) the handler it wraps."""
+
+    __slots__ = ("__weakref__", "_stats", "handler", "where")
+
+    def __init__(self, handler: Any, stats: BusStats) -> None:
+        self.handler = handler
+        self._stats = stats
+        self.where: tuple[str, str, int] | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        stats = self._stats
+        if not stats.active:
+            return self.handler(*args, **kwargs)
+        start = _perf()
+        failed = False
+        try:
+            return self.handler(*args, **kwargs)
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            try:
+                stats.handler_done(self, (_perf() - start) * 1000.0, failed)
+            except Exception:
+                pass
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, TimedHandler):
+            other = other.handler
+        return bool(self.handler == other)
+
+    def __hash__(self) -> int:
+        return hash(self.handler)
+
+    def __getattr__(self, name: str) -> Any:  # __name__, __self__, ... as the bus expects
+        return getattr(self.handler, name)
+
+    def __repr__(self) -> str:
+        return repr(self.handler)
+
+
+class BusStats:
+    """One configured bus class: its aggregates for the current interval."""
+
+    def __init__(self, name: str, config: dict[str, Any]) -> None:
+        self.name = name
+        self.config = config
+        self.active = True
+        self.instances = InstanceSet()
+        self.events: dict[Any, int] = {}
+        self.handler_calls: dict[Any, int] = {}
+        self.handlers: dict[tuple[Any, TimedHandler], DurationSample] = {}
+        self.current: Any = None
+        self.in_emit = False
+        self.dropped = 0
+        self.type_attr: str | None = config.get("event_type_attr")
+
+    def event_type_of(self, event: Any) -> Any:
+        if self.type_attr:
+            return getattr(event, self.type_attr, None)
+        for attr in _TYPE_ATTRS:
+            value = getattr(event, attr, None)
+            if value is not None and not callable(value):
+                self.type_attr = attr  # the first event teaches us the attribute
+                return value
+        return type(event).__name__
+
+    def count_event(self, etype: Any) -> None:
+        events = self.events
+        if etype in events:
+            events[etype] += 1
+        elif len(events) < MAX_KEYS:
+            events[etype] = 1
+        else:
+            self.dropped += 1
+
+    def handler_done(self, handler: TimedHandler, ms: float, failed: bool) -> None:
+        key = (self.current, handler)
+        sample = self.handlers.get(key)
+        if sample is None:
+            if len(self.handlers) >= MAX_KEYS:
+                self.dropped += 1
+                return
+            sample = self.handlers[key] = DurationSample()
+        sample.add(ms)
+        if failed:
+            sample.errors += 1
+        calls = self.handler_calls
+        calls[self.current] = calls.get(self.current, 0) + 1
+
+
+class BusProbe(Probe):
+    """Hooks every bus class listed under [[probes.bus]]."""
+
+    name = "bus"
+
+    def __init__(self, agent: Any, config: list[dict[str, Any]]) -> None:
+        super().__init__(agent, config)
+        self.buses: list[BusStats] = []
+
+    def install(self) -> None:
+        for entry in self.config or []:
+            target = entry.get("class")
+            if not target:
+                continue
+            stats = BusStats(entry.get("name") or target.rpartition(":")[2], entry)
+            self.buses.append(stats)
+            self.agent.watch_class(target, lambda cls, s=stats: self._hook(cls, s))
+
+    # -- hooking --------------------------------------------------------------------------
+    def _hook(self, cls: type, stats: BusStats) -> None:
+        patcher = self.agent.patcher
+        cfg = stats.config
+        for name in cfg.get("publish", ["publish"]):
+            if hasattr(cls, name) and not patcher.is_patched(cls, name):
+                patcher.patch(cls, name, self._publish_wrapper(getattr(cls, name), stats))
+        for name in cfg.get("emit", ["emit"]):
+            if hasattr(cls, name) and not patcher.is_patched(cls, name):
+                patcher.patch(cls, name, self._emit_wrapper(getattr(cls, name), stats))
+        for name in cfg.get("subscribe", ["subscribe"]):
+            if hasattr(cls, name) and not patcher.is_patched(cls, name):
+                patcher.patch(cls, name, self._subscribe_wrapper(getattr(cls, name), stats))
+        self.agent.note_hook(f"bus {stats.name}: {cls.__module__}.{cls.__qualname__}")
+        self.agent.find_instances(cls, lambda obj: self._adopt(obj, stats))
+
+    def _adopt(self, bus: Any, stats: BusStats) -> None:
+        """Remember a live bus and wrap the handlers it already holds."""
+        stats.instances.add(bus)
+        self._rewrap(bus, stats, wrap=True)
+
+    def _rewrap(self, bus: Any, stats: BusStats, wrap: bool) -> None:
+        for attr in _as_list(stats.config.get("handlers", ["_handlers"])):
+            container = getattr(bus, attr, None)
+            lists = container.values() if isinstance(container, dict) else [container]
+            for handlers in lists:
+                if not isinstance(handlers, list):
+                    continue
+                for i, h in enumerate(list(handlers)):
+                    if wrap and callable(h) and not isinstance(h, TimedHandler):
+                        handlers[i] = TimedHandler(h, stats)
+                    elif not wrap and isinstance(h, TimedHandler):
+                        handlers[i] = h.handler
+                    elif isinstance(h, tuple) and h and callable(h[-1]):
+                        last = h[-1]
+                        if wrap and not isinstance(last, TimedHandler):
+                            handlers[i] = (*h[:-1], TimedHandler(last, stats))
+                        elif not wrap and isinstance(last, TimedHandler):
+                            handlers[i] = (*h[:-1], last.handler)
+        for attr in _as_list(stats.config.get("caches", [])):
+            cache = getattr(bus, attr, None)
+            if isinstance(cache, dict):
+                cache.clear()  # cached handler lists are rebuilt from the (re)wrapped ones
+
+    def _publish_wrapper(self, original: Any, stats: BusStats) -> Any:
+        @functools.wraps(original)
+        def publish(bus: Any, event: Any, *args: Any, **kwargs: Any) -> Any:
+            previous = stats.current
+            try:
+                etype = stats.event_type_of(event)
+                if stats.in_emit:
+                    stats.in_emit = False  # emit() already counted this event
+                else:
+                    stats.count_event(etype)
+                stats.current = etype
+            except Exception:
+                pass
+            try:
+                return original(bus, event, *args, **kwargs)
+            finally:
+                stats.current = previous
+
+        return publish
+
+    def _emit_wrapper(self, original: Any, stats: BusStats) -> Any:
+        @functools.wraps(original)
+        def emit(bus: Any, event_type: Any, *args: Any, **kwargs: Any) -> Any:
+            previous = stats.current
+            try:
+                stats.count_event(event_type)
+                stats.current = event_type
+                stats.in_emit = True
+            except Exception:
+                pass
+            try:
+                return original(bus, event_type, *args, **kwargs)
+            finally:
+                stats.in_emit = False
+                stats.current = previous
+
+        return emit
+
+    def _subscribe_wrapper(self, original: Any, stats: BusStats) -> Any:
+        try:
+            params = list(inspect.signature(original).parameters)
+        except (TypeError, ValueError):
+            params = []
+        handler_pos = params.index("handler") - 1 if "handler" in params else None
+
+        @functools.wraps(original)
+        def subscribe(bus: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                if stats.active:
+                    stats.instances.add(bus)
+                    args, kwargs = _wrap_handler_arg(args, kwargs, handler_pos, stats)
+            except Exception:
+                pass
+            return original(bus, *args, **kwargs)
+
+        return subscribe
+
+    # -- collecting -----------------------------------------------------------------------
+    def collect(self, now: float, interval_s: float) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for stats in self.buses:
+            events, stats.events = stats.events, {}
+            handlers, stats.handlers = stats.handlers, {}
+            calls, stats.handler_calls = stats.handler_calls, {}
+            subscribers, history = self._shape(stats)
+            if not events and not handlers and not stats.instances:
+                continue
+            fanout = {type_key(t): round(calls.get(t, 0) / n, 3) for t, n in events.items() if n}
+            out.append(
+                {
+                    "t": now,
+                    "kind": "bus",
+                    "bus": stats.name,
+                    "events": {type_key(t): n for t, n in events.items()},
+                    "subscribers": subscribers,
+                    "fanout": fanout,
+                    "history": history,
+                    "interval_s": round(interval_s, 4),
+                }
+            )
+            for (etype, handler), sample in handlers.items():
+                if handler.where is None:
+                    handler.where = describe_callable(handler.handler)
+                qual, file, line = handler.where
+                out.append(
+                    {
+                        "t": now,
+                        "kind": "handler",
+                        "bus": stats.name,
+                        "event": type_key(etype) if etype is not None else None,
+                        "handler": qual,
+                        "file": file,
+                        "line": line,
+                        "count": sample.count,
+                        "errors": sample.errors,
+                        "durations_ms": sample.rounded(),
+                        "max_ms": round(sample.max_ms, 3),
+                    }
+                )
+        return out
+
+    def _shape(self, stats: BusStats) -> tuple[dict[str, int], int | None]:
+        subscribers: dict[str, int] = {}
+        history: int | None = None
+        for bus in stats.instances:
+            try:
+                for attr in _as_list(stats.config.get("handlers", ["_handlers"])):
+                    container = getattr(bus, attr, None)
+                    if isinstance(container, dict):
+                        for etype, handlers in list(container.items()):
+                            key = type_key(etype)
+                            subscribers[key] = subscribers.get(key, 0) + len(handlers)
+                    elif isinstance(container, list) and container:
+                        subscribers["*"] = subscribers.get("*", 0) + len(container)
+                hist_attr = stats.config.get("history", "_history")
+                hist = getattr(bus, hist_attr, None) if hist_attr else None
+                if hist is not None:
+                    history = (history or 0) + len(hist)
+            except Exception:
+                continue
+        return subscribers, history
+
+    def uninstall(self) -> None:
+        for stats in self.buses:
+            stats.active = False
+            for bus in stats.instances:
+                try:
+                    self._rewrap(bus, stats, wrap=False)
+                except Exception:
+                    pass
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _wrap_handler_arg(
+    args: tuple[Any, ...], kwargs: dict[str, Any], pos: int | None, stats: BusStats
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    if "handler" in kwargs and callable(kwargs["handler"]):
+        if not isinstance(kwargs["handler"], TimedHandler):
+            kwargs = {**kwargs, "handler": TimedHandler(kwargs["handler"], stats)}
+        return args, kwargs
+    if pos is None or pos >= len(args):  # no parameter named handler: the last callable
+        callables = [i for i, a in enumerate(args) if callable(a) and not isinstance(a, type)]
+        if not callables:
+            return args, kwargs
+        pos = callables[-1]
+    if pos < len(args) and callable(args[pos]) and not isinstance(args[pos], TimedHandler):
+        args = (*args[:pos], TimedHandler(args[pos], stats), *args[pos + 1 :])
+    return args, kwargs
