@@ -1,0 +1,58 @@
+"""Preflight: every way sampling can fail to start ends as one clear line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from inspector.sampling import preflight
+from inspector.sampling.errors import SamplingError
+
+
+def test_finds_py_spy_next_to_the_interpreter_or_says_how_to_install(monkeypatch) -> None:
+    try:
+        exe = preflight.find_py_spy()
+    except SamplingError as exc:
+        assert "pip install py-spy" in str(exc)
+        return
+    assert exe.name.startswith("py-spy")
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(SamplingError, match="pip install py-spy"):
+        preflight.find_py_spy()
+
+
+def test_no_such_pid() -> None:
+    with pytest.raises(SamplingError, match="no process with PID"):
+        preflight.check(2**22 + 12345)
+
+
+def test_refuses_itself() -> None:
+    with pytest.raises(SamplingError, match="itself"):
+        preflight.check(os.getpid())
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a non-Python POSIX process")
+def test_non_python_process_is_named_as_such() -> None:
+    proc = subprocess.Popen(["sleep", "30"])
+    try:
+        with pytest.raises(SamplingError, match="does not look like a Python process") as info:
+            preflight.check(proc.pid)
+        assert "\n" not in str(info.value)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_permission_errors_explain_ptrace_rights() -> None:
+    message = preflight.classify_failure(os.getpid(), "Error: Permission denied (os error 13)")
+    assert "ptrace" in message or "Administrator" in message or "sudo" in message
+    assert "\n" not in message
+
+
+def test_error_line_skips_rust_backtraces() -> None:
+    out = "Error: Failed to find python version\n\nStack backtrace:\n  0: anyhow::msg\n"
+    assert preflight.error_line(out) == "Failed to find python version"
