@@ -1,0 +1,67 @@
+"""Run slow work off the GUI thread and get the answer back on it, with progress.
+
+`run_in_background(fn, on_done, on_error, on_progress)` puts `fn` on the global QThreadPool;
+`fn` receives a `progress(done, total)` callable. Results and errors come back through Qt
+signals, so slots run on the GUI thread. The window keeps every running task referenced
+(`BackgroundTask.running`) so Python does not collect its signal object mid-flight.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+
+class _TaskSignals(QObject):
+    done = Signal(object)
+    failed = Signal(str, str)  # one-line message, details
+    progress = Signal(int, int)
+
+
+class BackgroundTask(QRunnable):
+    """One unit of work on the thread pool; see `run_in_background`."""
+
+    running: set[BackgroundTask] = set()
+
+    def __init__(self, fn: Callable[[Callable[[int, int], None]], Any]) -> None:
+        super().__init__()
+        self.setAutoDelete(False)
+        self.fn = fn
+        self.signals = _TaskSignals()
+
+    def run(self) -> None:
+        try:
+            result = self.fn(self.signals.progress.emit)
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self.signals.failed.emit(first, traceback.format_exc())
+        else:
+            self.signals.done.emit(result)
+
+
+def run_in_background(
+    fn: Callable[[Callable[[int, int], None]], Any],
+    on_done: Callable[[Any], None],
+    on_error: Callable[[str, str], None],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> BackgroundTask:
+    task = BackgroundTask(fn)
+    BackgroundTask.running.add(task)
+
+    def finished_ok(result: Any) -> None:
+        BackgroundTask.running.discard(task)
+        on_done(result)
+
+    def finished_err(message: str, details: str) -> None:
+        BackgroundTask.running.discard(task)
+        on_error(message, details)
+
+    task.signals.done.connect(finished_ok)
+    task.signals.failed.connect(finished_err)
+    if on_progress is not None:
+        task.signals.progress.connect(on_progress)
+    QThreadPool.globalInstance().start(task)
+    return task

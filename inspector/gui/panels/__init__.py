@@ -1,0 +1,1 @@
+"""One view per live panel (event bus, repaint, pools, event loop, CPU, memory)."""

@@ -1,0 +1,227 @@
+"""What every live panel shares: stacked time plots, a time-range region, tables, and an
+explanation in place of the plots when there is no data.
+
+Panels draw only what the window hands them (`apply_series`, `apply_summary`); the window's
+single refresh timer decides when. Plots clip to view and downsample ('peak'), x is seconds
+since the session started.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QLabel,
+    QPlainTextEdit,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.core.live_metrics import PANEL_SERIES, SeriesSpec
+from inspector.gui.panels.rows_table import ROW_ROLE, RowsTableView, TableSpec
+
+PALETTE = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#7f7f7f",
+    "#bcbd22",
+)
+
+
+class EmptyStateView(QLabel):
+    """Big, centred, plain-words reason for a panel having nothing to show."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setWordWrap(True)
+        self.setStyleSheet("color:#555; font-size:14px; padding:40px;")
+
+
+class TimePlotView(pg.PlotWidget):
+    """One family of series over time, with the shared range region."""
+
+    region_moved = Signal(float, float)  # relative seconds
+
+    def __init__(self, spec: SeriesSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.setMinimumHeight(140)
+        self.plotItem.setTitle(spec.title, size="10pt")
+        self.setLabel("left", spec.unit)
+        self.setLabel("bottom", "seconds since session start")
+        self.showGrid(x=True, y=True, alpha=0.2)
+        self.setClipToView(True)
+        self.setDownsampling(auto=True, mode="peak")
+        self.legend = self.addLegend(offset=(-10, 5), labelTextSize="8pt")
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.region = pg.LinearRegionItem(brush=pg.mkBrush(80, 140, 230, 40))
+        self.region.setZValue(10)
+        self.region.hide()
+        self.addItem(self.region, ignoreBounds=True)
+        self._echo = False
+        self.region.sigRegionChangeFinished.connect(self._on_region)
+
+    def set_points(
+        self, data: dict[str, tuple[Sequence[float], Sequence[float]]], t0: float
+    ) -> None:
+        for i, (key, (xs, ys)) in enumerate(data.items()):
+            curve = self.curves.get(key)
+            if curve is None:
+                color = PALETTE[len(self.curves) % len(PALETTE)]
+                curve = self.plot([], [], pen=pg.mkPen(color, width=1.6), name=key[:48])
+                curve.setClipToView(True)
+                curve.setDownsampling(auto=True, method="peak")
+                self.curves[key] = curve
+            curve.setData([x - t0 for x in xs], list(ys))
+            del i
+        for key, curve in self.curves.items():
+            if key not in data:
+                curve.setData([], [])
+
+    def show_region(self, lo: float, hi: float) -> None:
+        self._echo = True
+        self.region.setRegion((lo, hi))
+        self.region.show()
+        self._echo = False
+
+    def hide_region(self) -> None:
+        self.region.hide()
+
+    def _on_region(self) -> None:
+        if self._echo or not self.region.isVisible():
+            return
+        lo, hi = self.region.getRegion()
+        self.region_moved.emit(float(lo), float(hi))
+
+
+class LivePanelView(QWidget):
+    """Base of the live panels. Subclasses set `name`, `title`, `tables` and `headline()`."""
+
+    name = ""
+    title = ""
+    tables: Sequence[TableSpec] = ()
+    range_selected = Signal(float, float)  # absolute epoch seconds
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.t0 = 0.0
+        self.summary: dict[str, Any] = {}
+        self.series_version = -1
+        self.stack = QStackedWidget()
+        self.empty = EmptyStateView()
+        self.headline_label = QLabel()
+        self.headline_label.setStyleSheet("font-size:12px; padding:2px 4px;")
+        self.headline_label.setTextFormat(Qt.TextFormat.RichText)
+        self.plots: list[TimePlotView] = []
+        content = QSplitter(Qt.Orientation.Vertical)
+        plots_box = QWidget()
+        plots_layout = QVBoxLayout(plots_box)
+        plots_layout.setContentsMargins(0, 0, 0, 0)
+        plots_layout.addWidget(self.headline_label)
+        for spec in PANEL_SERIES.get(self.name, ()):
+            plot = TimePlotView(spec)
+            plot.region_moved.connect(self._on_region_moved)
+            if self.plots:
+                plot.setXLink(self.plots[0])
+            self.plots.append(plot)
+            plots_layout.addWidget(plot, 1)
+        self.extra_top(plots_layout)
+        content.addWidget(plots_box)
+        self.table_views: list[RowsTableView] = []
+        self.details: dict[RowsTableView, QPlainTextEdit] = {}
+        tables_row = QSplitter(Qt.Orientation.Horizontal)
+        for spec in self.tables:
+            box = QWidget()
+            lay = QVBoxLayout(box)
+            lay.setContentsMargins(0, 0, 0, 0)
+            caption = QLabel(f"<b>{spec.title}</b>")
+            lay.addWidget(caption)
+            view = RowsTableView(spec)
+            lay.addWidget(view, 3)
+            if spec.detail_key:
+                detail = QPlainTextEdit()
+                detail.setReadOnly(True)
+                detail.setPlaceholderText("Select a row to see its stack.")
+                detail.setMaximumHeight(130)
+                lay.addWidget(detail, 1)
+                self.details[view] = detail
+                view.selectionModel().currentRowChanged.connect(
+                    lambda cur, _prev, v=view: self._show_detail(v, cur)
+                )
+            self.table_views.append(view)
+            tables_row.addWidget(box)
+        if self.tables:
+            content.addWidget(tables_row)
+            content.setStretchFactor(0, 3)
+            content.setStretchFactor(1, 2)
+            content.setSizes([560, 340])
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(content)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.stack)
+        self.set_empty("no records yet: attach to a target or open a session")
+
+    def extra_top(self, layout: QVBoxLayout) -> None:
+        """Hook for panels that add widgets under their plots."""
+
+    # -- fed by the window --------------------------------------------------------------------
+    def set_empty(self, reason: str) -> None:
+        if reason:
+            self.empty.setText(f"<b>{self.title}</b><br><br>{reason}")
+            self.stack.setCurrentIndex(0)
+        else:
+            self.stack.setCurrentIndex(1)
+
+    @property
+    def empty_reason(self) -> str:
+        return self.empty.text() if self.stack.currentIndex() == 0 else ""
+
+    def apply_series(self, series: Sequence[tuple[SeriesSpec, dict[str, Any]]], t0: float) -> None:
+        self.t0 = t0
+        by_family = {spec.family: data for spec, data in series}
+        for plot in self.plots:
+            plot.set_points(by_family.get(plot.spec.family, {}), t0)
+
+    def apply_summary(self, summary: dict[str, Any]) -> None:
+        self.summary = summary
+        for view in self.table_views:
+            view.set_rows(summary.get(view.spec.rows_key, []))
+        self.headline_label.setText(self.headline(summary))
+
+    def headline(self, summary: dict[str, Any]) -> str:
+        return ""
+
+    def show_range(self, since: float | None, until: float | None) -> None:
+        if since is None and until is None:
+            for plot in self.plots:
+                plot.hide_region()
+            return
+        lo = (since if since is not None else self.t0) - self.t0
+        hi = (until if until is not None else since or self.t0) - self.t0
+        for plot in self.plots:
+            plot.show_region(lo, hi)
+
+    def _on_region_moved(self, lo: float, hi: float) -> None:
+        self.range_selected.emit(self.t0 + lo, self.t0 + hi)
+
+    def _show_detail(self, view: RowsTableView, current: Any) -> None:
+        row = current.data(ROW_ROLE) if current.isValid() else None
+        detail = self.details[view]
+        if not row:
+            detail.clear()
+            return
+        stack = row.get(view.spec.detail_key) or []
+        detail.setPlainText("\n".join(stack) if stack else "(no stack recorded for this row)")

@@ -1,0 +1,155 @@
+"""A small read-only table of dict rows, for the panels' tables (sortable, copyable)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
+
+ROW_ROLE = Qt.ItemDataRole.UserRole + 10
+SORT_ROLE = Qt.ItemDataRole.UserRole + 11
+
+
+def fmt_ms(v: Any) -> str:
+    return f"{float(v):.1f}" if v not in (None, "") else ""
+
+
+def fmt_rate(v: Any) -> str:
+    return f"{float(v):.1f}" if v not in (None, "") else ""
+
+
+def fmt_int(v: Any) -> str:
+    return f"{int(v):,}" if v not in (None, "") else ""
+
+
+def fmt_text(v: Any) -> str:
+    return "" if v is None else str(v)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: header, the row key (or a function of the row), and its text format."""
+
+    header: str
+    key: str | Callable[[dict[str, Any]], Any]
+    fmt: Callable[[Any], str] = fmt_text
+    width: int = 0
+
+    def value(self, row: dict[str, Any]) -> Any:
+        return self.key(row) if callable(self.key) else row.get(self.key)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A panel table: its title, the summary key holding its rows, columns, and the row key
+    whose list (a stack) is shown below the table when a row is selected."""
+
+    title: str
+    rows_key: str
+    columns: Sequence[Column]
+    detail_key: str = ""
+    empty_text: str = "nothing in this time range"
+    limit: int = 300
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+class RowsTableModel(QAbstractTableModel):
+    def __init__(self, columns: Sequence[Column]) -> None:
+        super().__init__()
+        self.columns = list(columns)
+        self.rows: list[dict[str, Any]] = []
+
+    def set_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return len(self.columns)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section].header
+        return None
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        col = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return col.fmt(col.value(row))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return col.fmt(col.value(row))
+        if role == SORT_ROLE:
+            return col.value(row)
+        if role == ROW_ROLE:
+            return row
+        if role == Qt.ItemDataRole.TextAlignmentRole and col.fmt is not fmt_text:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class _SortProxy(QSortFilterProxyModel):
+    def lessThan(self, left: _Index, right: _Index) -> bool:
+        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        try:
+            return a < b
+        except TypeError:
+            return str(a) < str(b)
+
+
+class RowsTableView(QTableView):
+    """The view every panel table uses."""
+
+    def __init__(self, spec: TableSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.rows_model = RowsTableModel(spec.columns)
+        self.proxy = _SortProxy()
+        self.proxy.setSourceModel(self.rows_model)
+        self.setModel(self.proxy)
+        self.setSortingEnabled(True)
+        self.proxy.sort(-1)  # keep the summary's own order (worst first) until a header click
+        self.horizontalHeader().setSortIndicatorShown(False)
+        self.horizontalHeader().sectionClicked.connect(
+            lambda _i: self.horizontalHeader().setSortIndicatorShown(True)
+        )
+        self.setAlternatingRowColors(True)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(20)
+        self.setWordWrap(False)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for i, col in enumerate(spec.columns):
+            if col.width:
+                self.setColumnWidth(i, col.width)
+
+    def set_rows(self, rows: Sequence[dict[str, Any]]) -> None:
+        current = self.currentIndex()
+        keep = current.data(ROW_ROLE) if current.isValid() else None
+        self.rows_model.set_rows(rows[: self.spec.limit])
+        if keep is not None:
+            # keep the user's selection across refreshes when the same row is still there
+            for r in range(self.proxy.rowCount()):
+                row = self.proxy.index(r, 0).data(ROW_ROLE)
+                if all(row.get(k) == keep.get(k) for k in list(keep)[:3]):
+                    self.selectRow(r)
+                    break
