@@ -1,0 +1,311 @@
+"""Small syntax-shape helpers shared by the area 4-10 rules (not a rule: no `Rule` subclass here).
+
+Most of these rules judge one function or one class at a time ("does this paint() allocate",
+"does this class ever disconnect"), so they walk that subtree themselves. `body_nodes` walks a
+function once, without descending into nested functions, lambdas or classes (their code runs
+at another time), and caches the walk so that several rules judging the same function share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+import libcst as cst
+
+Ancestors = tuple[cst.CSTNode, ...]
+
+# Code inside these runs at another time than the code around it.
+_SCOPE_BREAKS = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+# id(root) -> (root, walk). The root is kept in the value so its id cannot be reused while cached.
+_WALK_CACHE: dict[int, tuple[cst.CSTNode, list[tuple[cst.CSTNode, Ancestors]]]] = {}
+_WALK_CACHE_LIMIT = 4096
+
+
+def _walk(root: cst.CSTNode) -> list[tuple[cst.CSTNode, Ancestors]]:
+    out: list[tuple[cst.CSTNode, Ancestors]] = []
+    stack: list[tuple[cst.CSTNode, Ancestors]] = [
+        (child, (root,)) for child in reversed(root.children)
+    ]
+    while stack:
+        node, ancestors = stack.pop()
+        out.append((node, ancestors))
+        if isinstance(node, _SCOPE_BREAKS):
+            continue
+        inner = (*ancestors, node)
+        stack.extend((child, inner) for child in reversed(node.children))
+    return out
+
+
+def body_nodes(root: cst.CSTNode) -> list[tuple[cst.CSTNode, Ancestors]]:
+    """Every node under `root` with its ancestors (root first), nested scopes not entered.
+
+    Nested function/class/lambda nodes themselves are yielded (so a rule can see that they
+    exist) but their insides are not.
+    """
+    cached = _WALK_CACHE.get(id(root))
+    if cached is not None and cached[0] is root:
+        return cached[1]
+    if len(_WALK_CACHE) >= _WALK_CACHE_LIMIT:
+        _WALK_CACHE.clear()
+    walk = _walk(root)
+    _WALK_CACHE[id(root)] = (root, walk)
+    return walk
+
+
+def calls_in(root: cst.CSTNode) -> Iterator[tuple[cst.Call, Ancestors]]:
+    for node, ancestors in body_nodes(root):
+        if isinstance(node, cst.Call):
+            yield node, ancestors
+
+
+def dotted(expr: cst.BaseExpression | None) -> str | None:
+    """`self._graph.all_nodes` for a Name/Attribute chain; calls on the way show as `()`."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        base = dotted(expr.value)
+        return f"{base}.{expr.attr.value}" if base is not None else None
+    if isinstance(expr, cst.Call):
+        base = dotted(expr.func)
+        return f"{base}()" if base is not None else None
+    return None
+
+
+def call_name(call: cst.Call) -> str:
+    """The called name's last part: `sleep` for `time.sleep(...)`, `foo` for `foo()`."""
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    if isinstance(func, cst.Name):
+        return func.value
+    return ""
+
+
+def call_receiver(call: cst.Call) -> str | None:
+    """Dotted receiver of a method call: `self._timer` for `self._timer.start(16)`."""
+    if isinstance(call.func, cst.Attribute):
+        return dotted(call.func.value)
+    return None
+
+
+class ImportMap:
+    """Local name -> qualified name, from every import statement in a module.
+
+    This resolves aliases the way libcst's QualifiedNameProvider does for imported names
+    (`import time as t; t.sleep` -> `time.sleep`, `from PySide6.QtGui import QPen as P; P()`
+    -> `PySide6.QtGui.QPen`) at a small fraction of its cost: that provider resolves every
+    name in the file (about a second per 2,000 lines), these rules only need imported ones.
+    Imports anywhere in the module count (function-local imports are common in the target);
+    a local that shadows an import is the accepted approximation.
+    """
+
+    def __init__(self, module: cst.Module) -> None:
+        self.names: dict[str, str] = {}
+        stack: list[cst.CSTNode] = list(module.body)
+        while stack:
+            stmt = stack.pop()
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Import):
+                        self._add_import(small)
+                    elif isinstance(small, cst.ImportFrom):
+                        self._add_import_from(small)
+            elif isinstance(stmt, cst.BaseCompoundStatement):
+                stack.extend(_child_statements(stmt))
+
+    def _add_import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = dotted(alias.name) or ""
+            if alias.asname is not None:
+                self.names[dotted(alias.asname.name) or full] = full
+            else:
+                # `import a.b` binds `a`; `a.b.c` then qualifies to itself.
+                head = full.split(".")[0]
+                self.names.setdefault(head, head)
+
+    def _add_import_from(self, node: cst.ImportFrom) -> None:
+        if node.relative or isinstance(node.names, cst.ImportStar):
+            base = dotted(node.module) if node.module is not None else ""
+            if isinstance(node.names, cst.ImportStar):
+                return
+            base = "." * len(node.relative) + (base or "")
+        else:
+            base = dotted(node.module) or ""
+        for alias in node.names:
+            name = dotted(alias.name) or ""
+            local = dotted(alias.asname.name) if alias.asname is not None else name
+            sep = "" if base.endswith(".") else "."
+            self.names[local or name] = f"{base}{sep}{name}"
+
+    def qualify(self, expr: cst.BaseExpression) -> str | None:
+        """`time.sleep` for `t.sleep` after `import time as t`; None when not imported."""
+        name = dotted(expr)
+        if not name or "()" in name:
+            return None
+        head, _, rest = name.partition(".")
+        target = self.names.get(head)
+        if target is None:
+            return None
+        return f"{target}.{rest}" if rest else target
+
+
+def _child_statements(stmt: cst.BaseCompoundStatement) -> list[cst.CSTNode]:
+    out: list[cst.CSTNode] = []
+    for block in (
+        getattr(stmt, "body", None),
+        getattr(stmt, "orelse", None),
+        getattr(stmt, "finalbody", None),
+    ):
+        if isinstance(block, (cst.Else, cst.Finally)):
+            block = block.body
+        if isinstance(block, cst.If):  # elif chain
+            out.append(block)
+        elif isinstance(block, cst.IndentedBlock):
+            out.extend(block.body)
+    for handler in getattr(stmt, "handlers", ()):
+        if isinstance(handler.body, cst.IndentedBlock):
+            out.extend(handler.body.body)
+    return out
+
+
+_IMPORT_CACHE: dict[int, tuple[cst.Module, ImportMap]] = {}
+
+
+def import_map(module: cst.Module) -> ImportMap:
+    """The module's ImportMap, shared by all rules running on the same module."""
+    cached = _IMPORT_CACHE.get(id(module))
+    if cached is not None and cached[0] is module:
+        return cached[1]
+    _IMPORT_CACHE.clear()
+    result = ImportMap(module)
+    _IMPORT_CACHE[id(module)] = (module, result)
+    return result
+
+
+def matches_qualified(qualified: str | None, names: Iterable[str]) -> bool:
+    """Whether `qualified` is one of `names`; `mod.*` matches anything under `mod`."""
+    if not qualified:
+        return False
+    for wanted in names:
+        if wanted.endswith(".*"):
+            if qualified.startswith(wanted[:-1]) or qualified == wanted[:-2]:
+                return True
+        elif qualified == wanted:
+            return True
+    return False
+
+
+def enclosing_loop(
+    node: cst.CSTNode, ancestors: Ancestors, *, comprehensions: bool = False
+) -> cst.CSTNode | None:
+    """The innermost loop whose *body* contains `node` (a for's iterable runs once, not per item).
+
+    With `comprehensions`, the element and conditions of a comprehension count as a loop body.
+    """
+    chain = (*ancestors, node)
+    for i in range(len(chain) - 2, -1, -1):
+        anc, child = chain[i], chain[i + 1]
+        if isinstance(anc, (cst.For, cst.While)) and child is anc.body:
+            return anc
+        if comprehensions and isinstance(anc, _COMPREHENSIONS):
+            elt = getattr(anc, "elt", None) or getattr(anc, "value", None)
+            if child is elt or child is getattr(anc, "key", None):
+                return anc
+        if comprehensions and isinstance(anc, cst.CompFor) and child in anc.ifs:
+            return anc
+    return None
+
+
+def is_awaited(ancestors: Ancestors) -> bool:
+    return bool(ancestors) and isinstance(ancestors[-1], cst.Await)
+
+
+def int_value(expr: cst.BaseExpression | None) -> int | None:
+    if isinstance(expr, cst.Integer):
+        return int(expr.evaluated_value)
+    if isinstance(expr, cst.Float):
+        return int(expr.evaluated_value)
+    return None
+
+
+def arg(call: cst.Call, index: int, keyword: str | None = None) -> cst.BaseExpression | None:
+    """The positional argument at `index` or the keyword argument `keyword`."""
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    if keyword is not None:
+        for a in call.args:
+            if a.keyword is not None and a.keyword.value == keyword:
+                return a.value
+    if index < len(positional):
+        return positional[index].value
+    return None
+
+
+def methods_of(cls: cst.ClassDef) -> dict[str, cst.FunctionDef]:
+    """Methods defined directly in the class body (the last definition wins, as in Python)."""
+    out: dict[str, cst.FunctionDef] = {}
+    body = cls.body
+    if isinstance(body, cst.IndentedBlock):
+        for stmt in body.body:
+            if isinstance(stmt, cst.FunctionDef):
+                out[stmt.name.value] = stmt
+    return out
+
+
+def self_method_calls(func: cst.FunctionDef) -> set[str]:
+    """Names of `self.X(...)` calls in the function body."""
+    out: set[str] = set()
+    for call, _ in calls_in(func):
+        f = call.func
+        if (
+            isinstance(f, cst.Attribute)
+            and isinstance(f.value, cst.Name)
+            and f.value.value == "self"
+        ):
+            out.add(f.attr.value)
+    return out
+
+
+def reachable_methods(methods: dict[str, cst.FunctionDef], start: str) -> dict[str, list[str]]:
+    """Methods reachable from `start` through `self.X()` calls: name -> path from `start`."""
+    paths: dict[str, list[str]] = {start: [start]}
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        for callee in sorted(self_method_calls(methods[name])):
+            if callee in methods and callee not in paths:
+                paths[callee] = [*paths[name], callee]
+                todo.append(callee)
+    return paths
+
+
+def decorator_names(func: cst.FunctionDef) -> set[str]:
+    out: set[str] = set()
+    for dec in func.decorators:
+        expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+        name = dotted(expr)
+        if name:
+            out.add(name.rsplit(".", 1)[-1])
+    return out
+
+
+def has_text(node: cst.CSTNode, *needles: str) -> bool:
+    """Whether any Name/Attribute in the subtree is one of `needles` (cheap identifier test)."""
+    wanted = set(needles)
+    for sub, _ in body_nodes(node):
+        if isinstance(sub, cst.Name) and sub.value in wanted:
+            return True
+        if isinstance(sub, cst.Attribute) and sub.attr.value in wanted:
+            return True
+    return False
+
+
+_EMPTY_MODULE = cst.Module(body=[])
+
+
+def source_of(node: cst.CSTNode, limit: int = 60) -> str:
+    """The node's source, first line only, shortened: for naming the object in a message."""
+    lines = _EMPTY_MODULE.code_for_node(node).strip().splitlines() or [""]
+    code = lines[0].strip()
+    return code if len(code) <= limit else code[: limit - 3] + "..."

@@ -1,0 +1,199 @@
+"""CIA403: a QTimer firing faster than 100 ms whose tick never checks visibility."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._shapes import (
+    arg,
+    body_nodes,
+    call_name,
+    call_receiver,
+    dotted,
+    int_value,
+    methods_of,
+    reachable_methods,
+)
+
+_FAST_MS = 100
+_VISIBILITY = ("isVisible", "isHidden", "visibleRegion", "isMinimized", "isActiveWindow")
+_VISIBILITY_EVENTS = ("hideEvent", "showEvent", "changeEvent")
+
+
+def _int_constants(module_or_class_body: cst.CSTNode) -> dict[str, int]:
+    """`NAME = 16` and `self._interval = 16` assignments, for resolving timer intervals."""
+    out: dict[str, int] = {}
+    for node, _ in body_nodes(module_or_class_body):
+        if isinstance(node, cst.Assign) and len(node.targets) == 1:
+            value = int_value(node.value)
+            name = dotted(node.targets[0].target)
+            if value is not None and name:
+                out[name] = value
+    return out
+
+
+class FastTimerWithoutVisibilityCheck(Rule):
+    """Animation or minimap timers keep ticking while nobody can see the result."""
+
+    ID = "CIA403"
+    AREA = 4
+    TITLE = "High-frequency timer with no visibility check"
+    RATIONALE = (
+        "A QTimer under 100 ms wakes the GUI thread 10+ times a second. When its tick "
+        "repaints or rescans items without asking whether the widget is visible, a hidden "
+        "minimap, a minimized window or an off-screen animation still costs CPU on every "
+        "tick and competes with input handling and the qasync event loop."
+    )
+    IMPACT = 5
+    FREQUENCY = 8
+    DIFFICULTY = 2
+    RECOMMENDATION = (
+        "Return early from the tick when `not self.isVisible()` (or the view is minimized), "
+        "and better, stop the timer in `hideEvent` and start it in `showEvent`; keep "
+        "intervals at >= 100 ms unless the timer drives a visible animation."
+    )
+    EXAMPLE_BEFORE = """\
+self._timer.timeout.connect(self._tick)
+self._timer.start(16)
+
+def _tick(self):
+    self._offset += 1
+    self.update()
+"""
+    EXAMPLE_AFTER = """\
+def showEvent(self, event):
+    self._timer.start(16)
+
+def hideEvent(self, event):
+    self._timer.stop()
+
+def _tick(self):
+    if not self.isVisible():
+        return
+    self._offset += 1
+    self.update()
+"""
+    TAGS = ("qt", "timer", "cpu")
+    VALID = (
+        Valid(
+            """\
+            class Minimap:
+                def __init__(self):
+                    self._timer = QTimer(self)
+                    self._timer.timeout.connect(self._refresh)
+                    self._timer.start(50)
+
+                def _refresh(self):
+                    if not self.isVisible():
+                        return
+                    self.update()
+            """
+        ),
+        # Slow enough.
+        Valid(
+            """\
+            class Poller:
+                def __init__(self):
+                    self._timer = QTimer(self)
+                    self._timer.timeout.connect(self._poll)
+                    self._timer.start(500)
+
+                def _poll(self):
+                    self.update()
+            """
+        ),
+        # Timer started and stopped with the widget's visibility.
+        Valid(
+            """\
+            class Spinner:
+                def __init__(self):
+                    self._timer = QTimer(self)
+                    self._timer.timeout.connect(self._spin)
+
+                def showEvent(self, event):
+                    self._timer.start(16)
+
+                def hideEvent(self, event):
+                    self._timer.stop()
+
+                def _spin(self):
+                    self.update()
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """\
+            class Animator:
+                def __init__(self):
+                    self._timer = QTimer()
+                    self._timer.timeout.connect(self._tick)
+                    self._interval = 16
+
+                def register(self, item):
+                    self._timer.start(self._interval)
+
+                def _tick(self):
+                    for item in self._items:
+                        item.advance()
+            """,
+            line=8,
+            message_contains="16 ms",
+        ),
+    )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module_constants = {
+            name: value
+            for stmt in node.body
+            if isinstance(stmt, cst.SimpleStatementLine)
+            for name, value in _int_constants(stmt).items()
+        }
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        methods = methods_of(node)
+        if any(name in methods for name in _VISIBILITY_EVENTS):
+            return
+        constants = dict(self._module_constants)
+        for method in methods.values():
+            constants.update(_int_constants(method))
+        # timer attribute -> slot method name, from `self.X.timeout.connect(self.slot)`
+        slots: dict[str, str] = {}
+        starts: list[tuple[cst.Call, str, int]] = []
+        for method in methods.values():
+            for sub, _ in body_nodes(method):
+                if not isinstance(sub, cst.Call):
+                    continue
+                name = call_name(sub)
+                receiver = call_receiver(sub) or ""
+                if name == "connect" and receiver.endswith(".timeout"):
+                    slot = dotted(arg(sub, 0))
+                    if slot and slot.startswith("self.") and slot.count(".") == 1:
+                        slots[receiver.removesuffix(".timeout")] = slot.split(".")[1]
+                elif name in ("start", "setInterval") and "timer" in receiver.lower():
+                    interval_expr = arg(sub, 0)
+                    interval = int_value(interval_expr)
+                    if interval is None and interval_expr is not None:
+                        interval = constants.get(dotted(interval_expr) or "")
+                    if interval is not None and 0 < interval < _FAST_MS:
+                        starts.append((sub, receiver, interval))
+        for call, timer, interval in starts:
+            slot = slots.get(timer)
+            if slot is None or slot not in methods:
+                continue
+            reach = reachable_methods(methods, slot)
+            checks = any(
+                isinstance(sub, (cst.Name, cst.Attribute))
+                and (sub.value if isinstance(sub, cst.Name) else sub.attr.value) in _VISIBILITY
+                for m in reach
+                for sub, _ in body_nodes(methods[m])
+            )
+            if checks:
+                continue
+            self.report(
+                call,
+                f"`{timer}` fires every {interval} ms into {slot}(), which never checks "
+                f"isVisible(): skip the tick when hidden and stop the timer in hideEvent "
+                f"(start it in showEvent).",
+            )

@@ -1,0 +1,175 @@
+"""CIA401: `update()` / `repaint()` / `setData()` called once per item inside a loop."""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._shapes import body_nodes, call_name, call_receiver, enclosing_loop
+
+
+def _loop_bound_names(loop: cst.CSTNode) -> set[str]:
+    """Names bound per iteration: the for-target and anything assigned in the loop body."""
+    out: set[str] = set()
+    if isinstance(loop, cst.For):
+        for sub, _ in body_nodes(loop.target) if not isinstance(loop.target, cst.Name) else ():
+            if isinstance(sub, cst.Name):
+                out.add(sub.value)
+        if isinstance(loop.target, cst.Name):
+            out.add(loop.target.value)
+    for sub, _ in body_nodes(loop.body):
+        if isinstance(sub, (cst.Assign, cst.AnnAssign)):
+            targets = (
+                [t.target for t in sub.targets] if isinstance(sub, cst.Assign) else [sub.target]
+            )
+            for t in targets:
+                if isinstance(t, cst.Name):
+                    out.add(t.value)
+                elif isinstance(t, cst.Tuple):
+                    out.update(e.value.value for e in t.elements if isinstance(e.value, cst.Name))
+    return out
+
+
+def _looks_like_model(receiver: str) -> bool:
+    low = receiver.lower()
+    return any(word in low for word in ("model", "plot", "curve", "series", "table", "tree"))
+
+
+class RepaintInLoop(Rule):
+    """A repaint request per loop item instead of one after the loop."""
+
+    ID = "CIA401"
+    AREA = 4
+    TITLE = "Repaint or model update requested once per item inside a loop"
+    RATIONALE = (
+        "`repaint()` paints synchronously, so calling it per item paints the widget N times "
+        "before the loop ends. `setData()` on a model or plot emits `dataChanged` (and "
+        "re-renders the view) per call. Even `update()` costs a region union and an event "
+        "post per call. With 100+ nodes this multiplies frame time by the item count."
+    )
+    IMPACT = 6
+    FREQUENCY = 6
+    DIFFICULTY = 2
+    RECOMMENDATION = (
+        "Change the items first, then request one repaint after the loop: call `update()` "
+        "once on the common parent or viewport (or `scene.update(rect)` for the union of "
+        "the changed rects). For models, wrap the loop in `beginResetModel()/endResetModel()` "
+        "or emit one `dataChanged(top_left, bottom_right)`; for plots, build the array and "
+        "call `setData` once."
+    )
+    EXAMPLE_BEFORE = """\
+for item in self._items:
+    item.set_state(state)
+    item.update()
+"""
+    EXAMPLE_AFTER = """\
+for item in self._items:
+    item.set_state(state)
+self.viewport().update()
+"""
+    TAGS = ("qt", "rendering")
+    VALID = (
+        Valid(
+            """\
+            def refresh(self, items):
+                for item in items:
+                    item.set_state(1)
+                self.viewport().update()
+            """
+        ),
+        # Per-item update() is merged by the scene; a fresh item's setData paints nothing.
+        Valid(
+            """\
+            def refresh(self, nodes, rows):
+                for node in nodes:
+                    node.view.update()
+                for row in rows:
+                    item = QStandardItem()
+                    item.setData(row)
+            """
+        ),
+        # dict/set update takes an argument: not a repaint.
+        Valid(
+            """\
+            def merge(self, parts):
+                for part in parts:
+                    self._cache.update(part)
+            """
+        ),
+        # Called in a function defined inside the loop's function but run later.
+        Valid(
+            """\
+            def build(self, items):
+                for item in items:
+                    item.on_change(lambda: item.update())
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """\
+            def highlight(self, nodes):
+                for node in nodes:
+                    node.view.set_selected(True)
+                    node.view.repaint()
+            """,
+            line=4,
+            message_contains="node.view.repaint()",
+        ),
+        Invalid(
+            """\
+            def fill(self, rows):
+                for i, row in enumerate(rows):
+                    self._model.setData(self._model.index(i, 0), row)
+            """,
+            line=3,
+        ),
+        Invalid(
+            """\
+            def select_all(self, nodes):
+                for node in nodes:
+                    node.set_selected(True)
+                    self.viewport().update()
+            """,
+            line=4,
+        ),
+        Invalid(
+            """\
+            def flash(self):
+                while self._pending:
+                    self._pending.pop().repaint()
+            """,
+            line=3,
+        ),
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        reported: set[int] = set()
+        for sub, ancestors in body_nodes(node):
+            if not isinstance(sub, cst.Call) or not isinstance(sub.func, cst.Attribute):
+                continue
+            name = call_name(sub)
+            if name not in ("update", "repaint", "setData") or (name == "update" and sub.args):
+                continue
+            loop = enclosing_loop(sub, ancestors)
+            if loop is None or id(loop) in reported:
+                continue
+            receiver = call_receiver(sub) or ""
+            used = {n.value for n, _ in body_nodes(sub.func) if isinstance(n, cst.Name)}
+            per_item = bool(used & _loop_bound_names(loop))
+            # `item.update()` per changed item is how QGraphicsScene wants it (it merges
+            # regions); a loop-invariant receiver repaints the same thing N times. setData on
+            # a freshly built item, or QAction.setData, repaints nothing.
+            if name == "update" and per_item:
+                continue
+            if name == "setData" and (per_item or not _looks_like_model(receiver)):
+                continue
+            reported.add(id(loop))
+            loop_line = self.get_metadata(PositionProvider, loop).start.line
+            self.report(
+                sub,
+                f"`{receiver}.{name}()` runs once per iteration of the loop at line "
+                f"{loop_line}; change all items first and request one repaint "
+                f"(or one dataChanged / setData) after the loop.",
+            )

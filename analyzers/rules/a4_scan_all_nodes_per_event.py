@@ -1,0 +1,239 @@
+"""CIA406: every node of the graph scanned on each mouse move, tick or selection change."""
+
+from __future__ import annotations
+
+import itertools
+
+import libcst as cst
+
+from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._shapes import (
+    arg,
+    body_nodes,
+    call_name,
+    call_receiver,
+    dotted,
+    methods_of,
+    reachable_methods,
+)
+
+# Qt virtuals that run per input event or per frame.
+_EVENT_METHODS = frozenset(
+    {
+        "mouseMoveEvent",
+        "hoverMoveEvent",
+        "dragMoveEvent",
+        "eventFilter",
+        "itemChange",
+        "wheelEvent",
+        "paint",
+        "paintEvent",
+        "timerEvent",
+        "drawForeground",
+        "drawBackground",
+    }
+)
+# Signals that fire per keystroke, per tick or per selection change.
+_FREQUENT_SIGNALS = frozenset(
+    {
+        "timeout",
+        "selectionChanged",
+        "selection_changed",
+        "node_selection_changed",
+        "node_selected",
+        "nodes_selected",
+        "textChanged",
+        "textEdited",
+        "node_moved",
+        "nodes_moved",
+        "scrolled",
+        "zoomed",
+        "zoom_changed",
+        "viewport_changed",
+    }
+)
+
+
+def _scan_name(call: cst.Call) -> str | None:
+    name = call_name(call)
+    if name in ("all_nodes", "all_pipes"):
+        return f"{call_receiver(call) or ''}.{name}()".lstrip(".")
+    receiver = call_receiver(call) or ""
+    if name == "items" and not call.args and "scene" in receiver.lower():
+        return f"{receiver}.items()"
+    return None
+
+
+def _under_move_test(ancestors: tuple[cst.CSTNode, ...], node: cst.CSTNode) -> bool:
+    """Inside the body of an `if` on a move event (`event.type() == QEvent.MouseMove` ...)."""
+    chain = (*ancestors, node)
+    for anc, child in itertools.pairwise(chain):
+        if isinstance(anc, cst.If) and child is anc.body:
+            names = {
+                n.value if isinstance(n, cst.Name) else n.attr.value
+                for n, _ in body_nodes(anc.test)
+                if isinstance(n, (cst.Name, cst.Attribute))
+            }
+            if any(name.endswith("Move") for name in names):
+                return True
+    return False
+
+
+def _reachable(methods: dict[str, cst.FunctionDef], entry: str) -> dict[str, list[str]]:
+    """Like `reachable_methods`, but from eventFilter only through its move-event branch."""
+    if entry != "eventFilter":
+        return reachable_methods(methods, entry)
+    paths: dict[str, list[str]] = {entry: [entry]}
+    for sub, ancestors in body_nodes(methods[entry]):
+        if not isinstance(sub, cst.Call) or not _under_move_test(ancestors, sub):
+            continue
+        func = sub.func
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value == "self"
+            and func.attr.value in methods
+        ):
+            for name, path in reachable_methods(methods, func.attr.value).items():
+                paths.setdefault(name, [entry, *path])
+    return paths
+
+
+class ScanAllNodesPerEvent(Rule):
+    """O(n) graph scans on the per-event path make input latency grow with graph size."""
+
+    ID = "CIA406"
+    AREA = 4
+    TITLE = "All graph nodes scanned on every input event, tick or selection change"
+    RATIONALE = (
+        "Mouse-move, hover, event-filter and timer handlers run dozens of times a second on "
+        "the GUI thread. Calling `all_nodes()` (or iterating `scene.items()`) there makes "
+        "each event O(number of nodes), often with per-node geometry work on top, so a "
+        "200-node workflow drags and hovers visibly slower than a 20-node one."
+    )
+    IMPACT = 6
+    FREQUENCY = 8
+    DIFFICULTY = 4
+    RECOMMENDATION = (
+        "Ask the scene for what is near the event instead of scanning everything: "
+        "`scene.items(rect)` / `itemAt(pos)` use Qt's BSP index. Keep an id -> node dict or "
+        "a spatial index updated on node add/remove/move, and do whole-graph work once on "
+        "mouse release or on a debounced timer rather than per event."
+    )
+    EXAMPLE_BEFORE = """\
+def mouseMoveEvent(self, event):
+    for node in self._graph.all_nodes():
+        if node.view.sceneBoundingRect().contains(event.scenePos()):
+            self._hover(node)
+"""
+    EXAMPLE_AFTER = """\
+def mouseMoveEvent(self, event):
+    for item in self.scene().items(event.scenePos()):
+        if isinstance(item, NodeItem):
+            self._hover(item.node)
+            break
+"""
+    TAGS = ("qt", "algorithmic", "latency")
+    VALID = (
+        Valid(
+            """\
+            class Widget:
+                def export(self):
+                    return [n.name for n in self._graph.all_nodes()]
+
+                def mouseReleaseEvent(self, event):
+                    self._nodes = self._graph.all_nodes()
+            """
+        ),
+        Valid(
+            """\
+            class Widget:
+                def mouseMoveEvent(self, event):
+                    for item in self.scene().items(event.scenePos()):
+                        item.hover()
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """\
+            class AutoConnect:
+                def eventFilter(self, watched, event):
+                    if event.type() == QEvent.Type.MouseMove:
+                        self._update_suggestions()
+                    elif event.type() == QEvent.Type.MouseButtonRelease:
+                        self._finish()
+                    return False
+
+                def _finish(self):
+                    for node in self._graph.all_nodes():
+                        node.commit()
+
+                def _update_suggestions(self):
+                    others = [n for n in self._graph.all_nodes() if n is not self._drag]
+                    self._draw(others)
+            """,
+            line=14,
+            message_contains="eventFilter",
+        ),
+        Invalid(
+            """\
+            class Minimap:
+                def __init__(self):
+                    self._timer.timeout.connect(self._refresh)
+
+                def _refresh(self):
+                    for node in self._graph.all_nodes():
+                        self._draw(node)
+            """,
+            line=6,
+        ),
+    )
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        methods = methods_of(node)
+        entries: dict[str, str] = {m: f"{m}()" for m in methods if m in _EVENT_METHODS}
+        for method in methods.values():
+            for sub, _ in body_nodes(method):
+                if not (isinstance(sub, cst.Call) and call_name(sub) == "connect"):
+                    continue
+                signal = (call_receiver(sub) or "").rsplit(".", 1)[-1]
+                slot = dotted(arg(sub, 0)) or ""
+                if (
+                    signal in _FREQUENT_SIGNALS
+                    and slot.startswith("self.")
+                    and slot.count(".") == 1
+                ):
+                    target = slot.split(".")[1]
+                    if target in methods:
+                        entries.setdefault(target, f"{target}() (connected to `{signal}`)")
+        reported: set[str] = set()
+        for entry, label in sorted(entries.items()):
+            for method_name, path in sorted(_reachable(methods, entry).items()):
+                if method_name in reported:
+                    continue
+                scans = [
+                    sub
+                    for sub, ancestors in body_nodes(methods[method_name])
+                    if isinstance(sub, cst.Call)
+                    and _scan_name(sub) is not None
+                    and (method_name != "eventFilter" or _under_move_test(ancestors, sub))
+                ]
+                if not scans:
+                    continue
+                reported.add(method_name)
+                via = " -> ".join(f"{p}()" for p in path[1:])
+                more = f" ({len(scans)} scans in this method)" if len(scans) > 1 else ""
+                self.report(
+                    scans[0],
+                    f"`{_scan_name(scans[0])}` scans every node each time {label} runs"
+                    + (f" (via {via})" if via else "")
+                    + more
+                    + (
+                        ": refresh from the graph's add/remove/move signals or a dirty flag "
+                        "instead of rescanning on every tick."
+                        if "timeout" in label
+                        else ": query the scene near the event (`scene.items(rect)`, "
+                        "`itemAt`) or keep an index updated on add/remove/move."
+                    ),
+                )
