@@ -62,6 +62,12 @@ class Rule(cst.BatchableCSTVisitor):
     INVALID: ClassVar[Sequence[Invalid]] = ()
     # Rules that only make sense with the whole-project model (call graph) say so here.
     NEEDS_PROJECT: ClassVar[bool] = False
+    # Cheap prefilter: when non-empty, the rule runs on a file only if its source text contains
+    # at least one of these substrings (e.g. ("heapq",) or ("create_task", "ensure_future")).
+    # Files that no rule wants are never parsed by libcst, which is most of a cold audit's
+    # cost. Leave empty to run on every file. Every INVALID example must contain a trigger
+    # (tests/analyzers/test_triggers.py checks it).
+    TRIGGERS: ClassVar[tuple[str, ...]] = ()
     METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = (PositionProvider,)
 
     def __init__(self, context: FileContext) -> None:
@@ -70,6 +76,11 @@ class Rule(cst.BatchableCSTVisitor):
         self.findings: list[Finding] = []
 
     # -- reporting --------------------------------------------------------------------------
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        """Whether the prefilter lets this rule run on `source` (see TRIGGERS)."""
+        return not cls.TRIGGERS or any(t in source for t in cls.TRIGGERS)
+
     def report(
         self,
         node: cst.CSTNode,
@@ -83,6 +94,34 @@ class Rule(cst.BatchableCSTVisitor):
         area: int | None = None,
     ) -> None:
         pos = self.get_metadata(PositionProvider, node)
+        self.report_at(
+            pos.start.line,
+            message,
+            end_line=pos.end.line,
+            col=pos.start.column,
+            symbol=symbol,
+            chain=chain,
+            impact=impact,
+            frequency=frequency,
+            difficulty=difficulty,
+            area=area,
+        )
+
+    def report_at(
+        self,
+        line: int,
+        message: str,
+        *,
+        end_line: int = 0,
+        col: int = 0,
+        symbol: str | None = None,
+        chain: Sequence[ChainStep] = (),
+        impact: int | None = None,
+        frequency: int | None = None,
+        difficulty: int | None = None,
+        area: int | None = None,
+    ) -> None:
+        """Report at a known line (for rules that work from the project model, not a node)."""
         priority = Priority(
             impact=impact or self.IMPACT,
             frequency=frequency or self.FREQUENCY,
@@ -93,10 +132,10 @@ class Rule(cst.BatchableCSTVisitor):
                 rule=self.ID,
                 area=area or self.context.area_for(self.AREA),
                 path=self.context.relpath,
-                line=pos.start.line,
-                end_line=pos.end.line,
-                col=pos.start.column,
-                symbol=symbol if symbol is not None else self.context.symbol_at(pos.start.line),
+                line=line,
+                end_line=end_line or line,
+                col=col,
+                symbol=symbol if symbol is not None else self.context.symbol_at(line),
                 message=message,
                 priority=priority,
                 title=self.TITLE,

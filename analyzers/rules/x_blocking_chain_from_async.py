@@ -1,0 +1,101 @@
+"""CIA002: a coroutine calls a sync function that blocks, directly or through other sync calls."""
+
+from __future__ import annotations
+
+from analyzers.findings import ChainStep
+from analyzers.matching import BLOCKING_KINDS_ASYNC, KIND_ADVICE, short_name
+from analyzers.project_rule import ProjectRule
+from analyzers.rule import Invalid, Valid
+
+
+class BlockingChainFromAsync(ProjectRule):
+    """The blocking call hides behind one or more sync helpers, so one-function linters miss it."""
+
+    ID = "CIA002"
+    AREA = 8
+    TITLE = "Coroutine calls a sync helper that blocks"
+    RATIONALE = (
+        "The coroutine looks non-blocking, but a sync function it calls (possibly several "
+        "calls down) sleeps, does network or subprocess I/O, or drives UI automation. While "
+        "that runs, the event loop - and under qasync the Qt GUI - is frozen."
+    )
+    IMPACT = 8
+    FREQUENCY = 6
+    DIFFICULTY = 4
+    RECOMMENDATION = (
+        "Call the sync helper through `await asyncio.to_thread(helper, ...)` (or "
+        "`loop.run_in_executor`), or give it an async variant that awaits async I/O."
+    )
+    EXAMPLE_BEFORE = (
+        "def find_window(title):\n    return auto.WindowControl(Name=title).Exists(5)\n\n"
+        "async def execute(self):\n    found = find_window(self.title)"
+    )
+    EXAMPLE_AFTER = (
+        "async def execute(self):\n    found = await asyncio.to_thread(find_window, self.title)"
+    )
+    TAGS = ("async", "blocking", "cross-function")
+    TRIGGERS = ("async def",)
+    VALID = (
+        Valid(
+            "import time, asyncio\ndef helper():\n    time.sleep(1)\n"
+            "async def f():\n    await asyncio.to_thread(helper)\n"
+        ),
+        Valid("def helper():\n    return 1\nasync def f():\n    helper()\n"),
+        Valid(
+            "import time\nclass A:\n    def _wait(self):\n        time.sleep(1)\n"
+            "    def run(self):\n        self._wait()\n"
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "import time\n"
+            "def _backoff():\n"
+            "    time.sleep(2)\n"
+            "def retry():\n"
+            "    _backoff()\n"
+            "class Node:\n"
+            "    async def execute(self):\n"
+            "        retry()\n",
+            line=8,
+            message_contains="time.sleep",
+        ),
+        Invalid(
+            "import uiautomation as auto\n"
+            "class Ctx:\n"
+            "    def find(self, name):\n"
+            "        return auto.WindowControl(Name=name)\n"
+            "    async def click(self, name):\n"
+            "        el = self.find(name)\n",
+            line=6,
+        ),
+    )
+
+    def check_project(self) -> None:
+        project = self.project
+        for fn in self.functions():
+            if not fn.is_async:
+                continue
+            reported: set[str] = set()
+            for call in fn.calls:
+                if call.awaited:
+                    continue
+                callee = project.resolve(fn, call.target)
+                if callee is None or callee.is_async or callee.qualname in reported:
+                    continue
+                chain = project.blocking_chain(callee, BLOCKING_KINDS_ASYNC)
+                if chain is None:
+                    continue
+                reported.add(callee.qualname)
+                first = ChainStep(fn.relpath, call.line, fn.qualname, callee.qualname)
+                steps = (first, *chain.steps)
+                path = " -> ".join(short_name(s.symbol) for s in steps[1:])
+                self.report_at(
+                    call.line,
+                    f"coroutine `{fn.name}` calls sync `{short_name(callee.qualname)}()`, which "
+                    f"blocks the event loop in `{chain.call}()` ({chain.kind}) via {path}; "
+                    f"{KIND_ADVICE[chain.kind]}.",
+                    end_line=call.end_line,
+                    col=call.col,
+                    chain=steps,
+                    frequency=8 if call.in_loop else None,
+                )
