@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import gc
 import importlib
+import os
 import sys
 import threading
 import time
@@ -126,6 +127,7 @@ class Agent:
                 "python": ".".join(map(str, sys.version_info[:3])),
                 "hooks": list(self.hooks),
                 "dropped": 0,
+                "source_root": self.source_root(),
             }
         )
 
@@ -152,6 +154,7 @@ class Agent:
                             "python": None,
                             "hooks": list(self.hooks),
                             "dropped": 0,
+                            "source_root": self.source_root(),
                         }
                     )
             if not self.flush():
@@ -394,6 +397,15 @@ class Agent:
         if retry:
             with self._scan_lock:
                 self._scan_requests.extend(retry)
+
+    def source_root(self) -> str | None:
+        """Folder of the profile's `source_package` in this process, once it is imported."""
+        package = self.probes_cfg.get("source_package")
+        module = sys.modules.get(package) if isinstance(package, str) else None
+        path = getattr(module, "__file__", None)
+        if not path:
+            return None
+        return os.path.dirname(os.path.abspath(path))
 
     def approx_bytes(self) -> int:
         """A rough figure for the agent's own aggregates (the benchmark measures RSS)."""

@@ -1,0 +1,57 @@
+"""`casare-inspector attach PID [--profile P] [--session FILE] [--duration S]`
+
+Injects the agent into a running Python process and records its live metrics until the
+duration ends, the target exits, or you press Ctrl-C; then the agent unhooks itself and the
+target keeps running. Linux: gdb for Python < 3.14; any OS: sys.remote_exec for >= 3.14;
+otherwise start the target with `casare-inspector launch`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from inspector.attach.agent_config import AttachError
+from inspector.attach.live import LiveRecording
+from inspector.cli import EXIT_OK, UserError
+from inspector.commands.launch import default_session_path
+from inspector.commands.record import _say
+from inspector.core.session import Session, SessionError
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "attach",
+        help="inject the agent into a running process and record it",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("pid", type=int, help="process id of the running target")
+    parser.add_argument("--profile", default="generic", help="probe profile (default generic)")
+    parser.add_argument("--session", help="session file (default: ./inspector-TIME.session)")
+    parser.add_argument("--duration", type=float, help="stop after S seconds (default: never)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    path = args.session or default_session_path()
+    try:
+        session = Session.create(path)
+    except SessionError as exc:
+        raise UserError(str(exc)) from exc
+    recording = LiveRecording(session, args.profile)
+    try:
+        recording.attach(args.pid)
+    except AttachError as exc:
+        recording.finish(f"not attached: {exc}", terminate_launched=False)
+        session.close()
+        raise UserError(str(exc)) from exc
+    _say(f"attached to pid {args.pid}; recording into {path} (Ctrl-C to stop)")
+    try:
+        reason = recording.wait(args.duration)
+    except KeyboardInterrupt:
+        reason = "interrupted"
+    recording.finish(reason, terminate_launched=False)
+    _say(f"detached ({reason}); {recording.link.received} records in {path}")
+    session.close()
+    return EXIT_OK
