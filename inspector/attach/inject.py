@@ -1,14 +1,18 @@
 """Attach mode: put the agent into an already-running Python process.
 
 Python >= 3.14 targets: `sys.remote_exec(pid, script)`, run by the target's own interpreter
-(so it also works on Windows and macOS). Older targets on Linux: gdb takes the GIL with
-`PyGILState_Ensure`, runs a one-line bootstrap with `PyRun_SimpleStringFlags` and releases
-the GIL; the bootstrap only starts the agent's thread, which then moves onto the Qt thread
-with a 0 ms `QTimer.singleShot` before it touches any widget. Elsewhere: use launch mode.
+(so it also works on Windows and macOS). Older targets on Linux: take the GIL with
+`PyGILState_Ensure`, run a one-line bootstrap with `PyRun_SimpleStringFlags`, release the
+GIL. On x86-64 we do those three calls with ptrace ourselves (`ptrace_call`), because gdb's
+inferior calls fail on kernels/CPUs with large extended register state (AMX) and can leave
+the target broken; on other Linux machines gdb does them. The bootstrap only starts the
+agent's thread, which moves onto the Qt thread with a 0 ms `QTimer.singleShot` before it
+touches any widget. Elsewhere (Windows/macOS before 3.14): use launch mode.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from inspector.attach import ptrace_call
 from inspector.attach.agent_config import (
     AttachError,
     agent_config,
@@ -131,6 +136,8 @@ def attach_pid(pid: int, profile: str, link: AgentLink, timeout: float = CONNECT
         )
     if info.version >= (3, 14):
         injector = _inject_remote_exec
+    elif ptrace_call.supported():
+        injector = _inject_ptrace
     elif _linux():
         injector = _inject_gdb
     else:
@@ -176,11 +183,33 @@ def _inject_remote_exec(info: TargetInfo, script: Path) -> None:
         raise AttachError(f"sys.remote_exec failed: {err}")
 
 
-def gdb_commands(script: Path) -> list[str]:
-    runner = (
+def bootstrap_runner(script: Path) -> str:
+    """The one line run in the target: execute the bootstrap file in a namespace of its own."""
+    return (
         f"exec(compile(open({str(script)!r}).read(), {str(script)!r}, 'exec'), "
         f"{{'__name__': '__casare_inspector_bootstrap__', '__file__': {str(script)!r}}})"
     )
+
+
+def _inject_ptrace(info: TargetInfo, script: Path) -> None:
+    try:
+        result = ptrace_call.run_python(info.pid, bootstrap_runner(script))
+    except ptrace_call.PtraceError as exc:
+        if ptrace_call.is_permission_error(exc):
+            raise AttachError(PTRACE_HINT) from exc
+        if exc.errno == errno.ESRCH:
+            raise AttachError(f"no such process: {info.pid}") from exc
+        raise AttachError(f"cannot inject into process {info.pid}: {exc}") from exc
+    except OSError as exc:
+        if exc.errno in (errno.EPERM, errno.EACCES):
+            raise AttachError(PTRACE_HINT) from exc
+        raise AttachError(f"cannot inject into process {info.pid}: {exc}") from exc
+    if result != 0:
+        raise AttachError(f"the bootstrap raised inside process {info.pid} (see its stderr)")
+
+
+def gdb_commands(script: Path) -> list[str]:
+    runner = bootstrap_runner(script)
     escaped = runner.replace("\\", "\\\\").replace('"', '\\"')
     return [
         "set pagination off",
@@ -210,6 +239,11 @@ def _inject_gdb(info: TargetInfo, script: Path) -> None:
     except OSError as exc:
         raise AttachError(f"cannot run gdb: {exc}") from exc
     output = result.stdout + result.stderr
+    if "Couldn't write extended state" in output:
+        raise AttachError(
+            "gdb cannot call functions in processes on this kernel/CPU (extended register "
+            f"state); {LAUNCH_HINT}"
+        )
     if "Operation not permitted" in output or "ptrace:" in output:
         raise AttachError(PTRACE_HINT)
     if "No such process" in output:
