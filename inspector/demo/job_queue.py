@@ -27,6 +27,15 @@ class Job:
     created: float = field(default_factory=time.time)
     params: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Job:
+        return cls(
+            workflow=str(data.get("workflow", "")),
+            environment=str(data.get("environment", "default")),
+            priority=int(data.get("priority", 0)),
+            job_id=str(data.get("job_id", "")),
+        )
+
 
 @dataclass
 class Robot:
@@ -34,6 +43,10 @@ class Robot:
 
     robot_id: str
     environment: str = "default"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Robot:
+        return cls(str(data["robot_id"]), str(data.get("environment", "default")))
 
 
 class JobQueue:

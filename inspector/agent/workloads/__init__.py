@@ -1,0 +1,133 @@
+"""Standard workloads the agent runs inside the target on the inspector's command.
+
+`run_workload(name, params, config, emit)` returns at once. The workload runs on the thread it
+needs (the Qt GUI thread for the canvas and the buses, the target's asyncio loop for pools, a
+daemon thread for the lock-based job queue) and ends with exactly one record
+`{"t", "kind": "workload", "name", "params", "status": "ok"|"failed"|"unsupported", "reason",
+"results"}`. Any failure (an exception, a class a later CasareRPA moved, a time-out) becomes
+status "failed" with the reason; the target keeps running.
+
+Definitions (which classes, factories, parameters) come from the profile's [workloads] table,
+so another app defines its own workloads without code. Standard library only.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from inspector.agent.workloads.run import WorkloadRun
+
+# Canonical name -> module under this package.
+WORKLOADS: dict[str, str] = {
+    "canvas": "canvas",
+    "event_bus": "event_bus",
+    "pools": "pools",
+    "job_queue": "job_queue",
+    "workflow_run": "workflow_run",
+}
+ALIASES: dict[str, str] = {
+    "bus": "event_bus",
+    "events": "event_bus",
+    "pool": "pools",
+    "queue": "job_queue",
+    "jobs": "job_queue",
+    "workflow": "workflow_run",
+}
+DEFAULT_TIMEOUT_S = 300.0
+
+
+def canonical_name(name: str) -> str | None:
+    name = name.strip().lower().replace("-", "_")
+    name = ALIASES.get(name, name)
+    return name if name in WORKLOADS else None
+
+
+def workload_module(name: str) -> Any:
+    return importlib.import_module(f"{__name__}.{WORKLOADS[name]}")
+
+
+def describe(name: str) -> dict[str, Any]:
+    """{"name", "description", "params": {param: {"default", "help"}}} for listings."""
+    module = workload_module(name)
+    return {
+        "name": name,
+        "description": module.DESCRIPTION,
+        "params": {
+            key: {"default": default, "help": text}
+            for key, (default, text) in module.PARAMS.items()
+        },
+    }
+
+
+def coerce_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Defaults merged with `params`, each converted to its default's type; ValueError if bad."""
+    declared: dict[str, tuple[Any, str]] = workload_module(name).PARAMS
+    unknown = sorted(set(params) - set(declared) - {"timeout_s"})
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(declared)}")
+    merged: dict[str, Any] = {}
+    for key, (default, _text) in declared.items():
+        value = params.get(key, default)
+        try:
+            if isinstance(default, bool):
+                value = (
+                    value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes")
+                )
+            elif isinstance(default, int):
+                value = int(value)
+            elif isinstance(default, float):
+                value = float(value)
+            elif isinstance(default, str):
+                value = str(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"parameter {key}={value!r} is not a {type(default).__name__}"
+            ) from None
+        merged[key] = value
+    return merged
+
+
+def _definition(name: str, config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The workload's table from the profile's [workloads] table."""
+    config = config or {}
+    for key in (name, *[alias for alias, canon in ALIASES.items() if canon == name]):
+        table = config.get(key)
+        if isinstance(table, dict):
+            return table
+    return None
+
+
+def run_workload(
+    name: str,
+    params: dict[str, Any],
+    config: dict[str, Any],
+    emit: Callable[[dict[str, Any]], None],
+) -> None:
+    """Start the named workload and return at once; it emits exactly one final record."""
+    canonical = canonical_name(str(name))
+    params = dict(params or {})
+    definition = _definition(canonical, config) if canonical else None
+    timeout_s = DEFAULT_TIMEOUT_S
+    try:
+        timeout_s = float(params.get("timeout_s", (definition or {}).get("timeout_s", timeout_s)))
+    except (TypeError, ValueError):
+        pass
+    run = WorkloadRun(canonical or str(name), params, definition or {}, emit, timeout_s)
+    if canonical is None:
+        run.finish("failed", f"unknown workload {name!r}; known: {', '.join(WORKLOADS)}")
+        return
+    if definition is None:
+        run.finish("unsupported", f"this profile defines no [workloads.{canonical}]")
+        return
+    if definition.get("supported", True) is False:
+        run.finish("unsupported", str(definition.get("reason", "not supported by this target")))
+        return
+    try:
+        module = workload_module(canonical)
+        run.params = coerce_params(canonical, params)
+        run.start_watchdog()
+        module.start(run)
+    except Exception as exc:
+        run.fail(exc)

@@ -1,0 +1,158 @@
+"""One workload run: its parameters, its profile definition and its single final record.
+
+A run ends exactly once, whichever comes first: the workload finishing, an exception, or the
+watchdog's time limit. The drivers below put the work on the right thread and turn any
+exception into a "failed" record, so a workload can never crash or stall the target.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Coroutine, Generator
+from typing import Any
+
+from inspector.agent import target
+
+# A Qt-thread workload is a generator that yields the delay (ms) before its next step; the
+# event loop runs in between, so the app keeps painting and answering while it works.
+QtSteps = Generator[float, None, None]
+
+
+class WorkloadRun:
+    """The state of one run; `finish` emits the final kind="workload" record once."""
+
+    def __init__(
+        self,
+        name: str,
+        params: dict[str, Any],
+        definition: dict[str, Any],
+        emit: Callable[[dict[str, Any]], None],
+        timeout_s: float,
+    ) -> None:
+        self.name = name
+        self.params = params
+        self.definition = definition
+        self._emit = emit
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self.started = time.perf_counter()
+        self.timeout_s = timeout_s
+        self._watchdog = threading.Timer(timeout_s, self._time_out)
+        self._watchdog.daemon = True
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._done.wait(timeout)
+
+    def start_watchdog(self) -> None:
+        self._watchdog.start()
+
+    def finish(self, status: str, reason: str = "", results: dict[str, Any] | None = None) -> bool:
+        """Emit the final record; later calls are ignored. True if this call emitted it."""
+        with self._lock:
+            if self._done.is_set():
+                return False
+            self._done.set()
+        self._watchdog.cancel()
+        record = {
+            "t": time.time(),
+            "kind": "workload",
+            "name": self.name,
+            "params": dict(self.params),
+            "status": status,
+            "reason": reason,
+            "results": results or {},
+        }
+        record["results"].setdefault("elapsed_s", round(time.perf_counter() - self.started, 3))
+        try:
+            self._emit(record)
+        except Exception:
+            traceback.print_exc()  # the emitter is the agent's; nothing else we can do
+        return True
+
+    def fail(self, exc: BaseException | str) -> bool:
+        if isinstance(exc, BaseException):
+            where = ""
+            tb = traceback.extract_tb(exc.__traceback__)
+            if tb:
+                frame = tb[-1]
+                where = f" (at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} in {frame.name})"
+            reason = f"{type(exc).__name__}: {exc}{where}"
+        else:
+            reason = exc
+        return self.finish("failed", reason)
+
+    def _time_out(self) -> None:
+        self.finish("failed", f"timed out after {self.timeout_s:.0f} s")
+
+
+def drive_on_qt_thread(run: WorkloadRun, make_steps: Callable[[], QtSteps]) -> None:
+    """Run a step generator on the Qt GUI thread, one step per event-loop turn (or delay)."""
+    core = target.qt_core()
+    app = target.qt_app()
+    if core is None or app is None:
+        run.finish("unsupported", "the target has no Qt application")
+        return
+    state: dict[str, QtSteps] = {}
+
+    def step() -> None:
+        steps = state.get("steps")
+        try:
+            if steps is None:
+                steps = state["steps"] = make_steps()
+            if run.done:
+                steps.close()  # runs the generator's clean-up on this (the Qt) thread
+                return
+            delay_ms = next(steps)
+        except StopIteration:
+            if not run.done:
+                run.finish("failed", "the workload ended without a result")
+            return
+        except BaseException as exc:
+            run.fail(exc)
+            return
+        core.QTimer.singleShot(max(0, int(delay_ms)), app, step)
+
+    if not target.post_to_qt_thread(step):
+        run.finish("unsupported", "the target has no Qt application")
+
+
+def drive_on_loop(run: WorkloadRun, make_coro: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a coroutine as a task on the target's own asyncio (qasync) loop."""
+    loop = target.target_loop()
+    if loop is None:
+        run.finish("unsupported", "the target has no running asyncio event loop")
+        return
+
+    async def guarded() -> None:
+        try:
+            await make_coro()
+        except BaseException as exc:
+            run.fail(exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            if not run.done:
+                run.finish("failed", "the workload ended without a result")
+
+    target.run_coroutine(guarded, loop)
+
+
+def drive_on_thread(run: WorkloadRun, work: Callable[[], None]) -> None:
+    """Run plain thread-safe work (e.g. a lock-based job queue) on a daemon thread."""
+
+    def body() -> None:
+        try:
+            work()
+        except BaseException as exc:
+            run.fail(exc)
+        else:
+            if not run.done:
+                run.finish("failed", "the workload ended without a result")
+
+    threading.Thread(target=body, name=f"inspector-workload-{run.name}", daemon=True).start()
