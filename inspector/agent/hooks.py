@@ -159,6 +159,30 @@ class ClassWatcher:
             except Exception:
                 pass
 
+    def retry(self) -> None:
+        """Resolve pending targets whose module now exists (e.g. `__main__`, which no finder
+        imports, or a module that was mid-import when we looked)."""
+        with self._lock:
+            ready = [name for name in self._pending if name in sys.modules]
+        for name in ready:
+            module = sys.modules.get(name)
+            with self._lock:
+                waiting = self._pending.pop(name, [])
+            still: list[tuple[str, Callable[[Any], None]]] = []
+            for qual, callback in waiting:
+                try:
+                    obj = resolve_in_module(module, qual)
+                except AttributeError:
+                    still.append((qual, callback))
+                    continue
+                try:
+                    callback(obj)
+                except Exception:
+                    pass
+            if still:
+                with self._lock:
+                    self._pending.setdefault(name, []).extend(still)
+
     def close(self) -> None:
         with self._lock:
             self._pending.clear()

@@ -143,6 +143,7 @@ class Agent:
                         probe.poll()
                     except Exception as exc:
                         self.report_error(f"{probe.name} poll failed: {exc}")
+                self.watcher.retry()
                 self._run_scans()
                 if len(self.hooks) != hooks_sent:
                     hooks_sent = len(self.hooks)

@@ -237,6 +237,7 @@ async def _sweep(run: WorkloadRun, driver: _PoolDriver, sizes: list[int]) -> dic
         "points": points,
         "knee": knee,
         "knee_reason": why,
+        "default_size": driver.spec.get("default_size"),
     }
 
 
