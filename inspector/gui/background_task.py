@@ -16,8 +16,10 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 
 class _TaskSignals(QObject):
-    done = Signal(object)
-    failed = Signal(str, str)  # one-line message, details
+    # No Python objects travel through these queued signals: PySide6 has had refcount bugs
+    # with Signal(object) across threads (e.g. emitting None deallocates None on 3.11). The
+    # result stays on the task; the signal only says "look".
+    finished = Signal()
     progress = Signal(int, int)
 
 
@@ -31,15 +33,16 @@ class BackgroundTask(QRunnable):
         self.setAutoDelete(False)
         self.fn = fn
         self.signals = _TaskSignals()
+        self.result: Any = None
+        self.error: tuple[str, str] | None = None  # one-line message, details
 
     def run(self) -> None:
         try:
-            result = self.fn(self.signals.progress.emit)
-        except Exception as exc:
+            self.result = self.fn(self.signals.progress.emit)
+        except Exception as exc:  # every failure becomes a message in the window
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            self.signals.failed.emit(first, traceback.format_exc())
-        else:
-            self.signals.done.emit(result)
+            self.error = (first, traceback.format_exc())
+        self.signals.finished.emit()
 
 
 def run_in_background(
@@ -51,16 +54,14 @@ def run_in_background(
     task = BackgroundTask(fn)
     BackgroundTask.running.add(task)
 
-    def finished_ok(result: Any) -> None:
+    def finished() -> None:
         BackgroundTask.running.discard(task)
-        on_done(result)
+        if task.error is not None:
+            on_error(*task.error)
+        else:
+            on_done(task.result)
 
-    def finished_err(message: str, details: str) -> None:
-        BackgroundTask.running.discard(task)
-        on_error(message, details)
-
-    task.signals.done.connect(finished_ok)
-    task.signals.failed.connect(finished_err)
+    task.signals.finished.connect(finished)
     if on_progress is not None:
         task.signals.progress.connect(on_progress)
     QThreadPool.globalInstance().start(task)

@@ -32,6 +32,8 @@ class TargetConnection:
         self.pid: int | None = None
         self.recorder: Any = None
         self.sampling_error: str | None = None
+        self.log_path: Path | None = None
+        self._log: Any = None
 
     def _start_link(self) -> None:
         try:
@@ -58,8 +60,23 @@ class TargetConnection:
             raise TargetError(
                 f"launching with the agent is not available ({exc.name} missing)"
             ) from exc
+        # the target's own output goes to a log beside the session, named in errors
+        self.log_path = self.session.path.with_suffix(".target.log")
         try:
-            self.process = launch_target(list(command), self.profile, self.link, cwd=cwd)
+            log = open(self.log_path, "wb")  # noqa: SIM115 - handed to the child, closed by close()
+        except OSError as exc:
+            self.close()
+            raise TargetError(f"cannot write the target's log {self.log_path}: {exc}") from exc
+        self._log = log
+        try:
+            self.process = launch_target(
+                list(command),
+                self.profile,
+                self.link,
+                cwd=cwd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         except FileNotFoundError as exc:
             self.close()
             raise TargetError(f"cannot launch {command[0]}: no such program") from exc
@@ -100,7 +117,7 @@ class TargetConnection:
             if self.process is not None and self.process.poll() is not None:
                 raise TargetError(
                     f"the target exited with code {self.process.returncode} before the agent "
-                    "connected; check its command and working directory"
+                    f"connected; see its output in {self.log_path}"
                 )
             time.sleep(0.05)  # worker thread: polling the link's flag, not the GUI
         return False
@@ -150,6 +167,9 @@ class TargetConnection:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
 
 def _one_line(exc: BaseException) -> str:
