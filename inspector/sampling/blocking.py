@@ -56,14 +56,22 @@ def blocked_stretches(
     source_root: str | Path,
     threshold_ms: float = 50.0,
     thread: str | int | None = None,
+    *,
+    rows: Sequence[SampleRow] | None = None,
 ) -> list[BlockedStretch]:
-    """Blocked-loop stretches on the loop thread (found automatically unless `thread` given)."""
+    """Blocked-loop stretches on the loop thread (found automatically unless `thread` given).
+
+    `rows` lets a caller that already loaded every sample pass them in.
+    """
     if thread is None:
         info = loop_thread(session)
         if info is None:
             return []
         thread = info.tid
-    rows = [r for r in load_samples(session, thread=thread)]
+    if rows is None:
+        rows = load_samples(session, thread=thread)
+    else:
+        rows = [r for r in rows if (r.tid if isinstance(thread, int) else r.thread) == thread]
     return _stretches(rows, str(source_root), threshold_ms, session_rate(session))
 
 
@@ -92,9 +100,14 @@ def _stretches(
             )
             out.append(BlockedStretch(start, end, frames[ci], frames, culprit))
 
+    keys: dict[int, tuple[str, str] | None] = {}  # per stack: computed once
     for row in rows:
-        ci = callback_index(row.frames)
-        row_key = None if ci is None else (row.frames[ci].function, row.frames[ci].file)
+        if row.stack_id in keys:
+            row_key = keys[row.stack_id]
+        else:
+            ci = callback_index(row.frames)
+            row_key = None if ci is None else (row.frames[ci].function, row.frames[ci].file)
+            keys[row.stack_id] = row_key
         contiguous = bool(group) and row.t <= group[-1].end + tolerance
         if row_key is not None and row_key == key and contiguous:
             group.append(row)
@@ -162,14 +175,21 @@ def blocked_loop_findings(
     source_root: str | Path,
     threshold_ms: float = 50.0,
     profile: Any = None,
+    *,
+    rows: Sequence[SampleRow] | None = None,
 ) -> list[Finding]:
-    """One dynamic finding per project line that blocked the loop longer than `threshold_ms`."""
+    """One dynamic finding per project line that blocked the loop longer than `threshold_ms`.
+
+    `rows` lets a caller that already loaded every sample pass them in.
+    """
     root = str(source_root)
-    stretches = blocked_stretches(session, root, threshold_ms)
+    info = loop_thread(session)
+    if info is None:
+        return []
+    stretches = blocked_stretches(session, root, threshold_ms, info.tid, rows=rows)
     if not stretches:
         return []
     prof = load_profile_or_none(profile)
-    info = loop_thread(session)
     loop_seconds = info.seconds if info else 0.0
     span = session.time_span()
     minutes = max((span[1] - span[0]) / 60.0, 1e-9) if span else 1.0

@@ -38,7 +38,7 @@ from inspector.sampling.blocking import blocked_loop_findings
 from inspector.sampling.measured_priority import measured_priority
 from inspector.sampling.profile_data import loop_thread, session_rate
 from inspector.sampling.project_frames import relpath
-from inspector.sampling.store import SampleRow, load_samples
+from inspector.sampling.store import load_frames, load_stacks
 
 _MAX_RANGE_LINES = 400  # a finding spanning a whole class is matched by its first lines only
 
@@ -49,47 +49,66 @@ def _short(symbol: str) -> str:
 
 @dataclass
 class _SampleIndex:
-    """Stacks by the project (path, line) and (path, function) they contain."""
+    """Stacks by the project (path, line) and (path, function) they contain, with per-stack
+    time and thread-to-thread transitions, so measuring a finding costs its stacks, not the
+    whole session."""
 
     by_line: dict[tuple[str, int], set[int]]
     by_function: dict[tuple[str, str], set[int]]
-    rows: Sequence[SampleRow]
+    stack_seconds: dict[int, dict[int, float]]  # stack -> {tid: seconds}
+    entries_into: dict[int, dict[int | None, int]]  # stack -> {previous stack: count}
+    entries_total: dict[int, int]
     loop_tid: int | None
     loop_seconds: float
     thread_seconds: dict[int, float]
     minutes: float
     rate: float
+    row_count: int
 
     @classmethod
     def build(cls, session: Session, root: str) -> _SampleIndex:
-        rows = load_samples(session)
+        # Plain tuples straight from SQLite: this loop sees every row of a long session.
+        with session.lock:
+            rows = session.conn.execute(
+                "SELECT tid, stack_id, weight FROM samples ORDER BY t"
+            ).fetchall()
+        frames = load_frames(session)
         by_line: dict[tuple[str, int], set[int]] = defaultdict(set)
         by_function: dict[tuple[str, str], set[int]] = defaultdict(set)
-        thread_seconds: dict[int, float] = defaultdict(float)
-        seen: set[int] = set()
-        for row in rows:
-            thread_seconds[row.tid] += row.duration_s
-            if row.stack_id in seen:
-                continue
-            seen.add(row.stack_id)
-            for frame in row.frames:
+        for sid, frame_ids in load_stacks(session).items():
+            for fid in frame_ids:
+                frame = frames[fid]
                 rel = relpath(frame.file, root)
-                if rel is None:
-                    continue
-                by_line[(rel, frame.line)].add(row.stack_id)
-                by_function[(rel, _short(frame.function))].add(row.stack_id)
+                if rel is not None:
+                    by_line[(rel, frame.line)].add(sid)
+                    by_function[(rel, _short(frame.function))].add(sid)
+        thread_seconds: dict[int, float] = defaultdict(float)
+        stack_seconds: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+        entries_into: dict[int, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
+        previous: dict[int, int | None] = {}
+        for tid, sid, weight in rows:
+            seconds = weight / 1e6
+            thread_seconds[tid] += seconds
+            stack_seconds[sid][tid] += seconds
+            prev = previous.get(tid)
+            if prev != sid:
+                entries_into[sid][prev] += 1
+            previous[tid] = sid
         info = loop_thread(session) if rows else None
         span = session.time_span()
         minutes = max((span[1] - span[0]) / 60.0, 1e-9) if span else 1.0
         return cls(
             by_line=by_line,
             by_function=by_function,
-            rows=rows,
+            stack_seconds=stack_seconds,
+            entries_into=entries_into,
+            entries_total={sid: sum(into.values()) for sid, into in entries_into.items()},
             loop_tid=info.tid if info else None,
             loop_seconds=thread_seconds.get(info.tid, 0.0) if info else 0.0,
             thread_seconds=thread_seconds,
             minutes=minutes,
             rate=session_rate(session),
+            row_count=len(rows),
         )
 
     def stacks_for(self, finding: Finding) -> set[int]:
@@ -107,17 +126,20 @@ class _SampleIndex:
         seconds = loop_s = 0.0
         threads_hit: set[int] = set()
         entries = 0
-        inside: dict[int, bool] = {}
-        for row in self.rows:
-            hit = row.stack_id in stacks
-            if hit:
-                seconds += row.duration_s
-                threads_hit.add(row.tid)
-                if row.tid == self.loop_tid:
-                    loop_s += row.duration_s
-                if not inside.get(row.tid, False):
-                    entries += 1
-            inside[row.tid] = hit
+        for sid in stacks:
+            for tid, secs in self.stack_seconds[sid].items():
+                seconds += secs
+                threads_hit.add(tid)
+                if tid == self.loop_tid:
+                    loop_s += secs
+            # an entry: the thread's previous run was outside the matching stacks
+            into = self.entries_into[sid]
+            inner = (
+                sum(into.get(prev, 0) for prev in stacks)
+                if len(stacks) < len(into)
+                else sum(n for prev, n in into.items() if prev in stacks)
+            )
+            entries += self.entries_total[sid] - inner
         hit_thread_s = sum(self.thread_seconds[t] for t in threads_hit) or 1.0
         return {
             "seconds": round(seconds, 4),
@@ -151,6 +173,31 @@ def is_twin(static: Finding, dynamic: Finding) -> bool:
     return any(_located(static, step.path, step.line, "") for step in dynamic.chain)
 
 
+class _PlaceIndex:
+    """Static findings by every (path, line) and (path, function) they name."""
+
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        self.by_line: dict[tuple[str, int], set[int]] = defaultdict(set)
+        self.by_function: dict[tuple[str, str], set[int]] = defaultdict(set)
+        for i, f in enumerate(findings):
+            for line in range(f.line, min(f.end_line, f.line + _MAX_RANGE_LINES) + 1):
+                self.by_line[(f.path, line)].add(i)
+            if f.symbol:
+                self.by_function[(f.path, _short(f.symbol))].add(i)
+            for step in f.chain:
+                self.by_line[(step.path, step.line)].add(i)
+                if step.symbol:
+                    self.by_function[(step.path, _short(step.symbol))].add(i)
+
+    def candidates(self, dynamic: Finding) -> list[int]:
+        found = set(self.by_line.get((dynamic.path, dynamic.line), ()))
+        if dynamic.symbol:
+            found |= self.by_function.get((dynamic.path, _short(dynamic.symbol)), set())
+        for step in dynamic.chain:
+            found |= self.by_line.get((step.path, step.line), set())
+        return sorted(found)
+
+
 def _strip_measured(finding: Finding) -> Finding:
     """Drop evidence from an earlier correlate() run so repeating it does not pile up."""
     kept = tuple(e for e in finding.evidence if e.source != "py-spy")
@@ -173,14 +220,16 @@ def correlate(
     statics = [_strip_measured(f) for f in session.findings("static")]
     others = [f for f in session.findings("dynamic") if f.rule != BLOCKED_RULE]
     index = _SampleIndex.build(session, root)
-    if not index.rows:
+    if not index.row_count:
         return rank(statics + others)
-    dynamics = blocked_loop_findings(session, root, threshold_ms, profile) + others
+    dynamics = blocked_loop_findings(session, root, threshold_ms, profile)
+    dynamics += others
     twins: dict[int, list[Finding]] = defaultdict(list)
     merged: set[int] = set()
-    for si, static in enumerate(statics):
-        for di, dyn in enumerate(dynamics):
-            if is_twin(static, dyn):
+    places = _PlaceIndex(statics)
+    for di, dyn in enumerate(dynamics):
+        for si in places.candidates(dyn):
+            if is_twin(statics[si], dyn):  # the index narrows, the predicate decides
                 twins[si].append(dyn)
                 merged.add(di)
     out_static = [

@@ -193,20 +193,51 @@ def _sorted(entries: list[HotEntry], sort: str) -> list[HotEntry]:
     return sorted(entries, key=lambda e: (-e.self_s, -e.total_s, e.file, e.line))
 
 
-def threads(session: Session, active_only_loop: bool = True) -> list[ThreadInfo]:
+# threads() per (session connection, newest sample row): samples are only ever appended, so
+# a new row is the only thing that changes the answer. Small, as few sessions are open.
+_THREADS_CACHE: dict[tuple[str, int, int], list[ThreadInfo]] = {}
+
+
+def threads(session: Session) -> list[ThreadInfo]:
     """Every sampled thread with its sampled, active and in-loop-callback time."""
+    with session.lock:
+        (newest,) = session.conn.execute("SELECT MAX(rowid) FROM samples").fetchone()
+    key = (str(session.path), id(session.conn), newest or 0)
+    cached = _THREADS_CACHE.get(key)
+    if cached is None:
+        cached = _threads(session)
+        if len(_THREADS_CACHE) > 16:
+            _THREADS_CACHE.clear()
+        _THREADS_CACHE[key] = cached
+    return list(cached)
+
+
+def _threads(session: Session) -> list[ThreadInfo]:
+    from inspector.sampling.store import load_frames, load_stacks
+
+    with session.lock:
+        rows = session.conn.execute(
+            "SELECT pid, tid, thread, stack_id, active, SUM(weight) FROM samples "
+            "GROUP BY pid, tid, thread, stack_id, active"
+        ).fetchall()
+    frames = load_frames(session)
+    stacks = load_stacks(session)
+    in_callback: dict[int, bool] = {}
     agg: dict[tuple[int, int, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
-    for row in load_samples(session):
-        acc = agg[(row.pid, row.tid, row.thread)]
-        acc[0] += row.duration_s
-        if row.active:
-            acc[1] += row.duration_s
-        if any(is_loop_frame(f) for f in row.frames) and callback_index(row.frames) is not None:
-            acc[2] += row.duration_s
+    for pid, tid, name, sid, active, weight in rows:
+        seconds = weight / 1e6
+        acc = agg[(pid, tid, name)]
+        acc[0] += seconds
+        if active:
+            acc[1] += seconds
+        hit = in_callback.get(sid)
+        if hit is None:
+            stack = tuple(frames[i] for i in stacks.get(sid, ()))
+            hit = in_callback[sid] = callback_index(stack) is not None
+        if hit:
+            acc[2] += seconds
     out = [
-        ThreadInfo(
-            pid=k[0], tid=k[1], name=k[2], seconds=v[0], active_seconds=v[1], loop_seconds=v[2]
-        )
+        ThreadInfo(k[0], k[1], k[2], seconds=v[0], active_seconds=v[1], loop_seconds=v[2])
         for k, v in agg.items()
     ]
     return sorted(out, key=lambda t: (-t.seconds, t.pid, t.tid))

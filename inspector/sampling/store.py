@@ -14,7 +14,7 @@ chunks, gaps.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from inspector.core.session import Session
 from inspector.sampling.activity import is_idle
@@ -23,9 +23,11 @@ from inspector.sampling.chrometrace import Frame, StackRun
 WEIGHT_UNIT_US = 1_000_000  # weights are microseconds
 
 
-@dataclass(frozen=True)
-class SampleRow:
-    """One stored run, with its stack resolved: root-first frames."""
+class SampleRow(NamedTuple):
+    """One stored run, with its stack resolved: root-first frames.
+
+    A named tuple, not a dataclass: a 10-minute session loads tens of thousands of these.
+    """
 
     t: float
     pid: int
