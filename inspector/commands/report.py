@@ -80,9 +80,15 @@ def _static(args: argparse.Namespace, formats: tuple[str, ...]) -> int:
         runner = importlib.import_module("analyzers.runner")
     except ImportError as exc:
         raise UserError("static audit is not available in this build (analyzers.runner)") from exc
-    result = runner.audit(root, args.profile or "generic")
-    meta = dict(result.to_dict())
-    meta.pop("findings", None)
+    try:
+        result = runner.audit(root, args.profile or "generic")
+    except getattr(runner, "AuditError", ValueError) as exc:
+        raise UserError(str(exc)) from exc
+    if hasattr(result, "to_dict_without_findings"):
+        meta = dict(result.to_dict_without_findings())
+    else:
+        meta = dict(result.to_dict())
+        meta.pop("findings", None)
     meta.setdefault("profile", args.profile or "generic")
     out = args.out or default_report_path(root)
     model = model_from_static(result.findings, meta, root, coverage=_coverage(args.coverage))

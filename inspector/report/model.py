@@ -29,7 +29,7 @@ from inspector.report.measured import (
 )
 from inspector.report.plots import Plot, make_plots
 
-REPORT_TITLE = "CasareRPA Performance Audit Report"
+REPORT_TITLE = "Performance Audit Report"
 
 # What each area's audit looks at: the audit plan's focus, so an empty area still says what
 # was checked.
@@ -168,17 +168,38 @@ class ReportModel:
     def async_patterns(self) -> list[Finding]:
         return self.tagged("async")
 
+    def sites(self, rule: str) -> int:
+        return sum(1 for f in self.findings if f.rule == rule)
+
     @property
     def quick_wins(self) -> list[Finding]:
-        """High score for little work: difficulty <= 3, best score first (then impact)."""
-        easy = [f for f in self.findings if f.priority.difficulty <= 3]
-        return sorted(easy, key=lambda f: (-f.score, -f.priority.impact))[:3]
+        """High score for little work: difficulty <= 3, best score first; one per rule, so
+        the three are three different fixes rather than one fix at three sites."""
+        easy = sorted(
+            (f for f in self.findings if f.priority.difficulty <= 3),
+            key=lambda f: (-f.score, -f.priority.impact),
+        )
+        return _one_per_rule(easy)[:3]
 
     @property
     def long_term(self) -> list[Finding]:
-        """High impact that takes real work: difficulty >= 6 and impact >= 6."""
-        hard = [f for f in self.findings if f.priority.difficulty >= 6 and f.priority.impact >= 6]
-        return sorted(hard, key=lambda f: (-f.priority.impact, -f.score))[:3]
+        """High impact that takes real work (impact >= 6, difficulty >= 5), one per rule.
+
+        When fewer than three qualify, the most widespread remaining patterns fill in: a
+        fix needed at many sites is an architectural change (e.g. async-first node I/O)."""
+        hard = sorted(
+            (f for f in self.findings if f.priority.difficulty >= 5 and f.priority.impact >= 6),
+            key=lambda f: (-f.priority.impact, -f.score),
+        )
+        picked = _one_per_rule(hard)[:3]
+        if len(picked) < 3:
+            taken = {f.rule for f in picked} | {f.rule for f in self.quick_wins}
+            widespread = sorted(
+                (f for f in _one_per_rule(self.findings) if f.rule not in taken),
+                key=lambda f: (-self.sites(f.rule), -f.score),
+            )
+            picked += [f for f in widespread if self.sites(f.rule) >= 3][: 3 - len(picked)]
+        return picked
 
     @property
     def reconciled(self) -> dict[str, synthesis.Conflict]:
@@ -207,6 +228,16 @@ class ReportModel:
 
 
 # -- building -------------------------------------------------------------------------------
+
+
+def _one_per_rule(findings: Sequence[Finding]) -> list[Finding]:
+    seen: set[str] = set()
+    out = []
+    for f in findings:
+        if f.rule not in seen:
+            seen.add(f.rule)
+            out.append(f)
+    return out
 
 
 def _rules_by_area() -> dict[int, list[str]]:
@@ -619,6 +650,14 @@ def _conflict_context(m: Measurements) -> str:
     return ""
 
 
+def _audit_error(entry: Any) -> tuple[str, str]:
+    """An audit error as (path, message), from a pair or a {"path", "message"} mapping."""
+    if isinstance(entry, Mapping):
+        return str(entry.get("path", "?")), str(entry.get("message", ""))
+    items = list(entry)
+    return str(items[0]), str(items[1]) if len(items) > 1 else ""
+
+
 def build_model(
     findings: Sequence[Finding],
     *,
@@ -667,7 +706,7 @@ def build_model(
         for a, name in AREAS.items()
     ]
     audit_meta = dict(audit_meta or meta.get("audit") or {})
-    errors = tuple((str(e[0]), str(e[1])) for e in audit_meta.get("errors", ()) if len(e) >= 2)
+    errors = tuple(_audit_error(e) for e in audit_meta.get("errors") or ())
     audit = AuditStats(
         files=int(audit_meta.get("files") or 0),
         lines=int(audit_meta.get("lines") or 0),
@@ -677,11 +716,16 @@ def build_model(
     )
     if coverage is None and root:
         coverage = find_coverage(Path(root))
+    target = str(meta.get("target") or (Path(root).name if root else "unknown target"))
+    profile = str(meta.get("profile") or audit_meta.get("profile") or "generic")
     model = ReportModel(
+        title=("CasareRPA " + REPORT_TITLE)
+        if profile == "casare_rpa"
+        else f"{REPORT_TITLE}: {target}",
         kind=kind,
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        target=str(meta.get("target") or (Path(root).name if root else "unknown target")),
-        profile=str(meta.get("profile") or audit_meta.get("profile") or "generic"),
+        target=target,
+        profile=profile,
         source_root=root,
         session_name=str(meta.get("session_name") or ""),
         findings=ranked,

@@ -191,4 +191,5 @@ class SarifRenderer:
         return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
     def render(self, model: ReportModel) -> str:
-        return json.dumps(self.to_data(model), indent=1) + "\n"
+        # Compact: json's C encoder only runs without indent; viewers pretty-print anyway.
+        return json.dumps(self.to_data(model), separators=(",", ":")) + "\n"

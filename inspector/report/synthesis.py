@@ -330,7 +330,9 @@ def correlate_groups(findings: Sequence[Finding]) -> list[Group]:
         if f.symbol:
             first = by_symbol[(f.path, f.symbol)]
             if first != i:
-                union(first, i, f"several rules fire in `{f.symbol}` ({f.path})")
+                same_rule = findings[first].rule == f.rule
+                what = f"`{f.rule}` fires more than once" if same_rule else "several rules fire"
+                union(first, i, f"{what} in one function, `{f.symbol}` ({f.path}): fix together")
     members: dict[int, list[Finding]] = defaultdict(list)
     for i, f in enumerate(findings):
         members[find(i)].append(f)
