@@ -130,6 +130,11 @@ class ClassWatcher:
     def pending_modules(self) -> set[str]:
         return set(self._pending)
 
+    def pending_targets(self) -> list[str]:
+        """ "module:qual" targets still waiting for their module (not imported by the target)."""
+        with self._lock:
+            return sorted({f"{m}:{q}" for m, waiting in self._pending.items() for q, _ in waiting})
+
     def watch(self, qualified: str, callback: Callable[[Any], None]) -> bool:
         """Resolve now if the module is loaded (True), else call back after it loads (False)."""
         module_name, qual = split_target(qualified)

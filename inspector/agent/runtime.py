@@ -128,6 +128,7 @@ class Agent:
                 "hooks": list(self.hooks),
                 "dropped": 0,
                 "source_root": self.source_root(),
+                "pending": self.watcher.pending_targets(),
             }
         )
 
@@ -156,6 +157,7 @@ class Agent:
                             "hooks": list(self.hooks),
                             "dropped": 0,
                             "source_root": self.source_root(),
+                            "pending": self.watcher.pending_targets(),
                         }
                     )
             if not self.flush():

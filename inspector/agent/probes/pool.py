@@ -165,9 +165,10 @@ class PoolProbe(Probe):
         out: list[dict[str, Any]] = []
         self._last_idle_pending = None
         for stats in self.pools:
-            qualname = getattr(stats, "qualname", stats.name)
-            if not stats.instances and hasattr(stats, "qualname") and self._idle_due(now):
-                out.append(_idle_record(now, qualname, stats.name))  # hooked, never used
+            hooked = hasattr(stats, "qualname")
+            qualname = getattr(stats, "qualname", stats.config.get("class", stats.name))
+            if not stats.instances and self._idle_due(now):  # no pool object: zero traffic
+                out.append(_idle_record(now, qualname, stats.name, hooked))
             for pool in stats.instances:
                 entry = stats.pool(pool)
                 wait: DurationSample = entry["wait"]
@@ -213,8 +214,10 @@ class PoolProbe(Probe):
         return out
 
 
-def _idle_record(now: float, qualname: str, name: str) -> dict[str, Any]:
+def _idle_record(now: float, qualname: str, name: str, hooked: bool) -> dict[str, Any]:
+    # hooked=False: the pool's module was never imported by the target, so nothing can use it
     return {
+        "hooked": hooked,
         "t": now,
         "kind": "pool",
         "pool": qualname,

@@ -131,7 +131,9 @@ class RepaintProbe(Probe):
         etype = event.type()
         if etype is self._paint_type or etype == self._paint_type:
             timed = self.timed_ids.get(id(obj))
-            if timed is not None and not self._reentrant:
+            if timed is not None:
+                if self._reentrant:
+                    return False  # our own re-send: counted by _timed_paint
                 return self._timed_paint(obj, event, timed)
             self._count_paint(obj, event, type(obj).__name__, False, None)
         elif etype is self._update_type or etype == self._update_type:
