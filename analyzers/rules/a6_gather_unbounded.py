@@ -1,0 +1,133 @@
+"""CIA604: asyncio.gather over a list built from unbounded input, with no limit."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._shapes import (
+    body_nodes,
+    call_name,
+    dotted,
+    enclosing_loop,
+    import_map,
+    source_of,
+)
+
+_BOUNDS = ("Semaphore", "BoundedSemaphore", "semaphore", "_semaphore", "TaskGroup", "limit")
+
+
+class GatherUnbounded(Rule):
+    """Everything starts at once: N browsers, N connections, N requests."""
+
+    ID = "CIA604"
+    AREA = 6
+    TITLE = "asyncio.gather over an unbounded list of coroutines"
+    RATIONALE = (
+        "`gather(*[work(x) for x in items])` starts one coroutine per item immediately. With "
+        "hundreds of items that means hundreds of simultaneous browser pages, DB "
+        "connections or HTTP requests: pools are exhausted, remote rate limits trip and "
+        "memory spikes, and one failure does not stop the rest."
+    )
+    IMPACT = 6
+    FREQUENCY = 4
+    DIFFICULTY = 3
+    RECOMMENDATION = (
+        "Bound concurrency: wrap each coroutine in `async with semaphore:` (limit from "
+        "configuration), or feed a fixed number of worker tasks from an `asyncio.Queue`; "
+        "use `asyncio.TaskGroup` so a failure cancels the rest."
+    )
+    EXAMPLE_BEFORE = """\
+results = await asyncio.gather(*[self._run(node) for node in nodes])
+"""
+    EXAMPLE_AFTER = """\
+sem = asyncio.Semaphore(self._max_parallel)
+
+async def bounded(node):
+    async with sem:
+        return await self._run(node)
+
+results = await asyncio.gather(*[bounded(node) for node in nodes])
+"""
+    TAGS = ("async", "concurrency")
+    VALID = (
+        Valid(
+            """\
+            import asyncio
+            async def run(self, nodes):
+                async def one(n):
+                    async with self._semaphore:
+                        return await self._run(n)
+                return await asyncio.gather(*[one(n) for n in nodes])
+            """
+        ),
+        Valid(
+            """\
+            import asyncio
+            async def both(self):
+                return await asyncio.gather(self.a(), self.b())
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """\
+            import asyncio
+            async def run_all(self, nodes):
+                tasks = [self._execute(n) for n in nodes]
+                return await asyncio.gather(*tasks)
+            """,
+            line=4,
+        ),
+    )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._imports = import_map(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        walk = body_nodes(node)
+        comps: dict[str, cst.BaseExpression] = {}
+        bounded = False
+        for sub, _anc in walk:
+            if isinstance(sub, cst.Assign) and isinstance(
+                sub.value, (cst.ListComp, cst.GeneratorExp)
+            ):
+                for t in sub.targets:
+                    if (name := dotted(t.target)) is not None:
+                        comps[name] = sub.value
+            if (
+                isinstance(sub, cst.Call)
+                and call_name(sub) == "append"
+                and isinstance(sub.func, cst.Attribute)
+                and enclosing_loop(sub, _anc) is not None
+                and (name := dotted(sub.func.value)) is not None
+            ):
+                comps[name] = sub
+            if isinstance(sub, (cst.Name, cst.Attribute)):
+                ident = sub.value if isinstance(sub, cst.Name) else sub.attr.value
+                if ident in _BOUNDS:
+                    bounded = True
+        # Nested helpers (the usual bounded wrapper) are scope breaks: look inside them too.
+        for sub, _ in walk:
+            if isinstance(sub, cst.FunctionDef) and any(
+                isinstance(n, cst.With) and "semaphore" in source_of(n, 200).lower()
+                for n, _ in body_nodes(sub)
+            ):
+                bounded = True
+        if bounded:
+            return
+        for sub, _ in walk:
+            if not isinstance(sub, cst.Call) or call_name(sub) != "gather":
+                continue
+            if self._imports.qualify(sub.func) not in ("asyncio.gather", None):
+                continue
+            starred = [a.value for a in sub.args if a.star == "*"]
+            if not starred:
+                continue
+            source = starred[0]
+            if isinstance(source, (cst.ListComp, cst.GeneratorExp)) or (dotted(source) in comps):
+                self.report(
+                    sub,
+                    f"`gather(*{source_of(source, 40)})` starts one coroutine per item at "
+                    f"once: bound it with a semaphore or a fixed set of worker tasks.",
+                )

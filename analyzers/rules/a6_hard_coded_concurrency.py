@@ -1,0 +1,125 @@
+"""CIA603: a concurrency limit fixed in code instead of taken from configuration."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._shapes import arg, call_name, import_map, int_value
+
+_LIMIT_PARAM = re.compile(
+    r"^(max_(parallel\w*|concurrency|concurrent|workers|threads)|parallelism)$"
+)
+_EXECUTORS = frozenset(
+    {
+        "asyncio.Semaphore",
+        "asyncio.BoundedSemaphore",
+        "concurrent.futures.ThreadPoolExecutor",
+        "concurrent.futures.ProcessPoolExecutor",
+        "threading.Semaphore",
+        "threading.BoundedSemaphore",
+    }
+)
+
+
+class HardCodedConcurrency(Rule):
+    """A magic number decides how many nodes/jobs run at once on every machine."""
+
+    ID = "CIA603"
+    AREA = 6
+    TITLE = "Hard-coded concurrency limit"
+    RATIONALE = (
+        "A literal limit (`Semaphore(4)`, `max_parallel=4`) is right for neither a 2-core "
+        "laptop nor a 32-core robot host, and for I/O-bound browser or HTTP nodes the best "
+        "value depends on the remote side. Nobody can tune it without a code change, so "
+        "parallel branches either queue behind a too-small limit or oversubscribe."
+    )
+    IMPACT = 4
+    FREQUENCY = 5
+    DIFFICULTY = 2
+    RECOMMENDATION = (
+        "Read the limit from configuration (the robot/executor config or the profile), "
+        "defaulting from the workload type: `os.cpu_count()` for CPU-bound work, a larger "
+        "bound for I/O-bound work; pass it down instead of repeating a literal default."
+    )
+    EXAMPLE_BEFORE = """\
+def __init__(self, max_concurrency: int = 4):
+    self._semaphore = asyncio.Semaphore(max_concurrency)
+"""
+    EXAMPLE_AFTER = """\
+def __init__(self, max_concurrency: int | None = None):
+    limit = max_concurrency or config.execution.max_parallel_nodes
+    self._semaphore = asyncio.Semaphore(limit)
+"""
+    TAGS = ("concurrency", "configuration")
+    VALID = (
+        Valid(
+            """\
+            import asyncio
+            def make(limit):
+                return asyncio.Semaphore(limit)
+            """
+        ),
+        Valid(
+            """\
+            def run(max_parallel: int | None = None):
+                pass
+            """
+        ),
+        # A mutex-like semaphore of 1 is a lock, not a tuning knob.
+        Valid(
+            """\
+            import asyncio
+            gate = asyncio.Semaphore(1)
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """\
+            class Executor:
+                def __init__(self, max_concurrency: int = 4):
+                    self._max = max_concurrency
+            """,
+            line=2,
+            message_contains="max_concurrency = 4",
+        ),
+        Invalid(
+            """\
+            from concurrent.futures import ThreadPoolExecutor as Pool
+            POOL = Pool(max_workers=8)
+            """,
+            line=2,
+        ),
+    )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._imports = import_map(node)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        value = int_value(node.default)
+        if value is None or value <= 1 or not _LIMIT_PARAM.match(node.name.value):
+            return
+        self.report(
+            node,
+            f"`{node.name.value} = {value}` fixes the concurrency limit in code: default it "
+            f"from configuration (or os.cpu_count() for CPU-bound work).",
+        )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self._imports.qualify(node.func)
+        if qualified not in _EXECUTORS:
+            return
+        limit = arg(node, 0, "max_workers" if "Executor" in call_name(node) else "value")
+        if "Executor" in (qualified or "") and limit is None:
+            limit = arg(node, 0, "max_workers")
+        value = int_value(limit)
+        if value is None or value <= 1:
+            return
+        self.report(
+            node,
+            f"`{qualified.rsplit('.', 1)[-1]}({value})` fixes the concurrency limit in code: "
+            f"take it from configuration.",
+        )

@@ -1,0 +1,116 @@
+"""CIA601: a list used as a FIFO queue (`pop(0)`) inside a traversal loop."""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._shapes import arg, body_nodes, call_name, call_receiver, enclosing_loop
+
+
+def _is_pop_front(call: cst.Call) -> bool:
+    if call_name(call) != "pop" or not isinstance(call.func, cst.Attribute):
+        return False
+    index = arg(call, 0)
+    return isinstance(index, cst.Integer) and index.value == "0"
+
+
+def _trims_by_length(call: cst.Call, ancestors: tuple[cst.CSTNode, ...]) -> bool:
+    """`while len(x) > n: x.pop(0)` trims a bounded history: CIA903 reports that shape."""
+    for anc in ancestors:
+        test = getattr(anc, "test", None) if isinstance(anc, (cst.If, cst.While)) else None
+        if test is not None and any(
+            isinstance(n, cst.Call) and call_name(n) == "len" for n, _ in body_nodes(test)
+        ):
+            return True
+    return False
+
+
+class ListPopFrontQueue(Rule):
+    """`list.pop(0)` shifts every remaining element: BFS becomes quadratic."""
+
+    ID = "CIA601"
+    AREA = 6
+    TITLE = "list.pop(0) used as a queue in a loop"
+    RATIONALE = (
+        "`list.pop(0)` moves every remaining element one slot left, so a BFS, Kahn "
+        "topological sort or work queue that pops from the front costs O(n) per step and "
+        "O(n^2) overall; on large workflows this dominates dependency analysis and "
+        "scheduling time."
+    )
+    IMPACT = 5
+    FREQUENCY = 6
+    DIFFICULTY = 1
+    RECOMMENDATION = (
+        "Use `collections.deque`: build it with `deque(start_nodes)`, pop with "
+        "`popleft()` and push with `append()`; both are O(1)."
+    )
+    EXAMPLE_BEFORE = """\
+queue = list(starting_nodes)
+while queue:
+    node_id = queue.pop(0)
+"""
+    EXAMPLE_AFTER = """\
+queue = deque(starting_nodes)
+while queue:
+    node_id = queue.popleft()
+"""
+    TAGS = ("algorithmic",)
+    VALID = (
+        Valid(
+            """\
+            def walk(start):
+                queue = deque([start])
+                while queue:
+                    node = queue.popleft()
+            """
+        ),
+        # Bounded history trimming is CIA903's shape, not a queue.
+        Valid(
+            """\
+            def add(self, event):
+                self._history.append(event)
+                if len(self._history) > 100:
+                    self._history.pop(0)
+            """
+        ),
+        Valid("first = items.pop(0)\n"),
+        Valid(
+            """\
+            def trim(self):
+                while len(self._order) > self._max:
+                    self._order.pop(0)
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """\
+            def reachable(self, starting_nodes):
+                queue = list(starting_nodes)
+                seen = set()
+                while queue:
+                    node_id = queue.pop(0)
+                    seen.add(node_id)
+                    queue.extend(self._adjacency[node_id])
+            """,
+            line=5,
+            message_contains="queue.pop(0)",
+        ),
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for sub, ancestors in body_nodes(node):
+            if not (isinstance(sub, cst.Call) and _is_pop_front(sub)):
+                continue
+            loop = enclosing_loop(sub, ancestors)
+            if loop is None or _trims_by_length(sub, ancestors):
+                continue
+            name = call_receiver(sub) or "the list"
+            line = self.get_metadata(PositionProvider, loop).start.line
+            self.report(
+                sub,
+                f"`{name}.pop(0)` in the loop at line {line} is O(n) per step (O(n^2) "
+                f"overall): make `{name}` a collections.deque and use popleft().",
+            )

@@ -1,0 +1,157 @@
+"""CIA701: UI Automation work called synchronously from a coroutine."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._shapes import body_nodes, call_name, import_map, is_awaited, source_of
+
+# Sync methods of desktop-automation wrapper objects (element/window/context) that search the
+# UI Automation tree, poll with sleeps, or run a private event loop per call.
+_DESKTOP_SYNC_METHODS = frozenset(
+    {
+        "find_child",
+        "find_children",
+        "find_element",
+        "find_window",
+        "get_all_windows",
+        "type_text",
+        "launch_application",
+        "close_application",
+        "send_keys",
+        "send_hotkey",
+        "click_mouse",
+        "move_mouse",
+        "drag_mouse",
+        "select_from_dropdown",
+        "check_checkbox",
+        "select_radio_button",
+        "select_tab",
+        "expand_tree_item",
+        "scroll_element",
+        "capture_screenshot",
+        "capture_element_image",
+        "ocr_extract_text",
+        "wait_for_element",
+        "wait_for_window",
+        "element_exists",
+        "verify_element_property",
+        "maximize_window",
+        "minimize_window",
+        "restore_window",
+        "resize_window",
+        "move_window",
+    }
+)
+_UIA_MODULES = ("uiautomation.", "pywinauto.", "comtypes.", "win32gui.", "pyautogui.")
+
+
+class BlockingDesktopCallInAsync(Rule):
+    """The whole event loop (and with qasync, the UI) freezes while UIA searches."""
+
+    ID = "CIA701"
+    AREA = 7
+    TITLE = "Blocking UI Automation call inside async code"
+    RATIONALE = (
+        "UI Automation searches walk the accessibility tree over COM and wait for elements "
+        "with sleeps; a single `find_child` can take seconds. Called synchronously from an "
+        "`async def` (a node's `execute`), it blocks the asyncio loop, which under qasync is "
+        "also the Qt GUI loop: the canvas freezes and every other running node stalls."
+    )
+    IMPACT = 8
+    FREQUENCY = 6
+    DIFFICULTY = 3
+    RECOMMENDATION = (
+        "Await the async variant (`await ctx.async_find_window(...)`, the managers' "
+        "`asyncio.to_thread`-based methods) or wrap the sync call: `await asyncio.to_thread("
+        "window.find_child, selector, timeout)`. Keep COM apartment rules in mind: use one "
+        "dedicated worker thread (initialized with CoInitialize) for all UIA calls."
+    )
+    EXAMPLE_BEFORE = """\
+async def execute(self, context):
+    element = window.find_child(selector, timeout=timeout)
+"""
+    EXAMPLE_AFTER = """\
+async def execute(self, context):
+    element = await asyncio.to_thread(window.find_child, selector, timeout)
+"""
+    TAGS = ("async", "blocking", "desktop")
+    VALID = (
+        Valid(
+            """\
+            import asyncio
+            async def execute(self, context):
+                element = await asyncio.to_thread(window.find_child, selector, 5)
+                text = await ctx.async_find_window("Notepad")
+            """
+        ),
+        # A sync helper passed to to_thread: runs on a worker thread.
+        Valid(
+            """\
+            import asyncio
+            import uiautomation as auto
+            async def find(self):
+                def _search():
+                    return auto.GetRootControl().GetChildren()
+                return await asyncio.to_thread(_search)
+            """
+        ),
+        Valid(
+            """\
+            def execute(self, context):
+                return window.find_child(selector)
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """\
+            async def execute(self, context):
+                window = self.get_input_value("window")
+                element = window.find_child(selector, timeout=timeout)
+                element.click()
+            """,
+            line=3,
+            message_contains="window.find_child",
+        ),
+        Invalid(
+            """\
+            import uiautomation as ui
+            async def scroll(self, x, y):
+                ui.WheelDown(x, y, wheelTimes=3)
+            """,
+            line=3,
+            message_contains="uiautomation.WheelDown",
+        ),
+    )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._imports = import_map(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.asynchronous is None:
+            return
+        blocking: list[tuple[cst.Call, str]] = []
+        for sub, ancestors in body_nodes(node):
+            if not isinstance(sub, cst.Call) or is_awaited(ancestors):
+                continue
+            qualified = self._imports.qualify(sub.func) or ""
+            if qualified.startswith(_UIA_MODULES):
+                blocking.append((sub, qualified))
+            elif (
+                call_name(sub) in _DESKTOP_SYNC_METHODS
+                and isinstance(sub.func, cst.Attribute)
+                and not qualified
+            ):
+                blocking.append((sub, source_of(sub.func)))
+        if not blocking:
+            return
+        others = len(blocking) - 1
+        self.report(
+            blocking[0][0],
+            f"`{blocking[0][1]}(...)` blocks the event loop inside async "
+            f"{node.name.value}()"
+            + (f" (and {others} more such call{'s' if others > 1 else ''})" if others else "")
+            + ": await the async variant or run it via asyncio.to_thread.",
+        )
