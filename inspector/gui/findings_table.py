@@ -29,6 +29,20 @@ from PySide6.QtWidgets import (
 from analyzers.findings import AREAS, Finding, rank
 from inspector.gui.source_viewer import SEVERITY_COLORS
 
+
+def begin_filter_change(proxy: QSortFilterProxyModel) -> None:
+    """Qt >= 6.10 wants begin/endFilterChange; invalidateFilter is deprecated there."""
+    if hasattr(proxy, "beginFilterChange"):
+        proxy.beginFilterChange()
+
+
+def end_filter_change(proxy: QSortFilterProxyModel) -> None:
+    if hasattr(proxy, "endFilterChange"):
+        proxy.endFilterChange()
+    else:
+        proxy.invalidateFilter()
+
+
 COLUMNS = ("Area", "Severity", "Score", "Rule", "File:line", "Message", "Evidence")
 _SEVERITY_RANK = {"CRITICAL": 4, "HIGH": 3, "MEDIUM": 2, "LOW": 1}
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -112,8 +126,9 @@ class FindingsFilterProxy(QSortFilterProxyModel):
         self.setSortRole(SORT_ROLE)
 
     def set_filter(self, area: int | None, severity: str | None, text: str) -> None:
+        begin_filter_change(self)
         self.area, self.severity, self.text = area, severity, text.strip().lower()
-        self.invalidateFilter()
+        end_filter_change(self)
 
     def filterAcceptsRow(self, row: int, parent: _Index) -> bool:
         model = self.sourceModel()

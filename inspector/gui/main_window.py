@@ -98,6 +98,9 @@ class InspectorWindow(QMainWindow):
         self._last_cpu_rows = -1
         self._findings_count = -1
         self._last_findings_poll = 0.0
+        self._workloads_seen = 0
+        self._audit_running = False
+        self.auto_audit = True  # run the static audit once a live target's source is known
 
         self.message_bar = MessageBarView()
         self.start_page = StartPageView()
@@ -261,6 +264,7 @@ class InspectorWindow(QMainWindow):
         self.hot_by_file = {}
         self._last_cpu_rows = -1
         self._findings_count = -1
+        self._workloads_seen = 0
         self._last_summary.clear()
         self.range_action.setChecked(False)
         self.time_range.clear()
@@ -281,6 +285,7 @@ class InspectorWindow(QMainWindow):
         self.setWindowTitle(f"{label[:60]} — CasareRPA Audit Inspector")
         self.pages.setCurrentWidget(self.tabs)
         self.load_findings()
+        self.refresh_hot_lines()
         self.session_opened.emit(session)
 
     def open_session(self, path: str | Path) -> None:
@@ -446,6 +451,9 @@ class InspectorWindow(QMainWindow):
                 "Static analysis is not available in this build (analyzers.runner missing)."
             )
             return
+        if self._audit_running:
+            self.message_bar.info("The static audit is already running.")
+            return
         if self.session is None:
             self.set_session(self._new_live_session(self.source_root.name, "generic"))
         session = self.session
@@ -453,22 +461,30 @@ class InspectorWindow(QMainWindow):
         profile = session.meta.get("profile") or self.settings.last_profile or "generic"
         root = self.source_root
         self._progress("Static audit…")
+        self._audit_running = True
 
         def work(progress: Any) -> int:
-            result = audit(root, profile, progress=progress)
+            from analyzers.profile import load_profile
+
+            loaded = load_profile(profile)
+            result = audit(root, loaded, progress=progress)
             session.put_findings(result.findings, replace_kind="static")
-            session.set_meta(
-                audit=result.to_dict() if hasattr(result, "to_dict") else {}, source_root=str(root)
-            )
-            return len(result.findings)
+            session.set_meta(audit=result.to_dict_without_findings(), source_root=str(root))
+            try:  # measured evidence and priority from the samples, where SAMPLING has it
+                from inspector.sampling.correlate import correlate
+            except ImportError:
+                return len(result.findings)
+            return len(correlate(session, root, loaded))
 
         def done(n: int) -> None:
+            self._audit_running = False
             self._progress_done()
             self.message_bar.info(f"Static audit done: {n} findings.")
             self.load_findings()
             self.audit_finished.emit(n)
 
         def fail(message: str, details: str) -> None:
+            self._audit_running = False
             self._progress_done()
             self.report_error(f"Static audit failed: {message}", details)
 
@@ -590,6 +606,8 @@ class InspectorWindow(QMainWindow):
             self.settings.last_profile = profile
             self.start_page.set_recent(self.settings.recent)
             self.set_session(session, live=True)
+            if self.auto_audit and self.source_root is not None:
+                self.run_static_audit()
             if not ok:
                 self.message_bar.warning(
                     "The target is running but its agent has not connected yet; panels fill "
@@ -619,30 +637,35 @@ class InspectorWindow(QMainWindow):
 
     def _fill_workloads_menu(self) -> None:
         self.workloads_menu.clear()
-        try:
-            from inspector.core import workload_specs  # type: ignore[attr-defined]
-        except ImportError:
-            action = self.workloads_menu.addAction("Workloads are not available in this build")
-            action.setEnabled(False)
-            return
         profile = (self.session.meta.get("profile") if self.session else None) or "generic"
         try:
-            specs = workload_specs.workloads_for(profile)  # type: ignore[attr-defined]
-        except Exception as exc:
-            action = self.workloads_menu.addAction(f"Cannot read workloads: {exc}")
-            action.setEnabled(False)
-            return
-        if not specs:
-            self.workloads_menu.addAction(f"Profile {profile} defines no workloads").setEnabled(
+            from inspector.agent.workloads import WORKLOADS, describe
+            from inspector.attach import load_profile_tables
+        except ImportError:
+            self.workloads_menu.addAction("Workloads are not available in this build").setEnabled(
                 False
             )
-        for spec in specs:
-            name = getattr(spec, "name", str(spec))
-            params = dict(getattr(spec, "params", {}) or {})
-            action = self.workloads_menu.addAction(name)
-            action.setToolTip(getattr(spec, "description", ""))
-            action.triggered.connect(lambda _c=False, n=name, p=params: self.run_workload(n, p))
-            action.setEnabled(self.connection is not None and self.connection.connected)
+            return
+        try:
+            _name, _probes, table = load_profile_tables(profile)
+        except Exception as exc:  # AttachError and friends: one line in the menu
+            self.workloads_menu.addAction(f"Cannot read profile {profile}: {exc}").setEnabled(False)
+            return
+        live = self.connection is not None and self.connection.connected
+        header = self.workloads_menu.addAction(
+            f"Profile {profile}" + ("" if live else " (attach to a target to run these)")
+        )
+        header.setEnabled(False)
+        for name in WORKLOADS:
+            info = describe(name)
+            defined = name in table and table[name].get("supported", True) is not False
+            action = self.workloads_menu.addAction(
+                name if defined else f"{name} (not defined in profile {profile})"
+            )
+            action.setToolTip(info.get("description", ""))
+            action.setStatusTip(info.get("description", ""))
+            action.setEnabled(live and defined)
+            action.triggered.connect(lambda _c=False, n=name: self.run_workload(n, {}))
 
     def run_workload(self, name: str, params: dict[str, Any]) -> None:
         if self.connection is None:
@@ -675,6 +698,8 @@ class InspectorWindow(QMainWindow):
 
     def _on_range_changed(self, tr: TimeRange) -> None:
         for panel in self.panels:
+            if self.metrics.t0 is not None:
+                panel.t0 = self.metrics.t0  # one time origin for every plot's region
             panel.show_range(tr.since, tr.until)
         self._range_dirty = {p.name for p in self.panels}
         self._last_cpu_rows = -1
@@ -694,6 +719,7 @@ class InspectorWindow(QMainWindow):
         session = self.session
         if session is None:
             return
+        self._follow_agent_events()
         total = sum(self.metrics.counts.values())
         live = self.connection is not None and self.connection.connected
         err = self.follower.error if self.follower else None
@@ -714,12 +740,38 @@ class InspectorWindow(QMainWindow):
         else:
             self._refresh_records_panel(panel, now)
 
+    def _follow_agent_events(self) -> None:
+        """Pick up the agent's source root and report finished workloads."""
+        metrics = self.metrics
+        if self.source_root is None:
+            for event in list(metrics.agent_events):
+                root = event.get("source_root")
+                if root and Path(root).is_dir():
+                    self.set_source_root(root)
+                    if self.auto_audit and self.connection is not None:
+                        self.run_static_audit()
+                    break
+        if len(metrics.workloads) != self._workloads_seen:
+            self._workloads_seen = len(metrics.workloads)
+            if metrics.workloads:
+                last = metrics.workloads[-1]
+                text = f"Workload {last.get('name')}: {last.get('status')}"
+                if last.get("reason"):
+                    text += f" ({last['reason']})"
+                if last.get("status") == "ok":
+                    self.message_bar.info(text)
+                else:
+                    self.message_bar.warning(text)
+
     def _refresh_records_panel(self, panel: LivePanelView, now: float) -> None:
         metrics = self.metrics
         version = metrics.version
         range_dirty = panel.name in self._range_dirty
-        summary_due = range_dirty or now - self._last_summary.get(panel.name, 0) >= SUMMARY_EVERY_S
-        if version == panel.series_version and not range_dirty:
+        summary_stale = panel.summary_version != version
+        summary_due = range_dirty or (
+            summary_stale and now - self._last_summary.get(panel.name, 0) >= SUMMARY_EVERY_S
+        )
+        if version == panel.series_version and not range_dirty and not summary_due:
             if version == 0 or metrics.kind_count(*PANEL_KINDS[panel.name]) == 0:
                 panel.set_empty(metrics.empty_reason(panel.name) or "no data")
             return
@@ -742,6 +794,7 @@ class InspectorWindow(QMainWindow):
             panel.apply_series(series, metrics.t0 or 0.0)
             if summary is not None:
                 self._last_summary[panel.name] = time.monotonic()
+                panel.summary_version = version
                 panel.apply_summary(summary)
             panel.show_range(tr.since, tr.until)
             self.snapshot_applied.emit(panel.name)
@@ -828,8 +881,7 @@ class InspectorWindow(QMainWindow):
         def done(n: int) -> None:
             if session is self.session and n != self._findings_count:
                 self.load_findings()
-                if not self.hot_by_file:
-                    self.refresh_hot_lines()
+                self.refresh_hot_lines()
 
         run_in_background(count, done, lambda m, d: None)
 

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from inspector.core.process_list import PythonProcess, list_python_processes
 from inspector.core.settings import RecentTarget
 from inspector.gui.background_task import run_in_background
+from inspector.gui.findings_table import begin_filter_change, end_filter_change
 
 _Index = QModelIndex | QPersistentModelIndex
 PROCESS_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -97,8 +98,9 @@ class _ProcessFilter(QSortFilterProxyModel):
         self.setSortRole(Qt.ItemDataRole.UserRole)
 
     def set_text(self, text: str) -> None:
+        begin_filter_change(self)
         self.text = text
-        self.invalidateFilter()
+        end_filter_change(self)
 
     def filterAcceptsRow(self, row: int, parent: _Index) -> bool:
         return self.sourceModel().processes[row].matches(self.text)  # type: ignore[attr-defined]

@@ -119,6 +119,7 @@ class LivePanelView(QWidget):
         self.t0 = 0.0
         self.summary: dict[str, Any] = {}
         self.series_version = -1
+        self.summary_version = -1
         self.stack = QStackedWidget()
         self.empty = EmptyStateView()
         self.headline_label = QLabel()
