@@ -146,6 +146,7 @@ class ReportModel:
     hot_functions_note: str = ""
     pool_sizing: list[Mapping[str, Any]] | None = None
     pool_sizing_note: str = ""
+    pool_curves: list[Mapping[str, Any]] = field(default_factory=list)
     title: str = REPORT_TITLE
 
     # -- derived views ------------------------------------------------------------------------
@@ -425,27 +426,36 @@ def _hot_functions(session: Any, root: str) -> tuple[list[Mapping[str, Any]] | N
     return rows, ""
 
 
-def _pool_sizing(session: Any) -> tuple[list[Mapping[str, Any]] | None, str]:
-    module = None
-    try:
-        module = importlib.import_module("inspector.core.pool_sizing")
-    except ImportError:
+def _pool_sizing(
+    workloads: Sequence[Mapping[str, Any]],
+) -> tuple[list[Mapping[str, Any]] | None, list[Mapping[str, Any]], str]:
+    """Rows (pool, class, status, recommended, knee, reasoning) and plot series from the
+    session's pools-sweep workload records, via `inspector.core.pool_sizing.size_pools`."""
+    size_pools = _optional("inspector.core.pool_sizing", "size_pools")
+    if size_pools is None:
         return (
             None,
-            "Pool sizing from workloads: not measured in this session "
-            "(pool-sizing analysis not in this build).",
+            [],
+            (
+                "Pool sizing from workloads: not measured in this session "
+                "(pool-sizing analysis not in this build)."
+            ),
         )
-    for name in ("recommendations", "recommend", "pool_sizing", "size_pools"):
-        fn = getattr(module, name, None)
-        if callable(fn):
-            try:
-                rows = [_as_row(r) for r in fn(session)]
-            except Exception as exc:
-                return None, f"Pool sizing: could not be computed ({exc})."
-            if rows:
-                return rows, ""
-            return None, "Pool sizing: not measured in this session (no pool-sizing workload ran)."
-    return None, "Pool sizing: not measured in this session."
+    sweeps = [w for w in workloads if (w.get("results") or {}).get("pools")]
+    if not sweeps:
+        return None, [], "Pool sizing: not measured in this session (no pools workload ran)."
+    rows: list[Mapping[str, Any]] = []
+    curves: list[Mapping[str, Any]] = []
+    for workload in sweeps:
+        try:
+            sizings = size_pools(workload)
+        except Exception as exc:  # a malformed workload result must not stop the report
+            return None, [], f"Pool sizing: could not be computed from the workload ({exc})."
+        for sizing in sizings:
+            data = sizing.to_dict() if hasattr(sizing, "to_dict") else _as_row(sizing)
+            curves.append({"pool": data.get("pool"), "series": data.get("series") or {}})
+            rows.append({k: v for k, v in data.items() if k != "series"})
+    return rows, curves, ""
 
 
 def _samples_count(session: Any) -> int:
@@ -569,10 +579,15 @@ def _answers(model: ReportModel) -> list[tuple[str, str]]:
         f" Measured: {', '.join(measured)}." if measured else f" Measured: {NOT_MEASURED}."
     )
     if model.pool_sizing:
-        pool = (
-            "From the pool-sizing workload: "
-            + "; ".join(", ".join(f"{k}={v}" for k, v in row.items()) for row in model.pool_sizing)
-            + "."
+        pool = "From the pools workload: " + "; ".join(
+            f"`{row.get('pool')}` ({row.get('class', '')}): "
+            + (
+                f"max size {row.get('recommended')}"
+                if row.get("recommended")
+                else str(row.get("status"))
+            )
+            + f" — {row.get('reasoning', '')}"
+            for row in model.pool_sizing
         )
     elif m.pools.measured and m.pools.traffic:
         pool = (
@@ -743,14 +758,16 @@ def build_model(
     )
     if session is not None:
         model.hot_functions, model.hot_functions_note = _hot_functions(session, root)
-        model.pool_sizing, model.pool_sizing_note = _pool_sizing(session)
+        model.pool_sizing, model.pool_curves, model.pool_sizing_note = _pool_sizing(
+            measurements.workloads
+        )
     else:
         model.hot_functions_note = (
             "Sample-based hot functions: not measured (static-only audit, no py-spy samples)."
         )
         model.pool_sizing_note = "Pool sizing: not measured (static-only audit)."
     if plots:
-        model.plots = make_plots(ranked, records_by_kind)
+        model.plots = make_plots(ranked, records_by_kind, model.pool_curves)
     model.projections = _projections(model)
     model.answers = _answers(model)
     return model

@@ -79,10 +79,14 @@ def findings_by_area(findings: Sequence[Finding]) -> Plot | None:
             linewidth=0.4,
         )
         bottom = [b + c for b, c in zip(bottom, counts[sev], strict=True)]
+    from matplotlib.ticker import MaxNLocator
+
     ax.set_xlabel("area")
     ax.set_ylabel("findings")
-    ax.legend(fontsize=7, ncols=4)
-    ax.set_title("Findings per area by severity", fontsize=9)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, max(bottom) * 1.08 + 0.5)
+    # Legend above the axes so it never hides a bar.
+    ax.legend(fontsize=7, ncols=4, loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
     return Plot(
         "findings_by_area",
         "Findings per area by severity",
@@ -205,8 +209,42 @@ def memory_rss(records: Sequence[Mapping[str, Any]], t0: float) -> Plot | None:
     return Plot("memory", "Resident memory", "Resident set size of the target.", _png(fig))
 
 
+def pool_sweep(curves: Sequence[Mapping[str, Any]]) -> Plot | None:
+    """Throughput and acquire-wait p95 against pool size, from the pools workload."""
+    usable = [c for c in curves if (c.get("series") or {}).get("size")]
+    if not usable:
+        return None
+    fig = _figure()
+    ax = fig.add_subplot(1, 1, 1)
+    ax2 = ax.twinx()
+    for curve in usable:
+        s = curve["series"]
+        name = str(curve.get("pool", "pool"))
+        ax.plot(
+            s["size"],
+            s.get("throughput_rps", []),
+            marker="o",
+            linewidth=0.9,
+            label=f"{name} throughput",
+        )
+        if s.get("wait_ms_p95"):
+            ax2.plot(s["size"], s["wait_ms_p95"], marker="x", linestyle="--", linewidth=0.8)
+    ax.set_xlabel("pool max size")
+    ax.set_ylabel("throughput (req/s)")
+    ax2.set_ylabel("acquire wait p95 (ms, dashed)")
+    ax.legend(fontsize=7, loc="upper left")
+    return Plot(
+        "pool_sizing",
+        "Pool sizing sweep",
+        "Throughput (solid) and acquire wait p95 (dashed) per pool size, from the pools workload.",
+        _png(fig),
+    )
+
+
 def make_plots(
-    findings: Sequence[Finding], records_by_kind: Mapping[str, Sequence[Mapping[str, Any]]]
+    findings: Sequence[Finding],
+    records_by_kind: Mapping[str, Sequence[Mapping[str, Any]]],
+    pool_curves: Sequence[Mapping[str, Any]] = (),
 ) -> list[Plot]:
     t0 = _t0(records_by_kind)
     candidates = [
@@ -216,5 +254,6 @@ def make_plots(
         repaint_rate(records_by_kind.get("repaint", ()), t0),
         pool_usage(records_by_kind.get("pool", ()), t0),
         memory_rss(records_by_kind.get("memory", ()), t0),
+        pool_sweep(pool_curves),
     ]
     return [p for p in candidates if p is not None]

@@ -330,7 +330,55 @@ def fixture_records(t0: float, source_root: Path, seconds: int = 20) -> list[dic
             "results": {"events_per_s": 4100.0, "handler_p95_ms": 1.4},
         }
     )
+    out.append(pools_workload(t0 + seconds))
     return out
+
+
+def _cell(p50: float, spread: float = 0.0) -> dict[str, float]:
+    return {"p50": p50, "min": p50 - spread, "max": p50 + spread}
+
+
+def pools_workload(t: float) -> dict[str, Any]:
+    """A pools sweep: throughput flattens at size 4 while waits keep falling a little."""
+    curve = [
+        (1, 95.0, 520.0),
+        (2, 185.0, 260.0),
+        (4, 360.0, 25.0),
+        (8, 368.0, 11.0),
+        (16, 366.0, 9.0),
+    ]
+    points = [
+        {
+            "size": size,
+            "throughput_rps": _cell(tput, 6.0),
+            "wait_ms_p50": _cell(p95 / 4),
+            "wait_ms_p95": _cell(p95),
+            "exhausted": _cell(50.0 / size),
+            "timeouts": _cell(0.0),
+        }
+        for size, tput, p95 in curve
+    ]
+    return {
+        "t": t,
+        "kind": "workload",
+        "name": "pools",
+        "params": {"sizes": [1, 2, 4, 8, 16]},
+        "status": "ok",
+        "reason": "",
+        "results": {
+            "clients": 16,
+            "service": {"service_ms": 5.0, "capacity": 4},
+            "pools": [
+                {
+                    "pool": "browser",
+                    "class": "app.pooling.BrowserPool",
+                    "status": "ok",
+                    "default_size": 10,
+                    "points": points,
+                }
+            ],
+        },
+    }
 
 
 def make_session(

@@ -193,3 +193,12 @@ def test_coverage_gaps_from_a_cobertura_file(tmp_path: Path):
     gaps = md.split("### D. Test coverage gaps")[1]
     assert "1 finding sits" in gaps or "1 finding(s) sit" in gaps
     assert f"{ENGINE}:{f.line}" in gaps and "| 40% | no |" in gaps
+
+
+def test_pool_sizing_comes_from_the_pools_workload(model: ReportModel, written):
+    (row,) = model.pool_sizing
+    assert row["pool"] == "browser" and row["recommended"] == 4
+    md = written["md"].read_text()
+    answer = md.split("### Pool sizing")[1].split("###")[0]
+    assert "From the pools workload: `browser`" in answer and "max size 4" in answer
+    assert "](PERFORMANCE_AUDIT_REPORT_files/pool_sizing.png)" in md
