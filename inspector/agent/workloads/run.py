@@ -91,16 +91,43 @@ class WorkloadRun:
         self.finish("failed", f"timed out after {self.timeout_s:.0f} s")
 
 
+STARTUP_WAIT_S = 20.0  # a workload sent right after launch waits this long for the app
+
+
+def when_ready(
+    run: WorkloadRun, ready: Callable[[], bool], what: str, go: Callable[[], None]
+) -> None:
+    """Call `go` now if `ready()`, else from a helper thread once it is (or end "unsupported").
+
+    A workload sent right after a launch can arrive before the app has built its QApplication
+    or its event loop; it waits for them instead of failing.
+    """
+    if ready():
+        go()
+        return
+
+    def poll() -> None:
+        deadline = time.monotonic() + min(STARTUP_WAIT_S, run.timeout_s)
+        while time.monotonic() < deadline and not run.done:
+            if ready():
+                try:
+                    go()
+                except Exception as exc:
+                    run.fail(exc)
+                return
+            time.sleep(0.1)
+        run.finish("unsupported", f"the target has no {what} (waited {STARTUP_WAIT_S:.0f} s)")
+
+    threading.Thread(target=poll, name=f"inspector-workload-wait-{run.name}", daemon=True).start()
+
+
 def drive_on_qt_thread(run: WorkloadRun, make_steps: Callable[[], QtSteps]) -> None:
     """Run a step generator on the Qt GUI thread, one step per event-loop turn (or delay)."""
-    core = target.qt_core()
-    app = target.qt_app()
-    if core is None or app is None:
-        run.finish("unsupported", "the target has no Qt application")
-        return
     state: dict[str, QtSteps] = {}
 
     def step() -> None:
+        core = target.qt_core()
+        app = target.qt_app()
         steps = state.get("steps")
         try:
             if steps is None:
@@ -118,16 +145,15 @@ def drive_on_qt_thread(run: WorkloadRun, make_steps: Callable[[], QtSteps]) -> N
             return
         core.QTimer.singleShot(max(0, int(delay_ms)), app, step)
 
-    if not target.post_to_qt_thread(step):
-        run.finish("unsupported", "the target has no Qt application")
+    def go() -> None:
+        if not target.post_to_qt_thread(step):
+            run.finish("unsupported", "the target has no Qt application")
+
+    when_ready(run, lambda: target.qt_app() is not None, "Qt application", go)
 
 
 def drive_on_loop(run: WorkloadRun, make_coro: Callable[[], Coroutine[Any, Any, None]]) -> None:
     """Run a coroutine as a task on the target's own asyncio (qasync) loop."""
-    loop = target.target_loop()
-    if loop is None:
-        run.finish("unsupported", "the target has no running asyncio event loop")
-        return
 
     async def guarded() -> None:
         try:
@@ -140,7 +166,18 @@ def drive_on_loop(run: WorkloadRun, make_coro: Callable[[], Coroutine[Any, Any, 
             if not run.done:
                 run.finish("failed", "the workload ended without a result")
 
-    target.run_coroutine(guarded, loop)
+    def go() -> None:
+        loop = target.target_loop()
+        if loop is None:
+            run.finish("unsupported", "the target has no running asyncio event loop")
+            return
+        target.run_coroutine(guarded, loop)
+
+    def loop_running() -> bool:
+        loop = target.target_loop()
+        return loop is not None and loop.is_running()
+
+    when_ready(run, loop_running, "running asyncio event loop", go)
 
 
 def drive_on_thread(run: WorkloadRun, work: Callable[[], None]) -> None:
