@@ -75,6 +75,8 @@ class _BusDriver:
         self.sequence = weighted_sequence({k: int(v) for k, v in mix.items()})
         self.data = dict(spec.get("data") or {"source": "casare-inspector workload"})
         self.handlers_attr = str(spec.get("handlers", "_handlers"))
+        self.type_kwarg = str(spec.get("type_kwarg", "event_type"))
+        self.event_extra = dict(spec.get("event_extra") or {})
 
     def subscribers(self) -> dict[str, int]:
         table = getattr(self.bus, self.handlers_attr, None)
@@ -94,7 +96,9 @@ class _BusDriver:
         key = self.sequence[index % len(self.sequence)]
         data = dict(self.data, seq=index)
         if self.style == "publish":
-            self.publish_fn(self.event_class(event_type=self.types[key], data=data))
+            kwargs = dict(self.event_extra, data=data)
+            kwargs[self.type_kwarg] = self.types[key]
+            self.publish_fn(self.event_class(**kwargs))
         else:
             self.publish_fn(self.types[key], data)
         return key

@@ -258,6 +258,17 @@ async def _run(run: WorkloadRun) -> None:
         with tempfile.TemporaryDirectory(prefix="inspector-pools-") as workdir:
             for spec in specs:
                 name = str(spec.get("name", "pool"))
+                if spec.get("supported", True) is False:
+                    reason = str(spec.get("reason", "not driven by this workload"))
+                    results.append(
+                        {
+                            "pool": name,
+                            "class": str(spec.get("class", "")),
+                            "status": "unsupported",
+                            "reason": reason,
+                        }
+                    )
+                    continue
                 try:
                     driver = _PoolDriver(spec, url, workdir)
                 except WorkloadSetupError as exc:
