@@ -316,7 +316,9 @@ class _Summarizer:
                 self._with(node, info)
             elif isinstance(node, ast.While):
                 self._while(node, info, defs)
-            elif (isinstance(node, ast.Assign) and cls is not None) or (isinstance(node, ast.AnnAssign) and cls is not None and node.value is not None):
+            elif (isinstance(node, ast.Assign) and cls is not None) or (
+                isinstance(node, ast.AnnAssign) and cls is not None and node.value is not None
+            ):
                 self._assign(node, cls, defs)
             children: list[tuple[ast.AST, int, bool]] = []
             if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):

@@ -1,0 +1,478 @@
+"""Audits a source tree: discovery, per-file analysis in a process pool, project rules, cache.
+
+    result = audit(Path("src/casare_rpa"), "casare_rpa")
+    result.findings  # ranked list[Finding]
+    result.errors    # [(relpath, message)] for every file that could not be analyzed
+
+Each file is parsed once with `ast` (summary for the project model) and, when any traversal
+rule's TRIGGERS match its text, once with libcst (all such rules in one batched traversal).
+Workers get rule *classes* and make fresh instances per file. Whole-project rules then run in
+this process over the joined model. Unchanged files come from the cache (`analyzers.cache`).
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+
+from analyzers.cache import AuditCache, FileResult
+from analyzers.context import FileContext
+from analyzers.engine import analyze_module
+from analyzers.findings import AREAS, Finding, Priority, rank
+from analyzers.profile import Profile, load_profile
+from analyzers.project import ModuleSummary, ProjectModel, module_name_for, summarize_tree
+from analyzers.registry import all_rules
+from analyzers.rule import Rule
+
+# Directories that never hold the project's own source.
+_SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "node_modules",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        "site-packages",
+    }
+)
+# Below this many files to analyze, a process pool costs more than it saves.
+_MIN_FILES_FOR_POOL = 8
+
+Progress = Callable[[int, int], None]
+
+
+class AuditError(Exception):
+    """The audit cannot run at all (bad root, bad profile); one line for the user."""
+
+
+@dataclass
+class AuditResult:
+    """Findings of one audit plus what happened to every file."""
+
+    root: str
+    profile: str
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    files: int = 0  # Python files discovered (excluded ones not counted)
+    analyzed: int = 0
+    lines: int = 0
+    elapsed_s: float = 0.0
+    cache_hits: int = 0
+    rules: int = 0
+    jobs: int = 1
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+    def counts_by_area(self) -> dict[int, int]:
+        counts = Counter(f.area for f in self.findings)
+        return {area: counts.get(area, 0) for area in AREAS}
+
+    def counts_by_rule(self) -> dict[str, int]:
+        return dict(sorted(Counter(f.rule for f in self.findings).items()))
+
+    def per_kloc(self) -> float:
+        return 1000.0 * len(self.findings) / max(self.lines, 1)
+
+    def to_dict_without_findings(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "profile": self.profile,
+            "files": self.files,
+            "analyzed": self.analyzed,
+            "lines": self.lines,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "cache_hits": self.cache_hits,
+            "rules": self.rules,
+            "jobs": self.jobs,
+            "finding_count": len(self.findings),
+            "findings_per_kloc": round(self.per_kloc(), 3),
+            "by_area": {str(k): v for k, v in self.counts_by_area().items()},
+            "by_rule": self.counts_by_rule(),
+            "errors": [{"path": p, "message": m} for p, m in self.errors],
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.to_dict_without_findings()
+        data["findings"] = [f.to_dict() for f in self.findings]
+        return data
+
+
+# -- discovery ------------------------------------------------------------------------------
+
+
+def discover(root: Path, profile: Profile, errors: list[tuple[str, str]]) -> Iterator[Path]:
+    """Python files under `root` (or `root` itself), following directory symlinks once.
+
+    A symlink that leads back into a directory already walked (a loop) is reported in
+    `errors` and not followed again.
+    """
+    if root.is_file():
+        yield root
+        return
+    seen: set[str] = set()
+
+    def walk(directory: Path) -> Iterator[Path]:
+        try:
+            real = os.path.realpath(directory)
+        except OSError as exc:
+            errors.append((_rel(directory, root), f"cannot resolve directory: {exc}"))
+            return
+        if real in seen:
+            errors.append(
+                (_rel(directory, root), "symlink loop: directory already visited, skipped")
+            )
+            return
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            errors.append((_rel(directory, root), f"cannot list directory: {exc.strerror or exc}"))
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            rel = _rel(path, root)
+            try:
+                is_dir = entry.is_dir()  # follows symlinks
+            except OSError as exc:
+                errors.append((rel, f"cannot stat: {exc.strerror or exc}"))
+                continue
+            if is_dir:
+                if entry.name in _SKIP_DIRS or entry.name.startswith("."):
+                    continue
+                if profile.is_excluded(rel + "/") or profile.is_excluded(rel + "/x.py"):
+                    continue
+                yield from walk(path)
+            elif entry.name.endswith(".py"):
+                if entry.is_symlink() and not path.exists():
+                    errors.append((rel, "broken symlink: skipped"))
+                    continue
+                if not profile.is_excluded(rel):
+                    yield path
+
+    yield from walk(root)
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def decode_source(data: bytes) -> str:
+    """UTF-8 (or the file's PEP 263 coding cookie); raises UnicodeDecodeError with context."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        import io
+        import tokenize
+
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError:
+            encoding = "utf-8"
+        if encoding.lower().replace("_", "-") in ("utf-8", "utf-8-sig"):
+            raise
+        return data.decode(encoding)
+
+
+# -- per-file work (runs in worker processes) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileTask:
+    relpath: str
+    source: str
+    area: int | None
+    disabled: frozenset[str] = frozenset()
+
+
+def analyze_file(task: FileTask) -> FileResult:
+    """Summary for the project model + findings of every traversal rule that wants the file."""
+    result = FileResult(relpath=task.relpath, lines=task.source.count("\n") + 1)
+    module = module_name_for(task.relpath)
+    try:
+        tree = ast.parse(task.source, filename=task.relpath)
+    except SyntaxError as exc:
+        result.error = f"syntax error at line {exc.lineno}: {exc.msg}"
+        return result
+    except (ValueError, RecursionError) as exc:  # e.g. null bytes, absurd nesting
+        result.error = f"cannot parse: {exc}"
+        return result
+    summary = summarize_tree(tree, task.relpath, module)
+    summary.lines = result.lines
+    result.summary = summary
+    rules = [r for r in traversal_rules() if r.ID not in task.disabled and r.wants(task.source)]
+    if not rules:
+        return result
+    try:
+        parsed = cst.parse_module(task.source)
+    except (cst.ParserSyntaxError, RecursionError) as exc:
+        result.error = f"libcst cannot parse: {str(exc).splitlines()[0]}"
+        return result
+    failed: list[str] = []
+    # A rule that crashes aborts the batched traversal; drop it and rerun the others, so
+    # one rule's bug costs that rule's findings on this file, not the whole file.
+    while rules:
+        context = FileContext(
+            relpath=task.relpath, module=module, area=task.area, symbols=summary.symbols
+        )
+        try:
+            findings = analyze_module(parsed, context, rules)
+        except RecursionError:
+            result.error = "too deeply nested to analyze"
+            return result
+        except Exception as exc:
+            culprit = _crashed_rule(exc)
+            if culprit is None or culprit not in rules:
+                raise
+            rules = [r for r in rules if r is not culprit]
+            failed.append(f"{culprit.ID} crashed ({type(exc).__name__}: {exc})")
+            continue
+        result.findings = [f.to_dict() for f in findings]
+        break
+    if failed:
+        result.error = "partly analyzed: " + "; ".join(failed)
+    return result
+
+
+def _crashed_rule(exc: BaseException) -> type[Rule] | None:
+    """The rule class whose method raised `exc` (innermost rule frame in the traceback)."""
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        owner = tb.tb_frame.f_locals.get("self")
+        if isinstance(owner, Rule):
+            found = type(owner)
+        tb = tb.tb_next
+    return found
+
+
+def traversal_rules() -> list[type[Rule]]:
+    return [r for r in all_rules() if not getattr(r, "PROJECT_CHECK", False)]
+
+
+def project_rules() -> list[type[Rule]]:
+    return [r for r in all_rules() if getattr(r, "PROJECT_CHECK", False)]
+
+
+# -- the audit -------------------------------------------------------------------------------
+
+
+def audit(
+    root: Path,
+    profile: Profile | str = "generic",
+    *,
+    jobs: int | None = None,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+    cache: AuditCache | None = None,
+) -> AuditResult:
+    """Audit every Python file under `root`; see the module docstring."""
+    started = time.perf_counter()
+    root = Path(root)
+    if not root.exists():
+        raise AuditError(f"path does not exist: {root}")
+    if not (root.is_dir() or root.suffix == ".py"):
+        raise AuditError(f"not a directory or a .py file: {root}")
+    if isinstance(profile, str):
+        profile = load_profile(profile)
+    base = root if root.is_dir() else root.parent
+    profile = profile.with_project_overrides(base)
+    result = AuditResult(root=str(root), profile=profile.name, rules=len(all_rules()))
+    disabled = profile.disabled_rules
+    store = (cache or AuditCache(salt=profile.digest())) if use_cache else None
+
+    # 1. Discover and read; cached files skip all per-file work.
+    tasks: list[tuple[str, FileTask]] = []
+    done: list[FileResult] = []
+    for path in discover(root, profile, result.errors):
+        relpath = _rel(path, base)
+        result.files += 1
+        try:
+            size = path.stat().st_size
+            if size > profile.max_file_bytes:
+                result.errors.append(
+                    (
+                        relpath,
+                        f"skipped: {size / 1e6:.1f} MB is over the "
+                        f"{profile.max_file_bytes // 1024} KB limit (generated code?); "
+                        "raise [static] max_file_kb to audit it",
+                    )
+                )
+                continue
+            data = path.read_bytes()
+        except OSError as exc:
+            result.errors.append((relpath, f"cannot read: {exc.strerror or exc}"))
+            continue
+        try:
+            source = decode_source(data)
+        except (UnicodeDecodeError, LookupError) as exc:
+            where = f" (byte {exc.start})" if isinstance(exc, UnicodeDecodeError) else ""
+            result.errors.append(
+                (relpath, f"not valid UTF-8{where} and no usable coding cookie: skipped")
+            )
+            continue
+        key = store.key(relpath, data) if store else ""
+        cached = store.get(key) if store else None
+        if cached is not None:
+            cached.relpath = relpath
+            done.append(cached)
+            continue
+        tasks.append((key, FileTask(relpath, source, profile.area_for(relpath), disabled)))
+
+    # 2. Analyze the rest, in a process pool when it pays.
+    total = len(done) + len(tasks)
+    if progress:
+        progress(len(done), total)
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
+    result.jobs = workers
+    fresh = _run_tasks([t for _, t in tasks], workers, progress, len(done), total)
+    for (key, _task), file_result in zip(tasks, fresh, strict=True):
+        if store is not None:
+            store.put(key, file_result)
+        done.append(file_result)
+    if store is not None:
+        result.cache_hits = store.hits
+
+    # 3. Join: project model and whole-project rules.
+    summaries: list[ModuleSummary] = []
+    findings: list[Finding] = []
+    for file_result in done:
+        if file_result.error:
+            result.errors.append((file_result.relpath, file_result.error))
+        if file_result.summary is None:
+            continue
+        summaries.append(file_result.summary)
+        result.lines += file_result.lines
+        if not file_result.error:
+            result.analyzed += 1
+        findings += [Finding.from_dict(d) for d in file_result.findings]
+    project = ProjectModel.build(summaries)
+    wanted = [r for r in project_rules() if r.ID not in disabled]
+    for summary in summaries:
+        context = FileContext(
+            relpath=summary.relpath,
+            module=summary.module,
+            area=profile.area_for(summary.relpath),
+            project=project,
+            symbols=summary.symbols,
+        )
+        for rule in wanted:
+            instance = rule(context)
+            instance.check_project()  # type: ignore[attr-defined]
+            findings += instance.findings
+
+    findings = apply_rule_options(findings, profile)
+    result.findings = rank(deduplicate(findings))
+    result.errors.sort()
+    result.elapsed_s = time.perf_counter() - started
+    return result
+
+
+def _run_tasks(
+    tasks: Sequence[FileTask],
+    workers: int,
+    progress: Progress | None,
+    already: int,
+    total: int,
+) -> list[FileResult]:
+    if not tasks:
+        return []
+    if workers <= 1 or len(tasks) < _MIN_FILES_FOR_POOL:
+        out = []
+        for i, task in enumerate(tasks, 1):
+            out.append(_safe_analyze(task))
+            if progress:
+                progress(already + i, total)
+        return out
+    results: list[FileResult | None] = [None] * len(tasks)
+    # Biggest files first, so no worker is left with a huge file at the end.
+    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].source))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(_safe_analyze, tasks[i]): i for i in order}
+        finished = already
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                results[i] = future.result()
+            except Exception as exc:  # a worker died: report the file, keep going
+                results[i] = FileResult(tasks[i].relpath, error=f"analyzer crashed: {exc}")
+            finished += 1
+            if progress:
+                progress(finished, total)
+    return [r for r in results if r is not None]
+
+
+def _safe_analyze(task: FileTask) -> FileResult:
+    """`analyze_file`, with a rule bug turned into a per-file error instead of a dead run."""
+    try:
+        return analyze_file(task)
+    except Exception as exc:
+        return FileResult(task.relpath, error=f"analyzer error: {type(exc).__name__}: {exc}")
+
+
+def apply_rule_options(findings: list[Finding], profile: Profile) -> list[Finding]:
+    """Per-rule `impact`/`frequency`/`difficulty`/`area` from the profile's [static.rules]."""
+    out = []
+    for finding in findings:
+        opts = profile.rule_options(finding.rule)
+        if not opts:
+            out.append(finding)
+            continue
+        pri = finding.priority
+        priority = Priority(
+            impact=int(opts.get("impact", pri.impact)),
+            frequency=int(opts.get("frequency", pri.frequency)),
+            difficulty=int(opts.get("difficulty", pri.difficulty)),
+            source=pri.source,
+            basis="profile override" if pri.source == "default" else pri.basis,
+        )
+        area = int(opts.get("area", finding.area))
+        out.append(replace(finding, priority=priority, area=area))
+    return out
+
+
+# Tags that say two rules describe the same defect when they report the same line.
+_SAME_DEFECT_TAGS = frozenset({"blocking", "nested-loop", "leak", "lock"})
+
+
+def deduplicate(findings: list[Finding]) -> list[Finding]:
+    """One finding per defect: same file and line and a shared defect tag keeps the best.
+
+    ("Best" is the higher score, then the one with a call chain.) Findings of one rule at one
+    line with the same message are exact duplicates and collapse too.
+    """
+    best: dict[tuple[str, int, str], Finding] = {}
+    out: list[Finding] = []
+    seen_exact: set[tuple[str, str, int, str]] = set()
+    for finding in sorted(findings, key=lambda f: (-f.score, -len(f.chain))):
+        exact = (finding.rule, finding.path, finding.line, finding.message)
+        if exact in seen_exact:
+            continue
+        seen_exact.add(exact)
+        tags = _SAME_DEFECT_TAGS.intersection(finding.tags)
+        if any((finding.path, finding.line, t) in best for t in tags):
+            continue
+        for tag in tags:
+            best[(finding.path, finding.line, tag)] = finding
+        out.append(finding)
+    return out
