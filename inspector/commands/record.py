@@ -19,7 +19,9 @@ from inspector.attach.agent_config import AttachError
 from inspector.attach.live import LiveRecording, demo_command, parse_workload
 from inspector.cli import EXIT_OK, EXIT_USAGE, UserError
 from inspector.core.agent_link import AgentLinkError
+from inspector.core.pipeline import analyze_session
 from inspector.core.session import Session, SessionError
+from inspector.report import ReportError, write_report
 
 
 def add_parser(subparsers: Any) -> None:
@@ -49,6 +51,9 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--report", help="write the audit report here when done")
     parser.add_argument("--cwd", help="working directory for a launched COMMAND")
+    parser.add_argument(
+        "--source-root", help="the target's source tree to audit (default: what the agent reports)"
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND to launch")
     parser.set_defaults(run=run)
 
@@ -111,27 +116,36 @@ def run(args: argparse.Namespace) -> int:
     counts = session.record_counts()
     summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
     _say(f"stopped ({reason}); records: {summary}")
-    finish_session(session, args)
-    session.close()
+    try:
+        finish_session(session, args)
+    finally:
+        session.close()
     return EXIT_OK
 
 
-# ---------------------------------------------------------------------------------------------
-# LEAD: fill in. Called once the recording has ended and the session holds everything measured.
-# Intended: static audit of meta["source_root"] with the profile, correlation of static and
-# dynamic findings (inspector.sampling.correlate), then the report when --report is given.
-# ---------------------------------------------------------------------------------------------
 def finish_session(session: Session, args: argparse.Namespace) -> None:
-    """Post-recording pipeline: static audit + correlation + report (placeholder: report only)."""
+    """After recording: static audit, dynamic findings, correlation, then the report.
+
+    Each step keeps what the previous ones stored, so a failing report leaves a full session.
+    """
+    if getattr(args, "source_root", None):
+        session.set_meta(source_root=str(Path(args.source_root).resolve()))
+    outcome = analyze_session(session, profile=args.profile or session.meta.get("profile"))
+    for notice in outcome.notices:
+        _say(notice)
+    by_kind = {k: sum(f.kind == k for f in outcome.findings) for k in ("static", "dynamic")}
+    measured = sum(f.priority.source == "measured" for f in outcome.findings)
+    _say(
+        f"findings: {by_kind['static']} static, {by_kind['dynamic']} dynamic, "
+        f"{measured} with measured priority"
+    )
     if not args.report:
         return
     try:
-        from inspector.report import write_report
-    except ImportError:
-        _say("report writer not available in this build; session kept")
-        return
-    paths = write_report(session, Path(args.report))
-    _say("report: " + ", ".join(str(p) for p in paths))
+        paths = write_report(session, Path(args.report))
+    except ReportError as exc:
+        raise UserError(f"{exc}; the session is kept at {session.path}") from exc
+    _say("report: " + ", ".join(str(p) for p in paths if p.suffix != ".png"))
 
 
 def _say(message: str) -> None:
