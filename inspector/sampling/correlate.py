@@ -47,6 +47,17 @@ def _short(symbol: str) -> str:
     return symbol.rsplit(".", 1)[-1].strip()
 
 
+def same_function(a: str, b: str) -> bool:
+    """Do two names denote one function? Qualified names must agree on the qualified part
+    both spell out ("NodeItem.paint" is not "PortItem.paint"); a bare name matches by name."""
+    a, b = a.strip(), b.strip()
+    if not a or not b or _short(a) != _short(b):
+        return False
+    if "." in a and "." in b:
+        return a == b or a.endswith("." + b) or b.endswith("." + a)
+    return True
+
+
 @dataclass
 class _SampleIndex:
     """Stacks by the project (path, line) and (path, function) they contain, with per-stack
@@ -54,7 +65,7 @@ class _SampleIndex:
     whole session."""
 
     by_line: dict[tuple[str, int], set[int]]
-    by_function: dict[tuple[str, str], set[int]]
+    by_function: dict[tuple[str, str], dict[str, set[int]]]  # (path, name) -> {qualname: stacks}
     stack_seconds: dict[int, dict[int, float]]  # stack -> {tid: seconds}
     entries_into: dict[int, dict[int | None, int]]  # stack -> {previous stack: count}
     entries_total: dict[int, int]
@@ -74,14 +85,16 @@ class _SampleIndex:
             ).fetchall()
         frames = load_frames(session)
         by_line: dict[tuple[str, int], set[int]] = defaultdict(set)
-        by_function: dict[tuple[str, str], set[int]] = defaultdict(set)
+        by_function: dict[tuple[str, str], dict[str, set[int]]] = defaultdict(
+            lambda: defaultdict(set)
+        )
         for sid, frame_ids in load_stacks(session).items():
             for fid in frame_ids:
                 frame = frames[fid]
                 rel = relpath(frame.file, root)
                 if rel is not None:
                     by_line[(rel, frame.line)].add(sid)
-                    by_function[(rel, _short(frame.function))].add(sid)
+                    by_function[(rel, _short(frame.function))][frame.function].add(sid)
         thread_seconds: dict[int, float] = defaultdict(float)
         stack_seconds: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
         entries_into: dict[int, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
@@ -111,16 +124,30 @@ class _SampleIndex:
             row_count=len(rows),
         )
 
-    def stacks_for(self, finding: Finding) -> set[int]:
+    def function_stacks(self, path: str, symbol: str) -> set[int]:
+        found: set[int] = set()
+        for qualname, sids in self.by_function.get((path, _short(symbol)), {}).items():
+            if same_function(qualname, symbol):
+                found |= sids
+        return found
+
+    def stacks_for(self, finding: Finding) -> tuple[set[int], str]:
+        """The stacks that show the finding, and how they were matched ("line", "chain",
+        "function": the finding's enclosing function, used only when nothing closer is)."""
         stacks: set[int] = set()
         last = min(finding.end_line, finding.line + _MAX_RANGE_LINES)
         for line in range(finding.line, last + 1):
             stacks |= self.by_line.get((finding.path, line), set())
+        how = "line" if stacks else "chain"
         for step in finding.chain:
             stacks |= self.by_line.get((step.path, step.line), set())
             if step.symbol:
-                stacks |= self.by_function.get((step.path, _short(step.symbol)), set())
-        return stacks
+                stacks |= self.function_stacks(step.path, step.symbol)
+        if stacks:
+            return stacks, how
+        if finding.symbol:
+            return self.function_stacks(finding.path, finding.symbol), "function"
+        return set(), ""
 
     def measure(self, stacks: set[int]) -> dict[str, float]:
         seconds = loop_s = 0.0
@@ -156,12 +183,11 @@ def _located(finding: Finding, path: str, line: int, symbol: str) -> bool:
     """Does `finding` (its range, its symbol or its chain) name path:line or path+symbol?"""
     if finding.path == path and (
         finding.line <= line <= finding.end_line
-        or (symbol and finding.symbol and _short(finding.symbol) == _short(symbol))
+        or (symbol and finding.symbol and same_function(finding.symbol, symbol))
     ):
         return True
     return any(
-        step.path == path
-        and (step.line == line or (symbol and _short(step.symbol) == _short(symbol)))
+        step.path == path and (step.line == line or (symbol and same_function(step.symbol, symbol)))
         for step in finding.chain
     )
 
@@ -243,10 +269,11 @@ def correlate(
 
 def _with_measurements(static: Finding, index: _SampleIndex, twins: Iterable[Finding]) -> Finding:
     twins = list(twins)
-    stacks = index.stacks_for(static)
+    stacks, how = index.stacks_for(static)
     if not stacks and not twins:
         return static
     m = index.measure(stacks)
+    m["matched_by_line"] = 1.0 if how == "line" else 0.0
     on_loop = m["loop_seconds"] > 0
     share = m["loop_share"] if on_loop else m["thread_share"]
     evidence: list[Evidence] = []
@@ -256,10 +283,15 @@ def _with_measurements(static: Finding, index: _SampleIndex, twins: Iterable[Fin
             if on_loop
             else f"{m['thread_share'] * 100:.1f}% of its thread's time"
         )
+        what = {
+            "line": "its lines",
+            "chain": "its call chain",
+            "function": f"its function {static.symbol}",
+        }[how]
         evidence.append(
             Evidence(
                 "py-spy",
-                f"py-spy saw this code on the stack for {m['seconds']:.2f} s "
+                f"py-spy saw {what} on the stack for {m['seconds']:.2f} s "
                 f"(~{m['samples']:.0f} samples, {where}), entered {m['per_minute']:.1f}/min",
                 m,
             )

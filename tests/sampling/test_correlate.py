@@ -103,3 +103,19 @@ def test_session_without_samples_is_left_alone(tmp_path: Path) -> None:
     finding = _static("A1-X", "a.py", 1)
     b.session.put_findings([finding])
     assert correlate(b.session, ROOT) == [finding]
+
+
+def test_enclosing_function_is_the_fallback_and_qualified_names_must_agree(
+    tmp_path: Path,
+) -> None:
+    b = _session(tmp_path)
+    # the rule pinned the def line, which samples never show; the function is hot
+    on_def = _static("A4-ALLOC", "canvas.py", 25, symbol="Canvas.paint")
+    other_class = _static("A4-OTHER", "canvas.py", 60, symbol="Minimap.paint")
+    b.session.put_findings([on_def, other_class])
+    out = {x.rule: x for x in correlate(b.session, ROOT)}
+    (ev,) = out["A4-ALLOC"].evidence
+    assert "its function Canvas.paint" in ev.summary
+    assert ev.metrics["matched_by_line"] == 0.0
+    assert ev.metrics["seconds"] == pytest.approx(0.08)
+    assert out["A4-OTHER"] == other_class
