@@ -118,6 +118,7 @@ class MarkdownRenderer:
         out += self._header(model)
         out += self._executive_summary(model)
         shown_examples: set[str] = set()
+        self._said: dict[str, Finding] = {}
         for section in model.areas:
             out += self._area(model, section, shown_examples)
         out += self._cross_cutting(model)
@@ -195,14 +196,19 @@ class MarkdownRenderer:
             model,
             "Top 3 long-term optimizations (high impact, high difficulty)",
             model.long_term,
-            "No finding with impact ≥ 6 and difficulty ≥ 5, and no pattern repeated at 3 or "
-            "more sites.",
+            "No finding is both high-impact (≥ 6) and hard (difficulty ≥ 5).",
         )
-        if any(f.priority.difficulty < 5 or f.priority.impact < 6 for f in model.long_term):
+        spread = [w for w in model.widespread if w[0] not in {f.rule for f in model.long_term}]
+        if spread:
+            items = ", ".join(
+                f"`{rule}` {cell(f.title or rule)} at {sites} sites"
+                for rule, sites, f in spread[:3]
+            )
             out += [
-                "Where fewer than three findings are both high-impact and hard, the list is "
-                "completed with the most widespread patterns: one fix applied at many sites is "
-                "an architectural change in practice.",
+                f"Architectural candidates by spread: {items}. A pattern repeated that often is "
+                "cheaper to remove once at its source (a shared async wrapper, a base class, one "
+                "helper) than site by site; plan that in phase 4 even though each site is an "
+                "easy fix.",
                 "",
             ]
         return out
@@ -289,6 +295,15 @@ class MarkdownRenderer:
             out.append("")
         return out
 
+    def _once(self, kind: str, text: str, f: Finding) -> str:
+        """Text a reader has already seen (a rule's rationale at its 20th site) becomes a
+        pointer to the first entry that said it."""
+        text = " ".join(text.split())
+        first = self._said.setdefault(f"{kind}:{text}", f)
+        if first is f:
+            return text
+        return f"as for [`{first.location}`](#{self.anchor(first)}) ({first.rule})."
+
     def _finding(self, model: ReportModel, f: Finding, shown_examples: set[str]) -> list[str]:
         p = f.priority
         where = f"{self.link(f.path, f.line)}" + (f" in `{f.symbol}`" if f.symbol else "")
@@ -306,9 +321,9 @@ class MarkdownRenderer:
             f"difficulty {p.difficulty}/10 → **score {f.score}** (inputs: {inputs}).",
         ]
         if f.root_cause:
-            out.append(f"- **Root cause:** {' '.join(f.root_cause.split())}")
+            out.append(f"- **Root cause:** {self._once('cause', f.root_cause, f)}")
         if f.recommendation:
-            out.append(f"- **Recommendation:** {' '.join(f.recommendation.split())}")
+            out.append(f"- **Recommendation:** {self._once('rec', f.recommendation, f)}")
         conflict = model.reconciled.get(f.fingerprint)
         if conflict is not None:
             knobs = " / ".join(dict.fromkeys((conflict.knob, conflict.other_knob)))
@@ -361,7 +376,13 @@ class MarkdownRenderer:
         else:
             out.append(f"- **Measured evidence:** none — {NOT_MEASURED}.")
         rows = model.metrics.get(f.fingerprint, ())
-        if rows:
+        if rows and all(r.source == NOT_MEASURED for r in rows):
+            out.append(
+                "- **Metrics:** "
+                + "; ".join(f"{r.name}: {NOT_MEASURED} (expected {r.expected})" for r in rows)
+                + "."
+            )
+        elif rows:
             out += [
                 "- **Metrics:**",
                 "",
@@ -550,8 +571,21 @@ class MarkdownRenderer:
         ]
         for phase in model.phases:
             out += [f"### {phase.name} ({phase.window})", ""]
+            if phase.name.startswith("Phase 4") and model.widespread:
+                out.append(
+                    "Structural fixes for the most widespread patterns (the phase 1-3 items fix "
+                    "the sites; these remove the pattern's source so it does not come back):"
+                )
+                out.append("")
+                out += [
+                    f"- **{rule} — {cell(f.title or rule)}** at {sites} sites: one shared "
+                    "helper or base-class change instead of per-site edits, plus a lint rule "
+                    "in CI to keep new code from reintroducing it."
+                    for rule, sites, f in model.widespread[:3]
+                ]
+                out.append("")
             if not phase.findings:
-                out += ["Nothing in this phase.", ""]
+                out += ["No individual finding in this phase.", ""]
                 continue
             per: dict[str, list[Finding]] = defaultdict(list)
             for f in phase.findings:

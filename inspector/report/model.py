@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -184,23 +185,19 @@ class ReportModel:
 
     @property
     def long_term(self) -> list[Finding]:
-        """High impact that takes real work (impact >= 6, difficulty >= 5), one per rule.
-
-        When fewer than three qualify, the most widespread remaining patterns fill in: a
-        fix needed at many sites is an architectural change (e.g. async-first node I/O)."""
+        """High impact that takes real work (impact >= 6, difficulty >= 5), one per rule."""
         hard = sorted(
             (f for f in self.findings if f.priority.difficulty >= 5 and f.priority.impact >= 6),
             key=lambda f: (-f.priority.impact, -f.score),
         )
-        picked = _one_per_rule(hard)[:3]
-        if len(picked) < 3:
-            taken = {f.rule for f in picked} | {f.rule for f in self.quick_wins}
-            widespread = sorted(
-                (f for f in _one_per_rule(self.findings) if f.rule not in taken),
-                key=lambda f: (-self.sites(f.rule), -f.score),
-            )
-            picked += [f for f in widespread if self.sites(f.rule) >= 3][: 3 - len(picked)]
-        return picked
+        return _one_per_rule(hard)[:3]
+
+    @property
+    def widespread(self) -> list[tuple[str, int, Finding]]:
+        """(rule, sites, worst finding) for patterns at 5 or more sites, most sites first:
+        candidates for one structural fix instead of many local edits."""
+        out = [(f.rule, self.sites(f.rule), f) for f in _one_per_rule(self.findings)]
+        return sorted((o for o in out if o[1] >= 5), key=lambda o: (-o[1], o[0]))
 
     @property
     def reconciled(self) -> dict[str, synthesis.Conflict]:
@@ -665,6 +662,18 @@ def _conflict_context(m: Measurements) -> str:
     return ""
 
 
+def _project_name(root: str) -> str:
+    """The audited project's name from its pyproject.toml, else its folder's name."""
+    if not root:
+        return ""
+    try:
+        with (Path(root) / "pyproject.toml").open("rb") as fh:
+            name = tomllib.load(fh).get("project", {}).get("name")
+    except (OSError, tomllib.TOMLDecodeError):
+        name = None
+    return str(name or Path(root).name)
+
+
 def _audit_error(entry: Any) -> tuple[str, str]:
     """An audit error as (path, message), from a pair or a {"path", "message"} mapping."""
     if isinstance(entry, Mapping):
@@ -731,7 +740,7 @@ def build_model(
     )
     if coverage is None and root:
         coverage = find_coverage(Path(root))
-    target = str(meta.get("target") or (Path(root).name if root else "unknown target"))
+    target = str(meta.get("target") or _project_name(root) or "unknown target")
     profile = str(meta.get("profile") or audit_meta.get("profile") or "generic")
     model = ReportModel(
         title=("CasareRPA " + REPORT_TITLE)
@@ -810,7 +819,7 @@ def model_from_static(
     return build_model(
         findings,
         kind="static",
-        meta={"target": root.name, "profile": audit_meta.get("profile", "generic")},
+        meta={"profile": audit_meta.get("profile", "generic")},
         audit_meta=audit_meta,
         source_root=str(root),
         coverage=coverage,

@@ -45,10 +45,10 @@ KNOBS: Mapping[str, Knob] = {
             "concurrency limit (semaphore / max_concurrency)",
             coupled=("pool.max_size",),
             resolution=(
-                "Tie the two together instead of moving them apart: set the concurrency limit "
-                "to the pool's max_size, so no task waits on the pool after passing the "
-                "semaphore; raise both only when pool waits are measured above target, "
-                "otherwise keep both at the measured peak in-use."
+                "Use one configurable limit for all fan-out instead of a hard-coded number here "
+                "and no limit there: bound every gather with the same semaphore, read its size "
+                "from configuration (larger than os.cpu_count() for I/O-bound nodes), and raise "
+                "it only while pool waits and event-loop lag stay under target."
             ),
         ),
         Knob(
@@ -138,7 +138,7 @@ DIRECTIONS_BY_TAG: Mapping[str, tuple[str, int]] = {
     "unbounded-gather": ("concurrency.limit", -1),
     "batch-latency": ("batch.window", -1),
     "event-fanout": ("batch.window", +1),
-    "polling": ("poll.interval", +1),
+    "poll-overhead": ("poll.interval", +1),
     "stale-poll": ("poll.interval", -1),
     "unbounded-growth": ("cache.size", -1),
     "event-history": ("cache.size", -1),
@@ -153,7 +153,28 @@ DIRECTIONS_BY_TAG: Mapping[str, tuple[str, int]] = {
 }
 
 # Rule ids whose direction does not follow from their tags; filled as rules land.
-DIRECTIONS_BY_RULE: Mapping[str, tuple[str, int]] = {}
+DIRECTIONS_BY_RULE: Mapping[str, tuple[str, int]] = {
+    "CIA603": ("concurrency.limit", +1),  # hard-coded limit: make it configurable, larger
+    "CIA604": ("concurrency.limit", -1),  # unbounded gather: put a bound on it
+    "CIA401": ("repaint.rate", -1),  # one repaint per item: coalesce
+    "CIA403": ("repaint.rate", -1),  # fast timer while hidden: tick less
+}
+
+# Resolutions for two coupled knobs pulled apart (the single-knob text is on the Knob).
+PAIR_RESOLUTIONS: Mapping[frozenset[str], str] = {
+    frozenset({"concurrency.limit", "pool.max_size"}): (
+        "Tie the two together instead of moving them apart: set the concurrency limit to the "
+        "pool's max_size, so no task waits on the pool after passing the semaphore; raise both "
+        "only when pool waits are measured above target, otherwise keep both at the measured "
+        "peak in-use."
+    ),
+}
+
+
+def resolution_for(knob: str, other: str) -> str:
+    if knob == other:
+        return KNOBS[knob].resolution
+    return PAIR_RESOLUTIONS.get(frozenset({knob, other}), KNOBS[knob].resolution)
 
 
 def directions(finding: Finding) -> list[tuple[str, int]]:
@@ -244,7 +265,7 @@ def detect_conflicts(findings: Sequence[Finding], context: str = "") -> list[Con
                     text = (
                         f"`{a.location}` says {_direction_words(knob, sign_a)}; "
                         f"`{b.location}` says {_direction_words(other_knob, sign_b)}. "
-                        f"Resolution: {KNOBS[knob].resolution}"
+                        f"Resolution: {resolution_for(knob, other_knob)}"
                     )
                     basis = (
                         "measured evidence"

@@ -97,3 +97,11 @@ def test_no_cascade_when_the_loop_was_not_lagging_at_the_time():
     for r in records:
         by_kind.setdefault(r["kind"], []).append(r)
     assert synthesis.detect_cascades(fixture_findings(), by_kind, str(TREE)) == []
+
+
+def test_rule_table_directions_find_conflicts_between_real_rule_ids():
+    raise_limit = _f("CIA603", "exec.py", area=6)
+    bound_gather = _f("CIA604", "runner.py", area=6)
+    (c,) = synthesis.detect_conflicts([raise_limit, bound_gather])
+    assert c.knob == c.other_knob == "concurrency.limit"
+    assert "one configurable limit" in c.resolution
