@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from pathlib import Path
 
 from inspector.cli import EXIT_FINDINGS_INCOMPLETE, EXIT_OK, EXIT_USAGE, UserError
@@ -129,10 +130,16 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from exc
     with session:
         root = args.source_root or session.meta.get("source_root")
+        if args.source_root is not None and not args.source_root.is_dir():
+            raise UserError(f"--source-root {args.source_root} is not a folder")
         if root and not Path(root).is_dir():
-            raise UserError(
-                f"the session's source root {root} does not exist; pass --source-root DIR"
+            # A session recorded elsewhere still reports; only the file links may not resolve.
+            print(
+                f"casare-inspector: the session's source root {root} is not here; using the "
+                "current folder (pass --source-root DIR to point the file links elsewhere)",
+                file=sys.stderr,
             )
+            root = str(Path.cwd())
         model = model_from_session(session, source_root=root, coverage=_coverage(args.coverage))
     out = args.out or default_report_path(root)
     try:

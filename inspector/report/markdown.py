@@ -239,7 +239,7 @@ class MarkdownRenderer:
         if m.memory.measured and m.memory.span_s:
             parts.append(f"RSS {m.memory.growth_bytes / 1e6:+.1f} MB over {m.memory.span_s:.0f} s")
         if m.samples:
-            parts.append(f"{m.samples} py-spy samples")
+            parts.append(f"py-spy: {m.sampled_s:.1f} s of sampled thread time")
         return "; ".join(parts) + "." if parts else "records present but none summarizable."
 
     def _top_table(
@@ -619,7 +619,7 @@ class MarkdownRenderer:
             out += [
                 f"Session length {span:.0f} s; records: "
                 + ", ".join(f"{k} {v}" for k, v in sorted(m.record_counts.items()))
-                + (f"; {m.samples} py-spy samples" if m.samples else "")
+                + (f"; py-spy {m.sampled_s:.1f} s of thread time" if m.samples else "")
                 + ".",
                 "",
                 "| Metric | Measured | Target | Status |",

@@ -195,7 +195,8 @@ class Measurements:
 
     span: tuple[float, float] | None = None
     record_counts: Mapping[str, int] = field(default_factory=dict)
-    samples: int = 0
+    samples: int = 0  # py-spy stack runs stored (each covers one or more samples)
+    sampled_s: float = 0.0  # thread time those runs cover
     bus: BusSummary = field(default_factory=BusSummary)
     repaint: RepaintSummary = field(default_factory=RepaintSummary)
     loop: LoopSummary = field(default_factory=LoopSummary)
@@ -456,6 +457,7 @@ def summarize_queues(records: Sequence[Mapping[str, Any]]) -> tuple[QueueStat, .
 def summarize(
     records_by_kind: Mapping[str, Sequence[Mapping[str, Any]]],
     samples: int = 0,
+    sampled_s: float = 0.0,
     span: tuple[float, float] | None = None,
 ) -> Measurements:
     """Summaries of every record kind; `records_by_kind` maps kind -> records in time order."""
@@ -472,6 +474,7 @@ def summarize(
         span=span,
         record_counts={k: len(v) for k, v in records_by_kind.items() if v},
         samples=samples,
+        sampled_s=sampled_s,
         bus=summarize_bus(get("bus"), get("handler")),
         repaint=summarize_repaint(get("repaint")),
         loop=summarize_loop(get("loop_lag"), get("slow_callback"), get("hazard")),

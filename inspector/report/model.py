@@ -455,12 +455,16 @@ def _pool_sizing(
     return rows, curves, ""
 
 
-def _samples_count(session: Any) -> int:
+def _samples_count(session: Any) -> tuple[int, float]:
+    """(stack runs, seconds of thread time) in the session's py-spy samples table."""
     try:
         with session.lock:
-            return int(session.conn.execute("SELECT COUNT(*) FROM samples").fetchone()[0])
-    except Exception:
-        return 0
+            runs, weight = session.conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(weight), 0) FROM samples"
+            ).fetchone()
+    except Exception:  # an older or foreign file without the table: nothing sampled
+        return 0, 0.0
+    return int(runs), float(weight) / 1e6  # weights are microseconds (inspector.sampling)
 
 
 def _projections(model: ReportModel) -> list[Projection]:
@@ -535,7 +539,8 @@ def _answers(model: ReportModel) -> list[tuple[str, str]]:
     tools = []
     if m.samples:
         tools.append(
-            f"py-spy sampling ({m.samples} samples, no code changes, sees native and idle frames)"
+            f"py-spy sampling ({m.sampled_s:.1f} s of thread time in {m.samples} stack runs; "
+            "no code changes, sees idle and native frames)"
         )
     if any(k in m.record_counts for k in ("bus", "handler", "repaint", "loop_lag", "pool")):
         tools.append("the in-process agent (event-bus, repaint, pool and event-loop probes)")
@@ -688,6 +693,7 @@ def build_model(
     kind: str,
     records_by_kind: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     samples: int = 0,
+    sampled_s: float = 0.0,
     span: tuple[float, float] | None = None,
     meta: Mapping[str, Any] | None = None,
     audit_meta: Mapping[str, Any] | None = None,
@@ -702,7 +708,7 @@ def build_model(
     records_by_kind = records_by_kind or {}
     root = str(source_root or meta.get("source_root") or "")
     all_targets = {**DEFAULT_TARGETS, **(targets or {})}
-    measurements = summarize(records_by_kind, samples=samples, span=span)
+    measurements = summarize(records_by_kind, samples=samples, sampled_s=sampled_s, span=span)
     findings = list(findings)
     cascades = synthesis.detect_cascades(
         findings, records_by_kind, root, threshold_ms=all_targets["slow_callback_ms"]
@@ -792,11 +798,13 @@ def model_from_session(
     meta = dict(session.meta)
     meta.setdefault("session_name", Path(session.path).name)
     records = group_by_kind(session.records())
+    runs, sampled_s = _samples_count(session)
     return build_model(
         session.findings(),
         kind="session",
         records_by_kind=records,
-        samples=_samples_count(session),
+        samples=runs,
+        sampled_s=sampled_s,
         span=session.time_span(),
         meta=meta,
         source_root=source_root or meta.get("source_root") or "",

@@ -40,3 +40,16 @@ def test_compare_command_prints_and_writes(session_path: Path, tmp_path: Path, c
     out = tmp_path / "cmp.json"
     assert main(["compare", str(session_path), str(session_path), "--out", str(out), "--json"]) == 0
     assert out.read_text().startswith("{")
+
+
+def test_report_from_a_session_recorded_elsewhere_falls_back_to_the_cwd(
+    tmp_path: Path, capsys, monkeypatch
+):
+    from tests.report.builders import make_session
+
+    path = tmp_path / "moved.session"
+    make_session(path, source_root=tmp_path / "gone").close()
+    monkeypatch.chdir(tmp_path)
+    assert main(["report", str(path), "--format", "md"]) == 0
+    assert "is not here" in capsys.readouterr().err
+    assert (tmp_path / "docs" / "performance" / "PERFORMANCE_AUDIT_REPORT.md").is_file()

@@ -199,3 +199,31 @@ def test_pool_sizing_comes_from_the_pools_workload(model: ReportModel, written):
     answer = md.split("### Pool sizing")[1].split("###")[0]
     assert "From the pools workload: `browser`" in answer and "max size 4" in answer
     assert "](PERFORMANCE_AUDIT_REPORT_files/pool_sizing.png)" in md
+
+
+def test_hot_functions_from_py_spy_samples_appear_with_repo_relative_files(tmp_path: Path):
+    from inspector.core.session import Session
+    from inspector.report.model import model_from_session
+    from inspector.sampling.chrometrace import Frame, StackRun
+    from inspector.sampling.store import SampleWriter
+    from tests.report.builders import FUZZY, line_of, make_session
+
+    path = tmp_path / "sampled.session"
+    make_session(path).close()
+    with Session.open(path) as session:
+        hot = Frame("search", str(TREE / FUZZY), line_of(FUZZY, "quadratic-search"))
+        main = Frame("main", str(TREE / "src/app/__main__.py"), 3)
+        runs = [
+            StackRun(1, 1, "MainThread", i * 10_000, (i + 1) * 10_000, (main, hot))
+            for i in range(50)
+        ]
+        SampleWriter(session).write(runs, t0=1_700_000_001.0)
+        model = model_from_session(session, plots=False)
+    assert model.measurements.samples == 50
+    assert abs(model.measurements.sampled_s - 0.5) < 1e-6
+    assert model.hot_functions and model.hot_functions[0]["function"] == "search"
+    assert model.hot_functions[0]["file"] == FUZZY
+    md = MarkdownRenderer().render(model)
+    hot_section = md.split("### Algorithmic hot spots")[1].split("### Correlated")[0]
+    assert "Sample-based hot functions (py-spy)" in hot_section and FUZZY in hot_section
+    assert "py-spy sampling (0.5 s of thread time" in md
