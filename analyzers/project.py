@@ -62,6 +62,8 @@ class CallSite:
     in_loop: bool = False
     callables: tuple[str, ...] = ()  # resolved dotted names passed as arguments
     loop_line: int = 0  # innermost enclosing loop's line, 0 when not in a loop
+    discarded: bool = False  # the result is thrown away (the call is a statement)
+    formats: bool = False  # first argument is built eagerly: f-string, `%` or `.format()`
 
 
 @dataclass
@@ -84,6 +86,17 @@ class PeriodicLoop:
 
 
 @dataclass
+class ContainerUse:
+    """A `self.<attr>` dict/list/set: where it is created, grown and shrunk."""
+
+    kind: str  # "dict", "list", "set", "deque", "weak", "?" (not seen created)
+    line: int
+    bounded: bool = False  # deque(maxlen=...)
+    adds: list[tuple[int, str]] = field(default_factory=list)  # (line, how)
+    removes: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass
 class FunctionInfo:
     qualname: str
     name: str
@@ -98,6 +111,10 @@ class FunctionInfo:
     calls: list[CallSite] = field(default_factory=list)
     lock_uses: list[LockUse] = field(default_factory=list)
     loops: list[PeriodicLoop] = field(default_factory=list)
+    # line of each for-loop / comprehension -> source of what it iterates over
+    loop_iters: dict[int, str] = field(default_factory=dict)
+    # line of each loop (for, while, comprehension) -> line of the loop around it (0: none)
+    loop_parents: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -112,6 +129,8 @@ class ClassInfo:
     methods: dict[str, str] = field(default_factory=dict)  # name -> function qualname
     attr_types: dict[str, str] = field(default_factory=dict)  # "_queue" -> "pkg.JobQueue"
     lock_attrs: dict[str, str] = field(default_factory=dict)  # "_lock" -> "threading.Lock"
+    containers: dict[str, ContainerUse] = field(default_factory=dict)  # "_jobs" -> use
+    attr_lines: dict[str, int] = field(default_factory=dict)  # where attr_types were set
 
 
 @dataclass
@@ -158,6 +177,7 @@ class _Summarizer:
         self.summary = ModuleSummary(relpath=relpath, module=module, lines=0)
         self.package = module if is_package else module.rpartition(".")[0]
         self.imports = self.summary.imports
+        self._discarded: set[int] = set()
         self._collect_imports(tree)
         self.summary.uses_qt = any(v.split(".", 1)[0] in QT_PACKAGES for v in self.imports.values())
 
@@ -310,8 +330,18 @@ class _Summarizer:
                 continue
             if isinstance(node, ast.Lambda):
                 continue
+            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+                self._discarded.add(id(node.value))
             if isinstance(node, ast.Call):
                 self._call(node, info, cls, defs, in_loop, awaited)
+                if cls is not None:
+                    self._container_call(node, cls, info)
+            elif isinstance(node, ast.Delete) and cls is not None:
+                for target in node.targets:
+                    if isinstance(target, ast.Subscript):
+                        self._container_event(cls, target.value, node.lineno, "del", info)
+            elif isinstance(node, ast.AugAssign) and cls is not None:
+                self._container_event(cls, node.target, node.lineno, "augassign", info)
             elif isinstance(node, (ast.With, ast.AsyncWith)) and cls is not None:
                 self._with(node, info)
             elif isinstance(node, ast.While):
@@ -319,18 +349,24 @@ class _Summarizer:
             elif (isinstance(node, ast.Assign) and cls is not None) or (
                 isinstance(node, ast.AnnAssign) and cls is not None and node.value is not None
             ):
-                self._assign(node, cls, defs)
+                self._assign(node, cls, defs, info)
             children: list[tuple[ast.AST, int, bool]] = []
             if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
                 # The iterable / test of a loop runs once per iteration only for `while`.
                 head = [node.test] if isinstance(node, ast.While) else [node.iter]
                 line = node.lineno
+                info.loop_parents.setdefault(line, in_loop)
+                if not isinstance(node, ast.While):
+                    info.loop_iters[line] = _short_source(node.iter)
                 head_loop = line if isinstance(node, ast.While) else in_loop
                 children += [(h, head_loop, False) for h in head]
                 children += [(s, line, False) for s in node.body]
                 children += [(s, in_loop, False) for s in node.orelse]
             elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
                 line = node.lineno
+                info.loop_parents.setdefault(line, in_loop)
+                if node.generators:
+                    info.loop_iters.setdefault(line, _short_source(node.generators[0].iter))
                 for gen in node.generators:
                     children.append((gen.iter, in_loop, False))
                     children += [(c, line, False) for c in gen.ifs]
@@ -371,6 +407,8 @@ class _Summarizer:
                 in_loop=bool(in_loop),
                 callables=tuple(callables),
                 loop_line=in_loop,
+                discarded=id(node) in self._discarded,
+                formats=bool(node.args) and _is_eager_format(node.args[0]),
             )
         )
 
@@ -415,10 +453,38 @@ class _Summarizer:
                         return
 
     def _assign(
-        self, node: ast.Assign | ast.AnnAssign, cls: ClassInfo, defs: Mapping[str, str]
+        self,
+        node: ast.Assign | ast.AnnAssign,
+        cls: ClassInfo,
+        defs: Mapping[str, str],
+        info: FunctionInfo,
     ) -> None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
         value = node.value
+        for target in targets:
+            if isinstance(target, ast.Subscript):
+                self._container_event(cls, target.value, node.lineno, "setitem", info)
+            name = _dotted(target)
+            if name and name.startswith("self.") and name.count(".") == 1:
+                ctor = self.resolve(value.func, defs) if isinstance(value, ast.Call) else None
+                kind = _container_kind(value, ctor)
+                attr = name[5:]
+                use = cls.containers.get(attr)
+                if kind is not None and info.name == "__init__":
+                    bounded = isinstance(value, ast.Call) and any(
+                        k.arg == "maxlen" for k in value.keywords
+                    )
+                    if use is None or use.kind == "?":
+                        new = ContainerUse(kind, node.lineno, bounded)
+                        if use is not None:
+                            new.adds, new.removes = use.adds, use.removes
+                        cls.containers[attr] = new
+                elif info.name != "__init__" and (use is not None or kind is not None):
+                    # Re-assigned outside __init__: reset or rebuilt, so not only-growing.
+                    use = cls.containers.setdefault(attr, ContainerUse("?", 0))
+                    use.removes.append((node.lineno, "reassign"))
+        if isinstance(value, ast.Await):
+            value = value.value
         if not isinstance(value, ast.Call):
             return
         ctor = self.resolve(value.func, defs)
@@ -432,6 +498,75 @@ class _Summarizer:
                     cls.lock_attrs[attr] = ctor
                 else:
                     cls.attr_types.setdefault(attr, ctor)
+                    cls.attr_lines.setdefault(attr, node.lineno)
+
+    def _container_call(self, node: ast.Call, cls: ClassInfo, info: FunctionInfo) -> None:
+        func = node.func
+        if isinstance(func, ast.Attribute) and (
+            func.attr in _GROW_METHODS or func.attr in _SHRINK_METHODS
+        ):
+            self._container_event(cls, func.value, node.lineno, func.attr, info)
+
+    def _container_event(
+        self, cls: ClassInfo, target: ast.AST, line: int, how: str, info: FunctionInfo
+    ) -> None:
+        name = _dotted(target)
+        if not name or not name.startswith("self.") or name.count(".") != 1:
+            return
+        # Created in a base class or further down: recorded now, kind filled in later.
+        use = cls.containers.setdefault(name[5:], ContainerUse("?", 0))
+        if how in _SHRINK_METHODS or how in ("del", "augassign"):
+            use.removes.append((line, how))
+        elif info.name != "__init__":
+            use.adds.append((line, how))
+
+
+_GROW_METHODS = frozenset(
+    {"append", "add", "setdefault", "update", "insert", "extend", "appendleft"}
+)
+_SHRINK_METHODS = frozenset(
+    {"pop", "popitem", "remove", "discard", "clear", "popleft", "difference_update"}
+)
+_CONTAINER_CTORS = {
+    "builtins.dict": "dict",
+    "builtins.list": "list",
+    "builtins.set": "set",
+    "collections.defaultdict": "dict",
+    "collections.OrderedDict": "dict",
+    "collections.Counter": "dict",
+    "collections.deque": "deque",
+    "weakref.WeakValueDictionary": "weak",
+    "weakref.WeakKeyDictionary": "weak",
+    "weakref.WeakSet": "weak",
+}
+
+
+def _container_kind(value: ast.AST | None, ctor: str | None) -> str | None:
+    if isinstance(value, (ast.Dict, ast.DictComp)):
+        return "dict"
+    if isinstance(value, (ast.List, ast.ListComp)):
+        return "list"
+    if isinstance(value, (ast.Set, ast.SetComp)):
+        return "set"
+    if ctor is not None:
+        return _CONTAINER_CTORS.get(ctor)
+    return None
+
+
+def _short_source(node: ast.AST, limit: int = 80) -> str:
+    text = ast.unparse(node)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _is_eager_format(arg: ast.AST) -> bool:
+    """An argument formatted before the call, whether or not the log level is enabled."""
+    if isinstance(arg, ast.JoinedStr):
+        return any(isinstance(v, ast.FormattedValue) for v in arg.values)
+    if isinstance(arg, ast.BinOp) and isinstance(arg.op, ast.Mod):
+        return isinstance(arg.left, ast.Constant) and isinstance(arg.left.value, str)
+    if isinstance(arg, ast.Call) and isinstance(arg.func, ast.Attribute):
+        return arg.func.attr == "format" and isinstance(arg.func.value, ast.Constant)
+    return False
 
 
 _BUILTIN_NAMES = frozenset(dir(__import__("builtins")))

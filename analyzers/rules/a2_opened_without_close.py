@@ -1,0 +1,135 @@
+"""CIA203: a server, watcher or session stored on `self` that no method of the class ever closes."""
+
+from __future__ import annotations
+
+from analyzers.project_rule import ProjectRule
+from analyzers.rule import Invalid, Valid
+
+# Constructor (qualified name, or prefix ending in ".") -> what it opens.
+_OPENERS: dict[str, str] = {
+    "aiohttp.ClientSession": "HTTP session",
+    "aiohttp.web.AppRunner": "web server",
+    "aiohttp.web.TCPSite": "web server site",
+    "asyncio.start_server": "TCP server",
+    "websockets.serve": "websocket server",
+    "websockets.connect": "websocket",
+    "watchdog.observers.Observer": "filesystem watcher",
+    "imaplib.IMAP4_SSL": "IMAP connection",
+    "imaplib.IMAP4": "IMAP connection",
+    "smtplib.SMTP": "SMTP connection",
+    "smtplib.SMTP_SSL": "SMTP connection",
+    "httpx.AsyncClient": "HTTP client",
+    "httpx.Client": "HTTP client",
+    "requests.Session": "HTTP session",
+    "http.server.HTTPServer": "HTTP server",
+    "http.server.ThreadingHTTPServer": "HTTP server",
+    "uvicorn.Server": "web server",
+    "apscheduler.schedulers.asyncio.AsyncIOScheduler": "scheduler",
+    "apscheduler.schedulers.background.BackgroundScheduler": "scheduler",
+    "PySide6.QtCore.QFileSystemWatcher": "filesystem watcher",
+}
+_CLOSERS = frozenset(
+    {
+        "close",
+        "aclose",
+        "stop",
+        "cleanup",
+        "shutdown",
+        "logout",
+        "quit",
+        "join",
+        "wait_closed",
+        "unschedule_all",
+        "__aexit__",
+        "__exit__",
+        "cancel",
+        "server_close",
+        "removePaths",
+        "deleteLater",
+    }
+)
+
+
+class OpenedWithoutClose(ProjectRule):
+    """Every start/stop cycle leaks a socket, thread or file handle."""
+
+    ID = "CIA203"
+    AREA = 2
+    TITLE = "Server, watcher or session opened but never closed"
+    RATIONALE = (
+        "The object is created and kept on `self`, but no method of the class closes, stops "
+        "or cleans it up. Each enable/disable of the trigger (or each new instance) leaks "
+        "its socket, watcher thread or connection, and the port or handle stays busy."
+    )
+    IMPACT = 6
+    FREQUENCY = 4
+    DIFFICULTY = 2
+    RECOMMENDATION = (
+        "Close it in the class's stop()/close() (and on the start() error path): "
+        "`await self._runner.cleanup()`, `self._observer.stop(); self._observer.join()`, "
+        "`await self._session.close()`; set the attribute to None afterwards."
+    )
+    EXAMPLE_BEFORE = (
+        "async def start(self):\n    self._runner = web.AppRunner(app)\n"
+        "    await self._runner.setup()\n\nasync def stop(self):\n    self._running = False"
+    )
+    EXAMPLE_AFTER = (
+        "async def stop(self):\n    self._running = False\n    if self._runner:\n"
+        "        await self._runner.cleanup()\n        self._runner = None"
+    )
+    TAGS = ("leak", "lifecycle")
+    TRIGGERS = tuple(sorted({k.rsplit(".", 1)[-1] for k in _OPENERS}))
+    VALID = (
+        Valid(
+            "from watchdog.observers import Observer\nclass W:\n    def start(self):\n"
+            "        self._observer = Observer()\n        self._observer.start()\n"
+            "    def stop(self):\n        self._observer.stop()\n"
+        ),
+        Valid(
+            "import aiohttp\nasync def fetch(url):\n"
+            "    async with aiohttp.ClientSession() as s:\n        return await s.get(url)\n"
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "from aiohttp import web\n"
+            "class WebhookTrigger:\n"
+            "    async def start(self):\n"
+            "        self._runner = web.AppRunner(self._app)\n"
+            "        await self._runner.setup()\n"
+            "    async def stop(self):\n"
+            "        self._running = False\n",
+            line=4,
+            message_contains="self._runner",
+        ),
+    )
+
+    def check_project(self) -> None:
+        project = self.project
+        summary = project.by_path.get(self.context.relpath)
+        if summary is None:
+            return
+        for klass in summary.classes:
+            closed: set[str] = set()
+            for name in klass.methods.values():
+                fn = project.functions.get(name)
+                if fn is None:
+                    continue
+                for call in fn.calls:
+                    parts = call.target.split(".")
+                    if len(parts) == 3 and parts[0] == "self" and parts[2] in _CLOSERS:
+                        closed.add(parts[1])
+                    # Handing it to a helper (`await close_all(self._session)`) counts too.
+                    if call.target.rsplit(".", 1)[-1] in _CLOSERS or "close" in call.target:
+                        closed.update(c[5:] for c in call.callables if c.startswith("self."))
+            for attr, ctor in klass.attr_types.items():
+                what = _OPENERS.get(ctor)
+                if what is None or attr in closed:
+                    continue
+                self.report_at(
+                    klass.attr_lines.get(attr, klass.line),
+                    f"`self.{attr}` ({what}, `{ctor}`) is opened here but no method of "
+                    f"{klass.name} closes or stops it: every start/stop cycle leaks it; "
+                    "close it in stop() and on the start() error path.",
+                    symbol=klass.qualname.removeprefix(klass.module + "."),
+                )

@@ -1,0 +1,76 @@
+"""CIA305: `logger.debug(f"...")` inside a loop on a hot path: formatted even when DEBUG is off."""
+
+from __future__ import annotations
+
+from analyzers.project_rule import ProjectRule
+from analyzers.rule import Invalid, Valid
+
+_LOGGER_NAMES = ("logger", "log", "_logger", "_log", "LOGGER", "logging")
+# Areas whose code runs per node, per job, per event or per frame.
+HOT_AREAS = frozenset({1, 3, 4, 6, 8, 9})
+
+
+class EagerDebugLog(ProjectRule):
+    """The f-string is built before the logger can decide the level is off."""
+
+    ID = "CIA305"
+    AREA = 3
+    TITLE = "Eager formatting of debug logs in a hot loop"
+    RATIONALE = (
+        "An f-string (or `%`/`.format`) argument is formatted before `debug()` is called, "
+        "so every iteration pays for building the string - including `repr` of large "
+        "objects - even in production where DEBUG is disabled."
+    )
+    IMPACT = 3
+    FREQUENCY = 8
+    DIFFICULTY = 1
+    RECOMMENDATION = (
+        'Pass arguments for lazy formatting: `logger.debug("Route {} -> {}", a, b)` '
+        '(loguru) or `logger.debug("Route %s -> %s", a, b)` (logging); for expensive '
+        "values use `logger.opt(lazy=True)` or guard with a level check."
+    )
+    EXAMPLE_BEFORE = 'for c in conns:\n    logger.debug(f"Route {c.source} -> {c.target}")'
+    EXAMPLE_AFTER = 'for c in conns:\n    logger.debug("Route {} -> {}", c.source, c.target)'
+    TAGS = ("cpu", "logging")
+    TRIGGERS = (".debug(",)
+    VALID = (
+        Valid(
+            "from loguru import logger\ndef f(items):\n    for i in items:\n"
+            "        logger.debug('item {}', i)\n"
+        ),
+        Valid("from loguru import logger\ndef f(x):\n    logger.debug(f'once {x}')\n"),
+    )
+    INVALID = (
+        Invalid(
+            "from loguru import logger\n"
+            "def route(conns):\n"
+            "    for c in conns:\n"
+            "        logger.debug(f'Route {c.source} -> {c.target}')\n",
+            line=4,
+        ),
+    )
+
+    def check_project(self) -> None:
+        area = self.context.area
+        if area is not None and area not in HOT_AREAS:
+            return
+        for fn in self.functions():
+            hits = [
+                c
+                for c in fn.calls
+                if c.in_loop
+                and c.formats
+                and c.target.endswith(".debug")
+                and c.target.rsplit(".", 1)[0].rsplit(".", 1)[-1] in _LOGGER_NAMES
+            ]
+            if not hits:
+                continue
+            first = hits[0]
+            more = f" (and {len(hits) - 1} more in this function)" if len(hits) > 1 else ""
+            self.report_at(
+                first.line,
+                f"`{fn.name}` formats a debug message on every iteration of the loop at line "
+                f"{first.loop_line}{more}, even when DEBUG is off; pass the values as "
+                "arguments for lazy formatting.",
+                end_line=first.end_line,
+            )

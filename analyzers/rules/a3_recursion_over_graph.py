@@ -1,0 +1,84 @@
+"""CIA304: a function recursing along the user's workflow graph (depth = longest path)."""
+
+from __future__ import annotations
+
+import re
+
+from analyzers.project_rule import ProjectRule
+from analyzers.rule import Invalid, Valid
+
+_GRAPHY = re.compile(
+    r"(node|child|children|successor|predecessor|connection|edge|neighbou?r|next|target|"
+    r"output|downstream|upstream|depend|subgraph|graph|port|link)",
+    re.I,
+)
+
+
+class RecursionOverGraph(ProjectRule):
+    """Python's recursion limit (~1000) caps the workflow size the code can handle."""
+
+    ID = "CIA304"
+    AREA = 3
+    TITLE = "Recursion over the user's workflow graph"
+    RATIONALE = (
+        "The recursion depth equals the length of the longest path in a graph the user "
+        "builds. A long chain of nodes (or a generated workflow) exceeds the interpreter's "
+        "recursion limit and fails with RecursionError; each frame also costs far more than "
+        "a stack entry."
+    )
+    IMPACT = 5
+    FREQUENCY = 4
+    DIFFICULTY = 3
+    RECOMMENDATION = (
+        "Traverse with an explicit stack or deque (`while stack: node = stack.pop(); "
+        "stack.extend(children(node))`) and a visited set."
+    )
+    EXAMPLE_BEFORE = (
+        "def _visit(self, node_id, seen):\n    seen.add(node_id)\n"
+        "    for nxt in self._next(node_id):\n        if nxt not in seen:\n"
+        "            self._visit(nxt, seen)"
+    )
+    EXAMPLE_AFTER = (
+        "def _visit(self, start):\n    seen, stack = set(), [start]\n    while stack:\n"
+        "        node_id = stack.pop()\n        if node_id in seen:\n            continue\n"
+        "        seen.add(node_id)\n        stack.extend(self._next(node_id))"
+    )
+    TAGS = ("algorithmic", "graph", "robustness")
+    TRIGGERS = ("def ",)
+    VALID = (
+        Valid("def fact(n):\n    return 1 if n < 2 else n * fact(n - 1)\n"),
+        Valid("def walk(tree):\n    for item in tree.items:\n        walk(item)\n"),
+    )
+    INVALID = (
+        Invalid(
+            "class Graph:\n"
+            "    def _collect(self, node_id, seen):\n"
+            "        seen.add(node_id)\n"
+            "        for nxt in self.get_next_nodes(node_id):\n"
+            "            if nxt not in seen:\n"
+            "                self._collect(nxt, seen)\n",
+            line=6,
+            message_contains="RecursionError",
+        ),
+    )
+
+    def check_project(self) -> None:
+        project = self.project
+        for fn in self.functions():
+            for call in fn.calls:
+                if not call.in_loop:
+                    continue
+                callee = project.resolve(fn, call.target)
+                if callee is None or callee.qualname != fn.qualname:
+                    continue
+                over = fn.loop_iters.get(call.loop_line, "")
+                if not (_GRAPHY.search(over) or _GRAPHY.search(fn.name)):
+                    continue
+                self.report_at(
+                    call.line,
+                    f"`{fn.name}` recurses once per step along `{over or 'the graph'}`: the "
+                    "depth is the longest path of the user's workflow, so a long chain hits "
+                    "RecursionError (limit ~1000); use an explicit stack.",
+                    end_line=call.end_line,
+                )
+                break

@@ -1,0 +1,136 @@
+"""CIA004: a nested event loop (dialog exec, run_until_complete, processEvents) in a coroutine/slot."""
+
+from __future__ import annotations
+
+from analyzers.project import FunctionInfo
+from analyzers.project_rule import ProjectRule
+from analyzers.rule import Invalid, Valid
+
+
+def _nested_loop_kind(target: str, in_coroutine: bool) -> str | None:
+    last = target.rsplit(".", 1)[-1]
+    receiver = target.rsplit(".", 1)[0].lower() if "." in target else ""
+    if target.startswith("builtins."):
+        return None
+    if last == "run_until_complete" or target == "asyncio.run":
+        return "asyncio loop"
+    if last == "processEvents":
+        return "processEvents"
+    if last in ("exec", "exec_"):
+        if "loop" in receiver:
+            return "QEventLoop"
+        if in_coroutine and receiver:
+            return "modal exec"
+    return None
+
+
+class NestedEventLoop(ProjectRule):
+    """Re-entering an event loop from code the event loop is already running."""
+
+    ID = "CIA004"
+    AREA = 9
+    TITLE = "Nested event loop inside a coroutine or slot"
+    RATIONALE = (
+        "Under qasync one loop drives both Qt and asyncio. `loop.run_until_complete()` or "
+        "`asyncio.run()` from inside it fails or deadlocks; a modal `exec()` or "
+        "`processEvents()` inside a coroutine re-enters the loop, so other tasks resume in "
+        "the middle of this one ('Cannot enter into task ... while another task is being "
+        "executed') and event handlers run re-entrantly."
+    )
+    IMPACT = 8
+    FREQUENCY = 4
+    DIFFICULTY = 5
+    RECOMMENDATION = (
+        "Await instead of nesting: `await coro` (or `asyncio.ensure_future` from a slot), "
+        "open dialogs with `dialog.open()` + `finished` signal (or qasync's `asyncio` "
+        "helpers) instead of `exec()`, and never call `processEvents()` to 'keep the UI alive' "
+        "- move the slow work off the thread instead."
+    )
+    EXAMPLE_BEFORE = (
+        "async def on_run(self):\n    if ConfirmDialog(self).exec():\n        await self.run()"
+    )
+    EXAMPLE_AFTER = (
+        "async def on_run(self):\n    dlg = ConfirmDialog(self)\n"
+        "    fut = asyncio.get_running_loop().create_future()\n"
+        "    dlg.finished.connect(fut.set_result)\n    dlg.open()\n"
+        "    if await fut:\n        await self.run()"
+    )
+    TAGS = ("async", "gui", "nested-loop")
+    TRIGGERS = ("run_until_complete", "processEvents", "exec", "asyncio.run")
+    VALID = (
+        Valid("import asyncio\ndef main():\n    asyncio.run(serve())\n"),
+        Valid(
+            "from PySide6.QtWidgets import QWidget\nclass W(QWidget):\n"
+            "    def on_about(self):\n        AboutDialog(self).exec()\n"
+        ),
+        Valid("async def f(code):\n    exec(code)\n"),
+    )
+    INVALID = (
+        Invalid(
+            "import asyncio\n"
+            "class Runner:\n"
+            "    async def run_node(self, node):\n"
+            "        loop = asyncio.get_event_loop()\n"
+            "        return loop.run_until_complete(node.execute())\n",
+            line=5,
+        ),
+        Invalid(
+            "class Ctl:\n"
+            "    async def confirm_and_run(self):\n"
+            "        if self._dialog.exec():\n"
+            "            await self.run()\n",
+            line=3,
+            message_contains="modal",
+        ),
+        Invalid(
+            "from PySide6.QtWidgets import QApplication, QWidget\n"
+            "class W(QWidget):\n"
+            "    def mouseMoveEvent(self, e):\n"
+            "        QApplication.processEvents()\n",
+            line=4,
+        ),
+    )
+
+    def check_project(self) -> None:
+        project = self.project
+        for fn in self.functions():
+            gui = project.gui_functions.get(fn.qualname)
+            if not fn.is_async and gui is None:
+                continue
+            for call in fn.calls:
+                kind = _nested_loop_kind(call.target, fn.is_async)
+                if kind is None:
+                    continue
+                self.report_at(
+                    call.line,
+                    _message(fn, call.target, kind, gui),
+                    end_line=call.end_line,
+                    col=call.col,
+                    impact=9 if kind == "asyncio loop" else None,
+                )
+
+
+def _message(fn: FunctionInfo, target: str, kind: str, gui: str | None) -> str:
+    where = f"coroutine `{fn.name}`" if fn.is_async else f"`{fn.name}` ({gui})"
+    if kind == "asyncio loop":
+        return (
+            f"`{target}()` starts a second asyncio loop run from {where}, which already runs "
+            "inside the loop: it raises 'This event loop is already running' or deadlocks; "
+            "`await` the coroutine instead."
+        )
+    if kind == "processEvents":
+        return (
+            f"`{target}()` in {where} re-enters the Qt event loop: queued slots, timers and "
+            "(under qasync) other tasks run re-entrantly here; move the slow work off the "
+            "GUI thread instead."
+        )
+    if kind == "QEventLoop":
+        return (
+            f"`{target}()` in {where} spins a nested QEventLoop; under qasync other tasks "
+            "resume inside it ('Cannot enter into task'); await a future instead."
+        )
+    return (
+        f"modal `{target}()` inside {where} runs a nested event loop while this task is "
+        "suspended mid-step; other tasks resume inside it ('Cannot enter into task'). Use "
+        "`open()` + the `finished` signal and await a future."
+    )
