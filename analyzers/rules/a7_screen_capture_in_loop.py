@@ -5,7 +5,14 @@ from __future__ import annotations
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import body_nodes, call_name, enclosing_loop, import_map, source_of
+from analyzers.rules._shapes import (
+    body_nodes,
+    call_name,
+    enclosing_loop,
+    import_map,
+    is_awaited,
+    source_of,
+)
 
 _CAPTURES_QUALIFIED = frozenset(
     {
@@ -103,7 +110,8 @@ for element in elements:
                 call_name(sub) in _CAPTURE_METHODS and not qualified and call_name(sub) != "grab"
             ):
                 continue
-            if enclosing_loop(sub, ancestors, comprehensions=True) is None:
+            # Awaited screenshots are browser (Playwright) page captures, not desktop grabs.
+            if is_awaited(ancestors) or enclosing_loop(sub, ancestors, comprehensions=True) is None:
                 continue
             self.report(
                 sub,

@@ -1,0 +1,199 @@
+"""CIA703: a retry loop that waits the same fixed delay between every attempt."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._shapes import arg, body_nodes, call_name, dotted, import_map, source_of
+
+_RETRY_WORDS = re.compile(r"retr|attempt|tries", re.IGNORECASE)
+_BACKOFF_WORDS = re.compile(r"backoff|jitter|exponential|random|uniform", re.IGNORECASE)
+_SLEEPS = frozenset({"time.sleep", "asyncio.sleep"})
+_USER_SETTING = re.compile(r"config|get_parameter|get_input_value|resolve_value|options|settings")
+
+
+def _is_retry_loop(loop: cst.CSTNode) -> bool:
+    if isinstance(loop, cst.For):
+        head = source_of(loop.target, 80) + " " + source_of(loop.iter, 80)
+        return bool(_RETRY_WORDS.search(head))
+    if isinstance(loop, cst.While):
+        return bool(_RETRY_WORDS.search(source_of(loop.test, 120)))
+    return False
+
+
+def _names(node: cst.CSTNode) -> set[str]:
+    out: set[str] = set()
+    for sub, _ in body_nodes(node):
+        if isinstance(sub, cst.Name):
+            out.add(sub.value)
+        elif isinstance(sub, cst.Attribute):
+            out.add(sub.attr.value)
+    if isinstance(node, cst.Name):
+        out.add(node.value)
+    return out
+
+
+class RetryWithoutBackoff(Rule):
+    """Retries hammer a failing element, server or selector at a constant rate."""
+
+    ID = "CIA703"
+    AREA = 7
+    TITLE = "Retry loop with a fixed delay (no backoff or jitter)"
+    RATIONALE = (
+        "Retrying after the same delay every time keeps hitting a struggling server, a "
+        "not-yet-rendered window or a locked file at full rate, and many robots retrying "
+        "in lockstep synchronize into bursts. The total wait is also either too short for "
+        "slow recoveries or too long for quick ones."
+    )
+    IMPACT = 4
+    FREQUENCY = 5
+    DIFFICULTY = 2
+    RECOMMENDATION = (
+        "Grow the delay per attempt with a cap and jitter: "
+        "`delay = min(cap, base * 2 ** attempt) * random.uniform(0.5, 1.5)`, or reuse the "
+        "project's retry helper (utils/resilience/retry.py) that already implements it."
+    )
+    EXAMPLE_BEFORE = """\
+for attempt in range(retry_count + 1):
+    try:
+        return await session.get(url)
+    except aiohttp.ClientError:
+        await asyncio.sleep(retry_delay)
+"""
+    EXAMPLE_AFTER = """\
+for attempt in range(retry_count + 1):
+    try:
+        return await session.get(url)
+    except aiohttp.ClientError:
+        delay = min(30.0, retry_delay * 2 ** attempt)
+        await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+"""
+    TAGS = ("resilience", "retry")
+    VALID = (
+        Valid(
+            """\
+            import asyncio
+            async def fetch(url, retries):
+                for attempt in range(retries):
+                    try:
+                        return await get(url)
+                    except OSError:
+                        await asyncio.sleep(0.5 * 2 ** attempt)
+            """
+        ),
+        Valid(
+            """\
+            import time
+            def fetch(url, retries):
+                delay = 0.5
+                for attempt in range(retries):
+                    try:
+                        return get(url)
+                    except OSError:
+                        time.sleep(delay)
+                        delay *= 2
+            """
+        ),
+        # A polling loop, not a retry loop.
+        Valid(
+            """\
+            import asyncio
+            async def tick(self):
+                while self._running:
+                    await self.step()
+                    await asyncio.sleep(1)
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """\
+            import asyncio
+            async def fetch(url, retry_count, retry_delay):
+                for attempt in range(retry_count + 1):
+                    try:
+                        return await get(url)
+                    except OSError:
+                        if attempt < retry_count:
+                            await asyncio.sleep(retry_delay)
+            """,
+            line=8,
+            message_contains="retry_delay",
+        ),
+    )
+    VALID = (
+        *VALID,
+        # The node's user-configured retry interval: a deliberate choice, not reported.
+        Valid(
+            """\
+            import asyncio
+            async def execute(self, context):
+                retry_interval = self.config.get("retry_interval", 1000)
+                for attempt in range(3):
+                    try:
+                        return await self.run()
+                    except OSError:
+                        await asyncio.sleep(retry_interval / 1000)
+            """
+        ),
+    )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._imports = import_map(node)
+        self._user_settings: set[str] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        # Locals read from the node's/user's configuration: a delay the user chose on
+        # purpose (a node's "retry interval" property) is not reported.
+        self._user_settings = set()
+        for sub, _ in body_nodes(node):
+            if isinstance(sub, cst.Assign) and isinstance(sub.value, cst.Call):
+                text = source_of(sub.value, 200)
+                if _USER_SETTING.search(text):
+                    for t in sub.targets:
+                        if isinstance(t.target, cst.Name):
+                            self._user_settings.add(t.target.value)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._check(node)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._check(node)
+
+    def _check(self, loop: cst.For | cst.While) -> None:
+        if not _is_retry_loop(loop):
+            return
+        loop_vars = _names(loop.target) if isinstance(loop, cst.For) else set()
+        # Names re-assigned in the loop (delay *= 2, delay = next_delay(...)) vary per attempt.
+        varying = set(loop_vars)
+        for sub, _ in body_nodes(loop.body):
+            if isinstance(sub, cst.AugAssign) and (name := dotted(sub.target)):
+                varying.add(name.split(".")[-1])
+            elif isinstance(sub, cst.Assign):
+                for t in sub.targets:
+                    if (name := dotted(t.target)) is not None:
+                        varying.add(name.split(".")[-1])
+        for sub, _ in body_nodes(loop.body):
+            if not isinstance(sub, cst.Call) or self._imports.qualify(sub.func) not in _SLEEPS:
+                continue
+            if _names(arg(sub, 0) or sub) & self._user_settings:
+                continue
+            delay = arg(sub, 0)
+            if delay is None:
+                return
+            used = _names(delay)
+            if used & varying or _BACKOFF_WORDS.search(source_of(delay, 200)):
+                return
+            if any(isinstance(c, cst.Call) and call_name(c) == "pow" for c, _ in body_nodes(delay)):
+                return
+            if isinstance(delay, cst.BinaryOperation) and isinstance(delay.operator, cst.Power):
+                return
+            self.report(
+                sub,
+                f"Retries wait a fixed `{source_of(delay, 40)}` between attempts: grow the "
+                f"delay per attempt (base * 2 ** attempt, capped) and add jitter.",
+            )
+            return

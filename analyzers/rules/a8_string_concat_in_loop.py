@@ -1,0 +1,123 @@
+"""CIA801: a string built with `+=` inside a loop."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._shapes import body_nodes, dotted, enclosing_loop, source_of
+
+
+def _string_locals(func: cst.FunctionDef) -> set[str]:
+    out: set[str] = set()
+    for node, _ in body_nodes(func):
+        if isinstance(node, cst.Assign) and isinstance(
+            node.value, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)
+        ):
+            for t in node.targets:
+                if (name := dotted(t.target)) is not None:
+                    out.add(name)
+    return out
+
+
+_DATA_WORDS = re.compile(
+    r"rows|lines|records|data|chunks|messages|emails|results|entries|files|nodes|cells|"
+    r"items|logs|events|attachments|content",
+    re.IGNORECASE,
+)
+
+
+class StringConcatInLoop(Rule):
+    """Each `+=` copies the whole string built so far."""
+
+    ID = "CIA801"
+    AREA = 8
+    TITLE = "String built by += in a loop"
+    RATIONALE = (
+        "Python strings are immutable: `text += piece` in a loop copies everything built so "
+        "far on each step (CPython's in-place shortcut does not apply to attributes, to "
+        "strings with other references, or on other interpreters), so building output from "
+        "many rows, lines or attachments is O(n^2) in time and churns memory."
+    )
+    IMPACT = 4
+    FREQUENCY = 5
+    DIFFICULTY = 1
+    RECOMMENDATION = (
+        "Collect the pieces in a list and join once: `parts.append(piece)` in the loop, "
+        "`''.join(parts)` after it (or `io.StringIO` for streaming writes)."
+    )
+    EXAMPLE_BEFORE = """\
+result = ""
+for row in rows:
+    result += f"{row['name']},{row['value']}\\n"
+"""
+    EXAMPLE_AFTER = """\
+result = "".join(f"{row['name']},{row['value']}\\n" for row in rows)
+"""
+    TAGS = ("algorithmic", "memory")
+    VALID = (
+        Valid(
+            """\
+            def csv(rows):
+                return "".join(f"{r}\\n" for r in rows)
+            """
+        ),
+        # Numbers, not strings.
+        Valid(
+            """\
+            def total(rows):
+                total = 0
+                for r in rows:
+                    total += r.value
+            """
+        ),
+        # A few modifier keys: short whatever the method.
+        Valid(
+            """\
+            def hotkey(keys):
+                text = ""
+                for key in keys:
+                    text += "{" + key + "}"
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """\
+            def to_text(rows):
+                text = ""
+                for row in rows:
+                    text += str(row) + "\\n"
+                return text
+            """,
+            line=4,
+            message_contains="text",
+        ),
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        strings = _string_locals(node)
+        if not strings:
+            return
+        reported: set[str] = set()
+        for sub, ancestors in body_nodes(node):
+            if not (isinstance(sub, cst.AugAssign) and isinstance(sub.operator, cst.AddAssign)):
+                continue
+            name = dotted(sub.target)
+            if name is None or name not in strings or name in reported:
+                continue
+            loop = enclosing_loop(sub, ancestors)
+            if not isinstance(loop, cst.For):
+                continue
+            # Only loops over data that grows with the input (rows, lines, records...): a
+            # few modifier keys or table columns make a short string whatever the method.
+            if not _DATA_WORDS.search(source_of(loop.iter, 80)):
+                continue
+            reported.add(name)
+            self.report(
+                sub,
+                f"`{name} += ...` in a loop copies the whole string each time: append the "
+                f"pieces to a list and `''.join()` them once after the loop.",
+            )
