@@ -73,7 +73,9 @@ class PySpyRecorder:
     """Samples `pid` with py-spy into `session` until `stop()` or until the process exits.
 
     `error` is None while all is well, else one line saying why sampling stopped early;
-    `samples_written` counts stored runs (rows of the samples table).
+    `samples_written` counts stored runs (rows of the samples table). With `idle=False` runs
+    whose innermost frame is a known wait are not stored (py-spy still samples idle threads,
+    or busy stacks would seem to last through the waits).
     """
 
     def __init__(
@@ -104,7 +106,7 @@ class PySpyRecorder:
         self.chunks = 0
         self.gaps: list[tuple[float, float]] = []
         self.handover_overlaps_ms: list[float] = []
-        self._writer = SampleWriter(session)
+        self._writer = SampleWriter(session, keep_idle=idle)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._exe: Path | None = None
@@ -164,8 +166,9 @@ class PySpyRecorder:
         ]
         if self.nonblocking:
             cmd.append("--nonblocking")
-        if self.idle:
-            cmd.append("--idle")
+        # Always --idle: chrometrace only records stack *changes*, so a thread left out while
+        # idle would seem to stay in its last busy stack. idle=False drops idle runs at store.
+        cmd.append("--idle")
         if self.subprocesses:
             cmd.append("--subprocesses")
         if self.gil:

@@ -46,8 +46,9 @@ class SampleRow(NamedTuple):
 class SampleWriter:
     """Interns frames and stacks and appends runs to a session in one transaction per batch."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, keep_idle: bool = True) -> None:
         self.session = session
+        self.keep_idle = keep_idle
         self._frames: dict[Frame, int] = {}
         self._stacks: dict[str, int] = {}
         self.rows_written = 0
@@ -77,6 +78,9 @@ class SampleWriter:
                 weight = round((end - start) * WEIGHT_UNIT_US)
                 if weight <= 0:
                     continue
+                idle = is_idle(run.frames)
+                if idle and not self.keep_idle:
+                    continue
                 stack_id = self._stack_id(conn, run.frames)
                 rows.append(
                     (
@@ -85,7 +89,7 @@ class SampleWriter:
                         run.tid,
                         run.thread,
                         stack_id,
-                        0 if is_idle(run.frames) else 1,
+                        0 if idle else 1,
                         weight,
                     )
                 )

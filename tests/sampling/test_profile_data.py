@@ -94,3 +94,31 @@ def test_frames_and_stacks_are_interned(built: SessionBuilder) -> None:
     assert conn.execute("SELECT COUNT(*) FROM frames").fetchone()[0] == 6
     assert conn.execute("SELECT COUNT(*) FROM stacks").fetchone()[0] == 4
     assert len(load_samples(built.session)) == 5
+
+
+def test_writer_can_leave_idle_runs_out(tmp_path: Path) -> None:
+    from inspector.sampling.chrometrace import StackRun
+    from inspector.sampling.store import SampleWriter
+
+    b = SessionBuilder(tmp_path / "s.db")
+    writer = SampleWriter(b.session, keep_idle=False)
+    runs = [
+        StackRun(1, 2, "w", 0, 400_000, WORKER_WAIT),
+        StackRun(1, 2, "w", 400_000, 600_000, WORKER_BUSY),
+    ]
+    assert writer.write(runs, b.t0) == 1
+    (row,) = load_samples(b.session)
+    assert (row.frames, row.active, row.duration_s) == (WORKER_BUSY, True, pytest.approx(0.2))
+
+
+def test_writer_clips_runs_to_the_handover_window(tmp_path: Path) -> None:
+    from inspector.sampling.chrometrace import StackRun
+    from inspector.sampling.store import SampleWriter
+
+    b = SessionBuilder(tmp_path / "s.db")
+    writer = SampleWriter(b.session)
+    runs = [StackRun(1, 2, "w", 0, 500_000, WORKER_BUSY)]
+    assert writer.write(runs, b.t0, lo=b.t0 + 0.1, hi=b.t0 + 0.3) == 1
+    assert writer.write(runs, b.t0, lo=b.t0 + 0.6) == 0  # entirely before the cut
+    (row,) = load_samples(b.session)
+    assert (row.t, row.duration_s) == (pytest.approx(b.t0 + 0.1), pytest.approx(0.2))
