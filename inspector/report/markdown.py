@@ -295,6 +295,12 @@ class MarkdownRenderer:
             out.append("")
         return out
 
+    def _seen(self, kind: str, text: str) -> Finding | None:
+        """The finding that already said this text, if any (does not record anything)."""
+        if not text:
+            return None
+        return self._said.get(f"{kind}:{' '.join(text.split())}")
+
     def _once(self, kind: str, text: str, f: Finding) -> str:
         """Text a reader has already seen (a rule's rationale at its 20th site) becomes a
         pointer to the first entry that said it."""
@@ -320,11 +326,22 @@ class MarkdownRenderer:
             f"- **Impact:** {f.message} Impact {p.impact}/10 × frequency {p.frequency}/10, "  # noqa: RUF001
             f"difficulty {p.difficulty}/10 → **score {f.score}** (inputs: {inputs}).",
         ]
-        if f.root_cause:
-            out.append(f"- **Root cause:** {self._once('cause', f.root_cause, f)}")
-        if f.recommendation:
-            out.append(f"- **Recommendation:** {self._once('rec', f.recommendation, f)}")
+        cause_seen = self._seen("cause", f.root_cause)
+        rec_seen = self._seen("rec", f.recommendation)
+        example_seen = f.rule in shown_examples or not (f.example_before or f.example_after)
         conflict = model.reconciled.get(f.fingerprint)
+        if cause_seen and rec_seen and example_seen and (f.root_cause or f.recommendation):
+            # The 20th site of a pattern: one pointer instead of three repeated paragraphs.
+            first = cause_seen if f.root_cause else rec_seen
+            out.append(
+                f"- **Root cause, fix and example:** as for [`{first.location}`]"
+                f"(#{self.anchor(first)}) ({first.rule}); the impact line names this site."
+            )
+        else:
+            if f.root_cause:
+                out.append(f"- **Root cause:** {self._once('cause', f.root_cause, f)}")
+            if f.recommendation:
+                out.append(f"- **Recommendation:** {self._once('rec', f.recommendation, f)}")
         if conflict is not None:
             knobs = " / ".join(dict.fromkeys((conflict.knob, conflict.other_knob)))
             out.append(
@@ -336,7 +353,10 @@ class MarkdownRenderer:
         if f.example_before or f.example_after:
             key = f.rule
             if key in shown_examples:
-                out.append(f"- **Example:** same before/after as the first `{f.rule}` entry above.")
+                if not (cause_seen and rec_seen):
+                    out.append(
+                        f"- **Example:** same before/after as the first `{f.rule}` entry above."
+                    )
             else:
                 shown_examples.add(key)
                 out.append("- **Example:**")
