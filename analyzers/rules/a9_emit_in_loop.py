@@ -1,0 +1,131 @@
+"""CIA904: a Qt signal or bus event emitted once per item inside a loop."""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._shapes import body_nodes, call_name, call_receiver, enclosing_loop
+
+_BULK_WORDS = (
+    "nodes",
+    "items",
+    "rows",
+    "results",
+    "events",
+    "jobs",
+    "robots",
+    "selected",
+    "connections",
+    "pipes",
+    "entries",
+    "records",
+    "logs",
+    "files",
+    "variables",
+)
+
+
+def _inside_match_branch(loop: cst.For, ancestors: tuple[cst.CSTNode, ...]) -> bool:
+    """Under `if x == wanted:` inside the loop: a find-by-key loop emits once, not per item."""
+    inside = False
+    for anc in ancestors:
+        if anc is loop:
+            inside = True
+        elif inside and isinstance(anc, cst.If):
+            test = anc.test
+            if isinstance(test, cst.Comparison) and any(
+                isinstance(c.operator, (cst.Equal, cst.Is)) for c in test.comparisons
+            ):
+                return True
+    return False
+
+
+class EmitInLoop(Rule):
+    """N emits mean N slot invocations, N repaints and, across threads, N queued events."""
+
+    ID = "CIA904"
+    AREA = 9
+    TITLE = "Signal emitted or event published once per item in a loop"
+    RATIONALE = (
+        "Each `emit()`/`publish()` runs (or, across threads, queues) every connected slot: "
+        "a loop over 500 nodes that emits per node triggers 500 panel refreshes and "
+        "repaints instead of one, and cross-thread emits flood the GUI event queue."
+    )
+    IMPACT = 5
+    FREQUENCY = 6
+    DIFFICULTY = 3
+    RECOMMENDATION = (
+        "Collect the changes and emit once after the loop with the whole batch (a "
+        "`nodes_changed(list)` signal or one bus event carrying ids), or route per-item "
+        "events through the project's EventBatcher so subscribers get one call per frame."
+    )
+    EXAMPLE_BEFORE = """\
+for node in nodes:
+    node.set_status("idle")
+    self.node_status_changed.emit(node.id, "idle")
+"""
+    EXAMPLE_AFTER = """\
+for node in nodes:
+    node.set_status("idle")
+self.nodes_status_changed.emit([n.id for n in nodes], "idle")
+"""
+    TAGS = ("qt", "events", "signals")
+    VALID = (
+        Valid(
+            """\
+            def reset(self, nodes):
+                for node in nodes:
+                    node.reset()
+                self.nodes_reset.emit([n.id for n in nodes])
+            """
+        ),
+        # A retry/poll loop emitting progress is not a per-item fan-out.
+        Valid(
+            """\
+            def wait(self):
+                while not self._done:
+                    self.progress.emit(self._pct)
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """\
+            def reset_all(self, nodes):
+                for node in nodes:
+                    node.reset()
+                    self.node_status_changed.emit(node.id, "idle")
+            """,
+            line=4,
+            message_contains="self.node_status_changed",
+        ),
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        # A batcher's flush delivers what it batched: that loop is the fix, not the defect.
+        if "flush" in node.name.value.lower():
+            return
+        for sub, ancestors in body_nodes(node):
+            if not isinstance(sub, cst.Call) or call_name(sub) not in ("emit", "publish"):
+                continue
+            receiver = call_receiver(sub) or ""
+            # `self.sig.emit` (a Qt signal) or `bus.publish`; `self.emit()` is a method.
+            if call_name(sub) == "emit" and not receiver.startswith("self."):
+                continue
+            loop = enclosing_loop(sub, ancestors)
+            if not isinstance(loop, cst.For):
+                continue
+            if _inside_match_branch(loop, ancestors):
+                continue
+            iterable = cst.Module(body=[]).code_for_node(loop.iter).lower()
+            if not any(w in iterable for w in _BULK_WORDS):
+                continue
+            line = self.get_metadata(PositionProvider, loop).start.line
+            self.report(
+                sub,
+                f"`{receiver}.{call_name(sub)}(...)` fires once per item of the loop at line "
+                f"{line}: emit one batched signal/event after the loop.",
+            )
+            return
