@@ -11,10 +11,11 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 from analyzers.findings import Finding
 
-_LINK = re.compile(r"\[([^\]\s]+):(\d+)\]\(([^)#\s]+)#L(\d+)\)")
+_LINK = re.compile(r"\[([^\]\n]+?):(\d+)\]\(([^)#\s]+)#L(\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ class LocationProblem:
 
 def iter_refs(markdown: str, report_dir: Path) -> Iterator[LocationRef]:
     for m in _LINK.finditer(markdown):
-        yield LocationRef(m.group(1), int(m.group(2)), (report_dir / m.group(3)), int(m.group(4)))
+        # Link targets are percent-encoded by the renderer; the text keeps the plain path.
+        target = report_dir / unquote(m.group(3))
+        yield LocationRef(m.group(1), int(m.group(2)), target, int(m.group(4)))
 
 
 def check_locations(

@@ -8,6 +8,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from analyzers.findings import Finding, Severity
 from inspector.report.measured import Distribution
@@ -95,7 +96,8 @@ class MarkdownRenderer:
         if self.link_base is None:
             return f"`{path}:{line}`"
         target = posixpath.join(self.link_base, path) if self.link_base else path
-        return f"[{path}:{line}]({target}#L{line})"
+        # Encoded so spaces and parentheses in paths cannot break the Markdown link.
+        return f"[{path}:{line}]({quote(target, safe='/.')}#L{line})"
 
     @staticmethod
     def anchor(f: Finding) -> str:

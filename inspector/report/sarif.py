@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from analyzers.findings import Finding, Priority, Severity
 from inspector import __version__
@@ -56,7 +57,8 @@ def _location(
         region["startColumn"] = col + 1  # libcst columns are 0-based, SARIF's 1-based
     loc: dict[str, Any] = {
         "physicalLocation": {
-            "artifactLocation": {"uri": path, "uriBaseId": SRCROOT},
+            # Percent-encoded: a path with spaces is not a valid uri-reference as is.
+            "artifactLocation": {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT},
             "region": region,
         }
     }

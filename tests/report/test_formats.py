@@ -132,3 +132,20 @@ def test_unwritable_destination_fails_in_one_line_and_keeps_the_old_report(tmp_p
 def test_unknown_format_is_a_one_line_error(tmp_path, model):
     with pytest.raises(ReportError, match="unknown report format"):
         write_model(model, tmp_path / "r.md", formats=("pdf",))
+
+
+def test_paths_with_spaces_stay_valid_links_and_uris(tmp_path: Path):
+    from inspector.report.locations import check_locations
+    from inspector.report.markdown import MarkdownRenderer
+
+    root = tmp_path / "my project"
+    (root / "src dir").mkdir(parents=True)
+    (root / "src dir" / "a (1).py").write_text("import time\n\ntime.sleep(1)\n")
+    f = finding(ENGINE, "linear-dequeue", path="src dir/a (1).py", line=3)
+    model = build_model([f], kind="static", source_root=root, plots=False)
+    md = MarkdownRenderer(link_base="").render(model)
+    _, problems = check_locations(md, root, root, [f])
+    assert problems == []
+    sarif = SarifRenderer().to_data(model)
+    uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert uri["uri"] == "src%20dir/a%20%281%29.py"
