@@ -1,0 +1,131 @@
+"""CIA1002: configuration read from disk each time a value is asked for."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._shapes import body_nodes, call_name, decorator_names, import_map, source_of
+
+_READERS = frozenset(
+    {
+        "json.load",
+        "yaml.safe_load",
+        "yaml.load",
+        "tomllib.load",
+        "toml.load",
+        "tomli.load",
+        "configparser.ConfigParser",
+        "dotenv.load_dotenv",
+        "dotenv.dotenv_values",
+    }
+)
+_PATH_READS = frozenset({"read_text", "read_bytes"})
+_CONFIG_WORDS = re.compile(r"config|settings|prefs|preferences|hotkey|\.ini|\.toml|\.ya?ml", re.I)
+# Functions whose job is to (re)load: reading there is expected.
+_LOADERS = re.compile(
+    r"^_?(__init__|load|read|reload|import|parse|restore|open|migrate|from_|refresh)", re.I
+)
+
+
+class ConfigReadPerCall(Rule):
+    """A getter that parses a file turns a dict lookup into disk I/O."""
+
+    ID = "CIA1002"
+    AREA = 10
+    TITLE = "Configuration file read and parsed on every call"
+    RATIONALE = (
+        "A getter that opens and parses the config file each time it is called does disk "
+        "I/O and parsing for what should be a dictionary lookup; called per node, per "
+        "keystroke or per tick it adds milliseconds each time (more on Windows with "
+        "antivirus) and blocks the calling thread, often the GUI or event loop."
+    )
+    IMPACT = 4
+    FREQUENCY = 6
+    DIFFICULTY = 2
+    RECOMMENDATION = (
+        "Load once and keep the parsed result (module-level cache, `functools.lru_cache`, "
+        "or an attribute set in `__init__`); reload explicitly when the file changes "
+        "(mtime check or a file watcher), never per lookup."
+    )
+    EXAMPLE_BEFORE = """\
+def get_timeout(self):
+    with open(self.config_path) as f:
+        return json.load(f)["timeout"]
+"""
+    EXAMPLE_AFTER = """\
+@functools.cached_property
+def _config(self):
+    with open(self.config_path) as f:
+        return json.load(f)
+
+def get_timeout(self):
+    return self._config["timeout"]
+"""
+    TAGS = ("io", "configuration", "caching")
+    VALID = (
+        Valid(
+            """\
+            import json
+            def load_config(path):
+                with open(path) as f:
+                    return json.load(f)
+            """
+        ),
+        Valid(
+            """\
+            import functools, json
+            @functools.lru_cache
+            def get_config():
+                with open("config.json") as f:
+                    return json.load(f)
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """\
+            import json
+            def get_timeout(self):
+                with open(self.config_path) as f:
+                    return json.load(f)["timeout"]
+            """,
+            line=4,
+            message_contains="self.config_path",
+        ),
+    )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._imports = import_map(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if _LOADERS.match(node.name.value):
+            return
+        if decorator_names(node) & {"lru_cache", "cache", "cached_property", "cached"}:
+            return
+        walk = body_nodes(node)
+        opened = [
+            source_of(c.args[0].value, 80)
+            for c, _ in walk
+            if isinstance(c, cst.Call) and call_name(c) == "open" and c.args
+        ]
+        for sub, _ in walk:
+            if not isinstance(sub, cst.Call):
+                continue
+            qualified = self._imports.qualify(sub.func) or ""
+            if qualified in _READERS:
+                source = opened[0] if opened else source_of(sub, 80)
+            elif call_name(sub) in _PATH_READS and isinstance(sub.func, cst.Attribute):
+                source = source_of(sub.func.value, 80)
+            else:
+                continue
+            if not _CONFIG_WORDS.search(source):
+                continue
+            self.report(
+                sub,
+                f"{node.name.value}() reads and parses `{source}` from disk on every call: "
+                f"load it once and cache the parsed result; reload only when it changes.",
+            )
+            return

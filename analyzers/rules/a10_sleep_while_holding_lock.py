@@ -1,0 +1,86 @@
+"""CIA1005: sleeping (rate limiting, backoff) while holding a lock."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._shapes import body_nodes, dotted, import_map, source_of
+
+_SLEEPS = frozenset({"time.sleep", "asyncio.sleep"})
+
+
+class SleepWhileHoldingLock(Rule):
+    """Every other caller waits out this caller's delay too."""
+
+    ID = "CIA1005"
+    AREA = 10
+    TITLE = "Sleep while holding a lock"
+    RATIONALE = (
+        "A rate limiter or retry helper that sleeps inside `with lock:` makes every other "
+        "caller queue behind the sleep, so N callers wait N delays in sequence instead of "
+        "concurrently; with `time.sleep` under a threading lock on the event loop thread, "
+        "the whole loop freezes."
+    )
+    IMPACT = 6
+    FREQUENCY = 5
+    DIFFICULTY = 2
+    RECOMMENDATION = (
+        "Compute the wait under the lock (reserve the token / timestamp), release the lock, "
+        "then sleep; re-acquire only to record the result."
+    )
+    EXAMPLE_BEFORE = """\
+async with self._lock:
+    wait = self._next_slot - time.monotonic()
+    await asyncio.sleep(wait)
+    self._next_slot = time.monotonic() + self._interval
+"""
+    EXAMPLE_AFTER = """\
+async with self._lock:
+    now = time.monotonic()
+    wait = max(0.0, self._next_slot - now)
+    self._next_slot = max(now, self._next_slot) + self._interval
+await asyncio.sleep(wait)
+"""
+    TAGS = ("concurrency", "contention")
+    VALID = (
+        Valid(
+            """\
+            import asyncio
+            async def acquire(self):
+                async with self._lock:
+                    wait = self._reserve()
+                await asyncio.sleep(wait)
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """\
+            import time
+            def acquire(self):
+                with self._lock:
+                    while self._tokens < 1:
+                        time.sleep(0.05)
+                        self._refill()
+            """,
+            line=5,
+            message_contains="self._lock",
+        ),
+    )
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._imports = import_map(node)
+
+    def visit_With(self, node: cst.With) -> None:
+        locks = [n for item in node.items if (n := dotted(item.item)) and "lock" in n.lower()]
+        if not locks:
+            return
+        for sub, _ in body_nodes(node.body):
+            if isinstance(sub, cst.Call) and self._imports.qualify(sub.func) in _SLEEPS:
+                self.report(
+                    sub,
+                    f"`{source_of(sub)}` runs while `{locks[0]}` is held: every other caller "
+                    f"waits out this delay too; compute the wait under the lock, sleep after.",
+                )
+                return
