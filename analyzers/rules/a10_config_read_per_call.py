@@ -65,6 +65,7 @@ def get_timeout(self):
     return self._config["timeout"]
 """
     TAGS = ("io", "configuration", "caching")
+    TRIGGERS = ("json", "yaml", "toml", "configparser", "dotenv", "read_text", "read_bytes")
     VALID = (
         Valid(
             """\

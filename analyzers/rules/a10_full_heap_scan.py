@@ -43,6 +43,7 @@ class FullHeapScan(Rule):
     EXAMPLE_BEFORE = 'metrics["gc_objects"] = len(gc.get_objects())\n'
     EXAMPLE_AFTER = 'metrics["gc_tracked"] = sum(gc.get_count())\n'
     TAGS = ("metrics", "cpu", "gil")
+    TRIGGERS = ("gc.", "import gc", "tracemalloc", "objgraph")
     VALID = (
         Valid(
             """\

@@ -63,6 +63,16 @@ def search(self, query):
     return rapidfuzz.process.extract(query, self._names, limit=10, score_cutoff=60)
 """
     TAGS = ("algorithmic", "search", "latency")
+    TRIGGERS = (
+        "difflib",
+        "Levenshtein",
+        "levenshtein",
+        "fuzz",
+        "jellyfish",
+        "edit_distance",
+        "damerau",
+        "similarity",
+    )
     VALID = (
         Valid(
             """\

@@ -57,6 +57,7 @@ def resolve(text):
     return _VARIABLE.sub(lookup, text)
 """
     TAGS = ("cpu", "caching")
+    TRIGGERS = ("import re", "from re ", "import regex")
     VALID = (
         Valid(
             """\

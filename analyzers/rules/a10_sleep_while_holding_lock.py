@@ -43,6 +43,7 @@ async with self._lock:
 await asyncio.sleep(wait)
 """
     TAGS = ("concurrency", "contention")
+    TRIGGERS = ("sleep(",)
     VALID = (
         Valid(
             """\

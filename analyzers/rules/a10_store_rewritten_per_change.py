@@ -53,6 +53,7 @@ def set(self, key, value):
     self._save_timer.start(500)  # single-shot; timeout -> save_settings()
 """
     TAGS = ("io", "configuration")
+    TRIGGERS = ("open(", "write_text", "write_bytes")
     VALID = (
         Valid(
             """\

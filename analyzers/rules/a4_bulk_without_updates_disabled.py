@@ -80,6 +80,17 @@ finally:
     self._table.setUpdatesEnabled(True)
 """
     TAGS = ("qt", "rendering", "bulk")
+    TRIGGERS = (
+        "insertRow(",
+        "addTopLevelItem(",
+        "appendRow(",
+        "create_node(",
+        "delete_node(",
+        "remove_node(",
+        "add_node(",
+        "addItem(",
+        "removeItem(",
+    )
     VALID = (
         Valid(
             """\

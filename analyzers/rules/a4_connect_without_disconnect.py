@@ -85,6 +85,7 @@ def set_graph(self, graph):
     self._graph = graph
 """
     TAGS = ("qt", "leak", "signals")
+    TRIGGERS = (".connect(",)
     VALID = (
         Valid(
             """\

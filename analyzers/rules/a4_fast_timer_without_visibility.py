@@ -75,6 +75,7 @@ def _tick(self):
     self.update()
 """
     TAGS = ("qt", "timer", "cpu")
+    TRIGGERS = ("timeout.connect",)
     VALID = (
         Valid(
             """\

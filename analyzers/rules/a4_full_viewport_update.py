@@ -32,6 +32,7 @@ class FullViewportUpdateMode(Rule):
         "view.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)\n"
     )
     TAGS = ("qt", "rendering")
+    TRIGGERS = ("FullViewportUpdate",)
     VALID = (
         Valid("view.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)\n"),
         Valid("mode = QGraphicsView.FullViewportUpdate\n"),

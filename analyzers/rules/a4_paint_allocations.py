@@ -76,6 +76,13 @@ def paint(self, painter, option, widget):
     painter.drawPath(self._path)
 """
     TAGS = ("qt", "rendering", "allocation")
+    TRIGGERS = (
+        "def paint",
+        "def boundingRect",
+        "def drawForeground",
+        "def drawBackground",
+        "def shape",
+    )
     VALID = (
         Valid(
             """\

@@ -69,6 +69,7 @@ for item in self._items:
 self.viewport().update()
 """
     TAGS = ("qt", "rendering")
+    TRIGGERS = (".repaint(", ".update()", ".setData(")
     VALID = (
         Valid(
             """\

@@ -134,6 +134,7 @@ def mouseMoveEvent(self, event):
             break
 """
     TAGS = ("qt", "algorithmic", "latency")
+    TRIGGERS = ("all_nodes(", "all_pipes(", ".items()")
     VALID = (
         Valid(
             """\

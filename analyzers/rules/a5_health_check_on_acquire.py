@@ -43,6 +43,15 @@ if pooled.idle_seconds() < HEALTH_CHECK_AFTER_S or await self._health_check(pool
     return pooled.connection
 """
     TAGS = ("async", "pooling", "latency")
+    TRIGGERS = (
+        "def acquire",
+        "def _acquire",
+        "def checkout",
+        "def borrow",
+        "def get_connection",
+        "def get_session",
+        "def get_context",
+    )
     VALID = (
         Valid(
             """\

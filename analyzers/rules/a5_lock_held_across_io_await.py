@@ -70,6 +70,7 @@ finally:
 self._in_use.add(ctx)
 """
     TAGS = ("async", "pooling", "contention")
+    TRIGGERS = ("async with",)
     VALID = (
         Valid(
             """\

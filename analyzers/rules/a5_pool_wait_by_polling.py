@@ -48,6 +48,15 @@ async with asyncio.timeout(timeout):
 # release(): async with self._cond: self._available.append(c); self._cond.notify()
 """
     TAGS = ("async", "pooling", "latency")
+    TRIGGERS = (
+        "def acquire",
+        "def _acquire",
+        "def checkout",
+        "def borrow",
+        "def get_connection",
+        "def get_session",
+        "def get_context",
+    )
     VALID = (
         Valid(
             """\

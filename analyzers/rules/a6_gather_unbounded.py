@@ -50,6 +50,7 @@ async def bounded(node):
 results = await asyncio.gather(*[bounded(node) for node in nodes])
 """
     TAGS = ("async", "concurrency")
+    TRIGGERS = ("gather(",)
     VALID = (
         Valid(
             """\

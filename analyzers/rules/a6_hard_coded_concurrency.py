@@ -54,6 +54,15 @@ def __init__(self, max_concurrency: int | None = None):
     self._semaphore = asyncio.Semaphore(limit)
 """
     TAGS = ("concurrency", "configuration")
+    TRIGGERS = (
+        "max_parallel",
+        "max_concurren",
+        "max_workers",
+        "max_threads",
+        "parallelism",
+        "Semaphore(",
+        "Executor(",
+    )
     VALID = (
         Valid(
             """\

@@ -73,6 +73,7 @@ for node in order:
         visited.add(node)
 """
     TAGS = ("algorithmic",)
+    TRIGGERS = ("append(", "extend(", "insert(", "+=")
     VALID = (
         Valid(
             """\

@@ -57,6 +57,7 @@ while queue:
     node_id = queue.popleft()
 """
     TAGS = ("algorithmic",)
+    TRIGGERS = (".pop(0)",)
     VALID = (
         Valid(
             """\

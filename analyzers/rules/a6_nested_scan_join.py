@@ -49,6 +49,7 @@ for node_id in nodes:
     deps = by_target[node_id]
 """
     TAGS = ("algorithmic",)
+    TRIGGERS = ("connection", "edge", "link", "pipe", "node", "depend", "job", "robot")
     VALID = (
         Valid(
             """\

@@ -77,6 +77,7 @@ async def execute(self, context):
     element = await asyncio.to_thread(window.find_child, selector, timeout)
 """
     TAGS = ("async", "blocking", "desktop")
+    TRIGGERS = ("async def",)
     VALID = (
         Valid(
             """\

@@ -72,6 +72,7 @@ for attempt in range(retry_count + 1):
         await asyncio.sleep(delay * random.uniform(0.5, 1.5))
 """
     TAGS = ("resilience", "retry")
+    TRIGGERS = ("sleep(",)
     VALID = (
         Valid(
             """\

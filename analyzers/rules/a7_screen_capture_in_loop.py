@@ -67,6 +67,7 @@ for element in elements:
     crops.append(shot.crop(element.rect))
 """
     TAGS = ("desktop", "allocation")
+    TRIGGERS = ("grab", "screenshot", "CaptureToImage", "capture_", "locateOnScreen")
     VALID = (
         Valid(
             """\

@@ -62,6 +62,7 @@ if control.Exists(maxSearchSeconds=timeout, searchIntervalSeconds=0.2):
     return control
 """
     TAGS = ("desktop", "polling", "blocking")
+    TRIGGERS = ("sleep(",)
     VALID = (
         Valid(
             """\

@@ -43,6 +43,7 @@ if context.browser is not None and context.browser.is_connected():
 context.browser = await playwright.chromium.launch(**options)
 """
     TAGS = ("leak", "browser")
+    TRIGGERS = ("browser", "playwright", "driver")
     VALID = (
         Valid(
             """\

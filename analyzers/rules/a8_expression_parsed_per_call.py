@@ -48,6 +48,7 @@ async def execute(self, context):
     condition = eval(_compiled(self.config["expression"]), SAFE_GLOBALS, context.variables)
 """
     TAGS = ("cpu", "caching")
+    TRIGGERS = ("eval(", "compile(", "ast", "Template(")
     VALID = (
         Valid(
             """\

@@ -56,6 +56,7 @@ if state is None:
     state = context.variables[key] = {"range": (start, end, step), "index": 0}
 """
     TAGS = ("algorithmic", "loops")
+    TRIGGERS = ("Loop", "loop")
     VALID = (
         Valid(
             """\

@@ -57,6 +57,7 @@ for row in rows:
 result = "".join(f"{row['name']},{row['value']}\\n" for row in rows)
 """
     TAGS = ("algorithmic", "memory")
+    TRIGGERS = ("+=",)
     VALID = (
         Valid(
             """\

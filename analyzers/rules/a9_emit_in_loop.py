@@ -72,6 +72,7 @@ for node in nodes:
 self.nodes_status_changed.emit([n.id for n in nodes], "idle")
 """
     TAGS = ("qt", "events", "signals")
+    TRIGGERS = (".emit(", ".publish(")
     VALID = (
         Valid(
             """\

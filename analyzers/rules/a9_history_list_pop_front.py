@@ -45,6 +45,7 @@ self._event_history = deque(maxlen=self._max_history_size)  # in __init__
 self._event_history.append(event)
 """
     TAGS = ("events", "algorithmic")
+    TRIGGERS = ("pop(0)", "[-", "del ")
     VALID = (
         Valid(
             """\

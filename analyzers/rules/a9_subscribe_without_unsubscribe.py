@@ -55,6 +55,7 @@ def cleanup(self):
     self._bus.unsubscribe(EventType.NODE_ADDED, self._on_node_added)
 """
     TAGS = ("events", "leak", "memory")
+    TRIGGERS = ("subscribe", "add_listener", "add_handler", ".on(")
     VALID = (
         Valid(
             """\

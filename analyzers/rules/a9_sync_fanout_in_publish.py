@@ -58,6 +58,20 @@ def publish(self, event):
         QTimer.singleShot(0, self._drain)
 """
     TAGS = ("events", "gui-thread", "latency")
+    TRIGGERS = (
+        "def publish",
+        "def _publish",
+        "def emit",
+        "def _emit",
+        "def dispatch",
+        "def _dispatch",
+        "def fire",
+        "def _fire",
+        "def notify",
+        "def _notify",
+        "def broadcast",
+        "def _broadcast",
+    )
     VALID = (
         Valid(
             """\
