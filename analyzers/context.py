@@ -17,6 +17,9 @@ class FileContext:
     `area` is the area the profile maps this path to (None when the profile does not map it:
     the rule's own AREA is used). `symbols` are (start_line, end_line, qualified_symbol) of the
     file's functions and classes, used to name the enclosing symbol of a finding.
+    `project` is the whole-tree model (`analyzers.project.ProjectModel`) during an audit run;
+    None when a file is analyzed alone. `options["entry_points"]` (a frozenset of qualified
+    names) holds the profile's hot entry points during an audit run.
     """
 
     relpath: str

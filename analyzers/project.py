@@ -501,6 +501,11 @@ class _Summarizer:
                     cls.attr_lines.setdefault(attr, node.lineno)
 
     def _container_call(self, node: ast.Call, cls: ClassInfo, info: FunctionInfo) -> None:
+        # `task.add_done_callback(self._tasks.discard)`: handing over a bound shrink method
+        # removes entries too, just later.
+        for arg in (*node.args, *(k.value for k in node.keywords)):
+            if isinstance(arg, ast.Attribute) and arg.attr in _SHRINK_METHODS:
+                self._container_event(cls, arg.value, node.lineno, arg.attr, info)
         func = node.func
         if isinstance(func, ast.Attribute) and (
             func.attr in _GROW_METHODS or func.attr in _SHRINK_METHODS

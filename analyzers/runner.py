@@ -368,6 +368,7 @@ def audit(
         findings += [Finding.from_dict(d) for d in file_result.findings]
     project = ProjectModel.build(summaries)
     wanted = [r for r in project_rules() if r.ID not in disabled]
+    entry_points = frozenset(profile.entry_points)
     for summary in summaries:
         context = FileContext(
             relpath=summary.relpath,
@@ -375,6 +376,7 @@ def audit(
             area=profile.area_for(summary.relpath),
             project=project,
             symbols=summary.symbols,
+            options={"entry_points": entry_points},
         )
         for rule in wanted:
             instance = rule(context)

@@ -81,11 +81,13 @@ class PersistEveryTick(ProjectRule):
                     inner = call.loop_line
                     if not inner or inner == loop.line:
                         continue  # must be per item: inside a for-loop within the tick
+                    items = fn.loop_iters.get(inner, "")
+                    if "self." not in items:
+                        continue  # a local batch (e.g. the jobs that just timed out) changed
                     name = call.target.rsplit(".", 1)[-1]
                     if not (_PERSIST_NAME.search(name) or call.target in _PERSIST_CALLS):
                         continue
                     callee = project.resolve(fn, call.target)
-                    items = fn.loop_iters.get(inner, "the items")
                     interval = f"every {loop.interval} s" if loop.interval else "every tick"
                     chain = ()
                     if callee is not None:

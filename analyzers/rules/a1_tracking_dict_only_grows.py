@@ -12,7 +12,8 @@ from analyzers.rule import Invalid, Valid
 TRACKING_NAME = re.compile(
     r"(jobs|running|tasks|sessions|connections|clients|sockets|websockets|peers|results|"
     r"executions|runs|pending|completed|failed|errors|retries|attempts|instances|contexts|"
-    r"cache|seen|processed|visited|timestamps|last_\w+|cooldowns?|inflight|in_flight|"
+    r"cache|seen|processed|visited|timestamps|cooldowns?|last_(?:trigger|fire|fired|run|sent)\w*|"
+    r"inflight|in_flight|"
     r"active|requests|responses|futures|workers|locks|leases)$",
     re.I,
 )

@@ -7,6 +7,8 @@ from analyzers.matching import short_name
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
+# Areas whose code runs per node, per job or per event.
+HOT_AREAS = frozenset({1, 3, 6, 8, 9})
 _COPIES = frozenset({"copy.deepcopy", "pickle.loads", "pickle.dumps"})
 
 
@@ -67,6 +69,8 @@ class DeepcopyPerStep(ProjectRule):
 
     def check_project(self) -> None:
         project = self.project
+        if self.context.area is not None and self.context.area not in HOT_AREAS:
+            return  # config loading and utilities copy once at start-up; not a per-step cost
         for fn in self.functions():
             for call in fn.calls:
                 if call.target not in _COPIES:

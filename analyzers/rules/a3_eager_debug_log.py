@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
 _LOGGER_NAMES = ("logger", "log", "_logger", "_log", "LOGGER", "logging")
 # Areas whose code runs per node, per job, per event or per frame.
 HOT_AREAS = frozenset({1, 3, 4, 6, 8, 9})
+# Functions that run per node, per job, per event or per frame by their name.
+HOT_NAME = re.compile(
+    r"(dequeue|get_next|next_nodes|execute_node|_execute_from_node|run_node|publish|emit|"
+    r"dispatch|route|paint|Event$|eventFilter|_loop$|on_node_\w+|handle_event)"
+)
 
 
 class EagerDebugLog(ProjectRule):
@@ -39,11 +46,15 @@ class EagerDebugLog(ProjectRule):
             "        logger.debug('item {}', i)\n"
         ),
         Valid("from loguru import logger\ndef f(x):\n    logger.debug(f'once {x}')\n"),
+        Valid(
+            "from loguru import logger\ndef load_templates(paths):\n    for p in paths:\n"
+            "        logger.debug(f'loading {p}')\n"
+        ),
     )
     INVALID = (
         Invalid(
             "from loguru import logger\n"
-            "def route(conns):\n"
+            "def get_next_nodes(conns):\n"
             "    for c in conns:\n"
             "        logger.debug(f'Route {c.source} -> {c.target}')\n",
             line=4,
@@ -54,7 +65,16 @@ class EagerDebugLog(ProjectRule):
         area = self.context.area
         if area is not None and area not in HOT_AREAS:
             return
+        project = self.project
+        hot = set(self.context.options.get("entry_points", ()))
         for fn in self.functions():
+            if not (
+                fn.qualname in hot
+                or fn.loops
+                or HOT_NAME.search(fn.name)
+                or (fn.qualname in project.gui_functions and fn.name.endswith("Event"))
+            ):
+                continue
             hits = [
                 c
                 for c in fn.calls

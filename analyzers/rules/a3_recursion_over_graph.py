@@ -8,7 +8,8 @@ from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
 _GRAPHY = re.compile(
-    r"(node|child|children|successor|predecessor|connection|edge|neighbou?r|next|target|"
+    # Not child/children: widget and UI-automation trees are shallow, workflows are not.
+    r"(node|successor|predecessor|connection|edge|neighbou?r|next|target|"
     r"output|downstream|upstream|depend|subgraph|graph|port|link)",
     re.I,
 )

@@ -1,0 +1,76 @@
+"""The same shapes as the rest of the fixture, written the way the rules recommend."""
+
+import asyncio
+import copy
+import time
+from collections import defaultdict, deque
+
+from loguru import logger
+
+
+class JobQueue:
+    def __init__(self):
+        self._lock = asyncio.Lock()
+        self._by_robot = defaultdict(deque)
+        self._jobs = {}
+
+    async def enqueue(self, job):
+        async with self._lock:
+            self._jobs[job.id] = job
+            self._by_robot[job.robot_id].append(job.id)
+
+    async def dequeue(self, robot):
+        async with self._lock:
+            queue = self._by_robot.get(robot.id)
+            return self._jobs.pop(queue.popleft()) if queue else None
+
+
+class Engine:
+    def __init__(self, queue):
+        self._queue = queue
+        self._tasks = set()
+        self._history = deque(maxlen=1000)
+        self._dirty = set()
+        self._running = False
+
+    def on_status_change(self, job):
+        task = asyncio.create_task(self._save(job))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _persist_loop(self):
+        while self._running:
+            await asyncio.sleep(10)
+            dirty, self._dirty = self._dirty, set()
+            if dirty:
+                await self._save_many(dirty)
+
+    async def _save(self, job):
+        self._history.append(job.id)
+
+    async def _save_many(self, jobs):
+        return len(jobs)
+
+    async def pause(self, seconds):
+        await asyncio.sleep(seconds)
+        await asyncio.to_thread(time.sleep, 0)
+
+
+def blocking_helper():
+    time.sleep(1)
+
+
+async def uses_helper_off_loop():
+    await asyncio.to_thread(blocking_helper)
+
+
+def route(connections):
+    outgoing = defaultdict(list)
+    for c in connections:
+        outgoing[c.source].append(c)
+        logger.debug("edge {} -> {}", c.source, c.target)
+    return outgoing
+
+
+def clone_once(config):
+    return copy.deepcopy(config)
