@@ -42,7 +42,10 @@ class BackgroundTask(QRunnable):
         except Exception as exc:  # every failure becomes a message in the window
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             self.error = (first, traceback.format_exc())
-        self.signals.finished.emit()
+        try:
+            self.signals.finished.emit()
+        except RuntimeError:
+            pass  # the application is shutting down and took the signal object with it
 
 
 def run_in_background(

@@ -61,6 +61,8 @@ from inspector.gui.target_connection import TargetConnection
 
 REPORT_RELPATH = Path("docs") / "performance" / "PERFORMANCE_AUDIT_REPORT.md"
 SUMMARY_EVERY_S = 1.0
+SERIES_EVERY_S = 1.0
+STAGGER_MS = 30
 CPU_EVERY_S = 2.0
 
 
@@ -94,6 +96,7 @@ class InspectorWindow(QMainWindow):
         self.hot_by_file: dict[str, dict[int, float]] = {}
         self._busy_snapshot = False
         self._last_summary: dict[str, float] = {}
+        self._last_series: dict[str, float] = {}
         self._range_dirty: set[str] = set()
         self._last_cpu_rows = -1
         self._findings_count = -1
@@ -266,6 +269,9 @@ class InspectorWindow(QMainWindow):
         self._findings_count = -1
         self._workloads_seen = 0
         self._last_summary.clear()
+        self._last_series.clear()
+        for panel in self.panels:
+            panel.series_version = panel.summary_version = -1
         self.range_action.setChecked(False)
         self.time_range.clear()
         meta = session.meta
@@ -771,7 +777,11 @@ class InspectorWindow(QMainWindow):
         summary_due = range_dirty or (
             summary_stale and now - self._last_summary.get(panel.name, 0) >= SUMMARY_EVERY_S
         )
-        if version == panel.series_version and not range_dirty and not summary_due:
+        # series are 1 s bins: redrawing them more often only repaints the same picture
+        series_due = panel.series_version != version and (
+            panel.series_version < 0 or now - self._last_series.get(panel.name, 0) >= SERIES_EVERY_S
+        )
+        if not series_due and not range_dirty and not summary_due:
             if version == 0 or metrics.kind_count(*PANEL_KINDS[panel.name]) == 0:
                 panel.set_empty(metrics.empty_reason(panel.name) or "no data")
             return
@@ -780,7 +790,7 @@ class InspectorWindow(QMainWindow):
         self._range_dirty.discard(panel.name)
 
         def work(_p: Any) -> tuple[Any, Any, str]:
-            series = metrics.panel_series(panel.name)
+            series = metrics.panel_series(panel.name) if series_due or range_dirty else None
             summary = metrics.summary(panel.name, tr) if summary_due else None
             return series, summary, metrics.empty_reason(panel.name)
 
@@ -789,21 +799,46 @@ class InspectorWindow(QMainWindow):
             if metrics is not self.metrics:
                 return
             series, summary, reason = result
-            panel.series_version = version
             panel.set_empty(reason)
-            panel.apply_series(series, metrics.t0 or 0.0)
+            if series is not None:
+                self._last_series[panel.name] = time.monotonic()
+                panel.series_version = version
+                # one plot per event-loop turn: a frame never carries every redraw at once
+                for i, plot in enumerate(panel.plots):
+                    data = next((d for spec, d in series if spec.family == plot.spec.family), {})
+                    QTimer.singleShot(
+                        STAGGER_MS * i,
+                        lambda p=plot, d=data, t0=metrics.t0 or 0.0: self._set_plot(
+                            panel, p, d, t0
+                        ),
+                    )
             if summary is not None:
                 self._last_summary[panel.name] = time.monotonic()
                 panel.summary_version = version
-                panel.apply_summary(summary)
-            panel.show_range(tr.since, tr.until)
-            self.snapshot_applied.emit(panel.name)
+                QTimer.singleShot(
+                    STAGGER_MS * len(panel.plots), lambda s=summary: self._set_summary(panel, s)
+                )
+            else:
+                self.snapshot_applied.emit(panel.name)
 
         def fail(message: str, details: str) -> None:
             self._busy_snapshot = False
             self.report_error(f"Panel {panel.title} failed to refresh: {message}", details)
 
         run_in_background(work, done, fail)
+
+    def _set_plot(self, panel: LivePanelView, plot: Any, data: Any, t0: float) -> None:
+        if panel.series_version < 0:
+            return
+        panel.t0 = t0
+        plot.set_points(data, t0)
+        tr = self.time_range.range
+        if not tr.is_all:
+            panel.show_range(tr.since, tr.until)
+
+    def _set_summary(self, panel: LivePanelView, summary: dict[str, Any]) -> None:
+        panel.apply_summary(summary)
+        self.snapshot_applied.emit(panel.name)
 
     def _refresh_cpu(self, panel: LivePanelView, now: float) -> None:
         session = self.session

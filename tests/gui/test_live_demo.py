@@ -1,0 +1,59 @@
+"""The window attached to a running demo target: panels fill, a finding lands on its line."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+TIMEOUT = 60_000
+
+pytest.importorskip("inspector.attach")
+
+
+@pytest.fixture
+def live_window(window, qtbot):
+    yield window
+    conn = window.connection
+    if conn is not None and conn.process is not None and conn.process.poll() is None:
+        conn.close(terminate=True)
+
+
+def test_launch_demo_fill_panels_and_open_a_finding(live_window, qtbot, tmp_path) -> None:
+    window = live_window
+    with qtbot.waitSignal(window.attached, timeout=TIMEOUT) as attached:
+        window.launch_demo()
+    pid = attached.args[0]
+    assert pid > 0 and window.connection is not None and window.connection.connected
+    assert window.session.meta["target"]["command"][:3] == [sys.executable, "-m", "inspector.demo"]
+
+    # live records flow: the event bus and repaint panels fill from the agent
+    bus = window.panel_by_name["event_bus"]
+    window.tabs.setCurrentWidget(bus)
+    qtbot.waitUntil(lambda: bus.table_views[0].proxy.rowCount() > 0, timeout=TIMEOUT)
+    assert bus.empty_reason == ""
+    loop = window.panel_by_name["event_loop"]
+    window.tabs.setCurrentWidget(loop)
+    qtbot.waitUntil(lambda: loop.summary.get("lag_max_ms", 0) > 0, timeout=TIMEOUT)
+
+    # the static audit ran by itself on the demo's source; click the top finding
+    view = window.findings_view
+    qtbot.waitUntil(lambda: view.proxy.rowCount() > 0, timeout=TIMEOUT)
+    window._show_tab(len(window.panels))
+    view.select_row(0)
+    finding = view.visible_findings()[0]
+    viewer = window.source_viewer
+    qtbot.waitUntil(lambda: viewer.shown_path == finding.path, timeout=TIMEOUT)
+    assert viewer.code.current_line == finding.line
+    source = (window.source_root / finding.path).read_text(encoding="utf-8").splitlines()
+    assert viewer.code.textCursor().block().text() == source[finding.line - 1]
+
+    # export the report next to the demo's sources would touch the repo: write to tmp
+    try:
+        from inspector.report import write_report  # noqa: F401
+    except ImportError:
+        return
+    out = tmp_path / "report" / "PERFORMANCE_AUDIT_REPORT.md"
+    with qtbot.waitSignal(window.report_written, timeout=TIMEOUT):
+        window.export_report(out, formats=("md",))
+    assert out.is_file()
