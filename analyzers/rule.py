@@ -70,6 +70,10 @@ class Rule(cst.BatchableCSTVisitor):
     TRIGGERS: ClassVar[tuple[str, ...]] = ()
     METADATA_DEPENDENCIES: ClassVar[tuple[ProviderT, ...]] = (PositionProvider,)
 
+    # Helpers for rule authors: `analyzers.matching` (qualified names via the cheap
+    # QualifiedNameProvider stand-in, blocking-call catalogue), `analyzers.project_rule.
+    # ProjectRule` (rules over the whole-project model, reported with `report_at`).
+
     def __init__(self, context: FileContext) -> None:
         super().__init__()
         self.context = context

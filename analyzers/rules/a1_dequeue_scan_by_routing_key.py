@@ -71,8 +71,9 @@ class DequeueScanByRoutingKey(Rule):
         Invalid(
             "class JobQueue:\n"
             "    def get_next_job(self, robot_id):\n"
-            "        return next((j for j in self._jobs.values() if j.robot_id == robot_id), None)\n",
-            line=3,
+            "        pending = self._jobs.values()\n"
+            "        return next((j for j in pending if j.robot_id == robot_id), None)\n",
+            line=4,
         ),
     )
 

@@ -1,4 +1,4 @@
-"""CIA101: a `threading.Lock` taken on the event loop (in a coroutine, or in a sync method it calls)."""
+"""CIA101: a `threading.Lock` taken on the event loop (in a coroutine or a sync method it calls)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""CIA104: a tracking dict/set attribute gains entries per job/task/connection and never loses any."""
+"""CIA104: a tracking dict/set gains entries per job/task/connection and never loses any."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ class TrackingDictOnlyGrows(ProjectRule):
                     continue
                 if not TRACKING_NAME.search(attr.lstrip("_")):
                     continue
-                line, how = use.adds[0]
+                line, _how = use.adds[0]
                 method = self._method_at(klass.qualname, line)
                 what = "gains an entry" if use.kind == "dict" else "gains a member"
                 cooldown = "cooldown" in attr or attr.lstrip("_").startswith("last_")

@@ -1,4 +1,4 @@
-"""CIA003: code on the Qt GUI thread (slot, event handler, paint) blocks, directly or via helpers."""
+"""CIA003: code on the Qt GUI thread (slot, event handler, paint) blocks, directly or via calls."""
 
 from __future__ import annotations
 

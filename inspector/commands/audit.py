@@ -160,10 +160,10 @@ def summary_text(result: AuditResult) -> str:
         severities[finding.severity.value] = severities.get(finding.severity.value, 0) + 1
     if severities:
         lines.append("  " + ", ".join(f"{k} {v}" for k, v in severities.items()))
-    for finding in result.findings[:10]:
-        lines.append(
-            f"  [{finding.severity.value}] {finding.location} {finding.rule}: {finding.message}"
-        )
+    lines += [
+        f"  [{finding.severity.value}] {finding.location} {finding.rule}: {finding.message}"
+        for finding in result.findings[:10]
+    ]
     if len(result.findings) > 10:
         lines.append(f"  ... {len(result.findings) - 10} more (use --json or --report)")
     if result.errors:
