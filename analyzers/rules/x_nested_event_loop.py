@@ -1,4 +1,4 @@
-"""CIA004: nested event loop (modal exec, run_until_complete, processEvents) in coroutine or slot."""
+"""CIA004: nested event loop (modal exec, run_until_complete, processEvents) in a coroutine."""
 
 from __future__ import annotations
 
