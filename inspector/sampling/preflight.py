@@ -46,11 +46,17 @@ def py_spy_version(exe: Path | None = None) -> str:
     return out.strip().removeprefix("py-spy").strip()
 
 
-def _pid_exists(pid: int) -> bool:
+def pid_exists(pid: int) -> bool:
+    """Is a process with this PID alive? A zombie (exited, not yet reaped) is not."""
     try:
         import psutil
 
-        return bool(psutil.pid_exists(pid))
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+        except psutil.Error:  # access denied: it exists
+            return True
     except ImportError:  # psutil is a dependency, but keep the check working without it
         if sys.platform == "win32":
             return True  # let py-spy answer
@@ -90,7 +96,7 @@ def ptrace_hint() -> str:
 def classify_failure(pid: int, output: str) -> str:
     """Turn py-spy's own error text into the one line the user needs."""
     text = output.lower()
-    if not _pid_exists(pid):
+    if not pid_exists(pid):
         return f"no process with PID {pid}"
     if "permission denied" in text or "operation not permitted" in text or "eperm" in text:
         return f"cannot sample PID {pid}: {ptrace_hint()}"
@@ -120,7 +126,7 @@ def check(pid: int) -> None:
     (reading the target's memory) without pausing it.
     """
     exe = find_py_spy()
-    if pid <= 0 or not _pid_exists(pid):
+    if pid <= 0 or not pid_exists(pid):
         raise SamplingError(f"no process with PID {pid}")
     if pid == os.getpid():
         raise SamplingError("refusing to sample the inspector itself; give the target's PID")

@@ -42,6 +42,7 @@ from inspector.sampling.preflight import (
     check,
     classify_failure,
     find_py_spy,
+    pid_exists,
     py_spy_version,
     quiet_env,
 )
@@ -53,6 +54,7 @@ _READY_TIMEOUT_S = 15.0
 # exponentially distributed wait (mean 10 ms at 100 Hz), later on a loaded machine.
 _HANDOVER_MARGIN_S = 0.1
 _STOP_TIMEOUT_S = 20.0
+_SPAWN_ATTEMPTS = 3
 
 
 @dataclass
@@ -106,6 +108,7 @@ class PySpyRecorder:
         self.chunks = 0
         self.gaps: list[tuple[float, float]] = []
         self.handover_overlaps_ms: list[float] = []
+        self.lost_chunks = 0
         self._writer = SampleWriter(session, keep_idle=idle)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -173,6 +176,10 @@ class PySpyRecorder:
             cmd.append("--subprocesses")
         if self.gil:
             cmd.append("--gil")
+        if sys.platform == "win32":
+            # CTRL_BREAK needs a console the inspector may not have (a windowed build): a
+            # duration makes every chunk end by itself if the signal is lost.
+            cmd += ["--duration", str(int(self.chunk_s) + 3)]
         return cmd
 
     def _spawn(self) -> _Chunk:
@@ -233,16 +240,17 @@ class PySpyRecorder:
         try:
             text = chunk.path.read_text(encoding="utf-8")
         except OSError:
-            if not self._stop.is_set() and self.error is None:
-                self.error = classify_failure(self.pid, chunk.text())
-            return None
+            # py-spy died without writing (killed, crashed): its time becomes a recorded gap
+            # and the recording goes on while the target lives.
+            self.lost_chunks += 1
+            return lo if lo is not None else chunk.t0
         finally:
             chunk.path.unlink(missing_ok=True)
         try:
             runs = parse_chrometrace(text)
         except PySpyFormatError as exc:
             self.error = str(exc)
-            return None
+            return lo
         if not runs:
             return lo
         first = chunk.t0 + min(r.start_us for r in runs) / 1e6
@@ -254,31 +262,54 @@ class PySpyRecorder:
         self._writer.write(runs, chunk.t0, lo=lo)
         return cut if lo is None else max(cut, lo)
 
+    def _discard(self, chunk: _Chunk) -> None:
+        """Drop a chunk that never became ready (its output stays in `chunk.text()`)."""
+        if chunk.proc.poll() is None:
+            chunk.proc.kill()
+        chunk.proc.wait()
+        if chunk.reader is not None:
+            chunk.reader.join(5)
+        chunk.path.unlink(missing_ok=True)
+
+    def _start_chunk(self) -> _Chunk | None:
+        """A ready chunk, or None (with `error` set unless the target simply is gone)."""
+        for _attempt in range(_SPAWN_ATTEMPTS):
+            chunk = self._spawn()
+            if self._await_ready(chunk):
+                return chunk
+            self._discard(chunk)
+            if not pid_exists(self.pid) or self._stop.is_set():
+                return None
+        self.error = classify_failure(self.pid, chunk.text())
+        return None
+
     def _run(self) -> None:
         cut: float | None = None
-        current = self._spawn()
+        current = self._start_chunk()
         try:
-            if not self._await_ready(current):
-                self._finish(current, None)
-                if self.error is None:
-                    self.error = classify_failure(self.pid, current.text())
-                return
-            while True:
+            while current is not None:
                 deadline = time.monotonic() + self.chunk_s
                 while not self._stop.is_set() and current.proc.poll() is None:
                     self._stop.wait(min(0.1, max(0.0, deadline - time.monotonic())))
                     if time.monotonic() >= deadline:
                         break
-                if self._stop.is_set() or current.proc.poll() is not None:
+                if self._stop.is_set():
                     self._interrupt(current)
                     cut = self._finish(current, cut)
                     return
-                successor = self._spawn()
-                if not self._await_ready(successor):
-                    # The target is gone (or py-spy broke): keep what the current chunk has.
+                if current.proc.poll() is not None:
+                    # py-spy ended by itself: the target exited (the usual case), or on
+                    # Windows its --duration ran out, or it failed. Keep what it has.
+                    cut = self._finish(current, cut)
+                    if not pid_exists(self.pid) or self.error is not None:
+                        return
+                    current = self._start_chunk()  # the target lives on: continue (a gap)
+                    continue
+                successor = self._start_chunk()
+                if successor is None:
+                    # target gone, or py-spy cannot attach again: keep the current chunk's data
                     self._interrupt(current)
                     cut = self._finish(current, cut)
-                    self._finish(successor, None)
                     return
                 time.sleep(_HANDOVER_MARGIN_S)
                 self._interrupt(current)
@@ -286,7 +317,8 @@ class PySpyRecorder:
                 current = successor
         except Exception as exc:  # the recorder thread must report, never die silently
             self.error = f"sampling stopped: {type(exc).__name__}: {exc}"
-            self._interrupt(current)
+            if current is not None:
+                self._interrupt(current)
         finally:
             self._write_meta(ended=time.time())
             if self._dir is not None:
@@ -310,6 +342,7 @@ class PySpyRecorder:
                 "chunks": self.chunks,
                 "chunk_s": self.chunk_s,
                 "gaps": [list(g) for g in self.gaps],
+                "lost_chunks": self.lost_chunks,
                 "handover_overlaps_ms": self.handover_overlaps_ms[-50:],
                 "rows": self.samples_written,
                 "error": self.error,

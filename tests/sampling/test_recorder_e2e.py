@@ -133,3 +133,27 @@ def test_samples_command_names_a_dead_pid_in_one_line(tmp_path: Path, capsys) ->
     assert main(["samples", str(tmp_path / "x.db"), "--pid", str(proc.pid)]) != 0
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and f"no process with PID {proc.pid}" in err
+
+
+def test_a_killed_py_spy_leaves_a_recorded_gap_and_recording_goes_on(
+    tmp_path: Path, target: subprocess.Popen[str]
+) -> None:
+    import time
+
+    import psutil
+
+    session = Session.create(tmp_path / "s.db")
+    recorder = PySpyRecorder(target.pid, session, chunk_s=1.5)
+    recorder.start()
+    time.sleep(0.8)
+    (spy,) = [p for p in psutil.Process().children() if "py-spy" in p.name()]
+    spy.kill()  # the chunk in flight is lost
+    time.sleep(3.0)
+    recorder.stop()
+    assert recorder.error is None
+    assert recorder.lost_chunks == 1
+    assert len(recorder.gaps) == 1
+    lo, hi = recorder.gaps[0]
+    rows = load_samples(session)
+    assert rows and max(r.end for r in rows) > hi > lo
+    assert session.meta["sampling"]["lost_chunks"] == 1
