@@ -864,6 +864,15 @@ class MarkdownRenderer:
             out.append("")
         else:
             out += ["No async anti-pattern found.", ""]
+        found = {f.rule for f in async_findings}
+        clean = [(rid, title) for rid, title in model.async_rules if rid not in found]
+        if clean:
+            out += [
+                "Also checked, nothing found: "
+                + "; ".join(f"`{rid}` {cell(title)}" for rid, title in clean)
+                + ".",
+                "",
+            ]
         out += ["### B. Memory profiling data", ""]
         mem = model.measurements.memory
         if mem.measured:

@@ -148,6 +148,7 @@ class ReportModel:
     pool_sizing: list[Mapping[str, Any]] | None = None
     pool_sizing_note: str = ""
     pool_curves: list[Mapping[str, Any]] = field(default_factory=list)
+    async_rules: list[tuple[str, str]] = field(default_factory=list)
     title: str = REPORT_TITLE
 
     # -- derived views ------------------------------------------------------------------------
@@ -236,6 +237,16 @@ def _one_per_rule(findings: Sequence[Finding]) -> list[Finding]:
             seen.add(f.rule)
             out.append(f)
     return out
+
+
+def _async_rules() -> list[tuple[str, str]]:
+    """(id, title) of every registered rule tagged "async": the catalog's checked list."""
+    try:
+        from analyzers.registry import all_rules
+
+        return [(r.ID, r.TITLE) for r in all_rules() if "async" in getattr(r, "TAGS", ())]
+    except Exception:  # a broken rule module must not stop the report
+        return []
 
 
 def _rules_by_area() -> dict[int, list[str]]:
@@ -783,6 +794,7 @@ def build_model(
         model.pool_sizing_note = "Pool sizing: not measured (static-only audit)."
     if plots:
         model.plots = make_plots(ranked, records_by_kind, model.pool_curves)
+    model.async_rules = _async_rules()
     model.projections = _projections(model)
     model.answers = _answers(model)
     return model
