@@ -43,8 +43,13 @@ while True:
     work()
     print(time.time(), time.perf_counter() - w, time.thread_time() - c, flush=True)
 """
-PERIOD_S = 3.0
-CYCLES = 8
+PERIOD_S = 2.0
+CYCLES = 14
+
+
+def _p10(values: list[float]) -> float:
+    """The 10th percentile: batches the rest of a shared machine disturbed least."""
+    return statistics.quantiles(values, n=10)[0]
 
 
 def _alternate(pid: int, on_off: list[tuple[float, float, bool]], tmp: Path) -> None:
@@ -100,25 +105,18 @@ def _cpu_target_overhead(report: Report) -> None:
         if on is not None:
             wall[on].append(elapsed)
             cpu[on].append(thread_cpu)
-    ratio = statistics.median(wall[True]) / statistics.median(wall[False])
-    report.figure(
-        "py-spy overhead on a CPU-bound target, wall time per batch (100 Hz, nonblocking)",
-        ratio,
-        "x",
-        target=1.03,
-        detail=f"median {statistics.median(wall[False]) * 1e3:.2f} ms off vs "
-        f"{statistics.median(wall[True]) * 1e3:.2f} ms on, {len(wall[False])}/{len(wall[True])} "
-        f"batches in {CYCLES} interleaved {PERIOD_S:.0f} s periods",
-    )
-    ratio = statistics.median(cpu[True]) / statistics.median(cpu[False])
-    report.figure(
-        "py-spy overhead on a CPU-bound target, target CPU time per batch",
-        ratio,
-        "x",
-        target=1.03,
-        detail=f"median {statistics.median(cpu[False]) * 1e3:.2f} ms off vs "
-        f"{statistics.median(cpu[True]) * 1e3:.2f} ms on",
-    )
+    for label, data in (("wall time", wall), ("target CPU time", cpu)):
+        on, off = data[True], data[False]
+        report.figure(
+            f"py-spy overhead on a CPU-bound target, {label} per batch, p10 (100 Hz, nonblocking)",
+            _p10(on) / _p10(off),
+            "x",
+            target=1.03,
+            detail=f"p10 {_p10(off) * 1e3:.2f} ms off vs {_p10(on) * 1e3:.2f} ms on; median "
+            f"{statistics.median(off) * 1e3:.2f} vs {statistics.median(on) * 1e3:.2f} ms "
+            f"(ratio {statistics.median(on) / statistics.median(off):.3f}); "
+            f"{len(off)}/{len(on)} batches in {CYCLES} interleaved {PERIOD_S:.0f} s periods",
+        )
 
 
 def _demo_overhead(report: Report) -> None:
