@@ -126,7 +126,11 @@ class PySpyRecorder:
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        """Check py-spy and rights (raising `SamplingError`), then sample in the background."""
+        """Check py-spy and rights (raising `SamplingError`), then sample in the background.
+
+        The preflight runs one `py-spy dump` synchronously (0.1-1 s): a GUI should call
+        `start()` from a worker, or pass `preflight=False` after its own background check.
+        """
         if self._thread is not None:
             raise SamplingError("this recorder was already started; make a new one")
         self._exe = find_py_spy()
@@ -139,7 +143,10 @@ class PySpyRecorder:
         self._thread.start()
 
     def stop(self, timeout: float = 60.0) -> None:
-        """Stop sampling and store the last chunk; safe to call twice or after the target died."""
+        """Stop sampling and store the last chunk; safe to call twice or after the target died.
+
+        Blocks until py-spy has written and the chunk is stored (typically 50-300 ms).
+        """
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
