@@ -146,3 +146,15 @@ def test_a_workload_past_its_time_limit_fails_and_cleans_up(demo) -> None:
     demo._loop.call_later(0.5, demo._loop.stop)
     demo._loop.run_forever()
     assert len(demo.canvas.all_nodes()) == before
+
+
+def test_stop_all_ends_a_running_workload_and_it_cleans_up(demo) -> None:
+    from inspector.agent.workloads import stop_all
+
+    before = len(demo.canvas.all_nodes())
+    demo._loop.call_later(0.3, stop_all, "the inspector detached")
+    rec = run(demo, "canvas", {"nodes": 300, "batch": 1})
+    assert rec["status"] == "failed" and rec["reason"] == "stopped: the inspector detached"
+    demo._loop.call_later(0.5, demo._loop.stop)
+    demo._loop.run_forever()
+    assert len(demo.canvas.all_nodes()) == before

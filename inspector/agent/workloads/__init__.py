@@ -14,6 +14,7 @@ so another app defines its own workloads without code. Standard library only.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,9 @@ ALIASES: dict[str, str] = {
     "workflow": "workflow_run",
 }
 DEFAULT_TIMEOUT_S = 300.0
+
+_active: list[WorkloadRun] = []  # runs not yet finished, for stop_all
+_active_lock = threading.Lock()
 
 
 def canonical_name(name: str) -> str | None:
@@ -124,6 +128,9 @@ def run_workload(
     if definition.get("supported", True) is False:
         run.finish("unsupported", str(definition.get("reason", "not supported by this target")))
         return
+    with _active_lock:
+        _active[:] = [r for r in _active if not r.done]
+        _active.append(run)
     try:
         module = workload_module(canonical)
         run.params = coerce_params(canonical, params)
@@ -131,3 +138,14 @@ def run_workload(
         module.start(run)
     except Exception as exc:
         run.fail(exc)
+
+
+def stop_all(reason: str = "the inspector detached") -> int:
+    """End every running workload as "failed" with `reason` (e.g. on detach); each one then
+    stops at its next step and cleans up after itself. Returns how many were running."""
+    with _active_lock:
+        running = [r for r in _active if not r.done]
+        _active.clear()
+    for run in running:
+        run.finish("failed", f"stopped: {reason}")
+    return len(running)
