@@ -323,7 +323,9 @@ class LiveMetrics:
                 self._series_for("repaint.canvas_ms", "mean").add(t, sum(ms), len(ms), max(ms))
 
     def _on_pool(self, t: float, rec: Mapping[str, Any]) -> None:
-        name = f"{rec.get('pool', '?')}#{rec.get('pool_id', '')}".rstrip("#")
+        # legend names: the class's own name and the id's tail, not a 60-character qualname
+        short_id = str(rec.get("pool_id", ""))[-4:]
+        name = f"{str(rec.get('pool', '?')).rsplit('.', 1)[-1]}#{short_id}".rstrip("#")
         self._series_for("pool.in_use", name).add(t, _num(rec, "in_use"))
         self._series_for("pool.idle", name).add(t, _num(rec, "idle"))
         self._series_for("pool.waiters", f"waiters {name}").add(t, _num(rec, "waiters"))

@@ -31,10 +31,23 @@ def _relative(file: str, source_root: str) -> str:
     return norm
 
 
+LOOP_THREAD = "loop"
+ALL_THREADS = "all"
+
+
 def cpu_snapshot(
-    session: Session, time_range: TimeRange, source_root: str = "", bin_s: float = 1.0
+    session: Session,
+    time_range: TimeRange,
+    source_root: str = "",
+    bin_s: float = 1.0,
+    thread: str | int = LOOP_THREAD,
 ) -> dict[str, Any]:
-    """Hot functions/lines, flame tree, a busy-threads series and hot lines by file."""
+    """Hot functions/lines, flame tree, a busy-threads series and hot lines by file.
+
+    `thread` is a thread id, ALL_THREADS, or LOOP_THREAD: the thread that ran the asyncio /
+    qasync loop (the GUI thread for qasync targets), where a blocked loop shows; all threads
+    when no loop was sampled.
+    """
     try:
         from inspector.sampling import profile_data
         from inspector.sampling.store import load_samples
@@ -54,11 +67,22 @@ def cpu_snapshot(
             "(attach or launch a target, or record with `casare-inspector record`)"
         }
     since, until = time_range.since, time_range.until
-    functions = profile_data.hot_functions(session, since, until, limit=200)
-    lines = profile_data.hot_lines(session, since, until, limit=300)
-    tree = profile_data.flame_tree(session, since, until)
+    all_threads = profile_data.threads(session)
+    choices = [(f"{t.name or t.tid} ({t.active_seconds:.1f} s active)", t.tid) for t in all_threads]
+    selected: int | None
+    if thread == LOOP_THREAD:
+        loop = profile_data.loop_thread(session)
+        selected = loop.tid if loop is not None else None
+    elif thread == ALL_THREADS:
+        selected = None
+    else:
+        selected = int(thread)
+    label = next((name for name, tid in choices if tid == selected), "all threads")
+    functions = profile_data.hot_functions(session, since, until, selected, limit=200)
+    lines = profile_data.hot_lines(session, since, until, selected, limit=300)
+    tree = profile_data.flame_tree(session, since, until, selected)
     busy: dict[int, float] = defaultdict(float)
-    for row in load_samples(session, since, until):
+    for row in load_samples(session, since, until, selected):
         if row.active:
             # spread each run over the bins it covers so long runs do not spike one bin
             t, end = row.t, row.end
@@ -82,5 +106,8 @@ def cpu_snapshot(
         "active_s": tree.total_s,
         "series": series,
         "hot_by_file": dict(hot_by_file),
+        "threads": choices,
+        "thread": label,
+        "thread_id": selected,
         "error": (meta or {}).get("error") if isinstance(meta, dict) else None,
     }

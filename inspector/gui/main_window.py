@@ -66,6 +66,41 @@ STAGGER_MS = 30
 CPU_EVERY_S = 2.0
 
 
+def _display_path(text: str, root: str) -> str:
+    norm = text.replace("\\", "/")
+    if root and norm.startswith(root + "/"):
+        return norm[len(root) + 1 :]
+    if norm.startswith("/") or (len(norm) > 2 and norm[1] == ":"):
+        return "…/" + "/".join(norm.split("/")[-3:])  # outside the target: library code
+    return text
+
+
+def relative_rows(summary: dict[str, Any], root: str) -> dict[str, Any]:
+    """Summary rows with files (and stack lines) shown relative to the source root."""
+    root = root.replace("\\", "/").rstrip("/")
+    out = dict(summary)
+    for key, rows in summary.items():
+        if not (isinstance(rows, list) and rows and isinstance(rows[0], dict)):
+            continue
+        fixed = []
+        for row in rows:
+            row = dict(row)
+            if isinstance(row.get("file"), str) and key not in ("functions", "lines"):
+                row["file"] = _display_path(row["file"], root)
+            if isinstance(row.get("stack"), list | tuple):
+                row["stack"] = [
+                    (
+                        f"{_display_path(s.split(':', 1)[0], root)}:{s.split(':', 1)[1]}"
+                        if isinstance(s, str) and ":" in s
+                        else s
+                    )
+                    for s in row["stack"]
+                ]
+            fixed.append(row)
+        out[key] = fixed
+    return out
+
+
 def demo_source_root() -> Path:
     import inspector.demo
 
@@ -232,6 +267,7 @@ class InspectorWindow(QMainWindow):
         cpu = self.panel_by_name["cpu"]
         assert isinstance(cpu, CpuPanelView)
         cpu.frame_clicked.connect(self._open_frame)
+        cpu.thread_changed.connect(self._cpu_thread_changed)
 
     def _show_tab(self, index: int) -> None:
         self.pages.setCurrentWidget(self.tabs)
@@ -286,6 +322,8 @@ class InspectorWindow(QMainWindow):
             if isinstance(target, dict)
             else None
         )
+        if what:
+            what = [Path(str(what[0])).name, *what[1:]]  # the program, not where it lives
         label = " ".join(map(str, what)) if what else session.path.name
         self.target_label.setText(("● live: " if live else "Session: ") + label[:80])
         self.setWindowTitle(f"{label[:60]} — CasareRPA Audit Inspector")
@@ -827,6 +865,11 @@ class InspectorWindow(QMainWindow):
 
         run_in_background(work, done, fail)
 
+    def _cpu_thread_changed(self) -> None:
+        self._range_dirty.add("cpu")
+        self._last_cpu_rows = -1
+        self._tick()
+
     def _set_plot(self, panel: LivePanelView, plot: Any, data: Any, t0: float) -> None:
         if panel.series_version < 0:
             return
@@ -837,7 +880,7 @@ class InspectorWindow(QMainWindow):
             panel.show_range(tr.since, tr.until)
 
     def _set_summary(self, panel: LivePanelView, summary: dict[str, Any]) -> None:
-        panel.apply_summary(summary)
+        panel.apply_summary(relative_rows(summary, str(self.source_root or "")))
         self.snapshot_applied.emit(panel.name)
 
     def _refresh_cpu(self, panel: LivePanelView, now: float) -> None:
@@ -852,12 +895,14 @@ class InspectorWindow(QMainWindow):
         last_rows = self._last_cpu_rows
         sampling_error = self.connection.sampling_error if self.connection else None
         t0 = self.metrics.t0
+        assert isinstance(panel, CpuPanelView)
+        thread = panel.thread_choice
 
         def work(_p: Any) -> dict[str, Any] | None:
             rows = sample_count(session)
             if rows == last_rows and rows > 0:
                 return None
-            snap = cpu_snapshot(session, tr, root)
+            snap = cpu_snapshot(session, tr, root, thread=thread)
             snap["rows"] = rows
             return snap
 
@@ -876,7 +921,7 @@ class InspectorWindow(QMainWindow):
                 series = snap["series"]["busy threads"]
                 base = t0 if t0 is not None else (series[0][0] if series[0] else 0.0)
                 panel.apply_series([(panel.plots[0].spec, snap["series"])], base)
-                panel.apply_summary(snap)
+                panel.apply_summary(relative_rows(snap, root))
                 panel.show_range(tr.since, tr.until)
             self.snapshot_applied.emit("cpu")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
 _STYLES = {
@@ -36,6 +36,9 @@ class MessageBarView(QFrame):
         layout.addWidget(close)
         self.level = ""
         self.details = ""
+        self.hide_timer = QTimer(self)
+        self.hide_timer.setSingleShot(True)
+        self.hide_timer.timeout.connect(self.clear)
         self.hide()
 
     def show_message(self, level: str, message: str, details: str = "") -> None:
@@ -45,6 +48,11 @@ class MessageBarView(QFrame):
         self.setStyleSheet(f"#messageBar {{{_STYLES.get(level, _STYLES['info'])}}}")
         self.details_button.setVisible(bool(details))
         self.show()
+        # information fades after a while; errors and warnings stay until dismissed
+        if level == "info":
+            self.hide_timer.start(10_000)
+        else:
+            self.hide_timer.stop()
 
     def error(self, message: str, details: str = "") -> None:
         self.show_message("error", message, details)

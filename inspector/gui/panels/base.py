@@ -39,6 +39,9 @@ PALETTE = (
 )
 
 
+SCATTER_FAMILIES = frozenset({"loop.blocked_ms"})
+
+
 class EmptyStateView(QLabel):
     """Big, centred, plain-words reason for a panel having nothing to show."""
 
@@ -84,7 +87,19 @@ class TimePlotView(pg.PlotWidget):
             curve = self.curves.get(key)
             if curve is None:
                 color = PALETTE[len(self.curves) % len(PALETTE)]
-                curve = self.plot([], [], pen=pg.mkPen(color, width=1.6), name=key[:48])
+                if self.spec.family in SCATTER_FAMILIES:  # discrete events, not a signal
+                    curve = self.plot(
+                        [],
+                        [],
+                        pen=None,
+                        symbol="o",
+                        symbolSize=7,
+                        symbolBrush=color,
+                        symbolPen=None,
+                        name=key[:48],
+                    )
+                else:
+                    curve = self.plot([], [], pen=pg.mkPen(color, width=1.5), name=key[:48])
                 curve.setClipToView(True)
                 curve.setDownsampling(auto=True, method="peak")
                 self.curves[key] = curve

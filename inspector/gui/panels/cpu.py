@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from inspector.gui.cpu_snapshot import ALL_THREADS, LOOP_THREAD
 from inspector.gui.panels.base import LivePanelView
 from inspector.gui.panels.flame_graph import FlameGraphView
 from inspector.gui.panels.rows_table import ROW_ROLE, Column, TableSpec, fmt_int, fmt_ms
@@ -53,7 +54,19 @@ class CpuPanelView(LivePanelView):
     )
     frame_clicked = Signal(str, int, str)
 
+    thread_changed = Signal()
+
     def extra_top(self, layout: QVBoxLayout) -> None:
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Thread:"))
+        self.thread_box = QComboBox()
+        self.thread_box.addItem("Event-loop thread", LOOP_THREAD)
+        self.thread_box.addItem("All threads", ALL_THREADS)
+        self.thread_box.setMinimumWidth(320)
+        self.thread_box.activated.connect(lambda _i: self.thread_changed.emit())
+        row.addWidget(self.thread_box)
+        row.addStretch(1)
+        layout.addLayout(row)
         self.flame = FlameGraphView()
         self.flame.frame_clicked.connect(self.frame_clicked)
         caption = QLabel(
@@ -75,7 +88,18 @@ class CpuPanelView(LivePanelView):
                 str(row.get("file", "")), int(row.get("line") or 0), str(row.get("function", ""))
             )
 
+    @property
+    def thread_choice(self) -> str | int:
+        return self.thread_box.currentData()
+
+    def _set_thread_choices(self, choices: list[tuple[str, int]]) -> None:
+        known = {self.thread_box.itemData(i) for i in range(self.thread_box.count())}
+        for label, tid in choices:
+            if tid not in known:
+                self.thread_box.addItem(label, tid)
+
     def apply_summary(self, summary: dict[str, Any]) -> None:
+        self._set_thread_choices(summary.get("threads", []))
         super().apply_summary(summary)
         tree = summary.get("tree")
         if tree is not None:
