@@ -69,6 +69,7 @@ class TimePlotView(pg.PlotWidget):
         self.showGrid(x=True, y=True, alpha=0.18)
         for side in ("left", "bottom"):
             self.getAxis(side).setStyle(maxTickLevel=1)
+            self.getAxis(side).enableAutoSIPrefix(False)  # "ms", never "(x0.001) ms"
         self.setClipToView(True)
         self.setDownsampling(auto=True, mode="peak")
         self.legend = self.addLegend(offset=(-10, 5), labelTextSize="8pt")
