@@ -28,8 +28,8 @@ class DequeueScanByRoutingKey(Rule):
         "each request costs O(n) under the queue lock, and n robots polling make it O(n^2) "
         "per round."
     )
-    IMPACT = 6
-    FREQUENCY = 7
+    IMPACT = 4
+    FREQUENCY = 5
     DIFFICULTY = 5
     RECOMMENDATION = (
         "Index the queue by routing key: a dict of heaps keyed by robot id and by "

@@ -18,8 +18,8 @@ class HeapRepushInDequeue(ProjectRule):
         "removing one - makes every dequeue touch most of the queue, under the queue lock, "
         "and it gets worse exactly when the queue is long."
     )
-    IMPACT = 6
-    FREQUENCY = 7
+    IMPACT = 4
+    FREQUENCY = 5
     DIFFICULTY = 5
     RECOMMENDATION = (
         "Keep one heap per routing key (robot id / environment) and pick the best head among "

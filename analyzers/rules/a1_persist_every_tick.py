@@ -25,8 +25,8 @@ class PersistEveryTick(ProjectRule):
         "tick. The I/O grows with the number of items and competes with real work on the "
         "same loop and connection."
     )
-    IMPACT = 5
-    FREQUENCY = 7
+    IMPACT = 3
+    FREQUENCY = 5
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Mark items dirty when they change and persist only dirty ones, in one batched "

@@ -36,8 +36,8 @@ class ThreadLockInAsync(ProjectRule):
         "takes the same lock blocks the loop forever (a deadlock), and a worker thread "
         "holding it stalls the loop for as long as it holds it."
     )
-    IMPACT = 7
-    FREQUENCY = 6
+    IMPACT = 5
+    FREQUENCY = 4
     DIFFICULTY = 4
     RECOMMENDATION = (
         "State shared only between coroutines needs no thread lock at all (one thread) or "
@@ -109,7 +109,7 @@ class ThreadLockInAsync(ProjectRule):
                         f"{await_line}): another coroutine taking it blocks the event loop "
                         "forever; use an asyncio.Lock or release before awaiting."
                     )
-                    self.report_at(line, message, impact=9)
+                    self.report_at(line, message, impact=8)
                 else:
                     message = (
                         f"coroutine `{fn.name}` takes {kind} `{lock}` on the event loop "

@@ -30,8 +30,8 @@ class TrackingDictOnlyGrows(ProjectRule):
         "method of the class ever deletes one. In a long-running orchestrator, trigger or "
         "robot it grows without bound: memory climbs, and every scan of it gets slower."
     )
-    IMPACT = 6
-    FREQUENCY = 6
+    IMPACT = 4
+    FREQUENCY = 4
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Remove the entry when the item finishes (complete/fail/cancel/disconnect), or bound "

@@ -61,8 +61,8 @@ class OpenedWithoutClose(ProjectRule):
         "or cleans it up. Each enable/disable of the trigger (or each new instance) leaks "
         "its socket, watcher thread or connection, and the port or handle stays busy."
     )
-    IMPACT = 6
-    FREQUENCY = 4
+    IMPACT = 4
+    FREQUENCY = 2
     DIFFICULTY = 2
     RECOMMENDATION = (
         "Close it in the class's stop()/close() (and on the start() error path): "

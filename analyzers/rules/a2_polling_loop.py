@@ -79,8 +79,8 @@ class PollingLoop(ProjectRule):
         "every tick. The cost is paid forever (per trigger, per interval), grows with the "
         "folder or mailbox, and events are still noticed up to one interval late."
     )
-    IMPACT = 5
-    FREQUENCY = 7
+    IMPACT = 3
+    FREQUENCY = 5
     DIFFICULTY = 5
     RECOMMENDATION = (
         "Subscribe instead of polling: watchdog / QFileSystemWatcher (inotify, "

@@ -19,8 +19,8 @@ class TaskWithoutReference(ProjectRule):
         "be garbage-collected before it finishes (the trigger silently stops firing), its "
         "exception is only logged at collection time, and it cannot be cancelled on stop."
     )
-    IMPACT = 6
-    FREQUENCY = 5
+    IMPACT = 4
+    FREQUENCY = 3
     DIFFICULTY = 2
     RECOMMENDATION = (
         "Keep tasks in a set and discard them when done: `task = asyncio.create_task(c)`, "

@@ -23,8 +23,8 @@ class DeepcopyPerStep(ProjectRule):
         "nested payloads). Done per loop iteration or per executed node, a workflow with n "
         "steps over state of size s costs O(n*s) time and allocates s per step."
     )
-    IMPACT = 5
-    FREQUENCY = 7
+    IMPACT = 3
+    FREQUENCY = 5
     DIFFICULTY = 4
     RECOMMENDATION = (
         "Copy only what changes (copy-on-write per variable, `dict(state)` for a shallow "

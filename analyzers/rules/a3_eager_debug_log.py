@@ -28,8 +28,8 @@ class EagerDebugLog(ProjectRule):
         "so every iteration pays for building the string - including `repr` of large "
         "objects - even in production where DEBUG is disabled."
     )
-    IMPACT = 3
-    FREQUENCY = 8
+    IMPACT = 2
+    FREQUENCY = 6
     DIFFICULTY = 1
     RECOMMENDATION = (
         'Pass arguments for lazy formatting: `logger.debug("Route {} -> {}", a, b)` '

@@ -25,8 +25,8 @@ class GraphScanPerNode(ProjectRule):
         "node, the run costs O(V*E) instead of O(V+E): a 500-node workflow does ~250,000 "
         "comparisons where ~1,000 would do."
     )
-    IMPACT = 6
-    FREQUENCY = 8
+    IMPACT = 4
+    FREQUENCY = 6
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Build an adjacency index once per workflow (dict node_id -> list of outgoing "

@@ -27,8 +27,8 @@ class RecursionOverGraph(ProjectRule):
         "recursion limit and fails with RecursionError; each frame also costs far more than "
         "a stack entry."
     )
-    IMPACT = 5
-    FREQUENCY = 4
+    IMPACT = 4
+    FREQUENCY = 2
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Traverse with an explicit stack or deque (`while stack: node = stack.pop(); "

@@ -25,8 +25,8 @@ class UnboundedHistory(ProjectRule):
         "Long or looping workflows (and long-lived contexts) keep every entry alive with "
         "whatever it references - results, variables, payloads."
     )
-    IMPACT = 5
-    FREQUENCY = 7
+    IMPACT = 3
+    FREQUENCY = 5
     DIFFICULTY = 2
     RECOMMENDATION = (
         "Use `collections.deque(maxlen=N)` (N configurable) or write history to disk/DB in "

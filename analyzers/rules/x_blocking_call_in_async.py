@@ -17,8 +17,8 @@ class BlockingCallInAsync(ProjectRule):
         "A coroutine runs on the event loop thread; a call that blocks the thread stops every "
         "other task, timer and (under qasync) the whole Qt GUI until it returns."
     )
-    IMPACT = 8
-    FREQUENCY = 6
+    IMPACT = 6
+    FREQUENCY = 5
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Use the async equivalent (`await asyncio.sleep`, aiohttp/httpx.AsyncClient, "
@@ -66,5 +66,5 @@ class BlockingCallInAsync(ProjectRule):
                     f"`{fn.name}` ({kind}); {KIND_ADVICE[kind]}.",
                     end_line=call.end_line,
                     col=call.col,
-                    frequency=8 if call.in_loop else None,
+                    frequency=7 if call.in_loop else None,
                 )

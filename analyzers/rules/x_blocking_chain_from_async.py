@@ -19,8 +19,8 @@ class BlockingChainFromAsync(ProjectRule):
         "calls down) sleeps, does network or subprocess I/O, or drives UI automation. While "
         "that runs, the event loop - and under qasync the Qt GUI - is frozen."
     )
-    IMPACT = 8
-    FREQUENCY = 6
+    IMPACT = 6
+    FREQUENCY = 5
     DIFFICULTY = 4
     RECOMMENDATION = (
         "Call the sync helper through `await asyncio.to_thread(helper, ...)` (or "
@@ -97,5 +97,5 @@ class BlockingChainFromAsync(ProjectRule):
                     end_line=call.end_line,
                     col=call.col,
                     chain=steps,
-                    frequency=8 if call.in_loop else None,
+                    frequency=7 if call.in_loop else None,
                 )

@@ -28,8 +28,8 @@ class BlockingChainFromGui(ProjectRule):
         "asyncio loop shares that thread, so a blocking call there freezes painting, input "
         "and every coroutine until it returns."
     )
-    IMPACT = 8
-    FREQUENCY = 5
+    IMPACT = 6
+    FREQUENCY = 4
     DIFFICULTY = 4
     RECOMMENDATION = (
         "Keep GUI-thread handlers short: start the slow work as a coroutine "

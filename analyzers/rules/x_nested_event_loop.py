@@ -37,8 +37,8 @@ class NestedEventLoop(ProjectRule):
         "the middle of this one ('Cannot enter into task ... while another task is being "
         "executed') and event handlers run re-entrantly."
     )
-    IMPACT = 8
-    FREQUENCY = 4
+    IMPACT = 5
+    FREQUENCY = 3
     DIFFICULTY = 5
     RECOMMENDATION = (
         "Await instead of nesting: `await coro` (or `asyncio.ensure_future` from a slot), "
@@ -106,7 +106,7 @@ class NestedEventLoop(ProjectRule):
                     _message(fn, call.target, kind, gui),
                     end_line=call.end_line,
                     col=call.col,
-                    impact=9 if kind == "asyncio loop" else None,
+                    impact=7 if kind == "asyncio loop" else None,
                 )
 
 

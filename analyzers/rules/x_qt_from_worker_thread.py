@@ -50,8 +50,8 @@ class QtObjectFromWorkerThread(ProjectRule):
         "random crashes, 'QObject::setParent: Cannot set parent, new parent is in a "
         "different thread', lost repaints."
     )
-    IMPACT = 7
-    FREQUENCY = 4
+    IMPACT = 5
+    FREQUENCY = 3
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Emit a signal from the worker (delivered to the GUI thread by a queued connection) "

@@ -1,0 +1,157 @@
+"""The audit runner on bad input, with the cache, and across worker processes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from analyzers.cache import AuditCache
+from analyzers.findings import Finding, Priority
+from analyzers.runner import AuditError, audit, deduplicate
+
+FIXTURE = Path(__file__).resolve().parents[1] / "data" / "fixture_project"
+BLOCKING = "import time\nasync def f():\n    time.sleep(1)\n"
+
+
+def _tree(tmp_path: Path, files: dict[str, bytes | str]) -> Path:
+    root = tmp_path / "tree"
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+    return root
+
+
+def _errors(result) -> dict[str, str]:
+    return dict(result.errors)
+
+
+def test_syntax_error_is_reported_and_the_rest_still_analyzed(tmp_path):
+    root = _tree(tmp_path, {"bad.py": "def f(:\n", "good.py": BLOCKING})
+    result = audit(root, use_cache=False, jobs=1)
+    assert "syntax error at line 1" in _errors(result)["bad.py"]
+    assert [f.path for f in result.findings] == ["good.py"]
+    assert result.analyzed == 1 and result.files == 2
+
+
+def test_non_utf8_file_is_skipped_with_a_message(tmp_path):
+    root = _tree(tmp_path, {"latin.py": b"x = '\xe9\xe8'\n", "good.py": BLOCKING})
+    result = audit(root, use_cache=False, jobs=1)
+    assert "not valid UTF-8" in _errors(result)["latin.py"]
+    assert result.findings
+
+
+def test_coding_cookie_is_honoured(tmp_path):
+    source = "# -*- coding: latin-1 -*-\n" + BLOCKING
+    root = _tree(tmp_path, {"cookie.py": source.encode("latin-1") + b"# \xe9\n"})
+    result = audit(root, use_cache=False, jobs=1)
+    assert result.errors == []
+    assert result.findings
+
+
+def test_huge_generated_file_is_skipped_over_the_size_limit(tmp_path):
+    big = "DATA = [\n" + "    'x' * 10,\n" * 400_000 + "]\n"  # about 5 MB
+    root = _tree(tmp_path, {"generated.py": big, "good.py": BLOCKING})
+    result = audit(root, use_cache=False, jobs=1)
+    message = _errors(result)["generated.py"]
+    assert "skipped" in message and "MB" in message and "max_file_kb" in message
+    assert result.findings
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks")
+def test_symlink_loop_is_reported_once_and_not_followed(tmp_path):
+    root = _tree(tmp_path, {"pkg/mod.py": BLOCKING})
+    try:
+        os.symlink(root, root / "pkg" / "loop", target_is_directory=True)
+    except OSError:
+        pytest.skip("cannot create symlinks here")
+    result = audit(root, use_cache=False, jobs=1)
+    assert "symlink loop" in _errors(result)["pkg/loop"]
+    assert [f.path for f in result.findings] == ["pkg/mod.py"]
+
+
+def test_empty_directory_is_a_clean_run_with_nothing_found(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = audit(tmp_path / "empty", use_cache=False)
+    assert (result.files, result.findings, result.errors) == (0, [], [])
+
+
+def test_missing_path_is_an_audit_error(tmp_path):
+    with pytest.raises(AuditError, match="does not exist"):
+        audit(tmp_path / "nope")
+
+
+def test_single_file_can_be_audited(tmp_path):
+    root = _tree(tmp_path, {"one.py": BLOCKING})
+    result = audit(root / "one.py", use_cache=False)
+    assert [f.path for f in result.findings] == ["one.py"]
+
+
+def test_warm_cache_gives_identical_findings_without_reanalysis(tmp_path):
+    cache = AuditCache(tmp_path / "cache", salt="t")
+    first = audit(FIXTURE, use_cache=True, cache=cache, jobs=1)
+    assert first.cache_hits == 0
+    cache2 = AuditCache(tmp_path / "cache", salt="t")
+    second = audit(FIXTURE, use_cache=True, cache=cache2, jobs=1)
+    assert second.cache_hits == second.files
+    assert [f.to_dict() for f in second.findings] == [f.to_dict() for f in first.findings]
+
+
+def test_an_edited_file_misses_the_cache(tmp_path):
+    root = tmp_path / "copy"
+    shutil.copytree(FIXTURE, root)
+    audit(root, cache=AuditCache(tmp_path / "c", salt="t"), jobs=1)
+    (root / "nodes" / "email_node.py").write_text(BLOCKING)
+    cache = AuditCache(tmp_path / "c", salt="t")
+    result = audit(root, cache=cache, jobs=1)
+    assert cache.misses == 1
+    assert any(f.path == "nodes/email_node.py" and f.line == 3 for f in result.findings)
+
+
+def test_process_pool_gives_the_same_findings_as_one_process():
+    serial = audit(FIXTURE, use_cache=False, jobs=1)
+    pooled = audit(FIXTURE, use_cache=False, jobs=2)
+    assert pooled.jobs == 2
+    assert [f.to_dict() for f in pooled.findings] == [f.to_dict() for f in serial.findings]
+
+
+def test_project_overrides_from_pyproject_disable_rules_and_map_areas(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "pyproject.toml": '[tool.casare-inspector.areas]\n"core/**" = 6\n'
+            "[tool.casare-inspector.static]\ndisable = ['CIA202']\n"
+            "[tool.casare-inspector.static.rules.CIA001]\nimpact = 2\n",
+            "core/a.py": BLOCKING,
+            "b.py": "import asyncio\ndef f(c):\n    asyncio.create_task(c)\n",
+        },
+    )
+    result = audit(root, use_cache=False, jobs=1)
+    assert [(f.rule, f.area, f.priority.impact) for f in result.findings] == [("CIA001", 6, 2)]
+
+
+def _finding(rule: str, line: int, score_impact: int, tags: tuple[str, ...]) -> Finding:
+    return Finding(
+        rule=rule,
+        area=8,
+        path="a.py",
+        line=line,
+        message=rule,
+        priority=Priority(score_impact, 5, 5),
+        tags=tags,
+    )
+
+
+def test_deduplicate_keeps_the_stronger_of_two_findings_on_one_defect():
+    weak = _finding("CIA701", 3, 5, ("blocking",))
+    strong = _finding("CIA001", 3, 8, ("async", "blocking"))
+    other_line = _finding("CIA001", 4, 8, ("blocking",))
+    unrelated = _finding("CIA305", 3, 3, ("logging",))
+    kept = deduplicate([weak, strong, other_line, unrelated])
+    assert {(f.rule, f.line) for f in kept} == {("CIA001", 3), ("CIA001", 4), ("CIA305", 3)}
