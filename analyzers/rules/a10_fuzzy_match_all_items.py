@@ -29,7 +29,7 @@ _SCORERS_QUALIFIED = frozenset(
         "jellyfish.levenshtein_distance",
     }
 )
-_SCORER_NAMES = re.compile(r"levenshtein|edit_distance|damerau|fuzzy_score|similarity", re.I)
+_SCORER_NAMES = re.compile(r"levenshtein|edit_distance|damerau|fuzzy_score|fuzzy_ratio", re.I)
 _CACHE_NAMES = ("_cache", "cache", "lru_cache", "_index", "prefix")
 
 
