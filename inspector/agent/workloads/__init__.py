@@ -9,6 +9,24 @@ status "failed" with the reason; the target keeps running.
 
 Definitions (which classes, factories, parameters) come from the profile's [workloads] table,
 so another app defines its own workloads without code. Standard library only.
+`stop_all(reason)` ends every running workload (call it on detach).
+
+Results (every repeated figure is a spread {"p50", "min", "max", "n"} over the repetitions):
+- canvas: node_types, nodes, connections, paints, paints_per_s, frame_ms_p50, frame_ms_p95
+  (paint time of the canvas viewport), frame_ms {p50, p95, max, n} over all paints,
+  create_ms_per_node, create_ms_p95, create_wall_s, delete_ms_per_node, kib_per_node,
+  kib_per_node_first (RSS delta; the first repetition pays for fresh memory).
+- event_bus: buses: [{bus, class, target_rate, achieved_rate, published, publish_us_p50,
+  publish_us_p95, publish_us_max, publisher_busy_share, by_type, subscribers, mix}].
+- pools: sizes, clients, service {url, service_ms, capacity, requests_served}, pools: [{pool,
+  class, kind, status, reason?, points: [{size, throughput_rps, wait_ms_p50, wait_ms_p95,
+  exhausted, timeouts, errors, pool_stats}], knee, knee_reason, default_size}]
+  (`inspector.core.pool_sizing` turns this into a recommendation and a plot series).
+- job_queue: queue, jobs, robots, environments, dequeue_vs_backlog: [{backlog,
+  dequeue_us_p50, dequeue_us_p95}], dequeue_growth, enqueue_us_p50, drain_dequeue_us_p50,
+  enqueued, dequeued, retained_jobs_after_drain.
+- workflow_run: runner, runs, run_ms_p50, run_ms_max.
+All results also carry elapsed_s (wall time of the whole run).
 """
 
 from __future__ import annotations
