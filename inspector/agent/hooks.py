@@ -139,7 +139,7 @@ class ClassWatcher:
         """Resolve now if the module is loaded (True), else call back after it loads (False)."""
         module_name, qual = split_target(qualified)
         module = sys.modules.get(module_name)
-        if module is not None and getattr(module, "__spec__", None) is not None:
+        if module is not None:
             try:
                 obj = resolve_in_module(module, qual)
             except AttributeError:

@@ -33,7 +33,6 @@ AGENT_VERSION = "0.1.0"
 MAX_BUFFER = 2000  # records waiting to be sent; past it, records are dropped and counted
 MAX_BATCH = 1000
 POLL_S = 1.0
-RESCAN_DELAYS_S = (5.0, 15.0, 45.0)  # classes with no instances found are looked for again
 
 
 class Agent:
@@ -52,7 +51,9 @@ class Agent:
         self.buffer: deque[dict[str, Any]] = deque()
         self.dropped = 0
         self._reported_dropped = 0
-        self._scan_requests: list[tuple[type, Callable[[Any], None], int, float]] = []
+        self._scan_requests: list[tuple[type, Callable[[Any], None]]] = []
+        self._instance_callbacks: dict[type, list[Callable[[Any], None]]] = {}
+        self._installing = False
         self._scan_lock = threading.Lock()
         self._stop = threading.Event()
         self._stopped = threading.Event()
@@ -113,12 +114,14 @@ class Agent:
             self._cleanup()
 
     def _install(self) -> None:
+        self._installing = True  # classes resolved now get one batched gc pass
         for probe in self.probes:
             try:
                 probe.install()
             except Exception as exc:
                 self.report_error(f"{probe.name} probe not installed: {exc}")
-        self._run_scans(force=True)
+        self._installing = False
+        self._run_scans()
         self.emit(
             {
                 "kind": "agent",
@@ -145,7 +148,6 @@ class Agent:
                     except Exception as exc:
                         self.report_error(f"{probe.name} poll failed: {exc}")
                 self.watcher.retry()
-                self._run_scans()
                 if len(self.hooks) != hooks_sent:
                     hooks_sent = len(self.hooks)
                     self.emit(
@@ -359,26 +361,62 @@ class Agent:
         self.watcher.watch(qualified, guarded)
 
     def find_instances(self, cls: type, callback: Callable[[Any], None]) -> None:
-        """Call `callback` for live instances of `cls`, found in one batched gc pass."""
-        with self._scan_lock:
-            self._scan_requests.append((cls, callback, 0, 0.0))
+        """Call `callback` for every live instance of `cls`, now and from now on.
 
-    def _run_scans(self, force: bool = False) -> None:
-        now = time.monotonic()
+        New instances are caught by wrapping `cls.__init__` (restored on detach). Existing
+        ones: while installing (attach mode) one batched gc pass finds them; for a class
+        whose module was imported later, its module's globals and class attributes are
+        looked at (module-level singletons), which costs nothing like a gc pass.
+        """
+        callbacks = self._instance_callbacks.setdefault(cls, [])
+        callbacks.append(callback)
+        if len(callbacks) == 1:
+            self._wrap_init(cls, callbacks)
+        if self._installing:
+            with self._scan_lock:
+                self._scan_requests.append((cls, callback))
+            return
+        module = sys.modules.get(cls.__module__)
+        candidates = list(vars(module).values()) if module is not None else []
+        candidates += list(vars(cls).values())
+        for obj in candidates:
+            try:
+                if isinstance(obj, cls):
+                    callback(obj)
+            except Exception:
+                pass
+
+    def _wrap_init(self, cls: type, callbacks: list[Callable[[Any], None]]) -> None:
+        original = cls.__init__
+
+        def __init__(obj: Any, *args: Any, **kwargs: Any) -> None:
+            original(obj, *args, **kwargs)
+            for callback in callbacks:
+                try:
+                    callback(obj)
+                except Exception:
+                    pass
+
+        __init__.__wrapped__ = original  # type: ignore[attr-defined]
+        try:
+            self.patcher.patch(cls, "__init__", __init__)
+        except Exception as exc:
+            self.report_error(f"cannot watch new {cls.__qualname__} objects: {exc}")
+
+    def _run_scans(self) -> None:
+        """One gc pass over the heap for every class hooked while installing."""
         with self._scan_lock:
-            due = [r for r in self._scan_requests if force or r[3] <= now]
-            self._scan_requests = [r for r in self._scan_requests if r not in due]
+            due, self._scan_requests = self._scan_requests, []
         if not due:
             return
         by_type: dict[type, list[int]] = {}
-        found = [0] * len(due)
         try:
             for obj in gc.get_objects():
                 kind = type(obj)
                 hits = by_type.get(kind)
                 if hits is None:
                     hits = []
-                    for i, (cls, _, _, _) in enumerate(due):
+                    for i, (cls, _) in enumerate(due):
                         try:
                             if issubclass(kind, cls):
                                 hits.append(i)
@@ -386,20 +424,12 @@ class Agent:
                             pass
                     by_type[kind] = hits
                 for i in hits:
-                    found[i] += 1
                     try:
                         due[i][1](obj)
                     except Exception:
                         pass
         except Exception as exc:
             self.report_error(f"instance scan failed: {exc}")
-        retry = []
-        for i, (cls, callback, tries, _) in enumerate(due):
-            if not found[i] and tries < len(RESCAN_DELAYS_S):
-                retry.append((cls, callback, tries + 1, now + RESCAN_DELAYS_S[tries]))
-        if retry:
-            with self._scan_lock:
-                self._scan_requests.extend(retry)
 
     def source_root(self) -> str | None:
         """Folder of the profile's `source_package` in this process, once it is imported."""

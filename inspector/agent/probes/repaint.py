@@ -61,7 +61,7 @@ class RepaintProbe(Probe):
         self._filter: Any = None
         self._requested = False
         self._active = True
-        self._reentrant = False
+        self._resending: int | None = None  # id of the widget whose paint we are re-sending
         self._last_refresh = 0.0
         self._paint_type: Any = None
         self._update_type: Any = None
@@ -132,7 +132,7 @@ class RepaintProbe(Probe):
         if etype is self._paint_type or etype == self._paint_type:
             timed = self.timed_ids.get(id(obj))
             if timed is not None:
-                if self._reentrant:
+                if self._resending == id(obj):
                     return False  # our own re-send: counted by _timed_paint
                 return self._timed_paint(obj, event, timed)
             self._count_paint(obj, event, type(obj).__name__, False, None)
@@ -144,12 +144,12 @@ class RepaintProbe(Probe):
 
     def _timed_paint(self, obj: Any, event: Any, timed: tuple[str, bool]) -> bool:
         label, is_canvas = timed
-        self._reentrant = True
+        outer, self._resending = self._resending, id(obj)
         start = _perf()
         try:
             self._send(obj, event)  # the widget paints now, inside our clock
         finally:
-            self._reentrant = False
+            self._resending = outer
         elapsed_ms = (_perf() - start) * 1000.0
         try:
             self._count_paint(obj, event, label, is_canvas, elapsed_ms)

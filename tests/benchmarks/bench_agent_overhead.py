@@ -1,0 +1,227 @@
+"""Agent overhead, measured in one run against the same child processes without the agent.
+
+Three figures, each from real child processes (the agent preloaded via launch mode, talking
+to a real AgentLink here, versus no agent at all), interleaved so machine noise hits both:
+  1. the demo target's workload (bus events, canvas repaints, pool and job-queue traffic on
+     the qasync loop): wall-time ratio, target <= 1.05;
+  2. a bus-publish microbenchmark (3 handlers per event): microseconds added per publish,
+     target <= 3 us;
+  3. the agent's memory after a long burst (200 event types, 1M publishes): RSS with the
+     agent minus RSS without it, target <= 20 MB.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from inspector.attach.launch import launch_target
+from inspector.core.agent_link import AgentLink
+from tests.benchmarks.harness import Report
+
+ROOT = Path(__file__).resolve().parents[2]
+PAIRS = 5
+
+CHILD = r"""
+import asyncio, json, os, sys, time
+
+def rss():
+    with open("/proc/self/statm", "rb") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+def wait_hooked(cls, name):
+    original = cls.__dict__[name]
+    if os.environ.get("BENCH_AGENT") != "1":
+        return
+    deadline = time.monotonic() + 15
+    while cls.__dict__.get(name) is original and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.5)  # let the Qt event filter and loop probe install too
+
+class Event:
+    __slots__ = ("event_type", "data")
+    def __init__(self, event_type, data=None):
+        self.event_type = event_type
+        self.data = data
+
+class Bus:
+    def __init__(self):
+        self._handlers = {}
+        self._history = []
+    def subscribe(self, event_type, handler):
+        self._handlers.setdefault(event_type, []).append(handler)
+    def publish(self, event):
+        for handler in self._handlers.get(event.event_type, ()):
+            try:
+                handler(event)
+            except Exception:
+                pass
+
+def h1(e): pass
+def h2(e): pass
+def h3(e): return e.data
+
+def publish_bench(n):
+    bus = Bus()
+    for t in range(5):
+        for h in (h1, h2, h3):
+            bus.subscribe(f"type{t}", h)
+    wait_hooked(Bus, "publish")
+    events = [Event(f"type{i % 5}", i) for i in range(1000)]
+    best = None
+    for _ in range(5):
+        start = time.perf_counter()
+        for i in range(n):
+            bus.publish(events[i % 1000])
+        took = time.perf_counter() - start
+        best = took if best is None else min(best, took)
+    return {"us_per_publish": best / n * 1e6}
+
+def burst_bench(n):
+    bus = Bus()
+    handlers = [(lambda e, k=k: k) for k in range(20)]
+    for t in range(200):
+        for h in handlers[: 1 + t % 4]:
+            bus.subscribe(f"type{t}", h)
+    wait_hooked(Bus, "publish")
+    base = rss()
+    events = [Event(f"type{i % 200}", i) for i in range(2000)]
+    for i in range(n):
+        bus.publish(events[i % 2000])
+    time.sleep(1.0)  # a few flushes
+    return {"rss_growth": rss() - base, "rss": rss()}
+
+def demo_bench(rounds):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from inspector.demo.app import DemoApp
+    from inspector.demo.event_bus import EventBus
+    from inspector.demo.job_queue import Job
+    demo = DemoApp(nodes=30, workload=False)
+    wait_hooked(EventBus, "publish")
+    result = {}
+    async def workload():
+        await asyncio.sleep(0.2)
+        robots = demo.robots
+        start = time.perf_counter()
+        for i in range(rounds):
+            for k in range(20):
+                demo.bus.emit("variable_set", {"name": "x", "value": k})
+            nodes = demo.canvas.all_nodes()
+            nodes[i % len(nodes)].moveBy(3, 2)
+            demo.canvas.viewport().repaint()
+            conn = await demo.pool.acquire()
+            await demo.pool.release(conn)
+            demo.job_queue.enqueue(Job("bench", environment="env-0"))
+            job = demo.job_queue.dequeue(robots[0])
+            if job is not None:
+                demo.job_queue.complete(job.job_id)
+            await asyncio.sleep(0)
+        result["seconds"] = time.perf_counter() - start
+        demo.quit()
+    demo.start()
+    demo._loop.call_soon(lambda: demo._loop.create_task(workload()))
+    with demo._loop:
+        demo._loop.run_forever()
+    return result
+
+mode, n = sys.argv[1], int(sys.argv[2])
+out = {"publish": publish_bench, "burst": burst_bench, "demo": demo_bench}[mode](n)
+print("RESULT " + json.dumps(out), flush=True)
+"""
+
+
+def _run_child(script: Path, mode: str, n: int, with_agent: bool, profile: str) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env["BENCH_AGENT"] = "1" if with_agent else "0"
+    cmd = [sys.executable, str(script), mode, str(n)]
+    link = None
+    if with_agent:
+        link = AgentLink(None)
+        link.start()
+        proc = launch_target(
+            cmd, profile, link, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+    else:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+    out, _ = proc.communicate(timeout=300)
+    if link is not None:
+        if not link.received:
+            raise RuntimeError(f"the agent sent nothing in {mode} mode")
+        link.close()
+    for line in out.decode().splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(f"child {mode} printed no result")
+
+
+def _profile(tmp: Path) -> str:
+    path = tmp / "bench.toml"
+    path.write_text(
+        '[profile]\nname = "bench"\n[probes]\nflush_ms = 250\n'
+        '[[probes.bus]]\nname = "bench"\nclass = "__main__:Bus"\nhandlers = ["_handlers"]\n'
+        'history = "_history"\n',
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+def run(report: Report) -> None:
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        script = tmp / "agent_overhead_child.py"
+        script.write_text(CHILD, encoding="utf-8")
+        bench_profile = _profile(tmp)
+
+        base, cand = [], []
+        for _ in range(PAIRS):
+            base.append(_run_child(script, "demo", 150, False, "demo")["seconds"])
+            cand.append(_run_child(script, "demo", 150, True, "demo")["seconds"])
+        ratio = statistics.median(cand) / statistics.median(base)
+        report.figure(
+            "demo workload wall-time ratio (agent / none)",
+            ratio,
+            "x",
+            target=1.05,
+            detail=f"median {statistics.median(base) * 1e3:.0f} ms without, "
+            f"{statistics.median(cand) * 1e3:.0f} ms with the agent, {PAIRS} pairs",
+        )
+
+        base_us, cand_us = [], []
+        for _ in range(PAIRS):
+            base_us.append(
+                _run_child(script, "publish", 100_000, False, bench_profile)["us_per_publish"]
+            )
+            cand_us.append(
+                _run_child(script, "publish", 100_000, True, bench_profile)["us_per_publish"]
+            )
+        added = statistics.median(cand_us) - statistics.median(base_us)
+        report.figure(
+            "added per bus publish (3 handlers)",
+            added,
+            "us",
+            target=3.0,
+            detail=f"{statistics.median(base_us):.3f} us without, "
+            f"{statistics.median(cand_us):.3f} us with the agent",
+        )
+
+        without = _run_child(script, "burst", 1_000_000, False, bench_profile)
+        with_agent = _run_child(script, "burst", 1_000_000, True, bench_profile)
+        agent_mb = (with_agent["rss"] - without["rss"]) / 1e6
+        report.figure(
+            "agent memory after 1M publishes over 200 event types",
+            agent_mb,
+            "MB",
+            target=20.0,
+            detail=f"RSS {without['rss'] / 1e6:.1f} MB without, "
+            f"{with_agent['rss'] / 1e6:.1f} MB with; growth during the burst with the agent "
+            f"{with_agent['rss_growth'] / 1e6:.1f} MB",
+        )
