@@ -52,25 +52,43 @@ def _p10(values: list[float]) -> float:
     return statistics.quantiles(values, n=10)[0]
 
 
-def _alternate(pid: int, on_off: list[tuple[float, float, bool]], tmp: Path) -> None:
+def _children_cpu_s() -> float | None:
+    """CPU seconds of this process's reaped children (py-spy chunks); None off POSIX."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _alternate(pid: int, on_off: list[tuple[float, float, bool]], tmp: Path) -> float | None:
     """Alternate OFF and ON (sampling) periods on one target, recording their wall times.
 
     Interleaving inside one process, period by period, makes machine load (other jobs on a
     shared box) hit both conditions alike; per-condition runs in separate processes did not.
+    Returns py-spy's own CPU seconds per sampled wall second (None where unmeasurable).
     """
+    spy_cpu, on_wall = 0.0, 0.0
     for cycle in range(CYCLES):
         start = time.time()
         time.sleep(PERIOD_S)
         on_off.append((start, time.time(), False))
         session = Session.create(tmp / f"s{cycle}.db")
         recorder = PySpyRecorder(pid, session, chunk_s=1.0, preflight=False)
+        before = _children_cpu_s()
         start = time.time()
         recorder.start()
         time.sleep(PERIOD_S)
         recorder.stop()
         on_off.append((start, time.time(), True))
+        after = _children_cpu_s()
+        if before is not None and after is not None:
+            spy_cpu += after - before
+            on_wall += time.time() - start
         assert recorder.error is None, recorder.error
         session.close()
+    return spy_cpu / on_wall if on_wall else None
 
 
 def _classify(
@@ -93,7 +111,7 @@ def _cpu_target_overhead(report: Report) -> None:
     reader.start()
     periods: list[tuple[float, float, bool]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        _alternate(proc.pid, periods, Path(tmp))
+        spy_cpu = _alternate(proc.pid, periods, Path(tmp))
     proc.kill()
     proc.wait()
     reader.join(5)
@@ -105,6 +123,13 @@ def _cpu_target_overhead(report: Report) -> None:
         if on is not None:
             wall[on].append(elapsed)
             cpu[on].append(thread_cpu)
+    if spy_cpu is not None:
+        report.figure(
+            "py-spy's own CPU per sampled second (100 Hz, 2 threads, chunk handovers)",
+            spy_cpu,
+            "CPU s/s",
+            detail="the machine's cost of sampling, separate from the target's",
+        )
     for label, data in (("wall time", wall), ("target CPU time", cpu)):
         on, off = data[True], data[False]
         report.figure(
