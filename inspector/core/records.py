@@ -23,6 +23,19 @@ kind="queue"      queue, enqueues, dequeues, dequeue_ms: [..], depth
 kind="workload"   name, params, status: "ok"|"failed"|"unsupported", reason, results: {..}
 kind="agent"      event: "hello"|"hooked"|"detached"|"dropped"|"error", detail, python, hooks,
                   dropped: int
+
+Fields the agent adds beyond the above (readers must treat them as optional):
+  bus             fanout: {event_type: handler calls per event in the interval}
+  handler         `count` is every call; `durations_ms` holds timed calls (all of the first
+                  32 per interval and event type, then every 8th); `errors` counts raises
+  pool            name (profile name); a pool class with no live object reports zeros once
+                  a second with pool_id None and hooked: bool (False = its module was never
+                  imported by the target, so nothing could use it)
+  queue           name (profile name)
+  slow_callback   suspended_at: line the task's coroutine stopped at (asyncio task steps)
+  memory          agent_bytes: rough size of the agent's own aggregates
+  agent           source_root: folder of the profile's source_package in the target;
+                  pending: "module:Class" probe targets whose module is not imported (yet)
 """
 
 from __future__ import annotations
