@@ -5,13 +5,15 @@ Run as a script. It prints marker lines the tests wait for:
   hooked=True|False      whenever Bus.publish changes between the original and a wrapper
   target-errors=N        how many handler exceptions the bus itself caught so far
 It publishes ~200 events/s; one handler raises on every 10th event, and the bus catches and
-counts that, exactly like CasareRPA's domain bus logs it.
+counts that, exactly like CasareRPA's domain bus logs it. About once a second a worker
+thread calls `loop.call_soon` directly: the wrong-thread hazard the agent must report.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import threading
 import time
 
 
@@ -94,6 +96,9 @@ async def main(duration: float) -> None:
         if now_hooked != hooked:
             hooked = now_hooked
             print(f"hooked={hooked}", flush=True)
+        if i % 150 == 0:  # deliberately unsafe: call_soon from another thread
+            loop = asyncio.get_running_loop()
+            threading.Thread(target=loop.call_soon, args=(on_tick, Event("tick", 1))).start()
         if i % 100 == 0 and bus.caught != errors_reported:
             errors_reported = bus.caught
             print(f"target-errors={bus.caught}", flush=True)

@@ -124,7 +124,7 @@ def test_killed_inspector_leaves_target_running_and_unhooked(tmp_path: Path) -> 
 
 
 @needs_attach
-def test_raising_handler_is_counted_and_still_reaches_the_bus(tmp_path: Path) -> None:
+def test_raising_handler_is_counted_and_still_reaches_the_bus_plain_asyncio(tmp_path: Path) -> None:
     proc, lines = start_fixture(duration=30)
     try:
         session = Session.create(tmp_path / "h.session")
@@ -143,6 +143,11 @@ def test_raising_handler_is_counted_and_still_reaches_the_bus(tmp_path: Path) ->
         # ... and the bus itself still caught every one of them (it prints in steps of ~10)
         assert abs((after - before) - counted) <= 25, (before, after, counted)
         assert all(r["file"] == str(FIXTURE) and r["line"] > 0 for r in raising)
+        # the same plain-asyncio target also yields loop lag and the wrong-thread hazard
+        lag = session.records("loop_lag")
+        assert lag and all(r["loop"] == "asyncio" for r in lag)
+        hazards = session.records("hazard")
+        assert any(h["hazard"] == "wrong_thread" and "call_soon" in h["detail"] for h in hazards)
     finally:
         stop(proc)
 

@@ -76,6 +76,10 @@ class TimedHandler:
             sample = by_type[stats.current] = DurationSample()
         return sample
 
+    @property
+    def __wrapped__(self) -> Any:  # for inspect.unwrap and describe_callable
+        return self.handler
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, TimedHandler):
             other = other.handler

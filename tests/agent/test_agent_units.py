@@ -1,0 +1,186 @@
+"""The agent's pieces in-process: handler wrapping, patching, late imports, transport rules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from inspector.agent.hooks import ClassWatcher, Patcher, describe_callable
+from inspector.agent.probes.bus import BusStats, TimedHandler
+from inspector.agent.stats import MAX_DURATIONS, DurationSample
+from inspector.agent.transport import Transport, TransportError, is_loopback
+from inspector.attach import AttachError, attach_pid, inspect_target
+from inspector.attach.agent_config import load_profile_tables
+from inspector.attach.live import parse_workload
+from inspector.core.agent_link import AgentLink
+
+
+def handler(event: object) -> None:
+    if event == "bad":
+        raise ValueError("bad event")
+
+
+def test_timed_handler_counts_raises_and_behaves_like_the_handler() -> None:
+    stats = BusStats("b", {})
+    stats.current = "tick"
+    wrapped = TimedHandler(handler, stats)
+    handlers = [wrapped]
+    assert handler in handlers and wrapped == handler and hash(wrapped) == hash(handler)
+    wrapped("ok")
+    with pytest.raises(ValueError, match="bad event"):
+        wrapped("bad")
+    sample = wrapped.by_type["tick"]
+    assert sample.count == 2 and sample.errors == 1 and len(sample.samples) == 2
+    handlers.remove(handler)  # what a bus's unsubscribe does
+    assert handlers == []
+    assert describe_callable(wrapped)[0].endswith("test_agent_units.handler")
+
+
+def test_duration_sample_stays_bounded() -> None:
+    sample = DurationSample()
+    for i in range(100_000):
+        sample.add(float(i))
+    assert sample.count == 100_000 and len(sample.samples) == MAX_DURATIONS
+    assert sample.max_ms == 99_999.0 and max(sample.samples) > 90_000  # spread to the end
+
+
+def test_patcher_restores_own_and_inherited_attributes() -> None:
+    class Base:
+        def run(self) -> str:
+            return "base"
+
+    class Child(Base):
+        def own(self) -> str:
+            return "own"
+
+    patcher = Patcher()
+    patcher.patch(Child, "run", lambda self: "patched")
+    patcher.patch(Child, "own", lambda self: "patched")
+    assert Child().run() == Child().own() == "patched"
+    assert patcher.restore_all() == []
+    assert Child().run() == "base" and Child().own() == "own"
+    assert "run" not in Child.__dict__  # inherited again, not copied down
+
+
+def test_class_imported_after_the_watch_is_hooked(tmp_path: Path) -> None:
+    (tmp_path / "late_module_for_agent_test.py").write_text(
+        "class LateBus:\n    def publish(self, e):\n        return e\n", encoding="utf-8"
+    )
+    seen: list[type] = []
+    watcher = ClassWatcher()
+    sys.path.insert(0, str(tmp_path))
+    try:
+        assert not watcher.watch("late_module_for_agent_test:LateBus", seen.append)
+        assert seen == []
+        import late_module_for_agent_test  # noqa: F401  (the import under test)
+
+        assert [c.__name__ for c in seen] == ["LateBus"]
+    finally:
+        watcher.close()
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("late_module_for_agent_test", None)
+    assert not any(type(f).__name__ == "_WatchFinder" for f in sys.meta_path)
+
+
+def test_transport_refuses_non_loopback_addresses() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.10")
+    with pytest.raises(TransportError, match="non-loopback"):
+        Transport("10.0.0.1", 1234, "token")
+
+
+def test_agent_link_listens_on_loopback_only() -> None:
+    link = AgentLink(None)
+    host, port = link.start()
+    try:
+        assert host == "127.0.0.1" and port > 0
+    finally:
+        link.close()
+
+
+def test_workload_specs_parse() -> None:
+    assert parse_workload("canvas:nodes=200,fast=true,rate=2.5,mode=x") == (
+        "canvas",
+        {"nodes": 200, "fast": True, "rate": 2.5, "mode": "x"},
+    )
+    assert parse_workload("bus") == ("bus", {})
+    with pytest.raises(ValueError):
+        parse_workload("canvas:nodes")
+
+
+def test_profiles_declare_probes() -> None:
+    name, probes, _ = load_profile_tables("casare_rpa")
+    assert name == "casare_rpa"
+    buses = {b["class"] for b in probes["bus"]}
+    assert "casare_rpa.domain.events:EventBus" in buses and len(probes["pool"]) == 3
+    with pytest.raises(AttachError, match="no profile"):
+        load_profile_tables("no-such-profile")
+
+
+def test_attach_errors_are_one_clear_line() -> None:
+    link = AgentLink(None)
+    link.start()
+    try:
+        with pytest.raises(AttachError, match="no such process"):
+            attach_pid(2**22 + 12345, "generic", link)
+        sleeper = subprocess.Popen(["sleep", "30"])
+        try:
+            with pytest.raises(AttachError, match="not a Python process"):
+                inspect_target(sleeper.pid)
+        finally:
+            sleeper.kill()
+            sleeper.wait()
+    finally:
+        link.close()
+
+
+def _gdb_can_call_functions() -> bool:
+    """gdb's inferior calls fail on some kernels/CPUs (extended register state)."""
+    import shutil
+
+    if shutil.which("gdb") is None or not sys.platform.startswith("linux"):
+        return False
+    probe = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(20)"])
+    try:
+        out = subprocess.run(
+            ["gdb", "-nx", "-batch", "-p", str(probe.pid), "-ex", "call (int)getpid()"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        return f"= {probe.pid}" in out.stdout
+    finally:
+        probe.kill()
+        probe.wait()
+
+
+@pytest.mark.skipif(not _gdb_can_call_functions(), reason="gdb cannot call into processes here")
+def test_gdb_injection_runs_the_bootstrap(tmp_path: Path) -> None:
+    from inspector.attach.inject import _inject_gdb
+
+    marker = tmp_path / "marker.txt"
+    script = tmp_path / "bootstrap.py"
+    script.write_text(f"open({str(marker)!r}, 'w').write('ran')\n", encoding="utf-8")
+    target = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        _inject_gdb(inspect_target(target.pid), script)
+        assert marker.read_text() == "ran"
+        assert target.poll() is None
+    finally:
+        target.kill()
+        target.wait()
+
+
+def test_bootstrap_runner_is_one_line_of_valid_python(tmp_path: Path) -> None:
+    from inspector.attach.inject import bootstrap_runner, gdb_commands
+
+    script = tmp_path / 'we\'ird "name".py'
+    line = bootstrap_runner(script)
+    compile(line, "<runner>", "exec")
+    assert "\n" not in line
+    call = next(c for c in gdb_commands(script) if "PyRun_SimpleStringFlags" in c)
+    assert call.endswith(", 0)") and textwrap.dedent(call) == call
