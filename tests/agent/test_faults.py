@@ -169,3 +169,40 @@ def test_agent_only_connects_out_to_loopback(tmp_path: Path) -> None:
         recording.finish("test over", terminate_launched=False)
     finally:
         stop(proc)
+
+
+def test_record_cli_ends_cleanly_when_the_target_exits_mid_session(tmp_path: Path) -> None:
+    session_path = tmp_path / "exit.session"
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "inspector",
+            "record",
+            "--duration",
+            "60",
+            "--session",
+            str(session_path),
+            "--no-sample",
+            "--profile",
+            fixture_profile(tmp_path),
+            "--",
+            sys.executable,
+            str(FIXTURE),
+            "3",
+        ],
+        cwd=ROOT,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started < 30
+    assert "target exited" in result.stderr
+    with Session.open(session_path) as session:
+        meta = session.meta
+        assert meta["end_reason"] == "target exited" and meta["target_exit_code"] == 0
+        assert sum(sum(r["events"].values()) for r in session.records("bus")) > 100
+        assert session.records("memory") and session.records("loop_lag")
