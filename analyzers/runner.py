@@ -76,6 +76,7 @@ class AuditResult:
     cache_hits: int = 0
     rules: int = 0
     jobs: int = 1
+    notes: list[str] = field(default_factory=list)  # e.g. "ruff not found: ... skipped"
 
     @property
     def complete(self) -> bool:
@@ -102,6 +103,7 @@ class AuditResult:
             "cache_hits": self.cache_hits,
             "rules": self.rules,
             "jobs": self.jobs,
+            "notes": list(self.notes),
             "finding_count": len(self.findings),
             "findings_per_kloc": round(self.per_kloc(), 3),
             "by_area": {str(k): v for k, v in self.counts_by_area().items()},
@@ -383,11 +385,38 @@ def audit(
             instance.check_project()  # type: ignore[attr-defined]
             findings += instance.findings
 
+    if profile.static.get("ruff", True) and summaries:
+        findings += _ruff(base, summaries, profile, findings, result)
     findings = apply_rule_options(findings, profile)
     result.findings = rank(deduplicate(findings))
     result.errors.sort()
     result.elapsed_s = time.perf_counter() - started
     return result
+
+
+def _ruff(
+    base: Path,
+    summaries: list[ModuleSummary],
+    profile: Profile,
+    findings: list[Finding],
+    result: AuditResult,
+) -> list[Finding]:
+    """ruff's ASYNC findings for the analyzed files, minus lines our rules already cover."""
+    from analyzers.ruff_import import ruff_findings
+
+    disabled = profile.disabled_rules
+    found, note = ruff_findings(
+        base,
+        [s.relpath for s in summaries],
+        asyncio_files=frozenset(
+            s.relpath for s in summaries if any(v.startswith("asyncio") for v in s.imports.values())
+        ),
+        area_for={s.relpath: profile.area_for(s.relpath) for s in summaries},
+        occupied=frozenset((f.path, f.line) for f in findings),
+    )
+    if note:
+        result.notes.append(note)
+    return [f for f in found if f.rule not in disabled]
 
 
 def _run_tasks(

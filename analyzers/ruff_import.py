@@ -1,0 +1,141 @@
+"""Findings from ruff's flake8-async (ASYNC) rules, so nothing the usual linter finds is lost.
+
+Ruff is fast (well under a second for CasareRPA's 128k lines) and well kept, so its generic
+single-function checks (`open()` in a coroutine, `subprocess` in a coroutine, busy-wait loops)
+are imported instead of rewritten. Each becomes a `Finding` with rule id `RUF-ASYNCnnn`.
+
+- ASYNC109 (timeout parameter) and ASYNC240 (os.path in a coroutine) are demoted: dropped for
+  asyncio code, where they are style advice with no measurable cost, and kept as LOW elsewhere.
+- A ruff finding at a line where one of our own rules already reports is dropped (ours carry
+  the call chain and the area-specific advice).
+- No ruff executable is not an error: the import is skipped and the reason returned.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from analyzers.findings import Finding, Priority
+
+# code -> (impact, frequency, difficulty, area, tags, advice)
+_CODES: Mapping[str, tuple[int, int, int, int, tuple[str, ...], str]] = {
+    "ASYNC100": (3, 3, 2, 8, ("async",), "a timeout context without an await inside does nothing"),
+    "ASYNC105": (5, 4, 2, 8, ("async",), "await the trio/anyio call"),
+    "ASYNC109": (1, 2, 2, 8, ("async",), "use asyncio.timeout() around the call instead"),
+    "ASYNC110": (3, 5, 3, 2, ("async", "polling"), "wait on an asyncio.Event instead of polling"),
+    "ASYNC115": (2, 5, 1, 8, ("async",), "use asyncio.sleep(0) only to yield"),
+    "ASYNC116": (3, 3, 1, 8, ("async",), "use an Event instead of a very long sleep"),
+    "ASYNC210": (6, 5, 3, 8, ("async", "blocking"), "use an async HTTP client"),
+    "ASYNC212": (6, 5, 3, 8, ("async", "blocking"), "use an async HTTP client"),
+    "ASYNC220": (5, 4, 3, 8, ("async", "blocking"), "use asyncio.create_subprocess_exec"),
+    "ASYNC221": (5, 4, 3, 8, ("async", "blocking"), "use asyncio.create_subprocess_exec"),
+    "ASYNC222": (5, 4, 3, 8, ("async", "blocking"), "use asyncio.create_subprocess_exec"),
+    "ASYNC230": (3, 5, 3, 8, ("async", "blocking"), "use aiofiles or asyncio.to_thread"),
+    "ASYNC240": (1, 3, 2, 8, ("async",), "use anyio.Path or asyncio.to_thread"),
+    "ASYNC250": (4, 3, 2, 8, ("async", "blocking"), "read input in a thread"),
+    "ASYNC251": (6, 5, 2, 8, ("async", "blocking"), "use await asyncio.sleep"),
+}
+DEMOTED_FOR_ASYNCIO = frozenset({"ASYNC109", "ASYNC240"})
+RUFF_TIMEOUT_S = 120
+
+
+def ruff_executable() -> str | None:
+    """ruff next to this interpreter (a venv or bundle), else on PATH."""
+    here = Path(sys.executable).parent
+    for name in ("ruff", "ruff.exe"):
+        candidate = here / name
+        if candidate.is_file():
+            return str(candidate)
+    try:
+        from ruff.__main__ import find_ruff_bin  # type: ignore[import-not-found]
+
+        return str(find_ruff_bin())
+    except (ImportError, FileNotFoundError):
+        pass
+    return shutil.which("ruff")
+
+
+def run_ruff(root: Path, relpaths: Iterable[str]) -> tuple[list[dict], str]:
+    """Raw ruff diagnostics for the given files under `root`, and a note if it did not run."""
+    exe = ruff_executable()
+    if exe is None:
+        return [], "ruff not found: generic ASYNC checks skipped"
+    files = [str(root / rel) for rel in relpaths]
+    if not files:
+        return [], ""
+    cmd = [
+        exe,
+        "check",
+        "--isolated",  # the audited project's own ruff config must not change our results
+        "--select",
+        "ASYNC",
+        "--output-format",
+        "json",
+        "--no-cache",
+        "--exit-zero",
+        "--force-exclude",
+        *files,
+    ]
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=RUFF_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return [], f"ruff failed to run: {exc}"
+    if proc.returncode != 0:
+        return [], f"ruff exited with {proc.returncode}: {proc.stderr.strip()[:200]}"
+    try:
+        return list(json.loads(proc.stdout or "[]")), ""
+    except json.JSONDecodeError as exc:
+        return [], f"ruff output unreadable: {exc}"
+
+
+def ruff_findings(
+    root: Path,
+    relpaths: Iterable[str],
+    *,
+    asyncio_files: frozenset[str],
+    area_for: Mapping[str, int | None],
+    occupied: frozenset[tuple[str, int]],
+) -> tuple[list[Finding], str]:
+    """Convert ruff's ASYNC diagnostics into Findings (see the module docstring)."""
+    raw, note = run_ruff(root, relpaths)
+    out: list[Finding] = []
+    for item in raw:
+        code = str(item.get("code") or "")
+        spec = _CODES.get(code)
+        if spec is None:
+            continue
+        try:
+            relpath = Path(item["filename"]).resolve().relative_to(root.resolve()).as_posix()
+        except (KeyError, ValueError):
+            continue
+        line = int(item.get("location", {}).get("row", 0) or 0)
+        if line <= 0 or (relpath, line) in occupied:
+            continue
+        if code in DEMOTED_FOR_ASYNCIO and relpath in asyncio_files:
+            continue
+        impact, frequency, difficulty, default_area, tags, advice = spec
+        area = area_for.get(relpath) or default_area
+        end = int(item.get("end_location", {}).get("row", line) or line)
+        out.append(
+            Finding(
+                rule=f"RUF-{code}",
+                area=area,
+                path=relpath,
+                line=line,
+                end_line=max(end, line),
+                col=int(item.get("location", {}).get("column", 1) or 1) - 1,
+                message=f"{item.get('message', code)} (ruff {code}); {advice}.",
+                priority=Priority(impact, frequency, difficulty),
+                title=str(item.get("name") or code),
+                recommendation=f"{advice}. See {item.get('url', 'ruff docs')}.",
+                tags=(*tags, "ruff"),
+            )
+        )
+    return out, note

@@ -1,0 +1,41 @@
+"""ruff's ASYNC findings come in as Findings, demoted and de-duplicated against ours."""
+
+from __future__ import annotations
+
+import pytest
+
+from analyzers.ruff_import import ruff_executable
+from analyzers.runner import audit
+
+pytestmark = pytest.mark.skipif(ruff_executable() is None, reason="ruff not installed")
+
+
+def test_ruff_findings_are_imported_demoted_and_deduplicated(tmp_path):
+    (tmp_path / "io_async.py").write_text(
+        "import asyncio\n"
+        "async def load(path):\n"
+        "    with open(path) as fh:\n"  # ASYNC230: only ruff reports this
+        "        return fh.read()\n"
+        "async def wait(timeout):\n"  # ASYNC109: noise for asyncio code, dropped
+        "    await asyncio.sleep(timeout)\n"
+    )
+    (tmp_path / "sleepy.py").write_text(
+        "import time\nasync def f():\n    time.sleep(1)\n"  # ASYNC251 and our CIA001
+    )
+    (tmp_path / "trio_code.py").write_text("async def g(timeout):\n    pass\n")
+    result = audit(tmp_path, use_cache=False, jobs=1)
+    got = {(f.rule, f.path, f.line) for f in result.findings}
+    assert ("RUF-ASYNC230", "io_async.py", 3) in got
+    assert not any(r == "RUF-ASYNC109" and p == "io_async.py" for r, p, _ in got)
+    assert ("CIA001", "sleepy.py", 3) in got
+    assert ("RUF-ASYNC251", "sleepy.py", 3) not in got
+    kept = [f for f in result.findings if f.rule == "RUF-ASYNC109"]
+    assert [f.path for f in kept] == ["trio_code.py"]
+    assert kept[0].severity.value == "LOW"
+
+
+def test_ruff_can_be_switched_off_per_project(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.casare-inspector.static]\nruff = false\n")
+    (tmp_path / "a.py").write_text("async def load(p):\n    return open(p).read()\n")
+    result = audit(tmp_path, use_cache=False, jobs=1)
+    assert not [f for f in result.findings if f.rule.startswith("RUF-")]
