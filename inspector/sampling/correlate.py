@@ -299,8 +299,10 @@ def _with_measurements(static: Finding, index: _SampleIndex, twins: Iterable[Fin
     block_ms = None
     per_minute = m["per_minute"]
     for twin in twins:
+        evidence.extend(twin.evidence)
+        if twin.rule != BLOCKED_RULE:
+            continue  # other dynamic findings lend evidence, not loop-block figures
         for ev in twin.evidence:
-            evidence.append(ev)
             block_ms = max(block_ms or 0.0, float(ev.metrics.get("max_ms", 0.0)))
             per_minute = max(per_minute, float(ev.metrics.get("per_minute", 0.0)))
     if not evidence:
