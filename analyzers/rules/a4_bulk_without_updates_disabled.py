@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
@@ -152,8 +154,14 @@ finally:
             receiver = call_receiver(sub) or ""
             low = receiver.lower()
             name = call_name(sub)
-            if name in ("addItem", "removeItem") and not any(
-                w in low for w in ("scene", "list", "tree", "table")
+            # A list widget's addItem is cheap per call; it matters when the list is
+            # rebuilt per keystroke (search/filter results), or for scene items.
+            if name in ("addItem", "removeItem") and not (
+                "scene" in low
+                or (
+                    any(w in low for w in ("list", "tree", "table", "result"))
+                    and re.search(r"result|search|filter", node.name.value, re.IGNORECASE)
+                )
             ):
                 continue
             if "combo" in low or "menu" in low:

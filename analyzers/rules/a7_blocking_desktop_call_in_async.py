@@ -44,7 +44,8 @@ _DESKTOP_SYNC_METHODS = frozenset(
         "move_window",
     }
 )
-_UIA_MODULES = ("uiautomation.", "pywinauto.", "comtypes.", "win32gui.", "pyautogui.")
+# Not win32gui/win32api: those are single Win32 calls that return in microseconds.
+_UIA_MODULES = ("uiautomation.", "pywinauto.", "pyautogui.")
 
 
 class BlockingDesktopCallInAsync(Rule):

@@ -108,9 +108,14 @@ def cleanup(self):
         if not subs:
             return
         count = f"{len(subs)} subscriptions" if len(subs) > 1 else "1 subscription"
+        cleanup = next(
+            (m for m in ("cleanup", "close", "shutdown", "dispose", "closeEvent") if m in methods),
+            None,
+        )
+        where = f"in {cleanup}()" if cleanup else "in its cleanup/close path"
         self.report(
             subs[0],
             f"{node.name.value} makes {count} with bound methods (first: "
             f"`{dotted(arg(subs[0], 1) or arg(subs[0], 0))}`) and never unsubscribes: the "
-            f"bus keeps the object alive; unsubscribe in its cleanup/close path.",
+            f"bus keeps the object alive; unsubscribe {where}.",
         )

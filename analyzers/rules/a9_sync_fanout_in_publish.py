@@ -9,7 +9,9 @@ import libcst as cst
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import body_nodes, call_name, dotted, enclosing_loop, source_of
 
-_PUBLISH = re.compile(r"^_?(publish|emit|dispatch|fire|notify|broadcast)\w*$")
+# Bus-style entry points. Not `notify`/`fire`: a listener list of one or two callbacks
+# notified inline is ordinary observer code, not event-bus fan-out.
+_PUBLISH = re.compile(r"^_?(publish|emit|dispatch|broadcast)\w*$")
 
 
 def _loop_targets(loop: cst.CSTNode) -> set[str]:
@@ -136,7 +138,12 @@ def publish(self, event):
             self.report(
                 sub,
                 f"{node.name.value}() calls every handler inline (`{source_of(sub, 40)}`)"
-                f"{under}: the publisher waits for the sum of all handlers. Snapshot the "
-                f"handlers, release the lock, and deliver via the event loop or a batcher.",
+                f"{under}: the publisher waits for the sum of all handlers. "
+                + (
+                    "Snapshot the handlers, release the lock, and deliver via the event "
+                    "loop or a batcher."
+                    if locks
+                    else "Deliver via the event loop (queued) or a batcher."
+                ),
             )
             return
