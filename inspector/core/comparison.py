@@ -174,7 +174,7 @@ def _headline(session: Session) -> Mapping[str, tuple[float, bool]]:
         out["bus events/s"] = (m.bus.events_per_s, False)
     if m.repaint.measured:
         out["paint time p95 (ms)"] = (m.repaint.paint_ms.p95, True)
-    if m.memory.measured and m.memory.span_s:
+    if m.memory.measured and m.memory.judgeable:
         out["RSS growth (MB/h)"] = (m.memory.growth_mb_per_h, True)
     return out
 

@@ -62,11 +62,31 @@ def _link_base(source_root: str, report_dir: Path) -> str | None:
     return "" if rel == "." else Path(rel).as_posix()
 
 
+def _file_mode(path: Path) -> int:
+    """The mode a plainly created file would get (mkstemp makes 0600 files): keep an
+    existing report's mode, else 0666 minus the umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()  # read once at import: os.umask is process-wide and not atomic
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
+    mode = _file_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -86,6 +86,11 @@ def check_locations(
             problems.append(LocationProblem(ref, "line is blank"))
     linked = {(r.path, r.line) for r in refs}
     for f in findings:
+        outside = f.path.startswith("<") or Path(f.path).is_absolute()
+        if root is not None and not outside:
+            outside = not (root / f.path).is_file()
+        if outside:
+            continue  # stdlib/site-packages frames: the report names them without a link
         if (f.path, f.line) not in linked:
             ref = LocationRef(f.path, f.line, Path(f.path), f.line)
             problems.append(LocationProblem(ref, f"finding {f.rule} is not linked in the report"))

@@ -11,8 +11,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from analyzers.findings import Finding, Severity
-from inspector.report.measured import Distribution
-from inspector.report.model import NOT_MEASURED, TAG_LABELS, ReportModel
+from inspector.report.measured import MIN_MEMORY_SPAN_S, Distribution
+from inspector.report.model import NOT_MEASURED, TAG_LABELS, ReportModel, in_tree
 from inspector.report.synthesis import relative_to_root
 
 SECTION_HEADINGS = (
@@ -93,7 +93,7 @@ class MarkdownRenderer:
 
     # -- small pieces -------------------------------------------------------------------------
     def link(self, path: str, line: int) -> str:
-        if self.link_base is None:
+        if self.link_base is None or not self._linkable(path):
             return f"`{path}:{line}`"
         target = posixpath.join(self.link_base, path) if self.link_base else path
         # Encoded so spaces and parentheses in paths cannot break the Markdown link.
@@ -102,6 +102,14 @@ class MarkdownRenderer:
     @staticmethod
     def anchor(f: Finding) -> str:
         return f"f-{f.fingerprint}"
+
+    def _linkable(self, path: str) -> bool:
+        """Only files of the audited tree get a link; py-spy also names stdlib and
+        site-packages frames, which a relative link would send nowhere."""
+        cache: dict[str, bool] = self.__dict__.setdefault("_tree_cache", {})
+        if path not in cache:
+            cache[path] = in_tree(path, getattr(self, "_root", ""))
+        return cache[path]
 
     def measured_link(self, model: ReportModel, file: str, line: int) -> str:
         """A file:line the agent measured: linked when it lies under the audited root."""
@@ -121,6 +129,8 @@ class MarkdownRenderer:
         out += self._executive_summary(model)
         shown_examples: set[str] = set()
         self._said: dict[str, Finding] = {}
+        self._root = model.source_root
+        self._tree_cache: dict[str, bool] = {}
         for section in model.areas:
             out += self._area(model, section, shown_examples)
         out += self._cross_cutting(model)
@@ -315,6 +325,8 @@ class MarkdownRenderer:
     def _finding(self, model: ReportModel, f: Finding, shown_examples: set[str]) -> list[str]:
         p = f.priority
         where = f"{self.link(f.path, f.line)}" + (f" in `{f.symbol}`" if f.symbol else "")
+        if f.fingerprint in model.outside:
+            where += " (outside the audited tree: fix it where the tree calls into it)"
         inputs = (
             f"measured — {p.basis}"
             if p.source == "measured"
@@ -534,13 +546,21 @@ class MarkdownRenderer:
         mem = model.measurements.memory
         if not mem.measured:
             return f"Memory growth: {NOT_MEASURED}."
-        extrapolated = " extrapolated" if mem.span_s < 600 else ""
         text = (
             f"Measured RSS {mem.rss_first / 1e6:.1f} → {mem.rss_last / 1e6:.1f} MB "
-            f"(peak {mem.rss_peak / 1e6:.1f} MB) over {mem.span_s:.0f} s "
-            f"= {mem.growth_mb_per_h:.1f} MB/h{extrapolated} (target ≤ "
-            f"{model.targets['rss_growth_mb_per_h']:.0f} MB/h); GC pauses {_dist(mem.gc_pause_ms)}."
+            f"(peak {mem.rss_peak / 1e6:.1f} MB) over {mem.span_s:.0f} s"
         )
+        if mem.judgeable:
+            text += (
+                f"; steady-state growth (after the first quarter) {mem.growth_mb_per_h:.1f} MB/h "
+                f"(target ≤ {model.targets['rss_growth_mb_per_h']:.0f} MB/h)"
+            )
+        else:
+            text += (
+                " — too short to tell start-up growth from a leak (a rate needs ≥ "
+                f"{MIN_MEMORY_SPAN_S:.0f} s)"
+            )
+        text += f"; GC pauses {_dist(mem.gc_pause_ms)}."
         grown = [(k, a, b) for k, (a, b) in mem.container_growth.items() if b > a][:5]
         if grown:
             text += (
@@ -721,13 +741,22 @@ class MarkdownRenderer:
                 rows.append(("Pools", "instrumented, no traffic", "—", "—"))
             else:
                 rows.append(("Pools", NOT_MEASURED, "—", "—"))
-            if m.memory.measured and m.memory.span_s:
+            if m.memory.measured and m.memory.judgeable:
                 rows.append(
                     (
-                        "RSS growth",
+                        "RSS growth (steady state)",
                         f"{m.memory.growth_mb_per_h:.1f} MB/h",
                         f"{t['rss_growth_mb_per_h']:.0f} MB/h",
                         _status(m.memory.growth_mb_per_h, t["rss_growth_mb_per_h"]),
+                    )
+                )
+            elif m.memory.measured and m.memory.span_s:
+                rows.append(
+                    (
+                        "RSS change",
+                        f"{m.memory.growth_bytes / 1e6:+.1f} MB in {m.memory.span_s:.0f} s",
+                        f"{t['rss_growth_mb_per_h']:.0f} MB/h",
+                        "session too short to judge",
                     )
                 )
             else:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FRAME_BUDGET_MS = 1000.0 / 60.0
+MIN_MEMORY_SPAN_S = 120.0  # shorter sessions show start-up growth, not a rate
 
 # Targets a reader can hold the measurements against; a profile's [report.targets] overrides.
 DEFAULT_TARGETS: Mapping[str, float] = {
@@ -168,16 +169,26 @@ class MemorySummary:
     gc_pause_ms: Distribution = field(default_factory=Distribution)
     container_growth: Mapping[str, tuple[int, int]] = field(default_factory=dict)
     tracemalloc_top: tuple[Mapping[str, Any], ...] = ()
+    # RSS and time where the steady state starts (after the first quarter: start-up and
+    # import growth is not a leak and must not be extrapolated as one).
+    steady_rss: int = 0
+    steady_span_s: float = 0.0
 
     @property
     def growth_bytes(self) -> int:
         return self.rss_last - self.rss_first
 
     @property
+    def judgeable(self) -> bool:
+        """Long enough for a growth rate to mean something."""
+        return self.span_s >= MIN_MEMORY_SPAN_S
+
+    @property
     def growth_mb_per_h(self) -> float:
-        if self.span_s <= 0:
+        """Steady-state growth rate (after the first quarter of the session)."""
+        if self.steady_span_s <= 0:
             return 0.0
-        return self.growth_bytes / 1e6 / (self.span_s / 3600.0)
+        return (self.rss_last - self.steady_rss) / 1e6 / (self.steady_span_s / 3600.0)
 
 
 @dataclass(frozen=True)
@@ -426,6 +437,12 @@ def summarize_memory(
     growth = dict(sorted(containers.items(), key=lambda kv: -(kv[1][1] - kv[1][0])))
     times = [float(r["t"]) for r in memory]
     top = tuple(traces[-1].get("top") or ()) if traces else ()
+    steady_rss, steady_span = 0, 0.0
+    if len(times) > 1:
+        cut = times[0] + (times[-1] - times[0]) / 4.0
+        k = next(i for i, t in enumerate(times) if t >= cut)
+        k = min(k, len(times) - 2)
+        steady_rss, steady_span = rss[k], times[-1] - times[k]
     return MemorySummary(
         measured=bool(memory) or bool(traces),
         span_s=(max(times) - min(times)) if len(times) > 1 else 0.0,
@@ -435,6 +452,8 @@ def summarize_memory(
         gc_pause_ms=Distribution.of(pauses),
         container_growth=growth,
         tracemalloc_top=top,
+        steady_rss=steady_rss,
+        steady_span_s=steady_span,
     )
 
 

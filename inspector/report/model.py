@@ -149,6 +149,9 @@ class ReportModel:
     pool_sizing_note: str = ""
     pool_curves: list[Mapping[str, Any]] = field(default_factory=list)
     async_rules: list[tuple[str, str]] = field(default_factory=list)
+    # Fingerprints of findings whose file is not in the audited tree (stdlib, site-packages,
+    # frozen modules seen by py-spy): reported, but never picked as a quick win.
+    outside: set[str] = field(default_factory=set)
     title: str = REPORT_TITLE
 
     # -- derived views ------------------------------------------------------------------------
@@ -179,7 +182,11 @@ class ReportModel:
         """High score for little work: difficulty <= 3, best score first; one per rule, so
         the three are three different fixes rather than one fix at three sites."""
         easy = sorted(
-            (f for f in self.findings if f.priority.difficulty <= 3),
+            (
+                f
+                for f in self.findings
+                if f.priority.difficulty <= 3 and f.fingerprint not in self.outside
+            ),
             key=lambda f: (-f.score, -f.priority.impact),
         )
         return _one_per_rule(easy)[:3]
@@ -188,7 +195,13 @@ class ReportModel:
     def long_term(self) -> list[Finding]:
         """High impact that takes real work (impact >= 6, difficulty >= 5), one per rule."""
         hard = sorted(
-            (f for f in self.findings if f.priority.difficulty >= 5 and f.priority.impact >= 6),
+            (
+                f
+                for f in self.findings
+                if f.priority.difficulty >= 5
+                and f.priority.impact >= 6
+                and f.fingerprint not in self.outside
+            ),
             key=lambda f: (-f.priority.impact, -f.score),
         )
         return _one_per_rule(hard)[:3]
@@ -348,7 +361,7 @@ def _finding_metrics(
             ),
         )
     if "memory" in f.tags or "leak" in f.tags:
-        if m.memory.measured and m.memory.span_s:
+        if m.memory.measured and m.memory.judgeable:
             return (
                 MetricRow(
                     "RSS growth",
@@ -451,6 +464,17 @@ def _pool_sizing(
         )
     sweeps = [w for w in workloads if (w.get("results") or {}).get("pools")]
     if not sweeps:
+        tried = [w for w in workloads if w.get("name") == "pools"]
+        if tried:
+            w = tried[-1]
+            return (
+                None,
+                [],
+                (
+                    f"Pool sizing: not measured in this session — the pools workload ended "
+                    f"`{w.get('status')}`: {w.get('reason') or 'no result'}."
+                ),
+            )
         return None, [], "Pool sizing: not measured in this session (no pools workload ran)."
     rows: list[Mapping[str, Any]] = []
     curves: list[Mapping[str, Any]] = []
@@ -521,7 +545,7 @@ def _projections(model: ReportModel) -> list[Projection]:
             )
     if (
         m.memory.measured
-        and m.memory.span_s
+        and m.memory.judgeable
         and m.memory.growth_mb_per_h > t["rss_growth_mb_per_h"]
     ):
         out.append(
@@ -678,6 +702,44 @@ def _conflict_context(m: Measurements) -> str:
     return ""
 
 
+def in_tree(path: str, root: str) -> bool:
+    """Whether a finding's path names a file of the audited tree."""
+    if path.startswith("<") or Path(path).is_absolute():
+        return False
+    if not root:
+        return True  # no tree to check against: relative paths are taken as the tree's
+    return (Path(root) / path).is_file()
+
+
+def _outside_tree(findings: Sequence[Finding], root: str) -> set[str]:
+    if not root:
+        return set()
+    known: dict[str, bool] = {}
+    out = set()
+    for f in findings:
+        if f.path not in known:
+            known[f.path] = in_tree(f.path, root)
+        if not known[f.path]:
+            out.add(f.fingerprint)
+    return out
+
+
+def _target_label(target: Any, root: str) -> str:
+    """A short name for the target: the recorded name, the project's name, or the command."""
+    if isinstance(target, str) and target:
+        return target
+    name = _project_name(root) if root and (Path(root) / "pyproject.toml").is_file() else ""
+    if name:
+        return name
+    if isinstance(target, Mapping):
+        command = [str(c) for c in target.get("command") or ()]
+        if command:
+            shown = " ".join([Path(command[0]).name, *command[1:]])
+            pid = f" (pid {target['pid']})" if target.get("pid") else ""
+            return shown + pid
+    return _project_name(root) or "unknown target"
+
+
 def _project_name(root: str) -> str:
     """The audited project's name from its pyproject.toml, else its folder's name."""
     if not root:
@@ -757,7 +819,7 @@ def build_model(
     )
     if coverage is None and root:
         coverage = find_coverage(Path(root))
-    target = str(meta.get("target") or _project_name(root) or "unknown target")
+    target = _target_label(meta.get("target"), root)
     profile = str(meta.get("profile") or audit_meta.get("profile") or "generic")
     model = ReportModel(
         title=("CasareRPA " + REPORT_TITLE)
@@ -795,6 +857,7 @@ def build_model(
     if plots:
         model.plots = make_plots(ranked, records_by_kind, model.pool_curves)
     model.async_rules = _async_rules()
+    model.outside = _outside_tree(ranked, root)
     model.projections = _projections(model)
     model.answers = _answers(model)
     return model

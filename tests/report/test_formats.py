@@ -149,3 +149,14 @@ def test_paths_with_spaces_stay_valid_links_and_uris(tmp_path: Path):
     sarif = SarifRenderer().to_data(model)
     uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
     assert uri["uri"] == "src%20dir/a%20%281%29.py"
+
+
+def test_written_files_get_ordinary_permissions(tmp_path, model):
+    """Not mkstemp's 0600: the mode any plainly created file would get under this umask."""
+    import stat
+
+    import inspector.report as report_pkg
+
+    paths = write_model(model, tmp_path / "r.md", formats=("md", "json"))
+    for p in paths:
+        assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~report_pkg._UMASK

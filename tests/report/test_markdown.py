@@ -227,3 +227,67 @@ def test_hot_functions_from_py_spy_samples_appear_with_repo_relative_files(tmp_p
     hot_section = md.split("### Algorithmic hot spots")[1].split("### Correlated")[0]
     assert "Sample-based hot functions (py-spy)" in hot_section and FUZZY in hot_section
     assert "py-spy sampling (0.5 s of thread time" in md
+
+
+def test_findings_outside_the_tree_are_named_not_linked_and_never_quick_wins():
+    inside = finding(ENGINE, "linear-dequeue", priority=Priority(5, 5, 3))
+    stdlib = finding(
+        ENGINE,
+        "linear-dequeue",
+        rule="DYN1",
+        path="/usr/lib/python3.11/ssl.py",
+        line=10,
+        priority=Priority(10, 10, 1),
+    )
+    frozen = finding(
+        ENGINE,
+        "linear-dequeue",
+        rule="DYN2",
+        path="<frozen importlib._bootstrap>",
+        line=5,
+        priority=Priority(10, 9, 1),
+    )
+    model = build_model([inside, stdlib, frozen], kind="session", source_root=TREE, plots=False)
+    assert model.outside == {stdlib.fingerprint, frozen.fingerprint}
+    assert [f.rule for f in model.quick_wins] == ["T100"]
+    md = MarkdownRenderer().render(model)
+    assert "`/usr/lib/python3.11/ssl.py:10` in" not in md  # no symbol: plain code span
+    assert "`/usr/lib/python3.11/ssl.py:10` (outside the audited tree" in md
+    assert "](/usr/lib" not in md and "%3Cfrozen" not in md
+    _, problems = check_locations(md, TREE, TREE, model.findings)
+    assert problems == []
+
+
+def test_short_sessions_do_not_extrapolate_memory_growth():
+    records = {
+        "memory": [
+            {"t": 100.0 + i, "kind": "memory", "rss_bytes": 100_000_000 + i * 10**6}
+            for i in range(30)
+        ]
+    }
+    m = build_model([], kind="session", records_by_kind=records, source_root=TREE, plots=False)
+    assert not m.measurements.memory.judgeable
+    md = MarkdownRenderer().render(m)
+    assert "session too short to judge" in md and "MB/h (target" not in md
+    long = {
+        "memory": [
+            {
+                "t": 100.0 + 10 * i,
+                "kind": "memory",
+                "rss_bytes": 100_000_000 + (0 if i < 5 else (i - 5) * 10**6),
+            }
+            for i in range(30)
+        ]
+    }
+    m = build_model([], kind="session", records_by_kind=long, source_root=TREE, plots=False)
+    mem = m.measurements.memory
+    assert mem.judgeable
+    # After the first quarter RSS grows 1 MB per 10 s: 360 MB/h.
+    assert abs(mem.growth_mb_per_h - 360.0) < 1e-6
+
+
+def test_target_from_a_launch_record_reads_as_the_command():
+    meta = {"target": {"pid": 42, "command": ["/usr/bin/python3", "-m", "app"]}}
+    m = build_model([], kind="session", meta=meta, source_root=TREE, plots=False)
+    assert m.target == "python3 -m app (pid 42)"
+    assert m.title == "Performance Audit Report: python3 -m app (pid 42)"
