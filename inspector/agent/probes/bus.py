@@ -34,18 +34,23 @@ class TimedHandler:
         self.by_type: dict[Any, DurationSample] = {}  # this interval, per event type
         self.where: tuple[str, str, int] | None = None
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # Hot path: every call is counted, but past the first TIME_ALL calls of an interval
-        # only every 8th is timed, which keeps the added cost per publish within budget.
+    def __call__(self, *args: Any) -> Any:
+        # Hot path. Positional arguments only: every bus we know calls handler(event), and a
+        # `**kwargs` parameter alone would cost a dict per call (KeywordTimedHandler takes
+        # keywords, for buses whose profile sets handler_keywords = true). Every call is
+        # counted; past the first TIME_ALL calls of an interval only every 8th is timed.
         stats = self._stats
         sample = self.by_type.get(stats.current)
         if sample is not None and sample.count >= TIME_ALL and sample.count & 7:
             sample.count += 1
             try:
-                return self.handler(*args, **kwargs)
+                return self.handler(*args)
             except BaseException:
                 sample.errors += 1
                 raise
+        return self._timed(stats, args, {})
+
+    def _timed(self, stats: BusStats, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if not stats.active:
             return self.handler(*args, **kwargs)
         start = _perf()
@@ -88,11 +93,40 @@ class TimedHandler:
     def __hash__(self) -> int:
         return hash(self.handler)
 
-    def __getattr__(self, name: str) -> Any:  # __name__, __self__, ... as the bus expects
-        return getattr(self.handler, name)
+    # No __getattr__ delegation: a class with one pays for it on every attribute access,
+    # and this is the hot path. Buses look at these few, e.g. to name a slow handler.
+    @property
+    def __name__(self) -> str:
+        return str(getattr(self.handler, "__name__", repr(self.handler)))
+
+    @property
+    def __self__(self) -> Any:
+        return self.handler.__self__
+
+    @property
+    def __func__(self) -> Any:
+        return self.handler.__func__
 
     def __repr__(self) -> str:
         return repr(self.handler)
+
+
+class KeywordTimedHandler(TimedHandler):
+    """A TimedHandler for buses that pass keyword arguments to their handlers."""
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        stats = self._stats
+        sample = self.by_type.get(stats.current)
+        if sample is not None and sample.count >= TIME_ALL and sample.count & 7:
+            sample.count += 1
+            try:
+                return self.handler(*args, **kwargs)
+            except BaseException:
+                sample.errors += 1
+                raise
+        return self._timed(stats, args, kwargs)
 
 
 class BusStats:
@@ -109,6 +143,7 @@ class BusStats:
         self.in_emit = False
         self.dropped = 0
         self.type_attr: str | None = config.get("event_type_attr")
+        self.wrapper = KeywordTimedHandler if config.get("handler_keywords") else TimedHandler
 
     def event_type_of(self, event: Any) -> Any:
         if self.type_attr:
@@ -179,13 +214,13 @@ class BusProbe(Probe):
                     continue
                 for i, h in enumerate(list(handlers)):
                     if wrap and callable(h) and not isinstance(h, TimedHandler):
-                        handlers[i] = TimedHandler(h, stats)
+                        handlers[i] = stats.wrapper(h, stats)
                     elif not wrap and isinstance(h, TimedHandler):
                         handlers[i] = h.handler
                     elif isinstance(h, tuple) and h and callable(h[-1]):
                         last = h[-1]
                         if wrap and not isinstance(last, TimedHandler):
-                            handlers[i] = (*h[:-1], TimedHandler(last, stats))
+                            handlers[i] = (*h[:-1], stats.wrapper(last, stats))
                         elif not wrap and isinstance(last, TimedHandler):
                             handlers[i] = (*h[:-1], last.handler)
         for attr in _as_list(stats.config.get("caches", [])):
@@ -348,7 +383,7 @@ def _wrap_handler_arg(
 ) -> tuple[tuple[Any, ...], dict[str, Any]]:
     if "handler" in kwargs and callable(kwargs["handler"]):
         if not isinstance(kwargs["handler"], TimedHandler):
-            kwargs = {**kwargs, "handler": TimedHandler(kwargs["handler"], stats)}
+            kwargs = {**kwargs, "handler": stats.wrapper(kwargs["handler"], stats)}
         return args, kwargs
     if pos is None or pos >= len(args):  # no parameter named handler: the last callable
         callables = [i for i, a in enumerate(args) if callable(a) and not isinstance(a, type)]
@@ -356,5 +391,5 @@ def _wrap_handler_arg(
             return args, kwargs
         pos = callables[-1]
     if pos < len(args) and callable(args[pos]) and not isinstance(args[pos], TimedHandler):
-        args = (*args[:pos], TimedHandler(args[pos], stats), *args[pos + 1 :])
+        args = (*args[:pos], stats.wrapper(args[pos], stats), *args[pos + 1 :])
     return args, kwargs
