@@ -78,10 +78,16 @@ class _SampleIndex:
 
     @classmethod
     def build(cls, session: Session, root: str) -> _SampleIndex:
-        # Plain tuples straight from SQLite: this loop sees every row of a long session.
+        # Aggregates come from SQLite (in C): per stack and thread time, and the thread
+        # transitions into each stack (LAG over each thread's runs in time order).
         with session.lock:
-            rows = session.conn.execute(
-                "SELECT tid, stack_id, weight FROM samples ORDER BY t"
+            per_stack_thread = session.conn.execute(
+                "SELECT stack_id, tid, SUM(weight) FROM samples GROUP BY stack_id, tid"
+            ).fetchall()
+            transitions = session.conn.execute(
+                "SELECT stack_id, prev, COUNT(*) FROM ("
+                " SELECT stack_id, LAG(stack_id) OVER (PARTITION BY pid, tid ORDER BY t) AS prev"
+                " FROM samples) WHERE prev IS NULL OR prev != stack_id GROUP BY stack_id, prev"
             ).fetchall()
         frames = load_frames(session)
         by_line: dict[tuple[str, int], set[int]] = defaultdict(set)
@@ -96,17 +102,15 @@ class _SampleIndex:
                     by_line[(rel, frame.line)].add(sid)
                     by_function[(rel, _short(frame.function))][frame.function].add(sid)
         thread_seconds: dict[int, float] = defaultdict(float)
-        stack_seconds: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
-        entries_into: dict[int, dict[int | None, int]] = defaultdict(lambda: defaultdict(int))
-        previous: dict[int, int | None] = {}
-        for tid, sid, weight in rows:
+        stack_seconds: dict[int, dict[int, float]] = defaultdict(dict)
+        for sid, tid, weight in per_stack_thread:
             seconds = weight / 1e6
             thread_seconds[tid] += seconds
-            stack_seconds[sid][tid] += seconds
-            prev = previous.get(tid)
-            if prev != sid:
-                entries_into[sid][prev] += 1
-            previous[tid] = sid
+            stack_seconds[sid][tid] = stack_seconds[sid].get(tid, 0.0) + seconds
+        entries_into: dict[int, dict[int | None, int]] = defaultdict(dict)
+        for sid, prev, count in transitions:
+            entries_into[sid][prev] = count
+        rows = per_stack_thread
         info = loop_thread(session) if rows else None
         span = session.time_span()
         minutes = max((span[1] - span[0]) / 60.0, 1e-9) if span else 1.0
@@ -154,19 +158,15 @@ class _SampleIndex:
         threads_hit: set[int] = set()
         entries = 0
         for sid in stacks:
-            for tid, secs in self.stack_seconds[sid].items():
+            for tid, secs in self.stack_seconds.get(sid, {}).items():
                 seconds += secs
                 threads_hit.add(tid)
                 if tid == self.loop_tid:
                     loop_s += secs
             # an entry: the thread's previous run was outside the matching stacks
-            into = self.entries_into[sid]
-            inner = (
-                sum(into.get(prev, 0) for prev in stacks)
-                if len(stacks) < len(into)
-                else sum(n for prev, n in into.items() if prev in stacks)
-            )
-            entries += self.entries_total[sid] - inner
+            into = self.entries_into.get(sid, {})
+            inner = sum(into[prev] for prev in into.keys() & stacks)
+            entries += self.entries_total.get(sid, 0) - inner
         hit_thread_s = sum(self.thread_seconds[t] for t in threads_hit) or 1.0
         return {
             "seconds": round(seconds, 4),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from inspector.core.session import Session
 from inspector.sampling.chrometrace import Frame
@@ -243,6 +244,7 @@ def _threads(session: Session) -> list[ThreadInfo]:
     return sorted(out, key=lambda t: (-t.seconds, t.pid, t.tid))
 
 
+@lru_cache(maxsize=65536)
 def callback_index(frames: tuple[Frame, ...]) -> int | None:
     """Index of the frame a loop callback starts at: the first frame below the deepest loop frame.
 
