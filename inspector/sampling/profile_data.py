@@ -120,10 +120,10 @@ def _hot(
     since: float | None,
     until: float | None,
     thread: str | int | None,
-    limit: int,
     active_only: bool,
     by_line: bool,
 ) -> list[HotEntry]:
+    """Every function (or line) seen, unsorted; callers sort and cut."""
     rows = load_samples(session, since, until, thread)
     per_stack, stacks, total = _stack_times(rows, active_only)
     rate = session_rate(session)
@@ -135,10 +135,9 @@ def _hot(
         self_t[keys[-1]] += seconds
         for key in set(keys):  # recursion counts once per stack
             total_t[key] += seconds
-    order = sorted(total_t, key=lambda k: (-self_t.get(k, 0.0), -total_t[k], k))
     out = []
     denom = total or 1.0
-    for key in order[:limit]:
+    for key in total_t:
         s, t = self_t.get(key, 0.0), total_t[key]
         out.append(
             HotEntry(
@@ -167,7 +166,7 @@ def hot_functions(
     sort: str = "self",
 ) -> list[HotEntry]:
     """Functions by self time (or `sort="total"`), in the window and thread chosen."""
-    entries = _hot(session, since, until, thread, 10**9, active_only, by_line=False)
+    entries = _hot(session, since, until, thread, active_only, by_line=False)
     return _sorted(entries, sort)[:limit]
 
 
@@ -182,16 +181,16 @@ def hot_lines(
     sort: str = "self",
 ) -> list[HotEntry]:
     """Lines (function, file, line) by self time (or `sort="total"`)."""
-    entries = _hot(session, since, until, thread, 10**9, active_only, by_line=True)
+    entries = _hot(session, since, until, thread, active_only, by_line=True)
     return _sorted(entries, sort)[:limit]
 
 
 def _sorted(entries: list[HotEntry], sort: str) -> list[HotEntry]:
     if sort == "total":
-        return sorted(entries, key=lambda e: (-e.total_s, -e.self_s, e.file, e.line))
+        return sorted(entries, key=lambda e: (-e.total_s, -e.self_s, e.file, e.line, e.function))
     if sort != "self":
         raise ValueError(f"sort must be 'self' or 'total', got {sort!r}")
-    return sorted(entries, key=lambda e: (-e.self_s, -e.total_s, e.file, e.line))
+    return sorted(entries, key=lambda e: (-e.self_s, -e.total_s, e.file, e.line, e.function))
 
 
 # threads() per (session connection, newest sample row): samples are only ever appended, so
