@@ -34,6 +34,7 @@ class PythonProcess:
     looks_like_casare: bool
     cwd: str = ""
     rss_mb: float = 0.0
+    short_command: str = ""  # the program by name, not by where it is installed
 
     @property
     def qt_label(self) -> str:
@@ -122,6 +123,7 @@ def describe(proc: psutil.Process) -> PythonProcess | None:
         return None
     libs = _maps_paths(proc)
     command = " ".join(cmdline) or name
+    short = " ".join([Path(cmdline[0]).name, *cmdline[1:]]) if cmdline else name
     uses_qt: bool | None
     if libs is None:
         uses_qt = None
@@ -136,6 +138,7 @@ def describe(proc: psutil.Process) -> PythonProcess | None:
         pid=proc.pid,
         name=name,
         command=command,
+        short_command=short,
         python=_python_version(exe, libs),
         uses_qt=uses_qt,
         looks_like_casare=looks_like_casare,

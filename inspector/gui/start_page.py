@@ -80,7 +80,7 @@ class ProcessTableModel(QAbstractTableModel):
                 p.qt_label,
                 "CasareRPA" if p.looks_like_casare else "",
                 f"{p.rss_mb:.0f}",
-                p.command,
+                p.short_command or p.command,
             )[col]
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{p.command}\ncwd: {p.cwd}"

@@ -3,6 +3,8 @@
 `python -m tests.gui.screenshots [OUT_DIR]` (default docs/screenshots): launches the demo
 target with the agent from the window, lets the panels fill, runs the pool workload, opens
 the top finding, and saves one PNG per main view. Not a test: run it when the views change.
+`--attach PID [OUT_DIR]` attaches to a running CasareRPA from the start page instead and
+checks that a finding lands on its source line.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ def _wait(ms: int) -> None:
     loop.exec()
 
 
-def _wait_until(predicate, timeout_s: float) -> bool:  # noqa: ANN001
+def _wait_until(predicate, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if predicate():
@@ -32,7 +34,7 @@ def _wait_until(predicate, timeout_s: float) -> bool:  # noqa: ANN001
     return False
 
 
-def _save(widget, path: Path) -> None:  # noqa: ANN001
+def _save(widget, path: Path) -> None:
     widget.grab().save(str(path), "PNG", 9)
     print(f"{path} {path.stat().st_size // 1024} KB", flush=True)
 
@@ -48,10 +50,6 @@ def main(argv: list[str]) -> int:
     window = InspectorWindow(Settings())
     window.resize(1440, 900)
     window.show()
-    window.show_start_page()
-    _wait_until(lambda: not window.start_page.scanning and window.start_page.model.rowCount(), 20)
-    _save(window, out / "start_page.png")
-
     window.launch_demo()
     if not _wait_until(lambda: window.connection is not None and window.connection.connected, 60):
         print("the demo did not connect:", window.message_bar.text, file=sys.stderr)
@@ -82,6 +80,11 @@ def main(argv: list[str]) -> int:
                 _wait(2_500)
         _save(window, out / filename)
         window.range_action.setChecked(False)
+    window.show_start_page()  # with the demo running: a Qt target in the list
+    _wait_until(lambda: not window.start_page.scanning and window.start_page.model.rowCount(), 20)
+    window.start_page.filter_edit.setText("pyside6")
+    window.start_page.select_pid(window.connection.pid)
+    _save(window, out / "start_page.png")
     _wait_until(lambda: window.findings_view.proxy.rowCount() > 0, 90)
     window._show_tab(len(window.panels))
     window.findings_view.select_row(0)
@@ -91,5 +94,75 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def attach_and_check(pid: int, out: Path, profile: str = "casare_rpa") -> int:
+    """Attach to a running target from the start page, then open the top finding and check
+    the source viewer shows exactly that line of that file; screenshots prefixed `casare_`."""
+    from inspector.core.settings import Settings
+    from inspector.gui.app import make_app, settle_gc
+    from inspector.gui.main_window import InspectorWindow
+
+    make_app()
+    window = InspectorWindow(Settings())
+    window.resize(1440, 900)
+    window.show()
+    window.show_start_page()
+    page = window.start_page
+    _wait_until(lambda: not page.scanning and page.model.rowCount(), 30)
+    page.filter_edit.setText("casarerpa pyside6")
+    if not page.select_pid(pid):
+        print(f"PID {pid} is not in the process list", file=sys.stderr)
+        return 1
+    page.profile_box.setCurrentText(profile)
+    _save(window, out / "casare_start_page.png")
+    page.attach_button.click()  # as the user does
+    if not _wait_until(lambda: window.connection is not None and window.connection.connected, 90):
+        print("attach failed:", window.message_bar.text, file=sys.stderr)
+        return 1
+    settle_gc()
+    print("attached; source root", window.source_root, flush=True)
+    for name in ("canvas", "event_bus"):
+        window.run_workload(name, {})
+        _wait(20_000)
+    _wait_until(lambda: window.findings_view.proxy.rowCount() > 0, 300)
+    print("findings", window.findings_view.proxy.rowCount(), flush=True)
+    for name, filename in (
+        ("repaint", "casare_repaint.png"),
+        ("event_bus", "casare_event_bus.png"),
+        ("cpu", "casare_cpu.png"),
+    ):
+        window.pages.setCurrentWidget(window.tabs)
+        window.tabs.setCurrentWidget(window.panel_by_name[name])
+        _wait(3_500)
+        _save(window, out / filename)
+    window._show_tab(len(window.panels))
+    view = window.findings_view
+    view.text_edit.setText("static")  # the target's own code, not measured-only findings
+    view.select_row(0)
+    _wait(1_500)
+    finding = view.visible_findings()[0]
+    viewer = window.source_viewer
+    expected = (window.source_root / finding.path).read_text(encoding="utf-8").splitlines()
+    shown = viewer.code.textCursor().block().text()
+    ok = (
+        viewer.shown_path == finding.path
+        and viewer.code.current_line == finding.line
+        and shown == expected[finding.line - 1]
+    )
+    print(
+        f"finding {finding.rule} {finding.path}:{finding.line}: viewer at "
+        f"{viewer.shown_path}:{viewer.code.current_line} -> {'OK' if ok else 'MISMATCH'}"
+    )
+    print(f"  line: {shown.strip()}")
+    _save(window, out / "casare_findings_source.png")
+    window.shutdown()
+    return 0 if ok else 1
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--attach":
+        sys.exit(
+            attach_and_check(
+                int(sys.argv[2]), Path(sys.argv[3] if len(sys.argv) > 3 else "docs/screenshots")
+            )
+        )
     sys.exit(main(sys.argv[1:]))
