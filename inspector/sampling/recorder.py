@@ -14,6 +14,10 @@ over with an overlap instead of a gap:
      N's end is recorded as a gap in meta["sampling"]["gaps"] (with a 30 ms margin one
      2.6 ms gap showed up on a heavily loaded machine; hence the 100 ms margin).
 
+Not used: `--gil` (like leaving out `--idle`) makes py-spy skip some threads' samples, and
+chrometrace, which records only changes, would then show their last stack lasting through
+the skipped time; who holds the GIL is better read from the stacks themselves.
+
 Chunk times become epoch seconds as `t0 + ts/1e6`, with `t0` taken when py-spy was spawned:
 within a chunk times are py-spy's own microseconds; across chunks they agree to within
 py-spy's start-up latency (a few ms). The target is never paused with `nonblocking=True`
@@ -89,7 +93,6 @@ class PySpyRecorder:
         idle: bool = True,
         subprocesses: bool = False,
         *,
-        gil: bool = False,
         chunk_s: float = 5.0,
         preflight: bool = True,
     ) -> None:
@@ -101,7 +104,6 @@ class PySpyRecorder:
         self.nonblocking = nonblocking
         self.idle = idle
         self.subprocesses = subprocesses
-        self.gil = gil
         self.chunk_s = chunk_s
         self._preflight = preflight
         self.error: str | None = None
@@ -181,8 +183,6 @@ class PySpyRecorder:
         cmd.append("--idle")
         if self.subprocesses:
             cmd.append("--subprocesses")
-        if self.gil:
-            cmd.append("--gil")
         if sys.platform == "win32":
             # CTRL_BREAK needs a console the inspector may not have (a windowed build): a
             # duration makes every chunk end by itself if the signal is lost.
