@@ -51,7 +51,7 @@ def _steps(run: WorkloadRun) -> QtSteps:
     notes: list[str] = []
     try:
         for _rep in range(p["repetitions"]):
-            rep: dict[str, Any] = {}
+            rep: dict[str, Any] = {"scene_items_before": _scene_items(adapter)}
             gc.collect()
             rss_before = rss_bytes()
             create_ms: list[float] = []
@@ -74,6 +74,7 @@ def _steps(run: WorkloadRun) -> QtSteps:
             rss_after = rss_bytes()
             rep["create_ms"] = create_ms
             rep["connections"] = connected
+            rep["rss_before"] = rss_before
             if rss_before is not None and rss_after is not None:
                 rep["bytes_per_node"] = (rss_after - rss_before) / len(created)
 
@@ -111,6 +112,8 @@ def _steps(run: WorkloadRun) -> QtSteps:
                 yield 0
             rep["delete_total_s"] = delete_s
             yield FRAME_MS
+            rep["scene_items_after"] = _scene_items(adapter)
+            rep["rss_after_delete"] = rss_bytes()
             reps.append(rep)
         if not adapter.can_collapse:
             notes.append("collapse/expand: this canvas has no per-node collapse; skipped")
@@ -127,6 +130,13 @@ def _steps(run: WorkloadRun) -> QtSteps:
                 adapter.delete(created)
             except Exception:
                 pass
+
+
+def _scene_items(adapter: Any) -> int:
+    try:
+        return len(adapter.view().scene().items())
+    except Exception:
+        return -1
 
 
 def _summarize(run: WorkloadRun, reps: list[dict[str, Any]], identifiers: list[str]) -> dict:
@@ -147,6 +157,15 @@ def _summarize(run: WorkloadRun, reps: list[dict[str, Any]], identifiers: list[s
         "create_ms_p95": spread([percentile(r["create_ms"], 0.95) for r in reps]),
         "delete_ms_per_node": spread([1000 * r["delete_total_s"] / nodes for r in reps]),
     }
+    # What deleting left behind: items still in the scene and RSS not given back.
+    results["scene_items"] = {
+        "before": reps[0]["scene_items_before"] if reps else 0,
+        "after": reps[-1]["scene_items_after"] if reps else 0,
+    }
+    rss_start = reps[0].get("rss_before") if reps else None
+    rss_end = reps[-1].get("rss_after_delete") if reps else None
+    if rss_start is not None and rss_end is not None:
+        results["rss_retained_mib"] = round((rss_end - rss_start) / 2**20, 1)
     per_node = [r["bytes_per_node"] for r in reps if "bytes_per_node" in r]
     if per_node:
         # RSS rarely shrinks: the first repetition pays for fresh memory, later ones mostly
