@@ -3,9 +3,11 @@
 Three figures, each from real child processes (the agent preloaded via launch mode, talking
 to a real AgentLink here, versus no agent at all), interleaved so machine noise hits both:
   1. the demo target's workload (bus events, canvas repaints, pool and job-queue traffic on
-     the qasync loop): wall-time ratio, target <= 1.05;
-  2. a bus-publish microbenchmark (3 handlers per event): microseconds added per publish,
-     target <= 3 us;
+     the qasync loop): ratio of the target's CPU time (all its threads, so the agent's own
+     thread counts) and of wall time, target <= 1.05. Wall time on a shared machine is
+     dominated by waiting and scheduling noise; CPU time is what the agent costs the target;
+  2. a bus-publish microbenchmark (3 handlers per event): CPU microseconds added per
+     publish (best of 5 passes), target <= 3 us;
   3. the agent's memory after a long burst (200 event types, 1M publishes): RSS with the
      agent minus RSS without it, target <= 20 MB.
 """
@@ -35,12 +37,13 @@ def rss():
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 def wait_hooked(cls, name):
-    original = cls.__dict__[name]
     if os.environ.get("BENCH_AGENT") != "1":
         return
-    deadline = time.monotonic() + 15
-    while cls.__dict__.get(name) is original and time.monotonic() < deadline:
+    deadline = time.monotonic() + 15  # the agent's wrappers carry __wrapped__
+    while not hasattr(cls.__dict__.get(name), "__wrapped__") and time.monotonic() < deadline:
         time.sleep(0.05)
+    if not hasattr(cls.__dict__.get(name), "__wrapped__"):
+        raise SystemExit("the agent never hooked " + cls.__name__)
     time.sleep(1.5)  # let the Qt event filter and loop probe install too
 
 class Event:
@@ -74,11 +77,11 @@ def publish_bench(n):
     wait_hooked(Bus, "publish")
     events = [Event(f"type{i % 5}", i) for i in range(1000)]
     best = None
-    for _ in range(5):
-        start = time.perf_counter()
+    for _ in range(5):  # CPU time of this process: immune to waiting for a busy CPU
+        start = time.process_time()
         for i in range(n):
             bus.publish(events[i % 1000])
-        took = time.perf_counter() - start
+        took = time.process_time() - start
         best = took if best is None else min(best, took)
     return {"us_per_publish": best / n * 1e6}
 
@@ -107,7 +110,7 @@ def demo_bench(rounds):
     async def workload():
         await asyncio.sleep(0.2)
         robots = demo.robots
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for i in range(rounds):
             for k in range(20):
                 demo.bus.emit("variable_set", {"name": "x", "value": k})
@@ -122,6 +125,7 @@ def demo_bench(rounds):
                 demo.job_queue.complete(job.job_id)
             await asyncio.sleep(0)
         result["seconds"] = time.perf_counter() - start
+        result["cpu"] = time.process_time() - cpu  # every thread: the agent's count too
         demo.quit()
     demo.start()
     demo._loop.call_soon(lambda: demo._loop.create_task(workload()))
@@ -183,17 +187,19 @@ def run(report: Report) -> None:
 
         base, cand = [], []
         for _ in range(PAIRS):
-            base.append(_run_child(script, "demo", 150, False, "demo")["seconds"])
-            cand.append(_run_child(script, "demo", 150, True, "demo")["seconds"])
-        ratio = statistics.median(cand) / statistics.median(base)
-        report.figure(
-            "demo workload wall-time ratio (agent / none)",
-            ratio,
-            "x",
-            target=1.05,
-            detail=f"median {statistics.median(base) * 1e3:.0f} ms without, "
-            f"{statistics.median(cand) * 1e3:.0f} ms with the agent, {PAIRS} pairs",
-        )
+            base.append(_run_child(script, "demo", 150, False, "demo"))
+            cand.append(_run_child(script, "demo", 150, True, "demo"))
+        for key, what in (("cpu", "CPU time (all threads)"), ("seconds", "wall time")):
+            b = statistics.median(r[key] for r in base)
+            c = statistics.median(r[key] for r in cand)
+            report.figure(
+                f"demo workload {what} ratio (agent / none)",
+                c / b,
+                "x",
+                target=1.05,
+                detail=f"median {b * 1e3:.0f} ms without, {c * 1e3:.0f} ms with the agent, "
+                f"{PAIRS} interleaved pairs",
+            )
 
         base_us, cand_us = [], []
         for _ in range(PAIRS):
