@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ PANEL_KINDS: Mapping[str, tuple[str, ...]] = {
     "memory": ("memory", "tracemalloc"),
 }
 """Which record kinds feed which panel (CPU is fed from py-spy samples, not records)."""
+
+INGEST_CHUNK = 400
 
 MAX_KEYS_PER_FAMILY = 48
 """Series keys beyond this per family (event types, widgets, pools) fold into "(other)", so a
@@ -697,7 +700,13 @@ class SessionFollower:
             return 0
         if recs:
             self.last_id = int(recs[-1]["_id"])
-            self.metrics.ingest(recs)
+            for start in range(0, len(recs), INGEST_CHUNK):
+                if start:
+                    # step aside between chunks: the GUI thread is waiting for the GIL, and
+                    # a voluntary release hands it over at once instead of after the switch
+                    # interval, so a burst of records never stalls a frame for long
+                    time.sleep(0.001)
+                self.metrics.ingest(recs[start : start + INGEST_CHUNK])
             for listener in list(self._listeners):
                 listener(len(recs))
         else:

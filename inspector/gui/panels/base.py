@@ -8,6 +8,7 @@ since the session started.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -61,18 +62,25 @@ class TimePlotView(pg.PlotWidget):
         super().__init__()
         self.spec = spec
         self.setMinimumHeight(140)
-        self.plotItem.setTitle(spec.title, size="10pt")
+        # Title and legend live in a plain QLabel above the plot, not in pyqtgraph items:
+        # every Python-implemented graphics item costs GIL round trips on each repaint,
+        # which is what made frames slow while the follower threads were busy.
+        self.header = QLabel()
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setWordWrap(True)
+        self.header.setStyleSheet("padding:2px 4px; font-size:12px;")
         self.setLabel("left", spec.unit)
         self.setLabel("bottom", "seconds since session start")
         # Grid lines at major and first minor ticks only: the full pyqtgraph grid made one
         # plot's paint 15x slower in software rendering (28 ms vs 2 ms, measured offscreen).
         self.showGrid(x=True, y=True, alpha=0.18)
         for side in ("left", "bottom"):
-            self.getAxis(side).setStyle(maxTickLevel=1)
+            self.getAxis(side).setStyle(maxTickLevel=0)
             self.getAxis(side).enableAutoSIPrefix(False)  # "ms", never "(x0.001) ms"
         self.setClipToView(True)
         self.setDownsampling(auto=True, mode="peak")
-        self.legend = self.addLegend(offset=(-10, 5), labelTextSize="8pt")
+        self._legend_keys: list[tuple[str, str]] = []
+        self._update_header()
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.region = pg.LinearRegionItem(brush=pg.mkBrush(80, 140, 230, 40))
         self.region.setZValue(10)
@@ -97,10 +105,11 @@ class TimePlotView(pg.PlotWidget):
                         symbolSize=7,
                         symbolBrush=color,
                         symbolPen=None,
-                        name=key[:48],
                     )
                 else:
-                    curve = self.plot([], [], pen=pg.mkPen(color, width=1.5), name=key[:48])
+                    curve = self.plot([], [], pen=pg.mkPen(color, width=1.5))
+                self._legend_keys.append((key, color))
+                self._update_header()
                 curve.setClipToView(True)
                 curve.setDownsampling(auto=True, method="peak")
                 self.curves[key] = curve
@@ -109,6 +118,21 @@ class TimePlotView(pg.PlotWidget):
         for key, curve in self.curves.items():
             if key not in data:
                 curve.setData([], [])
+
+    def _update_header(self) -> None:
+        entries = " &nbsp; ".join(
+            f"<span style='color:{color}'>&#9632;</span>&nbsp;{html.escape(key[:60])}"
+            for key, color in self._legend_keys
+        )
+        unit = (
+            f" <span style='color:#666'>({html.escape(self.spec.unit)})</span>"
+            if (self.spec.unit)
+            else ""
+        )
+        self.header.setText(
+            f"<b>{html.escape(self.spec.title)}</b>{unit}"
+            + (f" &nbsp;&nbsp; {entries}" if entries else "")
+        )
 
     def show_region(self, lo: float, hi: float) -> None:
         self._echo = True
@@ -157,6 +181,7 @@ class LivePanelView(QWidget):
             if self.plots:
                 plot.setXLink(self.plots[0])
             self.plots.append(plot)
+            plots_layout.addWidget(plot.header)
             plots_layout.addWidget(plot, 1)
         self.extra_top(plots_layout)
         content.addWidget(plots_box)

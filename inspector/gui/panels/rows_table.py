@@ -6,13 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-)
+from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 10
@@ -62,56 +57,38 @@ class TableSpec:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-_Index = QModelIndex | QPersistentModelIndex
+class RowsTableModel(QStandardItemModel):
+    """Rows held by Qt itself (QStandardItem), so painting a table never calls into Python.
 
+    A Python `data()` is called per cell and role on every repaint; under a heavy record
+    stream each call waits for the GIL, which made table repaints the slowest frames.
+    """
 
-class RowsTableModel(QAbstractTableModel):
     def __init__(self, columns: Sequence[Column]) -> None:
         super().__init__()
         self.columns = list(columns)
         self.rows: list[dict[str, Any]] = []
+        self.setHorizontalHeaderLabels([c.header for c in self.columns])
 
     def set_rows(self, rows: Sequence[dict[str, Any]]) -> None:
-        self.beginResetModel()
         self.rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return len(self.columns)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section].header
-        return None
-
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        col = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return col.fmt(col.value(row))
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return col.fmt(col.value(row))
-        if role == SORT_ROLE:
-            return col.value(row)
-        if role == ROW_ROLE:
-            return row
-        if role == Qt.ItemDataRole.TextAlignmentRole and col.fmt is not fmt_text:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-
-class _SortProxy(QSortFilterProxyModel):
-    def lessThan(self, left: _Index, right: _Index) -> bool:
-        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
-        try:
-            return a < b
-        except TypeError:
-            return str(a) < str(b)
+        self.setRowCount(0)
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        for row in self.rows:
+            items = []
+            for col in self.columns:
+                value = col.value(row)
+                text = col.fmt(value)
+                item = QStandardItem(text)
+                item.setEditable(False)
+                item.setData(value if isinstance(value, int | float | str) else text, SORT_ROLE)
+                item.setData(row, ROW_ROLE)
+                if len(text) > 30:
+                    item.setToolTip(text)
+                if col.fmt is not fmt_text:
+                    item.setTextAlignment(right)
+                items.append(item)
+            self.appendRow(items)
 
 
 class RowsTableView(QTableView):
@@ -121,7 +98,8 @@ class RowsTableView(QTableView):
         super().__init__()
         self.spec = spec
         self.rows_model = RowsTableModel(spec.columns)
-        self.proxy = _SortProxy()
+        self.proxy = QSortFilterProxyModel()
+        self.proxy.setSortRole(SORT_ROLE)
         self.proxy.setSourceModel(self.rows_model)
         self.setModel(self.proxy)
         self.setSortingEnabled(True)
