@@ -54,3 +54,8 @@ class ConnectionPool:
             return True
         except OSError:
             return False
+
+    async def cleanup_idle(self):  # expect: CIA504
+        while self._idle:
+            conn = self._idle.pop()
+            await conn.close()

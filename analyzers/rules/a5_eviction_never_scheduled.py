@@ -1,0 +1,114 @@
+"""CIA504: a pool's idle/stale eviction method exists but nothing ever calls it."""
+
+from __future__ import annotations
+
+import re
+
+from analyzers.project_rule import ProjectRule
+from analyzers.rule import Invalid, Valid
+
+_EVICTORS = re.compile(
+    r"^_?(cleanup_idle|cleanup_stale|evict\w*|prune\w*|purge\w*|expire\w*|reap\w*|"
+    r"remove_stale\w*|close_idle\w*|trim_idle\w*)$"
+)
+
+
+class EvictionNeverScheduled(ProjectRule):
+    """Idle connections and contexts are kept until the process exits."""
+
+    ID = "CIA504"
+    AREA = 5
+    TITLE = "Pool eviction method is never called"
+    RATIONALE = (
+        "The pool implements idle/stale eviction, but no code in the project calls it (no "
+        "timer, no background task, no call from acquire/release). Entries that are not "
+        "re-acquired are never closed: database connections, HTTP sessions and browser "
+        "contexts stay open on both ends, the server's connection limit fills up, and "
+        "memory grows with every burst of concurrency."
+    )
+    IMPACT = 5
+    FREQUENCY = 4
+    DIFFICULTY = 2
+    RECOMMENDATION = (
+        "Schedule the eviction: start a background task in `initialize()` that calls it "
+        "every `idle_timeout / 2` seconds (keep the task and cancel it in `close()`), or "
+        "call it cheaply from `release()` when the last sweep is older than the interval."
+    )
+    EXAMPLE_BEFORE = """\
+async def cleanup_idle(self) -> int:
+    ...  # closes connections idle past the timeout, but nothing calls it
+"""
+    EXAMPLE_AFTER = """\
+async def initialize(self):
+    ...
+    self._sweeper = asyncio.create_task(self._sweep_forever())
+
+async def _sweep_forever(self):
+    while True:
+        await asyncio.sleep(self._idle_timeout / 2)
+        await self.cleanup_idle()
+"""
+    TAGS = ("pooling", "leak")
+    VALID = (
+        Valid(
+            "import asyncio\n"
+            "class Pool:\n"
+            "    async def cleanup_idle(self):\n"
+            "        return 0\n"
+            "    async def _sweep(self):\n"
+            "        while True:\n"
+            "            await asyncio.sleep(30)\n"
+            "            await self.cleanup_idle()\n"
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "class ConnectionPool:\n"
+            "    async def acquire(self):\n"
+            "        return self._idle.pop()\n"
+            "    async def cleanup_idle(self):\n"
+            "        return 0\n",
+            line=4,
+            message_contains="ConnectionPool.cleanup_idle",
+        ),
+    )
+
+    def check_project(self) -> None:
+        resolved: set[str] = set()
+        # Calls whose receiver type is unknown (`pool.cleanup_idle()`): name -> caller modules.
+        by_name: dict[str, set[str]] = {}
+        for fn in self.project.functions.values():
+            for target in (site.target for site in fn.calls):
+                if target in self.project.functions:
+                    resolved.add(target)
+                else:
+                    by_name.setdefault(target.rsplit(".", 1)[-1], set()).add(fn.module)
+            for site in fn.calls:
+                for ref in site.callables:
+                    if ref in self.project.functions:
+                        resolved.add(ref)
+                    else:
+                        by_name.setdefault(ref.rsplit(".", 1)[-1], set()).add(fn.module)
+        for fn in self.functions():
+            if not fn.cls or not _EVICTORS.match(fn.name) or fn.qualname in resolved:
+                continue
+            if any(self._can_reach(module, fn.module) for module in by_name.get(fn.name, ())):
+                continue
+            owner = fn.cls.rsplit(".", 1)[-1]
+            self.report_at(
+                fn.line,
+                f"`{owner}.{fn.name}()` is never called anywhere in the project, so idle "
+                f"entries are only dropped when re-acquired: schedule it from a background "
+                f"task started in initialize() (cancel it in close()).",
+            )
+
+    def _can_reach(self, caller_module: str, owner_module: str) -> bool:
+        """An untyped `x.name()` counts if its module is the owner's or imports from it."""
+        if caller_module == owner_module:
+            return True
+        summary = self.project.modules.get(caller_module)
+        if summary is None:
+            return True  # unknown caller: assume it may be the one
+        return any(
+            q == owner_module or q.startswith(owner_module + ".") for q in summary.imports.values()
+        )
