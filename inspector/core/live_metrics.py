@@ -14,9 +14,9 @@ as it did live. Everything here is Qt-free and thread-safe behind one lock.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -36,8 +36,6 @@ PANEL_KINDS: Mapping[str, tuple[str, ...]] = {
     "memory": ("memory", "tracemalloc"),
 }
 """Which record kinds feed which panel (CPU is fed from py-spy samples, not records)."""
-
-INGEST_CHUNK = 400
 
 MAX_KEYS_PER_FAMILY = 48
 """Series keys beyond this per family (event types, widgets, pools) fold into "(other)", so a
@@ -672,13 +670,20 @@ _SUMMARIES: Mapping[str, Callable[[LiveMetrics, TimeRange], dict[str, Any]]] = {
 class SessionFollower:
     """Reads a session's new records on a background thread into a `LiveMetrics`.
 
-    `poll()` does one incremental read (`after_id`) and can be called directly (tests,
-    headless); `start()` polls every `interval_s` on a daemon thread so the GUI thread never
-    parses JSON. `max_batch` bounds one read's work when a large session is reopened.
+    `poll()` does one incremental read (records after `last_id`, at most `max_batch`) and
+    can be called directly (tests, headless); `start()` polls every `interval_s` on a daemon
+    thread so the GUI thread never parses JSON.
     """
 
-    def __init__(self, session: Session, metrics: LiveMetrics, interval_s: float = 0.1) -> None:
+    def __init__(
+        self,
+        session: Session,
+        metrics: LiveMetrics,
+        interval_s: float = 0.1,
+        max_batch: int = 5_000,
+    ) -> None:
         self.session = session
+        self.max_batch = max_batch
         self.metrics = metrics
         self.interval_s = interval_s
         self.last_id = 0
@@ -692,21 +697,31 @@ class SessionFollower:
         """Called (on the follower thread) with the number of records each non-empty poll."""
         self._listeners.append(listener)
 
+    def _read_batch(self) -> list[dict[str, Any]]:
+        """Up to `max_batch` records after `last_id`, like `Session.records(after_id=...)`
+        but bounded, so a follower that fell behind (or a large reopened session) never
+        holds more than one batch in memory."""
+        with self.session.lock:
+            rows = self.session.conn.execute(
+                "SELECT id, data FROM records WHERE id > ? ORDER BY id LIMIT ?",
+                (self.last_id, self.max_batch),
+            ).fetchall()
+        out = []
+        for row_id, data in rows:
+            rec = json.loads(data)
+            rec["_id"] = row_id
+            out.append(rec)
+        return out
+
     def poll(self) -> int:
         try:
-            recs = self.session.records(after_id=self.last_id)
-        except (SessionError, Exception) as exc:
+            recs = self._read_batch()
+        except (SessionError, Exception) as exc:  # a closed or broken file mid-read
             self.error = f"cannot read session records: {exc}"
             return 0
         if recs:
             self.last_id = int(recs[-1]["_id"])
-            for start in range(0, len(recs), INGEST_CHUNK):
-                if start:
-                    # step aside between chunks: the GUI thread is waiting for the GIL, and
-                    # a voluntary release hands it over at once instead of after the switch
-                    # interval, so a burst of records never stalls a frame for long
-                    time.sleep(0.001)
-                self.metrics.ingest(recs[start : start + INGEST_CHUNK])
+            self.metrics.ingest(recs)
             for listener in list(self._listeners):
                 listener(len(recs))
         else:
@@ -721,8 +736,8 @@ class SessionFollower:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.poll()
-            self._stop.wait(self.interval_s)
+            if self.poll() < self.max_batch:  # a full batch means more is waiting: no pause
+                self._stop.wait(self.interval_s)
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()

@@ -202,3 +202,11 @@ def test_follower_thread_catches_up(tmp_path: Path) -> None:
     finally:
         follower.stop()
     assert metrics.counts["bus"] == 10
+
+
+def test_follower_reads_in_bounded_batches(tmp_path: Path) -> None:
+    session = Session.create(tmp_path / "s.session")
+    session.append([_bus(T0 + i, A=1) for i in range(25)])
+    follower = SessionFollower(session, LiveMetrics(), max_batch=10)
+    assert [follower.poll() for _ in range(4)] == [10, 10, 5, 0]
+    assert follower.metrics.counts["bus"] == 25
