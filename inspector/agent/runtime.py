@@ -388,6 +388,11 @@ class Agent:
 
     def _wrap_init(self, cls: type, callbacks: list[Callable[[Any], None]]) -> None:
         original = cls.__init__
+        if original is object.__init__:
+            # Wrapping object.__init__ would change how Python checks constructor arguments
+            # (a class with only __new__ would start rejecting them): such classes are found
+            # through their other hooks only.
+            return
 
         def __init__(obj: Any, *args: Any, **kwargs: Any) -> None:
             original(obj, *args, **kwargs)

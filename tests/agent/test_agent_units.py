@@ -184,3 +184,26 @@ def test_bootstrap_runner_is_one_line_of_valid_python(tmp_path: Path) -> None:
     assert "\n" not in line
     call = next(c for c in gdb_commands(script) if "PyRun_SimpleStringFlags" in c)
     assert call.endswith(", 0)") and textwrap.dedent(call) == call
+
+
+def test_new_instances_are_found_and_construction_is_restored_exactly() -> None:
+    from inspector.agent.runtime import Agent
+
+    class WithInit:
+        def __init__(self, x: int) -> None:
+            self.x = x
+
+    class OnlyNew:
+        def __new__(cls, x: int) -> OnlyNew:
+            return super().__new__(cls)
+
+    original_init = WithInit.__init__
+    agent = Agent({"probes": {}})
+    seen: list[object] = []
+    agent.find_instances(WithInit, seen.append)
+    agent.find_instances(OnlyNew, seen.append)
+    made = WithInit(1)
+    OnlyNew(2)  # still accepts its argument: object.__init__ was left alone
+    assert seen == [made] and made.x == 1
+    assert agent.patcher.restore_all() == []
+    assert WithInit.__init__ is original_init
