@@ -6,7 +6,8 @@ Run as a script. It prints marker lines the tests wait for:
   target-errors=N        how many handler exceptions the bus itself caught so far
 It publishes ~200 events/s; one handler raises on every 10th event, and the bus catches and
 counts that, exactly like CasareRPA's domain bus logs it. About once a second a worker
-thread calls `loop.call_soon` directly: the wrong-thread hazard the agent must report.
+thread calls `loop.call_soon` directly and a task calls `run_until_complete`: the
+wrong-thread and nested-loop hazards the agent must report.
 """
 
 from __future__ import annotations
@@ -99,6 +100,12 @@ async def main(duration: float) -> None:
         if i % 150 == 0:  # deliberately unsafe: call_soon from another thread
             loop = asyncio.get_running_loop()
             threading.Thread(target=loop.call_soon, args=(on_tick, Event("tick", 1))).start()
+        if i % 170 == 0:  # deliberately wrong: a nested loop entered from inside a task
+            loop = asyncio.get_running_loop()
+            try:
+                loop.run_until_complete(loop.create_future())
+            except RuntimeError:
+                pass  # asyncio refuses; the agent must still have seen the attempt
         if i % 100 == 0 and bus.caught != errors_reported:
             errors_reported = bus.caught
             print(f"target-errors={bus.caught}", flush=True)

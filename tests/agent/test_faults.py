@@ -148,6 +148,8 @@ def test_raising_handler_is_counted_and_still_reaches_the_bus_plain_asyncio(tmp_
         assert lag and all(r["loop"] == "asyncio" for r in lag)
         hazards = session.records("hazard")
         assert any(h["hazard"] == "wrong_thread" and "call_soon" in h["detail"] for h in hazards)
+        nested = [h for h in hazards if h["hazard"] == "nested_loop"]
+        assert nested and "run_until_complete" in nested[0]["detail"] and nested[0]["stack"]
     finally:
         stop(proc)
 
