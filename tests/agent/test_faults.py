@@ -130,6 +130,7 @@ def test_raising_handler_is_counted_and_still_reaches_the_bus_plain_asyncio(tmp_
         session = Session.create(tmp_path / "h.session")
         recording = LiveRecording(session, fixture_profile(tmp_path))
         recording.attach(proc.pid)
+        recording.tracemalloc("start")
         lines.wait_for("target-errors=")
         before = int((lines.last("target-errors=") or "=0").split("=")[1])
         recording.wait(2.5)
@@ -148,6 +149,9 @@ def test_raising_handler_is_counted_and_still_reaches_the_bus_plain_asyncio(tmp_
         assert lag and all(r["loop"] == "asyncio" for r in lag)
         hazards = session.records("hazard")
         assert any(h["hazard"] == "wrong_thread" and "call_soon" in h["detail"] for h in hazards)
+        snapshots = session.records("tracemalloc")  # taken when the recording finished
+        top = snapshots[0]["top"] if snapshots else []
+        assert top and all({"file", "line", "size_diff"} <= set(site) for site in top)
         nested = [h for h in hazards if h["hazard"] == "nested_loop"]
         assert nested and "run_until_complete" in nested[0]["detail"] and nested[0]["stack"]
     finally:
