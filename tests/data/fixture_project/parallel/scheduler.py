@@ -49,7 +49,7 @@ class ParallelRunner:
         tasks = [self._run(n) for n in nodes]
         return await asyncio.gather(*tasks)  # expect: CIA604
 
-    async def run_bounded(self, nodes):
+    async def run_parallel(self, nodes):
         semaphore = asyncio.Semaphore(self._max)
 
         async def one(n):
@@ -57,6 +57,12 @@ class ParallelRunner:
                 return await self._run(n)
 
         return await asyncio.gather(*[one(n) for n in nodes])
+
+    async def run_levels(self, levels):
+        results = []
+        for level in levels:
+            results.append(await self.run_parallel(level))  # expect: CIA606
+        return results
 
     async def _run(self, node):
         return await node.execute()
