@@ -17,6 +17,7 @@ series, when present, is the cross-check (`lag_confirmed` in the evidence).
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -170,6 +171,18 @@ def _lag_confirmations(session: Session, stretches: Sequence[BlockedStretch]) ->
     return confirmed, covered
 
 
+_AGENT_DIR = os.path.normcase(str(Path(__file__).resolve().parents[1] / "agent")) + os.sep
+
+
+def _is_inspector_agent(frames: Sequence[Frame]) -> bool:
+    """Is the inspector's injected agent on this stack (also when run from a bundle copy)?"""
+    for frame in frames:
+        file = os.path.normcase(frame.file)
+        if file.startswith(_AGENT_DIR) or f"{os.sep}inspector{os.sep}agent{os.sep}" in file:
+            return True
+    return False
+
+
 def blocked_loop_findings(
     session: Session,
     source_root: str | Path,
@@ -195,6 +208,8 @@ def blocked_loop_findings(
     minutes = max((span[1] - span[0]) / 60.0, 1e-9) if span else 1.0
     groups: dict[tuple[str, int, str], list[BlockedStretch]] = defaultdict(list)
     for s in stretches:
+        if _is_inspector_agent(s.frames):
+            continue  # our own agent installing its hooks: overhead, not the target's defect
         groups[(display_path(s.culprit.file, root), s.culprit.line, s.culprit.function)].append(s)
     findings = []
     for (path, line, function), items in groups.items():

@@ -83,3 +83,12 @@ def test_no_loop_thread_means_no_findings(tmp_path: Path) -> None:
     b = SessionBuilder(tmp_path / "s.db")
     b.run((f("main", f"{ROOT}/app.py", 1),), 500)
     assert blocked_loop_findings(b.session, ROOT) == []
+
+
+def test_the_inspectors_own_agent_is_never_blamed_for_a_blocked_loop(tmp_path: Path) -> None:
+    """Installing hooks on the Qt thread takes a moment once; that is our overhead."""
+    hooking = (*LOOP, f("RepaintProbe._install", "/site/inspector/agent/probes/repaint.py", 94))
+    b = SessionBuilder(tmp_path / "s.db")
+    b.run(LOOP_WAIT, 200).run(hooking, 120).run(LOOP_WAIT, 200)
+    assert len(blocked_stretches(b.session, ROOT, threshold_ms=50)) == 1
+    assert blocked_loop_findings(b.session, ROOT) == []
