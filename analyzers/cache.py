@@ -39,7 +39,14 @@ class FileResult:
 
 @cache
 def ruleset_signature() -> str:
-    """Hash of every analyzer module's source; falls back to rule ids in frozen bundles."""
+    """Hash of every analyzer module's source; falls back to rule ids in frozen bundles.
+
+    CASARE_INSPECTOR_RULESET pins the signature instead (benchmarks use it so that rules
+    being edited elsewhere during a measurement do not turn the warm run into a cold one).
+    """
+    pinned = os.environ.get("CASARE_INSPECTOR_RULESET")
+    if pinned:
+        return pinned
     import analyzers
     from analyzers.registry import all_rules
 
@@ -82,6 +89,17 @@ class AuditCache:
         digest.update(b"\0")
         digest.update(content)
         return digest.hexdigest()
+
+    def get_value(self, key: str) -> object | None:
+        """Any picklable value stored with `put_value` (e.g. ruff's results for a tree)."""
+        try:
+            with open(self._path(key), "rb") as fh:
+                return pickle.load(fh)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
+            return None
+
+    def put_value(self, key: str, value: object) -> None:
+        self.put(key, value)  # type: ignore[arg-type]
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key[2:]}.pickle"

@@ -6,6 +6,10 @@ for it, so project rules cost nothing per file beyond the model, which the runne
 cached `ast` summaries. Examples still work: for a single file the engine builds a one-file
 model. Being a `Rule` subclass, a project rule has the same metadata, examples and registry
 entry as any other.
+
+`check_project` runs once per file. Anything computed over the whole project (an index of
+all call sites by name, say) belongs in `self.project.memo(key, build)`, which builds it once
+per audit; rescanning `self.project.functions` per file costs minutes on a large tree.
 """
 
 from __future__ import annotations

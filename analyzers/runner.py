@@ -305,6 +305,7 @@ def audit(
 
     # 1. Discover and read; cached files skip all per-file work.
     tasks: list[tuple[str, FileTask]] = []
+    file_keys: list[str] = []
     done: list[FileResult] = []
     for path in discover(root, profile, result.errors):
         relpath = _rel(path, base)
@@ -334,6 +335,7 @@ def audit(
             )
             continue
         key = store.key(relpath, data) if store else ""
+        file_keys.append(key)
         cached = store.get(key) if store else None
         if cached is not None:
             cached.relpath = relpath
@@ -386,7 +388,7 @@ def audit(
             findings += instance.findings
 
     if profile.static.get("ruff", True) and summaries:
-        findings += _ruff(base, summaries, profile, findings, result)
+        findings += _ruff(base, summaries, profile, findings, result, store, file_keys)
     findings = apply_rule_options(findings, profile)
     result.findings = rank(deduplicate(findings))
     result.errors.sort()
@@ -400,11 +402,27 @@ def _ruff(
     profile: Profile,
     findings: list[Finding],
     result: AuditResult,
+    store: AuditCache | None,
+    file_keys: list[str],
 ) -> list[Finding]:
-    """ruff's ASYNC findings for the analyzed files, minus lines our rules already cover."""
+    """ruff's ASYNC findings for the analyzed files, minus lines our rules already cover.
+
+    Cached under a key made of every file's cache key, so a warm run does not start ruff.
+    """
+    import hashlib
+
     from analyzers.ruff_import import ruff_findings
 
     disabled = profile.disabled_rules
+    key = ""
+    if store is not None and all(file_keys):
+        key = hashlib.sha256(("ruff|" + "|".join(sorted(file_keys))).encode()).hexdigest()
+        cached = store.get_value(key)
+        if isinstance(cached, tuple) and len(cached) == 2:
+            found, note = cached
+            if note:
+                result.notes.append(note)
+            return [f for f in found if f.rule not in disabled]
     found, note = ruff_findings(
         base,
         [s.relpath for s in summaries],
@@ -416,6 +434,8 @@ def _ruff(
     )
     if note:
         result.notes.append(note)
+    if key and store is not None and not note:
+        store.put_value(key, (found, note))
     return [f for f in found if f.rule not in disabled]
 
 

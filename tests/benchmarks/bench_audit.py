@@ -129,7 +129,12 @@ def run(report: Report) -> None:
         files = sum(1 for _ in tree.rglob("*.py"))
         print(f"audit: tree: {label}, {files} files, {lines:,} lines, {jobs} jobs", flush=True)
 
-        env = dict(os.environ, CASARE_INSPECTOR_CACHE=str(tmp_path / "cache"))
+        # A pinned rule-set signature: rules edited elsewhere mid-run must not void the cache.
+        env = dict(
+            os.environ,
+            CASARE_INSPECTOR_CACHE=str(tmp_path / "cache"),
+            CASARE_INSPECTOR_RULESET=f"bench-{os.getpid()}-{time.time_ns()}",
+        )
         audit_cmd = [
             sys.executable,
             "-m",
