@@ -426,9 +426,7 @@ def _ruff(
     found, note = ruff_findings(
         base,
         [s.relpath for s in summaries],
-        asyncio_files=frozenset(
-            s.relpath for s in summaries if any(v.startswith("asyncio") for v in s.imports.values())
-        ),
+        asyncio_files=_asyncio_files(summaries),
         area_for={s.relpath: profile.area_for(s.relpath) for s in summaries},
         occupied=frozenset((f.path, f.line) for f in findings),
     )
@@ -437,6 +435,20 @@ def _ruff(
     if key and store is not None and not note:
         store.put_value(key, (found, note))
     return [f for f in found if f.rule not in disabled]
+
+
+def _asyncio_files(summaries: list[ModuleSummary]) -> frozenset[str]:
+    """Files whose coroutines run on asyncio: all of them in a project that uses asyncio and
+    neither trio nor anyio (node modules often define `async def` without importing asyncio)."""
+
+    def uses(summary: ModuleSummary, package: str) -> bool:
+        return any(v.split(".", 1)[0] == package for v in summary.imports.values())
+
+    if any(uses(s, "asyncio") for s in summaries) and not any(
+        uses(s, "trio") or uses(s, "anyio") for s in summaries
+    ):
+        return frozenset(s.relpath for s in summaries)
+    return frozenset(s.relpath for s in summaries if uses(s, "asyncio"))
 
 
 def _run_tasks(

@@ -17,7 +17,7 @@ class BlockingCallInAsync(ProjectRule):
         "A coroutine runs on the event loop thread; a call that blocks the thread stops every "
         "other task, timer and (under qasync) the whole Qt GUI until it returns."
     )
-    IMPACT = 6
+    IMPACT = 5
     FREQUENCY = 5
     DIFFICULTY = 3
     RECOMMENDATION = (

@@ -19,7 +19,7 @@ class BlockingChainFromAsync(ProjectRule):
         "calls down) sleeps, does network or subprocess I/O, or drives UI automation. While "
         "that runs, the event loop - and under qasync the Qt GUI - is frozen."
     )
-    IMPACT = 6
+    IMPACT = 5
     FREQUENCY = 5
     DIFFICULTY = 4
     RECOMMENDATION = (

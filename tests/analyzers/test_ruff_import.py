@@ -22,7 +22,7 @@ def test_ruff_findings_are_imported_demoted_and_deduplicated(tmp_path):
     (tmp_path / "sleepy.py").write_text(
         "import time\nasync def f():\n    time.sleep(1)\n"  # ASYNC251 and our CIA001
     )
-    (tmp_path / "trio_code.py").write_text("async def g(timeout):\n    pass\n")
+    (tmp_path / "trio_code.py").write_text("import trio\nasync def g(timeout):\n    pass\n")
     result = audit(tmp_path, use_cache=False, jobs=1)
     got = {(f.rule, f.path, f.line) for f in result.findings}
     assert ("RUF-ASYNC230", "io_async.py", 3) in got
