@@ -684,6 +684,7 @@ class SessionFollower:
     ) -> None:
         self.session = session
         self.max_batch = max_batch
+        self.backlog = 0  # records written but not read yet, as of the last full batch
         self.metrics = metrics
         self.interval_s = interval_s
         self.last_id = 0
@@ -706,6 +707,11 @@ class SessionFollower:
                 "SELECT id, data FROM records WHERE id > ? ORDER BY id LIMIT ?",
                 (self.last_id, self.max_batch),
             ).fetchall()
+            if len(rows) == self.max_batch:  # a full batch: say how far behind we are
+                (top,) = self.session.conn.execute("SELECT MAX(id) FROM records").fetchone()
+                self.backlog = max(int(top or 0) - int(rows[-1][0]), 0)
+            else:
+                self.backlog = 0
         out = []
         for row_id, data in rows:
             rec = json.loads(data)

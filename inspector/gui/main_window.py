@@ -589,13 +589,12 @@ class InspectorWindow(QMainWindow):
     def launch(
         self, command: list[str], cwd: str | None, profile: str, source_root: Path | None = None
     ) -> None:
+        shown = " ".join([Path(command[0]).name, *command[1:]]) if command else ""
         self._start_target(
-            " ".join(command),
+            shown,
             profile,
             lambda conn: conn.launch(command, cwd),
-            RecentTarget(
-                "launch", " ".join(command), command=list(command), cwd=cwd or "", profile=profile
-            ),
+            RecentTarget("launch", shown, command=list(command), cwd=cwd or "", profile=profile),
             source_root,
         )
 
@@ -767,9 +766,11 @@ class InspectorWindow(QMainWindow):
         total = sum(self.metrics.counts.values())
         live = self.connection is not None and self.connection.connected
         err = self.follower.error if self.follower else None
+        behind = self.follower.backlog if self.follower else 0
         self.records_label.setText(
             f"{total:,} records"
             + (" · agent connected" if live else "")
+            + (f" · catching up, {behind:,} records behind" if behind else "")
             + (f" · {err}" if err else "")
         )
         now = time.monotonic()

@@ -186,6 +186,7 @@ class LivePanelView(QWidget):
         self.extra_top(plots_layout)
         content.addWidget(plots_box)
         self.table_views: list[RowsTableView] = []
+        self.captions: list[QLabel] = []
         self.details: dict[RowsTableView, QPlainTextEdit] = {}
         tables_row = QSplitter(Qt.Orientation.Horizontal)
         for spec in self.tables:
@@ -193,6 +194,7 @@ class LivePanelView(QWidget):
             lay = QVBoxLayout(box)
             lay.setContentsMargins(0, 0, 0, 0)
             caption = QLabel(f"<b>{spec.title}</b>")
+            self.captions.append(caption)
             lay.addWidget(caption)
             view = RowsTableView(spec)
             lay.addWidget(view, 3)
@@ -243,8 +245,12 @@ class LivePanelView(QWidget):
 
     def apply_summary(self, summary: dict[str, Any]) -> None:
         self.summary = summary
-        for view in self.table_views:
-            view.set_rows(summary.get(view.spec.rows_key, []))
+        for view, caption in zip(self.table_views, self.captions, strict=True):
+            rows = summary.get(view.spec.rows_key, [])
+            view.set_rows(rows)
+            # an empty table says why, next to its title, instead of a blank grey box
+            note = "" if rows else f" <span style='color:#777'>— {view.spec.empty_text}</span>"
+            caption.setText(f"<b>{view.spec.title}</b>{note}")
         self.headline_label.setText(self.headline(summary))
 
     def headline(self, summary: dict[str, Any]) -> str:

@@ -135,6 +135,7 @@ class PoolsPanelView(LivePanelView):
                 Column("Acquired at", lambda r: (r.get("stack") or [""])[-1], width=260),
             ),
             detail_key="stack",
+            empty_text="none: no connection was held longer than the profile's leak_s",
         ),
     )
 
@@ -174,6 +175,7 @@ class EventLoopPanelView(LivePanelView):
                 Column("Detail", "detail", width=300),
             ),
             detail_key="stack",
+            empty_text="none seen: no nested event loop, no Qt call from a wrong thread",
         ),
     )
 
@@ -211,7 +213,8 @@ class MemoryPanelView(LivePanelView):
                 Column("Size diff", "size_diff", fmt_int, 90),
                 Column("Count diff", "count_diff", fmt_int, 80),
             ),
-            empty_text="tracemalloc is off in the agent",
+            empty_text="no tracemalloc snapshot: the agent's tracemalloc probe is off "
+            "(it slows the target; `casare-inspector record --tracemalloc` turns it on)",
         ),
     )
 
