@@ -207,3 +207,56 @@ def test_new_instances_are_found_and_construction_is_restored_exactly() -> None:
     assert seen == [made] and made.x == 1
     assert agent.patcher.restore_all() == []
     assert WithInit.__init__ is original_init
+
+
+class _LeakyPool:
+    async def acquire(self) -> object:
+        return object()
+
+    async def release(self, conn: object) -> None:
+        pass
+
+
+def test_a_pooled_object_held_too_long_is_a_leak_suspect_with_its_stack(tmp_path: Path) -> None:
+    import asyncio
+    import time
+
+    from inspector.agent.runtime import Agent
+    from inspector.core.session import Session
+
+    session = Session.create(tmp_path / "leak.session")
+    link = AgentLink(session)
+    host, port = link.start()
+    agent = Agent(
+        {
+            "host": host,
+            "port": port,
+            "token": link.token,
+            "mode": "attach",
+            "probes": {
+                "pool": [{"class": f"{__name__}:_LeakyPool", "stats": ""}],
+                "leak_s": 0.3,
+                "repaint": {"enabled": False},
+            },
+        }
+    )
+    agent.start()
+    assert link.wait_connected(5)
+    held: list[object] = []
+
+    async def forgetful_caller() -> None:
+        held.append(await _LeakyPool().acquire())
+
+    deadline = time.monotonic() + 5
+    while not _LeakyPool.acquire.__dict__.get("__wrapped__") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    asyncio.run(forgetful_caller())
+    deadline = time.monotonic() + 5
+    while not session.records("pool_leak") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    agent.detach()
+    assert agent.wait_detached(5)
+    link.close()
+    leak = session.records("pool_leak")[0]
+    assert leak["held_s"] >= 0.3 and "forgetful_caller" in leak["stack"][-1]
+    assert not hasattr(_LeakyPool.acquire, "__wrapped__")  # restored on detach

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import sys
 import time
 import traceback
 from typing import Any
@@ -37,7 +38,9 @@ class PoolStats:
         self.config = config
         self.instances = InstanceSet()
         self.per_pool: dict[int, dict[str, Any]] = {}
-        self.held: dict[int, tuple[int, float, list[str]]] = {}  # id(obj) -> pool id, t, stack
+        self.held: dict[
+            int, tuple[int, float, list[tuple[str, int, str]]]
+        ] = {}  # id(obj) -> pool id, t, stack
         self.reported: set[int] = set()
         self.waiting: dict[int, int] = {}
 
@@ -86,8 +89,7 @@ class PoolProbe(Probe):
         entry["acquires"] += 1
         entry["wait"].add(waited_ms)
         if obj is not None and len(stats.held) < MAX_HELD:
-            stack = traceback.format_stack(limit=STACK_LIMIT)[:-2]
-            stats.held[id(obj)] = (id(pool), time.time(), [s.rstrip() for s in stack])
+            stats.held[id(obj)] = (id(pool), time.time(), _raw_stack())
 
     def _released(self, stats: PoolStats, pool: Any, obj: Any) -> None:
         stats.pool(pool)["releases"] += 1
@@ -206,12 +208,32 @@ class PoolProbe(Probe):
                             "pool": qualname,
                             "pool_id": pool_id,
                             "held_s": round(held_s, 3),
-                            "stack": stack,
+                            "stack": _format_stack(stack),
                         }
                     )
         if self._last_idle_pending is not None:
             self._last_idle = self._last_idle_pending
         return out
+
+
+def _raw_stack() -> list[tuple[str, int, str]]:
+    """The acquiring stack as (file, line, function), innermost last; formatting it (with
+    source lines) is left to the rare leak report, since this runs on every acquire."""
+    frames: list[tuple[str, int, str]] = []
+    frame = sys._getframe(3)  # skip this helper, _acquired and the acquire wrapper
+    while frame is not None and len(frames) < STACK_LIMIT:
+        code = frame.f_code
+        frames.append((code.co_filename, frame.f_lineno, code.co_name))
+        frame = frame.f_back
+    frames.reverse()
+    return frames
+
+
+def _format_stack(frames: list[tuple[str, int, str]]) -> list[str]:
+    return [
+        "".join(traceback.format_list([traceback.FrameSummary(f, n, name)])).rstrip()
+        for f, n, name in frames
+    ]
 
 
 def _idle_record(now: float, qualname: str, name: str, hooked: bool) -> dict[str, Any]:
