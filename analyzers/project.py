@@ -66,6 +66,7 @@ class CallSite:
     loop_line: int = 0  # innermost enclosing loop's line, 0 when not in a loop
     discarded: bool = False  # the result is thrown away (the call is a statement)
     formats: bool = False  # first argument is built eagerly: f-string, `%` or `.format()`
+    in_except: bool = False  # inside an `except` block (runs on the error path only)
 
 
 @dataclass
@@ -180,6 +181,7 @@ class _Summarizer:
         self.package = module if is_package else module.rpartition(".")[0]
         self.imports = self.summary.imports
         self._discarded: set[int] = set()
+        self._in_except: set[int] = set()
         self._collect_imports(tree)
         self.summary.uses_qt = any(v.split(".", 1)[0] in QT_PACKAGES for v in self.imports.values())
 
@@ -325,6 +327,9 @@ class _Summarizer:
         stack.reverse()
         while stack:
             node, in_loop, awaited = stack.pop()
+            if isinstance(node, ast.ExceptHandler):
+                for sub in node.body:
+                    self._in_except.update(id(n) for n in ast.walk(sub) if isinstance(n, ast.Call))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 nested.append(node)
                 if not isinstance(node, ast.ClassDef):
@@ -406,6 +411,7 @@ class _Summarizer:
                 col=node.col_offset,
                 target=target,
                 awaited=awaited,
+                in_except=id(node) in self._in_except,
                 in_loop=bool(in_loop),
                 callables=tuple(callables),
                 loop_line=in_loop,

@@ -50,6 +50,11 @@ class EagerDebugLog(ProjectRule):
             "from loguru import logger\ndef load_templates(paths):\n    for p in paths:\n"
             "        logger.debug(f'loading {p}')\n"
         ),
+        Valid(
+            "from loguru import logger\nasync def _check_loop(self):\n    while True:\n"
+            "        try:\n            await self.check()\n        except Exception as e:\n"
+            "            logger.debug(f'check failed: {e}')\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -79,6 +84,7 @@ class EagerDebugLog(ProjectRule):
                 c
                 for c in fn.calls
                 if c.in_loop
+                and not c.in_except
                 and c.formats
                 and c.target.endswith(".debug")
                 and c.target.rsplit(".", 1)[0].rsplit(".", 1)[-1] in _LOGGER_NAMES
