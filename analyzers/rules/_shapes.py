@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator
 
 import libcst as cst
 
+from analyzers.metadata import import_table
+
 Ancestors = tuple[cst.CSTNode, ...]
 
 # Code inside these runs at another time than the code around it.
@@ -137,51 +139,15 @@ def call_receiver(call: cst.Call) -> str | None:
 class ImportMap:
     """Local name -> qualified name, from every import statement in a module.
 
-    This resolves aliases the way libcst's QualifiedNameProvider does for imported names
-    (`import time as t; t.sleep` -> `time.sleep`, `from PySide6.QtGui import QPen as P; P()`
-    -> `PySide6.QtGui.QPen`) at a small fraction of its cost: that provider resolves every
-    name in the file (about a second per 2,000 lines), these rules only need imported ones.
-    Imports anywhere in the module count (function-local imports are common in the target);
-    a local that shadows an import is the accepted approximation.
+    Built on `analyzers.metadata.import_table` (the same table the engine's cheap
+    QualifiedNameProvider stand-in uses), so `import time as t; t.sleep` -> `time.sleep` and
+    `from PySide6.QtGui import QPen as P; P()` -> `PySide6.QtGui.QPen`. Unlike the metadata
+    lookup, `qualify` answers None for names that are not imported: rules here use that to
+    tell a library call from a method on a local object.
     """
 
     def __init__(self, module: cst.Module) -> None:
-        self.names: dict[str, str] = {}
-        stack: list[cst.CSTNode] = list(module.body)
-        while stack:
-            stmt = stack.pop()
-            if isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    if isinstance(small, cst.Import):
-                        self._add_import(small)
-                    elif isinstance(small, cst.ImportFrom):
-                        self._add_import_from(small)
-            elif isinstance(stmt, cst.BaseCompoundStatement):
-                stack.extend(_child_statements(stmt))
-
-    def _add_import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            full = dotted(alias.name) or ""
-            if alias.asname is not None:
-                self.names[dotted(alias.asname.name) or full] = full
-            else:
-                # `import a.b` binds `a`; `a.b.c` then qualifies to itself.
-                head = full.split(".")[0]
-                self.names.setdefault(head, head)
-
-    def _add_import_from(self, node: cst.ImportFrom) -> None:
-        if node.relative or isinstance(node.names, cst.ImportStar):
-            base = dotted(node.module) if node.module is not None else ""
-            if isinstance(node.names, cst.ImportStar):
-                return
-            base = "." * len(node.relative) + (base or "")
-        else:
-            base = dotted(node.module) or ""
-        for alias in node.names:
-            name = dotted(alias.name) or ""
-            local = dotted(alias.asname.name) if alias.asname is not None else name
-            sep = "" if base.endswith(".") else "."
-            self.names[local or name] = f"{base}{sep}{name}"
+        self.names: dict[str, str] = import_table(module)
 
     def qualify(self, expr: cst.BaseExpression) -> str | None:
         """`time.sleep` for `t.sleep` after `import time as t`; None when not imported."""
@@ -193,25 +159,6 @@ class ImportMap:
         if target is None:
             return None
         return f"{target}.{rest}" if rest else target
-
-
-def _child_statements(stmt: cst.BaseCompoundStatement) -> list[cst.CSTNode]:
-    out: list[cst.CSTNode] = []
-    for block in (
-        getattr(stmt, "body", None),
-        getattr(stmt, "orelse", None),
-        getattr(stmt, "finalbody", None),
-    ):
-        if isinstance(block, (cst.Else, cst.Finally)):
-            block = block.body
-        if isinstance(block, cst.If):  # elif chain
-            out.append(block)
-        elif isinstance(block, cst.IndentedBlock):
-            out.extend(block.body)
-    for handler in getattr(stmt, "handlers", ()):
-        if isinstance(handler.body, cst.IndentedBlock):
-            out.extend(handler.body.body)
-    return out
 
 
 _IMPORT_CACHE: dict[int, tuple[cst.Module, ImportMap]] = {}
