@@ -51,3 +51,14 @@ def capture_regions(elements):
         shot = ImageGrab.grab()  # expect: CIA704
         crops.append(shot.crop(element.rect))
     return crops
+
+
+def run_sync(coro):
+    import concurrent.futures
+
+    try:
+        asyncio.get_running_loop()
+        with concurrent.futures.ThreadPoolExecutor() as pool:
+            return pool.submit(asyncio.run, coro).result()  # expect: CIA705
+    except RuntimeError:
+        return asyncio.run(coro)
