@@ -69,11 +69,16 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(str(exc), EXIT_USAGE) from exc
     except ProfileError as exc:
         raise UserError(str(exc), EXIT_USAGE) from exc
+    except (OSError, RuntimeError) as exc:  # e.g. the worker pool could not start
+        raise UserError(f"audit failed: {type(exc).__name__}: {exc}", EXIT_FAILED) from exc
     finally:
         if progress is not None:
             progress(-1, -1)
     _write_outputs(args, result)
-    print(summary_text(result))
+    try:
+        print(summary_text(result), flush=True)
+    except BrokenPipeError:  # `audit ... | head`: the reader has what it wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
     if result.files == 0:
         print(f"casare-inspector: no Python files under {args.path}", file=sys.stderr)
     return EXIT_FINDINGS_INCOMPLETE if result.errors else EXIT_OK
