@@ -179,6 +179,17 @@ def _rel(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+def package_of(directory: Path) -> str:
+    """`casare_rpa` when auditing `src/casare_rpa` (a package): module names must match the
+    project's absolute imports. Empty for a plain directory (the repository root)."""
+    parts: list[str] = []
+    current = directory.resolve()
+    while (current / "__init__.py").is_file() and current.name.isidentifier():
+        parts.insert(0, current.name)
+        current = current.parent
+    return ".".join(parts)
+
+
 def decode_source(data: bytes) -> str:
     """UTF-8 (or the file's PEP 263 coding cookie); raises UnicodeDecodeError with context."""
     try:
@@ -205,12 +216,15 @@ class FileTask:
     source: str
     area: int | None
     disabled: frozenset[str] = frozenset()
+    package: str = ""  # dotted package of the audited root ("casare_rpa" for src/casare_rpa)
 
 
 def analyze_file(task: FileTask) -> FileResult:
     """Summary for the project model + findings of every traversal rule that wants the file."""
     result = FileResult(relpath=task.relpath, lines=task.source.count("\n") + 1)
     module = module_name_for(task.relpath)
+    if task.package:
+        module = f"{task.package}.{module}" if module else task.package
     try:
         tree = ast.parse(task.source, filename=task.relpath)
     except SyntaxError as exc:
@@ -298,6 +312,7 @@ def audit(
     if isinstance(profile, str):
         profile = load_profile(profile)
     base = root if root.is_dir() else root.parent
+    package = package_of(base)
     profile = profile.with_project_overrides(base)
     result = AuditResult(root=str(root), profile=profile.name, rules=len(all_rules()))
     disabled = profile.disabled_rules
@@ -334,14 +349,15 @@ def audit(
                 (relpath, f"not valid UTF-8{where} and no usable coding cookie: skipped")
             )
             continue
-        key = store.key(relpath, data) if store else ""
+        key = store.key(f"{package}|{relpath}", data) if store else ""
         file_keys.append(key)
         cached = store.get(key) if store else None
         if cached is not None:
             cached.relpath = relpath
             done.append(cached)
             continue
-        tasks.append((key, FileTask(relpath, source, profile.area_for(relpath), disabled)))
+        area = profile.area_for(relpath)
+        tasks.append((key, FileTask(relpath, source, area, disabled, package)))
 
     # 2. Analyze the rest, in a process pool when it pays.
     total = len(done) + len(tasks)

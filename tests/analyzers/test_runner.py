@@ -155,3 +155,19 @@ def test_deduplicate_keeps_the_stronger_of_two_findings_on_one_defect():
     unrelated = _finding("CIA305", 3, 3, ("logging",))
     kept = deduplicate([weak, strong, other_line, unrelated])
     assert {(f.rule, f.line) for f in kept} == {("CIA001", 3), ("CIA001", 4), ("CIA305", 3)}
+
+
+def test_auditing_a_package_resolves_its_absolute_imports(tmp_path):
+    root = _tree(
+        tmp_path,
+        {
+            "mypkg/__init__.py": "",
+            "mypkg/helpers.py": "import time\ndef pause():\n    time.sleep(1)\n",
+            "mypkg/node.py": "from mypkg.helpers import pause\n"
+            "async def execute():\n    pause()\n",
+        },
+    )
+    result = audit(root / "mypkg", use_cache=False, jobs=1)
+    chain = [f for f in result.findings if f.rule == "CIA002"]
+    assert [(f.path, f.line) for f in chain] == [("node.py", 3)]
+    assert chain[0].chain[-1].path == "helpers.py"
