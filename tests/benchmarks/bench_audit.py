@@ -6,6 +6,9 @@ fixture and demo code. Each measured run is a child process (`casare-inspector a
 peak memory is the summed RSS of that process tree, sampled every 20 ms. The baseline is
 `pylint --load-plugins=perflint` with only perflint's checks enabled, on the same tree with the
 same number of jobs. Targets from issue 3: cold <= 10 s, warm <= 1 s, <= 1 GB on 2 cores.
+
+BENCH_AUDIT_PROFILE=NAME|FILE audits with another profile (e.g. one that disables a rule, to
+see its cost); BENCH_SKIP_BASELINE=1 skips the pylint run.
 """
 
 from __future__ import annotations
@@ -119,11 +122,11 @@ def run(report: Report) -> None:
         casare = os.environ.get("CASARE_SRC")
         if casare and Path(casare).is_dir():
             tree = Path(casare)
-            profile = "casare_rpa"
+            profile = os.environ.get("BENCH_AUDIT_PROFILE", "casare_rpa")
             label = f"CasareRPA tree {tree.name}"
         else:
             tree = generated_tree(tmp_path / "tree")
-            profile = "generic"
+            profile = os.environ.get("BENCH_AUDIT_PROFILE", "generic")
             label = "generated tree (set CASARE_SRC to audit CasareRPA)"
         lines = count_lines(tree)
         files = sum(1 for _ in tree.rglob("*.py"))
@@ -175,6 +178,8 @@ def run(report: Report) -> None:
             detail=f"{cores} cores; wall times are inflated when load > cores",
         )
 
+        if os.environ.get("BENCH_SKIP_BASELINE"):
+            return
         if shutil.which("pylint", path=str(Path(sys.executable).parent)) is None:
             print("audit: pylint is not installed in this environment: pip install -e .[bench]")
             return
