@@ -59,10 +59,16 @@ def run_in_background(
 
     def finished() -> None:
         BackgroundTask.running.discard(task)
-        if task.error is not None:
-            on_error(*task.error)
-        else:
-            on_done(task.result)
+        try:
+            if task.error is not None:
+                on_error(*task.error)
+            else:
+                on_done(task.result)
+        except RuntimeError as exc:
+            # the window that asked was closed and deleted while the work ran: drop the
+            # answer; anything else is a real error and propagates
+            if "already deleted" not in str(exc):
+                raise
 
     task.signals.finished.connect(finished)
     if on_progress is not None:

@@ -138,6 +138,7 @@ class InspectorWindow(QMainWindow):
         self._last_findings_poll = 0.0
         self._workloads_seen = 0
         self._audit_running = False
+        self._closed = False  # set by shutdown(): late background results are dropped
         self.auto_audit = True  # run the static audit once a live target's source is known
 
         self.message_bar = MessageBarView()
@@ -760,7 +761,7 @@ class InspectorWindow(QMainWindow):
 
     def _tick(self) -> None:
         session = self.session
-        if session is None:
+        if session is None or self._closed:
             return
         self._follow_agent_events()
         total = sum(self.metrics.counts.values())
@@ -835,7 +836,7 @@ class InspectorWindow(QMainWindow):
 
         def done(result: tuple[Any, Any, str]) -> None:
             self._busy_snapshot = False
-            if metrics is not self.metrics:
+            if metrics is not self.metrics or self._closed:
                 return
             series, summary, reason = result
             panel.set_empty(reason)
@@ -847,6 +848,7 @@ class InspectorWindow(QMainWindow):
                     data = next((d for spec, d in series if spec.family == plot.spec.family), {})
                     QTimer.singleShot(
                         STAGGER_MS * i,
+                        panel,  # context: Qt drops the call if the panel is gone by then
                         lambda p=plot, d=data, t0=metrics.t0 or 0.0: self._set_plot(
                             panel, p, d, t0
                         ),
@@ -855,7 +857,9 @@ class InspectorWindow(QMainWindow):
                 self._last_summary[panel.name] = time.monotonic()
                 panel.summary_version = version
                 QTimer.singleShot(
-                    STAGGER_MS * len(panel.plots), lambda s=summary: self._set_summary(panel, s)
+                    STAGGER_MS * len(panel.plots),
+                    panel,
+                    lambda s=summary: self._set_summary(panel, s),
                 )
             else:
                 self.snapshot_applied.emit(panel.name)
@@ -872,7 +876,7 @@ class InspectorWindow(QMainWindow):
         self._tick()
 
     def _set_plot(self, panel: LivePanelView, plot: Any, data: Any, t0: float) -> None:
-        if panel.series_version < 0:
+        if panel.series_version < 0 or self._closed:
             return
         panel.t0 = t0
         plot.set_points(data, t0)
@@ -881,6 +885,8 @@ class InspectorWindow(QMainWindow):
             panel.show_range(tr.since, tr.until)
 
     def _set_summary(self, panel: LivePanelView, summary: dict[str, Any]) -> None:
+        if self._closed:
+            return
         panel.apply_summary(relative_rows(summary, str(self.source_root or "")))
         self.snapshot_applied.emit(panel.name)
 
@@ -910,7 +916,7 @@ class InspectorWindow(QMainWindow):
         def done(snap: dict[str, Any] | None) -> None:
             self._busy_snapshot = False
             self._last_summary["cpu"] = time.monotonic()
-            if snap is None or session is not self.session:
+            if snap is None or session is not self.session or self._closed:
                 return
             self._last_cpu_rows = snap.get("rows", -1)
             reason = snap.get("reason", "")
@@ -983,6 +989,7 @@ class InspectorWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Stop background reading, detach, save settings; idempotent."""
+        self._closed = True
         self.refresh_timer.stop()
         self._stop_follower()
         conn, self.connection = self.connection, None
