@@ -43,6 +43,11 @@ def live(tmp_path: Path):
             stderr=subprocess.DEVNULL,
         )
         started.append(recording)
+        # Send commands only once the agent is streaming: a command written right behind the
+        # link's welcome line can reach the agent in the same read (see the report).
+        deadline = time.monotonic() + 30
+        while not session.records("agent") and time.monotonic() < deadline:
+            time.sleep(0.1)
         return recording, session
 
     started: list[LiveRecording] = []
