@@ -44,6 +44,7 @@ class Transport:
         self.token = token
         self._sock: socket.socket | None = None
         self._send_lock = threading.Lock()
+        self._leftover = b""  # bytes after the welcome line: commands sent right behind it
         self.closed = threading.Event()
 
     def connect(self, hello: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
@@ -55,7 +56,7 @@ class Transport:
             raise TransportError(f"cannot reach the inspector at {where}: {exc}") from exc
         try:
             sock.sendall(_encode({**hello, "type": "hello", "token": self.token}))
-            reply = _read_line(sock)
+            reply, self._leftover = _read_line(sock)
         except OSError as exc:
             sock.close()
             raise TransportError(f"handshake failed: {exc}") from exc
@@ -83,15 +84,9 @@ class Transport:
         sock = self._sock
         if sock is None:
             return
-        buffer = b""
+        buffer, self._leftover = self._leftover, b""
         try:
             while True:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    break
-                buffer += chunk
-                if len(buffer) > MAX_LINE and b"\n" not in buffer:
-                    break  # not our protocol
                 while b"\n" in buffer:
                     line, buffer = buffer.split(b"\n", 1)
                     try:
@@ -100,6 +95,12 @@ class Transport:
                         continue
                     if isinstance(message, dict):
                         on_message(message)
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                buffer += chunk
+                if len(buffer) > MAX_LINE and b"\n" not in buffer:
+                    break  # not our protocol
         except OSError:
             pass
         finally:
@@ -121,20 +122,23 @@ def _encode(message: dict[str, Any]) -> bytes:
     return (json.dumps(message, separators=(",", ":"), default=str) + "\n").encode("utf-8")
 
 
-def _read_line(sock: socket.socket) -> dict[str, Any] | None:
+def _read_line(sock: socket.socket) -> tuple[dict[str, Any] | None, bytes]:
+    """The first JSON line, and whatever arrived after it (the inspector may send a command
+    right behind its welcome, in the same segment)."""
     data = b""
-    while not data.endswith(b"\n"):
+    while b"\n" not in data:
         chunk = sock.recv(4096)
         if not chunk:
-            return None
+            return None, b""
         data += chunk
         if len(data) > MAX_LINE:
-            return None
+            return None, b""
+    line, rest = data.split(b"\n", 1)
     try:
-        message = json.loads(data)
+        message = json.loads(line)
     except ValueError:
-        return None
-    return message if isinstance(message, dict) else None
+        return None, b""
+    return (message if isinstance(message, dict) else None), rest
 
 
 def hello_fields() -> dict[str, Any]:

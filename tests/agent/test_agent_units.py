@@ -260,3 +260,26 @@ def test_a_pooled_object_held_too_long_is_a_leak_suspect_with_its_stack(tmp_path
     leak = session.records("pool_leak")[0]
     assert leak["held_s"] >= 0.3 and "forgetful_caller" in leak["stack"][-1]
     assert not hasattr(_LeakyPool.acquire, "__wrapped__")  # restored on detach
+
+
+def test_a_command_right_behind_the_welcome_is_not_lost() -> None:
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def inspector() -> None:
+        conn, _ = server.accept()
+        conn.recv(65536)  # the hello
+        conn.sendall(b'{"v":1,"type":"welcome"}\n{"v":1,"type":"detach","id":1}\n')
+        conn.close()
+
+    threading.Thread(target=inspector, daemon=True).start()
+    transport = Transport("127.0.0.1", server.getsockname()[1], "token")
+    assert transport.connect({"pid": 1})["type"] == "welcome"
+    received: list[dict] = []
+    transport.read_forever(received.append)
+    server.close()
+    assert received == [{"v": 1, "type": "detach", "id": 1}]
