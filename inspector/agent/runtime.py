@@ -68,6 +68,8 @@ class Agent:
             MemoryProbe(self, probes_cfg),
             RepaintProbe(self, probes_cfg),
         ]
+        disabled = set(probes_cfg.get("disabled", []))  # e.g. disabled = ["repaint"]
+        self.probes = [p for p in self.probes if p.name not in disabled]
         self._last_flush = time.time()
 
     # -- life cycle --------------------------------------------------------------------------
