@@ -23,7 +23,7 @@ _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 # id(root) -> (root, walk). The root is kept in the value so its id cannot be reused while cached.
 _WALK_CACHE: dict[int, tuple[cst.CSTNode, list[tuple[cst.CSTNode, Ancestors]]]] = {}
-_WALK_CACHE_LIMIT = 4096
+_WALK_CACHE_LIMIT = 20000
 
 
 # Formatting-only nodes: never what a rule looks for, and most of a tree's node count.
@@ -45,7 +45,24 @@ _SKIP = (
     cst.Semicolon,
     cst.AssignEqual,
 )
+# Per concrete node type: its child-bearing field names. libcst node classes are ABCs, so
+# `isinstance` on them is slow; the walk decides by exact type through these tables instead.
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_KIND: dict[type, int] = {}  # 0: not a node or skipped, 1: node, 2: node that breaks scope
+_SEQUENCES = (list, tuple)
+
+
+def _kind(t: type) -> int:
+    kind = _KIND.get(t)
+    if kind is None:
+        if not issubclass(t, cst.CSTNode) or issubclass(t, _SKIP):
+            kind = 0
+        elif issubclass(t, _SCOPE_BREAKS):
+            kind = 2
+        else:
+            kind = 1
+        _KIND[t] = kind
+    return kind
 
 
 def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -54,18 +71,19 @@ def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
     `CSTNode.children` runs a visitor per call; reading fields is several times faster and
     this walk is the bulk of these rules' cost.
     """
-    names = _FIELDS.get(type(node))
+    t = type(node)
+    names = _FIELDS.get(t)
     if names is None:
         names = tuple(f.name for f in dataclasses.fields(node))
-        _FIELDS[type(node)] = names
+        _FIELDS[t] = names
     out: list[cst.CSTNode] = []
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            if not isinstance(value, _SKIP):
-                out.append(value)
-        elif isinstance(value, (list, tuple)):
-            out.extend(v for v in value if isinstance(v, cst.CSTNode) and not isinstance(v, _SKIP))
+        vt = type(value)
+        if vt in _SEQUENCES:
+            out.extend(v for v in value if _kind(type(v)))
+        elif _kind(vt):
+            out.append(value)
     return out
 
 
@@ -77,7 +95,7 @@ def _walk(root: cst.CSTNode) -> list[tuple[cst.CSTNode, Ancestors]]:
     while stack:
         node, ancestors = stack.pop()
         out.append((node, ancestors))
-        if isinstance(node, _SCOPE_BREAKS):
+        if _KIND[type(node)] == 2:
             continue
         inner = (*ancestors, node)
         stack.extend((child, inner) for child in reversed(_children(node)))
@@ -290,6 +308,23 @@ def has_text(node: cst.CSTNode, *needles: str) -> bool:
         if isinstance(sub, cst.Attribute) and sub.attr.value in wanted:
             return True
     return False
+
+
+def names_text(node: cst.CSTNode) -> str:
+    """The identifiers and string literals under `node`, space-separated.
+
+    A cheap stand-in for the node's source when a rule only searches it for words
+    (`retry`, `idle`, `self.browser`): generating code costs far more than this walk.
+    """
+    parts: list[str] = []
+    for sub, _ in [(node, ()), *body_nodes(node)]:
+        if isinstance(sub, cst.Name):
+            parts.append(sub.value)
+        elif isinstance(sub, cst.Attribute):
+            parts.append(f".{sub.attr.value}")
+        elif isinstance(sub, cst.SimpleString):
+            parts.append(sub.value)
+    return " ".join(parts)
 
 
 _EMPTY_MODULE = cst.Module(body=[])

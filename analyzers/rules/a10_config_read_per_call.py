@@ -7,7 +7,14 @@ import re
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import body_nodes, call_name, decorator_names, import_map, source_of
+from analyzers.rules._shapes import (
+    body_nodes,
+    call_name,
+    decorator_names,
+    import_map,
+    names_text,
+    source_of,
+)
 
 _READERS = frozenset(
     {
@@ -98,6 +105,10 @@ def get_timeout(self):
         ),
     )
 
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return super().wants(source) and _CONFIG_WORDS.search(source) is not None
+
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
 
@@ -108,7 +119,7 @@ def get_timeout(self):
             return
         walk = body_nodes(node)
         opened = [
-            source_of(c.args[0].value, 80)
+            c.args[0].value
             for c, _ in walk
             if isinstance(c, cst.Call) and call_name(c) == "open" and c.args
         ]
@@ -117,16 +128,17 @@ def get_timeout(self):
                 continue
             qualified = self._imports.qualify(sub.func) or ""
             if qualified in _READERS:
-                source = opened[0] if opened else source_of(sub, 80)
+                source = opened[0] if opened else sub
             elif call_name(sub) in _PATH_READS and isinstance(sub.func, cst.Attribute):
-                source = source_of(sub.func.value, 80)
+                source = sub.func.value
             else:
                 continue
-            if not _CONFIG_WORDS.search(source):
+            if not _CONFIG_WORDS.search(names_text(source)):
                 continue
             self.report(
                 sub,
-                f"{node.name.value}() reads and parses `{source}` from disk on every call: "
-                f"load it once and cache the parsed result; reload only when it changes.",
+                f"{node.name.value}() reads and parses `{source_of(source, 80)}` from disk on "
+                f"every call: load it once and cache the parsed result; reload only when it "
+                f"changes.",
             )
             return

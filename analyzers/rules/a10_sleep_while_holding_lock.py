@@ -70,6 +70,10 @@ await asyncio.sleep(wait)
         ),
     )
 
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return super().wants(source) and "lock" in source.lower()
+
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
 

@@ -137,6 +137,21 @@ def set_graph(self, graph):
         ),
     )
 
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        # A file that disconnects anywhere almost always manages its connections; otherwise
+        # look (by lines, cheaply) for `self.x.sig.connect(` inside a not-run-once method.
+        if not super().wants(source) or ".disconnect(" in source:
+            return False
+        method = ""
+        for line in source.splitlines():
+            stripped = line.lstrip()
+            if stripped.startswith(("def ", "async def ")):
+                method = stripped.split("def ", 1)[1].split("(", 1)[0]
+            elif ".connect(" in stripped and "self." in stripped and not _ONCE.match(method):
+                return True
+        return False
+
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         methods = methods_of(node)
         connects: list[tuple[cst.Call, str, str]] = []

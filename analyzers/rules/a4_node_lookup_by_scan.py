@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import body_nodes, call_name, dotted, source_of
+from analyzers.rules._shapes import body_nodes, call_name, dotted, names_text, source_of
 
 _SCANS = frozenset({"all_nodes", "all_pipes", "nodes", "selected_nodes"})
 
@@ -23,7 +23,7 @@ def _id_equality(test: cst.BaseExpression) -> bool:
         return False
     if not any(isinstance(c.operator, cst.Equal) for c in test.comparisons):
         return False
-    return "id" in source_of(test, 200).lower()
+    return "id" in names_text(test).lower()
 
 
 class NodeLookupByScan(Rule):

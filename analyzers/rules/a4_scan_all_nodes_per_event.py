@@ -134,7 +134,7 @@ def mouseMoveEvent(self, event):
             break
 """
     TAGS = ("qt", "algorithmic", "latency")
-    TRIGGERS = ("all_nodes(", "all_pipes(", ".items()")
+    TRIGGERS = ("all_nodes(", "all_pipes(", "cene.items()", "cene().items()")
     VALID = (
         Valid(
             """\

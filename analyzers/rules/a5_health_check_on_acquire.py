@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import body_nodes, call_name, source_of
+from analyzers.rules._shapes import body_nodes, call_name, names_text, source_of
 
 _ACQUIRE = re.compile(r"^_?(acquire|checkout|borrow|get_connection|get_session|get_context)\w*$")
 _CHECK = re.compile(r"(health|ping|is_alive|is_healthy|validate|check_connection)", re.I)
@@ -93,9 +93,7 @@ if pooled.idle_seconds() < HEALTH_CHECK_AFTER_S or await self._health_check(pool
             # An idle-time or age condition guarding the check is the recommended fix.
             guarded = any(
                 isinstance(anc, (cst.If, cst.BooleanOperation))
-                and re.search(
-                    r"idle|age|last_used|elapsed", source_of(getattr(anc, "test", anc), 200)
-                )
+                and re.search(r"idle|age|last_used|elapsed", names_text(getattr(anc, "test", anc)))
                 for anc in ancestors
             )
             if guarded:

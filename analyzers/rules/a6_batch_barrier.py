@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import body_nodes, call_name, enclosing_loop, source_of
+from analyzers.rules._shapes import body_nodes, call_name, enclosing_loop, names_text, source_of
 
 _BATCHY = re.compile(r"batch|level|group|wave|layer|chunk", re.IGNORECASE)
 _PARALLEL_CALL = re.compile(r"gather|parallel|batch|run_all|wait", re.IGNORECASE)
@@ -82,6 +82,17 @@ while pending:
         ),
     )
 
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return (
+            super().wants(source)
+            and "await" in source
+            and re.search(
+                r"^\s*for [^\n]*(batch|level|group|wave|layer|chunk)", source, re.M | re.I
+            )
+            is not None
+        )
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.asynchronous is None:
             return
@@ -94,7 +105,7 @@ while pending:
             loop = enclosing_loop(sub, ancestors)
             if not isinstance(loop, cst.For):
                 continue
-            if not _BATCHY.search(source_of(loop.target, 40) + " " + source_of(loop.iter, 80)):
+            if not _BATCHY.search(names_text(loop.target) + " " + names_text(loop.iter)):
                 continue
             self.report(
                 sub,

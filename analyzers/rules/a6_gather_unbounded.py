@@ -11,6 +11,7 @@ from analyzers.rules._shapes import (
     dotted,
     enclosing_loop,
     import_map,
+    names_text,
     source_of,
 )
 
@@ -111,7 +112,7 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
         # Nested helpers (the usual bounded wrapper) are scope breaks: look inside them too.
         for sub, _ in walk:
             if isinstance(sub, cst.FunctionDef) and any(
-                isinstance(n, cst.With) and "semaphore" in source_of(n, 200).lower()
+                isinstance(n, cst.With) and "semaphore" in names_text(n).lower()
                 for n, _ in body_nodes(sub)
             ):
                 bounded = True

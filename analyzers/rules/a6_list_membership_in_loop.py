@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
@@ -117,6 +119,14 @@ for node in order:
             message_contains="visited",
         ),
     )
+
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        # A list local that is also the right side of an `in` test somewhere in the file.
+        if not super().wants(source):
+            return False
+        names = set(re.findall(r"^\s*(\w+)\s*(?::[^=]+)?= (?:\[|list\()", source, re.M))
+        return any(re.search(rf"\bin {re.escape(n)}\b", source) for n in names)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         lists = _list_locals(node)

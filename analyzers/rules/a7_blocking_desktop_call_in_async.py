@@ -78,7 +78,7 @@ async def execute(self, context):
     element = await asyncio.to_thread(window.find_child, selector, timeout)
 """
     TAGS = ("async", "blocking", "desktop")
-    TRIGGERS = ("async def",)
+    TRIGGERS = ("uiautomation", "pywinauto", "pyautogui", *_DESKTOP_SYNC_METHODS)
     VALID = (
         Valid(
             """\

@@ -7,7 +7,15 @@ import re
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import arg, body_nodes, call_name, dotted, import_map, source_of
+from analyzers.rules._shapes import (
+    arg,
+    body_nodes,
+    call_name,
+    dotted,
+    import_map,
+    names_text,
+    source_of,
+)
 
 _RETRY_WORDS = re.compile(r"retr|attempt|tries", re.IGNORECASE)
 _BACKOFF_WORDS = re.compile(r"backoff|jitter|exponential|random|uniform", re.IGNORECASE)
@@ -17,10 +25,10 @@ _USER_SETTING = re.compile(r"config|get_parameter|get_input_value|resolve_value|
 
 def _is_retry_loop(loop: cst.CSTNode) -> bool:
     if isinstance(loop, cst.For):
-        head = source_of(loop.target, 80) + " " + source_of(loop.iter, 80)
+        head = names_text(loop.target) + " " + names_text(loop.iter)
         return bool(_RETRY_WORDS.search(head))
     if isinstance(loop, cst.While):
-        return bool(_RETRY_WORDS.search(source_of(loop.test, 120)))
+        return bool(_RETRY_WORDS.search(names_text(loop.test)))
     return False
 
 
@@ -142,6 +150,10 @@ for attempt in range(retry_count + 1):
         ),
     )
 
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return super().wants(source) and _RETRY_WORDS.search(source) is not None
+
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
         self._user_settings: set[str] = set()
@@ -152,7 +164,7 @@ for attempt in range(retry_count + 1):
         self._user_settings = set()
         for sub, _ in body_nodes(node):
             if isinstance(sub, cst.Assign) and isinstance(sub.value, cst.Call):
-                text = source_of(sub.value, 200)
+                text = names_text(sub.value)
                 if _USER_SETTING.search(text):
                     for t in sub.targets:
                         if isinstance(t.target, cst.Name):
@@ -186,7 +198,7 @@ for attempt in range(retry_count + 1):
             if delay is None:
                 return
             used = _names(delay)
-            if used & varying or _BACKOFF_WORDS.search(source_of(delay, 200)):
+            if used & varying or _BACKOFF_WORDS.search(names_text(delay)):
                 return
             if any(isinstance(c, cst.Call) and call_name(c) == "pow" for c, _ in body_nodes(delay)):
                 return

@@ -98,6 +98,10 @@ if control.Exists(maxSearchSeconds=timeout, searchIntervalSeconds=0.2):
         ),
     )
 
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return super().wants(source) and any(name in source for name in _LOOKUPS)
+
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
 

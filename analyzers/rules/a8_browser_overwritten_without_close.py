@@ -87,6 +87,14 @@ context.browser = await playwright.chromium.launch(**options)
         ),
     )
 
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return (
+            super().wants(source)
+            and re.search(r"\.(_?browser|_?browser_context|_?playwright|_?driver) = ", source)
+            is not None
+        )
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         # Lifecycle methods guard against re-entry with a flag (`if self._initialized`).
         if node.name.value in ("__init__", "initialize", "start", "setup", "_setup"):
@@ -108,9 +116,15 @@ context.browser = await playwright.chromium.launch(**options)
                 (
                     isinstance(n, cst.Call)
                     and call_name(n) in ("close", "stop", "quit")
-                    and name in source_of(n.func, 200)
+                    and (dotted(n.func) or "").startswith(name + ".")
                 )
-                or (isinstance(n, cst.If) and name in source_of(n.test, 200))
+                or (
+                    isinstance(n, cst.If)
+                    and (
+                        dotted(n.test) == name
+                        or any(dotted(t) == name for t, _ in body_nodes(n.test))
+                    )
+                )
                 for n, _ in walk
             )
             if checked:

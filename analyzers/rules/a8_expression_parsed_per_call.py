@@ -48,7 +48,7 @@ async def execute(self, context):
     condition = eval(_compiled(self.config["expression"]), SAFE_GLOBALS, context.variables)
 """
     TAGS = ("cpu", "caching")
-    TRIGGERS = ("eval(", "compile(", "ast", "Template(")
+    TRIGGERS = ("eval(", "compile(", "ast.parse", "Template(")
     VALID = (
         Valid(
             """\

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
@@ -90,6 +92,10 @@ if state is None:
             message_contains="list(range(0, self.end))",
         ),
     )
+
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return super().wants(source) and re.search(r"class \w*Loop\w*", source) is not None
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if "loop" not in node.name.value.lower():

@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import body_nodes, dotted, enclosing_loop, source_of
+from analyzers.rules._shapes import body_nodes, dotted, enclosing_loop, names_text
 
 
 def _string_locals(func: cst.FunctionDef) -> set[str]:
@@ -57,7 +57,7 @@ for row in rows:
 result = "".join(f"{row['name']},{row['value']}\\n" for row in rows)
 """
     TAGS = ("algorithmic", "memory")
-    TRIGGERS = ("+=",)
+    TRIGGERS = ('= ""', "= ''", '= f"', "= f'")
     VALID = (
         Valid(
             """\
@@ -98,6 +98,14 @@ result = "".join(f"{row['name']},{row['value']}\\n" for row in rows)
         ),
     )
 
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        # A name initialized to a string literal and later extended with `+=`.
+        if not super().wants(source):
+            return False
+        names = set(re.findall(r"^\s*([\w.]+) = f?[\"']", source, re.M))
+        return any(re.search(rf"{re.escape(n)} \+=", source) for n in names)
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         strings = _string_locals(node)
         if not strings:
@@ -114,7 +122,7 @@ result = "".join(f"{row['name']},{row['value']}\\n" for row in rows)
                 continue
             # Only loops over data that grows with the input (rows, lines, records...): a
             # few modifier keys or table columns make a short string whatever the method.
-            if not _DATA_WORDS.search(source_of(loop.iter, 80)):
+            if not _DATA_WORDS.search(names_text(loop.iter)):
                 continue
             reported.add(name)
             self.report(

@@ -104,6 +104,23 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
         ),
     )
 
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        # Cheap line scan: an emit/publish indented under a `for` seen shortly before it.
+        if not super().wants(source):
+            return False
+        loops: list[tuple[int, int]] = []  # (indent, line number) of recent `for` lines
+        for number, line in enumerate(source.splitlines()):
+            stripped = line.lstrip()
+            indent = len(line) - len(stripped)
+            if stripped.startswith(("for ", "async for ")):
+                loops.append((indent, number))
+            elif (".emit(" in stripped or ".publish(" in stripped) and any(
+                loop_indent < indent and number - loop_line < 20 for loop_indent, loop_line in loops
+            ):
+                return True
+        return False
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         # A batcher's flush delivers what it batched: that loop is the fix, not the defect.
         if "flush" in node.name.value.lower():

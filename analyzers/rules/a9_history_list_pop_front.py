@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
@@ -45,7 +47,7 @@ self._event_history = deque(maxlen=self._max_history_size)  # in __init__
 self._event_history.append(event)
 """
     TAGS = ("events", "algorithmic")
-    TRIGGERS = ("pop(0)", "[-", "del ")
+    TRIGGERS = ("pop(0)", ":]", "del ")
     VALID = (
         Valid(
             """\
@@ -81,6 +83,13 @@ self._event_history.append(event)
             line=4,
         ),
     )
+
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return (
+            super().wants(source)
+            and re.search(r"pop\(0\)|\[-[\w.]+\s*:\]|del [\w.]+\[0\]", source) is not None
+        )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for sub, ancestors in body_nodes(node):
