@@ -27,7 +27,12 @@ def _wait_for_workloads(session: Session, count: int, timeout: float) -> list[di
         if len(records) >= count:
             return records
         time.sleep(0.2)
-    raise AssertionError(f"only {session.records('workload')} after {timeout} s")
+    log = Path(session.path).with_suffix(".log")
+    tail = log.read_text(encoding="utf-8", errors="replace")[-3000:] if log.exists() else ""
+    raise AssertionError(
+        f"{len(session.records('workload'))} workload records after {timeout} s; "
+        f"records: {session.record_counts()}; target output:\n{tail}"
+    )
 
 
 @pytest.fixture
@@ -35,12 +40,14 @@ def live(tmp_path: Path):
     def start(profile: Path = PROFILE) -> tuple[LiveRecording, Session]:
         session = Session.create(tmp_path / f"{profile.stem}.session")
         recording = LiveRecording(session, str(profile))
+        log = (tmp_path / f"{profile.stem}.log").open("w", encoding="utf-8")
+        logs.append(log)
         recording.launch(
             demo_command(["--duration", "120", "--no-workload"]),
             cwd=ROOT,
             env=child_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         started.append(recording)
         # Send commands only once the agent is streaming: a command written right behind the
@@ -48,12 +55,17 @@ def live(tmp_path: Path):
         deadline = time.monotonic() + 30
         while not session.records("agent") and time.monotonic() < deadline:
             time.sleep(0.1)
+        assert session.records("agent"), "the agent sent nothing within 30 s"
         return recording, session
+
+    logs: list[Any] = []
 
     started: list[LiveRecording] = []
     yield start
     for recording in started:
         recording.finish("test over")
+    for log in logs:
+        log.close()
 
 
 def test_every_workload_runs_to_the_end_in_the_demo_process(live) -> None:
