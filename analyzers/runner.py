@@ -448,6 +448,11 @@ def _ruff(
     )
     if note:
         result.notes.append(note)
+    symbols = {s.relpath: FileContext(s.relpath, symbols=s.symbols) for s in summaries}
+    found = [
+        replace(f, symbol=symbols[f.path].symbol_at(f.line)) if f.path in symbols else f
+        for f in found
+    ]
     if key and store is not None and not note:
         store.put_value(key, (found, note))
     return [f for f in found if f.rule not in disabled]

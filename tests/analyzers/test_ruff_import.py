@@ -26,6 +26,8 @@ def test_ruff_findings_are_imported_demoted_and_deduplicated(tmp_path):
     result = audit(tmp_path, use_cache=False, jobs=1)
     got = {(f.rule, f.path, f.line) for f in result.findings}
     assert ("RUF-ASYNC230", "io_async.py", 3) in got
+    opened = next(f for f in result.findings if f.rule == "RUF-ASYNC230")
+    assert opened.symbol == "load" and opened.area == 8
     assert not any(r == "RUF-ASYNC109" and p == "io_async.py" for r, p, _ in got)
     assert ("CIA001", "sleepy.py", 3) in got
     assert ("RUF-ASYNC251", "sleepy.py", 3) not in got
