@@ -9,6 +9,7 @@ at another time), and caches the walk so that several rules judging the same fun
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterable, Iterator
 
 import libcst as cst
@@ -335,3 +336,28 @@ def source_of(node: cst.CSTNode, limit: int = 60) -> str:
     lines = _EMPTY_MODULE.code_for_node(node).strip().splitlines() or [""]
     code = lines[0].strip()
     return code if len(code) <= limit else code[: limit - 3] + "..."
+
+
+LOOP_HEAD = re.compile(r"^\s*(?:async\s+)?(?:for|while)\b")
+
+
+def indented_under(
+    source: str, head: re.Pattern[str], body: re.Pattern[str], window: int = 40
+) -> bool:
+    """Whether a line matching `body` sits indented under a recent line matching `head`.
+
+    A text-only prefilter (no parsing): lets a rule skip files where its shape cannot occur,
+    e.g. an `emit(` under a `for`, so most files never need a libcst pass for it.
+    """
+    heads: list[tuple[int, int]] = []
+    for number, line in enumerate(source.splitlines()):
+        stripped = line.lstrip()
+        if not stripped:
+            continue
+        indent = len(line) - len(stripped)
+        heads = [(i, n) for i, n in heads if i < indent or n == number]
+        if body.search(line) and any(number - n <= window for i, n in heads if i < indent):
+            return True
+        if head.search(line):
+            heads.append((indent, number))
+    return False

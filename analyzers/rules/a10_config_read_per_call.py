@@ -29,6 +29,14 @@ _READERS = frozenset(
         "dotenv.dotenv_values",
     }
 )
+# A config-looking read on one line: `json.load(f)` near "config", `settings_path.read_text()`.
+_READ_LINE = re.compile(
+    r"(?i)^.*(config|settings|prefs|preferences|hotkey|\.ini|\.toml|\.ya?ml).*"
+    r"(json\.load|yaml\.\w*load|toml\w*\.load|read_text|read_bytes|open\().*$"
+    r"|^.*(json\.load|yaml\.\w*load|toml\w*\.load|read_text|read_bytes|open\().*"
+    r"(config|settings|prefs|preferences|hotkey|\.ini|\.toml|\.ya?ml).*$",
+    re.MULTILINE,
+)
 _PATH_READS = frozenset({"read_text", "read_bytes"})
 _CONFIG_WORDS = re.compile(r"config|settings|prefs|preferences|hotkey|\.ini|\.toml|\.ya?ml", re.I)
 # Functions whose job is to (re)load: reading there is expected.
@@ -107,7 +115,7 @@ def get_timeout(self):
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        return super().wants(source) and _CONFIG_WORDS.search(source) is not None
+        return super().wants(source) and _READ_LINE.search(source) is not None
 
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)

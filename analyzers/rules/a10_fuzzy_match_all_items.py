@@ -113,6 +113,18 @@ def search(self, query):
         ),
     )
 
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return (
+            super().wants(source)
+            and re.search(
+                r"difflib|Levenshtein|levenshtein|rapidfuzz|thefuzz|fuzzywuzzy|jellyfish|"
+                r"edit_distance|damerau|fuzzy_score|fuzzy_ratio",
+                source,
+            )
+            is not None
+        )
+
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
 

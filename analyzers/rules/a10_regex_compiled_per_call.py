@@ -112,6 +112,12 @@ def resolve(text):
         ),
     )
 
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return super().wants(source) and (
+            "compile(" in source or re.search(r"\((?:rf|fr|f|Rf|fR)[\"']", source) is not None
+        )
+
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import body_nodes, dotted, import_map, source_of
+from analyzers.rules._shapes import body_nodes, dotted, import_map, indented_under, source_of
 
 _SLEEPS = frozenset({"time.sleep", "asyncio.sleep"})
+_WITH_LOCK = re.compile(r"^\s*(?:async\s+)?with\b[^\n]*(?i:lock)")
+_SLEEP_CALL = re.compile(r"sleep\(")
 
 
 class SleepWhileHoldingLock(Rule):
@@ -72,7 +76,7 @@ await asyncio.sleep(wait)
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        return super().wants(source) and "lock" in source.lower()
+        return super().wants(source) and indented_under(source, _WITH_LOCK, _SLEEP_CALL)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)

@@ -85,6 +85,15 @@ def set(self, key, value):
         ),
     )
 
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return (
+            super().wants(source)
+            and re.search(r"def _?(set|store|record|put|mark)(_\w+)?\(self", source) is not None
+            and re.search(r"\.dump\(|\.dumps\(|write_text|write_bytes|\.write\(", source)
+            is not None
+        )
+
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         if _DURABLE.search(node.name.value):
             return

@@ -7,7 +7,14 @@ import re
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import body_nodes, call_name, call_receiver, enclosing_loop
+from analyzers.rules._shapes import (
+    LOOP_HEAD,
+    body_nodes,
+    call_name,
+    call_receiver,
+    enclosing_loop,
+    indented_under,
+)
 
 # Per-item mutations that each trigger layout, sorting or a scene/undo update.
 _MUTATORS = frozenset(
@@ -23,6 +30,7 @@ _MUTATORS = frozenset(
         "removeItem",
     }
 )
+_MUTATOR_CALL = re.compile(r"\.(" + "|".join(sorted(_MUTATORS)) + r")\(")
 # Any of these in the function means the author batches the change already.
 _BATCHING = frozenset(
     {
@@ -141,6 +149,10 @@ finally:
             line=3,
         ),
     )
+
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return super().wants(source) and indented_under(source, LOOP_HEAD, _MUTATOR_CALL)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         walk = body_nodes(node)

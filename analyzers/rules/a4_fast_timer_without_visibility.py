@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
@@ -17,6 +19,7 @@ from analyzers.rules._shapes import (
 )
 
 _FAST_MS = 100
+_START_CALL = re.compile(r"\.(start|setInterval)\(\s*(\d{1,2}\b|[\w.]*interval|[A-Z_]{3,})", re.I)
 _VISIBILITY = ("isVisible", "isHidden", "visibleRegion", "isMinimized", "isActiveWindow")
 _VISIBILITY_EVENTS = ("hideEvent", "showEvent", "changeEvent")
 
@@ -143,6 +146,11 @@ def _tick(self):
             message_contains="16 ms",
         ),
     )
+
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        # A timer started or re-timed with a short literal, a name or an interval attribute.
+        return super().wants(source) and _START_CALL.search(source) is not None
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module_constants = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
@@ -94,6 +96,10 @@ return self._nodes_by_id.get(node_id)  # kept up to date on node_created / nodes
             line=3,
         ),
     )
+
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return super().wants(source) and re.search(r"id\b[^\n]*==|==[^\n]*id\b", source) is not None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         walk = body_nodes(node)

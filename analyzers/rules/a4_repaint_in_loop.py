@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 from libcst.metadata import PositionProvider
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import body_nodes, call_name, call_receiver, enclosing_loop
+from analyzers.rules._shapes import (
+    LOOP_HEAD,
+    body_nodes,
+    call_name,
+    call_receiver,
+    enclosing_loop,
+    indented_under,
+)
 
 
 def _loop_bound_names(loop: cst.CSTNode) -> set[str]:
@@ -34,6 +43,9 @@ def _loop_bound_names(loop: cst.CSTNode) -> set[str]:
 def _looks_like_model(receiver: str) -> bool:
     low = receiver.lower()
     return any(word in low for word in ("model", "plot", "curve", "series", "table", "tree"))
+
+
+_REPAINT_CALL = re.compile(r"\.(update\(\)|repaint\(|setData\()")
 
 
 class RepaintInLoop(Rule):
@@ -144,6 +156,10 @@ self.viewport().update()
             line=3,
         ),
     )
+
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return super().wants(source) and indented_under(source, LOOP_HEAD, _REPAINT_CALL)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         reported: set[int] = set()

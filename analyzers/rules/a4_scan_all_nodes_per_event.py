@@ -191,6 +191,12 @@ def mouseMoveEvent(self, event):
         ),
     )
 
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return super().wants(source) and any(
+            name in source for name in (*_EVENT_METHODS, *_FREQUENT_SIGNALS)
+        )
+
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         methods = methods_of(node)
         entries: dict[str, str] = {m: f"{m}()" for m in methods if m in _EVENT_METHODS}

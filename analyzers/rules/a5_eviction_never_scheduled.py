@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from analyzers.project import ProjectModel
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -11,6 +12,28 @@ _EVICTORS = re.compile(
     r"^_?(cleanup_idle|cleanup_stale|evict\w*|prune\w*|purge\w*|expire\w*|reap\w*|"
     r"remove_stale\w*|close_idle\w*|trim_idle\w*)$"
 )
+
+
+_INDEX_CACHE: dict[int, tuple[ProjectModel, set[str], dict[str, set[str]]]] = {}
+
+
+def _call_index(project: ProjectModel) -> tuple[set[str], dict[str, set[str]]]:
+    """Resolved call targets, and unresolved call names -> calling modules (cached per model)."""
+    cached = _INDEX_CACHE.get(id(project))
+    if cached is not None and cached[0] is project:
+        return cached[1], cached[2]
+    resolved: set[str] = set()
+    by_name: dict[str, set[str]] = {}
+    for fn in project.functions.values():
+        for site in fn.calls:
+            for target in (site.target, *site.callables):
+                if target in project.functions:
+                    resolved.add(target)
+                else:
+                    by_name.setdefault(target.rsplit(".", 1)[-1], set()).add(fn.module)
+    _INDEX_CACHE.clear()
+    _INDEX_CACHE[id(project)] = (project, resolved, by_name)
+    return resolved, by_name
 
 
 class EvictionNeverScheduled(ProjectRule):
@@ -74,23 +97,14 @@ async def _sweep_forever(self):
     )
 
     def check_project(self) -> None:
-        resolved: set[str] = set()
-        # Calls whose receiver type is unknown (`pool.cleanup_idle()`): name -> caller modules.
-        by_name: dict[str, set[str]] = {}
-        for fn in self.project.functions.values():
-            for target in (site.target for site in fn.calls):
-                if target in self.project.functions:
-                    resolved.add(target)
-                else:
-                    by_name.setdefault(target.rsplit(".", 1)[-1], set()).add(fn.module)
-            for site in fn.calls:
-                for ref in site.callables:
-                    if ref in self.project.functions:
-                        resolved.add(ref)
-                    else:
-                        by_name.setdefault(ref.rsplit(".", 1)[-1], set()).add(fn.module)
-        for fn in self.functions():
-            if not fn.cls or not _EVICTORS.match(fn.name) or fn.qualname in resolved:
+        # Runs once per file: return at once unless this file defines an eviction method,
+        # and build the project-wide call index only once per model.
+        candidates = [fn for fn in self.functions() if fn.cls and _EVICTORS.match(fn.name)]
+        if not candidates:
+            return
+        resolved, by_name = _call_index(self.project)
+        for fn in candidates:
+            if fn.qualname in resolved:
                 continue
             if any(self._can_reach(module, fn.module) for module in by_name.get(fn.name, ())):
                 continue

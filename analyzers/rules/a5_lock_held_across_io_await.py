@@ -113,6 +113,12 @@ self._in_use.add(ctx)
         ),
     )
 
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return (
+            super().wants(source) and re.search(r"async with [\w.]*lock", source, re.I) is not None
+        )
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.asynchronous is None or _LIFECYCLE.match(node.name.value):
             return

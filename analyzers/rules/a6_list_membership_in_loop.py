@@ -7,7 +7,14 @@ import re
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import body_nodes, call_name, dotted, enclosing_loop
+from analyzers.rules._shapes import (
+    LOOP_HEAD,
+    body_nodes,
+    call_name,
+    dotted,
+    enclosing_loop,
+    indented_under,
+)
 
 
 def _list_locals(func: cst.FunctionDef) -> dict[str, bool]:
@@ -122,11 +129,15 @@ for node in order:
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        # A list local that is also the right side of an `in` test somewhere in the file.
+        # A list local that is the right side of an `in` test indented under a loop.
         if not super().wants(source):
             return False
         names = set(re.findall(r"^\s*(\w+)\s*(?::[^=]+)?= (?:\[|list\()", source, re.M))
-        return any(re.search(rf"\bin {re.escape(n)}\b", source) for n in names)
+        names = {n for n in names if re.search(rf"\bin {re.escape(n)}\b", source)}
+        if not names:
+            return False
+        test = re.compile(r"\bin (?:" + "|".join(map(re.escape, names)) + r")\b")
+        return indented_under(source, LOOP_HEAD, test) or ("[" in source and " for " in source)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         lists = _list_locals(node)

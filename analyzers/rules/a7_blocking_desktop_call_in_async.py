@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
@@ -44,6 +46,7 @@ _DESKTOP_SYNC_METHODS = frozenset(
         "move_window",
     }
 )
+_METHOD_CALL = re.compile(r"\.(" + "|".join(sorted(_DESKTOP_SYNC_METHODS)) + r")\(")
 # Not win32gui/win32api: those are single Win32 calls that return in microseconds.
 _UIA_MODULES = ("uiautomation.", "pywinauto.", "pyautogui.")
 
@@ -127,6 +130,17 @@ async def execute(self, context):
             message_contains="uiautomation.WheelDown",
         ),
     )
+
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        # A desktop method called without `await` on its line, in a file with coroutines.
+        if not super().wants(source) or "async def" not in source:
+            return False
+        if re.search(r"\b(uiautomation|pywinauto|pyautogui)\b", source):
+            return True
+        return any(
+            "await" not in line and _METHOD_CALL.search(line) for line in source.splitlines()
+        )
 
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)

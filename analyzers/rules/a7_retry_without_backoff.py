@@ -13,6 +13,7 @@ from analyzers.rules._shapes import (
     call_name,
     dotted,
     import_map,
+    indented_under,
     names_text,
     source_of,
 )
@@ -20,6 +21,8 @@ from analyzers.rules._shapes import (
 _RETRY_WORDS = re.compile(r"retr|attempt|tries", re.IGNORECASE)
 _BACKOFF_WORDS = re.compile(r"backoff|jitter|exponential|random|uniform", re.IGNORECASE)
 _SLEEPS = frozenset({"time.sleep", "asyncio.sleep"})
+_RETRY_HEAD = re.compile(r"^\s*(?:async\s+)?(?:for|while)\b.*(?i:retr|attempt|tries)")
+_SLEEP_CALL = re.compile(r"sleep\(")
 _USER_SETTING = re.compile(r"config|get_parameter|get_input_value|resolve_value|options|settings")
 
 
@@ -152,7 +155,7 @@ for attempt in range(retry_count + 1):
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        return super().wants(source) and _RETRY_WORDS.search(source) is not None
+        return super().wants(source) and indented_under(source, _RETRY_HEAD, _SLEEP_CALL)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import (
+    LOOP_HEAD,
     body_nodes,
     call_name,
     enclosing_loop,
     import_map,
+    indented_under,
     is_awaited,
     source_of,
 )
@@ -33,6 +37,12 @@ _CAPTURE_METHODS = frozenset(
         "grabWindow",
         "locateOnScreen",
     }
+)
+
+
+_CAPTURE_CALL = re.compile(
+    r"\b(grab|screenshot|CaptureToImage|capture_screenshot|capture_element_image|grabWindow|"
+    r"locateOnScreen|mss)\("
 )
 
 
@@ -98,6 +108,10 @@ for element in elements:
             line=5,
         ),
     )
+
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return super().wants(source) and indented_under(source, LOOP_HEAD, _CAPTURE_CALL)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)

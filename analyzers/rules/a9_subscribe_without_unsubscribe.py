@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
@@ -88,6 +90,14 @@ def cleanup(self):
             message_contains="2 subscriptions",
         ),
     )
+
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return (
+            super().wants(source)
+            and re.search(r"\.(subscribe\w*|add_listener|add_handler|on)\([^)]*self\.", source)
+            is not None
+        )
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         methods = methods_of(node)
