@@ -32,6 +32,14 @@ def test_launch_demo_fill_panels_and_open_a_finding(live_window, qtbot, tmp_path
     window.tabs.setCurrentWidget(bus)
     qtbot.waitUntil(lambda: bus.table_views[0].proxy.rowCount() > 0, timeout=TIMEOUT)
     assert bus.empty_reason == ""
+    # a standard workload from the Workloads menu runs in the target and reports back
+    window._fill_workloads_menu()
+    action = next(a for a in window.workloads_menu.actions() if a.text() == "event_bus")
+    assert action.isEnabled()
+    action.trigger()
+    qtbot.waitUntil(lambda: len(window.metrics.workloads) > 0, timeout=TIMEOUT)
+    assert window.metrics.workloads[-1]["name"] == "event_bus"
+
     loop = window.panel_by_name["event_loop"]
     window.tabs.setCurrentWidget(loop)
     qtbot.waitUntil(lambda: loop.summary.get("lag_max_ms", 0) > 0, timeout=TIMEOUT)

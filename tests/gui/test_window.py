@@ -228,3 +228,33 @@ def test_start_page_lists_this_python_process_family(window, qtbot) -> None:
     page.table.clearSelection()
     page._attach()  # nothing selected: a hint, not an error
     assert "Select a process" in page.status.text()
+
+
+def test_open_in_editor_runs_the_configured_command(window, qtbot, recorded_session, tmp_path):
+    import shlex
+    import sys
+
+    out = tmp_path / "editor-called.txt"
+    script = "import sys; open(sys.argv[1], 'w').write(sys.argv[2])"
+    window.settings.editor_command = (
+        f"{shlex.quote(sys.executable)} -c {shlex.quote(script)} {shlex.quote(str(out))} "
+        "{path}:{line}"
+    )
+    with qtbot.waitSignal(window.findings_loaded, timeout=TIMEOUT):
+        window.set_session(recorded_session)
+    window._show_tab(len(window.panels))
+    window.findings_view.select_row(0)
+    qtbot.waitUntil(lambda: window.source_viewer.editor_button.isEnabled(), timeout=TIMEOUT)
+    window.source_viewer.editor_button.click()
+    qtbot.waitUntil(lambda: out.exists() and bool(out.read_text()), timeout=TIMEOUT)
+    assert out.read_text() == f"{tmp_path / 'src' / 'app' / 'engine.py'}:{BLOCKING_LINE}"
+
+
+def test_a_broken_editor_command_is_one_line_in_the_window(window, qtbot, recorded_session):
+    window.settings.editor_command = "no-such-editor-xyz {path}"
+    with qtbot.waitSignal(window.findings_loaded, timeout=TIMEOUT):
+        window.set_session(recorded_session)
+    window.findings_view.select_row(0)
+    with qtbot.waitSignal(window.failed, timeout=TIMEOUT) as blocker:
+        window.source_viewer.editor_button.click()
+    assert "Cannot start the editor" in blocker.args[0] and "\n" not in blocker.args[0]
