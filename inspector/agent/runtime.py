@@ -206,6 +206,12 @@ class Agent:
 
     def _cleanup(self) -> None:
         reason = self._detach_reason or "stopped"
+        workloads = sys.modules.get(f"{__package__}.workloads")
+        if workloads is not None:  # a workload must not outlive the inspector that started it
+            try:
+                workloads.stop_all(f"the inspector detached ({reason})")
+            except Exception as exc:
+                self.report_error(f"stopping workloads failed: {exc}")
         for probe in reversed(self.probes):
             try:
                 probe.uninstall()

@@ -25,32 +25,6 @@ from inspector.core.session import Session
 CONNECT_TIMEOUT_S = 20.0
 
 
-def parse_workload(spec: str) -> tuple[str, dict[str, Any]]:
-    """ "name:k=v,k2=v2" -> ("name", {"k": v, ...}); numbers and booleans are converted."""
-    name, _, rest = spec.partition(":")
-    if not name.strip():
-        raise ValueError(f"workload {spec!r} has no name (expected NAME:k=v,...)")
-    params: dict[str, Any] = {}
-    for item in filter(None, (p.strip() for p in rest.split(","))):
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"workload parameter {item!r} is not k=v")
-        params[key.strip()] = _convert(value.strip())
-    return name.strip(), params
-
-
-def _convert(value: str) -> Any:
-    lowered = value.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    return value
-
-
 class LiveRecording:
     """Records one target's agent into `session`. Use launch() or attach(), then wait()."""
 

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from inspector.attach.agent_config import AttachError
-from inspector.attach.live import LiveRecording, demo_command, parse_workload
+from inspector.attach.live import LiveRecording, demo_command
 from inspector.cli import EXIT_OK, EXIT_USAGE, UserError
 from inspector.core.agent_link import AgentLinkError
 from inspector.core.pipeline import analyze_session
 from inspector.core.session import Session, SessionError
+from inspector.core.workload_specs import WorkloadSpecError, parse_workload_spec
 from inspector.report import ReportError, write_report
 
 
@@ -75,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--duration must be positive", EXIT_USAGE)
     command = _target_command(args)
     try:
-        workloads = [parse_workload(spec) for spec in args.workload]
-    except ValueError as exc:
+        workloads = [parse_workload_spec(spec) for spec in args.workload]
+    except WorkloadSpecError as exc:
         raise UserError(str(exc), EXIT_USAGE) from exc
     profile = args.profile or ("demo" if args.demo else "generic")
     try:

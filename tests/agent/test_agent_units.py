@@ -15,7 +15,6 @@ from inspector.agent.stats import MAX_DURATIONS, DurationSample
 from inspector.agent.transport import Transport, TransportError, is_loopback
 from inspector.attach import AttachError, attach_pid, inspect_target
 from inspector.attach.agent_config import load_profile_tables
-from inspector.attach.live import parse_workload
 from inspector.core.agent_link import AgentLink
 
 
@@ -100,16 +99,6 @@ def test_agent_link_listens_on_loopback_only() -> None:
         assert host == "127.0.0.1" and port > 0
     finally:
         link.close()
-
-
-def test_workload_specs_parse() -> None:
-    assert parse_workload("canvas:nodes=200,fast=true,rate=2.5,mode=x") == (
-        "canvas",
-        {"nodes": 200, "fast": True, "rate": 2.5, "mode": "x"},
-    )
-    assert parse_workload("bus") == ("bus", {})
-    with pytest.raises(ValueError):
-        parse_workload("canvas:nodes")
 
 
 def test_profiles_declare_probes() -> None:

@@ -129,3 +129,16 @@ def test_two_runs_agree_within_their_reported_spread(live) -> None:
         ta, tb = a["throughput_rps"], b["throughput_rps"]
         slack = (ta["max"] - ta["min"]) + (tb["max"] - tb["min"]) + 0.25 * ta["p50"]
         assert abs(ta["p50"] - tb["p50"]) <= slack, (a["size"], ta, tb)
+
+
+def test_detaching_stops_a_running_workload_and_says_so(live) -> None:
+    """A workload must not outlive the inspector that started it; its end is still recorded."""
+    recording, session = live()
+    recording.run_workload("event_bus", {"rate": 50, "seconds": 60, "repetitions": 1})
+    deadline = time.monotonic() + 20
+    while not session.records("bus") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    recording.finish("test detach")
+    [record] = _wait_for_workloads(session, 1, 10)
+    assert record["status"] == "failed"
+    assert "inspector detached" in record["reason"]
