@@ -342,7 +342,7 @@ LOOP_HEAD = re.compile(r"^\s*(?:async\s+)?(?:for|while)\b")
 
 
 def indented_under(
-    source: str, head: re.Pattern[str], body: re.Pattern[str], window: int = 40
+    source: str, head: re.Pattern[str], body: re.Pattern[str], window: int = 150
 ) -> bool:
     """Whether a line matching `body` sits indented under a recent line matching `head`.
 

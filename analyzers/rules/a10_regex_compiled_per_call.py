@@ -115,7 +115,13 @@ def resolve(text):
     @classmethod
     def wants(cls, source: str) -> bool:
         return super().wants(source) and (
-            "compile(" in source or re.search(r"\((?:rf|fr|f|Rf|fR)[\"']", source) is not None
+            "compile(" in source
+            or re.search(
+                r"\.(search|match|fullmatch|sub|subn|findall|finditer|split)\(\s*(?:rf|fr|f)[\"']",
+                source,
+                re.IGNORECASE,
+            )
+            is not None
         )
 
     def visit_Module(self, node: cst.Module) -> None:

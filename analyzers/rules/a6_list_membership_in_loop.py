@@ -137,7 +137,8 @@ for node in order:
         if not names:
             return False
         test = re.compile(r"\bin (?:" + "|".join(map(re.escape, names)) + r")\b")
-        return indented_under(source, LOOP_HEAD, test) or ("[" in source and " for " in source)
+        comprehension = re.compile(r"\bfor \w+ in [^\n]*\bif [^\n]*" + test.pattern)
+        return indented_under(source, LOOP_HEAD, test) or bool(comprehension.search(source))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         lists = _list_locals(node)

@@ -155,7 +155,7 @@ for attempt in range(retry_count + 1):
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        return super().wants(source) and indented_under(source, _RETRY_HEAD, _SLEEP_CALL)
+        return super().wants(source) and indented_under(source, _RETRY_HEAD, _SLEEP_CALL, 200)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
