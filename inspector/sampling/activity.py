@@ -37,6 +37,10 @@ _WAITING_LEAVES = frozenset(
 )
 # A Qt event loop (`app.exec()`, qasync's `run_forever`) waits inside C++ code.
 _EXEC_CALL = re.compile(r"\.exec_?\s*\(|\brun_forever\s*\(")
+# The inspector's own agent threads wait on their socket, event or timer; in the target's
+# profile that is neither the target's work nor ours, so it counts as idle.
+_AGENT_DIR = re.compile(r"[/\\]inspector[/\\]agent[/\\]")
+_AGENT_WAIT_CALL = re.compile(r"\.(recv|recv_into|accept|wait|get|select)\s*\(|\bsleep\s*\(")
 
 
 @lru_cache(maxsize=65536)
@@ -45,6 +49,8 @@ def _frame_waits(function: str, file: str, line: int) -> bool:
     if (base, function.rsplit(".", 1)[-1]) in _WAITING_LEAVES:
         return True
     source = linecache.getline(file, line) if line > 0 and file else ""
+    if _AGENT_DIR.search(file) and _AGENT_WAIT_CALL.search(source):
+        return True
     return bool(_EXEC_CALL.search(source))
 
 
