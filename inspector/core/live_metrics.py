@@ -14,7 +14,6 @@ as it did live. Everything here is Qt-free and thread-safe behind one lock.
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 from collections import deque
@@ -702,21 +701,11 @@ class SessionFollower:
         """Up to `max_batch` records after `last_id`, like `Session.records(after_id=...)`
         but bounded, so a follower that fell behind (or a large reopened session) never
         holds more than one batch in memory."""
-        with self.session.lock:
-            rows = self.session.conn.execute(
-                "SELECT id, data FROM records WHERE id > ? ORDER BY id LIMIT ?",
-                (self.last_id, self.max_batch),
-            ).fetchall()
-            if len(rows) == self.max_batch:  # a full batch: say how far behind we are
-                (top,) = self.session.conn.execute("SELECT MAX(id) FROM records").fetchone()
-                self.backlog = max(int(top or 0) - int(rows[-1][0]), 0)
-            else:
-                self.backlog = 0
-        out = []
-        for row_id, data in rows:
-            rec = json.loads(data)
-            rec["_id"] = row_id
-            out.append(rec)
+        out = self.session.records(after_id=self.last_id, limit=self.max_batch)
+        if len(out) == self.max_batch:  # a full batch: say how far behind we are
+            self.backlog = max(self.session.last_record_id() - int(out[-1]["_id"]), 0)
+        else:
+            self.backlog = 0
         return out
 
     def poll(self) -> int:

@@ -156,8 +156,10 @@ class Session:
         since: float | None = None,
         until: float | None = None,
         after_id: int = 0,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Records in time order; `after_id` lets a live view fetch only what is new.
+        """Records in arrival order; `after_id` lets a live view fetch only what is new and
+        `limit` bounds one read, so a reader that fell behind holds one batch at a time.
 
         Each returned dict carries its row id under "_id".
         """
@@ -174,6 +176,9 @@ class Session:
             sql += " AND t <= ?"
             args.append(until)
         sql += " ORDER BY id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(int(limit))
         with self.lock:
             rows = self.conn.execute(sql, args).fetchall()
         out = []
@@ -182,6 +187,11 @@ class Session:
             rec["_id"] = row_id
             out.append(rec)
         return out
+
+    def last_record_id(self) -> int:
+        with self.lock:
+            (top,) = self.conn.execute("SELECT MAX(id) FROM records").fetchone()
+        return int(top or 0)
 
     def iter_records(self, kind: str | None = None) -> Iterator[dict[str, Any]]:
         yield from self.records(kind)

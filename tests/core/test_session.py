@@ -77,3 +77,13 @@ def test_save_as_copies_while_open(tmp_path):
         s.append([{"t": 1.0, "kind": "bus"}])
         copy = s.save_as(tmp_path / "sub" / "b.session")
     assert Session.open(copy).record_counts() == {"bus": 1}
+
+
+def test_bounded_reads_page_through_records(tmp_path):
+    with Session.create(tmp_path / "a.session") as s:
+        s.append([{"t": float(i), "kind": "bus", "i": i} for i in range(10)])
+        first = s.records(limit=4)
+        assert [r["i"] for r in first] == [0, 1, 2, 3]
+        rest = s.records(after_id=first[-1]["_id"], limit=100)
+        assert [r["i"] for r in rest] == list(range(4, 10))
+        assert s.last_record_id() == rest[-1]["_id"]
