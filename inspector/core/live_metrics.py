@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspector.core.session import Session, SessionError
+from inspector.core.stats import percentile
 
 PANELS = ("event_bus", "repaint", "pools", "event_loop", "cpu", "memory")
 """The live panels, by name; the GUI has one view per name."""
@@ -39,15 +40,6 @@ PANEL_KINDS: Mapping[str, tuple[str, ...]] = {
 MAX_KEYS_PER_FAMILY = 48
 """Series keys beyond this per family (event types, widgets, pools) fold into "(other)", so a
 target that invents a new event name per message cannot grow the inspector without bound."""
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100) of `values`; 0.0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, math.ceil(q / 100.0 * len(ordered)))
-    return float(ordered[min(rank, len(ordered)) - 1])
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from analyzers.findings import ChainStep, Evidence, Finding
 from inspector.core.session import Session
+from inspector.core.stats import percentile
 from inspector.sampling.measured_priority import measured_priority
 from inspector.sampling.project_frames import relpath
 
@@ -30,12 +31,6 @@ HANDLER_RULE = "DYN-SLOW-HANDLER"
 CALLBACK_RULE = "DYN-SLOW-CALLBACK"
 LEAK_RULE = "DYN-POOL-LEAK"
 HAZARD_RULE = {"nested_loop": "DYN-NESTED-LOOP", "wrong_thread": "DYN-WRONG-THREAD"}
-
-
-def _p95(values: Sequence[float]) -> float:
-    if len(values) < 2:
-        return values[0] if values else 0.0
-    return statistics.quantiles(values, n=20, method="inclusive")[-1]
 
 
 def _minutes(session: Session) -> float:
@@ -78,7 +73,7 @@ def slow_handler_findings(session: Session, root: str, profile: Any = None) -> l
     minutes = _minutes(session)
     findings = []
     for (handler, rel, line), acc in by_handler.items():
-        p95 = _p95(acc["durations"])
+        p95 = percentile(acc["durations"], 95)
         if p95 < SLOW_HANDLER_P95_MS and acc["max"] < SLOW_HANDLER_MAX_MS:
             continue
         per_min = acc["count"] / minutes

@@ -7,11 +7,12 @@ Each summary is plain data the renderers only format. A summary that saw no reco
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from inspector.core.stats import percentile
 
 FRAME_BUDGET_MS = 1000.0 / 60.0
 MIN_MEMORY_SPAN_S = 120.0  # shorter sessions show start-up growth, not a rate
@@ -39,15 +40,6 @@ TARGET_LABELS: Mapping[str, str] = {
     "slow_callback_ms": "slow-callback threshold (ms)",
     "queue_dequeue_p95_ms": "queue dequeue p95 (ms)",
 }
-
-
-def percentile(values: Sequence[float], pct: float) -> float:
-    """Nearest-rank percentile (0 for no values): stable and easy to explain in a report."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, math.ceil(pct / 100.0 * len(ordered)))
-    return float(ordered[min(rank, len(ordered)) - 1])
 
 
 @dataclass(frozen=True)

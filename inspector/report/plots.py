@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analyzers.findings import AREAS, Finding, Severity
-from inspector.report.measured import percentile
+from inspector.core.stats import percentile
 
 
 @dataclass(frozen=True)
