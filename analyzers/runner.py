@@ -539,24 +539,35 @@ def apply_rule_options(findings: list[Finding], profile: Profile) -> list[Findin
 _SAME_DEFECT_TAGS = frozenset({"blocking", "nested-loop", "leak", "lock"})
 
 
-def deduplicate(findings: list[Finding]) -> list[Finding]:
-    """One finding per defect: same file and line and a shared defect tag keeps the best.
+def _is_generic(finding: Finding) -> bool:
+    """Cross-cutting rules (CIA00x) and imported ruff rules know less than an area's rule."""
+    return finding.rule.startswith(("CIA00", "RUF-"))
 
-    ("Best" is the higher score, then the one with a call chain.) Findings of one rule at one
-    line with the same message are exact duplicates and collapse too.
+
+def deduplicate(findings: list[Finding]) -> list[Finding]:
+    """One finding per defect: same file and line and a shared defect tag keeps one.
+
+    The kept one is the most specific (an area's rule says more than a generic one, e.g.
+    "UI Automation call" over "blocking call"), then the one with a call chain; it carries
+    the highest priority any of them had, so specificity never lowers the ranking. Findings
+    of one rule at one line with the same message are exact duplicates and collapse too.
     """
-    best: dict[tuple[str, int, str], Finding] = {}
+    best: dict[tuple[str, int, str], int] = {}
     out: list[Finding] = []
     seen_exact: set[tuple[str, str, int, str]] = set()
-    for finding in sorted(findings, key=lambda f: (-f.score, -len(f.chain))):
+    ordered = sorted(findings, key=lambda f: (_is_generic(f), -len(f.chain), -f.score))
+    for finding in ordered:
         exact = (finding.rule, finding.path, finding.line, finding.message)
         if exact in seen_exact:
             continue
         seen_exact.add(exact)
         tags = _SAME_DEFECT_TAGS.intersection(finding.tags)
-        if any((finding.path, finding.line, t) in best for t in tags):
+        kept = next((best[k] for t in tags if (k := (finding.path, finding.line, t)) in best), None)
+        if kept is not None:
+            if finding.score > out[kept].score:
+                out[kept] = out[kept].with_priority(finding.priority)
             continue
         for tag in tags:
-            best[(finding.path, finding.line, tag)] = finding
+            best[(finding.path, finding.line, tag)] = len(out)
         out.append(finding)
     return out

@@ -57,7 +57,7 @@ class ConfigReadPerCall(Rule):
         "keystroke or per tick it adds milliseconds each time (more on Windows with "
         "antivirus) and blocks the calling thread, often the GUI or event loop."
     )
-    IMPACT = 4
+    IMPACT = 3
     FREQUENCY = 6
     DIFFICULTY = 2
     RECOMMENDATION = (

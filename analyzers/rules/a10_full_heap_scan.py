@@ -33,7 +33,7 @@ class FullHeapScan(Rule):
         "milliseconds per sample, just to produce a count."
     )
     IMPACT = 6
-    FREQUENCY = 6
+    FREQUENCY = 4
     DIFFICULTY = 1
     RECOMMENDATION = (
         "Use the O(1) counters instead: `sum(gc.get_count())`, `gc.get_stats()`, process "

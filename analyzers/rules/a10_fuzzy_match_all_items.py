@@ -44,8 +44,8 @@ class FuzzyMatchAllItems(Rule):
         "type or command on each keystroke makes typing latency grow with the catalogue, "
         "and without a cutoff every item pays the full cost even when it cannot rank."
     )
-    IMPACT = 5
-    FREQUENCY = 7
+    IMPACT = 4
+    FREQUENCY = 6
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Prefilter cheaply (prefix/initials/substring index) before scoring, pass a "

@@ -37,7 +37,7 @@ class RegexCompiledPerCall(Rule):
         "the cache thrashes and each call pays a full compile. Inside a loop over items "
         "the cost multiplies per item."
     )
-    IMPACT = 3
+    IMPACT = 2
     FREQUENCY = 6
     DIFFICULTY = 1
     RECOMMENDATION = (

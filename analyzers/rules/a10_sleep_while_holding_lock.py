@@ -27,7 +27,7 @@ class SleepWhileHoldingLock(Rule):
         "the whole loop freezes."
     )
     IMPACT = 6
-    FREQUENCY = 5
+    FREQUENCY = 4
     DIFFICULTY = 2
     RECOMMENDATION = (
         "Compute the wait under the lock (reserve the token / timestamp), release the lock, "

@@ -33,8 +33,8 @@ class StoreRewrittenPerChange(Rule):
         "(with fsync-like latency on Windows and antivirus scans) on the GUI or event-loop "
         "thread."
     )
-    IMPACT = 4
-    FREQUENCY = 5
+    IMPACT = 3
+    FREQUENCY = 4
     DIFFICULTY = 2
     RECOMMENDATION = (
         "Mark the store dirty and save once: debounce with a single-shot timer (e.g. 500 ms) "

@@ -62,8 +62,8 @@ class BulkWithoutUpdatesDisabled(Rule):
         "command) before the next item is added. Populating N items costs N layout passes "
         "instead of one, which is what makes large tables, trees and pastes stall the UI."
     )
-    IMPACT = 5
-    FREQUENCY = 5
+    IMPACT = 4
+    FREQUENCY = 3
     DIFFICULTY = 2
     RECOMMENDATION = (
         "Wrap the loop in `widget.setUpdatesEnabled(False)` / `setUpdatesEnabled(True)` (in "

@@ -62,8 +62,8 @@ class ConnectWithoutDisconnect(Rule):
         "calls, and keeps the receiver alive. Nothing in the class ever disconnects, so the "
         "fan-out and the work per emit grow for the life of the window."
     )
-    IMPACT = 6
-    FREQUENCY = 5
+    IMPACT = 5
+    FREQUENCY = 4
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Connect once, in `__init__`/setup, and let the slot read the current state; or "

@@ -48,7 +48,7 @@ class FastTimerWithoutVisibilityCheck(Rule):
         "minimap, a minimized window or an off-screen animation still costs CPU on every "
         "tick and competes with input handling and the qasync event loop."
     )
-    IMPACT = 5
+    IMPACT = 3
     FREQUENCY = 8
     DIFFICULTY = 2
     RECOMMENDATION = (

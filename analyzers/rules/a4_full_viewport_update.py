@@ -19,8 +19,8 @@ class FullViewportUpdateMode(Rule):
         "viewport: every visible node and pipe runs `paint()` again. On a 100+ node graph "
         "this makes frame time proportional to the scene instead of to what changed."
     )
-    IMPACT = 6
-    FREQUENCY = 8
+    IMPACT = 5
+    FREQUENCY = 6
     DIFFICULTY = 1
     RECOMMENDATION = (
         "Use `QGraphicsView.ViewportUpdateMode.SmartViewportUpdate` (or "

@@ -40,8 +40,8 @@ class NodeLookupByScan(Rule):
         "property updates and event handlers call such lookups per node and per event, so "
         "large workflows pay O(n) per update and O(n^2) per run, on the GUI thread."
     )
-    IMPACT = 5
-    FREQUENCY = 7
+    IMPACT = 4
+    FREQUENCY = 5
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Keep an id -> node dict maintained on node created/deleted (NodeGraphQt's "

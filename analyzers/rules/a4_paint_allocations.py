@@ -44,7 +44,7 @@ class PaintAllocations(Rule):
         "frees C++ objects per item per frame, and QFont construction resolves the font "
         "each time; on a 100+ node canvas this is a large share of frame time."
     )
-    IMPACT = 5
+    IMPACT = 3
     FREQUENCY = 9
     DIFFICULTY = 3
     RECOMMENDATION = (

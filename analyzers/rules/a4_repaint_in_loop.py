@@ -60,8 +60,8 @@ class RepaintInLoop(Rule):
         "re-renders the view) per call. Even `update()` costs a region union and an event "
         "post per call. With 100+ nodes this multiplies frame time by the item count."
     )
-    IMPACT = 6
-    FREQUENCY = 6
+    IMPACT = 5
+    FREQUENCY = 4
     DIFFICULTY = 2
     RECOMMENDATION = (
         "Change the items first, then request one repaint after the loop: call `update()` "

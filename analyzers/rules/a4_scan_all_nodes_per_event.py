@@ -111,8 +111,8 @@ class ScanAllNodesPerEvent(Rule):
         "each event O(number of nodes), often with per-node geometry work on top, so a "
         "200-node workflow drags and hovers visibly slower than a 20-node one."
     )
-    IMPACT = 6
-    FREQUENCY = 8
+    IMPACT = 5
+    FREQUENCY = 7
     DIFFICULTY = 4
     RECOMMENDATION = (
         "Ask the scene for what is near the event instead of scanning everything: "

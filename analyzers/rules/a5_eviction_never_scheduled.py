@@ -49,7 +49,7 @@ class EvictionNeverScheduled(ProjectRule):
         "contexts stay open on both ends, the server's connection limit fills up, and "
         "memory grows with every burst of concurrency."
     )
-    IMPACT = 5
+    IMPACT = 4
     FREQUENCY = 4
     DIFFICULTY = 2
     RECOMMENDATION = (

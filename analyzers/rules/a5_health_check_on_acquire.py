@@ -24,8 +24,8 @@ class HealthCheckOnAcquire(Rule):
         "network round trip to every query, usually while the pool lock is held, so it "
         "doubles the latency of short queries and serializes acquirers."
     )
-    IMPACT = 6
-    FREQUENCY = 7
+    IMPACT = 4
+    FREQUENCY = 6
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Check health only for connections idle longer than a threshold (e.g. 30 s, kept as "

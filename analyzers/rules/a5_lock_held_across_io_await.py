@@ -41,8 +41,8 @@ class LockHeldAcrossIOAwait(Rule):
         "connection or running a health query takes 10-1000 ms, so one slow creation "
         "serializes the whole pool and concurrent nodes stall even when contexts are idle."
     )
-    IMPACT = 7
-    FREQUENCY = 7
+    IMPACT = 5
+    FREQUENCY = 5
     DIFFICULTY = 5
     RECOMMENDATION = (
         "Keep only bookkeeping under the lock: reserve a slot (increment a pending counter "

@@ -25,7 +25,7 @@ class PoolWaitByPolling(Rule):
         "under load some starve until their timeout."
     )
     IMPACT = 5
-    FREQUENCY = 6
+    FREQUENCY = 5
     DIFFICULTY = 4
     RECOMMENDATION = (
         "Wait on a primitive that release() signals: an `asyncio.Condition` (`await "

@@ -26,8 +26,8 @@ class BatchBarrier(Rule):
         "slowest node instead of the critical path, and the concurrency limit sits unused "
         "while one slow browser step finishes."
     )
-    IMPACT = 6
-    FREQUENCY = 5
+    IMPACT = 5
+    FREQUENCY = 4
     DIFFICULTY = 5
     RECOMMENDATION = (
         "Schedule by readiness, not by level: keep in-degree counts, start a node as soon "

@@ -31,7 +31,7 @@ class GatherUnbounded(Rule):
         "memory spikes, and one failure does not stop the rest."
     )
     IMPACT = 6
-    FREQUENCY = 4
+    FREQUENCY = 3
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Bound concurrency: wrap each coroutine in `async with semaphore:` (limit from "

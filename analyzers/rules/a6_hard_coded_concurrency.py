@@ -36,8 +36,8 @@ class HardCodedConcurrency(Rule):
         "value depends on the remote side. Nobody can tune it without a code change, so "
         "parallel branches either queue behind a too-small limit or oversubscribe."
     )
-    IMPACT = 4
-    FREQUENCY = 5
+    IMPACT = 3
+    FREQUENCY = 4
     DIFFICULTY = 2
     RECOMMENDATION = (
         "Read the limit from configuration (the robot/executor config or the profile), "

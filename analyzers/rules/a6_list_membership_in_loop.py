@@ -62,8 +62,8 @@ class ListMembershipInLoop(Rule):
         "per-item loop whose list grows with the graph, each test is O(n) and the loop "
         "O(n^2): dependency analysis and cycle checks slow down sharply on large workflows."
     )
-    IMPACT = 4
-    FREQUENCY = 6
+    IMPACT = 3
+    FREQUENCY = 4
     DIFFICULTY = 1
     RECOMMENDATION = (
         "Keep a `set` for membership (`visited = set()`, `visited.add(x)`), alongside the "

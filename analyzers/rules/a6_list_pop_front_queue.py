@@ -39,8 +39,8 @@ class ListPopFrontQueue(Rule):
         "O(n^2) overall; on large workflows this dominates dependency analysis and "
         "scheduling time."
     )
-    IMPACT = 5
-    FREQUENCY = 6
+    IMPACT = 3
+    FREQUENCY = 4
     DIFFICULTY = 1
     RECOMMENDATION = (
         "Use `collections.deque`: build it with `deque(start_nodes)`, pop with "

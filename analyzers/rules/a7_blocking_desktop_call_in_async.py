@@ -63,9 +63,9 @@ class BlockingDesktopCallInAsync(Rule):
         "`async def` (a node's `execute`), it blocks the asyncio loop, which under qasync is "
         "also the Qt GUI loop: the canvas freezes and every other running node stalls."
     )
-    IMPACT = 8
-    FREQUENCY = 6
-    DIFFICULTY = 3
+    IMPACT = 5
+    FREQUENCY = 4
+    DIFFICULTY = 4
     RECOMMENDATION = (
         "Await the async variant (`await ctx.async_find_window(...)`, the managers' "
         "`asyncio.to_thread`-based methods) or wrap the sync call: `await asyncio.to_thread("

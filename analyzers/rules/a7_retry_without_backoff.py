@@ -59,8 +59,8 @@ class RetryWithoutBackoff(Rule):
         "in lockstep synchronize into bursts. The total wait is also either too short for "
         "slow recoveries or too long for quick ones."
     )
-    IMPACT = 4
-    FREQUENCY = 5
+    IMPACT = 3
+    FREQUENCY = 3
     DIFFICULTY = 2
     RECOMMENDATION = (
         "Grow the delay per attempt with a cap and jitter: "

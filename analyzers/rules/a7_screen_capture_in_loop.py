@@ -59,7 +59,7 @@ class ScreenCaptureInLoop(Rule):
         "per step and churns memory."
     )
     IMPACT = 5
-    FREQUENCY = 5
+    FREQUENCY = 4
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Capture once before the loop and crop regions from that image (`img.crop(box)`), "

@@ -40,8 +40,8 @@ class SleepPollingForElement(Rule):
         "the element appears, and with `time.sleep` the calling thread (often the event "
         "loop) is blocked the entire time."
     )
-    IMPACT = 6
-    FREQUENCY = 6
+    IMPACT = 5
+    FREQUENCY = 5
     DIFFICULTY = 4
     RECOMMENDATION = (
         "Let UIA wait: `control.Exists(maxSearchSeconds=timeout, searchIntervalSeconds=...)` "

@@ -20,8 +20,8 @@ class CopyThroughMemory(Rule):
         "equals the largest file, a multi-GB member can exhaust the robot's memory, and "
         "nothing is written until everything is read."
     )
-    IMPACT = 5
-    FREQUENCY = 4
+    IMPACT = 4
+    FREQUENCY = 3
     DIFFICULTY = 1
     RECOMMENDATION = (
         "Stream in chunks: `shutil.copyfileobj(source, target, length=1024 * 1024)` (or "

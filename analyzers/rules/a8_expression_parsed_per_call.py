@@ -24,7 +24,7 @@ class ExpressionParsedPerCall(Rule):
         "iteration, so a 1,000-iteration loop parses the same string 1,000 times; parsing "
         "dominates the evaluation itself."
     )
-    IMPACT = 4
+    IMPACT = 3
     FREQUENCY = 6
     DIFFICULTY = 2
     RECOMMENDATION = (

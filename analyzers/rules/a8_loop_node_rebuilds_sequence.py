@@ -38,7 +38,7 @@ class LoopNodeRebuildsSequence(Rule):
         "the saved loop state repeats O(n) work and allocation per iteration, so an n-item "
         "loop costs O(n^2) before any body node runs."
     )
-    IMPACT = 5
+    IMPACT = 4
     FREQUENCY = 6
     DIFFICULTY = 2
     RECOMMENDATION = (

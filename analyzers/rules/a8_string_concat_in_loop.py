@@ -41,8 +41,8 @@ class StringConcatInLoop(Rule):
         "strings with other references, or on other interpreters), so building output from "
         "many rows, lines or attachments is O(n^2) in time and churns memory."
     )
-    IMPACT = 4
-    FREQUENCY = 5
+    IMPACT = 3
+    FREQUENCY = 4
     DIFFICULTY = 1
     RECOMMENDATION = (
         "Collect the pieces in a list and join once: `parts.append(piece)` in the loop, "

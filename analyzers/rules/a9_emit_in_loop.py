@@ -53,8 +53,8 @@ class EmitInLoop(Rule):
         "a loop over 500 nodes that emits per node triggers 500 panel refreshes and "
         "repaints instead of one, and cross-thread emits flood the GUI event queue."
     )
-    IMPACT = 5
-    FREQUENCY = 6
+    IMPACT = 4
+    FREQUENCY = 5
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Collect the changes and emit once after the loop with the whole batch (a "

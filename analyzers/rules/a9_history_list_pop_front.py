@@ -30,8 +30,8 @@ class HistoryListPopFront(Rule):
         "list), which moves every remaining element: O(max_size) work on every publish, "
         "log line or metric sample, on the hot path of the bus or collector."
     )
-    IMPACT = 4
-    FREQUENCY = 7
+    IMPACT = 2
+    FREQUENCY = 6
     DIFFICULTY = 1
     RECOMMENDATION = (
         "Use `collections.deque(maxlen=max_size)`: `append()` drops the oldest entry in "

@@ -37,8 +37,8 @@ class SubscribeWithoutUnsubscribe(Rule):
         "never unsubscribes stays alive after it is closed and keeps handling every event: "
         "memory grows with each reopened window and publish fan-out grows with it."
     )
-    IMPACT = 5
-    FREQUENCY = 5
+    IMPACT = 4
+    FREQUENCY = 4
     DIFFICULTY = 2
     RECOMMENDATION = (
         "Unsubscribe in the object's cleanup/close path (keep the (event, handler) pairs "

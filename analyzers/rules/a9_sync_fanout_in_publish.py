@@ -35,8 +35,8 @@ class SyncFanoutInPublish(Rule):
         "for every event of that type, and handlers that publish again recurse. When the "
         "loop runs under the bus lock, every other publisher waits too."
     )
-    IMPACT = 6
-    FREQUENCY = 7
+    IMPACT = 5
+    FREQUENCY = 5
     DIFFICULTY = 5
     RECOMMENDATION = (
         "Copy the handler list under the lock and call handlers after releasing it; queue "

@@ -148,13 +148,15 @@ def _finding(rule: str, line: int, score_impact: int, tags: tuple[str, ...]) -> 
     )
 
 
-def test_deduplicate_keeps_the_stronger_of_two_findings_on_one_defect():
-    weak = _finding("CIA701", 3, 5, ("blocking",))
-    strong = _finding("CIA001", 3, 8, ("async", "blocking"))
+def test_deduplicate_keeps_the_specific_rule_with_the_stronger_priority():
+    specific = _finding("CIA701", 3, 5, ("blocking",))
+    generic = _finding("CIA001", 3, 8, ("async", "blocking"))
     other_line = _finding("CIA001", 4, 8, ("blocking",))
     unrelated = _finding("CIA305", 3, 3, ("logging",))
-    kept = deduplicate([weak, strong, other_line, unrelated])
-    assert {(f.rule, f.line) for f in kept} == {("CIA001", 3), ("CIA001", 4), ("CIA305", 3)}
+    kept = deduplicate([generic, specific, other_line, unrelated])
+    assert {(f.rule, f.line) for f in kept} == {("CIA701", 3), ("CIA001", 4), ("CIA305", 3)}
+    [merged] = [f for f in kept if f.rule == "CIA701"]
+    assert merged.priority == generic.priority  # specificity never lowers the ranking
 
 
 def test_auditing_a_package_resolves_its_absolute_imports(tmp_path):
