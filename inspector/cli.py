@@ -31,7 +31,12 @@ class UserError(Exception):
         self.code = code
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given the arguments, it imports only the subcommand they name.
+
+    Each subcommand pulls in its own stack (libcst, the report, the attach code), so a warm
+    `audit` should not pay for `record`'s imports.
+    """
     parser = argparse.ArgumentParser(
         prog="casare-inspector",
         description="Audit inspector for CasareRPA and other asyncio + Qt apps. "
@@ -42,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--session", help="window: open this session file")
     parser.add_argument("--pid", type=int, help="window: attach to this process")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    named = next((a for a in (argv or ()) if not a.startswith("-")), None)
+    for name in (named,) if named in COMMANDS else COMMANDS:
         try:
             module = importlib.import_module(f"inspector.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -54,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         if args.command is None:
