@@ -52,6 +52,14 @@ class Rule(cst.BatchableCSTVisitor):
     AREA: ClassVar[int]  # 1-10, the audit plan's area this rule serves by default
     TITLE: ClassVar[str]
     RATIONALE: ClassVar[str]  # the root cause, in words a reviewer accepts
+    # Default priority inputs, 1-10, before any measurement (the session replaces Impact and
+    # Frequency with measured ones). One scale for every rule, so the ranking means something:
+    #   IMPACT: cost of one occurrence. 8-10 freezes the UI or stalls all work >= 100 ms;
+    #           6-7 visible jank (16-100 ms) or failure under load; 4-5 waste that grows with
+    #           data; 2-3 minor.
+    #   FREQUENCY: how often the path runs, as far as the code shows. 7-9 per frame, per
+    #           event or per item; 4-6 per user action or node execution; 2-3 rare/start-up.
+    #   DIFFICULTY: 1-2 a local one-line change; 3-4 a local refactor; 5-7 a design change.
     IMPACT: ClassVar[int]
     FREQUENCY: ClassVar[int]
     DIFFICULTY: ClassVar[int]
