@@ -77,9 +77,16 @@ class EventBus:
         for handler in list(self._handlers.get(event.event_type, ())):
             try:
                 handler(event)
-            except Exception:
+            except Exception as exc:
                 # Like CasareRPA: log and carry on, so one bad handler cannot stop the others.
-                logger.exception("event handler %r failed for %s", handler, event.event_type)
+                # One line, not a traceback: the demo's raising handler is deliberate and
+                # frequent, and tracebacks would bury the recorder's own output.
+                logger.error(
+                    "event handler %s failed for %s: %r",
+                    getattr(handler, "__qualname__", handler),
+                    event.event_type,
+                    exc,
+                )
 
     def emit(
         self, event_type: str, data: dict[str, Any] | None = None, node_id: str | None = None
