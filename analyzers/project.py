@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -717,55 +717,39 @@ class ProjectModel:
         return out
 
     # -- queries ---------------------------------------------------------------------------------
-    def method(self, class_qualname: str, name: str) -> FunctionInfo | None:
-        """`name` looked up on the class and then its project bases, in MRO-ish order."""
-        todo = [class_qualname]
+    def _class_and_bases(self, class_qualname: str) -> Iterator[ClassInfo]:
+        """The class, then its project bases breadth first (MRO-ish), each once."""
+        todo = deque([class_qualname])
         seen: set[str] = set()
         while todo:
-            current = todo.pop(0)
+            current = todo.popleft()
             if current in seen:
                 continue
             seen.add(current)
             klass = self.classes.get(current)
-            if klass is None:
-                continue
+            if klass is not None:
+                yield klass
+                todo.extend(klass.bases)
+
+    def method(self, class_qualname: str, name: str) -> FunctionInfo | None:
+        """`name` looked up on the class and then its project bases, in MRO-ish order."""
+        for klass in self._class_and_bases(class_qualname):
             qual = klass.methods.get(name)
             if qual is not None:
                 return self.functions.get(qual)
-            todo.extend(klass.bases)
         return None
 
     def attr_type(self, class_qualname: str, attr: str) -> str | None:
-        todo = [class_qualname]
-        seen: set[str] = set()
-        while todo:
-            current = todo.pop(0)
-            if current in seen:
-                continue
-            seen.add(current)
-            klass = self.classes.get(current)
-            if klass is None:
-                continue
+        for klass in self._class_and_bases(class_qualname):
             if attr in klass.attr_types:
                 return klass.attr_types[attr]
-            todo.extend(klass.bases)
         return None
 
     def lock_kind(self, class_qualname: str, attr: str) -> str | None:
         """`threading.Lock` etc. when `self.<attr>` of the class (or a base) is a thread lock."""
-        todo = [class_qualname]
-        seen: set[str] = set()
-        while todo:
-            current = todo.pop(0)
-            if current in seen:
-                continue
-            seen.add(current)
-            klass = self.classes.get(current)
-            if klass is None:
-                continue
+        for klass in self._class_and_bases(class_qualname):
             if attr in klass.lock_attrs:
                 return klass.lock_attrs[attr]
-            todo.extend(klass.bases)
         return None
 
     def resolve(self, caller: FunctionInfo, target: str) -> FunctionInfo | None:
