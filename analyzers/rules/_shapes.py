@@ -361,3 +361,19 @@ def indented_under(
         if head.search(line):
             heads.append((indent, number))
     return False
+
+
+# Pool methods that hand out a pooled resource, as the pool rules recognise them: the name
+# regex for the visitor and the cheap text prefilter for the runner, kept side by side.
+POOL_ACQUIRE_NAME = re.compile(
+    r"^_?(acquire|checkout|borrow|get_connection|get_session|get_context)\w*$"
+)
+POOL_ACQUIRE_TRIGGERS = (
+    "def acquire",
+    "def _acquire",
+    "def checkout",
+    "def borrow",
+    "def get_connection",
+    "def get_session",
+    "def get_context",
+)

@@ -7,9 +7,15 @@ import re
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import body_nodes, call_name, names_text, source_of
+from analyzers.rules._shapes import (
+    POOL_ACQUIRE_NAME,
+    POOL_ACQUIRE_TRIGGERS,
+    body_nodes,
+    call_name,
+    names_text,
+    source_of,
+)
 
-_ACQUIRE = re.compile(r"^_?(acquire|checkout|borrow|get_connection|get_session|get_context)\w*$")
 _CHECK = re.compile(r"(health|ping|is_alive|is_healthy|validate|check_connection)", re.I)
 
 
@@ -43,15 +49,7 @@ if pooled.idle_seconds() < HEALTH_CHECK_AFTER_S or await self._health_check(pool
     return pooled.connection
 """
     TAGS = ("async", "pooling", "latency")
-    TRIGGERS = (
-        "def acquire",
-        "def _acquire",
-        "def checkout",
-        "def borrow",
-        "def get_connection",
-        "def get_session",
-        "def get_context",
-    )
+    TRIGGERS = POOL_ACQUIRE_TRIGGERS
     VALID = (
         Valid(
             """\
@@ -85,7 +83,7 @@ if pooled.idle_seconds() < HEALTH_CHECK_AFTER_S or await self._health_check(pool
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not _ACQUIRE.match(node.name.value):
+        if not POOL_ACQUIRE_NAME.match(node.name.value):
             return
         for sub, ancestors in body_nodes(node):
             if not (isinstance(sub, cst.Call) and _CHECK.search(call_name(sub))):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import body_nodes, call_name, enclosing_loop, source_of
-
-_ACQUIRE = re.compile(r"^_?(acquire|checkout|borrow|get_connection|get_session|get_context)\w*$")
+from analyzers.rules._shapes import (
+    POOL_ACQUIRE_NAME,
+    POOL_ACQUIRE_TRIGGERS,
+    body_nodes,
+    call_name,
+    enclosing_loop,
+    source_of,
+)
 
 
 class PoolWaitByPolling(Rule):
@@ -48,15 +51,7 @@ async with asyncio.timeout(timeout):
 # release(): async with self._cond: self._available.append(c); self._cond.notify()
 """
     TAGS = ("async", "pooling", "latency")
-    TRIGGERS = (
-        "def acquire",
-        "def _acquire",
-        "def checkout",
-        "def borrow",
-        "def get_connection",
-        "def get_session",
-        "def get_context",
-    )
+    TRIGGERS = POOL_ACQUIRE_TRIGGERS
     VALID = (
         Valid(
             """\
@@ -90,7 +85,7 @@ async with asyncio.timeout(timeout):
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if node.asynchronous is None or not _ACQUIRE.match(node.name.value):
+        if node.asynchronous is None or not POOL_ACQUIRE_NAME.match(node.name.value):
             return
         for sub, ancestors in body_nodes(node):
             if isinstance(sub, cst.Call) and call_name(sub) == "sleep":
