@@ -218,10 +218,20 @@ def test_settings_persist_window_layout_and_recent(window, qtbot, tmp_path) -> N
 
 
 def test_start_page_lists_this_python_process_family(window, qtbot) -> None:
-    window.show_start_page()
-    page = window.start_page
-    qtbot.waitUntil(lambda: not page.scanning, timeout=TIMEOUT)
-    assert page.model.rowCount() >= 1  # pytest's own parent shell or workers are Python
+    import subprocess
+    import sys
+
+    # A Python process of our own, so the list never depends on what else runs here.
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        window.show_start_page()
+        page = window.start_page
+        qtbot.waitUntil(lambda: not page.scanning, timeout=TIMEOUT)
+        pids = {p.pid for p in page.model.processes}
+        assert child.pid in pids
+    finally:
+        child.kill()
+        child.wait()
     page.filter_edit.setText("no-such-process-name-xyz")
     assert page.proxy.rowCount() == 0
     page.filter_edit.clear()
