@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inspector.core.native_memory import release_free_memory
 from inspector.core.session import Session, SessionError
 from inspector.core.stats import percentile
 
@@ -660,9 +658,6 @@ _SUMMARIES: Mapping[str, Callable[[LiveMetrics, TimeRange], dict[str, Any]]] = {
 }
 
 
-TRIM_EVERY_S = 5.0  # how often the follower hands freed heap memory back to the OS
-
-
 class SessionFollower:
     """Reads a session's new records on a background thread into a `LiveMetrics`.
 
@@ -727,13 +722,9 @@ class SessionFollower:
         self._thread.start()
 
     def _run(self) -> None:
-        trimmed = time.monotonic()
         while not self._stop.is_set():
             if self.poll() < self.max_batch:  # a full batch means more is waiting: no pause
                 self._stop.wait(self.interval_s)
-            if time.monotonic() - trimmed >= TRIM_EVERY_S:
-                release_free_memory()  # see inspector.core.native_memory for why
-                trimmed = time.monotonic()
 
     def stop(self, timeout: float = 2.0) -> None:
         self._stop.set()
