@@ -40,6 +40,7 @@ from inspector.core.live_metrics import (
     TimeRange,
     TimeRangeModel,
 )
+from inspector.core.pipeline import analyze_session
 from inspector.core.session import Session, SessionError
 from inspector.core.settings import RecentTarget, Settings, data_dir, load_settings, save_settings
 from inspector.gui.background_task import run_in_background
@@ -489,13 +490,6 @@ class InspectorWindow(QMainWindow):
         if self.source_root is None:
             self.report_error("Set the target's source root first (Analysis > Set source root…).")
             return
-        try:
-            from analyzers.runner import audit
-        except ImportError:
-            self.report_error(
-                "Static analysis is not available in this build (analyzers.runner missing)."
-            )
-            return
         if self._audit_running:
             self.message_bar.info("The static audit is already running.")
             return
@@ -508,23 +502,16 @@ class InspectorWindow(QMainWindow):
         self._progress("Static audit…")
         self._audit_running = True
 
-        def work(progress: Any) -> int:
-            from analyzers.profile import load_profile
+        def work(progress: Any) -> tuple[int, list[str]]:
+            # The same pipeline as `record`: audit, agent-derived findings, correlation.
+            outcome = analyze_session(session, root, profile, progress=progress)
+            return len(outcome.findings), outcome.notices
 
-            loaded = load_profile(profile)
-            result = audit(root, loaded, progress=progress)
-            session.put_findings(result.findings, replace_kind="static")
-            session.set_meta(audit=result.to_dict_without_findings(), source_root=str(root))
-            try:  # measured evidence and priority from the samples, where SAMPLING has it
-                from inspector.sampling.correlate import correlate
-            except ImportError:
-                return len(result.findings)
-            return len(correlate(session, root, loaded))
-
-        def done(n: int) -> None:
+        def done(result: tuple[int, list[str]]) -> None:
+            n, notices = result
             self._audit_running = False
             self._progress_done()
-            self.message_bar.info(f"Static audit done: {n} findings.")
+            self.message_bar.info(" ".join([f"Static audit done: {n} findings.", *notices]))
             self.load_findings()
             self.audit_finished.emit(n)
 
