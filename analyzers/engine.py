@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import libcst as cst
-from libcst._batched_visitor import visit_batched
 
 from analyzers.context import FileContext
 from analyzers.findings import Finding
 from analyzers.metadata import LazyMetadata
 from analyzers.rule import Rule
+from analyzers.traversal import visit_readonly
 
 
 def _is_project_rule(rule: type[Rule]) -> bool:
@@ -26,16 +26,23 @@ def _is_project_rule(rule: type[Rule]) -> bool:
 
 
 def analyze_module(
-    module: cst.Module, context: FileContext, rules: Sequence[type[Rule]]
+    module: cst.Module,
+    context: FileContext,
+    rules: Sequence[type[Rule]],
+    tree: ast.Module | None = None,
 ) -> list[Finding]:
-    """Fresh rule instances per file, one traversal for all of them."""
+    """Fresh rule instances per file, one traversal for all of them.
+
+    `tree` is the same source's `ast` tree when the caller has one: positions are then
+    generated per statement instead of for the whole file (see `analyzers.metadata`).
+    """
     visitors = [rule(context) for rule in rules if not _is_project_rule(rule)]
     findings: list[Finding] = []
     if visitors:
-        metadata = LazyMetadata(module)
+        metadata = LazyMetadata(module, tree)
         for visitor in visitors:
             visitor.metadata = metadata
-        visit_batched(module, visitors)
+        visit_readonly(module, visitors)
         findings = [f for v in visitors for f in v.findings]
     project_rules = [rule for rule in rules if _is_project_rule(rule)]
     if project_rules:

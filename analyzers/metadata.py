@@ -14,8 +14,10 @@ Providers this module does not replace are resolved by libcst on first use.
 
 from __future__ import annotations
 
+import ast
 import builtins
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
@@ -28,6 +30,8 @@ from libcst.metadata import (
     QualifiedNameSource,
 )
 from libcst.metadata.position_provider import PositionProvidingCodegenState
+
+from analyzers.traversal import iter_nodes
 
 _BUILTINS = frozenset(dir(builtins))
 
@@ -63,6 +67,130 @@ def compute_positions(module: cst.Module) -> dict[cst.CSTNode, CodeRange]:
     )
     module._codegen(state)
     return sink._computed
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A statement whose positions can be generated alone: top level or a class member."""
+
+    stmt: cst.BaseStatement
+    start_line: int  # the line its code (leading blank/comment lines included) starts on
+    indent: tuple[str, ...]  # indentation of the enclosing class bodies
+    check: cst.CSTNode  # a node whose start line must come out as `anchor`
+    anchor: int
+
+
+def statement_units(module: cst.Module, tree: ast.Module) -> list[_Unit] | None:
+    """Top-level statements and class members, each placed on its line by the `ast` tree.
+
+    libcst has no positions without generating code, and generating a whole file's code to
+    place one finding costs more than parsing it. The `ast` tree of the same source knows
+    every statement's line, so a statement can be generated on its own, starting there.
+    None when the two trees do not line up (then the whole file is generated).
+    """
+    units: list[_Unit] = []
+
+    def place(
+        body: Sequence[cst.BaseStatement], stmts: list[ast.stmt], indent: tuple[str, ...]
+    ) -> bool:
+        j = 0
+        for stmt in body:
+            if j >= len(stmts):
+                return False
+            node = stmts[j]
+            j += len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+            decorators = getattr(stmt, "decorators", ())
+            if isinstance(stmt, cst.SimpleStatementLine):
+                if not stmt.body:
+                    return False
+                check, anchor, above = stmt.body[0], node.lineno, 0
+            elif decorators:
+                ast_decorators = getattr(node, "decorator_list", None)
+                if not ast_decorators:
+                    return False
+                check, anchor = decorators[0].decorator, ast_decorators[0].lineno
+                above = len(decorators[0].leading_lines)
+            else:
+                check, anchor, above = stmt, node.lineno, 0
+            start = anchor - above - len(getattr(stmt, "leading_lines", ()))
+            inner = stmt.body if isinstance(stmt, cst.ClassDef) else None
+            if isinstance(inner, cst.IndentedBlock) and isinstance(node, ast.ClassDef):
+                level = module.default_indent if inner.indent is None else inner.indent
+                if not place(inner.body, node.body, (*indent, level)):
+                    return False
+            else:
+                units.append(_Unit(stmt, start, indent, check, anchor))
+        return j == len(stmts)
+
+    return units if place(module.body, tree.body, ()) else None
+
+
+def unit_positions(module: cst.Module, unit: _Unit) -> dict[cst.CSTNode, CodeRange] | None:
+    """Positions of the nodes of one statement; None if it did not land on its anchor."""
+    sink = _Computed()
+    state = _FastPositionState(
+        default_indent=module.default_indent,
+        default_newline=module.default_newline,
+        provider=sink,  # type: ignore[arg-type]
+        indent_tokens=list(unit.indent),
+        line=unit.start_line,
+    )
+    unit.stmt._codegen(state)
+    found = sink._computed.get(unit.check)
+    if found is None or found.start.line != unit.anchor:
+        return None
+    return sink._computed
+
+
+class _Positions(Mapping[cst.CSTNode, CodeRange]):
+    """PositionProvider's answers, generated one statement at a time as rules ask.
+
+    Falls back to generating the whole module for a node outside every unit (a class
+    header, the module itself) or when a statement does not land where `ast` says.
+    """
+
+    def __init__(self, module: cst.Module, tree: ast.Module | None) -> None:
+        self._module = module
+        self._computed: dict[cst.CSTNode, CodeRange] = {}
+        self._units = statement_units(module, tree) if tree is not None else None
+        self._owner: dict[int, int] = {}  # id(node) -> unit index, filled as units are searched
+        self._indexed = 0
+        self._whole = self._units is None
+
+    def _unit_of(self, node: cst.CSTNode) -> _Unit | None:
+        assert self._units is not None
+        index = self._owner.get(id(node))
+        while index is None and self._indexed < len(self._units):
+            for inner in iter_nodes(self._units[self._indexed].stmt):
+                self._owner[id(inner)] = self._indexed
+            self._indexed += 1
+            index = self._owner.get(id(node))
+        return None if index is None else self._units[index]
+
+    def __getitem__(self, node: cst.CSTNode) -> CodeRange:
+        found = self._computed.get(node)
+        if found is not None:
+            return found
+        if not self._whole:
+            unit = self._unit_of(node)
+            part = unit_positions(self._module, unit) if unit is not None else None
+            if part is not None:
+                self._computed.update(part)
+                found = part.get(node)
+                if found is not None:
+                    return found
+            self._whole = True
+        self._computed = compute_positions(self._module)
+        return self._computed[node]
+
+    def __contains__(self, node: object) -> bool:
+        return isinstance(node, cst.CSTNode)
+
+    def __iter__(self) -> Iterator[cst.CSTNode]:
+        return iter(self._computed)
+
+    def __len__(self) -> int:
+        return len(self._computed)
 
 
 def import_table(module: cst.Module) -> dict[str, str]:
@@ -182,8 +310,9 @@ def compute_parents(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
 class LazyMetadata(Mapping[Any, Mapping[cst.CSTNode, Any]]):
     """The `metadata` mapping rules read; each provider is resolved on first access."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, tree: ast.Module | None = None) -> None:
         self.module = module
+        self.tree = tree  # the same source's `ast` tree: positions per statement (_Positions)
         self._resolved: dict[Any, Mapping[cst.CSTNode, Any]] = {}
         self._wrapper: cst.MetadataWrapper | None = None
 
@@ -196,7 +325,7 @@ class LazyMetadata(Mapping[Any, Mapping[cst.CSTNode, Any]]):
 
     def _resolve(self, key: Any) -> Mapping[cst.CSTNode, Any]:
         if key is PositionProvider:
-            return compute_positions(self.module)
+            return _Positions(self.module, self.tree)
         if key is QualifiedNameProvider:
             return _QualifiedNames(self.module)
         if key is ParentNodeProvider:

@@ -252,7 +252,7 @@ def analyze_file(task: FileTask) -> FileResult:
             relpath=task.relpath, module=module, area=task.area, symbols=summary.symbols
         )
         try:
-            findings = analyze_module(parsed, context, rules)
+            findings = analyze_module(parsed, context, rules, tree)
         except RecursionError:
             result.error = "too deeply nested to analyze"
             return result
