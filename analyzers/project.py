@@ -172,6 +172,25 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
+_STATEMENT_LEVEL = (ast.stmt, ast.excepthandler, ast.match_case)
+
+
+def _import_statements(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Import statements at any depth, in `ast.walk`'s order, without entering expressions.
+
+    Imports are statements, so only statement lists need walking; `ast.walk` over every
+    expression node cost a sixth of the per-file summary. Breadth-first like `ast.walk`, so
+    a name imported twice keeps the same first target.
+    """
+    todo = deque([tree])
+    while todo:
+        node = todo.popleft()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+            continue
+        todo.extend(c for c in ast.iter_child_nodes(node) if isinstance(c, _STATEMENT_LEVEL))
+
+
 class _Summarizer:
     """Walks one module's ast once and fills a ModuleSummary."""
 
@@ -187,7 +206,7 @@ class _Summarizer:
 
     # -- names -------------------------------------------------------------------------------
     def _collect_imports(self, tree: ast.AST) -> None:
-        for node in ast.walk(tree):
+        for node in _import_statements(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:

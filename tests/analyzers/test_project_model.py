@@ -105,3 +105,31 @@ def test_qt_subclass_detection_goes_through_project_bases():
     model = ProjectModel.build([summarize_source(src, "w.py")])
     assert model.is_qt_class("w.B")
     assert not model.is_qt_class("w.missing")
+
+
+def test_import_statements_match_ast_walk_order_at_every_depth():
+    """The statement-only walk must see imports in ast.walk's order (first target wins)."""
+    import ast
+
+    from analyzers.project import _import_statements
+
+    source = (
+        "import a\n"
+        "def f():\n"
+        "    import b as a\n"
+        "    try:\n"
+        "        from c import d\n"
+        "    except ImportError:\n"
+        "        from e import d\n"
+        "    match x:\n"
+        "        case 1:\n"
+        "            import g\n"
+        "class K:\n"
+        "    if True:\n"
+        "        from . import h\n"
+        "import i\n"
+    )
+    tree = ast.parse(source)
+    expected = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert list(_import_statements(tree)) == expected
+    assert len(expected) == 7

@@ -165,8 +165,7 @@ def test_auditing_a_package_resolves_its_absolute_imports(tmp_path):
         {
             "mypkg/__init__.py": "",
             "mypkg/helpers.py": "import time\ndef pause():\n    time.sleep(1)\n",
-            "mypkg/node.py": "from mypkg.helpers import pause\n"
-            "async def execute():\n    pause()\n",
+            "mypkg/node.py": "from mypkg.helpers import pause\nasync def execute():\n    pause()\n",
         },
     )
     result = audit(root / "mypkg", use_cache=False, jobs=1)
