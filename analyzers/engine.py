@@ -16,7 +16,7 @@ import libcst as cst
 
 from analyzers.context import FileContext
 from analyzers.findings import Finding
-from analyzers.metadata import LazyMetadata
+from analyzers.metadata import LazyMetadata, ScopeTracker
 from analyzers.rule import Rule
 from analyzers.traversal import visit_readonly
 
@@ -42,7 +42,7 @@ def analyze_module(
         metadata = LazyMetadata(module, tree)
         for visitor in visitors:
             visitor.metadata = metadata
-        visit_readonly(module, visitors)
+        visit_readonly(module, [ScopeTracker(metadata), *visitors])
         findings = [f for v in visitors for f in v.findings]
     project_rules = [rule for rule in rules if _is_project_rule(rule)]
     if project_rules:

@@ -149,21 +149,42 @@ class _Positions(Mapping[cst.CSTNode, CodeRange]):
     header, the module itself) or when a statement does not land where `ast` says.
     """
 
-    def __init__(self, module: cst.Module, tree: ast.Module | None) -> None:
+    def __init__(
+        self, module: cst.Module, tree: ast.Module | None, scopes: Sequence[cst.CSTNode] = ()
+    ) -> None:
         self._module = module
         self._computed: dict[cst.CSTNode, CodeRange] = {}
         self._units = statement_units(module, tree) if tree is not None else None
+        self._unit_index = {id(u.stmt): i for i, u in enumerate(self._units or ())}
         self._owner: dict[int, int] = {}  # id(node) -> unit index, filled as units are searched
-        self._indexed = 0
+        self._indexed: set[int] = set()
         self._whole = self._units is None
+        # The functions/classes the traversal is inside right now (innermost last): a rule
+        # almost always reports a node of the one it is visiting, so its unit is searched
+        # first instead of walking the file's units in order.
+        self._scopes = scopes
+
+    def _index(self, i: int) -> None:
+        assert self._units is not None
+        if i not in self._indexed:
+            self._indexed.add(i)
+            for inner in iter_nodes(self._units[i].stmt):
+                self._owner[id(inner)] = i
 
     def _unit_of(self, node: cst.CSTNode) -> _Unit | None:
         assert self._units is not None
         index = self._owner.get(id(node))
-        while index is None and self._indexed < len(self._units):
-            for inner in iter_nodes(self._units[self._indexed].stmt):
-                self._owner[id(inner)] = self._indexed
-            self._indexed += 1
+        for scope in reversed(self._scopes):
+            if index is not None:
+                break
+            hinted = self._unit_index.get(id(scope))
+            if hinted is not None:
+                self._index(hinted)
+                index = self._owner.get(id(node))
+        for i in range(len(self._units)):
+            if index is not None:
+                break
+            self._index(i)
             index = self._owner.get(id(node))
         return None if index is None else self._units[index]
 
@@ -313,6 +334,7 @@ class LazyMetadata(Mapping[Any, Mapping[cst.CSTNode, Any]]):
     def __init__(self, module: cst.Module, tree: ast.Module | None = None) -> None:
         self.module = module
         self.tree = tree  # the same source's `ast` tree: positions per statement (_Positions)
+        self.scopes: list[cst.CSTNode] = []  # kept by ScopeTracker during a traversal
         self._resolved: dict[Any, Mapping[cst.CSTNode, Any]] = {}
         self._wrapper: cst.MetadataWrapper | None = None
 
@@ -325,7 +347,7 @@ class LazyMetadata(Mapping[Any, Mapping[cst.CSTNode, Any]]):
 
     def _resolve(self, key: Any) -> Mapping[cst.CSTNode, Any]:
         if key is PositionProvider:
-            return _Positions(self.module, self.tree)
+            return _Positions(self.module, self.tree, self.scopes)
         if key is QualifiedNameProvider:
             return _QualifiedNames(self.module)
         if key is ParentNodeProvider:
@@ -342,3 +364,26 @@ class LazyMetadata(Mapping[Any, Mapping[cst.CSTNode, Any]]):
 
     def __len__(self) -> int:
         return len(self._resolved)
+
+
+class ScopeTracker:
+    """Keeps `LazyMetadata.scopes` as the traversal enters and leaves functions and classes.
+
+    Runs first in the batched traversal, so a rule's `visit_FunctionDef` already sees its
+    function as the innermost scope.
+    """
+
+    def __init__(self, metadata: LazyMetadata) -> None:
+        self._scopes = metadata.scopes
+
+    def get_visitors(self) -> dict[str, Any]:
+        push, pop = self._scopes.append, self._pop
+        return {
+            "visit_FunctionDef": push,
+            "visit_ClassDef": push,
+            "leave_FunctionDef": pop,
+            "leave_ClassDef": pop,
+        }
+
+    def _pop(self, node: cst.CSTNode) -> None:
+        self._scopes.pop()
