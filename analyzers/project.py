@@ -134,6 +134,9 @@ class ClassInfo:
     lock_attrs: dict[str, str] = field(default_factory=dict)  # "_lock" -> "threading.Lock"
     containers: dict[str, ContainerUse] = field(default_factory=dict)  # "_jobs" -> use
     attr_lines: dict[str, int] = field(default_factory=dict)  # where attr_types were set
+    # Qt signals declared in the class body: "changed" -> ("builtins.dict",) (payload types,
+    # resolved names or the C++ type string as written, e.g. "QVariantMap")
+    signals: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -292,7 +295,32 @@ class _Summarizer:
         for stmt in node.body:
             if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 info.methods[stmt.name] = f"{qual}.{stmt.name}"
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                self._signal(stmt, info, defs)
         self._body(node.body, qual, info, defs, symbol + ".")
+
+    def _signal(
+        self, stmt: ast.Assign | ast.AnnAssign, info: ClassInfo, defs: Mapping[str, str]
+    ) -> None:
+        """`changed = Signal(dict)` in a class body -> info.signals["changed"]."""
+        value = stmt.value
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        if not isinstance(value, ast.Call) or len(targets) != 1:
+            return
+        if not isinstance(targets[0], ast.Name):
+            return
+        ctor = self.resolve(value.func, defs) or ""
+        if ctor.rsplit(".", 1)[-1] not in ("Signal", "pyqtSignal"):
+            return
+        if ctor.split(".", 1)[0] not in QT_PACKAGES:
+            return
+        payload: list[str] = []
+        for arg in value.args:
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                payload.append(arg.value)
+            else:
+                payload.append(self.resolve(arg, defs) or "?")
+        info.signals[targets[0].id] = tuple(payload)
 
     def _function(
         self,
@@ -762,6 +790,13 @@ class ProjectModel:
         for klass in self._class_and_bases(class_qualname):
             if attr in klass.attr_types:
                 return klass.attr_types[attr]
+        return None
+
+    def signal_payload(self, class_qualname: str, attr: str) -> tuple[str, ...] | None:
+        """Payload types of the Qt signal `attr` declared on the class or a project base."""
+        for klass in self._class_and_bases(class_qualname):
+            if attr in klass.signals:
+                return klass.signals[attr]
         return None
 
     def lock_kind(self, class_qualname: str, attr: str) -> str | None:

@@ -59,3 +59,28 @@ class ConnectionPool:
         while self._idle:
             conn = self._idle.pop()
             await conn.close()
+
+
+class SessionPool:
+    """Creates before it looks at its parked sessions: grows past max_size."""
+
+    def __init__(self, factory, max_size=4):
+        self._factory = factory
+        self._max_size = max_size
+        self._idle = []
+        self._busy = set()
+        self._released = asyncio.Event()
+
+    async def acquire(self):
+        if len(self._busy) < self._max_size:  # expect: CIA505
+            session = await self._factory()
+            self._busy.add(session)
+            return session
+        while not self._idle:
+            await self._released.wait()
+        return self._idle.pop()
+
+    def release(self, session):
+        self._busy.discard(session)
+        self._idle.append(session)
+        self._released.set()
