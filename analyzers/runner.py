@@ -321,6 +321,7 @@ def audit(
     # 1. Discover and read; cached files skip all per-file work.
     tasks: list[tuple[str, FileTask]] = []
     file_keys: list[str] = []
+    read: list[tuple[str, str, str]] = []  # (relpath, cache key, source)
     done: list[FileResult] = []
     for path in discover(root, profile, result.errors):
         relpath = _rel(path, base)
@@ -351,6 +352,18 @@ def audit(
             continue
         key = store.key(f"{package}|{relpath}", data) if store else ""
         file_keys.append(key)
+        read.append((relpath, key, source))
+
+    # An unchanged tree (same files, same rules, same profile): the whole result is cached,
+    # so a warm run skips even the project model and the whole-project rules.
+    tree_key = _tree_key(file_keys, result.errors) if store is not None else ""
+    if store is not None and tree_key and _restore(store.get_value(tree_key), result):
+        result.cache_hits = len(file_keys)
+        if progress:
+            progress(len(file_keys), len(file_keys))
+        result.elapsed_s = time.perf_counter() - started
+        return result
+    for relpath, key, source in read:
         cached = store.get(key) if store else None
         if cached is not None:
             cached.relpath = relpath
@@ -408,8 +421,51 @@ def audit(
     findings = apply_rule_options(findings, profile)
     result.findings = rank(deduplicate(findings))
     result.errors.sort()
+    if store is not None and tree_key and not result.notes:
+        store.put_value(tree_key, _snapshot(result))
     result.elapsed_s = time.perf_counter() - started
     return result
+
+
+def _tree_key(file_keys: list[str], errors: list[tuple[str, str]]) -> str:
+    """Key of a whole tree: every file's key (content, path, rules, profile) and what could
+    not be read; empty when some file has no key."""
+    if not file_keys or not all(file_keys):
+        return ""
+    import hashlib
+
+    digest = hashlib.sha256(b"tree|")
+    for key in sorted(file_keys):
+        digest.update(key.encode())
+    for relpath, message in sorted(errors):
+        digest.update(f"|{relpath}\0{message}".encode())
+    return digest.hexdigest()
+
+
+def _snapshot(result: AuditResult) -> dict[str, Any]:
+    return {
+        "findings": result.findings,
+        "errors": result.errors,
+        "analyzed": result.analyzed,
+        "lines": result.lines,
+        "jobs": result.jobs,
+    }
+
+
+def _restore(cached: object, result: AuditResult) -> bool:
+    """Fill `result` from a `_snapshot`; False if the value is not one (old or foreign)."""
+    if not isinstance(cached, dict) or not {"findings", "errors", "analyzed", "lines"} <= set(
+        cached
+    ):
+        return False
+    findings = cached["findings"]
+    if not isinstance(findings, list) or not all(isinstance(f, Finding) for f in findings):
+        return False
+    result.findings = list(findings)
+    result.errors = sorted(cached["errors"])
+    result.analyzed = int(cached["analyzed"])
+    result.lines = int(cached["lines"])
+    return True
 
 
 def _ruff(

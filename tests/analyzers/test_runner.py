@@ -103,6 +103,31 @@ def test_warm_cache_gives_identical_findings_without_reanalysis(tmp_path):
     assert [f.to_dict() for f in second.findings] == [f.to_dict() for f in first.findings]
 
 
+def test_unchanged_tree_comes_whole_from_the_cache(tmp_path, monkeypatch):
+    """A warm run of an unchanged tree neither reads per-file results nor rebuilds the model."""
+    from analyzers import project
+
+    first = audit(FIXTURE, cache=AuditCache(tmp_path / "cache", salt="t"), jobs=1)
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("the project model was rebuilt for an unchanged tree")
+
+    monkeypatch.setattr(project.ProjectModel, "build", no_model)
+    cache = AuditCache(tmp_path / "cache", salt="t")
+    second = audit(FIXTURE, cache=cache, jobs=1)
+    assert cache.hits == 0 and cache.misses == 0  # no per-file result was even looked up
+    assert [f.to_dict() for f in second.findings] == [f.to_dict() for f in first.findings]
+    assert (second.lines, second.analyzed, second.errors) == (
+        first.lines,
+        first.analyzed,
+        first.errors,
+    )
+    # another profile is another tree key: analyzed again (from the per-file level down)
+    monkeypatch.undo()
+    other = audit(FIXTURE, cache=AuditCache(tmp_path / "cache", salt="u"), jobs=1)
+    assert other.cache_hits == 0
+
+
 def test_an_edited_file_misses_the_cache(tmp_path):
     root = tmp_path / "copy"
     shutil.copytree(FIXTURE, root)
