@@ -31,6 +31,47 @@ class Batchable(Protocol):
 
 _ORDER: dict[type, tuple[str, ...]] = {}
 
+# Whitespace, comments, punctuation and operator tokens: about half of all nodes, and only
+# other trivia below them. Unless some visitor asks for one of these types, they are not
+# walked at all.
+TRIVIA_BASES: tuple[type, ...] = (
+    cst.BaseParenthesizableWhitespace,
+    cst.Newline,
+    cst.Comment,
+    cst.EmptyLine,
+    cst.TrailingWhitespace,
+    cst.Comma,
+    cst.Dot,
+    cst.Colon,
+    cst.Semicolon,
+    cst.AssignEqual,
+    cst.LeftParen,
+    cst.RightParen,
+    cst.LeftSquareBracket,
+    cst.RightSquareBracket,
+    cst.LeftCurlyBrace,
+    cst.RightCurlyBrace,
+    cst.BaseBinaryOp,
+    cst.BaseBooleanOp,
+    cst.BaseCompOp,
+    cst.BaseUnaryOp,
+    cst.BaseAugOp,
+)
+
+
+def _trivia_types() -> frozenset[type]:
+    out: set[type] = set()
+    todo = list(TRIVIA_BASES)
+    while todo:
+        t = todo.pop()
+        out.add(t)
+        todo.extend(t.__subclasses__())
+    return frozenset(out)
+
+
+_TRIVIA = _trivia_types()
+_TRIVIA_NAMES = frozenset(t.__name__ for t in _TRIVIA)
+
 
 def visit_order(node_type: type) -> tuple[str, ...]:
     """Field names of `node_type` in the order libcst visits them (children-bearing or not)."""
@@ -67,6 +108,8 @@ def visit_readonly(module: cst.CSTNode, visitors: Sequence[Batchable]) -> None:
     # Per node type: (visit methods, leave methods, field names in visiting order).
     plan: dict[type, tuple[list[VisitorMethod], list[VisitorMethod], tuple[str, ...]]] = {}
     node_base = cst.CSTNode
+    hooked = {name.split("_", 1)[1] for name in methods}
+    skip = frozenset() if hooked & _TRIVIA_NAMES else _TRIVIA
 
     def walk(node: cst.CSTNode) -> None:
         node_type = type(node)
@@ -84,11 +127,12 @@ def visit_readonly(module: cst.CSTNode, visitors: Sequence[Batchable]) -> None:
             fn(node)
         for field in order:
             value = getattr(node, field)
-            if type(value) in (list, tuple):
+            value_type = type(value)
+            if value_type in (list, tuple):
                 for item in value:
-                    if isinstance(item, node_base):
+                    if type(item) not in skip and isinstance(item, node_base):
                         walk(item)
-            elif isinstance(value, node_base):
+            elif value_type not in skip and isinstance(value, node_base):
                 walk(value)
         for fn in leaves:
             fn(node)

@@ -96,3 +96,32 @@ def test_attribute_hooks_go_through_libcst():
 
     visit_readonly(cst.parse_module("f(x)\n"), [WithAttributeHook()])
     assert calls == ["func"]
+
+
+class _NonTriviaRecorder(_Recorder):
+    """Hooks every node type except whitespace/punctuation/operators, as real rules do."""
+
+    def get_visitors(self) -> dict:
+        from analyzers.traversal import _TRIVIA_NAMES
+
+        return {
+            name: fn
+            for name, fn in super().get_visitors().items()
+            if name.split("_", 1)[1] not in _TRIVIA_NAMES
+        }
+
+
+@pytest.mark.parametrize(("name", "source"), _sources()[:20], ids=lambda v: v[:30])
+def test_trivia_is_skipped_without_changing_what_rules_see(name, source):
+    from analyzers.traversal import _TRIVIA
+
+    module = cst.parse_module(source)
+    ours, theirs = _NonTriviaRecorder(), _Reference()
+    visit_readonly(module, [ours])
+    module.visit(theirs)
+    trivia_ids = {id(n) for n in iter_nodes(module) if type(n) in _TRIVIA}
+    assert ours.log == [entry for entry in theirs.log if entry[1] not in trivia_ids]
+    # nothing but trivia ever sits under trivia, so skipping a subtree hides no real node
+    for node in iter_nodes(module):
+        if type(node) in _TRIVIA:
+            assert all(type(n) in _TRIVIA for n in iter_nodes(node))
