@@ -17,6 +17,7 @@ import libcst as cst
 from analyzers.context import FileContext
 from analyzers.findings import Finding
 from analyzers.metadata import LazyMetadata, ScopeTracker
+from analyzers.parsing import parse_module
 from analyzers.rule import Rule
 from analyzers.traversal import visit_readonly
 
@@ -111,7 +112,7 @@ def analyze_source(source: str, context: FileContext, rules: Sequence[type[Rule]
     traversal = [r for r in wanted if not _is_project_rule(r)]
     findings: list[Finding] = []
     if traversal:
-        module = cst.parse_module(source)
+        module = parse_module(source)
         findings = analyze_module(module, context, traversal)
     project_rules = [r for r in wanted if _is_project_rule(r)]
     if project_rules:

@@ -28,6 +28,7 @@ from analyzers.cache import AuditCache, FileResult
 from analyzers.context import FileContext
 from analyzers.engine import analyze_module
 from analyzers.findings import AREAS, Finding, Priority, rank
+from analyzers.parsing import parse_module
 from analyzers.profile import Profile, load_profile
 from analyzers.project import ModuleSummary, ProjectModel, module_name_for, summarize_tree
 from analyzers.registry import all_rules
@@ -240,7 +241,7 @@ def analyze_file(task: FileTask) -> FileResult:
     if not rules:
         return result
     try:
-        parsed = cst.parse_module(task.source)
+        parsed = parse_module(task.source)
     except (cst.ParserSyntaxError, RecursionError) as exc:
         result.error = f"libcst cannot parse: {str(exc).splitlines()[0]}"
         return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import typing
 from collections.abc import Iterable, Iterator
 
 import libcst as cst
@@ -66,8 +67,48 @@ def _kind(t: type) -> int:
     return kind
 
 
+def _classes_in(annotation: object) -> set[type] | None:
+    """Every class an annotation names (through Union/Optional/Sequence...); None if unsure."""
+    if isinstance(annotation, type):
+        return {annotation}
+    args = typing.get_args(annotation)
+    if not args:
+        return None  # a string or something unresolved: assume it may hold anything
+    out: set[type] = set()
+    for arg in args:
+        if arg is type(None) or arg is Ellipsis:
+            continue
+        found = _classes_in(arg)
+        if found is None:
+            return None
+        out |= found
+    return out
+
+
+def _child_fields(t: type) -> tuple[str, ...]:
+    """Fields of node type `t` that can hold a node a rule may look at.
+
+    Fields typed as whitespace, punctuation or plain values (`Name.value: str`) are dropped
+    once per type, going by libcst's own annotations: reading them for every node was most
+    of this walk's cost. A field whose annotation cannot be resolved is kept.
+    """
+    try:
+        hints = typing.get_type_hints(t)
+    except Exception:
+        hints = {}
+    names = []
+    for f in dataclasses.fields(t):
+        classes = _classes_in(hints.get(f.name)) if f.name in hints else None
+        if classes is not None and not any(
+            issubclass(c, cst.CSTNode) and not issubclass(c, _SKIP) for c in classes
+        ):
+            continue
+        names.append(f.name)
+    return tuple(names)
+
+
 def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """Child nodes in source order, read from the dataclass fields.
+    """Child nodes, read from the node's fields in declaration order.
 
     `CSTNode.children` runs a visitor per call; reading fields is several times faster and
     this walk is the bulk of these rules' cost.
@@ -75,16 +116,26 @@ def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
     t = type(node)
     names = _FIELDS.get(t)
     if names is None:
-        names = tuple(f.name for f in dataclasses.fields(node))
+        names = _child_fields(t)
         _FIELDS[t] = names
     out: list[cst.CSTNode] = []
+    kinds = _KIND
     for name in names:
         value = getattr(node, name)
         vt = type(value)
-        if vt in _SEQUENCES:
-            out.extend(v for v in value if _kind(type(v)))
-        elif _kind(vt):
-            out.append(value)
+        if vt is list or vt is tuple:
+            for v in value:
+                k = kinds.get(type(v))
+                if k is None:
+                    k = _kind(type(v))
+                if k:
+                    out.append(v)
+        else:
+            k = kinds.get(vt)
+            if k is None:
+                k = _kind(vt)
+            if k:
+                out.append(value)
     return out
 
 
