@@ -54,6 +54,7 @@ class DequeueScanByRoutingKey(Rule):
         # Only a function named like a dequeue is ever checked: "robot" alone matched almost
         # every CasareRPA file (47 parsed for this rule, 11 of them for nothing else).
         return super().wants(source) and _DEQUEUE_DEF.search(source) is not None
+
     VALID = (
         Valid(
             "class Q:\n    def dequeue(self, robot):\n"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyqtgraph as pg
 import qasync
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtWidgets import QApplication
 
 from inspector.gui.main_window import InspectorWindow
@@ -33,6 +34,24 @@ def limit_malloc_arenas(arenas: int = 2) -> bool:
         return False
 
 
+_collector: GarbageCollector | None = None
+
+
+def collect_on_gui_thread() -> None:
+    """Run the cyclic garbage collector only on the GUI thread, on a timer.
+
+    Python collects in whichever thread happens to allocate. When a worker thread (the
+    session follower, a background task) collects a cycle holding a Qt widget, the widget's
+    C++ destructor runs on that thread: it takes Qt's connection lock and waits for the GIL,
+    while the GUI thread holds the GIL and waits for that lock - a deadlock, seen in the
+    window tests once finished background tasks stopped keeping old windows alive.
+    pyqtgraph's GarbageCollector turns automatic collection off and collects from a QTimer.
+    """
+    global _collector
+    if _collector is None:
+        _collector = GarbageCollector(interval=0.5)
+
+
 def settle_gc() -> None:
     """Move everything alive after start-up out of the collector's way, collect less often.
 
@@ -44,6 +63,8 @@ def settle_gc() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 20, 20)
+    if _collector is not None:
+        _collector.threshold = gc.get_threshold()  # it compares counts with these
 
 
 def make_app() -> QApplication:
@@ -61,6 +82,7 @@ def make_app() -> QApplication:
     # a frame with hundreds of callbacks waits seconds under a heavy record stream.
     sys.setswitchinterval(0.0005)
     pg.setConfigOptions(background="w", foreground="#333333", antialias=False)
+    collect_on_gui_thread()
     return app
 
 
