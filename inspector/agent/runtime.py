@@ -9,6 +9,7 @@ bounded buffer whose overflow is counted, never allowed to grow.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import importlib
 import os
@@ -16,7 +17,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from inspector.agent.hooks import ClassWatcher, Patcher
@@ -27,12 +28,35 @@ from inspector.agent.probes.memory import MemoryProbe
 from inspector.agent.probes.pool import PoolProbe
 from inspector.agent.probes.queue import QueueProbe
 from inspector.agent.probes.repaint import RepaintProbe
-from inspector.agent.transport import Transport, TransportError, hello_fields
+from inspector.agent.transport import Transport, TransportError, encode, hello_fields
 
 AGENT_VERSION = "0.1.0"
 MAX_BUFFER = 2000  # records waiting to be sent; past it, records are dropped and counted
 MAX_BATCH = 1000
 POLL_S = 1.0
+
+
+@contextlib.contextmanager
+def collections_elsewhere() -> Iterator[None]:
+    """No cyclic garbage collection starts on the agent's thread inside this block.
+
+    Python collects in whichever thread allocates past the threshold. A collection on our
+    thread could free the target's cyclic garbage there, Qt widgets included, and a widget
+    destroyed off the GUI thread can crash Qt or deadlock it (its destructor takes Qt's
+    connection lock, then waits for the GIL the GUI thread holds while waiting for that
+    lock; this froze our own window once). The agent's allocations happen in short bursts,
+    so automatic collection is held off around them and the next collection runs in one of
+    the target's threads. Never around blocking I/O, and a target that has turned
+    collection off itself (pyqtgraph's GarbageCollector does) is left as it is.
+    """
+    enabled = gc.isenabled()
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Agent:
@@ -110,7 +134,8 @@ class Agent:
         reader.start()
         atexit.register(self._at_exit)
         try:
-            self._install()
+            with collections_elsewhere():
+                self._install()
             self._flush_loop()
         finally:
             self._cleanup()
@@ -144,12 +169,13 @@ class Agent:
             now = time.monotonic()
             if now - last_poll >= POLL_S:
                 last_poll = now
-                for probe in self.probes:
-                    try:
-                        probe.poll()
-                    except Exception as exc:
-                        self.report_error(f"{probe.name} poll failed: {exc}")
-                self.watcher.retry()
+                with collections_elsewhere():
+                    for probe in self.probes:
+                        try:
+                            probe.poll()
+                        except Exception as exc:
+                            self.report_error(f"{probe.name} poll failed: {exc}")
+                    self.watcher.retry()
                 if len(self.hooks) != hooks_sent:
                     hooks_sent = len(self.hooks)
                     self.emit(
@@ -172,34 +198,43 @@ class Agent:
         wall = time.time()
         interval = wall - self._last_flush
         self._last_flush = wall
-        for probe in self.probes:
-            try:
-                for record in probe.collect(wall, interval):
-                    self.emit(record)
-            except Exception as exc:
-                self.report_error(f"{probe.name} collect failed: {exc}")
-        if self.dropped != self._reported_dropped:
-            self._reported_dropped = self.dropped
-            self.buffer.append(
-                {
-                    "t": wall,
-                    "kind": "agent",
-                    "event": "dropped",
-                    "detail": "",
-                    "python": None,
-                    "hooks": [],
-                    "dropped": self.dropped,
-                }
-            )
         transport = self.transport
+        # Records are built, batched and encoded with collection held off, and dropped before
+        # it is allowed again, so the count is back where it was; only sending waits outside.
+        with collections_elsewhere():
+            for probe in self.probes:
+                try:
+                    for record in probe.collect(wall, interval):
+                        self.emit(record)
+                except Exception as exc:
+                    self.report_error(f"{probe.name} collect failed: {exc}")
+            if self.dropped != self._reported_dropped:
+                self._reported_dropped = self.dropped
+                self.buffer.append(
+                    {
+                        "t": wall,
+                        "kind": "agent",
+                        "event": "dropped",
+                        "detail": "",
+                        "python": None,
+                        "hooks": [],
+                        "dropped": self.dropped,
+                    }
+                )
+            payloads = []
+            while self.buffer and transport is not None:
+                batch = []
+                while self.buffer and len(batch) < MAX_BATCH:
+                    batch.append(self.buffer.popleft())
+                payloads.append(
+                    encode({"type": "records", "records": batch, "dropped": self.dropped})
+                )
+                del batch
         if transport is None:
             return False
-        while self.buffer:
-            batch = []
-            while self.buffer and len(batch) < MAX_BATCH:
-                batch.append(self.buffer.popleft())
+        for payload in payloads:
             try:
-                transport.send({"type": "records", "records": batch, "dropped": self.dropped})
+                transport.send_encoded(payload)
             except TransportError:
                 return False
         return not transport.closed.is_set()

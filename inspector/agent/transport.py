@@ -55,7 +55,7 @@ class Transport:
             where = f"{self.host}:{self.port}"
             raise TransportError(f"cannot reach the inspector at {where}: {exc}") from exc
         try:
-            sock.sendall(_encode({**hello, "type": "hello", "token": self.token}))
+            sock.sendall(encode({**hello, "type": "hello", "token": self.token}))
             reply, self._leftover = _read_line(sock)
         except OSError as exc:
             sock.close()
@@ -68,10 +68,13 @@ class Transport:
         return reply
 
     def send(self, message: dict[str, Any]) -> None:
+        self.send_encoded(encode(message))
+
+    def send_encoded(self, data: bytes) -> None:
+        """Send one message already made by `encode`."""
         sock = self._sock
         if sock is None:
             raise TransportError("not connected")
-        data = _encode(message)
         with self._send_lock:
             try:
                 sock.sendall(data)
@@ -117,7 +120,7 @@ class Transport:
         self.closed.set()
 
 
-def _encode(message: dict[str, Any]) -> bytes:
+def encode(message: dict[str, Any]) -> bytes:
     message.setdefault("v", PROTOCOL_VERSION)
     return (json.dumps(message, separators=(",", ":"), default=str) + "\n").encode("utf-8")
 

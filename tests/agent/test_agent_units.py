@@ -272,3 +272,44 @@ def test_a_command_right_behind_the_welcome_is_not_lost() -> None:
     transport.read_forever(received.append)
     server.close()
     assert received == [{"v": 1, "type": "detach", "id": 1}]
+
+
+def test_agent_thread_work_never_starts_a_collection() -> None:
+    """Its bursts of allocation hold automatic collection off; the target's state is kept."""
+    import gc
+    import threading
+
+    from inspector.agent.runtime import collections_elsewhere
+
+    started: list[str] = []
+
+    def record(phase: str, info: dict) -> None:
+        if phase == "start":
+            started.append(threading.current_thread().name)
+
+    def agent_like_work() -> None:
+        # like Agent.flush: build a burst of records, encode them, drop them in the block
+        with collections_elsewhere():
+            for _ in range(20):
+                records = [{"kind": "bus", "n": [i]} for i in range(5_000)]
+                encoded = repr(records).encode()
+                del records
+            del encoded
+
+    was_enabled = gc.isenabled()
+    gc.enable()
+    gc.callbacks.append(record)
+    try:
+        worker = threading.Thread(target=agent_like_work, name="agent-like")
+        worker.start()
+        worker.join()
+        assert "agent-like" not in started
+        assert gc.isenabled()  # restored for the target
+        gc.disable()  # a target that turned collection off keeps it off
+        worker = threading.Thread(target=agent_like_work)
+        worker.start()
+        worker.join()
+        assert not gc.isenabled()
+    finally:
+        gc.callbacks.remove(record)
+        (gc.enable if was_enabled else gc.disable)()
