@@ -31,26 +31,30 @@ class Batchable(Protocol):
 
 _ORDER: dict[type, tuple[str, ...]] = {}
 
-# Whitespace, comments, punctuation and operator tokens: about half of all nodes, and only
-# other trivia below them. Unless some visitor asks for one of these types, they are not
-# walked at all.
-TRIVIA_BASES: tuple[type, ...] = (
+# Formatting-only nodes: whitespace, comments and punctuation (the shape helpers in
+# `analyzers.rules._shapes` skip exactly these too).
+FORMATTING: tuple[type, ...] = (
     cst.BaseParenthesizableWhitespace,
     cst.Newline,
-    cst.Comment,
     cst.EmptyLine,
     cst.TrailingWhitespace,
+    cst.Comment,
     cst.Comma,
     cst.Dot,
-    cst.Colon,
-    cst.Semicolon,
-    cst.AssignEqual,
     cst.LeftParen,
     cst.RightParen,
     cst.LeftSquareBracket,
     cst.RightSquareBracket,
     cst.LeftCurlyBrace,
     cst.RightCurlyBrace,
+    cst.Colon,
+    cst.Semicolon,
+    cst.AssignEqual,
+)
+# Formatting plus operator tokens: about half of all nodes, with only other trivia below
+# them. Unless some visitor asks for one of these types, they are not walked at all.
+TRIVIA_BASES: tuple[type, ...] = (
+    *FORMATTING,
     cst.BaseBinaryOp,
     cst.BaseBooleanOp,
     cst.BaseCompOp,

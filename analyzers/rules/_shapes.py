@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 import libcst as cst
 
 from analyzers.metadata import import_table
+from analyzers.traversal import FORMATTING
 
 Ancestors = tuple[cst.CSTNode, ...]
 
@@ -29,24 +30,7 @@ _WALK_CACHE_LIMIT = 20000
 
 
 # Formatting-only nodes: never what a rule looks for, and most of a tree's node count.
-_SKIP = (
-    cst.BaseParenthesizableWhitespace,
-    cst.Newline,
-    cst.EmptyLine,
-    cst.TrailingWhitespace,
-    cst.Comment,
-    cst.Comma,
-    cst.Dot,
-    cst.LeftParen,
-    cst.RightParen,
-    cst.LeftSquareBracket,
-    cst.RightSquareBracket,
-    cst.LeftCurlyBrace,
-    cst.RightCurlyBrace,
-    cst.Colon,
-    cst.Semicolon,
-    cst.AssignEqual,
-)
+_SKIP = FORMATTING
 # Per concrete node type: its child-bearing field names. libcst node classes are ABCs, so
 # `isinstance` on them is slow; the walk decides by exact type through these tables instead.
 _FIELDS: dict[type, tuple[str, ...]] = {}
