@@ -4,12 +4,16 @@ Three figures, each from real child processes (the agent preloaded via launch mo
 to a real AgentLink here, versus no agent at all), interleaved so machine noise hits both:
   1. the demo target's workload (bus events, canvas repaints, pool and job-queue traffic on
      the qasync loop), target <= 1.05, measured two ways:
-     - sampled (the figure held against the target): one run with the agent, sampled by
+     - sampled: one run with the agent, sampled by
        py-spy; the share of the target's CPU samples that are agent code on its threads,
        plus the agent thread's own samples. Agent and target are sampled under the same
        machine conditions, so the share is resolved to a fraction of a percent. What sampling
        cannot see, PySide's C++ -> Python dispatch into the event filter, was measured apart
        at 0.4 us per event (8 Qt events per workload round of ~9 ms: 0.04 %);
+     - counted: instructions of the same workload with and without the agent under valgrind's
+       callgrind (when valgrind is installed; BENCH_CALLGRIND=0 skips it, ~4 minutes), start-up
+       cancelled by differencing runs of 1 and 3 blocks - the with/without comparison free
+       of the machine's speed;
      - timed: CPU and wall time of interleaved runs with and without the agent, as paired
        ratios with a 90 % interval. On the 2-core development VM one 100-round block varies
        by up to +-30 % between runs (and within a run), more than the target itself, so this
@@ -52,7 +56,8 @@ def rss():
 def wait_hooked(cls, name):
     if os.environ.get("BENCH_AGENT") != "1":
         return
-    deadline = time.monotonic() + 15  # the agent's wrappers carry __wrapped__
+    wait_s = float(os.environ.get("BENCH_HOOK_WAIT_S", "15"))  # valgrind needs far longer
+    deadline = time.monotonic() + wait_s  # the agent's wrappers carry __wrapped__
     while not hasattr(cls.__dict__.get(name), "__wrapped__") and time.monotonic() < deadline:
         time.sleep(0.05)
     if not hasattr(cls.__dict__.get(name), "__wrapped__"):
@@ -285,6 +290,72 @@ def _sampled_agent_share(script: Path, seconds: float = 8.0) -> dict[str, float]
     }
 
 
+def _instruction_ratio(script: Path, rounds: int = 20) -> tuple[float, int, int] | str:
+    """Instructions the demo workload executes with / without the agent, under callgrind.
+
+    Instruction counts do not drift with the machine's speed, so this is the timed
+    comparison without the noise. Each side runs once with 1 and once with 3 timed blocks;
+    the difference is 2 blocks of workload, with start-up, imports and the warm-up block
+    cancelled out. Under valgrind the workload runs ~65x slower while the agent's timers
+    keep wall-clock periods, so its periodic work is over-counted: the ratio errs against
+    the agent. Returns (ratio, instructions without, with) or a one-line reason.
+    """
+    import re
+    import shutil
+
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return "valgrind not found (Debian/Ubuntu: apt-get install valgrind)"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    env.update(QT_QPA_PLATFORM="offscreen", BENCH_HOOK_WAIT_S="600")
+    counts: dict[tuple[bool, int], int] = {}
+    with tempfile.TemporaryDirectory() as out_dir:
+        for with_agent in (False, True):
+            for blocks in (1, 3):
+                cmd = [
+                    valgrind,
+                    "--tool=callgrind",
+                    f"--callgrind-out-file={Path(out_dir) / 'callgrind.out'}",
+                    sys.executable,
+                    str(script),
+                    "demo",
+                    str(rounds),
+                ]
+                run_env = dict(env, BENCH_AGENT="1" if with_agent else "0")
+                run_env["BENCH_BLOCKS"] = str(blocks)
+                link = None
+                if with_agent:
+                    link = AgentLink(None)
+                    link.start()
+                    proc = launch_target(
+                        cmd,
+                        "demo",
+                        link,
+                        cwd=ROOT,
+                        env=run_env,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.PIPE,
+                    )
+                else:
+                    proc = subprocess.Popen(
+                        cmd, cwd=ROOT, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+                    )
+                _, err = proc.communicate(timeout=1800)
+                if link is not None:
+                    received = link.received
+                    link.close()
+                    if not received:
+                        return "the agent sent nothing under valgrind"
+                found = re.findall(rb"Collected : (\d+)", err)
+                if proc.returncode != 0 or not found:
+                    return f"callgrind run failed (exit {proc.returncode})"
+                counts[(with_agent, blocks)] = int(found[-1])
+    without = counts[(False, 3)] - counts[(False, 1)]
+    with_agent_n = counts[(True, 3)] - counts[(True, 1)]
+    return with_agent_n / without, without, with_agent_n
+
+
 def _bootstrap_median(values: list[float], rounds: int = 2000) -> tuple[float, float]:
     """90 % bootstrap interval of the median (fixed seed: the same data prints the same)."""
     rng = random.Random(0)
@@ -352,6 +423,26 @@ def run(report: Report) -> None:
                 f"agent thread {shares['thread'] * 100:.2f} % of the target's own CPU; "
                 f"{shares['samples']:.0f} py-spy samples at 250 Hz",
             )
+
+        if os.environ.get("BENCH_CALLGRIND", "1") != "0":
+            counted = _instruction_ratio(script)
+            if isinstance(counted, str):
+                report.figure(
+                    "demo workload instructions ratio (callgrind)",
+                    0.0,
+                    "x",
+                    detail=f"not measured: {counted}",
+                )
+            else:
+                ratio, without, with_agent = counted
+                report.figure(
+                    "demo workload instructions ratio (agent / none, callgrind)",
+                    ratio,
+                    "x",
+                    target=1.05,
+                    detail=f"{without / 1e6:.0f} M vs {with_agent / 1e6:.0f} M instructions for "
+                    "2 blocks of 20 rounds, start-up cancelled; periodic agent work over-counted",
+                )
 
         base_us, cand_us = [], []
         for _ in range(PAIRS):
