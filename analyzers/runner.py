@@ -13,11 +13,14 @@ this process over the joined model. Unchanged files come from the cache (`analyz
 from __future__ import annotations
 
 import ast
+import gc
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -548,7 +551,7 @@ def _run_tasks(
     results: list[FileResult | None] = [None] * len(tasks)
     # Biggest files first, so no worker is left with a huge file at the end.
     order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].source))
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
         futures = {pool.submit(_safe_analyze, tasks[i]): i for i in order}
         finished = already
         for future in as_completed(futures):
@@ -565,10 +568,40 @@ def _run_tasks(
 
 def _safe_analyze(task: FileTask) -> FileResult:
     """`analyze_file`, with a rule bug turned into a per-file error instead of a dead run."""
+    with _young_garbage_only():
+        try:
+            return analyze_file(task)
+        except Exception as exc:
+            return FileResult(task.relpath, error=f"analyzer error: {type(exc).__name__}: {exc}")
+
+
+@contextmanager
+def _young_garbage_only() -> Iterator[None]:
+    """Automatic garbage collection paused for one file, then one young-generation pass.
+
+    A file's libcst and ast trees are hundreds of thousands of objects, freed by reference
+    counting once the file is done; while they are alive, automatic collection walks them
+    again and again - a third of the audit's CPU on CasareRPA (16.7 -> 10.9 s single-process
+    with it off). Collecting the youngest generation after each file frees the few cycles a
+    file leaves, so peak memory stays where it was (185 MB). Only where this thread owns
+    collection: the main thread with collection on (the CLI and its workers); in the window
+    the audit runs on a worker thread and the GUI thread keeps collecting.
+    """
+    if not gc.isenabled() or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    gc.disable()
     try:
-        return analyze_file(task)
-    except Exception as exc:
-        return FileResult(task.relpath, error=f"analyzer error: {type(exc).__name__}: {exc}")
+        yield
+    finally:
+        gc.enable()
+        gc.collect(0)
+
+
+def _worker_init() -> None:
+    # A worker forked from the window inherits its "collect on the GUI thread only" switch
+    # (automatic collection off); a worker process has no GUI thread and collects normally.
+    gc.enable()
 
 
 def apply_rule_options(findings: list[Finding], profile: Profile) -> list[Finding]:

@@ -197,3 +197,40 @@ def test_auditing_a_package_resolves_its_absolute_imports(tmp_path):
     chain = [f for f in result.findings if f.rule == "CIA002"]
     assert [(f.path, f.line) for f in chain] == [("node.py", 3)]
     assert chain[0].chain[-1].path == "helpers.py"
+
+
+def test_a_file_is_analyzed_without_automatic_collections_and_leaves_gc_as_found():
+    """Collection is paused while a file's trees are alive, then one young pass runs."""
+    import gc
+
+    from analyzers.runner import FileTask, _safe_analyze
+
+    source = "".join(
+        f"def f{i}(items):\n    out = ''\n    for x in items:\n        out += str(x)\n"
+        "    return out\n"
+        for i in range(400)
+    )
+    started: list[int] = []
+
+    def record(phase: str, info: dict) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    assert gc.isenabled()
+    gc.callbacks.append(record)
+    try:
+        result = _safe_analyze(FileTask("big.py", source, None))
+    finally:
+        gc.callbacks.remove(record)
+    assert result.summary is not None and result.findings  # it really ran the rules
+    assert started == [0]  # no automatic collection inside, one young pass after
+    assert gc.isenabled()
+    gc.disable()
+    try:  # where collection is off (the window's policy) it stays off and nothing runs
+        started.clear()
+        gc.callbacks.append(record)
+        _safe_analyze(FileTask("big.py", source, None))
+        gc.callbacks.remove(record)
+        assert started == [] and not gc.isenabled()
+    finally:
+        gc.enable()
