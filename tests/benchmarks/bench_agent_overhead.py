@@ -166,23 +166,28 @@ print("RESULT " + json.dumps(out), flush=True)
 """
 
 
-def _run_child(script: Path, mode: str, n: int, with_agent: bool, profile: str) -> dict:
+def _start_child(
+    cmd: list[str], with_agent: bool, profile: str, stderr: int, **env_extra: str
+) -> tuple[subprocess.Popen[bytes], AgentLink | None]:
+    """A benchmark child with our tree importable, offscreen, with or without the agent."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    env["BENCH_AGENT"] = "1" if with_agent else "0"
+    env.update(QT_QPA_PLATFORM="offscreen", BENCH_AGENT="1" if with_agent else "0")
+    env.update(env_extra)
+    if not with_agent:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr)
+        return proc, None
+    link = AgentLink(None)
+    link.start()
+    proc = launch_target(
+        cmd, profile, link, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr
+    )
+    return proc, link
+
+
+def _run_child(script: Path, mode: str, n: int, with_agent: bool, profile: str) -> dict:
     cmd = [sys.executable, str(script), mode, str(n)]
-    link = None
-    if with_agent:
-        link = AgentLink(None)
-        link.start()
-        proc = launch_target(
-            cmd, profile, link, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-        )
-    else:
-        proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-        )
+    proc, link = _start_child(cmd, with_agent, profile, subprocess.DEVNULL)
     out, _ = proc.communicate(timeout=300)
     if link is not None:
         if not link.received:
@@ -216,20 +221,14 @@ def _sampled_agent_share(script: Path, seconds: float = 8.0) -> dict[str, float]
         for i, line in enumerate(repaint_py.read_text(encoding="utf-8").splitlines(), 1)
         if "self._send(obj, event)" in line
     )
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
-    env.update(QT_QPA_PLATFORM="offscreen", BENCH_AGENT="1", BENCH_BLOCKS="12")
-    link = AgentLink(None)
-    link.start()
-    proc = launch_target(
+    proc, link = _start_child(
         [sys.executable, str(script), "demo", str(DEMO_ROUNDS)],
+        True,
         "demo",
-        link,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        subprocess.DEVNULL,
+        BENCH_BLOCKS="12",
     )
+    assert link is not None
     raw = Path(tempfile.mkdtemp()) / "samples.txt"
     try:
         assert proc.stdout is not None
@@ -306,9 +305,6 @@ def _instruction_ratio(script: Path, rounds: int = 20) -> tuple[float, int, int]
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         return "valgrind not found (Debian/Ubuntu: apt-get install valgrind)"
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
-    env.update(QT_QPA_PLATFORM="offscreen", BENCH_HOOK_WAIT_S="600")
     counts: dict[tuple[bool, int], int] = {}
     with tempfile.TemporaryDirectory() as out_dir:
         for with_agent in (False, True):
@@ -322,25 +318,14 @@ def _instruction_ratio(script: Path, rounds: int = 20) -> tuple[float, int, int]
                     "demo",
                     str(rounds),
                 ]
-                run_env = dict(env, BENCH_AGENT="1" if with_agent else "0")
-                run_env["BENCH_BLOCKS"] = str(blocks)
-                link = None
-                if with_agent:
-                    link = AgentLink(None)
-                    link.start()
-                    proc = launch_target(
-                        cmd,
-                        "demo",
-                        link,
-                        cwd=ROOT,
-                        env=run_env,
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.PIPE,
-                    )
-                else:
-                    proc = subprocess.Popen(
-                        cmd, cwd=ROOT, env=run_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-                    )
+                proc, link = _start_child(
+                    cmd,
+                    with_agent,
+                    "demo",
+                    subprocess.PIPE,
+                    BENCH_BLOCKS=str(blocks),
+                    BENCH_HOOK_WAIT_S="600",  # the agent hooks in slowly under valgrind
+                )
                 _, err = proc.communicate(timeout=1800)
                 if link is not None:
                     received = link.received
