@@ -324,7 +324,6 @@ def audit(
 
     # 1. Discover and read; cached files skip all per-file work.
     tasks: list[tuple[str, FileTask]] = []
-    file_keys: list[str] = []
     read: list[tuple[str, str, str]] = []  # (relpath, cache key, source)
     done: list[FileResult] = []
     for path in discover(root, profile, result.errors):
@@ -355,16 +354,15 @@ def audit(
             )
             continue
         key = store.key(f"{package}|{relpath}", data) if store else ""
-        file_keys.append(key)
         read.append((relpath, key, source))
 
     # An unchanged tree (same files, same rules, same profile): the whole result is cached,
     # so a warm run skips even the project model and the whole-project rules.
-    tree_key = _tree_key(file_keys, result.errors) if store is not None else ""
+    tree_key = _tree_key([key for _, key, _ in read], result.errors) if store is not None else ""
     if store is not None and tree_key and _restore(store.get_value(tree_key), result):
-        result.cache_hits = len(file_keys)
+        result.cache_hits = len(read)
         if progress:
-            progress(len(file_keys), len(file_keys))
+            progress(len(read), len(read))
         result.elapsed_s = time.perf_counter() - started
         return result
     for relpath, key, source in read:
@@ -421,7 +419,7 @@ def audit(
             findings += instance.findings
 
     if profile.static.get("ruff", True) and summaries:
-        findings += _ruff(base, summaries, profile, findings, result, store, file_keys)
+        findings += _ruff(base, summaries, profile, findings, result)
     findings = apply_rule_options(findings, profile)
     result.findings = rank(deduplicate(findings))
     result.errors.sort()
@@ -452,7 +450,6 @@ def _snapshot(result: AuditResult) -> dict[str, Any]:
         "errors": result.errors,
         "analyzed": result.analyzed,
         "lines": result.lines,
-        "jobs": result.jobs,
     }
 
 
@@ -478,27 +475,15 @@ def _ruff(
     profile: Profile,
     findings: list[Finding],
     result: AuditResult,
-    store: AuditCache | None,
-    file_keys: list[str],
 ) -> list[Finding]:
     """ruff's ASYNC findings for the analyzed files, minus lines our rules already cover.
 
-    Cached under a key made of every file's cache key, so a warm run does not start ruff.
+    Not cached on its own: it depends on every file, and an unchanged tree's whole result,
+    ruff's findings included, comes from the tree cache (`_tree_key`).
     """
-    import hashlib
-
     from analyzers.ruff_import import ruff_findings
 
     disabled = profile.disabled_rules
-    key = ""
-    if store is not None and all(file_keys):
-        key = hashlib.sha256(("ruff|" + "|".join(sorted(file_keys))).encode()).hexdigest()
-        cached = store.get_value(key)
-        if isinstance(cached, tuple) and len(cached) == 2:
-            found, note = cached
-            if note:
-                result.notes.append(note)
-            return [f for f in found if f.rule not in disabled]
     found, note = ruff_findings(
         base,
         [s.relpath for s in summaries],
@@ -513,8 +498,6 @@ def _ruff(
         replace(f, symbol=symbols[f.path].symbol_at(f.line)) if f.path in symbols else f
         for f in found
     ]
-    if key and store is not None and not note:
-        store.put_value(key, (found, note))
     return [f for f in found if f.rule not in disabled]
 
 
