@@ -158,7 +158,7 @@ class _Positions(Mapping[cst.CSTNode, CodeRange]):
         self._unit_index = {id(u.stmt): i for i, u in enumerate(self._units or ())}
         self._owner: dict[int, int] = {}  # id(node) -> unit index, filled as units are searched
         self._indexed: set[int] = set()
-        self._whole = self._units is None
+        self._whole = False  # `_computed` holds the whole module's positions
         # The functions/classes the traversal is inside right now (innermost last): a rule
         # almost always reports a node of the one it is visiting, so its unit is searched
         # first instead of walking the file's units in order.
@@ -192,16 +192,18 @@ class _Positions(Mapping[cst.CSTNode, CodeRange]):
         found = self._computed.get(node)
         if found is not None:
             return found
-        if not self._whole:
-            unit = self._unit_of(node)
-            part = unit_positions(self._module, unit) if unit is not None else None
-            if part is not None:
-                self._computed.update(part)
-                found = part.get(node)
-                if found is not None:
-                    return found
-            self._whole = True
+        if self._whole:
+            raise KeyError(node)
+        unit = self._unit_of(node) if self._units is not None else None
+        part = unit_positions(self._module, unit) if unit is not None else None
+        if part is not None:
+            self._computed.update(part)
+            found = part.get(node)
+            if found is not None:
+                return found
+        # Outside every unit, or a unit that did not land: generate the whole module, once.
         self._computed = compute_positions(self._module)
+        self._whole = True
         return self._computed[node]
 
     def __contains__(self, node: object) -> bool:
