@@ -742,26 +742,11 @@ class ProjectModel:
                 and fn.cls
                 and any(
                     b.endswith("QThread") or b.endswith("threading.Thread")
-                    for b in self._all_bases(fn.cls)
+                    for klass in self._class_and_bases(fn.cls)
+                    for b in klass.bases
                 )
             ):
                 self.thread_targets.setdefault(fn.qualname, "QThread/Thread.run")
-
-    def _all_bases(self, qualname: str) -> list[str]:
-        out: list[str] = []
-        todo = [qualname]
-        seen: set[str] = set()
-        while todo:
-            name = todo.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            klass = self.classes.get(name)
-            if klass is None:
-                continue
-            out.extend(klass.bases)
-            todo.extend(klass.bases)
-        return out
 
     # -- queries ---------------------------------------------------------------------------------
     def _class_and_bases(self, class_qualname: str) -> Iterator[ClassInfo]:

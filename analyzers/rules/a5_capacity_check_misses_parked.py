@@ -32,8 +32,8 @@ def _property_aliases(methods: dict[str, cst.FunctionDef]) -> dict[str, str]:
     """Property name -> the collection it returns the length of (`available_count`)."""
     out: dict[str, str] = {}
     for name, func in methods.items():
-        body = func.body.body if isinstance(func.body, cst.IndentedBlock) else ()
-        stmts = [s for s in body if not _is_docstring(s)]
+        body = list(func.body.body) if isinstance(func.body, cst.IndentedBlock) else []
+        stmts = body[1:] if func.get_docstring() is not None else body
         if len(stmts) != 1 or not isinstance(stmts[0], cst.SimpleStatementLine):
             continue
         small = stmts[0].body[0] if stmts[0].body else None
@@ -42,15 +42,6 @@ def _property_aliases(methods: dict[str, cst.FunctionDef]) -> dict[str, str]:
             if counted:
                 out[name] = counted
     return out
-
-
-def _is_docstring(stmt: cst.BaseStatement) -> bool:
-    return (
-        isinstance(stmt, cst.SimpleStatementLine)
-        and len(stmt.body) == 1
-        and isinstance(stmt.body[0], cst.Expr)
-        and isinstance(stmt.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
 
 
 class CapacityCheckMissesParked(Rule):
