@@ -229,7 +229,8 @@ def _sampled_agent_share(script: Path, seconds: float = 8.0) -> dict[str, float]
         BENCH_BLOCKS="12",
     )
     assert link is not None
-    raw = Path(tempfile.mkdtemp()) / "samples.txt"
+    samples_dir = tempfile.TemporaryDirectory()
+    raw = Path(samples_dir.name) / "samples.txt"
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -261,11 +262,13 @@ def _sampled_agent_share(script: Path, seconds: float = 8.0) -> dict[str, float]
         if proc.poll() is None:
             proc.kill()
         link.close()
-    if done.returncode != 0 or not raw.exists():
-        return "py-spy could not sample: " + (done.stderr.strip().splitlines() or ["?"])[-1]
+    with samples_dir:
+        if done.returncode != 0 or not raw.exists():
+            return "py-spy could not sample: " + (done.stderr.strip().splitlines() or ["?"])[-1]
+        lines = raw.read_text(encoding="utf-8").splitlines()
     agent_dir = str(ROOT / "inspector" / "agent")
     target = agent_main = agent_thread = 0
-    for line in raw.read_text(encoding="utf-8").splitlines():
+    for line in lines:
         stack, _, count_text = line.rpartition(" ")
         header, _, frames_text = stack.partition(";")
         count = int(count_text)
@@ -392,12 +395,7 @@ def run(report: Report) -> None:
 
         shares = _sampled_agent_share(script)
         if isinstance(shares, str):
-            report.figure(
-                "demo workload, agent share of target CPU (sampled)",
-                0.0,
-                "x",
-                detail=f"not measured: {shares}",
-            )
+            report.not_measured("demo workload overhead from sampling one run", shares)
         else:
             report.figure(
                 "demo workload overhead from sampling one run (1 + agent share)",
@@ -412,12 +410,7 @@ def run(report: Report) -> None:
         if os.environ.get("BENCH_CALLGRIND", "1") != "0":
             counted = _instruction_ratio(script)
             if isinstance(counted, str):
-                report.figure(
-                    "demo workload instructions ratio (callgrind)",
-                    0.0,
-                    "x",
-                    detail=f"not measured: {counted}",
-                )
+                report.not_measured("demo workload instructions ratio (callgrind)", counted)
             else:
                 ratio, without, with_agent = counted
                 report.figure(

@@ -66,6 +66,10 @@ class Report:
         text = f"{value:.3f} {unit}" + (f" ({detail})" if detail else "")
         self._line(label, text, ok, target)
 
+    def not_measured(self, label: str, reason: str) -> None:
+        """A figure this machine cannot produce, with the one-line reason (no value printed)."""
+        self._line(label, f"not measured: {reason}", None, None)
+
     def _line(self, label: str, text: str, ok: bool | None, target: float | None) -> None:
         verdict = "" if ok is None else ("  [meets target " if ok else "  [MISSES target ")
         if target is not None:
