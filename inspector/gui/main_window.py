@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QInputDialog,
@@ -32,7 +32,14 @@ from PySide6.QtWidgets import (
 )
 
 from analyzers.findings import Finding
-from inspector.core.editor_command import PRESETS, EditorCommandError, build_argv, default_template
+from inspector.core.editor_command import (
+    PRESETS,
+    EditorCommandError,
+    build_argv,
+    detect_editors,
+    editor_candidates,
+    environment_template,
+)
 from inspector.core.live_metrics import (
     PANEL_KINDS,
     LiveMetrics,
@@ -41,6 +48,7 @@ from inspector.core.live_metrics import (
     TimeRangeModel,
 )
 from inspector.core.pipeline import analyze_session
+from inspector.core.report_location import default_report_path, ensure_report_folder
 from inspector.core.session import Session, SessionError
 from inspector.core.settings import RecentTarget, Settings, data_dir, load_settings, save_settings
 from inspector.gui.background_task import run_in_background
@@ -60,7 +68,6 @@ from inspector.gui.source_viewer import SourceViewerView
 from inspector.gui.start_page import LaunchDialog, StartPageView
 from inspector.gui.target_connection import TargetConnection
 
-REPORT_RELPATH = Path("docs") / "performance" / "PERFORMANCE_AUDIT_REPORT.md"
 SUMMARY_EVERY_S = 1.0
 SERIES_EVERY_S = 1.0
 STAGGER_MS = 30
@@ -118,6 +125,7 @@ class InspectorWindow(QMainWindow):
     attached = Signal(int)
     audit_finished = Signal(int)
     failed = Signal(str)
+    editor_opened = Signal(list)  # the argv started, or ["(desktop opener)", path]
 
     def __init__(self, settings: Settings | None = None, refresh_ms: int = 250) -> None:
         super().__init__()
@@ -141,6 +149,7 @@ class InspectorWindow(QMainWindow):
         self._audit_running = False
         self._closed = False  # set by shutdown(): late background results are dropped
         self.auto_audit = True  # run the static audit once a live target's source is known
+        self.desktop_opener = QDesktopServices.openUrl  # the last "Open in editor" fallback
 
         self.message_bar = MessageBarView()
         self.start_page = StartPageView()
@@ -428,31 +437,56 @@ class InspectorWindow(QMainWindow):
         self.source_viewer.show_finding(finding)
 
     def open_in_editor(self, path: str, line: int) -> None:
-        template = self.settings.editor_command or default_template()
-        try:
-            argv = build_argv(template, path, line)
-            subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
+        """Settings' editor, then $VISUAL/$EDITOR, then an installed editor, each at the
+        line; the desktop's opener (no line) when none of them starts."""
+        configured = self.settings.editor_command
+        candidates = editor_candidates(configured)
+        tried: list[str] = []
+        if configured and configured not in candidates:
+            tried.append(f"{configured}: program not found")
+        for template in candidates:
+            try:
+                argv = build_argv(template, path, line)
+            except EditorCommandError as exc:
+                tried.append(str(exc))
+                continue
+            try:
+                subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            except OSError as exc:
+                tried.append(f"{argv[0]}: {exc.strerror or exc}")
+                continue
+            self.editor_opened.emit(argv)
+            return
+        if self.desktop_opener(QUrl.fromLocalFile(str(path))):
+            self.editor_opened.emit(["(desktop opener)", str(path)])
+            self.message_bar.info(
+                f"Opened {Path(path).name} with the desktop's default application (it may not "
+                f"jump to line {line}); choose an editor in Settings > Editor command."
             )
-        except EditorCommandError as exc:
-            self.report_error(str(exc))
-        except OSError as exc:
-            self.report_error(
-                f"Cannot start the editor ({template}): {exc.strerror or exc}. "
-                "Set one in Settings > Editor command.",
-                str(exc),
-            )
+            return
+        self.report_error(
+            f"Cannot open {Path(path).name}: no editor found. "
+            "Set one in Settings > Editor command.",
+            "\n".join(tried),
+        )
 
     def choose_editor_command(self) -> None:
-        current = self.settings.editor_command or default_template()
-        items = [current] + [v for v in PRESETS.values() if v != current]
+        current = self.settings.editor_command or environment_template()
+        found = detect_editors()
+        items = [current] if current else []
+        items += [t for t in found.values() if t not in items]
+        items += [t for t in PRESETS.values() if t not in items]
+        found_note = ", ".join(found) if found else "none of the common editors is on PATH"
         text, ok = QInputDialog.getItem(
             self,
             "Editor command",
+            f"Installed: {found_note}.\n"
             "Command ({path} and {line} are replaced; no shell is used):",
             items,
             0,
@@ -524,12 +558,19 @@ class InspectorWindow(QMainWindow):
 
     # -- export ---------------------------------------------------------------------------
     def default_report_path(self) -> Path:
-        base = self.source_root or (self.session.path.parent if self.session else Path.cwd())
-        return base / REPORT_RELPATH
+        """The target repository's docs/performance/ report (see core.report_location)."""
+        fallback = self.session.path.parent if self.session else data_dir()
+        return default_report_path(self.source_root, fallback)
 
     def choose_export(self) -> None:
+        target = self.default_report_path()
+        try:
+            ensure_report_folder(target)  # a missing folder makes Qt fall back to the cwd
+        except OSError as exc:
+            self.report_error(f"Cannot create {target.parent}: {exc.strerror or exc}")
+            return
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export the audit report", str(self.default_report_path()), "Markdown (*.md)"
+            self, "Export the audit report", str(target), "Markdown (*.md)"
         )
         if path:
             self.export_report(path)

@@ -260,11 +260,42 @@ def test_open_in_editor_runs_the_configured_command(window, qtbot, recorded_sess
     assert out.read_text() == f"{tmp_path / 'src' / 'app' / 'engine.py'}:{BLOCKING_LINE}"
 
 
-def test_a_broken_editor_command_is_one_line_in_the_window(window, qtbot, recorded_session):
+def _no_editors(window, monkeypatch, tmp_path, opener_result: bool) -> list:
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    opened: list = []
+    window.desktop_opener = lambda url: opened.append(url.toLocalFile()) or opener_result
+    return opened
+
+
+def test_without_any_editor_the_desktop_opener_gets_the_file(
+    window, qtbot, recorded_session, monkeypatch, tmp_path
+):
+    opened = _no_editors(window, monkeypatch, tmp_path, opener_result=True)
+    window.settings.editor_command = "no-such-editor-xyz {path}"
+    with qtbot.waitSignal(window.findings_loaded, timeout=TIMEOUT):
+        window.set_session(recorded_session)
+    window.findings_view.select_row(0)
+    with qtbot.waitSignal(window.editor_opened, timeout=TIMEOUT) as blocker:
+        window.source_viewer.editor_button.click()
+    engine = str(tmp_path / "src" / "app" / "engine.py")
+    assert blocker.args[0] == ["(desktop opener)", engine]
+    assert opened == [engine]
+    assert "desktop's default application" in window.message_bar.text
+
+
+def test_no_editor_and_no_opener_is_one_line_in_the_window(
+    window, qtbot, recorded_session, monkeypatch, tmp_path
+):
+    _no_editors(window, monkeypatch, tmp_path, opener_result=False)
     window.settings.editor_command = "no-such-editor-xyz {path}"
     with qtbot.waitSignal(window.findings_loaded, timeout=TIMEOUT):
         window.set_session(recorded_session)
     window.findings_view.select_row(0)
     with qtbot.waitSignal(window.failed, timeout=TIMEOUT) as blocker:
         window.source_viewer.editor_button.click()
-    assert "Cannot start the editor" in blocker.args[0] and "\n" not in blocker.args[0]
+    assert blocker.args[0] == (
+        "Cannot open engine.py: no editor found. Set one in Settings > Editor command."
+    )
+    assert "no-such-editor-xyz {path}: program not found" in window.message_bar.details
