@@ -1,9 +1,15 @@
-"""The window's message bar: one actionable line, with the details behind a button."""
+"""The window's message bar: one actionable line, with the details behind a button.
+
+It is a fixed-height strip that is always in the layout: a message appearing or fading only
+changes what the strip shows, so the tabs and tables below never move under the user's mouse.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
+
+BAR_HEIGHT = 30
 
 _STYLES = {
     "error": "background:#fdecea; border:1px solid #f5c2c0; color:#611a15;",
@@ -20,34 +26,52 @@ class MessageBarView(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("messageBar")
+        self.setFixedHeight(BAR_HEIGHT)  # the same height with or without a message
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 4, 6, 4)
+        layout.setContentsMargins(10, 1, 6, 1)
         self.label = QLabel()
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setWordWrap(True)
+        self.label.setWordWrap(False)
         self.details_button = QPushButton("Details…")
         self.details_button.clicked.connect(self._show_details)
         close = QPushButton("✕")
         close.setFlat(True)
         close.setFixedWidth(28)
         close.clicked.connect(self.clear)
+        self.close_button = close
         layout.addWidget(self.label, 1)
         layout.addWidget(self.details_button)
         layout.addWidget(close)
         self.level = ""
         self.details = ""
+        self.full_text = ""
+        self.has_message = False
         self.hide_timer = QTimer(self)
         self.hide_timer.setSingleShot(True)
         self.hide_timer.timeout.connect(self.clear)
-        self.hide()
+        self._set_shown(False)
+
+    def _set_shown(self, shown: bool) -> None:
+        self.has_message = shown
+        self.label.setVisible(shown)
+        self.close_button.setVisible(shown)
+        if not shown:
+            self.details_button.setVisible(False)
+            self.setStyleSheet("#messageBar { border:none; }")
 
     def show_message(self, level: str, message: str, details: str = "") -> None:
         self.level = level
         self.details = details
-        self.label.setText(message)
+        line = message.replace("\n", " ")
+        metrics = self.label.fontMetrics()
+        width = max(self.width() - 160, 200)
+        self.label.setText(metrics.elidedText(line, Qt.TextElideMode.ElideMiddle, width))
+        self.label.setToolTip(line)
+        self.full_text = line
+        self._set_shown(True)
         self.setStyleSheet(f"#messageBar {{{_STYLES.get(level, _STYLES['info'])}}}")
-        self.details_button.setVisible(bool(details))
-        self.show()
+        # a message cut short keeps its whole text behind Details
+        self.details_button.setVisible(bool(details) or self.label.text() != line)
         # information fades after a while; errors and warnings stay until dismissed
         if level == "info":
             self.hide_timer.start(10_000)
@@ -65,15 +89,16 @@ class MessageBarView(QFrame):
 
     @property
     def text(self) -> str:
-        return self.label.text() if self.isVisible() else ""
+        """The whole message shown now; "" when the strip is empty."""
+        return self.full_text if self.has_message else ""
 
     def clear(self) -> None:
-        self.hide()
+        self._set_shown(False)
         self.dismissed.emit()
 
     def _show_details(self) -> None:
         box = QMessageBox(self)
         box.setWindowTitle("Details")
-        box.setText(self.label.text())
+        box.setText(self.full_text)
         box.setDetailedText(self.details)
         box.open()

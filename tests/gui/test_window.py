@@ -63,7 +63,23 @@ def test_bad_session_file_is_one_line_in_the_message_bar(window, qtbot, tmp_path
     message = blocker.args[0]
     assert message.startswith("Cannot open the session:")
     assert "Traceback" not in message and "\n" not in message
-    assert window.message_bar.isVisible()
+    assert window.message_bar.has_message
+
+
+def test_messages_never_move_the_layout(window, qtbot, recorded_session) -> None:
+    window.set_session(recorded_session)
+    qtbot.waitUntil(lambda: window.tabs.isVisible(), timeout=TIMEOUT)
+    top = window.tabs.mapTo(window, window.tabs.rect().topLeft()).y()
+    height = window.tabs.height()
+    window.message_bar.error("x " * 400, "details")  # a long message stays one line
+    qtbot.wait(50)
+    assert window.message_bar.text.startswith("x x")
+    assert window.tabs.mapTo(window, window.tabs.rect().topLeft()).y() == top
+    assert window.tabs.height() == height
+    window.message_bar.clear()
+    qtbot.wait(50)
+    assert window.message_bar.text == ""
+    assert window.tabs.mapTo(window, window.tabs.rect().topLeft()).y() == top
 
 
 def test_panel_without_data_says_why(window, qtbot, tmp_path) -> None:
