@@ -16,6 +16,7 @@ import libcst as cst
 
 from analyzers.context import FileContext
 from analyzers.findings import Finding
+from analyzers.identity import stamp_identity
 from analyzers.metadata import LazyMetadata, ScopeTracker
 from analyzers.parsing import parse_module
 from analyzers.rule import Rule
@@ -119,4 +120,4 @@ def analyze_source(source: str, context: FileContext, rules: Sequence[type[Rule]
         findings += _name_symbols(
             run_project_rules(context, project_rules, source), context, source
         )
-    return findings
+    return stamp_identity(findings, {context.relpath: source})

@@ -103,6 +103,11 @@ class Finding:
 
     `path` is relative to the audited root (POSIX separators), lines are 1-based.
     `kind` is "static" for analyzer findings and "dynamic" for ones found in measurements.
+    `related` are other lines the message speaks of (the loop, the lock, the first call), so
+    the message itself never holds a line number. `anchor` is the normalized text of the
+    flagged statement (static) or a structural key such as a widget class (dynamic), and
+    `occurrence` tells apart repeats of the same anchor in one symbol; with rule, path and
+    symbol they make the fingerprint (see `analyzers.identity`).
     """
 
     rule: str
@@ -123,6 +128,9 @@ class Finding:
     tags: tuple[str, ...] = ()
     chain: tuple[ChainStep, ...] = ()
     evidence: tuple[Evidence, ...] = ()
+    related: tuple[ChainStep, ...] = ()
+    anchor: str = ""
+    occurrence: int = 0
 
     def __post_init__(self) -> None:
         if self.area not in AREAS:
@@ -144,8 +152,8 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        """Identity that survives unrelated edits: rule, file and enclosing symbol, not line."""
-        key = f"{self.rule}|{self.path}|{self.symbol}|{self.message}"
+        """Identity that survives moves and rewording: never the line, message or figures."""
+        key = f"{self.rule}|{self.path}|{self.symbol}|{self.anchor}|{self.occurrence}"
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
     def with_evidence(self, *evidence: Evidence) -> Finding:
@@ -173,11 +181,13 @@ class Finding:
             source=pri.get("source", "default"),
             basis=pri.get("basis", ""),
         )
-        known = {f for f in cls.__dataclass_fields__} - {"priority", "chain", "evidence", "tags"}
+        structured = {"priority", "chain", "evidence", "tags", "related"}
+        known = {f for f in cls.__dataclass_fields__} - structured
         kwargs = {k: v for k, v in data.items() if k in known}
         return cls(
             priority=priority,
             chain=tuple(ChainStep(**c) for c in data.get("chain", ())),
+            related=tuple(ChainStep(**c) for c in data.get("related", ())),
             evidence=tuple(
                 Evidence(e["source"], e["summary"], dict(e.get("metrics", {})))
                 for e in data.get("evidence", ())

@@ -98,6 +98,10 @@ class Rule(cst.BatchableCSTVisitor):
         return {name: getattr(self, name) for name in _visitor_names(type(self))}
 
     # -- reporting --------------------------------------------------------------------------
+    def _loop_step(self, line: int, note: str = "loop") -> ChainStep:
+        """A related location in this file (the loop a message speaks of), for `related=`."""
+        return ChainStep(self.context.relpath, line, self.context.symbol_at(line), note)
+
     @classmethod
     def wants(cls, source: str) -> bool:
         """Whether the prefilter lets this rule run on `source` (see TRIGGERS)."""
@@ -110,6 +114,7 @@ class Rule(cst.BatchableCSTVisitor):
         *,
         symbol: str | None = None,
         chain: Sequence[ChainStep] = (),
+        related: Sequence[ChainStep] = (),
         impact: int | None = None,
         frequency: int | None = None,
         difficulty: int | None = None,
@@ -123,6 +128,7 @@ class Rule(cst.BatchableCSTVisitor):
             col=pos.start.column,
             symbol=symbol,
             chain=chain,
+            related=related,
             impact=impact,
             frequency=frequency,
             difficulty=difficulty,
@@ -138,6 +144,7 @@ class Rule(cst.BatchableCSTVisitor):
         col: int = 0,
         symbol: str | None = None,
         chain: Sequence[ChainStep] = (),
+        related: Sequence[ChainStep] = (),
         impact: int | None = None,
         frequency: int | None = None,
         difficulty: int | None = None,
@@ -167,6 +174,7 @@ class Rule(cst.BatchableCSTVisitor):
                 example_after=self.EXAMPLE_AFTER,
                 tags=self.TAGS,
                 chain=tuple(chain),
+                related=tuple(related),
             )
         )
 

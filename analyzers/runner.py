@@ -31,6 +31,7 @@ from analyzers.cache import AuditCache, FileResult
 from analyzers.context import FileContext
 from analyzers.engine import analyze_module
 from analyzers.findings import AREAS, Finding, Priority, rank
+from analyzers.identity import stamp_identity
 from analyzers.parsing import parse_module
 from analyzers.profile import Profile, load_profile
 from analyzers.project import ModuleSummary, ProjectModel, module_name_for, summarize_tree
@@ -421,7 +422,8 @@ def audit(
     if profile.static.get("ruff", True) and summaries:
         findings += _ruff(base, summaries, profile, findings, result)
     findings = apply_rule_options(findings, profile)
-    result.findings = rank(deduplicate(findings))
+    sources = {relpath: source for relpath, _, source in read}
+    result.findings = rank(stamp_identity(deduplicate(findings), sources))
     result.errors.sort()
     if store is not None and tree_key and not result.notes:
         store.put_value(tree_key, _snapshot(result))

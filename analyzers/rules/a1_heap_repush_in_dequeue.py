@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from analyzers.findings import ChainStep
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -85,10 +86,11 @@ class HeapRepushInDequeue(ProjectRule):
                 heap = push.callables[0] if push.callables else "the heap"
                 self.report_at(
                     push.line,
-                    f"`{fn.name}` pops items off `{heap}` until one fits (line "
-                    f"{pops[0].line}) and pushes every skipped item back here: O(k log n) "
-                    "per call, O(n log n) when nothing fits; keep one heap per routing key.",
+                    f"`{fn.name}` pops items off `{heap}` until one fits and pushes every "
+                    "skipped item back here: O(k log n) per call, O(n log n) when nothing "
+                    "fits; keep one heap per routing key.",
                     end_line=push.end_line,
+                    related=(ChainStep(fn.relpath, pops[0].line, fn.qualname, "heappop"),),
                 )
                 continue
             for call in fn.calls:

@@ -105,11 +105,12 @@ class ThreadLockInAsync(ProjectRule):
             for line, lock, kind, await_line in _thread_locks(project, fn):
                 if await_line:
                     message = (
-                        f"coroutine `{fn.name}` holds {kind} `{lock}` across `await` (line "
-                        f"{await_line}): another coroutine taking it blocks the event loop "
-                        "forever; use an asyncio.Lock or release before awaiting."
+                        f"coroutine `{fn.name}` holds {kind} `{lock}` across `await`: "
+                        "another coroutine taking it blocks the event loop forever; use an "
+                        "asyncio.Lock or release before awaiting."
                     )
-                    self.report_at(line, message, impact=8)
+                    awaited = ChainStep(fn.relpath, await_line, fn.qualname, "await")
+                    self.report_at(line, message, impact=8, related=(awaited,))
                 else:
                     message = (
                         f"coroutine `{fn.name}` takes {kind} `{lock}` on the event loop "
@@ -141,15 +142,11 @@ class ThreadLockInAsync(ProjectRule):
             kind = project.lock_kind(cls, lock.removeprefix("self.")) or "threading.Lock"
             for fn, line, callee, lock_line in found[:_MAX_SITES_PER_LOCK]:
                 others = len(found) - 1
-                more = (
-                    f" ({others} other coroutine call site(s) in this file do too)"
-                    if others
-                    else ""
-                )
+                more = " (other coroutine call sites in this file do too)" if others else ""
                 self.report_at(
                     line,
                     f"coroutine `{fn.name}` calls `{short_name(callee.qualname)}()`, which "
-                    f"takes {kind} `{lock}` (line {lock_line}) on the event loop thread; "
+                    f"takes {kind} `{lock}` on the event loop thread; "
                     f"while a worker thread holds it the whole loop stalls{more}. Use "
                     "asyncio-only state or `await asyncio.to_thread(...)`.",
                     chain=(

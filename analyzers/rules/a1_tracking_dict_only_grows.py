@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from analyzers.findings import ChainStep
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -102,10 +103,11 @@ class TrackingDictOnlyGrows(ProjectRule):
                 )
                 self.report_at(
                     use.line,
-                    f"`self.{attr}` ({use.kind}) {what} in `{method}` (line {line}) and no "
+                    f"`self.{attr}` ({use.kind}) {what} in `{method}` and no "
                     f"method of {klass.name} ever removes one: it grows for the life of the "
                     f"object; {hint}.",
                     symbol=f"{klass.qualname.removeprefix(klass.module + '.')}",
+                    related=(ChainStep(self.context.relpath, line, method, "added here"),),
                 )
 
     def _method_at(self, class_qualname: str, line: int) -> str:

@@ -92,7 +92,7 @@ class DeepcopyPerStep(ProjectRule):
                 self.report_at(
                     call.line,
                     f"`{call.target}()` in `{fn.name}` runs once per iteration of the loop in "
-                    f"`{short_name(caller.qualname)}` ({caller.relpath}:{site.line}): the whole "
+                    f"`{short_name(caller.qualname)}`: the whole "
                     "state is copied per step; copy only what changes.",
                     end_line=call.end_line,
                     chain=(

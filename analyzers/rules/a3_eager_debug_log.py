@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from analyzers.findings import ChainStep
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -92,11 +93,14 @@ class EagerDebugLog(ProjectRule):
             if not hits:
                 continue
             first = hits[0]
-            more = f" (and {len(hits) - 1} more in this function)" if len(hits) > 1 else ""
+            more = " (and more in this function)" if len(hits) > 1 else ""
             self.report_at(
                 first.line,
-                f"`{fn.name}` formats a debug message on every iteration of the loop at line "
-                f"{first.loop_line}{more}, even when DEBUG is off; pass the values as "
-                "arguments for lazy formatting.",
+                f"`{fn.name}` formats a debug message on every iteration of a loop{more}, "
+                "even when DEBUG is off; pass the values as arguments for lazy formatting.",
                 end_line=first.end_line,
+                related=(
+                    ChainStep(fn.relpath, first.loop_line, fn.qualname, "loop"),
+                    *(ChainStep(fn.relpath, h.line, fn.qualname, "debug call") for h in hits[1:]),
+                ),
             )

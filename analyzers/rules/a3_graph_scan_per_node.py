@@ -94,8 +94,9 @@ class GraphScanPerNode(ProjectRule):
                 outer_what = fn.loop_iters.get(outer, "a worklist")
                 self.report_at(
                     line,
-                    f"`{fn.name}` scans all of `{it}` for each item of the loop at line {outer} "
+                    f"`{fn.name}` scans all of `{it}` for each item of an outer loop "
                     f"(over `{outer_what}`): O(V*E); build a node -> connections index once.",
+                    related=(ChainStep(fn.relpath, outer, fn.qualname, "outer loop"),),
                 )
                 continue
             self._per_call(fn, scans[0])
@@ -111,9 +112,8 @@ class GraphScanPerNode(ProjectRule):
             self.report_at(
                 line,
                 f"`{fn.name}` scans all of `{it}` to find one node's neighbours, and "
-                f"`{short_name(caller.qualname)}` calls it once per node in a loop "
-                f"({caller.relpath}:{site.line}): O(V*E) per run; index connections by "
-                "node id once.",
+                f"`{short_name(caller.qualname)}` calls it once per node in a loop: "
+                "O(V*E) per run; index connections by node id once.",
                 chain=(
                     ChainStep(caller.relpath, site.line, caller.qualname, fn.qualname),
                     ChainStep(fn.relpath, line, fn.qualname, it),

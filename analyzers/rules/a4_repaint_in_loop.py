@@ -186,7 +186,8 @@ self.viewport().update()
             loop_line = self.get_metadata(PositionProvider, loop).start.line
             self.report(
                 sub,
-                f"`{receiver}.{name}()` runs once per iteration of the loop at line "
-                f"{loop_line}; change all items first and request one repaint "
-                f"(or one dataChanged / setData) after the loop.",
+                f"`{receiver}.{name}()` runs once per iteration of its loop; change all "
+                "items first and request one repaint (or one dataChanged / setData) after "
+                "the loop.",
+                related=(self._loop_step(loop_line),),
             )

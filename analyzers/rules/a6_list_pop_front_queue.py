@@ -112,6 +112,7 @@ while queue:
             line = self.get_metadata(PositionProvider, loop).start.line
             self.report(
                 sub,
-                f"`{name}.pop(0)` in the loop at line {line} is O(n) per step (O(n^2) "
+                f"`{name}.pop(0)` in a loop is O(n) per step (O(n^2) "
                 f"overall): make `{name}` a collections.deque and use popleft().",
+                related=(self._loop_step(line),),
             )

@@ -143,7 +143,8 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             line = self.get_metadata(PositionProvider, loop).start.line
             self.report(
                 sub,
-                f"`{receiver}.{call_name(sub)}(...)` fires once per item of the loop at line "
-                f"{line}: emit one batched signal/event after the loop.",
+                f"`{receiver}.{call_name(sub)}(...)` fires once per item of its loop: "
+                "emit one batched signal/event after the loop.",
+                related=(self._loop_step(line),),
             )
             return

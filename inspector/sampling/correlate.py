@@ -262,8 +262,8 @@ def correlate(
         _with_measurements(static, index, twins.get(si, [])) for si, static in enumerate(statics)
     ]
     out_dynamic = [d for di, d in enumerate(dynamics) if di not in merged]
-    session.put_findings(out_static, replace_kind="static")
-    session.put_findings(out_dynamic, replace_kind="dynamic")
+    out_static = session.put_findings(out_static, replace_kind="static")
+    out_dynamic = session.put_findings(out_dynamic, replace_kind="dynamic")
     return rank(out_static + out_dynamic)
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from analyzers.findings import ChainStep, Evidence, Finding, Priority, Severity, rank
@@ -71,6 +73,16 @@ def test_from_dict_ignores_unknown_keys_for_forward_compatibility():
 def test_fingerprint_is_stable_across_line_moves_but_not_rules():
     assert _finding(line=3).fingerprint == _finding(line=40).fingerprint
     assert _finding(rule="X").fingerprint != _finding().fingerprint
+
+
+def test_fingerprint_ignores_wording_and_figures_but_not_the_flagged_statement():
+    worded = _finding(message="blocked 12.3 ms in the loop", anchor="time.sleep(1)")
+    reworded = _finding(message="blocked 98.1 ms, reworded", anchor="time.sleep(1)")
+    assert worded.fingerprint == reworded.fingerprint
+    assert worded.fingerprint != _finding(anchor="time.sleep(2)").fingerprint
+    assert worded.fingerprint != replace(worded, occurrence=1).fingerprint
+    assert worded.fingerprint != replace(worded, symbol="Other.method").fingerprint
+    assert worded.fingerprint != replace(worded, path="other.py").fingerprint
 
 
 def test_rank_is_one_ordering_across_areas():
