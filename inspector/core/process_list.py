@@ -35,6 +35,14 @@ class PythonProcess:
     cwd: str = ""
     rss_mb: float = 0.0
     short_command: str = ""  # the program by name, not by where it is installed
+    is_inspector: bool = False  # one of our own casare-inspector processes
+
+    @property
+    def suggested_profile(self) -> str:
+        """The profile to attach with: what the start page's Profile box shows for the row."""
+        if self.is_inspector:
+            return "generic"
+        return "casare_rpa" if self.looks_like_casare else suggest_profile(self.command, "")
 
     @property
     def qt_label(self) -> str:
@@ -56,6 +64,31 @@ def _is_python(name: str, exe: str, cmdline: list[str]) -> bool:
     if cmdline:
         candidates.append(Path(cmdline[0]).name)
     return any(_PY_EXE.match(c or "") for c in candidates)
+
+
+def looks_like_casare_command(command: str, cwd: str) -> bool:
+    """CasareRPA by its package name, its repository name, or its `run.py` in a casare folder."""
+    hay = f"{command} {cwd}".lower()
+    return "casare_rpa" in hay or "casarerpa" in hay or ("run.py" in hay and "casare" in hay)
+
+
+def suggest_profile(command: str, cwd: str) -> str:
+    """The profile a command line most likely wants: demo, casare_rpa, else generic."""
+    if "inspector.demo" in command:
+        return "demo"
+    return "casare_rpa" if looks_like_casare_command(command, cwd) else "generic"
+
+
+def _is_inspector(cmdline: list[str]) -> bool:
+    """`casare-inspector ...` or `python -m inspector ...` (our window, audits, records), but
+    not the demo target it launches (`-m inspector.demo`)."""
+    for i, part in enumerate(cmdline[:3]):
+        name = Path(part).name.lower()
+        if name in ("casare-inspector", "casare-inspector.exe", "casare-inspector-script.py"):
+            return True
+        if part == "-m" and i + 1 < len(cmdline) and cmdline[i + 1] == "inspector":
+            return True
+    return False
 
 
 def _maps_paths(proc: psutil.Process) -> list[str] | None:
@@ -130,10 +163,9 @@ def describe(proc: psutil.Process) -> PythonProcess | None:
         libs = []
     else:
         uses_qt = any(_QT_LIB.search(p) for p in libs)
-    hay = f"{command} {cwd}".lower()
-    looks_like_casare = (
-        "casare_rpa" in hay or "casarerpa" in hay or ("run.py" in hay and "casare" in hay)
-    )
+    ours = _is_inspector(cmdline)
+    # `casare-inspector audit .../casare_rpa` names CasareRPA's folder but is not CasareRPA
+    looks_like_casare = not ours and looks_like_casare_command(command, cwd)
     return PythonProcess(
         pid=proc.pid,
         name=name,
@@ -144,6 +176,7 @@ def describe(proc: psutil.Process) -> PythonProcess | None:
         looks_like_casare=looks_like_casare,
         cwd=cwd,
         rss_mb=rss,
+        is_inspector=ours,
     )
 
 

@@ -57,6 +57,18 @@ class Settings:
     window_state: str = ""
     last_profile: str = "generic"
     source_roots: dict[str, str] = field(default_factory=dict)
+    # environment variables set for a launched target, by `launch_key(command, cwd)`
+    launch_env: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def env_for(self, command: list[str], cwd: str) -> dict[str, str]:
+        return dict(self.launch_env.get(launch_key(command, cwd), {}))
+
+    def remember_env(self, command: list[str], cwd: str, env: dict[str, str]) -> None:
+        key = launch_key(command, cwd)
+        if env:
+            self.launch_env[key] = dict(env)
+        else:
+            self.launch_env.pop(key, None)
 
     def add_recent(self, target: RecentTarget) -> None:
         self.recent = [r for r in self.recent if asdict(r) != asdict(target)]
@@ -86,9 +98,25 @@ class Settings:
         plain = {
             k: v
             for k, v in data.items()
-            if k in cls.__dataclass_fields__ and k != "recent" and isinstance(v, str | dict)
+            if k in cls.__dataclass_fields__
+            and k not in ("recent", "launch_env")
+            and isinstance(v, str | dict)
         }
-        return cls(recent=recent, **plain)
+        launch_env = (
+            {
+                str(key): {str(k): str(v) for k, v in env.items()}
+                for key, env in (data.get("launch_env") or {}).items()
+                if isinstance(env, dict)
+            }
+            if isinstance(data.get("launch_env"), dict)
+            else {}
+        )
+        return cls(recent=recent, launch_env=launch_env, **plain)
+
+
+def launch_key(command: list[str], cwd: str) -> str:
+    """One launched target: its command line and working folder."""
+    return f"{' '.join(command)} @ {cwd}"
 
 
 def settings_path() -> Path:

@@ -9,6 +9,8 @@ freeze it. Long work (attach, audit, report, session I/O) runs through `run_in_b
 
 from __future__ import annotations
 
+import os
+import shlex
 import subprocess
 import sys
 import time
@@ -404,7 +406,12 @@ class InspectorWindow(QMainWindow):
         if target.kind == "session":
             self.open_session(target.path)
         elif target.kind == "launch":
-            self.launch(target.command, target.cwd or None, target.profile or "generic")
+            self.launch(
+                target.command,
+                target.cwd or None,
+                target.profile or "generic",
+                env=self.settings.env_for(target.command, target.cwd),
+            )
         elif target.kind == "attach":
             self.show_start_page()
 
@@ -616,13 +623,27 @@ class InspectorWindow(QMainWindow):
         )
 
     def launch(
-        self, command: list[str], cwd: str | None, profile: str, source_root: Path | None = None
+        self,
+        command: list[str],
+        cwd: str | None,
+        profile: str,
+        source_root: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
+        """Start `command` with the agent; `env` is added to the inspector's environment."""
         shown = " ".join([Path(command[0]).name, *command[1:]]) if command else ""
+        child_env = {**os.environ, **env} if env else None
+
+        def start(conn: TargetConnection) -> None:
+            if child_env is None:
+                conn.launch(command, cwd)
+            else:
+                conn.launch(command, cwd, env=child_env)  # type: ignore[call-arg]
+
         self._start_target(
             shown,
             profile,
-            lambda conn: conn.launch(command, cwd),
+            start,
             RecentTarget("launch", shown, command=list(command), cwd=cwd or "", profile=profile),
             source_root,
         )
@@ -631,20 +652,32 @@ class InspectorWindow(QMainWindow):
         repo = demo_source_root().parents[1]
         self.launch([sys.executable, "-m", "inspector.demo"], str(repo), "demo", demo_source_root())
 
-    def choose_launch(self) -> None:
+    def launch_dialog(self) -> LaunchDialog:
+        """The Launch dialog filled from the last launch (and its remembered environment)."""
         last = next((r for r in self.settings.recent if r.kind == "launch"), None)
-        dialog = LaunchDialog(
+        command = shlex.join(last.command) if last else ""
+        cwd = last.cwd if last else ""
+        return LaunchDialog(
             self,
-            " ".join(last.command) if last else "",
-            last.cwd if last else "",
-            last.profile if last else "demo",
+            command,
+            cwd,
+            last.profile if last else "",
+            self.settings.env_for(last.command, cwd) if last else {},
+            env_for=self.settings.env_for,
         )
+
+    def choose_launch(self) -> None:
+        dialog = self.launch_dialog()
         if dialog.exec():
-            self.launch(
-                dialog.argv(),
-                dialog.cwd_edit.text().strip() or None,
-                dialog.profile_box.currentText().strip() or "generic",
-            )
+            self.launch_from_dialog(dialog)
+
+    def launch_from_dialog(self, dialog: LaunchDialog) -> None:
+        argv, cwd, env = dialog.argv(), dialog.cwd_edit.text().strip(), dialog.env()
+        self.settings.remember_env(argv, cwd, env)
+        save_settings(self.settings)
+        self.launch(
+            argv, cwd or None, dialog.profile_box.currentText().strip() or "generic", env=env
+        )
 
     def _start_target(
         self,

@@ -27,13 +27,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
     QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from inspector.core.process_list import PythonProcess, list_python_processes
+from inspector.core.process_list import PythonProcess, list_python_processes, suggest_profile
 from inspector.core.settings import RecentTarget
 from inspector.gui.background_task import run_in_background
 from inspector.gui.findings_table import begin_filter_change, end_filter_change
@@ -78,7 +79,7 @@ class ProcessTableModel(QAbstractTableModel):
                 str(p.pid),
                 p.python or "?",
                 p.qt_label,
-                "CasareRPA" if p.looks_like_casare else "",
+                "CasareRPA" if p.looks_like_casare else ("inspector" if p.is_inspector else ""),
                 f"{p.rss_mb:.0f}",
                 p.short_command or p.command,
             )[col]
@@ -106,14 +107,45 @@ class _ProcessFilter(QSortFilterProxyModel):
         return self.sourceModel().processes[row].matches(self.text)  # type: ignore[attr-defined]
 
 
+def parse_env(text: str) -> dict[str, str]:
+    """`KEY=VALUE` per line (blank lines and `#` comments skipped); ValueError names the line."""
+    env: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not key or any(c.isspace() for c in key):
+            raise ValueError(f"line {number} is not KEY=VALUE: {line[:40]}")
+        env[key] = value.strip()
+    return env
+
+
+def format_env(env: dict[str, str]) -> str:
+    return "\n".join(f"{k}={v}" for k, v in env.items())
+
+
 class LaunchDialog(QDialog):
-    """Command, working directory and profile for launching a target with the agent."""
+    """Command, working directory, profile and extra environment for launching a target.
+
+    The profile follows the command (`-m inspector.demo` -> demo, CasareRPA's `run.py` ->
+    casare_rpa) until the user picks one; the environment is remembered per target by the
+    window (`Settings.launch_env`).
+    """
 
     def __init__(
-        self, parent: QWidget | None = None, command: str = "", cwd: str = "", profile: str = "demo"
+        self,
+        parent: QWidget | None = None,
+        command: str = "",
+        cwd: str = "",
+        profile: str = "",
+        env: dict[str, str] | None = None,
+        env_for: Any = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Launch a target with the agent")
+        self.env_for = env_for  # (argv, cwd) -> remembered env, to refill when the target changes
         self.command_edit = QLineEdit(command)
         self.command_edit.setPlaceholderText("python -m inspector.demo")
         self.cwd_edit = QLineEdit(cwd)
@@ -125,13 +157,23 @@ class LaunchDialog(QDialog):
         self.profile_box = QComboBox()
         self.profile_box.setEditable(True)
         self.profile_box.addItems(PROFILES)
-        self.profile_box.setCurrentText(profile)
+        self.profile_box.setCurrentText(profile or suggest_profile(command, cwd))
+        self._profile_chosen = bool(profile)
+        self.profile_box.activated.connect(self._profile_picked)
+        self.env_edit = QPlainTextEdit(format_env(env or {}))
+        self.env_edit.setPlaceholderText("KEY=VALUE, one per line (e.g. PYTHONPATH=src)")
+        self.env_edit.setMaximumHeight(90)
+        self.env_edit.setToolTip(
+            "Added to the inspector's own environment for this target; remembered per "
+            "command and working directory."
+        )
         self.error_label = QLabel()
         self.error_label.setStyleSheet("color:#b71c1c")
         form = QFormLayout()
         form.addRow("Command", self.command_edit)
         form.addRow("Working directory", cwd_row)
         form.addRow("Profile", self.profile_box)
+        form.addRow("Environment", self.env_edit)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -142,7 +184,25 @@ class LaunchDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error_label)
         layout.addWidget(buttons)
-        self.resize(620, 160)
+        self.command_edit.textChanged.connect(self._target_changed)
+        self.cwd_edit.textChanged.connect(self._target_changed)
+        self.resize(620, 260)
+
+    def _profile_picked(self, _index: int) -> None:
+        self._profile_chosen = True
+
+    def _target_changed(self, _text: str) -> None:
+        command, cwd = self.command_edit.text(), self.cwd_edit.text().strip()
+        if not self._profile_chosen:
+            self.profile_box.setCurrentText(suggest_profile(command, cwd))
+        if self.env_for is not None:
+            try:
+                argv = shlex.split(command)
+            except ValueError:
+                return
+            remembered = self.env_for(argv, cwd)
+            if remembered:
+                self.env_edit.setPlainText(format_env(remembered))
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Working directory", self.cwd_edit.text())
@@ -152,6 +212,9 @@ class LaunchDialog(QDialog):
     def argv(self) -> list[str]:
         return shlex.split(self.command_edit.text())
 
+    def env(self) -> dict[str, str]:
+        return parse_env(self.env_edit.toPlainText())
+
     def _accept(self) -> None:
         try:
             argv = self.argv()
@@ -160,6 +223,11 @@ class LaunchDialog(QDialog):
             return
         if not argv:
             self.error_label.setText("Enter a command, e.g. python -m inspector.demo")
+            return
+        try:
+            self.env()
+        except ValueError as exc:
+            self.error_label.setText(f"Environment: {exc}")
             return
         self.accept()
 
@@ -212,6 +280,8 @@ class StartPageView(QWidget):
         for col, width in enumerate((70, 60, 70, 90, 70)):
             self.table.setColumnWidth(col, width)
         self.table.doubleClicked.connect(lambda _i: self._attach())
+        # the Profile box follows the selected row, so what Attach uses is on screen first
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.status = QLabel("Scanning processes…")
         self.status.setStyleSheet("color:#555")
 
@@ -281,14 +351,21 @@ class StartPageView(QWidget):
                 return True
         return False
 
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        proc = current.data(PROCESS_ROLE) if current.isValid() else None
+        if proc is not None:
+            self.profile_box.setCurrentText(proc.suggested_profile)
+
     def _attach(self) -> None:
         proc = self.selected_process()
         if proc is None:
             self.status.setText("Select a process to attach to (or Launch one).")
             return
+        if proc.is_inspector:
+            self.status.setText(f"PID {proc.pid} is this inspector's own process; pick a target.")
+            return
+        # exactly what the box shows: it was set from the row when the row was selected
         profile = self.profile_box.currentText().strip() or "generic"
-        if proc.looks_like_casare and profile == "generic":
-            profile = "casare_rpa"
         self.attach_requested.emit(proc.pid, profile)
 
     def set_recent(self, recent: Sequence[RecentTarget]) -> None:

@@ -67,3 +67,33 @@ def test_filter_matches_words_anywhere() -> None:
     assert p.matches("casarerpa pyside6")
     assert p.matches("12 run.py")
     assert not p.matches("demo")
+
+
+def test_our_own_inspector_is_not_tagged_casare_and_rows_suggest_a_profile(tmp_path) -> None:
+    script = tmp_path / "casare-inspector"
+    script.write_text("print('ready', flush=True)\nimport time\ntime.sleep(30)\n")
+    casare = tmp_path / "CasareRPA" / "src" / "casare_rpa"
+    casare.mkdir(parents=True)
+    ours = subprocess.Popen(
+        [sys.executable, str(script), "audit", str(casare)], stdout=subprocess.PIPE, text=True
+    )
+    target = subprocess.Popen(
+        [sys.executable, "-c", "print('ready', flush=True); import time; time.sleep(30)"],
+        cwd=casare,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for_line(ours)
+        _wait_for_line(target)
+        found = {p.pid: p for p in list_python_processes()}
+        assert found[ours.pid].is_inspector is True
+        assert found[ours.pid].looks_like_casare is False
+        assert found[ours.pid].suggested_profile == "generic"
+        assert found[target.pid].is_inspector is False
+        assert found[target.pid].looks_like_casare is True
+        assert found[target.pid].suggested_profile == "casare_rpa"
+    finally:
+        for proc in (ours, target):
+            proc.kill()
+            proc.wait()

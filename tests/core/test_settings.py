@@ -49,3 +49,16 @@ def test_corrupt_or_foreign_file_gives_defaults() -> None:
     path.write_text('{"recent": [{"kind": "x", "bogus": 1}, 5], "editor_command": 3, "new": 1}')
     loaded = load_settings()
     assert loaded.recent == [] and loaded.editor_command == ""
+
+
+def test_launch_environment_is_remembered_per_target() -> None:
+    s = Settings()
+    s.remember_env(["python", "run.py"], "/casare", {"HOME": "/h", "PYTHONPATH": "src"})
+    s.remember_env(["python", "-m", "inspector.demo"], "/repo", {})
+    save_settings(s)
+    back = load_settings()
+    assert back.env_for(["python", "run.py"], "/casare") == {"HOME": "/h", "PYTHONPATH": "src"}
+    assert back.env_for(["python", "run.py"], "/elsewhere") == {}
+    assert back.launch_env == {"python run.py @ /casare": {"HOME": "/h", "PYTHONPATH": "src"}}
+    back.remember_env(["python", "run.py"], "/casare", {})  # cleared in the dialog: forgotten
+    assert back.launch_env == {}
