@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import libcst as cst
 
@@ -229,19 +229,6 @@ def import_map(module: cst.Module) -> ImportMap:
     return result
 
 
-def matches_qualified(qualified: str | None, names: Iterable[str]) -> bool:
-    """Whether `qualified` is one of `names`; `mod.*` matches anything under `mod`."""
-    if not qualified:
-        return False
-    for wanted in names:
-        if wanted.endswith(".*"):
-            if qualified.startswith(wanted[:-1]) or qualified == wanted[:-2]:
-                return True
-        elif qualified == wanted:
-            return True
-    return False
-
-
 def enclosing_loop(
     node: cst.CSTNode, ancestors: Ancestors, *, comprehensions: bool = False
 ) -> cst.CSTNode | None:
@@ -333,17 +320,6 @@ def decorator_names(func: cst.FunctionDef) -> set[str]:
         if name:
             out.add(name.rsplit(".", 1)[-1])
     return out
-
-
-def has_text(node: cst.CSTNode, *needles: str) -> bool:
-    """Whether any Name/Attribute in the subtree is one of `needles` (cheap identifier test)."""
-    wanted = set(needles)
-    for sub, _ in body_nodes(node):
-        if isinstance(sub, cst.Name) and sub.value in wanted:
-            return True
-        if isinstance(sub, cst.Attribute) and sub.attr.value in wanted:
-            return True
-    return False
 
 
 def names_text(node: cst.CSTNode) -> str:

@@ -21,7 +21,6 @@ import json
 import secrets
 import socket
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -122,16 +121,6 @@ class AgentLink:
             except OSError as exc:
                 raise AgentLinkError(f"cannot reach the agent: {exc}") from exc
         return int(message["id"])
-
-    def wait_reply(self, command_id: int, timeout: float = 5.0) -> dict[str, Any] | None:
-        deadline = time.monotonic() + timeout
-        with self._reply_cond:
-            while command_id not in self.replies:
-                left = deadline - time.monotonic()
-                if left <= 0 or self._disconnected.is_set():
-                    return self.replies.get(command_id)
-                self._reply_cond.wait(min(left, 0.2))
-            return self.replies[command_id]
 
     def detach(self) -> None:
         """Ask the agent to unhook and disconnect."""

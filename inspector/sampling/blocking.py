@@ -120,12 +120,6 @@ def _stretches(
     return out
 
 
-def _step_note(index: int, frame: Frame, root: str) -> str:
-    if index == 0:
-        return "event-loop callback"
-    return "" if relpath(frame.file, root) else "library"
-
-
 def _area(relative: str, profile: Any) -> int:
     if profile is not None:
         try:

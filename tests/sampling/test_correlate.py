@@ -119,3 +119,22 @@ def test_enclosing_function_is_the_fallback_and_qualified_names_must_agree(
     assert ev.metrics["matched_by_line"] == 0.0
     assert ev.metrics["seconds"] == pytest.approx(0.08)
     assert out["A4-OTHER"] == other_class
+
+
+def test_moving_between_lines_of_one_finding_is_one_entry_and_one_line_findings_match(
+    tmp_path: Path,
+) -> None:
+    b = SessionBuilder(tmp_path / "s.db")
+    paint_top = (*LOOP, f("Canvas.paint", f"{ROOT}/canvas.py", 31))
+    paint_end = (*LOOP, f("Canvas.paint", f"{ROOT}/canvas.py", 33))
+    for _ in range(3):  # three visits, each moving from line 31 to line 33 and back
+        b.run(LOOP_WAIT, 100).run(paint_top, 10).run(paint_end, 10).run(paint_top, 10)
+    whole = _static("A4-PAINT", "canvas.py", 30, 35, symbol="Canvas.paint")
+    one_line = _static("A4-LINE", "canvas.py", 33, symbol="Canvas.paint")
+    b.session.put_findings([whole, one_line])
+    out = {x.rule: x for x in correlate(b.session, ROOT)}
+    assert out["A4-PAINT"].evidence[0].metrics["entries"] == 3
+    assert out["A4-PAINT"].evidence[0].metrics["seconds"] == pytest.approx(0.09)
+    (line_ev,) = out["A4-LINE"].evidence
+    assert line_ev.metrics["seconds"] == pytest.approx(0.03)  # its own line, not the function
+    assert line_ev.metrics["entries"] == 3
