@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,6 +192,3 @@ def list_python_processes(exclude_self: bool = True) -> list[PythonProcess]:
     out.sort(key=lambda p: (not p.looks_like_casare, p.uses_qt is not True, -p.pid))
     return out
 
-
-def this_python() -> str:
-    return f"{sys.version_info.major}.{sys.version_info.minor}"
