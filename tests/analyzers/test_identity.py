@@ -78,19 +78,21 @@ def test_repeats_of_one_statement_are_numbered_in_source_order():
     assert number_occurrences(numbered) == numbered  # idempotent
 
 
-def test_two_identical_calls_in_one_coroutine_are_two_findings():
+def test_two_identical_statements_in_one_function_are_two_findings():
     code = textwrap.dedent(
         """
-        import time
-
-        async def poll():
-            time.sleep(1)
-            time.sleep(1)
+        def drain(queue):
+            while queue:
+                queue.pop(0)
+                queue.pop(0)
         """
     )
-    rules = [r for r in all_rules() if r.ID == "CIA001"]
-    found = analyze_source(code, FileContext(relpath="poll.py"), rules)
-    assert [(f.line, f.occurrence) for f in found] == [(5, 0), (6, 1)]
+    rules = [r for r in all_rules() if r.ID == "CIA601"]
+    found = analyze_source(code, FileContext(relpath="drain.py"), rules)
+    assert [(f.line, f.occurrence, f.anchor) for f in found] == [
+        (4, 0, "queue.pop(0)"),
+        (5, 1, "queue.pop(0)"),
+    ]
     assert len({f.fingerprint for f in found}) == 2
 
 
