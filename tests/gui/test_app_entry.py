@@ -14,7 +14,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_run_window_opens_a_session_and_quits(tmp_path: Path) -> None:
-    build_session(tmp_path / "s.session", tmp_path / "src", seconds=5).close()
+    built = build_session(tmp_path / "s.session", tmp_path / "src", seconds=5)
+    stored = len(built.findings())
+    built.close()
+    assert stored > 0
     code = textwrap.dedent(
         f"""
         import sys
@@ -22,13 +25,18 @@ def test_run_window_opens_a_session_and_quits(tmp_path: Path) -> None:
         from PySide6.QtWidgets import QApplication
         from inspector.gui import app as gui_app
 
+        tries = [0]
+
         def close_when_open():
+            # findings arrive from a background load: wait for them (10 s at most)
+            tries[0] += 1
             for w in QApplication.topLevelWidgets():
                 if w.objectName() == "" and hasattr(w, "session") and w.session is not None:
-                    print("opened", w.session.path.name, w.findings_view.model.rowCount() >= 0,
-                          flush=True)
-                    w.close()
-                    return
+                    rows = w.findings_view.model.rowCount()
+                    if rows or tries[0] > 100:
+                        print("opened", w.session.path.name, rows, flush=True)
+                        w.close()
+                        return
             QTimer.singleShot(100, close_when_open)
 
         gui_app.make_app()
@@ -47,5 +55,5 @@ def test_run_window_opens_a_session_and_quits(tmp_path: Path) -> None:
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "opened s.session True" in result.stdout
+    assert f"opened s.session {stored}" in result.stdout
     assert "Traceback" not in result.stderr

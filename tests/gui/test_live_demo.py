@@ -8,9 +8,6 @@ import pytest
 
 TIMEOUT = 60_000
 
-pytest.importorskip("inspector.attach")
-
-
 @pytest.fixture
 def live_window(window, qtbot):
     yield window

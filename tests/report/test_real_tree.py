@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from analyzers.runner import audit
 from inspector.report import write_static_report
 from inspector.report.locations import check_locations
 
@@ -19,10 +20,9 @@ ROOT = os.environ.get("CASARE_AUDIT_ROOT")
 
 @pytest.mark.skipif(not ROOT, reason="set CASARE_AUDIT_ROOT to audit a real tree")
 def test_static_report_on_a_real_tree_links_every_finding_to_its_line(tmp_path: Path):
-    runner = pytest.importorskip("analyzers.runner")
     root = Path(ROOT)
     profile = os.environ.get("CASARE_AUDIT_PROFILE", "casare_rpa")
-    result = runner.audit(root, profile)
+    result = audit(root, profile)
     out = tmp_path / "docs" / "performance" / "PERFORMANCE_AUDIT_REPORT.md"
     meta = result.to_dict_without_findings()
     (md_path, *_) = write_static_report(result.findings, meta, root, out, formats=("md",))
