@@ -48,11 +48,9 @@ def cpu_snapshot(
     qasync loop (the GUI thread for qasync targets), where a blocked loop shows; all threads
     when no loop was sampled.
     """
-    try:
-        from inspector.sampling import profile_data
-        from inspector.sampling.store import load_samples
-    except ImportError as exc:
-        return {"reason": f"sampling not available: {exc}"}
+    from inspector.sampling import profile_data
+    from inspector.sampling.store import load_samples
+
     meta = session.meta.get("sampling")
     if not sample_count(session):
         if isinstance(meta, dict) and meta.get("error"):

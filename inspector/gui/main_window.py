@@ -590,14 +590,7 @@ class InspectorWindow(QMainWindow):
         if self.session is None:
             self.report_error("No session to report on: attach, launch or open one first.")
             return
-        try:
-            from inspector.report import write_report  # type: ignore[attr-defined]
-        except ImportError:
-            self.report_error(
-                "Report export is not available in this build yet "
-                "(inspector.report.write_report is missing)."
-            )
-            return
+        from inspector.report import write_report
         session = self.session
         target = Path(out) if out else self.default_report_path()
         self._progress("Writing report…")
@@ -743,14 +736,9 @@ class InspectorWindow(QMainWindow):
     def _fill_workloads_menu(self) -> None:
         self.workloads_menu.clear()
         profile = (self.session.meta.get("profile") if self.session else None) or "generic"
-        try:
-            from inspector.agent.workloads import WORKLOADS, describe
-            from inspector.attach import load_profile_tables
-        except ImportError:
-            self.workloads_menu.addAction("Workloads are not available in this build").setEnabled(
-                False
-            )
-            return
+        from inspector.agent.workloads import WORKLOADS, describe
+        from inspector.attach import load_profile_tables
+
         try:
             _name, _probes, table = load_profile_tables(profile)
         except Exception as exc:  # AttachError and friends: one line in the menu
