@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -21,6 +22,9 @@ from analyzers.metadata import LazyMetadata, ScopeTracker
 from analyzers.parsing import parse_module
 from analyzers.rule import Rule
 from analyzers.traversal import visit_readonly
+
+if TYPE_CHECKING:
+    from analyzers.project import ProjectModel
 
 
 def _is_project_rule(rule: type[Rule]) -> bool:
@@ -115,9 +119,30 @@ def analyze_source(source: str, context: FileContext, rules: Sequence[type[Rule]
     if traversal:
         module = parse_module(source)
         findings = analyze_module(module, context, traversal)
+        if findings:
+            from analyzers.project import ProjectModel, summarize_source
+
+            project = context.project or ProjectModel.build(
+                [summarize_source(source, context.relpath, context.module or "example")]
+            )
+            findings = confirm_findings(findings, project, traversal)
     project_rules = [r for r in wanted if _is_project_rule(r)]
     if project_rules:
         findings += _name_symbols(
             run_project_rules(context, project_rules, source), context, source
         )
     return stamp_identity(findings, {context.relpath: source})
+
+
+def confirm_findings(
+    findings: list[Finding], project: ProjectModel, rules: Sequence[type[Rule]]
+) -> list[Finding]:
+    """Each finding through its rule's `confirm` (a second look with the project model)."""
+    by_id = {rule.ID: rule for rule in rules}
+    out: list[Finding] = []
+    for finding in findings:
+        rule = by_id.get(finding.rule)
+        kept = rule.confirm(finding, project) if rule is not None else finding
+        if kept is not None:
+            out.append(kept)
+    return out

@@ -116,6 +116,12 @@ class Profile:
         return [str(p) for p in self.static.get("exclude", [])]
 
     @property
+    def platforms(self) -> frozenset[str]:
+        """`[static] platforms`: the OSes the target's users run ("Windows", "macOS",
+        "Linux"); empty means all. Code only another OS runs is ranked below them."""
+        return frozenset(str(p) for p in self.static.get("platforms", []))
+
+    @property
     def disabled_rules(self) -> frozenset[str]:
         return frozenset(str(r) for r in self.static.get("disable", []))
 

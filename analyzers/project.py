@@ -16,6 +16,7 @@ most, "does this sync function block, and through which calls?", is `blocking_ch
 from __future__ import annotations
 
 import ast
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +50,16 @@ _LOCK_FACTORIES = frozenset(
     {"threading.Lock", "threading.RLock", "threading.Condition", "threading.Semaphore"}
 )
 _SLEEPS = frozenset({"time.sleep", "asyncio.sleep", "trio.sleep", "anyio.sleep"})
+# Decorators that make a function compute once (per argument set) and then return the result.
+_CACHES = frozenset({"cache", "lru_cache", "cached_property", "memoize", "memoized"})
+# Methods that run once per object or per application: construction and set-up.
+_ONCE_NAMES = re.compile(
+    r"^_*(?:init|new|post_init|init_subclass|setupUi|retranslateUi|main)_*$"
+    r"|^_?(?:setup|set_up|init|initialize|initialise|install|register_routes|connect_signals"
+    r"|build_ui|create_ui|create_actions|create_menus|create_widgets|create_toolbars?"
+    r"|create_layout)(?:_|$)",
+    re.I,
+)
 T = TypeVar("T")
 
 
@@ -67,6 +78,10 @@ class CallSite:
     discarded: bool = False  # the result is thrown away (the call is a statement)
     formats: bool = False  # first argument is built eagerly: f-string, `%` or `.format()`
     in_except: bool = False  # inside an `except` block (runs on the error path only)
+    # Conditions the call runs under, from the `if` statements around it (see `_branch_guards`):
+    # "platform:<OS>" (only on that OS), "once" (a first-creation branch such as
+    # `if self._x is None:`), "loop-idle" (only when no event loop is running).
+    guards: tuple[str, ...] = ()
 
 
 @dataclass
@@ -118,6 +133,13 @@ class FunctionInfo:
     loop_iters: dict[int, str] = field(default_factory=dict)
     # line of each loop (for, while, comprehension) -> line of the loop around it (0: none)
     loop_parents: dict[int, int] = field(default_factory=dict)
+    # (first, last) line of each for/while loop, for "is this line inside a loop?"
+    loop_spans: list[tuple[int, int]] = field(default_factory=list)
+    # local name -> constructor it was bound to (`worker = Worker()`), for `worker.moveToThread`
+    local_types: dict[str, str] = field(default_factory=dict)
+
+    def in_loop_at(self, line: int) -> bool:
+        return any(first <= line <= last for first, last in self.loop_spans)
 
 
 @dataclass
@@ -151,6 +173,9 @@ class ModuleSummary:
     classes: list[ClassInfo] = field(default_factory=list)
     symbols: list[tuple[int, int, str]] = field(default_factory=list)
     uses_qt: bool = False
+    # Call targets run at import time or from the `if __name__ == "__main__":` block: module
+    # level code runs once, and so does a function only it calls.
+    module_calls: list[str] = field(default_factory=list)
 
 
 def module_name_for(relpath: str) -> str:
@@ -255,8 +280,30 @@ class _Summarizer:
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         }
         self._body(self.tree.body, prefix=self.summary.module, cls=None, defs=module_defs, sym="")
+        self._module_calls(module_defs)
         self.summary.symbols.sort()
         return self.summary
+
+    def _module_calls(self, defs: Mapping[str, str]) -> None:
+        """Calls made by import-time code and the `__main__` block (not inside defs)."""
+        todo: list[ast.AST] = [
+            n
+            for n in self.tree.body
+            if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        ]
+        while todo:
+            node = todo.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                continue
+            if isinstance(node, ast.Call):
+                target = self.resolve(node.func, defs)
+                if target:
+                    self.summary.module_calls.append(target)
+                for arg in (*node.args, *(k.value for k in node.keywords)):
+                    ref = self.resolve(arg, defs) if isinstance(arg, ast.Name) else None
+                    if ref:  # atexit.register(cleanup), run(main)
+                        self.summary.module_calls.append(ref)
+            todo.extend(ast.iter_child_nodes(node))
 
     def _body(
         self,
@@ -370,10 +417,13 @@ class _Summarizer:
         loop_line: int,
     ) -> None:
         """Collect calls, lock uses and periodic loops, without entering nested scopes."""
-        stack: list[tuple[ast.AST, int, bool]] = [(s, loop_line, False) for s in stmts]
+        none: tuple[str, ...] = ()
+        stack: list[tuple[ast.AST, int, bool, tuple[str, ...]]] = [
+            (s, loop_line, False, g) for s, g in _sequence_guards(list(stmts), none, self.imports)
+        ]
         stack.reverse()
         while stack:
-            node, in_loop, awaited = stack.pop()
+            node, in_loop, awaited, guards = stack.pop()
             if isinstance(node, ast.ExceptHandler):
                 for sub in node.body:
                     self._in_except.update(id(n) for n in ast.walk(sub) if isinstance(n, ast.Call))
@@ -387,7 +437,7 @@ class _Summarizer:
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
                 self._discarded.add(id(node.value))
             if isinstance(node, ast.Call):
-                self._call(node, info, cls, defs, in_loop, awaited)
+                self._call(node, info, cls, defs, in_loop, awaited, guards)
                 if cls is not None:
                     self._container_call(node, cls, info)
             elif isinstance(node, ast.Delete) and cls is not None:
@@ -404,32 +454,50 @@ class _Summarizer:
                 isinstance(node, ast.AnnAssign) and cls is not None and node.value is not None
             ):
                 self._assign(node, cls, defs, info)
-            children: list[tuple[ast.AST, int, bool]] = []
-            if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Call)
+            ):
+                ctor = self.resolve(node.value.func, defs)
+                if ctor:
+                    info.local_types[node.targets[0].id] = ctor
+            children: list[tuple[ast.AST, int, bool, tuple[str, ...]]] = []
+            if isinstance(node, ast.If):
+                body_guards, else_guards = _branch_guards(node, self.imports)
+                children.append((node.test, in_loop, False, guards))
+                for branch, extra in ((node.body, body_guards), (node.orelse, else_guards)):
+                    children += [
+                        (c, in_loop, False, g)
+                        for c, g in _sequence_guards(branch, guards + extra, self.imports)
+                    ]
+            elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
                 # The iterable / test of a loop runs once per iteration only for `while`.
                 head = [node.test] if isinstance(node, ast.While) else [node.iter]
                 line = node.lineno
                 info.loop_parents.setdefault(line, in_loop)
+                info.loop_spans.append((line, node.end_lineno or line))
                 if not isinstance(node, ast.While):
                     info.loop_iters[line] = _short_source(node.iter)
                 head_loop = line if isinstance(node, ast.While) else in_loop
-                children += [(h, head_loop, False) for h in head]
-                children += [(s, line, False) for s in node.body]
-                children += [(s, in_loop, False) for s in node.orelse]
+                children += [(h, head_loop, False, guards) for h in head]
+                children += [(s, line, False, guards) for s in node.body]
+                children += [(s, in_loop, False, guards) for s in node.orelse]
             elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
                 line = node.lineno
                 info.loop_parents.setdefault(line, in_loop)
                 if node.generators:
                     info.loop_iters.setdefault(line, _short_source(node.generators[0].iter))
                 for gen in node.generators:
-                    children.append((gen.iter, in_loop, False))
-                    children += [(c, line, False) for c in gen.ifs]
+                    children.append((gen.iter, in_loop, False, guards))
+                    children += [(c, line, False, guards) for c in gen.ifs]
                 elts = [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
-                children += [(e, line, False) for e in elts]
+                children += [(e, line, False, guards) for e in elts]
             elif isinstance(node, ast.Await):
-                children.append((node.value, in_loop, True))
+                children.append((node.value, in_loop, True, guards))
             else:
-                children += [(c, in_loop, False) for c in ast.iter_child_nodes(node)]
+                children += [(c, in_loop, False, guards) for c in ast.iter_child_nodes(node)]
             children.reverse()
             stack.extend(children)
 
@@ -441,6 +509,7 @@ class _Summarizer:
         defs: Mapping[str, str],
         in_loop: int,
         awaited: bool,
+        guards: tuple[str, ...] = (),
     ) -> None:
         target = self.resolve(node.func, defs)
         if target is None:
@@ -464,6 +533,7 @@ class _Summarizer:
                 loop_line=in_loop,
                 discarded=id(node) in self._discarded,
                 formats=bool(node.args) and _is_eager_format(node.args[0]),
+                guards=guards,
             )
         )
 
@@ -581,6 +651,201 @@ class _Summarizer:
             use.adds.append((line, how))
 
 
+# -- guards: the conditions a call runs under ---------------------------------------------------
+
+_OS_NAMES = {
+    "darwin": "macOS",
+    "macos": "macOS",
+    "mac": "macOS",
+    "osx": "macOS",
+    "win": "Windows",
+    "win32": "Windows",
+    "windows": "Windows",
+    "nt": "Windows",
+    "cygwin": "Windows",
+    "linux": "Linux",
+    "linux2": "Linux",
+}
+_PLATFORM_FLAG = re.compile(
+    r"(?i)^_?(?:is|on|running_on)_?(win|windows|mac|macos|darwin|osx|linux)$"
+)
+
+
+def _os_of(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return _OS_NAMES.get(value.lower())
+
+
+def _platform_source(node: ast.AST, imports: Mapping[str, str]) -> bool:
+    """`sys.platform`, `os.name` or `platform.system()` (however imported)."""
+    if isinstance(node, ast.Call) and not node.args:
+        node = node.func
+        name = _dotted(node)
+        if name is None:
+            return False
+        head, _, rest = name.partition(".")
+        full = f"{imports.get(head, head)}.{rest}" if rest else imports.get(head, head)
+        return full == "platform.system"
+    name = _dotted(node)
+    if name is None:
+        return False
+    head, _, rest = name.partition(".")
+    full = f"{imports.get(head, head)}.{rest}" if rest else imports.get(head, head)
+    return full in ("sys.platform", "os.name")
+
+
+def _platform_test(test: ast.AST, imports: Mapping[str, str]) -> tuple[str, bool] | None:
+    """(OS, True) when `test` holds only on that OS, (OS, False) when only off it."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = _platform_test(test.operand, imports)
+        return (inner[0], not inner[1]) if inner else None
+    name = _dotted(test)
+    if name is not None:
+        match = _PLATFORM_FLAG.match(name.rsplit(".", 1)[-1])
+        return (_OS_NAMES[match.group(1).lower()], True) if match else None
+    if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute):
+        # sys.platform.startswith("win")
+        if (
+            test.func.attr == "startswith"
+            and _platform_source(test.func.value, imports)
+            and test.args
+            and isinstance(test.args[0], ast.Constant)
+        ):
+            os_name = _os_of(test.args[0].value)
+            return (os_name, True) if os_name else None
+        return None
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        left, right = test.left, test.comparators[0]
+        if not _platform_source(left, imports):
+            left, right = right, left
+            if not _platform_source(left, imports):
+                return None
+        op = test.ops[0]
+        values: list[object] = []
+        if isinstance(right, ast.Constant):
+            values = [right.value]
+        elif isinstance(right, (ast.Tuple, ast.List, ast.Set)):
+            values = [e.value for e in right.elts if isinstance(e, ast.Constant)]
+        oses = {_os_of(v) for v in values}
+        if len(oses) != 1 or None in oses:
+            return None
+        os_name = oses.pop()
+        assert os_name is not None
+        if isinstance(op, (ast.Eq, ast.In, ast.Is)):
+            return os_name, True
+        if isinstance(op, (ast.NotEq, ast.NotIn, ast.IsNot)):
+            return os_name, False
+    return None
+
+
+def _assigned_names(stmts: list[ast.stmt]) -> set[str]:
+    """Dotted names (and `name[...]` containers) assigned anywhere in `stmts`."""
+    out: set[str] = set()
+    for stmt in stmts:
+        for node in ast.walk(stmt):
+            if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    if isinstance(target, ast.Subscript):
+                        target = target.value
+                    name = _dotted(target)
+                    if name:
+                        out.add(name)
+    return out
+
+
+def _creation_subject(test: ast.AST) -> tuple[str, bool] | None:
+    """(`self._x`, True) for `self._x is None` / `not self._x` / `key not in self._x` /
+    `not hasattr(self, "_x")`: the test holds until `self._x` is created. False: negated."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        operand = test.operand
+        if (
+            isinstance(operand, ast.Call)
+            and _dotted(operand.func) == "hasattr"
+            and len(operand.args) == 2
+            and isinstance(operand.args[1], ast.Constant)
+            and isinstance(operand.args[1].value, str)
+        ):
+            owner = _dotted(operand.args[0])
+            return (f"{owner}.{operand.args[1].value}", True) if owner else None
+        name = _dotted(operand)
+        if name is not None:
+            return name, True
+        inner = _creation_subject(operand)
+        return (inner[0], not inner[1]) if inner else None
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        op, right = test.ops[0], test.comparators[0]
+        if isinstance(right, ast.Constant) and right.value is None:
+            name = _dotted(test.left)
+            if name is not None and isinstance(op, (ast.Is, ast.Eq)):
+                return name, True
+            if name is not None and isinstance(op, (ast.IsNot, ast.NotEq)):
+                return name, False
+        if isinstance(op, (ast.NotIn, ast.In)):
+            name = _dotted(right)
+            if name is not None:
+                return name, isinstance(op, ast.NotIn)
+    return None
+
+
+def _branch_guards(
+    node: ast.If, imports: Mapping[str, str]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Guards added to the body and to the else branch of an `if`."""
+    test = node.test
+    platform = _platform_test(test, imports)
+    if platform is not None:
+        guard = (f"platform:{platform[0]}",)
+        return (guard, ()) if platform[1] else ((), guard)
+    negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+    call = test.operand if negated else test  # type: ignore[attr-defined]
+    if (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "is_running"
+    ):
+        return ((), ("loop-idle",)) if not negated else (("loop-idle",), ())
+    creation = _creation_subject(test)
+    if creation is not None:
+        subject, holds_until_created = creation
+        branch = node.body if holds_until_created else node.orelse
+        if subject in _assigned_names(branch):
+            return (("once",), ()) if holds_until_created else ((), ("once",))
+        # `if self._x is not None: return self._x` - creation follows the early return.
+        if not holds_until_created and node.body and not node.orelse and _exits(node.body):
+            return (), ("once",)
+    return (), ()
+
+
+def _platform_of(call: CallSite) -> str:
+    """The OS a call runs only on ("" when it runs everywhere)."""
+    for guard in call.guards:
+        if guard.startswith("platform:"):
+            return guard.partition(":")[2]
+    return ""
+
+
+def _exits(body: list[ast.stmt]) -> bool:
+    return isinstance(body[-1], (ast.Return, ast.Raise))
+
+
+def _sequence_guards(
+    stmts: list[ast.stmt], guards: tuple[str, ...], imports: Mapping[str, str]
+) -> list[tuple[ast.stmt, tuple[str, ...]]]:
+    """Each statement with the guards it runs under: after `if <test>: return`, the rest of
+    the block runs only where the test failed (`if sys.platform != "win32": return`)."""
+    out: list[tuple[ast.stmt, tuple[str, ...]]] = []
+    current = guards
+    for stmt in stmts:
+        out.append((stmt, current))
+        if isinstance(stmt, ast.If) and not stmt.orelse and stmt.body and _exits(stmt.body):
+            else_guards = _branch_guards(stmt, imports)[1]
+            if else_guards:
+                current = current + else_guards
+    return out
+
+
 _GROW_METHODS = frozenset(
     {"append", "add", "setdefault", "update", "insert", "extend", "appendleft"}
 )
@@ -653,6 +918,7 @@ class BlockingChain:
     steps: tuple[ChainStep, ...]
     kind: str
     call: str  # qualified name of the blocking call at the end
+    platform: str = ""  # "macOS" when a call on the way runs only there ("" everywhere)
 
     @property
     def depth(self) -> int:
@@ -669,6 +935,11 @@ class ProjectModel:
         self.classes: dict[str, ClassInfo] = {}
         self.gui_functions: dict[str, str] = {}  # qualname -> why it runs on the GUI thread
         self.thread_targets: dict[str, str] = {}  # qualname -> where it is started
+        # Classes whose slots run in a worker thread (moved there, or a thread/runnable body).
+        self.worker_classes: dict[str, str] = {}  # class qualname -> why
+        self.cached_functions: dict[str, str] = {}  # qualname -> the caching decorator
+        self._once: dict[str, str] | None = None
+        self._hot: frozenset[str] | None = None
         self._qt_classes: dict[str, bool] = {}
         self._chains: dict[tuple[str, frozenset[str]], BlockingChain | None] = {}
         self._memo: dict[str, object] = {}
@@ -729,24 +1000,53 @@ class ProjectModel:
                     for ref in call.callables:
                         target = self.resolve(fn, ref)
                         if target is not None and not target.is_async:
-                            why = f"connected to a Qt signal at {fn.relpath}:{call.line}"
+                            why = f"connected to a Qt signal in `{fn.qualname}`"
                             self.gui_functions.setdefault(target.qualname, why)
                 if call.target in _THREAD_SPAWNERS or last in _THREAD_METHODS:
                     for ref in call.callables:
                         target = self.resolve(fn, ref)
                         if target is not None and not target.is_async:
-                            where = f"started in a worker thread at {fn.relpath}:{call.line}"
+                            where = f"started in a worker thread by `{fn.qualname}`"
                             self.thread_targets.setdefault(target.qualname, where)
-            if (
-                fn.name == "run"
-                and fn.cls
-                and any(
-                    b.endswith("QThread") or b.endswith("threading.Thread")
-                    for klass in self._class_and_bases(fn.cls)
-                    for b in klass.bases
-                )
-            ):
-                self.thread_targets.setdefault(fn.qualname, "QThread/Thread.run")
+                if last == "moveToThread":
+                    moved = self._receiver_class(fn, call.target.rpartition(".")[0])
+                    if moved is not None:
+                        why = f"moved to a worker thread in `{fn.qualname}`"
+                        self.worker_classes.setdefault(moved, why)
+            cache = next((d for d in fn.decorators if d.rsplit(".", 1)[-1] in _CACHES), None)
+            if cache is not None:
+                self.cached_functions[fn.qualname] = cache.rsplit(".", 1)[-1]
+            if fn.name == "run" and fn.cls:
+                base = self._thread_base(fn.cls)
+                if base is not None:
+                    self.thread_targets.setdefault(fn.qualname, f"{base}.run")
+        # A moved object's slots run in its thread, whatever signal they are connected to.
+        for qualname in list(self.gui_functions):
+            fn = self.functions[qualname]
+            if qualname in self.thread_targets or (fn.cls and fn.cls in self.worker_classes):
+                del self.gui_functions[qualname]
+
+    def _thread_base(self, class_qualname: str) -> str | None:
+        """`QThread`, `QRunnable` or `Thread` when the class's `run` is a thread body."""
+        for klass in self._class_and_bases(class_qualname):
+            for base in klass.bases:
+                short = base.rsplit(".", 1)[-1]
+                if short in ("QThread", "QRunnable") or base == "threading.Thread":
+                    return short
+        return None
+
+    def _receiver_class(self, fn: FunctionInfo, receiver: str) -> str | None:
+        """The project class of `self`, `self._worker` or a local `worker = Worker()`."""
+        if receiver in ("self", "cls"):
+            return fn.cls or None
+        head, _, rest = receiver.partition(".")
+        if head == "self" and fn.cls and "." not in rest:
+            klass = self.attr_type(fn.cls, rest)
+        elif not rest:
+            klass = fn.local_types.get(head)
+        else:
+            klass = None
+        return klass if klass in self.classes else None
 
     # -- queries ---------------------------------------------------------------------------------
     def _class_and_bases(self, class_qualname: str) -> Iterator[ClassInfo]:
@@ -814,6 +1114,36 @@ class ProjectModel:
             return self.method(owner, name)
         return None
 
+    def typed_target(self, caller: FunctionInfo, target: str) -> str:
+        """`proc.wait` -> `subprocess.Popen.wait` when `proc = subprocess.Popen(...)` in the
+        caller (or `self._proc` was assigned one in the class); else `target` unchanged.
+
+        Lets the blocking catalogue see methods of objects the code constructed itself
+        (sessions, processes, threads, archives), not only module-level functions.
+        """
+        head, _, rest = target.partition(".")
+        if not rest:
+            return target
+        if head in ("self", "cls") and caller.cls:
+            attr, _, meth = rest.partition(".")
+            if not meth or "." in meth:
+                return target
+            ctor = self.attr_type(caller.cls, attr)
+            return f"{ctor}.{meth}" if ctor else target
+        if "." in rest:
+            return target
+        ctor = caller.local_types.get(head)
+        return f"{ctor}.{rest}" if ctor else target
+
+    def call_blocking_kind(self, caller: FunctionInfo, target: str) -> str | None:
+        """`blocking_kind` of the call as written, else of its typed form (see typed_target)."""
+        kind = blocking_kind(target)
+        if kind is None:
+            typed = self.typed_target(caller, target)
+            if typed != target:
+                kind = blocking_kind(typed)
+        return kind
+
     def blocking_chain(
         self, fn: FunctionInfo, kinds: frozenset[str], max_depth: int = 5
     ) -> BlockingChain | None:
@@ -827,31 +1157,149 @@ class ProjectModel:
         if key in self._chains:
             return self._chains[key]
         result: BlockingChain | None = None
-        queue: deque[tuple[FunctionInfo, tuple[ChainStep, ...]]] = deque([(fn, ())])
+        # A chain through a call that runs only on one OS is kept as a fallback: a chain that
+        # blocks everywhere, if there is one, says more.
+        fallback: BlockingChain | None = None
+        queue: deque[tuple[FunctionInfo, tuple[ChainStep, ...], str]] = deque([(fn, (), "")])
         seen = {fn.qualname}
         while queue and result is None:
-            current, steps = queue.popleft()
+            current, steps, platform = queue.popleft()
             for call in current.calls:
-                if call.awaited:
+                if call.awaited or "once" in call.guards:
                     continue
-                kind = blocking_kind(call.target)
+                kind = self.call_blocking_kind(current, call.target)
                 if kind in kinds:
                     step = ChainStep(current.relpath, call.line, current.qualname, call.target)
-                    result = BlockingChain((*steps, step), kind, call.target)  # type: ignore[arg-type]
-                    break
+                    os_name = platform or _platform_of(call)
+                    found = BlockingChain((*steps, step), kind, call.target, os_name)  # type: ignore[arg-type]
+                    if not os_name:
+                        result = found
+                        break
+                    fallback = fallback or found
             if result is not None or len(steps) >= max_depth:
                 continue
             for call in current.calls:
-                if call.awaited:
+                if call.awaited or "once" in call.guards:
                     continue
                 callee = self.resolve(current, call.target)
                 if callee is None or callee.is_async or callee.qualname in seen:
                     continue
+                if self.runs_elsewhere(callee.qualname):
+                    continue
                 seen.add(callee.qualname)
                 step = ChainStep(current.relpath, call.line, current.qualname, callee.qualname)
-                queue.append((callee, (*steps, step)))
+                queue.append((callee, (*steps, step), platform or _platform_of(call)))
+        result = result or fallback
         self._chains[key] = result
         return result
+
+    def runs_elsewhere(self, qualname: str) -> bool:
+        """Calling it does not run its body now, here: a cached result or a worker thread."""
+        if qualname in self.cached_functions or qualname in self.thread_targets:
+            return True
+        fn = self.functions.get(qualname)
+        return bool(fn and fn.cls and fn.cls in self.worker_classes)
+
+    def chain_from_call(
+        self, fn: FunctionInfo, call: CallSite, kinds: frozenset[str]
+    ) -> tuple[FunctionInfo, BlockingChain] | None:
+        """The callee of `call` in `fn` and its blocking chain, with `call` as the first step;
+        None when the call runs once (first-creation branch), elsewhere, or never blocks."""
+        if call.awaited or "once" in call.guards:
+            return None
+        callee = self.resolve(fn, call.target)
+        if callee is None or callee.is_async or self.runs_elsewhere(callee.qualname):
+            return None
+        chain = self.blocking_chain(callee, kinds)
+        if chain is None:
+            return None
+        first = ChainStep(fn.relpath, call.line, fn.qualname, callee.qualname)
+        platform = _platform_of(call) or chain.platform
+        return callee, BlockingChain((first, *chain.steps), chain.kind, chain.call, platform)
+
+    # -- once-only and hot code ------------------------------------------------------------------
+    def once_reason(self, qualname: str) -> str | None:
+        """Why the function runs once (per object, per thread or per program), else None.
+
+        Set-up methods (`__init__`, `setup*`, `_init_*`, `setupUi`, `main`...), functions
+        cached by `functools.cache`/`lru_cache`/`cached_property`, thread bodies (`run` of a
+        QThread, QRunnable or Thread: once per thread; a loop inside still repeats), and
+        functions whose every known caller is once-only code (not in a loop there) or the
+        module's import-time code."""
+        if self._once is None:
+            self._once = self._find_once()
+        return self._once.get(qualname)
+
+    def _find_once(self) -> dict[str, str]:
+        once: dict[str, str] = {}
+        from_module: set[str] = set()
+        for summary in self.modules.values():
+            for target in summary.module_calls:
+                callee = self.functions.get(target)
+                if callee is None and target in self.classes:
+                    callee = self.method(target, "__init__")
+                if callee is not None:
+                    from_module.add(callee.qualname)
+        for fn in self.functions.values():
+            if fn.qualname in self.cached_functions:
+                once[fn.qualname] = f"cached by `@{self.cached_functions[fn.qualname]}`"
+            elif fn.name == "main":
+                once[fn.qualname] = "the program's entry point"
+            elif _ONCE_NAMES.match(fn.name):
+                once[fn.qualname] = f"set-up code (`{fn.name}` runs once per object)"
+            elif fn.name == "run" and self.thread_targets.get(fn.qualname, "").endswith(".run"):
+                once[fn.qualname] = "a thread body (runs once per thread)"
+        for _ in range(4):
+            changed = False
+            for fn in self.functions.values():
+                q = fn.qualname
+                if q in once or q in self.gui_functions or q in self.thread_targets:
+                    continue
+                callers = self.callers(q)
+                if not callers and q not in from_module:
+                    continue
+                if all(
+                    "once" in call.guards or (caller.qualname in once and not call.in_loop)
+                    for caller, call in callers
+                ):
+                    if callers:
+                        first = callers[0][0]
+                        once[q] = f"only called from once-only code (`{first.name}`)"
+                    else:
+                        once[q] = "called once, at import time or from `__main__`"
+                    changed = True
+            if not changed:
+                break
+        return once
+
+    def hot_functions(self, entry_points: Iterable[str], max_depth: int = 6) -> frozenset[str]:
+        """The profile's hot entry points and every project function they call, a few calls
+        deep: the code known to run per job, per event or per frame."""
+        entries = frozenset(entry_points)
+        key = "hot:" + "|".join(sorted(entries))
+
+        def build() -> frozenset[str]:
+            hot: set[str] = set()
+            todo: deque[tuple[FunctionInfo, int]] = deque()
+            for name in entries:
+                fn = self.functions.get(name)
+                if fn is None and name in self.classes:
+                    fn = self.method(name, "__init__")
+                if fn is not None and fn.qualname not in hot:
+                    hot.add(fn.qualname)
+                    todo.append((fn, 0))
+            while todo:
+                fn, depth = todo.popleft()
+                if depth >= max_depth:
+                    continue
+                for call in fn.calls:
+                    callee = self.resolve(fn, call.target)
+                    if callee is not None and callee.qualname not in hot:
+                        hot.add(callee.qualname)
+                        todo.append((callee, depth + 1))
+            return frozenset(hot)
+
+        return self.memo(key, build)
 
     def memo(self, key: str, build: Callable[[], T]) -> T:
         """`build()` once per model: for whole-project indexes a rule needs for every file.
@@ -880,3 +1328,24 @@ class ProjectModel:
     def functions_in(self, relpath: str) -> list[FunctionInfo]:
         summary = self.by_path.get(relpath)
         return summary.functions if summary else []
+
+    def function_at(self, relpath: str, line: int) -> FunctionInfo | None:
+        """The innermost function of the file whose body spans `line` (None: module level)."""
+        best: FunctionInfo | None = None
+        for fn in self.functions_in(relpath):
+            if fn.line <= line <= fn.end_line and (best is None or fn.line >= best.line):
+                best = fn
+        return best
+
+    def runs_once_at(self, relpath: str, line: int) -> str | None:
+        """Why the code at `line` runs once (module level, set-up, cached, first-creation
+        branch...), or None when it may run again and again. A loop around the line inside
+        once-only code still repeats it."""
+        fn = self.function_at(relpath, line)
+        if fn is None:
+            return "module-level code runs once, at import"
+        if fn.in_loop_at(line):
+            return None
+        if any(c.line == line and "once" in c.guards for c in fn.calls):
+            return "a first-creation branch (runs once)"
+        return self.once_reason(fn.qualname)

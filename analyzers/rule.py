@@ -19,6 +19,7 @@ from analyzers.findings import ChainStep, Finding, Priority
 
 if TYPE_CHECKING:
     from analyzers.context import FileContext
+    from analyzers.project import ProjectModel
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,19 @@ class Rule(cst.BatchableCSTVisitor):
     def _loop_step(self, line: int, note: str = "loop") -> ChainStep:
         """A related location in this file (the loop a message speaks of), for `related=`."""
         return ChainStep(self.context.relpath, line, self.context.symbol_at(line), note)
+
+    @classmethod
+    def confirm(cls, finding: Finding, project: ProjectModel) -> Finding | None:
+        """A second look with the whole-project model, once every file is analyzed: the
+        finding as it is, a changed finding, or None to drop it.
+
+        The default drops a finding of a rule tagged "per-call" (the cost matters because
+        the code runs again and again) when the code runs once: module level, set-up
+        methods, cached functions, thread bodies, first-creation branches, and functions
+        only such code calls (`ProjectModel.runs_once_at`)."""
+        if "per-call" in cls.TAGS and project.runs_once_at(finding.path, finding.line):
+            return None
+        return finding
 
     @classmethod
     def wants(cls, source: str) -> bool:

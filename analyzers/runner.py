@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import gc
 import os
+import re
 import threading
 import time
 from collections import Counter
@@ -29,11 +30,11 @@ import libcst as cst
 
 from analyzers.cache import AuditCache, FileResult
 from analyzers.context import FileContext
-from analyzers.engine import analyze_module
-from analyzers.findings import AREAS, Finding, Priority, rank
+from analyzers.engine import analyze_module, confirm_findings
+from analyzers.findings import AREAS, ChainStep, Finding, Priority, Severity, rank
 from analyzers.identity import stamp_identity
 from analyzers.parsing import parse_module
-from analyzers.profile import Profile, load_profile
+from analyzers.profile import Profile, glob_matches, load_profile
 from analyzers.project import ModuleSummary, ProjectModel, module_name_for, summarize_tree
 from analyzers.registry import all_rules
 from analyzers.rule import Rule
@@ -82,6 +83,11 @@ class AuditResult:
     rules: int = 0
     jobs: int = 1
     notes: list[str] = field(default_factory=list)  # e.g. "ruff not found: ... skipped"
+    # Profile entries that match nothing in this tree (a moved file, a renamed method).
+    warnings: list[str] = field(default_factory=list)
+    # Files no `[areas]` pattern of the profile matches (their findings are tagged
+    # "unassigned-area" and keep the rule's area only as a placeholder).
+    unassigned_files: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -90,6 +96,10 @@ class AuditResult:
     def counts_by_area(self) -> dict[int, int]:
         counts = Counter(f.area for f in self.findings)
         return {area: counts.get(area, 0) for area in AREAS}
+
+    def counts_by_severity(self) -> dict[str, int]:
+        counts = Counter(f.severity.value for f in self.findings)
+        return {sev.value: counts.get(sev.value, 0) for sev in Severity}
 
     def counts_by_rule(self) -> dict[str, int]:
         return dict(sorted(Counter(f.rule for f in self.findings).items()))
@@ -109,6 +119,10 @@ class AuditResult:
             "rules": self.rules,
             "jobs": self.jobs,
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
+            "unassigned_files": len(self.unassigned_files),
+            "unassigned_findings": sum("unassigned-area" in f.tags for f in self.findings),
+            "by_severity": self.counts_by_severity(),
             "finding_count": len(self.findings),
             "findings_per_kloc": round(self.per_kloc(), 3),
             "by_area": {str(k): v for k, v in self.counts_by_area().items()},
@@ -419,9 +433,13 @@ def audit(
             instance.check_project()  # type: ignore[attr-defined]
             findings += instance.findings
 
+    findings = confirm_findings(findings, project, [r for r in all_rules() if r.ID not in disabled])
     if profile.static.get("ruff", True) and summaries:
         findings += _ruff(base, summaries, profile, findings, result)
     findings = apply_rule_options(findings, profile)
+    findings = calibrate_severity(findings, project, profile)
+    findings = mark_unassigned(findings, profile, result)
+    result.warnings = profile_warnings(profile, project, [s.relpath for s in summaries])
     sources = {relpath: source for relpath, _, source in read}
     result.findings = rank(stamp_identity(deduplicate(findings), sources))
     result.errors.sort()
@@ -452,6 +470,8 @@ def _snapshot(result: AuditResult) -> dict[str, Any]:
         "errors": result.errors,
         "analyzed": result.analyzed,
         "lines": result.lines,
+        "warnings": result.warnings,
+        "unassigned_files": result.unassigned_files,
     }
 
 
@@ -468,6 +488,8 @@ def _restore(cached: object, result: AuditResult) -> bool:
     result.errors = sorted(cached["errors"])
     result.analyzed = int(cached["analyzed"])
     result.lines = int(cached["lines"])
+    result.warnings = list(cached.get("warnings", []))
+    result.unassigned_files = list(cached.get("unassigned_files", []))
     return True
 
 
@@ -610,6 +632,118 @@ def apply_rule_options(findings: list[Finding], profile: Profile) -> list[Findin
     return out
 
 
+# -- severity, areas and profile checks (after every rule has run) ------------------------------
+
+# Score ceilings of the categories below CRITICAL (see `Severity.from_score`).
+_HIGH_CEILING = 69
+_MEDIUM_CEILING = 49
+
+
+def _capped(priority: Priority, ceiling: int, why: str) -> Priority:
+    """`priority` lowered (frequency first, then impact) to score at most `ceiling`."""
+    if priority.score <= ceiling:
+        return priority
+    impact, frequency, difficulty = priority.impact, priority.frequency, priority.difficulty
+    while impact * 10 + frequency * 5 - difficulty * 2 > ceiling and frequency > 1:
+        frequency -= 1
+    while impact * 10 + frequency * 5 - difficulty * 2 > ceiling and impact > 1:
+        impact -= 1
+    basis = f"{priority.basis}; {why}" if priority.basis else why
+    return Priority(impact, frequency, difficulty, source=priority.source, basis=basis)
+
+
+def _platform_at(project: ProjectModel, finding: Finding) -> str:
+    """The OS the flagged call (or a call on its chain) runs only on, "" if it runs anywhere."""
+    for path, line in ((finding.path, finding.line), *((s.path, s.line) for s in finding.chain)):
+        fn = project.function_at(path, line)
+        if fn is None:
+            continue
+        for call in fn.calls:
+            if call.line == line:
+                for guard in call.guards:
+                    if guard.startswith("platform:"):
+                        return guard.partition(":")[2]
+    return ""
+
+
+def calibrate_severity(
+    findings: list[Finding], project: ProjectModel, profile: Profile
+) -> list[Finding]:
+    """Severities a static guess can honestly claim.
+
+    CRITICAL needs a known hot path: the finding's function, or a function on its call
+    chain, is one of the profile's hot entry points or called from one. Everything else is
+    capped at HIGH until a measurement says more (measured priorities are left alone).
+    Code that runs only on one OS says so (message and a "platform:<OS>" tag) and is never
+    CRITICAL; MEDIUM at most when the profile's `[static] platforms` leave that OS out.
+    A blocking call in code that runs once (set-up, import time, a cached helper) stalls
+    once, not per event: MEDIUM at most.
+    """
+    hot = project.hot_functions(profile.entry_points)
+    targets = profile.platforms
+    out: list[Finding] = []
+    for finding in findings:
+        if finding.kind != "static" or finding.priority.source != "default":
+            out.append(finding)
+            continue
+        priority, tags, message = finding.priority, finding.tags, finding.message
+        platform = _platform_at(project, finding)
+        if platform:
+            tags = (*tags, f"platform:{platform}")
+            message = f"{message.rstrip()} Runs only on {platform}."
+            other_os = bool(targets) and platform not in targets
+            ceiling = _MEDIUM_CEILING if other_os else _HIGH_CEILING
+            priority = _capped(priority, ceiling, f"runs only on {platform}")
+        if "blocking" in tags:
+            once = project.runs_once_at(finding.path, finding.line)
+            if once:
+                priority = _capped(priority, _MEDIUM_CEILING, f"runs once: {once}")
+        fn = project.function_at(finding.path, finding.line)
+        on_hot_path = (fn is not None and fn.qualname in hot) or any(
+            step.symbol in hot for step in finding.chain
+        )
+        if not on_hot_path:
+            priority = _capped(priority, _HIGH_CEILING, "not on a profile hot path")
+        if priority is not finding.priority or message is not finding.message:
+            finding = replace(finding, priority=priority, tags=tags, message=message)
+        out.append(finding)
+    return out
+
+
+def mark_unassigned(
+    findings: list[Finding], profile: Profile, result: AuditResult
+) -> list[Finding]:
+    """Tag findings in files no `[areas]` pattern matches; list those files in `result`.
+
+    A profile without `[areas]` (generic) files every finding under its rule's area by
+    design; with areas, an unmatched file is a gap in the profile, and the report says so
+    instead of silently using the rule's area."""
+    if not profile.areas:
+        return findings
+    out = []
+    for finding in findings:
+        assigned = profile.area_for(finding.path) is not None
+        if not assigned and "area" not in profile.rule_options(finding.rule):
+            finding = replace(finding, tags=(*finding.tags, "unassigned-area"))
+        out.append(finding)
+    return out
+
+
+def profile_warnings(profile: Profile, project: ProjectModel, relpaths: list[str]) -> list[str]:
+    """Profile entries that match nothing in the audited tree (moved files, renamed code)."""
+    warnings = [
+        f"profile {profile.name}: entry point {name} matches no function"
+        for name in profile.entry_points
+        if name not in project.functions and name not in project.classes
+    ]
+    for pattern, _area in profile.areas:
+        if not any(glob_matches(pattern, path) for path in relpaths):
+            warnings.append(f"profile {profile.name}: area pattern {pattern!r} matches no file")
+    return warnings
+
+
+# -- one finding per defect ----------------------------------------------------------------------
+
 # Tags that say two rules describe the same defect when they report the same line.
 _SAME_DEFECT_TAGS = frozenset({"blocking", "nested-loop", "leak", "lock"})
 
@@ -620,12 +754,17 @@ def _is_generic(finding: Finding) -> bool:
 
 
 def deduplicate(findings: list[Finding]) -> list[Finding]:
-    """One finding per defect: same file and line and a shared defect tag keeps one.
+    """One finding per defect.
 
-    The kept one is the most specific (an area's rule says more than a generic one, e.g.
-    "UI Automation call" over "blocking call"), then the one with a call chain; it carries
-    the highest priority any of them had, so specificity never lowers the ranking. Findings
-    of one rule at one line with the same message are exact duplicates and collapse too.
+    1. Same file and line and a shared defect tag keep one: the most specific (an area's
+       rule says more than a generic one, e.g. "UI Automation call" over "blocking call"),
+       then the one with a call chain; it carries the highest priority any of them had, so
+       specificity never lowers the ranking. Findings of one rule at one line with the same
+       message are exact duplicates and collapse too.
+    2. One root cause, many callers: chains of one rule ending at the same blocking call
+       are one finding (the highest ranked caller), the other callers in `related`.
+    3. Several calls of one kind in one function (same rule, same symbol, same called
+       module) are one finding at the first, the others in `related`.
     """
     best: dict[tuple[str, int, str], int] = {}
     out: list[Finding] = []
@@ -645,4 +784,63 @@ def deduplicate(findings: list[Finding]) -> list[Finding]:
         for tag in tags:
             best[(finding.path, finding.line, tag)] = len(out)
         out.append(finding)
-    return out
+    return _group(out)
+
+
+_CALLED = re.compile(r"`([A-Za-z_][\w.]*)")
+
+
+def _group_key(finding: Finding) -> tuple[str, ...] | None:
+    if finding.kind != "static":
+        return None
+    if finding.chain and "cross-function" in finding.tags:
+        end = finding.chain[-1]
+        return ("root", finding.rule, end.path, str(end.line))
+    if not finding.symbol or finding.rule.startswith("RUF-"):
+        return None
+    match = _CALLED.search(finding.message)
+    called = match.group(1).split(".", 1)[0] if match else ""
+    return ("symbol", finding.rule, finding.path, finding.symbol, called)
+
+
+def _group(findings: list[Finding]) -> list[Finding]:
+    groups: dict[tuple[str, ...], list[Finding]] = {}
+    out: list[Finding | tuple[str, ...]] = []
+    for finding in findings:
+        key = _group_key(finding)
+        if key is None:
+            out.append(finding)
+            continue
+        if key not in groups:
+            groups[key] = []
+            out.append(key)
+        groups[key].append(finding)
+    merged: list[Finding] = []
+    for item in out:
+        if isinstance(item, Finding):
+            merged.append(item)
+            continue
+        members = groups[item]
+        if len(members) == 1:
+            merged.append(members[0])
+            continue
+        if item[0] == "root":
+            members.sort(key=lambda f: (-f.score, f.path, f.line))
+            note = "also reached from"
+        else:
+            members.sort(key=lambda f: (f.line, -f.score))
+            note = "same kind of call"
+        first = members[0]
+        related = [
+            *first.related,
+            *(ChainStep(o.path, o.line, o.symbol, note) for o in members[1:]),
+        ]
+        top = max(members, key=lambda f: f.score)
+        merged.append(
+            replace(
+                first,
+                priority=top.priority if top.score > first.score else first.priority,
+                related=tuple(related),
+            )
+        )
+    return merged

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from analyzers.findings import ChainStep
 from analyzers.matching import BLOCKING_KINDS_ASYNC, KIND_ADVICE, short_name
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
@@ -45,6 +44,35 @@ class BlockingChainFromAsync(ProjectRule):
             "import time\nclass A:\n    def _wait(self):\n        time.sleep(1)\n"
             "    def run(self):\n        self._wait()\n"
         ),
+        # Cached helpers block once, on the first call only.
+        Valid(
+            "import functools, subprocess\n"
+            "@functools.cache\n"
+            "def ffmpeg_path():\n"
+            "    return subprocess.check_output(['which', 'ffmpeg']).strip()\n"
+            "async def transcode(src):\n"
+            "    return ffmpeg_path()\n"
+        ),
+        Valid(
+            "import socket\nfrom functools import lru_cache\n"
+            "class Node:\n"
+            "    @lru_cache(maxsize=1)\n"
+            "    def host(self):\n"
+            "        return socket.gethostbyname('example.org')\n"
+            "    async def execute(self):\n"
+            "        return self.host()\n"
+        ),
+        # First-creation branch: created once, then reused.
+        Valid(
+            "import subprocess\n"
+            "class Probe:\n"
+            "    def _version(self):\n"
+            "        return subprocess.check_output(['tool', '--version'])\n"
+            "    async def execute(self):\n"
+            "        if self._cached is None:\n"
+            "            self._cached = self._version()\n"
+            "        return self._cached\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -77,17 +105,12 @@ class BlockingChainFromAsync(ProjectRule):
                 continue
             reported: set[str] = set()
             for call in fn.calls:
-                if call.awaited:
+                found = project.chain_from_call(fn, call, BLOCKING_KINDS_ASYNC)
+                if found is None or found[0].qualname in reported:
                     continue
-                callee = project.resolve(fn, call.target)
-                if callee is None or callee.is_async or callee.qualname in reported:
-                    continue
-                chain = project.blocking_chain(callee, BLOCKING_KINDS_ASYNC)
-                if chain is None:
-                    continue
+                callee, chain = found
                 reported.add(callee.qualname)
-                first = ChainStep(fn.relpath, call.line, fn.qualname, callee.qualname)
-                steps = (first, *chain.steps)
+                steps = chain.steps
                 path = " -> ".join(short_name(s.symbol) for s in steps[1:])
                 self.report_at(
                     call.line,

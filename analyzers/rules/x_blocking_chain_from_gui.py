@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from analyzers.findings import ChainStep
-from analyzers.matching import BLOCKING_KINDS_GUI, blocking_kind, short_name
+from analyzers.matching import BLOCKING_KINDS_GUI, short_name
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -14,6 +13,10 @@ _GUI_ADVICE = {
     "subprocess": "use `QProcess` (asynchronous) or run it in a worker",
     "ui-automation": "run the automation call in a worker thread and signal the result back",
     "console": "never read the console from the GUI thread",
+    "file-bulk": "copy, walk or archive in a QThreadPool task and signal the result back",
+    "thread-wait": "connect to the worker's finished signal (or a future's done callback) "
+    "instead of waiting for it",
+    "key-derivation": "derive the key in a worker thread and cache it",
 }
 
 
@@ -53,6 +56,57 @@ class BlockingChainFromGui(ProjectRule):
             "    def _draw(self):\n        return 1\n"
         ),
         Valid("import time\nclass Plain:\n    def paintEvent(self, e):\n        time.sleep(1)\n"),
+        # The helper runs once and caches its result.
+        Valid(
+            "import functools, subprocess\n"
+            "from PySide6.QtWidgets import QWidget\n"
+            "@functools.lru_cache(maxsize=None)\n"
+            "def git_version():\n"
+            "    return subprocess.run(['git', '--version'], capture_output=True).stdout\n"
+            "class About(QWidget):\n"
+            "    def __init__(self):\n"
+            "        self.button.clicked.connect(self.on_show)\n"
+            "    def on_show(self):\n"
+            "        self.label.setText(git_version())\n"
+        ),
+        # A first-creation branch: the slow call runs on the first paint only.
+        Valid(
+            "import subprocess\n"
+            "from PySide6.QtWidgets import QWidget\n"
+            "class FontList(QWidget):\n"
+            "    def paintEvent(self, event):\n"
+            "        if self._fonts is None:\n"
+            "            self._fonts = subprocess.run(['fc-list'], capture_output=True).stdout\n"
+            "        self._draw(self._fonts)\n"
+        ),
+        # The worker object was moved to a QThread: its slots run there, not on the GUI.
+        Valid(
+            "import time\n"
+            "from PySide6.QtCore import QObject, QThread\n"
+            "from PySide6.QtWidgets import QWidget\n"
+            "class Worker(QObject):\n"
+            "    def process(self):\n"
+            "        time.sleep(1)\n"
+            "class Window(QWidget):\n"
+            "    def __init__(self):\n"
+            "        self.thread = QThread()\n"
+            "        self.worker = Worker()\n"
+            "        self.worker.moveToThread(self.thread)\n"
+            "        self.thread.started.connect(self.worker.process)\n"
+        ),
+        Valid(
+            "import requests\n"
+            "from PySide6.QtCore import QObject, QThread\n"
+            "class Poller(QObject):\n"
+            "    def __init__(self, timer):\n"
+            "        timer.timeout.connect(self.poll)\n"
+            "    def poll(self):\n"
+            "        requests.get('http://localhost/status')\n"
+            "def start(timer):\n"
+            "    thread = QThread()\n"
+            "    poller = Poller(timer)\n"
+            "    poller.moveToThread(thread)\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -86,7 +140,9 @@ class BlockingChainFromGui(ProjectRule):
                 continue
             reported: set[str] = set()
             for call in fn.calls:
-                kind = blocking_kind(call.target)
+                if "once" in call.guards:  # `if self._x is None: self._x = load()`
+                    continue
+                kind = project.call_blocking_kind(fn, call.target)
                 if kind in BLOCKING_KINDS_GUI:
                     self.report_at(
                         call.line,
@@ -97,17 +153,12 @@ class BlockingChainFromGui(ProjectRule):
                         col=call.col,
                     )
                     continue
-                callee = project.resolve(fn, call.target)
-                if callee is None or callee.is_async or callee.qualname in reported:
+                found = project.chain_from_call(fn, call, BLOCKING_KINDS_GUI)
+                if found is None or found[0].qualname in reported:
                     continue
-                chain = project.blocking_chain(callee, BLOCKING_KINDS_GUI)
-                if chain is None:
-                    continue
+                callee, chain = found
                 reported.add(callee.qualname)
-                steps = (
-                    ChainStep(fn.relpath, call.line, fn.qualname, callee.qualname),
-                    *chain.steps,
-                )
+                steps = chain.steps
                 via = " -> ".join(short_name(s.symbol) for s in steps[1:])
                 self.report_at(
                     call.line,

@@ -64,6 +64,20 @@ class NestedEventLoop(ProjectRule):
             "    def on_about(self):\n        AboutDialog(self).exec()\n"
         ),
         Valid("async def f(code):\n    exec(code)\n"),
+        # Runs the loop only when none is running (start-up, tests); otherwise schedules.
+        Valid(
+            "import asyncio\n"
+            "from PySide6.QtCore import Slot\n"
+            "from PySide6.QtWidgets import QWidget\n"
+            "class W(QWidget):\n"
+            "    @Slot()\n"
+            "    def on_save(self):\n"
+            "        loop = asyncio.get_event_loop()\n"
+            "        if loop.is_running():\n"
+            "            asyncio.ensure_future(self.save())\n"
+            "        else:\n"
+            "            loop.run_until_complete(self.save())\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -101,6 +115,8 @@ class NestedEventLoop(ProjectRule):
                 kind = _nested_loop_kind(call.target, fn.is_async)
                 if kind is None:
                     continue
+                if kind == "asyncio loop" and "loop-idle" in call.guards:
+                    continue  # `if not loop.is_running(): loop.run_until_complete(...)`
                 self.report_at(
                     call.line,
                     _message(fn, call.target, kind, gui),
