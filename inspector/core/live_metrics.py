@@ -180,7 +180,7 @@ PANEL_SERIES: Mapping[str, tuple[SeriesSpec, ...]] = {
     ),
     "pools": (
         SeriesSpec("pool.in_use", "Connections in use, by pool", "conns", "last"),
-        SeriesSpec("pool.waiters", "Waiters and acquire wait (max ms)", "", "last"),
+        SeriesSpec("pool.waiters", "Waiters and acquire wait (max ms)", "waiters / ms", "last"),
     ),
     "event_loop": (
         SeriesSpec("loop.lag_ms", "Event-loop lag (max per second)", "ms", "max"),
@@ -315,8 +315,10 @@ class LiveMetrics:
                 self._series_for("repaint.canvas_ms", "mean").add(t, sum(ms), len(ms), max(ms))
 
     def _on_pool(self, t: float, rec: Mapping[str, Any]) -> None:
+        if str(rec.get("source") or "app") != "app":
+            return  # a pool our pools workload built: shown as its sweep, not over time
         # legend names: the class's own name and the id's tail, not a 60-character qualname
-        short_id = str(rec.get("pool_id", ""))[-4:]
+        short_id = str(rec.get("pool_id") or "")[-4:]  # no "#None" for a pool without an id
         name = f"{str(rec.get('pool', '?')).rsplit('.', 1)[-1]}#{short_id}".rstrip("#")
         self._series_for("pool.in_use", name).add(t, _num(rec, "in_use"))
         self._series_for("pool.idle", name).add(t, _num(rec, "idle"))
@@ -335,7 +337,9 @@ class LiveMetrics:
 
     def _on_slow_callback(self, t: float, rec: Mapping[str, Any]) -> None:
         ms = _num(rec, "duration_ms")
-        self._series_for("loop.blocked_ms", str(rec.get("source", "asyncio"))).add(t, ms, 1, ms)
+        # `origin` since the agent's records carry provenance in `source` (older: source=origin)
+        origin = rec.get("origin") or rec.get("source", "asyncio")
+        self._series_for("loop.blocked_ms", str(origin)).add(t, ms, 1, ms)
 
     def _on_hazard(self, t: float, rec: Mapping[str, Any]) -> None:
         pass  # table only
@@ -473,8 +477,9 @@ def _summary_event_bus(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
             {
                 **row,
                 "rate": row["count"] / span,
-                "p50_ms": percentile(ms, 50),
-                "p95_ms": percentile(ms, 95),
+                # None: no handler of this type was timed (shown as "-", not 0)
+                "p50_ms": percentile(ms, 50) if ms else None,
+                "p95_ms": percentile(ms, 95) if ms else None,
             }
         )
     types.sort(key=lambda r: -r["count"])
@@ -520,9 +525,10 @@ def _summary_repaint(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
             {
                 **row,
                 "paints_per_s": row["paints"] / span,
-                "p50_ms": percentile(ms, 50),
-                "p95_ms": percentile(ms, 95),
-                "max_ms": max(ms) if ms else 0.0,
+                # None: this widget's paints were counted but not timed ("-" in the table)
+                "p50_ms": percentile(ms, 50) if ms else None,
+                "p95_ms": percentile(ms, 95) if ms else None,
+                "max_ms": max(ms) if ms else None,
             }
         )
     out.sort(key=lambda r: (-r["is_canvas"], -r["paints"]))
@@ -532,12 +538,14 @@ def _summary_repaint(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
 def _summary_pools(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
     pools: dict[str, dict[str, Any]] = {}
     for rec in m.window("pool", tr):
-        key = f"{rec.get('pool', '?')}#{rec.get('pool_id', '')}"
+        key = f"{rec.get('pool', '?')}#{rec.get('pool_id') or ''}"
         row = pools.setdefault(
             key,
             {
                 "pool": rec.get("pool", "?"),
-                "pool_id": rec.get("pool_id", ""),
+                "pool_id": rec.get("pool_id") or "",
+                # "app", or "workload:<name>#<run>" for pools our own workloads built
+                "source": str(rec.get("source") or "app"),
                 "acquires": 0,
                 "releases": 0,
                 "wait": [],
@@ -554,16 +562,20 @@ def _summary_pools(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
             row["wait"].extend(_durations(rec, "wait_ms"))
     leaks = m.window("pool_leak", tr)
     for leak in leaks:
-        key = f"{leak.get('pool', '?')}#{leak.get('pool_id', '')}"
+        key = f"{leak.get('pool', '?')}#{leak.get('pool_id') or ''}"
         if key in pools:
             pools[key]["leaks"] += 1
     rows = []
     for row in pools.values():
         wait = row.pop("wait")
         rows.append(
-            {**row, "wait_p50_ms": percentile(wait, 50), "wait_p95_ms": percentile(wait, 95)}
+            {
+                **row,
+                "wait_p50_ms": percentile(wait, 50) if wait else None,
+                "wait_p95_ms": percentile(wait, 95) if wait else None,
+            }
         )
-    rows.sort(key=lambda r: -r["acquires"])
+    rows.sort(key=lambda r: (r["source"] != "app", -r["acquires"]))
     leak_rows = [
         {
             "pool": lk.get("pool", "?"),
@@ -575,7 +587,37 @@ def _summary_pools(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
         for lk in leaks
     ]
     leak_rows.sort(key=lambda r: -r["held_s"])
-    return {"pools": rows, "leaks": leak_rows[:200]}
+    app = [r for r in rows if r["source"] == "app"]
+    return {
+        "pools": rows,
+        "leaks": leak_rows[:200],
+        "app_pools": len(app),
+        "app_acquires": sum(r["acquires"] for r in app),
+        "sweeps": pool_sweeps(m),
+    }
+
+
+def pool_sweeps(m: LiveMetrics) -> list[dict[str, Any]]:
+    """Each pool of the last finished pools workload as one sweep: size against throughput
+    and acquire wait p95, with its knee (see `inspector.core.pool_sizing`)."""
+    from inspector.core.pool_sizing import size_pools
+
+    runs = [w for w in list(m.workloads) if w.get("name") == "pools" and w.get("results")]
+    if not runs:
+        return []
+    return [
+        {
+            "pool": sizing.pool,
+            "class": sizing.pool_class,
+            "knee": sizing.knee,
+            "recommended": sizing.recommended,
+            "size": list(sizing.series["size"]),
+            "throughput_rps": list(sizing.series["throughput_rps"]),
+            "wait_ms_p95": list(sizing.series["wait_ms_p95"]),
+        }
+        for sizing in size_pools(runs[-1])
+        if sizing.series.get("size")
+    ]
 
 
 def _summary_event_loop(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
@@ -598,6 +640,8 @@ def _summary_event_loop(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
             "task": rec.get("task", ""),
             "source": rec.get("source", ""),
             "stack": list(rec.get("stack") or ()),
+            # why a stretch has no stack, when the attribution could not find one
+            "stack_reason": str(rec.get("stack_reason") or ""),
         }
         for rec in m.window("slow_callback", tr)
     ]
@@ -641,12 +685,27 @@ def _summary_memory(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
     return {
         "rss_mb": _num(last, "rss_bytes") / 1e6,
         "rss_growth_mb": (_num(last, "rss_bytes") - _num(first, "rss_bytes")) / 1e6,
-        "gc_counts": list(last.get("gc_counts") or ()),
+        # each record holds the collections since the previous one: sum them over the range
+        "gc_counts": _summed_counts(recs, "gc_counts"),
+        "gc_pauses": len(pauses),
         "gc_pause_p95_ms": percentile(pauses, 95),
         "gc_pause_max_ms": max(pauses) if pauses else 0.0,
         "containers": containers,
         "tracemalloc": top[:50],
     }
+
+
+def _summed_counts(recs: Sequence[Mapping[str, Any]], key: str) -> list[int]:
+    total: list[int] = []
+    for rec in recs:
+        for i, n in enumerate(rec.get(key) or ()):
+            if i >= len(total):
+                total.append(0)
+            try:
+                total[i] += int(n or 0)
+            except (TypeError, ValueError):
+                continue
+    return total
 
 
 _SUMMARIES: Mapping[str, Callable[[LiveMetrics, TimeRange], dict[str, Any]]] = {

@@ -210,3 +210,99 @@ def test_follower_reads_in_bounded_batches(tmp_path: Path) -> None:
     follower = SessionFollower(session, LiveMetrics(), max_batch=10)
     assert [follower.poll() for _ in range(4)] == [10, 10, 5, 0]
     assert follower.metrics.counts["bus"] == 25
+
+
+def _pool(t: float, pool_id, source: str = "app", acquires: int = 0, waits=()) -> dict:
+    return {
+        "t": t,
+        "kind": "pool",
+        "pool": "app.pools.ConnectionPool",
+        "pool_id": pool_id,
+        "size": 4,
+        "in_use": 1,
+        "idle": 3,
+        "waiters": 0,
+        "acquires": acquires,
+        "wait_ms": list(waits),
+        "source": source,
+    }
+
+
+def test_pools_split_app_from_workload_and_name_without_none() -> None:
+    m = LiveMetrics()
+    m.ingest(
+        [
+            _pool(T0 + 1, None),
+            _pool(T0 + 2, "abc123", source="workload:pools#7", acquires=40, waits=[2, 4]),
+            {
+                "t": T0 + 3,
+                "kind": "workload",
+                "name": "pools",
+                "status": "ok",
+                "results": {
+                    "pools": [
+                        {
+                            "pool": "http",
+                            "class": "app.pools.ConnectionPool",
+                            "status": "ok",
+                            "points": [
+                                {
+                                    "size": s,
+                                    "throughput_rps": {"p50": r, "min": r, "max": r},
+                                    "wait_ms_p95": {"p50": w},
+                                }
+                                for s, r, w in ((1, 100, 50), (2, 200, 20), (4, 205, 2))
+                            ],
+                        }
+                    ]
+                },
+            },
+        ]
+    )
+    # the app's pool over time, by its short name; the workload's pools only as a sweep
+    assert set(m.series("pool.in_use", "last")) == {"ConnectionPool"}
+    pools = m.summary("pools")
+    assert [(r["pool_id"], r["source"]) for r in pools["pools"]] == [
+        ("", "app"),
+        ("abc123", "workload:pools#7"),
+    ]
+    assert pools["app_pools"] == 1 and pools["app_acquires"] == 0
+    assert pools["pools"][0]["wait_p95_ms"] is None  # no acquire: no wait figure, not 0
+    assert pools["pools"][1]["wait_p95_ms"] == 4
+    sweep = pools["sweeps"][0]
+    assert sweep["size"] == [1.0, 2.0, 4.0]
+    assert sweep["throughput_rps"] == [100.0, 200.0, 205.0]
+    assert sweep["wait_ms_p95"] == [50.0, 20.0, 2.0]
+    assert sweep["knee"] == 2
+
+
+def test_untimed_widgets_have_no_paint_time_and_gc_counts_sum_over_the_range() -> None:
+    m = LiveMetrics()
+    m.ingest(
+        [
+            {
+                "t": T0 + 1,
+                "kind": "repaint",
+                "widget_class": "View",
+                "is_canvas": True,
+                "paints": 10,
+                "paint_ms": [4.0, 6.0],
+            },
+            {"t": T0 + 1, "kind": "repaint", "widget_class": "NodeWidget", "paints": 500},
+            {
+                "t": T0 + 1,
+                "kind": "memory",
+                "rss_bytes": 1e8,
+                "gc_counts": [3, 1, 0],
+                "gc_pause_ms": [180.0],
+            },
+            {"t": T0 + 2, "kind": "memory", "rss_bytes": 1e8, "gc_counts": [2, 0, 1]},
+            {"t": T0 + 3, "kind": "memory", "rss_bytes": 1e8, "gc_counts": [0, 0, 0]},
+        ]
+    )
+    widgets = {r["widget"]: r for r in m.summary("repaint")["widgets"]}
+    assert widgets["View"]["p95_ms"] == 6.0
+    assert widgets["NodeWidget"]["p95_ms"] is None and widgets["NodeWidget"]["max_ms"] is None
+    memory = m.summary("memory")
+    assert memory["gc_counts"] == [5, 1, 1]
+    assert memory["gc_pauses"] == 1

@@ -9,6 +9,8 @@ since the session started.
 from __future__ import annotations
 
 import html
+import itertools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,6 +43,60 @@ PALETTE = (
 
 
 SCATTER_FAMILIES = frozenset({"loop.blocked_ms"})
+FEW_POINTS = 30  # a line of this many points or fewer gets a marker on each point
+LEGEND_CHARS = 36
+
+
+def distinct_labels(keys: Sequence[str], limit: int = LEGEND_CHARS) -> dict[str, str]:
+    """Short legend labels that still tell the keys apart.
+
+    Dotted names keep only as many trailing parts as needed to be unique (`...Panel.refresh`
+    vs `...Canvas.refresh`), then long labels lose their middle, not their distinguishing end.
+    """
+    tails = {k: k.split(".") for k in keys}
+    depth = dict.fromkeys(keys, 1)
+    while True:
+        labels = {k: ".".join(tails[k][-depth[k] :]) for k in keys}
+        seen: dict[str, list[str]] = {}
+        for k, label in labels.items():
+            seen.setdefault(label, []).append(k)
+        grow = [k for group in seen.values() if len(group) > 1 for k in group]
+        grow = [k for k in grow if depth[k] < len(tails[k])]
+        if not grow:
+            break
+        for k in grow:
+            depth[k] += 1
+    out = {}
+    for k, label in labels.items():
+        if len(label) > limit:
+            head = (limit - 1) // 3
+            label = label[:head] + "…" + label[-(limit - 1 - head) :]
+        out[k] = label
+    used: dict[str, int] = {}
+    for k in keys:  # still equal after shortening: number them, never show two the same
+        n = used.get(out[k], 0)
+        used[out[k]] = n + 1
+        if n:
+            out[k] = f"{out[k]} ({n + 1})"
+    return out
+
+
+def with_gaps(xs: Sequence[float], ys: Sequence[float]) -> tuple[list[float], list[float]]:
+    """Points with a NaN between two samples far apart, so a stretch with no data stays a
+    gap (drawn with connect='finite') instead of a straight ramp across it."""
+    if len(xs) < 3:
+        return list(xs), list(ys)
+    steps = sorted(b - a for a, b in itertools.pairwise(xs))
+    limit = max(3.0 * steps[len(steps) // 2], 2.5)
+    out_x: list[float] = [xs[0]]
+    out_y: list[float] = [ys[0]]
+    for i in range(1, len(xs)):
+        if xs[i] - xs[i - 1] > limit:
+            out_x.append((xs[i] + xs[i - 1]) / 2.0)
+            out_y.append(math.nan)
+        out_x.append(xs[i])
+        out_y.append(ys[i])
+    return out_x, out_y
 
 
 class EmptyStateView(QLabel):
@@ -69,8 +125,13 @@ class TimePlotView(pg.PlotWidget):
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setWordWrap(True)
         self.header.setStyleSheet("padding:2px 4px; font-size:12px;")
-        self.setLabel("left", spec.unit)
-        self.setLabel("bottom", "seconds since session start")
+        self.setLabel("left", spec.unit or "value")
+        self.setLabel("bottom", "time since session start (s)")
+        # room for the tick labels and the rotated unit, so neither is clipped
+        self.getAxis("left").setWidth(62)
+        self.getAxis("bottom").setHeight(40)
+        # every plotted family is a count, rate, size or duration: never below zero
+        self.getViewBox().setLimits(yMin=0)
         # Grid lines at major and first minor ticks only: the full pyqtgraph grid made one
         # plot's paint 15x slower in software rendering (28 ms vs 2 ms, measured offscreen).
         self.showGrid(x=True, y=True, alpha=0.18)
@@ -113,17 +174,29 @@ class TimePlotView(pg.PlotWidget):
                 curve.setClipToView(True)
                 curve.setDownsampling(auto=True, method="peak")
                 self.curves[key] = curve
-            curve.setData([x - t0 for x in xs], list(ys))
+            rel, vals = with_gaps([x - t0 for x in xs], list(ys))
+            if self.spec.family not in SCATTER_FAMILIES:
+                few = len(xs) <= FEW_POINTS  # two points joined by a line read as a trend
+                color = dict(self._legend_keys).get(key, PALETTE[0])
+                curve.setSymbol("o" if few else None)
+                if few:
+                    curve.setSymbolSize(5)
+                    curve.setSymbolBrush(color)
+                    curve.setSymbolPen(None)
+            curve.setData(rel, vals, connect="finite")
             del i
         for key, curve in self.curves.items():
             if key not in data:
                 curve.setData([], [])
 
     def _update_header(self) -> None:
+        labels = distinct_labels([key for key, _c in self._legend_keys])
         entries = " &nbsp; ".join(
-            f"<span style='color:{color}'>&#9632;</span>&nbsp;{html.escape(key[:60])}"
+            f"<span style='color:{color}' title='{html.escape(key)}'>&#9632;</span>&nbsp;"
+            f"{html.escape(labels[key])}"
             for key, color in self._legend_keys
         )
+        self.header.setToolTip("\n".join(key for key, _c in self._legend_keys))
         unit = (
             f" <span style='color:#666'>({html.escape(self.spec.unit)})</span>"
             if (self.spec.unit)
@@ -276,4 +349,8 @@ class LivePanelView(QWidget):
             detail.clear()
             return
         stack = row.get(view.spec.detail_key) or []
-        detail.setPlainText("\n".join(stack) if stack else "(no stack recorded for this row)")
+        if stack:
+            detail.setPlainText("\n".join(stack))
+        else:  # say why there is none: the record's own reason, else that none was recorded
+            reason = row.get("stack_reason") or "the agent recorded none for this row"
+            detail.setPlainText(f"(no stack: {reason})")

@@ -6,14 +6,40 @@ Each is a `LivePanelView` with its tables declared; the numbers come from
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from inspector.gui.panels.base import LivePanelView
-from inspector.gui.panels.rows_table import Column, TableSpec, fmt_int, fmt_ms, fmt_rate
+from inspector.gui.panels.pool_sweep import PoolSweepView
+from inspector.gui.panels.rows_table import (
+    Column,
+    TableSpec,
+    duration_text,
+    fmt_duration,
+    fmt_int,
+    fmt_rate,
+)
+
+VIEWPORT_PAINT_TARGET = 60.0  # paints/s: the canvas viewport's target, not any other widget's
 
 
 def _where(row: dict[str, Any]) -> str:
-    return f"{row.get('file', '')}:{row.get('line', '')}" if row.get("file") else ""
+    if row.get("file"):
+        return f"{row.get('file', '')}:{row.get('line', '')}"
+    return str(row.get("where") or "-")
+
+
+def _short_tail(name: Any, parts: int = 2) -> str:
+    return ".".join(str(name or "?").split(".")[-parts:])
+
+
+def _short_class(name: Any) -> str:
+    return str(name or "?").rsplit(".", 1)[-1]
+
+
+def _origin(row: dict[str, Any]) -> str:
+    source = str(row.get("source") or "app")
+    return "app" if source == "app" else source.removeprefix("workload:")
 
 
 class EventBusPanelView(LivePanelView):
@@ -30,8 +56,8 @@ class EventBusPanelView(LivePanelView):
                 Column("Count", "count", fmt_int, 70),
                 Column("Rate /s", "rate", fmt_rate, 70),
                 Column("Subscribers", "subscribers", fmt_int, 80),
-                Column("Handler p50 ms", "p50_ms", fmt_ms, 100),
-                Column("Handler p95 ms", "p95_ms", fmt_ms, 100),
+                Column("Handler p50", "p50_ms", fmt_duration, 90),
+                Column("Handler p95", "p95_ms", fmt_duration, 90),
             ),
         ),
         TableSpec(
@@ -41,9 +67,9 @@ class EventBusPanelView(LivePanelView):
                 Column("Handler", "handler", width=230),
                 Column("Event", "event", width=140),
                 Column("Calls", "count", fmt_int, 60),
-                Column("p50 ms", "p50_ms", fmt_ms, 60),
-                Column("p95 ms", "p95_ms", fmt_ms, 60),
-                Column("Max ms", "max_ms", fmt_ms, 60),
+                Column("p50", "p50_ms", fmt_duration, 70),
+                Column("p95", "p95_ms", fmt_duration, 70),
+                Column("Max", "max_ms", fmt_duration, 70),
                 Column("Errors", "errors", fmt_int, 50),
                 Column("Where", _where, width=200),
             ),
@@ -59,10 +85,10 @@ class EventBusPanelView(LivePanelView):
             f"<b>{total:,}</b> events in {span:.0f} s (<b>{total / span:.1f}</b>/s), "
             f"{len(types)} types"
         )
-        if worst:
+        if worst and worst.get("p95_ms") is not None:
             text += (
-                f" · slowest handler p95 <b>{worst.get('p95_ms', 0):.1f} ms</b>"
-                f" ({worst.get('handler', '')})"
+                f" · slowest handler p95 <b>{duration_text(worst['p95_ms'])}</b>"
+                f" ({html.escape(_short_tail(worst.get('handler', '')))})"
             )
         return text
 
@@ -84,25 +110,47 @@ class RepaintPanelView(LivePanelView):
                 Column("Paints/s", "paints_per_s", fmt_rate, 70),
                 Column("update()", "update_requests", fmt_int, 70),
                 Column("Full", "full_updates", fmt_int, 55),
-                Column("p50 ms", "p50_ms", fmt_ms, 60),
-                Column("p95 ms", "p95_ms", fmt_ms, 60),
-                Column("Max ms", "max_ms", fmt_ms, 60),
+                Column("Paint p50", "p50_ms", fmt_duration, 75),
+                Column("Paint p95", "p95_ms", fmt_duration, 75),
+                Column("Paint max", "max_ms", fmt_duration, 75),
             ),
+            empty_text="no widget painted in this range",
         ),
     )
 
     def headline(self, summary: dict[str, Any]) -> str:
-        canvas = [r for r in summary.get("widgets", []) if r.get("is_canvas")]
-        paints = sum(r["paints"] for r in summary.get("widgets", []))
-        text = f"<b>{paints:,}</b> paints across {len(summary.get('widgets', []))} widgets"
+        widgets = summary.get("widgets", [])
+        if not widgets:
+            return ""
+        canvas = [r for r in widgets if r.get("is_canvas")]
+        parts = []
         if canvas:
             c = canvas[0]
-            budget = "over" if c["p95_ms"] > 16.7 else "within"
-            text += (
-                f" · canvas frame p95 <b>{c['p95_ms']:.1f} ms</b> ({budget} the 16.7 ms budget),"
-                f" {c['paints_per_s']:.1f} paints/s"
+            rate = c["paints_per_s"]
+            # the <= 60/s target is the viewport's: other widgets' paints are not frames
+            verdict = "over" if rate > VIEWPORT_PAINT_TARGET else "within"
+            parts.append(
+                f"viewport <b>{html.escape(_short_class(c['widget']))}</b> "
+                f"<b>{rate:.1f}</b> paints/s ({verdict} the <= {VIEWPORT_PAINT_TARGET:.0f}/s "
+                "target)"
             )
-        return text
+            if c.get("p95_ms") is not None:
+                budget = "over" if c["p95_ms"] > 16.7 else "within"
+                parts.append(
+                    f"frame p95 <b>{duration_text(c['p95_ms'])}</b> ({budget} the 16.7 ms budget)"
+                )
+        else:
+            parts.append("no canvas viewport among the painted widgets")
+        others = sorted(
+            (r for r in widgets if not r.get("is_canvas")), key=lambda r: -r["paints_per_s"]
+        )
+        if others:
+            top = others[0]
+            parts.append(
+                f"busiest other widget {html.escape(_short_class(top['widget']))} "
+                f"{top['paints_per_s']:.1f} paints/s (per widget; see the table)"
+            )
+        return " · ".join(parts)
 
 
 class PoolsPanelView(LivePanelView):
@@ -115,23 +163,24 @@ class PoolsPanelView(LivePanelView):
             "Pools",
             "pools",
             (
-                Column("Pool", "pool", width=200),
-                Column("Id", "pool_id", width=60),
-                Column("Size", "size", fmt_int, 50),
-                Column("In use", "in_use", fmt_int, 55),
-                Column("Idle", "idle", fmt_int, 50),
-                Column("Waiters max", "max_waiters", fmt_int, 80),
-                Column("Acquires", "acquires", fmt_int, 70),
-                Column("Wait p95 ms", "wait_p95_ms", fmt_ms, 85),
-                Column("Leaks", "leaks", fmt_int, 50),
+                Column("Pool", lambda r: _short_class(r.get("pool")), width=150),
+                Column("Driven by", _origin, width=90),
+                Column("Id", lambda r: str(r.get("pool_id") or "-")[-6:], width=60),
+                Column("Size", "size", fmt_int, 45),
+                Column("In use", "in_use", fmt_int, 50),
+                Column("Idle", "idle", fmt_int, 45),
+                Column("Waiters max", "max_waiters", fmt_int, 75),
+                Column("Acquires", "acquires", fmt_int, 65),
+                Column("Wait p95", "wait_p95_ms", fmt_duration, 75),
+                Column("Leaks", "leaks", fmt_int, 45),
             ),
         ),
         TableSpec(
             "Leak suspects (held longest)",
             "leaks",
             (
-                Column("Pool", "pool", width=180),
-                Column("Held s", "held_s", fmt_ms, 60),
+                Column("Pool", lambda r: _short_class(r.get("pool")), width=150),
+                Column("Held", lambda r: r["held_s"] * 1000.0, fmt_duration, 70),
                 Column("Acquired at", lambda r: (r.get("stack") or [""])[-1], width=260),
             ),
             detail_key="stack",
@@ -139,14 +188,40 @@ class PoolsPanelView(LivePanelView):
         ),
     )
 
+    def extra_top(self, layout: Any) -> None:
+        self.sweep_view = PoolSweepView()
+        layout.addWidget(self.sweep_view, 1)
+
+    def apply_summary(self, summary: dict[str, Any]) -> None:
+        super().apply_summary(summary)
+        self.sweep_view.set_sweeps(summary.get("sweeps") or [])
+
     def headline(self, summary: dict[str, Any]) -> str:
         pools = summary.get("pools", [])
+        app = [p for p in pools if str(p.get("source") or "app") == "app"]
         leaks = summary.get("leaks", [])
-        waiting = max((p.get("max_waiters", 0) for p in pools), default=0)
-        return (
-            f"<b>{len(pools)}</b> pools · peak waiters <b>{waiting}</b> · "
-            f"<b>{len(leaks)}</b> leak suspects"
-        )
+        acquires = sum(int(p.get("acquires") or 0) for p in app)
+        if not app:
+            text = "no pool of the app's own was seen"
+        elif acquires == 0:
+            text = f"<b>{len(app)}</b> app pools, <b>no acquires from the app</b> in this range"
+        else:
+            waiting = max((p.get("max_waiters", 0) for p in app), default=0)
+            text = (
+                f"<b>{len(app)}</b> app pools · <b>{acquires:,}</b> acquires from the app · "
+                f"peak waiters <b>{waiting}</b>"
+            )
+        text += f" · <b>{len(leaks)}</b> leak suspects"
+        sweeps = summary.get("sweeps") or []
+        if sweeps:
+            knees = ", ".join(
+                f"{html.escape(s['pool'])} knee at {s['knee']}"
+                if s.get("knee") is not None
+                else f"{html.escape(s['pool'])} no knee"
+                for s in sweeps
+            )
+            text += f" · pools workload sweep (our load, not the app's): {knees}"
+        return text
 
 
 class EventLoopPanelView(LivePanelView):
@@ -159,7 +234,7 @@ class EventLoopPanelView(LivePanelView):
             "Blocked stretches (slow callbacks, longest first)",
             "slow_callbacks",
             (
-                Column("ms", "duration_ms", fmt_ms, 60),
+                Column("Blocked", "duration_ms", fmt_duration, 70),
                 Column("Callable", "callable", width=260),
                 Column("Where", _where, width=240),
                 Column("Source", "source", width=70),
@@ -182,9 +257,9 @@ class EventLoopPanelView(LivePanelView):
     def headline(self, summary: dict[str, Any]) -> str:
         loops = ", ".join(summary.get("loops", [])) or "loop"
         return (
-            f"{loops} lag p50 <b>{summary.get('lag_p50_ms', 0):.1f} ms</b>, "
-            f"p95 <b>{summary.get('lag_p95_ms', 0):.1f} ms</b>, max "
-            f"<b>{summary.get('lag_max_ms', 0):.1f} ms</b> · "
+            f"{loops} lag p50 <b>{duration_text(summary.get('lag_p50_ms', 0))}</b>, "
+            f"p95 <b>{duration_text(summary.get('lag_p95_ms', 0))}</b>, max "
+            f"<b>{duration_text(summary.get('lag_max_ms', 0))}</b> · "
             f"{len(summary.get('slow_callbacks', []))} blocked stretches · "
             f"{len(summary.get('hazards', []))} hazards"
         )
@@ -222,9 +297,20 @@ class MemoryPanelView(LivePanelView):
         if "rss_mb" not in summary:
             return ""
         gc = summary.get("gc_counts") or []
+        collections = (
+            "collections in range " + " / ".join(f"gen{i} {n:,}" for i, n in enumerate(gc))
+            if gc
+            else "no collection counts reported"
+        )
+        pauses = summary.get("gc_pauses", 0)
+        pause_text = (
+            f"{pauses:,} GC pauses, p95 <b>{duration_text(summary.get('gc_pause_p95_ms', 0))}"
+            f"</b>, max {duration_text(summary.get('gc_pause_max_ms', 0))}"
+            if pauses
+            else "no GC pause timed"
+        )
         return (
             f"RSS <b>{summary['rss_mb']:.0f} MB</b>"
             f" ({summary.get('rss_growth_mb', 0):+.1f} MB in range)"
-            f" · GC pause p95 <b>{summary.get('gc_pause_p95_ms', 0):.1f} ms</b>, max "
-            f"{summary.get('gc_pause_max_ms', 0):.1f} ms · gc counts {gc}"
+            f" · {pause_text} · {collections}"
         )

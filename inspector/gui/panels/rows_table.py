@@ -18,6 +18,25 @@ def fmt_ms(v: Any) -> str:
     return f"{float(v):.1f}" if v not in (None, "") else ""
 
 
+def duration_text(ms: float) -> str:
+    """A duration in the unit that shows it: 12 us, 3.4 ms, 1.25 s (never "0.0 ms")."""
+    if ms == 0:
+        return "0"
+    if abs(ms) < 1.0:
+        us = ms * 1000.0
+        return f"{us:.1f} us" if abs(us) < 10 else f"{us:.0f} us"
+    if abs(ms) < 1000.0:
+        return f"{ms:.2f} ms" if abs(ms) < 10 else f"{ms:.1f} ms"
+    return f"{ms / 1000.0:.2f} s"
+
+
+def fmt_duration(v: Any) -> str:
+    """A duration given in ms, in adaptive units; "-" when it was not measured (None)."""
+    if v in (None, ""):
+        return "-"
+    return duration_text(float(v))
+
+
 def fmt_rate(v: Any) -> str:
     return f"{float(v):.1f}" if v not in (None, "") else ""
 
@@ -81,6 +100,8 @@ class RowsTableModel(QStandardItemModel):
                 text = col.fmt(value)
                 item = QStandardItem(text)
                 item.setEditable(False)
+                if value is None and col.fmt is not fmt_text:
+                    value = -1.0  # "not measured" sorts below every measured figure
                 item.setData(value if isinstance(value, int | float | str) else text, SORT_ROLE)
                 item.setData(row, ROW_ROLE)
                 if len(text) > 30:
