@@ -121,15 +121,18 @@ class SampleWriter:
 
 
 def load_frames(session: Session) -> dict[int, Frame]:
-    with session.lock:
-        rows = session.conn.execute("SELECT id, function, file, line FROM frames").fetchall()
+    rows = session.read_rows("SELECT id, function, file, line FROM frames")
     return {fid: Frame(function, file, line) for fid, function, file, line in rows}
 
 
 def load_stacks(session: Session) -> dict[int, tuple[int, ...]]:
-    with session.lock:
-        rows = session.conn.execute("SELECT id, frame_ids FROM stacks").fetchall()
-    return {sid: tuple(int(x) for x in ids.split(",") if x) for sid, ids in rows}
+    out = {}
+    for sid, ids in session.read_rows("SELECT id, frame_ids FROM stacks"):
+        try:
+            out[sid] = tuple(int(x) for x in str(ids).split(",") if x)
+        except ValueError:
+            session.mark_unreadable("stacks", sid)  # skipped and counted, never fatal
+    return out
 
 
 def load_samples(
@@ -160,13 +163,17 @@ def load_samples(
     sql += " ORDER BY t"
     frames = load_frames(session)
     stacks = load_stacks(session)
-    resolved: dict[int, tuple[Frame, ...]] = {
-        sid: tuple(frames[f] for f in ids) for sid, ids in stacks.items()
-    }
-    with session.lock:
-        rows = session.conn.execute(sql, args).fetchall()
+    resolved: dict[int, tuple[Frame, ...]] = {}
+    for sid, ids in stacks.items():
+        if all(f in frames for f in ids):
+            resolved[sid] = tuple(frames[f] for f in ids)
+        else:
+            session.mark_unreadable("stacks", sid)  # names a frame that is not there
     out = []
-    for t, pid, tid, name, sid, active, weight in rows:
+    for t, pid, tid, name, sid, active, weight in session.read_rows(sql, args):
+        if sid not in resolved or not isinstance(t, (int, float)):
+            session.mark_unreadable("samples", (t, tid, sid))  # dangling stack id
+            continue
         start, end = t, t + weight / WEIGHT_UNIT_US
         if since is not None:
             start = max(start, since)
