@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
+from inspector.sampling.attribution import is_native
 from inspector.sampling.chrometrace import Frame
 
 # (file name, last part of the qualified function) of stdlib frames that only ever wait.
@@ -58,5 +59,9 @@ def is_idle(frames: Sequence[Frame]) -> bool:
     """True when the innermost Python frame is a known waiting call site."""
     if not frames:
         return True
-    leaf = frames[-1]
+    # py-spy --native puts the C frames (poll, g_main_context_iteration, ...) below the
+    # Python one that called them: the call site is still the innermost Python frame
+    leaf = next((f for f in reversed(frames) if not is_native(f)), None)
+    if leaf is None:
+        return False
     return _frame_waits(leaf.function, leaf.file, leaf.line)

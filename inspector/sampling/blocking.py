@@ -26,8 +26,10 @@ from typing import Any
 
 from analyzers.findings import ChainStep, Evidence, Finding
 from inspector.core.session import Session
+from inspector.sampling.advice import advice, code_kind
+from inspector.sampling.attribution import OVERHEAD
 from inspector.sampling.chrometrace import Frame
-from inspector.sampling.measured_priority import frequency_from_rate, measured_priority
+from inspector.sampling.measured_priority import ONE_OFF, measured_priority
 from inspector.sampling.profile_data import callback_index, loop_thread, session_rate
 from inspector.sampling.project_frames import display_path, relpath
 from inspector.sampling.store import SampleRow, load_samples
@@ -37,19 +39,35 @@ DEFAULT_DIFFICULTY = 3  # moving a sync call to an executor or making it async i
 _UI_WORDS = ("canvas", "graph", "widget", "view", "paint", "presentation", "ui", "gui", "scene")
 
 
+QT_DISPATCH = Frame(function="Qt event dispatch", file="<qt>", line=0)
+"""The callback of a stretch Qt dispatched itself (a paint, a timer, a signal) under `exec()`."""
+
+
 @dataclass(frozen=True)
 class BlockedStretch:
-    """The loop thread ran one callback from `start` to `end` (epoch seconds)."""
+    """The loop thread ran one callback from `start` to `end` (epoch seconds).
+
+    `culprit` is the deepest project frame on the stack for at least half the stretch (else
+    the project frame on it the longest), or None when no project code was on it; `where`
+    is the frame the time went to (the culprit, else the frame with the most self time:
+    library code, or a named native paint).
+    """
 
     start: float
     end: float
     callback: Frame
     frames: tuple[Frame, ...]  # the stretch's longest-lived stack, root first
-    culprit: Frame  # deepest project frame of that stack (or the callback when none)
+    culprit: Frame | None
+    where: Frame
+    dispatch: str = "asyncio"  # "asyncio" (a Handle/task step) or "qt" (Qt's own dispatch)
 
     @property
     def duration_ms(self) -> float:
         return (self.end - self.start) * 1000.0
+
+    @property
+    def is_own_work(self) -> bool:
+        return self.where == OVERHEAD
 
 
 def blocked_stretches(
@@ -76,16 +94,64 @@ def blocked_stretches(
     return _stretches(rows, str(source_root), threshold_ms, session_rate(session))
 
 
+def dispatch_of(frames: tuple[Frame, ...]) -> tuple[str, Frame] | None:
+    """("asyncio", callback) or ("qt", QT_DISPATCH) for a stack inside a loop callback.
+
+    Under qasync, Qt's `exec()` runs inside the loop's `run_forever`; what Qt dispatches by
+    itself (a paint, a timer, a slot) has no asyncio frame in between, and consecutive
+    samples of it show whichever item is painting right then, so they are keyed together as
+    one dispatch instead of being split per frame.
+    """
+    ci = callback_index(frames)
+    if ci is None:
+        return None
+    if ci > 0 and "/qasync/" in frames[ci - 1].file.replace("\\", "/"):
+        return "qt", QT_DISPATCH
+    return "asyncio", frames[ci]
+
+
+def _pick(group: Sequence[SampleRow], root: str) -> tuple[Frame | None, Frame]:
+    """(culprit, where) of a stretch: see `BlockedStretch`."""
+    total: dict[Frame, float] = defaultdict(float)
+    depth: dict[Frame, int] = {}
+    leaf: dict[Frame, float] = defaultdict(float)
+    for row in group:
+        ci = callback_index(row.frames) or 0
+        seen = set()
+        for i, frame in enumerate(row.frames[ci:]):
+            if frame in seen:
+                continue
+            seen.add(frame)
+            if relpath(frame.file, root) is not None:
+                total[frame] += row.duration_s
+                depth[frame] = max(depth.get(frame, 0), i)
+        leaf[row.frames[-1]] += row.duration_s
+    where = max(leaf, key=lambda fr: (leaf[fr], fr.function))
+    if where == OVERHEAD and leaf[where] * 2 >= sum(leaf.values()):
+        return None, OVERHEAD
+    if not total:
+        return None, where
+    # the deepest project frame on the stack for at least half the stretch: the line that
+    # was executing, not the callback above it; else the project frame seen the longest
+    span = sum(leaf.values())
+    most = [fr for fr in total if total[fr] * 2 >= span]
+    if most:
+        culprit = max(most, key=lambda fr: (depth[fr], round(total[fr], 6), fr.line))
+    else:
+        culprit = max(total, key=lambda fr: (round(total[fr], 6), depth[fr], fr.line))
+    return culprit, culprit
+
+
 def _stretches(
     rows: Sequence[SampleRow], root: str, threshold_ms: float, rate: float
 ) -> list[BlockedStretch]:
     tolerance = 0.5 / rate  # runs of one thread are contiguous; allow float noise only
     out: list[BlockedStretch] = []
     group: list[SampleRow] = []
-    key: tuple[str, str] | None = None
+    key: tuple[str, Frame] | None = None
 
     def flush() -> None:
-        if not group:
+        if not group or key is None:
             return
         start, end = group[0].t, group[-1].end
         if (end - start) * 1000.0 >= threshold_ms:
@@ -94,21 +160,17 @@ def _stretches(
                 per_stack[row.stack_id] += row.duration_s
             top = max(per_stack, key=lambda sid: per_stack[sid])
             frames = next(r.frames for r in group if r.stack_id == top)
-            ci = callback_index(frames) or 0
-            culprit = next(
-                (f for f in reversed(frames[ci:]) if relpath(f.file, root) is not None),
-                frames[ci],
-            )
-            out.append(BlockedStretch(start, end, frames[ci], frames, culprit))
+            culprit, where = _pick(group, root)
+            out.append(BlockedStretch(start, end, key[1], frames, culprit, where, key[0]))
 
-    keys: dict[int, tuple[str, str] | None] = {}  # per stack: computed once
+    keys: dict[int, tuple[str, Frame] | None] = {}  # per stack: computed once
     for row in rows:
         if row.stack_id in keys:
             row_key = keys[row.stack_id]
         else:
-            ci = callback_index(row.frames)
-            row_key = None if ci is None else (row.frames[ci].function, row.frames[ci].file)
-            keys[row.stack_id] = row_key
+            row_key = keys[row.stack_id] = dispatch_of(row.frames)
+        if not row.active:
+            row_key = None
         contiguous = bool(group) and row.t <= group[-1].end + tolerance
         if row_key is not None and row_key == key and contiguous:
             group.append(row)
@@ -177,6 +239,14 @@ def _is_inspector_agent(frames: Sequence[Frame]) -> bool:
     return False
 
 
+_TITLES = {
+    "graphics-item": "Event loop held while Qt paints the scene's items",
+    "widget-paint": "Event loop held by a widget's paint",
+    "qt-handler": "Event loop held by a Qt-dispatched handler",
+    "coroutine": "Event loop blocked by a synchronous call",
+}
+
+
 def blocked_loop_findings(
     session: Session,
     source_root: str | Path,
@@ -185,8 +255,10 @@ def blocked_loop_findings(
     *,
     rows: Sequence[SampleRow] | None = None,
 ) -> list[Finding]:
-    """One dynamic finding per project line that blocked the loop longer than `threshold_ms`.
+    """One dynamic finding per project function that held the loop longer than `threshold_ms`.
 
+    Stretches with no project code on the stack (Qt painting in a library, the inspector's
+    own work) make no finding: `samples --blocked` lists them with where their time went.
     `rows` lets a caller that already loaded every sample pass them in.
     """
     root = str(source_root)
@@ -200,35 +272,42 @@ def blocked_loop_findings(
     loop_seconds = info.seconds if info else 0.0
     span = session.time_span()
     minutes = max((span[1] - span[0]) / 60.0, 1e-9) if span else 1.0
-    groups: dict[tuple[str, int, str], list[BlockedStretch]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[BlockedStretch]] = defaultdict(list)
     for s in stretches:
-        if _is_inspector_agent(s.frames):
-            continue  # our own agent installing its hooks: overhead, not the target's defect
-        groups[(display_path(s.culprit.file, root), s.culprit.line, s.culprit.function)].append(s)
+        if s.culprit is None or s.is_own_work or _is_inspector_agent((s.callback,)):
+            continue
+        groups[(display_path(s.culprit.file, root), s.culprit.function)].append(s)
     findings = []
-    for (path, line, function), items in groups.items():
+    for (path, function), items in groups.items():
         durations = [s.duration_ms for s in items]
         count, total_ms, max_ms = len(items), sum(durations), max(durations)
         per_min = count / minutes
+        share = total_ms / 1000.0 / loop_seconds if loop_seconds else 0.0
         confirmed, covered = _lag_confirmations(session, items)
+        longest = max(items, key=lambda s: s.duration_ms)
+        assert longest.culprit is not None
+        line = longest.culprit.line
+        kind = code_kind(function, longest.frames, longest.dispatch)
+        fix = advice(kind)
         metrics = {
             "count": float(count),
             "max_ms": round(max_ms, 1),
             "mean_ms": round(total_ms / count, 1),
             "total_ms": round(total_ms, 1),
             "per_minute": round(per_min, 2),
-            "loop_share": round(total_ms / 1000.0 / loop_seconds, 4) if loop_seconds else 0.0,
+            "loop_share": round(share, 5),
             "threshold_ms": float(threshold_ms),
             "lag_confirmed": float(confirmed),
             "lag_covered": float(covered),
+            "qt_dispatch": 1.0 if longest.dispatch == "qt" else 0.0,
         }
         lag_text = f"; agent loop lag confirms {confirmed} of {covered}" if covered else ""
+        one_off = " (a one-off)" if count < ONE_OFF else ""
         summary = (
-            f"py-spy saw the event loop blocked {count}x in {function} at {path}:{line}: "
-            f"mean {metrics['mean_ms']:.0f} ms, max {max_ms:.0f} ms, "
-            f"{per_min:.1f}/min{lag_text}"
+            f"py-spy saw the event loop blocked {count}x{one_off} with {function} at {path}:{line} "
+            f"on the stack: mean {metrics['mean_ms']:.0f} ms, max {max_ms:.0f} ms, "
+            f"{share * 100:.2f}% of loop time, {per_min:.1f}/min{lag_text}"
         )
-        longest = max(items, key=lambda s: s.duration_ms)
         ci = callback_index(longest.frames) or 0
         chain = tuple(
             ChainStep(
@@ -242,13 +321,19 @@ def blocked_loop_findings(
             for i, f in enumerate(longest.frames[ci:])
         )
         priority = measured_priority(
-            DEFAULT_DIFFICULTY,
+            fix.difficulty,
+            share=share,
             block_ms=max_ms,
             per_minute=per_min,
+            count=count,
             basis=(
-                f"impact from max block {max_ms:.0f} ms, frequency from {per_min:.1f} blocks/min "
-                f"(frequency {frequency_from_rate(per_min)}), py-spy samples"
+                f"impact from {share * 100:.2f}% of loop time and max block {max_ms:.0f} ms, "
+                f"frequency from {count} stretches ({per_min:.1f}/min"
+                f"{', a one-off' if one_off else ''}), py-spy samples"
             ),
+        )
+        caller = (
+            "Qt's own event dispatch" if longest.dispatch == "qt" else longest.callback.function
         )
         findings.append(
             Finding(
@@ -258,20 +343,20 @@ def blocked_loop_findings(
                 line=line,
                 symbol=function,
                 kind="dynamic",
-                title="Event loop blocked by a synchronous call",
-                message=f"Event loop blocked up to {max_ms:.0f} ms ({count}x) in {function}",
+                title=_TITLES.get(kind, _TITLES["coroutine"]),
+                message=f"Event loop held past the frame budget in {function}",
                 root_cause=(
-                    f"{longest.callback.function} runs on the event loop and reaches "
-                    f"{function}, which holds the loop for {metrics['mean_ms']:.0f} ms on average"
+                    f"{caller} runs on the event loop's thread and reaches {function}; nothing "
+                    "else on the loop, painting included, runs until it returns"
                 ),
-                recommendation=(
-                    "Make the call asynchronous or run it off the loop "
-                    "(await loop.run_in_executor(None, fn) / asyncio.to_thread(fn))."
-                ),
+                recommendation=fix.recommendation,
+                example_before=fix.example_before,
+                example_after=fix.example_after,
                 priority=priority,
-                tags=("py-spy", "blocked-loop"),
+                tags=("py-spy", "blocked-loop", kind),
                 chain=chain,
                 evidence=(Evidence("py-spy", summary, metrics),),
+                anchor=function,
             )
         )
     return sorted(findings, key=lambda f: (-f.score, f.path, f.line))

@@ -33,12 +33,12 @@ from typing import Any
 
 from analyzers.findings import Evidence, Finding, rank
 from inspector.core.session import Session
+from inspector.sampling.attribution import attributed_stacks
 from inspector.sampling.blocking import RULE as BLOCKED_RULE
 from inspector.sampling.blocking import blocked_loop_findings
 from inspector.sampling.measured_priority import measured_priority
 from inspector.sampling.profile_data import loop_thread, session_rate
 from inspector.sampling.project_frames import relpath
-from inspector.sampling.store import load_frames, load_stacks
 
 _MAX_RANGE_LINES = 400  # a finding spanning a whole class is matched by its first lines only
 
@@ -89,14 +89,12 @@ class _SampleIndex:
                 " SELECT stack_id, LAG(stack_id) OVER (PARTITION BY pid, tid ORDER BY t) AS prev"
                 " FROM samples) WHERE prev IS NULL OR prev != stack_id GROUP BY stack_id, prev"
             ).fetchall()
-        frames = load_frames(session)
         by_line: dict[tuple[str, int], set[int]] = defaultdict(set)
         by_function: dict[tuple[str, str], dict[str, set[int]]] = defaultdict(
             lambda: defaultdict(set)
         )
-        for sid, frame_ids in load_stacks(session).items():
-            for fid in frame_ids:
-                frame = frames[fid]
+        for sid, stack in attributed_stacks(session).items():
+            for frame in stack:
                 rel = relpath(frame.file, root)
                 if rel is not None:
                     by_line[(rel, frame.line)].add(sid)

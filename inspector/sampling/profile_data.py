@@ -213,15 +213,14 @@ def threads(session: Session) -> list[ThreadInfo]:
 
 
 def _threads(session: Session) -> list[ThreadInfo]:
-    from inspector.sampling.store import load_frames, load_stacks
+    from inspector.sampling.attribution import attributed_stacks
 
     with session.lock:
         rows = session.conn.execute(
             "SELECT pid, tid, thread, stack_id, active, SUM(weight) FROM samples "
             "GROUP BY pid, tid, thread, stack_id, active"
         ).fetchall()
-    frames = load_frames(session)
-    stacks = load_stacks(session)
+    stacks = attributed_stacks(session)
     in_callback: dict[int, bool] = {}
     agg: dict[tuple[int, int, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     for pid, tid, name, sid, active, weight in rows:
@@ -232,7 +231,7 @@ def _threads(session: Session) -> list[ThreadInfo]:
             acc[1] += seconds
         hit = in_callback.get(sid)
         if hit is None:
-            stack = tuple(frames[i] for i in stacks.get(sid, ()))
+            stack = stacks.get(sid, ())
             hit = in_callback[sid] = callback_index(stack) is not None
         if hit:
             acc[2] += seconds

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from inspector.core.session import Session
 from inspector.sampling.activity import is_idle
+from inspector.sampling.attribution import session_attribution
 from inspector.sampling.chrometrace import Frame, StackRun
 
 WEIGHT_UNIT_US = 1_000_000  # weights are microseconds
@@ -140,10 +141,14 @@ def load_samples(
     since: float | None = None,
     until: float | None = None,
     thread: str | int | None = None,
+    *,
+    raw: bool = False,
 ) -> list[SampleRow]:
     """Stored runs in time order, overlapping [since, until] (clipped to it), frames resolved.
 
-    `thread` selects by thread name or OS thread id.
+    `thread` selects by thread name or OS thread id. Frames are attributed (the inspector's
+    own frames transparent, native time named: `inspector.sampling.attribution`) unless
+    `raw` is set.
     """
     sql = "SELECT t, pid, tid, thread, stack_id, active, weight FROM samples WHERE 1=1"
     args: list[object] = []
@@ -169,6 +174,9 @@ def load_samples(
             resolved[sid] = tuple(frames[f] for f in ids)
         else:
             session.mark_unreadable("stacks", sid)  # names a frame that is not there
+    if not raw:
+        attribution = session_attribution(session)
+        resolved = {sid: attribution.stack(stack) for sid, stack in resolved.items()}
     out = []
     for t, pid, tid, name, sid, active, weight in session.read_rows(sql, args):
         if sid not in resolved or not isinstance(t, (int, float)):

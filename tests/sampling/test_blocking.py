@@ -51,7 +51,8 @@ def test_one_finding_per_culprit_line_with_duration_and_count(tmp_path: Path) ->
     assert metrics["max_ms"] == pytest.approx(110, abs=0.5)
     assert [s.symbol for s in finding.chain] == ["tick", "load_config"]
     assert finding.priority.source == "measured"
-    assert finding.priority.impact == 8  # >= 100 ms blocks
+    assert finding.priority.impact == 10  # 26.4 % of the loop thread's time (>= 25 %)
+    assert finding.evidence[0].metrics["loop_share"] == pytest.approx(0.264, abs=1e-3)
     assert finding.area == 3
 
 

@@ -1,0 +1,254 @@
+"""Whose time is it: the inspector's own frames are transparent, native time gets a name.
+
+The agent runs inside the target, so py-spy samples its frames too: probes, hooks, meters and
+workloads. None of that is the target's code, and none of it may be blamed for the target's
+time. Every view of the samples (hot code, flame tree, blocked stretches, correlation) reads
+stacks through `attribute_stack`:
+
+* a frame of ours (a file under an `inspector/agent/` folder) is dropped from the stack; what
+  it called stays, so the time belongs to the target's code it reached;
+* when our frame is the innermost *Python* frame and its line hands control to Qt (it calls
+  `sendEvent`, `send`, `notify` or a `paintEvent`, or carries the comment `# target code
+  runs here`), the thread was in native code below it: with py-spy's `--native` those frames
+  are on the stack already; without them the time is named `native Qt paint of <widget>`
+  (a paint filter, the widget taken from the repaint records' timed paints) or `native Qt
+  event delivery`, never our frame;
+* a workload's innermost line that calls something hands over too (`native Qt code a
+  workload called`): driving the target is what a workload is for, and it is marked so;
+* any other stack whose innermost Python frame is ours is the inspector's own work: it ends
+  in the pseudo-frame `OVERHEAD`, which no finding can point at, and its share of the
+  target's main-thread active time is `own_share` (stored as meta "attribution").
+
+Native frames (py-spy `--native`) name a shared library instead of a Python file and have no
+line: `is_native` tells them apart, so idle detection and project matching look at Python
+frames only.
+"""
+
+from __future__ import annotations
+
+import linecache
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from inspector.sampling.chrometrace import Frame
+
+OWN_MARK = re.compile(r"[/\\]inspector[/\\]agent[/\\]")
+_HANDOVER = re.compile(
+    r"(\bsendEvent|\bsend|\bnotify|\bpaintEvent|\._send)\s*\(|#\s*target code runs here"
+)
+_WORKLOAD_MARK = re.compile(r"[/\\]workloads[/\\]")
+_CALL = re.compile(r"[\w\])]\s*\(")
+_NATIVE_FILE = re.compile(r"\.(so(\.\d+)*|pyd|dll|dylib)$", re.IGNORECASE)
+NATIVE_FILE = "<native>"
+OVERHEAD = Frame(function="inspector agent (own work)", file="<inspector>", line=0)
+"""The pseudo-frame that ends a stack whose innermost Python frame is the inspector's own."""
+NATIVE_EVENT = "native Qt event delivery"
+NATIVE_WORKLOAD = "native Qt code a workload called"
+_NO_WIDGET = "Qt widget"
+
+
+@lru_cache(maxsize=65536)
+def is_own(file: str) -> bool:
+    """A frame of the inspector's injected agent (probes, hooks, meters, workloads)."""
+    return bool(OWN_MARK.search(file))
+
+
+@lru_cache(maxsize=65536)
+def is_native(frame: Frame) -> bool:
+    """A native frame from py-spy `--native` (a library, an address) or one we synthesised."""
+    file = frame.file
+    if file == NATIVE_FILE:
+        return True
+    if frame.line == 0 and (_NATIVE_FILE.search(file) or not file.endswith(".py")):
+        return bool(file) and not file.startswith("<")
+    return False
+
+
+def python_frames(frames: Sequence[Frame]) -> tuple[Frame, ...]:
+    """The stack without native frames (what a Python-only sampler would have seen)."""
+    return tuple(f for f in frames if not is_native(f))
+
+
+@lru_cache(maxsize=4096)
+def _hands_over(file: str, line: int) -> bool:
+    source = linecache.getline(file, line) if line > 0 else ""
+    if _HANDOVER.search(source):
+        return True
+    # a workload exists to drive the target: a call on its innermost line is the target's work
+    return bool(_WORKLOAD_MARK.search(file) and _CALL.search(source))
+
+
+def _paints(frame: Frame) -> bool:
+    return "paint" in frame.function.lower() or "paint" in frame.file.lower().rsplit("/", 1)[-1]
+
+
+def native_frame(label: str) -> Frame:
+    return Frame(function=label, file=NATIVE_FILE, line=0)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """How stacks are attributed in one session: which widget a native paint is of."""
+
+    paint_widget: str = _NO_WIDGET
+
+    def stack(self, frames: tuple[Frame, ...]) -> tuple[Frame, ...]:
+        return attribute_stack(frames, self.paint_widget)
+
+
+@lru_cache(maxsize=262144)
+def attribute_stack(frames: tuple[Frame, ...], paint_widget: str = _NO_WIDGET) -> tuple[Frame, ...]:
+    """The stack as the target's own: our frames dropped, native time named (module doc)."""
+    if not any(is_own(f.file) for f in frames):
+        return frames
+    innermost_py = next((f for f in reversed(frames) if not is_native(f)), None)
+    kept = tuple(f for f in frames if not is_own(f.file))
+    if innermost_py is None or not is_own(innermost_py.file):
+        return kept  # the target's Python (or native code under it) was running
+    if frames[-1] is not innermost_py:
+        return kept  # py-spy --native showed what ran below our frame
+    if _hands_over(innermost_py.file, innermost_py.line):
+        if _paints(innermost_py):
+            label = f"native Qt paint of {paint_widget}"
+        elif _WORKLOAD_MARK.search(innermost_py.file):
+            label = NATIVE_WORKLOAD
+        else:
+            label = NATIVE_EVENT
+        return (*kept, native_frame(label))
+    return (*kept, OVERHEAD)
+
+
+def paint_widget(repaint_records: Sequence[Mapping[str, Any]]) -> str:
+    """The widget whose paints the agent timed the longest (the canvas viewport, usually)."""
+    totals: dict[str, float] = {}
+    for rec in repaint_records:
+        ms = rec.get("paint_ms") or ()
+        if ms:
+            name = str(rec.get("widget_class") or _NO_WIDGET)
+            mean = sum(float(x) for x in ms) / len(ms)
+            totals[name] = totals.get(name, 0.0) + mean * max(int(rec.get("paints") or 0), 1)
+    return max(totals, key=lambda k: totals[k]) if totals else _NO_WIDGET
+
+
+def session_attribution(session: Any) -> Attribution:
+    """The session's attribution (cached per session object; records are read once)."""
+    cached = getattr(session, "_attribution", None)
+    if isinstance(cached, Attribution):
+        return cached
+    try:
+        widget = paint_widget(session.records("repaint"))
+    except Exception:  # a session without a records table (samples only) has no widgets
+        widget = _NO_WIDGET
+    found = Attribution(paint_widget=widget)
+    if widget != _NO_WIDGET:  # a live session may time its first paint later: look again then
+        try:
+            session._attribution = found
+        except AttributeError:
+            pass
+    return found
+
+
+def attributed_stacks(session: Any) -> dict[int, tuple[Frame, ...]]:
+    """Every stored stack by id, root first, attributed (stacks naming lost frames skipped)."""
+    from inspector.sampling.store import load_frames, load_stacks
+
+    frames = load_frames(session)
+    attribution = session_attribution(session)
+    out = {}
+    for sid, ids in load_stacks(session).items():
+        if all(i in frames for i in ids):
+            out[sid] = attribution.stack(tuple(frames[i] for i in ids))
+    return out
+
+
+OWN_SHARE_LIMIT = 0.03
+"""The most of the target's main-thread time the inspector may take (issue 12: 3 %)."""
+
+
+@dataclass(frozen=True)
+class OwnShare:
+    """The inspector's own work and the named native time on the target's main thread."""
+
+    thread_tid: int
+    active_s: float  # main-thread time py-spy saw it working (not waiting)
+    own_s: float  # of which the innermost Python frame was ours and not handing over
+    native_s: float  # of which our frame handed over to native Qt code (named, not ours)
+    native_label: str
+
+    @property
+    def share(self) -> float:
+        return self.own_s / self.active_s if self.active_s else 0.0
+
+    @property
+    def within_limit(self) -> bool:
+        return self.share <= OWN_SHARE_LIMIT
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "thread_tid": self.thread_tid,
+            "active_s": round(self.active_s, 3),
+            "own_s": round(self.own_s, 3),
+            "native_s": round(self.native_s, 3),
+            "native_label": self.native_label,
+            "own_share": round(self.share, 5),
+            "limit": OWN_SHARE_LIMIT,
+        }
+
+    def line(self) -> str:
+        """One line for `record` and `samples`."""
+        verdict = "within" if self.within_limit else "OVER"
+        native = (
+            f"; {self.native_s:.2f} s under our hooks was {self.native_label}, charged to it"
+            if self.native_s
+            else ""
+        )
+        return (
+            f"inspector's own frames: {self.share * 100:.2f}% of the target's main-thread "
+            f"samples ({self.own_s:.2f} of {self.active_s:.2f} s active; {verdict} the "
+            f"{OWN_SHARE_LIMIT * 100:.0f}% limit){native}"
+        )
+
+
+def own_share(session: Any, *, store: bool = True) -> OwnShare | None:
+    """The inspector's share of the target's main thread; None without samples.
+
+    The main thread is the one whose OS thread id is the process id (py-spy reports it so on
+    Linux, macOS and Windows alike for the thread that started the interpreter), else the
+    busiest. Stored as meta "attribution" unless `store` is False.
+    """
+    with session.lock:
+        rows = session.conn.execute(
+            "SELECT pid, tid, stack_id, SUM(weight) FROM samples WHERE active = 1 "
+            "GROUP BY pid, tid, stack_id"
+        ).fetchall()
+    if not rows:
+        return None
+    per_thread: dict[int, float] = {}
+    main = None
+    for pid, tid, _sid, weight in rows:
+        per_thread[tid] = per_thread.get(tid, 0.0) + weight
+        if tid == pid:
+            main = tid
+    if main is None:
+        main = max(per_thread, key=lambda t: per_thread[t])
+    stacks = attributed_stacks(session)
+    active = own = native = 0.0
+    label = ""
+    for _pid, tid, sid, weight in rows:
+        if tid != main or sid not in stacks:
+            continue
+        seconds = weight / 1e6
+        active += seconds
+        leaf = stacks[sid][-1] if stacks[sid] else None
+        if leaf == OVERHEAD:
+            own += seconds
+        elif leaf is not None and leaf.file == NATIVE_FILE and leaf.function.startswith("native"):
+            native += seconds
+            label = label or leaf.function
+    found = OwnShare(main, active, own, native, label)
+    if store:
+        session.set_meta(attribution=found.to_dict())
+    return found
