@@ -16,6 +16,7 @@ import ast
 import gc
 import os
 import re
+import stat
 import threading
 import time
 from collections import Counter
@@ -226,6 +227,65 @@ def decode_source(data: bytes) -> str:
         return data.decode(encoding)
 
 
+class NotARegularFile(OSError):
+    """A source path that is a FIFO, a device or a socket: never read (it may never end)."""
+
+
+class FileTooLarge(OSError):
+    """A source file over the size limit; `size` is how much it holds (or at least)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
+
+
+def read_regular_file(path: Path, max_bytes: int) -> bytes:
+    """The bytes of `path` if it is a regular file of at most `max_bytes`.
+
+    `st_size` is 0 for a FIFO and for /dev/zero, so a size check alone reads forever (or
+    hangs): the kind is checked first (through symlinks), again on the open descriptor (the
+    path may have been swapped), and the read itself stops at `max_bytes + 1`.
+    """
+    mode = os.stat(path).st_mode
+    if not stat.S_ISREG(mode):
+        target = f" (a link to {os.path.realpath(path)})" if os.path.islink(path) else ""
+        raise NotARegularFile(f"{_kind(mode)}{target}, not a regular file")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotARegularFile(f"{_kind(st.st_mode)}, not a regular file")
+        if st.st_size > max_bytes:
+            raise FileTooLarge(st.st_size)
+        chunks: list[bytes] = []
+        total = 0
+        while total <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > max_bytes:
+            raise FileTooLarge(total)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 # -- per-file work (runs in worker processes) ------------------------------------------------
 
 
@@ -247,7 +307,11 @@ def analyze_file(task: FileTask) -> FileResult:
     try:
         tree = ast.parse(task.source, filename=task.relpath)
     except SyntaxError as exc:
-        result.error = f"syntax error at line {exc.lineno}: {exc.msg}"
+        line = exc.lineno
+        if line is None and "\x00" in task.source:  # ast names no line for a null byte
+            line = task.source.count("\n", 0, task.source.index("\x00")) + 1
+        where = f" at line {line}" if line is not None else ""
+        result.error = f"syntax error{where}: {exc.msg}"
         return result
     except (ValueError, RecursionError) as exc:  # e.g. null bytes, absurd nesting
         result.error = f"cannot parse: {exc}"
@@ -345,18 +409,20 @@ def audit(
         relpath = _rel(path, base)
         result.files += 1
         try:
-            size = path.stat().st_size
-            if size > profile.max_file_bytes:
-                result.errors.append(
-                    (
-                        relpath,
-                        f"skipped: {size / 1e6:.1f} MB is over the "
-                        f"{profile.max_file_bytes // 1024} KB limit (generated code?); "
-                        "raise [static] max_file_kb to audit it",
-                    )
+            data = read_regular_file(path, profile.max_file_bytes)
+        except NotARegularFile as exc:
+            result.errors.append((relpath, f"skipped: {exc}"))
+            continue
+        except FileTooLarge as exc:
+            result.errors.append(
+                (
+                    relpath,
+                    f"skipped: {exc.size / 1e6:.1f} MB is over the "
+                    f"{profile.max_file_bytes // 1024} KB limit (generated code?); "
+                    "raise [static] max_file_kb to audit it",
                 )
-                continue
-            data = path.read_bytes()
+            )
+            continue
         except OSError as exc:
             result.errors.append((relpath, f"cannot read: {exc.strerror or exc}"))
             continue

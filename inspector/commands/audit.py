@@ -99,12 +99,24 @@ def _write_outputs(args: argparse.Namespace, result: AuditResult) -> None:
         _store_in_session(result, args.session, str(args.path))
 
 
+def _plain_file_mode(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)  # a command-line process: nothing else changes it meanwhile
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def _write_text(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        # mkstemp makes 0600 files: give it the mode of the file it replaces, else the mode
+        # a plainly created file gets (0644 under the usual umask), like every other output
+        os.chmod(tmp, _plain_file_mode(path))
         os.replace(tmp, path)
     except OSError as exc:
         raise UserError(f"cannot write {path}: {exc.strerror or exc}", EXIT_FAILED) from exc
