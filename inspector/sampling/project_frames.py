@@ -23,12 +23,14 @@ def relpath(file: str, root: str) -> str | None:
     Library code that happens to live under the root (a virtualenv inside the repository)
     is not project code.
     """
-    if not file or file.startswith("<"):
+    if not file or file.startswith("<") or "\x00" in file:
+        # py-spy reads file names out of the target's memory: a torn or native name can hold
+        # a null byte, which no path can (Path.resolve raises "embedded null byte")
         return None
     base = _resolved_root(root)
     try:
         full = os.path.normcase(str(Path(file).resolve()))
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):
         return None
     if not (full == base or full.startswith(base.rstrip(os.sep) + os.sep)):
         return None
