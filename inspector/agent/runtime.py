@@ -314,6 +314,11 @@ class Agent:
             self._reply(message.get("id"), True, detail)
         elif kind == "command" and message.get("cmd") == "workload":
             self._start_workload(message)
+        elif kind == "command" and message.get("cmd") == "workload_cancel":
+            workloads = sys.modules.get(f"{__package__}.workloads")
+            run_id = str(message.get("run_id") or "")
+            cancelled = workloads is not None and workloads.cancel(run_id)
+            self._reply(message.get("id"), True, "cancelled" if cancelled else "not running")
         else:
             self._reply(message.get("id"), False, f"unknown command {kind!r}")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
 
@@ -47,6 +47,19 @@ def _rule_classes() -> dict[str, Any]:
         return {}
 
 
+def _artifact(path: str) -> dict[str, str]:
+    """Where a file is: relative to %SRCROOT% for the audited tree's own files; an absolute
+    file:// URI for files outside it (the stdlib, site-packages, seen by py-spy), which must
+    not be read as if they were under the source root."""
+    if PurePosixPath(path).is_absolute():
+        return {"uri": PurePosixPath(path).as_uri()}
+    windows = PureWindowsPath(path)
+    if windows.is_absolute():  # C:\... or \\server\share\... recorded on Windows
+        return {"uri": windows.as_uri()}
+    # Percent-encoded: a path with spaces is not a valid uri-reference as is.
+    return {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT}
+
+
 def _location(
     path: str, line: int, end_line: int = 0, col: int = 0, symbol: str = "", message: str = ""
 ) -> dict[str, Any]:
@@ -57,8 +70,7 @@ def _location(
         region["startColumn"] = col + 1  # libcst columns are 0-based, SARIF's 1-based
     loc: dict[str, Any] = {
         "physicalLocation": {
-            # Percent-encoded: a path with spaces is not a valid uri-reference as is.
-            "artifactLocation": {"uri": quote(path, safe="/"), "uriBaseId": SRCROOT},
+            "artifactLocation": _artifact(path),
             "region": region,
         }
     }

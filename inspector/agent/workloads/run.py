@@ -1,8 +1,16 @@
 """One workload run: its parameters, its profile definition and its single final record.
 
-A run ends exactly once, whichever comes first: the workload finishing, an exception, or the
-watchdog's time limit. The drivers below put the work on the right thread and turn any
-exception into a "failed" record, so a workload can never crash or stall the target.
+A run ends exactly once, whichever comes first: the workload finishing, an exception, the
+watchdog's time limit, or a cancel from the inspector. The drivers below put the work on the
+right thread and turn any exception into a "failed" record, so a workload can never crash or
+stall the target.
+
+Records a run emits (each carries the run's `run_id`, given by the inspector):
+- `{"kind": "workload_progress", "run_id", "name", "step", "total", "label"}` at most every
+  PROGRESS_EVERY_S (plus the first step), from `progress()`;
+- exactly one final `{"kind": "workload", "run_id", "name", "params", "status", "reason",
+  "results"}`; status "cancelled" after `cancel()`. A workload notices `done` at its next step
+  and undoes what it created (its `finally` blocks), so cancel leaves the target clean.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from inspector.agent import target
 # A Qt-thread workload is a generator that yields the delay (ms) before its next step; the
 # event loop runs in between, so the app keeps painting and answering while it works.
 QtSteps = Generator[float, None, None]
+PROGRESS_EVERY_S = 0.25  # progress records are for a progress bar: a few per second is plenty
 
 
 class WorkloadRun:
@@ -30,8 +39,10 @@ class WorkloadRun:
         definition: dict[str, Any],
         emit: Callable[[dict[str, Any]], None],
         timeout_s: float,
+        run_id: str = "",
     ) -> None:
         self.name = name
+        self.run_id = run_id
         self.params = params
         self.definition = definition
         self._emit = emit
@@ -41,6 +52,8 @@ class WorkloadRun:
         self.timeout_s = timeout_s
         self._watchdog = threading.Timer(timeout_s, self._time_out)
         self._watchdog.daemon = True
+        self._last_progress = 0.0
+        self._progress_sent = False
 
     @property
     def done(self) -> bool:
@@ -62,6 +75,7 @@ class WorkloadRun:
         record = {
             "t": time.time(),
             "kind": "workload",
+            "run_id": self.run_id,
             "name": self.name,
             "params": dict(self.params),
             "status": status,
@@ -74,6 +88,33 @@ class WorkloadRun:
         except Exception:
             traceback.print_exc()  # the emitter is the agent's; nothing else we can do
         return True
+
+    def progress(self, step: int, total: int, label: str = "") -> None:
+        """Say how far the run is (step of total); rate-limited, never raises."""
+        if self._done.is_set():
+            return
+        now = time.monotonic()
+        if self._progress_sent and now - self._last_progress < PROGRESS_EVERY_S:
+            return
+        self._progress_sent, self._last_progress = True, now
+        try:
+            self._emit(
+                {
+                    "t": time.time(),
+                    "kind": "workload_progress",
+                    "run_id": self.run_id,
+                    "name": self.name,
+                    "step": int(step),
+                    "total": int(total),
+                    "label": label,
+                }
+            )
+        except Exception:
+            pass  # progress is a courtesy; the final record is what counts
+
+    def cancel(self, reason: str = "cancelled by the user") -> bool:
+        """End the run as "cancelled"; the workload cleans up at its next step."""
+        return self.finish("cancelled", reason)
 
     def fail(self, exc: BaseException | str) -> bool:
         if isinstance(exc, BaseException):
