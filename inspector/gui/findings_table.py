@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -165,6 +166,7 @@ class FindingsTableView(QWidget):
     (mouse or keyboard), so the source viewer follows arrow keys too."""
 
     finding_selected = Signal(object)
+    refresh_evidence_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -184,6 +186,15 @@ class FindingsTableView(QWidget):
         self.text_edit.setPlaceholderText("Filter: rule, file, message, evidence…")
         self.text_edit.setClearButtonEnabled(True)
         self.count_label = QLabel()
+        # measured evidence follows the samples without re-auditing: the window refreshes it
+        # on its own while live; the button does it now, and the label says when it last did
+        self.evidence_label = QLabel("evidence: not correlated yet")
+        self.evidence_label.setStyleSheet("color:#555")
+        self.evidence_button = QPushButton("Refresh evidence")
+        self.evidence_button.setToolTip(
+            "Correlate the samples recorded so far with the findings (no re-audit); Shift+F5"
+        )
+        self.evidence_button.clicked.connect(self.refresh_evidence_requested)
         for box in (self.area_box, self.severity_box):
             box.currentIndexChanged.connect(self._apply_filter)
         self.text_edit.textChanged.connect(self._apply_filter)
@@ -194,6 +205,8 @@ class FindingsTableView(QWidget):
         bar.addWidget(self.severity_box)
         bar.addWidget(self.text_edit, 1)
         bar.addWidget(self.count_label)
+        bar.addWidget(self.evidence_label)
+        bar.addWidget(self.evidence_button)
 
         self.table = QTableView()
         self.table.setModel(self.proxy)

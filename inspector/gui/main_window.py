@@ -74,6 +74,7 @@ SUMMARY_EVERY_S = 1.0
 SERIES_EVERY_S = 1.0
 STAGGER_MS = 30
 CPU_EVERY_S = 2.0
+EVIDENCE_EVERY_S = 20.0  # while live: correlate new samples with the findings this often
 
 
 def _display_path(text: str, root: str) -> str:
@@ -127,6 +128,7 @@ class InspectorWindow(QMainWindow):
     attached = Signal(int)
     audit_finished = Signal(int)
     failed = Signal(str)
+    evidence_refreshed = Signal(int)  # findings carrying measured evidence
     editor_opened = Signal(list)  # the argv started, or ["(desktop opener)", path]
 
     def __init__(self, settings: Settings | None = None, refresh_ms: int = 250) -> None:
@@ -149,6 +151,10 @@ class InspectorWindow(QMainWindow):
         self._last_findings_poll = 0.0
         self._workloads_seen = 0
         self._audit_running = False
+        self._evidence_running = False
+        self._evidence_rows = -1
+        self._last_evidence = 0.0
+        self._evidence_text = "evidence: not correlated yet"
         self._closed = False  # set by shutdown(): late background results are dropped
         self.auto_audit = True  # run the static audit once a live target's source is known
         self.desktop_opener = QDesktopServices.openUrl  # the last "Open in editor" fallback
@@ -255,6 +261,7 @@ class InspectorWindow(QMainWindow):
         self.detach_action = self._action(target_menu, "&Detach", self.detach)
         analysis = menus.addMenu("&Analysis")
         self._action(analysis, "Run &static audit", self.run_static_audit, "F5")
+        self._action(analysis, "Refresh &evidence (no re-audit)", self.refresh_evidence, "Shift+F5")
         self._action(analysis, "Set &source root…", self.choose_source_root)
         self.workloads_menu = menus.addMenu("&Workloads")
         self.workloads_menu.aboutToShow.connect(self._fill_workloads_menu)
@@ -276,6 +283,7 @@ class InspectorWindow(QMainWindow):
         self.start_page.open_session_requested.connect(self.choose_session)
         self.start_page.recent_requested.connect(self._open_recent)
         self.findings_view.finding_selected.connect(self.show_finding)
+        self.findings_view.refresh_evidence_requested.connect(self.refresh_evidence)
         self.source_viewer.open_in_editor_requested.connect(self.open_in_editor)
         cpu = self.panel_by_name["cpu"]
         assert isinstance(cpu, CpuPanelView)
@@ -317,6 +325,9 @@ class InspectorWindow(QMainWindow):
         self._last_cpu_rows = -1
         self._findings_count = -1
         self._workloads_seen = 0
+        self._evidence_rows = -1
+        self._evidence_text = "evidence: not correlated yet"
+        self.findings_view.evidence_label.setText(self._evidence_text)
         self._last_summary.clear()
         self._last_series.clear()
         for panel in self.panels:
@@ -553,6 +564,7 @@ class InspectorWindow(QMainWindow):
             self._audit_running = False
             self._progress_done()
             self.message_bar.info(" ".join([f"Static audit done: {n} findings.", *notices]))
+            self._last_evidence = time.monotonic()  # the audit correlated what was there
             self.load_findings()
             self.audit_finished.emit(n)
 
@@ -562,6 +574,56 @@ class InspectorWindow(QMainWindow):
             self.report_error(f"Static audit failed: {message}", details)
 
         run_in_background(work, done, fail, lambda d, t: self._progress("Static audit…", d, t))
+
+    def refresh_evidence(self, automatic: bool = False) -> None:
+        """Correlate the samples recorded so far with the findings, without re-auditing:
+        runtime findings and measured evidence are redone, the static audit is kept."""
+        session, root = self.session, self.source_root
+        if session is None or root is None:
+            if not automatic:
+                self.report_error("Nothing to correlate yet: attach to a target or open a session.")
+            return
+        if self._audit_running or self._evidence_running:
+            return
+        profile = session.meta.get("profile") or self.settings.last_profile or "generic"
+        last_rows = self._evidence_rows if automatic else -2
+        self._evidence_running = True
+        self._last_evidence = time.monotonic()
+        self.findings_view.evidence_label.setText("evidence: correlating samples…")
+
+        def work(_p: Any) -> tuple[int, list[Finding]] | None:
+            rows = sample_count(session)
+            if rows == last_rows:
+                return None  # no new samples since the last refresh: nothing would change
+            outcome = analyze_session(session, root, profile, static=False)
+            return rows, outcome.findings
+
+        def done(result: tuple[int, list[Finding]] | None) -> None:
+            self._evidence_running = False
+            if session is not self.session or self._closed:
+                return
+            if result is None:
+                self.findings_view.evidence_label.setText(self._evidence_text)
+                return
+            rows, findings = result
+            self._evidence_rows = rows
+            measured = sum(1 for f in findings if f.evidence)
+            self._evidence_text = (
+                f"evidence: {measured} findings measured, {rows:,} samples "
+                f"({time.strftime('%H:%M:%S')})"
+            )
+            self.findings_view.evidence_label.setText(self._evidence_text)
+            self.load_findings()
+            self.refresh_hot_lines()
+            self.evidence_refreshed.emit(measured)
+
+        def fail(message: str, details: str) -> None:
+            self._evidence_running = False
+            self.findings_view.evidence_label.setText("evidence: correlation failed")
+            if not automatic:
+                self.report_error(f"Cannot correlate the samples: {message}", details)
+
+        run_in_background(work, done, fail)
 
     # -- export ---------------------------------------------------------------------------
     def default_report_path(self) -> Path:
@@ -591,6 +653,7 @@ class InspectorWindow(QMainWindow):
             self.report_error("No session to report on: attach, launch or open one first.")
             return
         from inspector.report import write_report
+
         session = self.session
         target = Path(out) if out else self.default_report_path()
         self._progress("Writing report…")
@@ -827,6 +890,8 @@ class InspectorWindow(QMainWindow):
         if now - self._last_findings_poll > 3.0:
             self._last_findings_poll = now
             self._poll_findings()
+        if live and self._findings_count > 0 and now - self._last_evidence >= EVIDENCE_EVERY_S:
+            self.refresh_evidence(automatic=True)
         panel = self.current_panel()
         if panel is None or self._busy_snapshot:
             return

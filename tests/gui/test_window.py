@@ -315,3 +315,32 @@ def test_no_editor_and_no_opener_is_one_line_in_the_window(
         "Cannot open engine.py: no editor found. Set one in Settings > Editor command."
     )
     assert "no-such-editor-xyz {path}: program not found" in window.message_bar.details
+
+
+def test_findings_gain_evidence_from_samples_without_a_re_audit(window, qtbot, tmp_path) -> None:
+    import dataclasses
+
+    from analyzers.findings import Priority
+    from tests.gui.session_factory import build_session, make_findings
+
+    session = build_session(tmp_path / "ev.session", tmp_path / "src", seconds=30.0)
+    bare = [
+        dataclasses.replace(f, evidence=(), priority=Priority(8, 9, 2))
+        for f in make_findings()
+        if f.kind == "static"
+    ]
+    session.put_findings(bare, replace_kind="static")
+    with qtbot.waitSignal(window.findings_loaded, timeout=TIMEOUT):
+        window.set_session(session)
+    blocking = next(f for f in window.findings_view.model.findings if f.line == BLOCKING_LINE)
+    assert blocking.evidence == ()
+    with qtbot.waitSignal(window.evidence_refreshed, timeout=60_000):
+        window.findings_view.evidence_button.click()
+    qtbot.waitUntil(
+        lambda: any(
+            f.line == BLOCKING_LINE and f.evidence for f in window.findings_view.model.findings
+        ),
+        timeout=TIMEOUT,
+    )
+    label = window.findings_view.evidence_label.text()
+    assert label.startswith("evidence: ") and " samples (" in label
