@@ -1,9 +1,9 @@
 """`casare-inspector attach PID [--profile P] [--session FILE] [--duration S]`
 
-Injects the agent into a running Python process and records its live metrics until the
-duration ends, the target exits, or you press Ctrl-C; then the agent unhooks itself and the
-target keeps running. Linux: gdb for Python < 3.14; any OS: sys.remote_exec for >= 3.14;
-otherwise start the target with `casare-inspector launch`.
+Injects the agent into a running Python process and records its live metrics and py-spy
+samples (unless --no-sample) until the duration ends, the target exits, or you press Ctrl-C;
+then the agent unhooks itself and the target keeps running. Linux: gdb for Python < 3.14;
+any OS: sys.remote_exec for >= 3.14; otherwise start the target with `casare-inspector launch`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import argparse
 from typing import Any
 
 from inspector.attach.agent_config import AttachError
-from inspector.attach.live import LiveRecording
 from inspector.cli import EXIT_OK, UserError
 from inspector.commands.launch import default_session_path
-from inspector.commands.record import _say
+from inspector.commands.record import _print_event, _say
 from inspector.core.session import Session, SessionError
+from inspector.live import LiveEngine
 
 
 def add_parser(subparsers: Any) -> None:
@@ -30,6 +30,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--profile", default="generic", help="probe profile (default generic)")
     parser.add_argument("--session", help="session file (default: ./inspector-TIME.session)")
     parser.add_argument("--duration", type=float, help="stop after S seconds (default: never)")
+    parser.add_argument("--no-sample", action="store_true", help="do not run py-spy")
     parser.set_defaults(run=run)
 
 
@@ -39,19 +40,22 @@ def run(args: argparse.Namespace) -> int:
         session = Session.create(path)
     except SessionError as exc:
         raise UserError(str(exc)) from exc
-    recording = LiveRecording(session, args.profile)
+    engine = LiveEngine(session, args.profile)
+    engine.subscribe(_print_event)
     try:
-        recording.attach(args.pid)
+        engine.attach(args.pid)
     except AttachError as exc:
-        recording.finish(f"not attached: {exc}", terminate_launched=False)
+        engine.finish(f"not attached: {exc}", stop_launched=False)
         session.close()
         raise UserError(str(exc)) from exc
     _say(f"attached to pid {args.pid}; recording into {path} (Ctrl-C to stop)")
+    if not args.no_sample:
+        engine.start_sampling()
     try:
-        reason = recording.wait(args.duration)
+        reason = engine.wait(args.duration)
     except KeyboardInterrupt:
         reason = "interrupted"
-    recording.finish(reason, terminate_launched=False)
-    _say(f"detached ({reason}); {recording.link.received} records in {path}")
+    engine.finish(reason, stop_launched=False)
+    _say(f"detached ({reason}); {engine.link.received} records in {path}")
     session.close()
     return EXIT_OK

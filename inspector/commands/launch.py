@@ -1,7 +1,10 @@
 """`casare-inspector launch [--profile P] [--session FILE] -- COMMAND...`
 
 Starts COMMAND with the agent preloaded (no special rights needed, any OS) and records its
-live metrics into the session until the target exits or you press Ctrl-C.
+live metrics and py-spy samples (unless --no-sample) into the session until the target exits,
+the duration ends, or you press Ctrl-C. When the recording ends first, the target is stopped
+and the command says how (SIGTERM then SIGKILL on Linux and macOS, TerminateProcess on
+Windows); --keep-running leaves it running instead.
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ import time
 from typing import Any
 
 from inspector.attach.agent_config import AttachError
-from inspector.attach.live import LiveRecording
 from inspector.cli import EXIT_OK, EXIT_USAGE, UserError
-from inspector.commands.record import _say
+from inspector.commands.record import _print_event, _say
 from inspector.core.session import Session, SessionError
+from inspector.live import LiveEngine
 
 
 def add_parser(subparsers: Any) -> None:
@@ -28,6 +31,10 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--session", help="session file (default: ./inspector-TIME.session)")
     parser.add_argument("--duration", type=float, help="stop after S seconds (default: never)")
     parser.add_argument("--cwd", help="working directory for COMMAND")
+    parser.add_argument("--no-sample", action="store_true", help="do not run py-spy")
+    parser.add_argument(
+        "--keep-running", action="store_true", help="leave the target running at the end"
+    )
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND to launch")
     parser.set_defaults(run=run)
 
@@ -47,19 +54,24 @@ def run(args: argparse.Namespace) -> int:
         session = Session.create(path)
     except SessionError as exc:
         raise UserError(str(exc)) from exc
-    recording = LiveRecording(session, args.profile)
+    engine = LiveEngine(session, args.profile)
+    engine.subscribe(_print_event)
     try:
-        pid = recording.launch(command, cwd=args.cwd)
+        pid = engine.launch(command, cwd=args.cwd)
     except AttachError as exc:
-        recording.finish(f"not attached: {exc}")
+        engine.finish(f"not attached: {exc}")
         session.close()
         raise UserError(str(exc)) from exc
     _say(f"launched pid {pid}; recording into {path} (Ctrl-C to stop)")
+    if not args.no_sample:
+        engine.start_sampling()
     try:
-        reason = recording.wait(args.duration)
+        reason = engine.wait(args.duration)
     except KeyboardInterrupt:
         reason = "interrupted"
-    recording.finish(reason)
-    _say(f"stopped ({reason}); {recording.link.received} records in {path}")
+    engine.finish(reason, stop_launched=not args.keep_running)
+    if args.keep_running and engine.target_alive():
+        _say(f"the target (pid {pid}) keeps running without the agent")
+    _say(f"stopped ({reason}); {engine.link.received} records in {path}")
     session.close()
     return EXIT_OK

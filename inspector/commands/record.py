@@ -6,6 +6,14 @@
 
 Everything the agent (and py-spy, unless --no-sample) measures goes into the session, one
 commit per batch, so a target or recorder dying mid-way loses nothing already received.
+
+Workloads run one after another, never together (two at once would measure each other). The
+session lasts --duration seconds or until every workload has finished, whichever is later:
+`record` prints up front how long the workloads need by estimate, and when that exceeds
+--duration it says so and records until they are done (at most twice the estimate plus a
+minute; a workload still running then is cancelled and reported). A launched target is
+stopped at the end, and `record` says how. Exit code 0 when every workload completed, 3 when
+one failed, was cancelled or is not supported by the target (each says why in one line).
 """
 
 from __future__ import annotations
@@ -16,13 +24,26 @@ from pathlib import Path
 from typing import Any
 
 from inspector.attach.agent_config import AttachError
-from inspector.attach.live import LiveRecording, demo_command
-from inspector.cli import EXIT_OK, EXIT_USAGE, UserError
-from inspector.core.agent_link import AgentLinkError
+from inspector.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UserError
 from inspector.core.pipeline import analyze_session
 from inspector.core.session import Session, SessionError
-from inspector.core.workload_specs import WorkloadSpecError, parse_workload_spec
+from inspector.core.workload_specs import (
+    WorkloadSpecError,
+    format_workload_spec,
+    parse_workload_spec,
+)
+from inspector.live import (
+    EngineEvent,
+    LiveEngine,
+    Notice,
+    WorkloadFinished,
+    WorkloadStarted,
+    demo_command,
+)
 from inspector.report import ReportError, write_report
+
+LIMIT_FACTOR = 2.0  # workloads may take this many times their estimate...
+LIMIT_SLACK_S = 60.0  # ...plus this, before the session gives up on them
 
 
 def add_parser(subparsers: Any) -> None:
@@ -84,44 +105,89 @@ def run(args: argparse.Namespace) -> int:
         session = Session.create(args.session)
     except SessionError as exc:
         raise UserError(str(exc)) from exc
-    recording = LiveRecording(session, profile)
+    engine = LiveEngine(session, profile)
+    engine.subscribe(_print_event)
+    limit = _plan(engine, workloads, args.duration)
     try:
         if command is not None:
-            pid = recording.launch(command, cwd=args.cwd)
+            pid = engine.launch(command, cwd=args.cwd)
         else:
-            recording.attach(args.pid)
+            engine.attach(args.pid)
             pid = args.pid
     except AttachError as exc:
-        recording.finish(f"not attached: {exc}")
+        engine.finish(f"not attached: {exc}")
         session.close()
         raise UserError(str(exc)) from exc
     _say(f"recording pid {pid} for {args.duration:g} s into {args.session} (profile {profile})")
     if not args.no_sample:
-        notice = recording.start_sampling()
-        if notice:
-            _say(notice)
+        engine.start_sampling()  # a failure arrives as a Notice and is printed
     if args.tracemalloc:
-        recording.tracemalloc("start")
+        engine.tracemalloc("start")
     for name, params in workloads:
         try:
-            recording.run_workload(name, params)
-        except AgentLinkError as exc:
-            _say(f"workload {name} not started: {exc}")
+            engine.start_workload(name, params)
+        except WorkloadSpecError as exc:
+            _say(f"workload {format_workload_spec(name, params)} not started: {exc}")
     try:
-        reason = recording.wait(args.duration)
+        reason = engine.wait(args.duration, limit=limit)
     except KeyboardInterrupt:
         reason = "interrupted"
-    recording.finish(reason)
-    for notice in recording.notices:
-        _say(notice)
+    engine.finish(reason)
     counts = session.record_counts()
     summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
-    _say(f"stopped ({reason}); records: {summary}")
+    _say(f"stopped ({reason}) after {_session_seconds(session)}; records: {summary}")
+    not_completed = [t for t in engine.queue.finished if t.status != "ok"]
+    for ticket in engine.queue.finished:
+        state = "completed" if ticket.status == "ok" else ticket.status
+        why = f": {ticket.reason}" if ticket.reason else ""
+        _say(f"workload {ticket.spec}: {state} in {ticket.elapsed_s:g} s{why}")
     try:
         finish_session(session, args)
     finally:
         session.close()
+    if not_completed:
+        _say(f"{len(not_completed)} of {len(engine.queue.finished)} workloads did not complete")
+        return EXIT_FAILED
     return EXIT_OK
+
+
+def _plan(
+    engine: LiveEngine, workloads: list[tuple[str, dict[str, Any]]], duration: float
+) -> float:
+    """Say up front how long the workloads need; returns the session's time limit."""
+    if not workloads:
+        return duration
+    estimates = [(name, params, engine.queue.estimate(name, params)) for name, params in workloads]
+    total = sum(e for _n, _p, e in estimates)
+    listed = ", ".join(f"{format_workload_spec(n, p)} ~{e:.0f} s" for n, p, e in estimates)
+    order = "one after another" if len(workloads) > 1 else "once"
+    _say(f"workloads run {order}: {listed}; about {total:.0f} s in all (estimate)")
+    limit = max(duration, LIMIT_FACTOR * total + LIMIT_SLACK_S)
+    if total > duration:
+        _say(
+            f"--duration {duration:g} is shorter than the workloads need: recording until they "
+            f"finish (at most {limit:.0f} s), then stopping"
+        )
+    return limit
+
+
+def _print_event(event: EngineEvent) -> None:
+    if isinstance(event, Notice):
+        _say(event.text)
+    elif isinstance(event, WorkloadStarted):
+        spec = format_workload_spec(event.name, event.params)
+        _say(f"workload {spec} started (about {event.estimate_s:.0f} s)")
+    elif isinstance(event, WorkloadFinished):
+        state = "completed" if event.completed else event.status
+        why = f": {event.reason}" if event.reason else ""
+        _say(f"workload {event.name} {state} after {event.elapsed_s:g} s{why}")
+
+
+def _session_seconds(session: Session) -> str:
+    started, ended = session.meta.get("started"), session.meta.get("ended")
+    if isinstance(started, int | float) and isinstance(ended, int | float):
+        return f"{ended - started:.1f} s"
+    return "an unknown time"
 
 
 def finish_session(session: Session, args: argparse.Namespace) -> None:

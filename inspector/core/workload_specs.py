@@ -5,13 +5,18 @@ previous value, so `pools:sweep=1,2,4,clients=8` gives sweep="1,2,4" and clients
 read as integers, floats or true/false become those; anything else stays a string. Names and
 parameters are checked against the workloads the agent knows (aliases such as `bus` or
 `queue` are accepted), and a bad spec raises `WorkloadSpecError` with one line saying why.
+
+`workload_params(name)` describes each parameter (type, default, allowed range, help) for a
+form; `estimate_s(name, params, pools=N)` says roughly how long a run takes, so `record` can
+tell up front how long its workloads need.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from inspector.agent.workloads import WORKLOADS, canonical_name, coerce_params
+from inspector.agent.workloads import WORKLOADS, canonical_name, coerce_params, workload_module
 
 
 class WorkloadSpecError(ValueError):
@@ -55,18 +60,120 @@ def parse_workload_spec(text: str) -> tuple[str, dict[str, Any]]:
         else:
             raise WorkloadSpecError(f"expected KEY=VALUE after '{name_part}:' in {text!r}")
     params = {key: _value(str(value)) for key, value in params.items()}
+    check_params(name, params)
+    return name, params
+
+
+@dataclass(frozen=True)
+class WorkloadParam:
+    """One parameter of a workload, as a form shows it."""
+
+    name: str
+    type: str  # "int", "float", "bool" or "str"
+    default: Any
+    minimum: float | None
+    maximum: float | None
+    description: str
+
+
+# Allowed ranges: wide enough for any real use, narrow enough that a typo cannot ask a
+# target for a million nodes. Parameters not listed have no numeric range.
+RANGES: dict[tuple[str, str], tuple[float, float]] = {
+    ("canvas", "nodes"): (1, 2000),
+    ("canvas", "repetitions"): (1, 10),
+    ("canvas", "steps"): (1, 300),
+    ("canvas", "batch"): (1, 500),
+    ("event_bus", "rate"): (1, 10000),
+    ("event_bus", "seconds"): (0.1, 60),
+    ("event_bus", "repetitions"): (1, 10),
+    ("pools", "clients"): (1, 512),
+    ("pools", "seconds"): (0.05, 30),
+    ("pools", "repetitions"): (1, 10),
+    ("pools", "service_ms"): (0, 1000),
+    ("pools", "capacity"): (1, 256),
+    ("pools", "acquire_timeout"): (0.01, 60),
+    ("job_queue", "jobs"): (1, 100000),
+    ("job_queue", "robots"): (1, 256),
+    ("job_queue", "environments"): (1, 64),
+    ("job_queue", "probes"): (1, 1000),
+    ("job_queue", "repetitions"): (1, 10),
+    ("workflow_run", "runs"): (1, 1000),
+    ("workflow_run", "repetitions"): (1, 10),
+}
+
+
+def workload_params(name: str) -> tuple[WorkloadParam, ...]:
+    """The parameters of workload `name` (canonical or alias) in declaration order."""
+    canonical = canonical_name(name)
+    if canonical is None:
+        raise WorkloadSpecError(f"unknown workload {name!r}; known: {', '.join(WORKLOADS)}")
+    declared: dict[str, tuple[Any, str]] = workload_module(canonical).PARAMS
+    out = []
+    for key, (default, text) in declared.items():
+        low, high = RANGES.get((canonical, key), (None, None))
+        kind = type(default).__name__ if isinstance(default, bool | int | float) else "str"
+        out.append(WorkloadParam(key, kind, default, low, high, text))
+    return tuple(out)
+
+
+def check_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Defaults merged with `params`, typed and range-checked; WorkloadSpecError if bad."""
+    canonical = canonical_name(name) or name
     try:
-        coerce_params(name, params)
-    except ValueError as exc:
-        raise WorkloadSpecError(f"{name}: {exc}") from None
-    if name == "pools" and "sweep" in params:
+        merged = coerce_params(canonical, params)
+    except (ValueError, KeyError) as exc:
+        raise WorkloadSpecError(f"{canonical}: {exc}") from None
+    for key, value in merged.items():
+        low, high = RANGES.get((canonical, key), (None, None))
+        if low is not None and high is not None and not low <= value <= high:
+            raise WorkloadSpecError(f"{canonical}: {key}={value} is outside {low:g}..{high:g}")
+    if canonical == "pools":
         from inspector.agent.workloads.pools import parse_sweep
 
         try:
-            parse_sweep(str(params["sweep"]))
+            parse_sweep(str(merged["sweep"]))
         except ValueError as exc:
             raise WorkloadSpecError(str(exc)) from None
-    return name, params
+    return merged
+
+
+# Seconds per unit of work, measured on the real CasareRPA canvas under Xvfb with software
+# OpenGL on 2 cores (pessimistic on purpose: an estimate that is too short cuts a run off).
+CANVAS_S_PER_NODE = 0.08  # create + connect + delete, the app's repaints included
+CANVAS_S_PER_FRAME = 0.15  # one drag/pan/zoom step including the viewport's paint
+CANVAS_S_PER_REPETITION = 2.0
+POOLS_S_PER_POINT = 0.1  # building, closing and settling one pool around a measurement
+EVENT_BUS_S_PER_REPETITION = 0.5
+JOB_QUEUE_S_PER_JOB = 0.002
+WORKFLOW_S_PER_RUN = 2.0
+SETUP_S = 2.0  # finding the app's classes, waiting for its event loop, one round trip
+
+
+def estimate_s(name: str, params: dict[str, Any], pools: int = 1) -> float:
+    """Rough seconds one run of workload `name` takes with `params` (`pools` it drives)."""
+    canonical = canonical_name(name) or name
+    p = check_params(canonical, params)
+    if canonical == "canvas":
+        per_rep = (
+            p["nodes"] * CANVAS_S_PER_NODE
+            + 3 * p["steps"] * CANVAS_S_PER_FRAME
+            + CANVAS_S_PER_REPETITION
+        )
+        work = p["repetitions"] * per_rep
+    elif canonical == "pools":
+        from inspector.agent.workloads.pools import parse_sweep
+
+        points = len(parse_sweep(str(p["sweep"]))) * p["repetitions"]
+        work = max(1, pools) * points * (p["seconds"] + POOLS_S_PER_POINT)
+    elif canonical == "event_bus":
+        work = p["repetitions"] * (p["seconds"] + EVENT_BUS_S_PER_REPETITION)
+    elif canonical == "job_queue":
+        work = p["repetitions"] * p["jobs"] * JOB_QUEUE_S_PER_JOB
+    elif canonical == "workflow_run":
+        work = p["repetitions"] * p["runs"] * WORKFLOW_S_PER_RUN
+    else:
+        work = 0.0
+    return round(SETUP_S + work, 1)
 
 
 def format_workload_spec(name: str, params: dict[str, Any]) -> str:

@@ -1,175 +1,197 @@
-"""Attaching to or launching a target: the agent link, the agent, and py-spy, together.
+"""The window's handle on a live target: a thin Qt adapter over the shared `LiveEngine`.
 
-Qt-free glue over AGENT's and SAMPLING's APIs (`inspector.core.agent_link.AgentLink`,
-`inspector.attach.launch_target` / `attach_pid`, `inspector.sampling.recorder.PySpyRecorder`).
-Every failure becomes a `TargetError` with one line the user can act on; the window shows it.
-Runs on a worker thread (attach can take seconds), never on the GUI thread.
+Everything live (launch, attach, py-spy, workloads one at a time, cancel, the target's exit)
+is done by `inspector.live.LiveEngine`, exactly as for `casare-inspector record`; this class
+only turns the engine's events into Qt signals, which Qt delivers on the GUI thread because
+the connection object lives there. Blocking calls (`launch`, `attach`, `start_sampling`,
+`close`) belong on a worker thread, never on the GUI thread.
+
+Signals (all on the GUI thread):
+    event(object)                every `inspector.live.events` event, for anything not below
+    workload_queued(object)      WorkloadQueued(run_id, name, params, estimate_s, position)
+    workload_started(object)     WorkloadStarted(run_id, name, params, estimate_s)
+    workload_progress(object)    WorkloadProgress(run_id, name, step, total, label,
+                                 elapsed_s, eta_s; .fraction is None without steps)
+    workload_finished(object)    WorkloadFinished(run_id, name, status, reason, elapsed_s)
+    notice(str)                  one line for the message area
+    ended(str)                   the session is over (target exited, agent left, detached)
+
+Workloads: `workloads()` lists the profile's workloads with their parameters (WorkloadInfo /
+WorkloadParam: name, type, default, minimum, maximum, description); `start_workload(name,
+params)` queues one (raises TargetError with one line for bad input) and returns its ticket;
+`cancel_workload(run_id)` stops it at its next step and undoes what it created.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
-import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QObject, Signal
+
+from inspector.attach.agent_config import AttachError
 from inspector.core.session import Session
+from inspector.core.workload_specs import WorkloadSpecError
+from inspector.live import (
+    EngineEvent,
+    LiveEngine,
+    Notice,
+    WorkloadFinished,
+    WorkloadInfo,
+    WorkloadProgress,
+    WorkloadQueued,
+    WorkloadStarted,
+    WorkloadTicket,
+)
+from inspector.live.events import Ended
 
 
 class TargetError(Exception):
-    """Attach, launch or sampling failed; the message is one actionable line."""
+    """Attach, launch, sampling or a workload failed; the message is one actionable line."""
 
 
-class TargetConnection:
-    """One live target feeding one session: its agent link, process and py-spy recorder."""
+class TargetConnection(QObject):
+    """One live target feeding one session, seen from the window (a view of a LiveEngine)."""
 
-    def __init__(self, session: Session, profile: str) -> None:
+    event = Signal(object)
+    workload_queued = Signal(object)
+    workload_started = Signal(object)
+    workload_progress = Signal(object)
+    workload_finished = Signal(object)
+    notice = Signal(str)
+    ended = Signal(str)
+
+    def __init__(self, session: Session, profile: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.session = session
         self.profile = profile
-        self.link: Any = None
-        self.process: subprocess.Popen[bytes] | None = None
-        self.pid: int | None = None
-        self.recorder: Any = None
-        self.sampling_error: str | None = None
-        self.log_path: Path | None = None
-        self._log: Any = None
+        self.engine = LiveEngine(session, profile)
+        self._unsubscribe = self.engine.subscribe(self._forward)
 
-    def _start_link(self) -> None:
+    def _forward(self, event: EngineEvent) -> None:
+        """Runs on engine threads; signals queue the event to the GUI thread."""
         try:
-            from inspector.core.agent_link import AgentLink
-        except ImportError as exc:
-            raise TargetError(
-                f"live attach is not available in this build ({exc.name} is missing); "
-                "open a recorded session instead"
-            ) from exc
-        self.link = AgentLink(self.session)
-        self.link.start()
+            self.event.emit(event)
+            if isinstance(event, WorkloadProgress):
+                self.workload_progress.emit(event)
+            elif isinstance(event, WorkloadFinished):
+                self.workload_finished.emit(event)
+            elif isinstance(event, WorkloadStarted):
+                self.workload_started.emit(event)
+            elif isinstance(event, WorkloadQueued):
+                self.workload_queued.emit(event)
+            elif isinstance(event, Notice):
+                self.notice.emit(event.text)
+            elif isinstance(event, Ended):
+                self.ended.emit(event.reason)
+        except RuntimeError:  # the Qt object is already gone (window closed)
+            pass
 
-    def launch(self, command: Sequence[str], cwd: str | None = None) -> int:
-        """Start `command` with the agent inside; returns its PID."""
-        if not command:
-            raise TargetError("no command to launch: enter e.g. `python -m inspector.demo`")
-        if cwd and not Path(cwd).is_dir():
-            raise TargetError(f"working directory {cwd} does not exist")
-        self._start_link()
+    # -- getting in (worker thread) ----------------------------------------------------------
+    def launch(
+        self,
+        command: Sequence[str],
+        cwd: str | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> int:
+        """Start `command` with the agent inside and wait for it; returns its PID.
+
+        `env` holds variables to set on top of the inspector's own environment (e.g. HOME,
+        PYTHONPATH); the target's output goes to a log beside the session, named in errors.
+        """
+        child_env = {**os.environ, **dict(env)} if env else None
         try:
-            from inspector.attach import launch_target
-        except ImportError as exc:
-            self.close()
-            raise TargetError(
-                f"launching with the agent is not available ({exc.name} missing)"
-            ) from exc
-        # the target's own output goes to a log beside the session, named in errors
-        self.log_path = self.session.path.with_suffix(".target.log")
-        try:
-            log = open(self.log_path, "wb")  # noqa: SIM115 - handed to the child, closed by close()
-        except OSError as exc:
-            self.close()
-            raise TargetError(f"cannot write the target's log {self.log_path}: {exc}") from exc
-        self._log = log
-        try:
-            self.process = launch_target(
+            return self.engine.launch(
                 list(command),
-                self.profile,
-                self.link,
-                cwd=cwd,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                cwd=cwd or None,
+                env=child_env,
+                log_path=self.session.path.with_suffix(".target.log"),
             )
-        except FileNotFoundError as exc:
-            self.close()
-            raise TargetError(f"cannot launch {command[0]}: no such program") from exc
+        except AttachError as exc:
+            self.close(terminate=True)
+            raise TargetError(_one_line(exc)) from exc
         except Exception as exc:
-            self.close()
+            self.close(terminate=True)
             raise TargetError(f"launch failed: {_one_line(exc)}") from exc
-        self.pid = self.process.pid
-        self.session.set_meta(
-            target={"pid": self.pid, "command": list(command), "cwd": cwd or ""},
-            profile=self.profile,
-            started=time.time(),
-        )
-        return self.pid
 
     def attach(self, pid: int) -> None:
-        self._start_link()
         try:
-            from inspector.attach import attach_pid
-        except ImportError as exc:
-            self.close()
-            raise TargetError(
-                f"attaching is not available in this build ({exc.name} missing)"
-            ) from exc
-        try:
-            attach_pid(pid, self.profile, self.link)
+            self.engine.attach(pid)
         except Exception as exc:
             self.close()
             raise TargetError(f"attach to PID {pid} failed: {_one_line(exc)}") from exc
-        self.pid = pid
-        self.session.set_meta(target={"pid": pid}, profile=self.profile, started=time.time())
 
     def wait_connected(self, timeout: float = 20.0) -> bool:
-        """Block (on the worker) until the agent has connected back, or the target died."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.link is not None and getattr(self.link, "connected", False):
-                return True
-            if self.process is not None and self.process.poll() is not None:
-                raise TargetError(
-                    f"the target exited with code {self.process.returncode} before the agent "
-                    f"connected; see its output in {self.log_path}"
-                )
-            time.sleep(0.05)  # worker thread: polling the link's flag, not the GUI
-        return False
+        """Kept for callers of the old API: launch and attach now return once connected."""
+        return self.engine.link.wait_connected(timeout)
 
     def start_sampling(self) -> str | None:
         """Start py-spy on the target; returns why not when it cannot (the CPU panel says it)."""
-        if self.pid is None:
-            return "no target process"
+        return self.engine.start_sampling()
+
+    # -- workloads ---------------------------------------------------------------------------
+    def workloads(self) -> list[WorkloadInfo]:
+        return self.engine.workloads()
+
+    def start_workload(self, name: str, params: dict[str, Any] | None = None) -> WorkloadTicket:
+        if not self.connected:
+            raise TargetError("no agent connected: attach to or launch a target first")
         try:
-            from inspector.sampling.recorder import PySpyRecorder
-        except ImportError as exc:
-            self.sampling_error = f"sampling not available in this build ({exc.name} missing)"
-            return self.sampling_error
-        try:
-            self.recorder = PySpyRecorder(self.pid, self.session)
-            self.recorder.start()
-        except Exception as exc:  # SamplingError and friends: one line for the panel
-            self.recorder = None
-            self.sampling_error = _one_line(exc)
-        return self.sampling_error
+            return self.engine.start_workload(name, params or {})
+        except WorkloadSpecError as exc:
+            raise TargetError(str(exc)) from exc
+
+    def cancel_workload(self, run_id: str | None = None) -> bool:
+        return self.engine.cancel_workload(run_id)
 
     def send_command(self, command: dict[str, Any]) -> None:
-        if self.link is None or not getattr(self.link, "connected", False):
+        """Old API: a {"cmd": "workload"} command goes through the queue like any other."""
+        if command.get("cmd") == "workload":
+            self.start_workload(str(command.get("name", "")), dict(command.get("params") or {}))
+            return
+        if not self.connected:
             raise TargetError("no agent connected: attach to or launch a target first")
-        self.link.send_command(command)
+        self.engine.send_command(command)
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        return self.engine.pid
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        return self.engine.process
+
+    @property
+    def log_path(self) -> Path | None:
+        return self.engine.log_path
+
+    @property
+    def sampling_error(self) -> str | None:
+        return self.engine.sampling_error
+
+    @property
+    def recorder(self) -> Any:
+        return self.engine.sampler
+
+    @property
+    def link(self) -> Any:
+        return self.engine.link
 
     @property
     def connected(self) -> bool:
-        return self.link is not None and bool(getattr(self.link, "connected", False))
+        return self.engine.connected
+
+    @property
+    def ended_reason(self) -> str | None:
+        return self.engine.end_reason
 
     def close(self, terminate: bool = False) -> None:
-        if self.recorder is not None:
-            try:
-                self.recorder.stop(timeout=10)
-            except Exception:
-                pass
-            self.recorder = None
-        if self.link is not None:
-            try:
-                self.link.close()
-            except Exception:
-                pass
-            self.link = None
-        if terminate and self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
+        """Detach (worker thread): stop workloads, py-spy, and a launched target if asked."""
+        self.engine.finish("detached by the user", stop_launched=terminate)
 
 
 def _one_line(exc: BaseException) -> str:

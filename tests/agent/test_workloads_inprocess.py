@@ -34,17 +34,24 @@ def demo(qtbot) -> Iterator[DemoApp]:
     asyncio.set_event_loop(None)
 
 
+PROGRESS: list[dict[str, Any]] = []
+
+
 def run(demo: DemoApp, name: str, params: dict[str, Any], config: dict | None = None) -> dict:
     """Start the workload from the loop and run the loop until its final record arrives."""
     records: list[dict[str, Any]] = []
     lock = threading.Lock()
 
     def emit(record: dict[str, Any]) -> None:
+        if record["kind"] == "workload_progress":  # steps on the way; the final one counts
+            PROGRESS.append(record)
+            return
         with lock:
             records.append(record)
         demo._loop.call_soon_threadsafe(demo._loop.stop)
 
     config = DEMO_WORKLOADS if config is None else config
+    PROGRESS.clear()
     demo._loop.call_soon(run_workload, name, params, config, emit)
     QTimer.singleShot(120_000, demo._loop.stop)  # a hung workload fails the test, not CI
     demo._loop.run_forever()
@@ -66,6 +73,13 @@ def test_canvas_creates_drives_and_deletes_nodes_and_counts_paints(demo) -> None
     assert "kib_per_node" in res
     assert len(demo.canvas.all_nodes()) == before  # it cleaned up after itself
     assert demo.activity.counts["node_added"] >= before + 80  # the app's subscribers saw it
+    # progress: 2 repetitions x (40 created + 3 x 8 frames + 40 deleted) steps; the first
+    # report comes after the first batch of 10 nodes
+    first = PROGRESS[0]
+    assert (first["step"], first["total"]) == (10, 208)
+    assert first["label"] == "repetition 1/2: creating nodes"
+    steps = [r["step"] for r in PROGRESS]
+    assert steps == sorted(steps) and steps[-1] <= 208
 
 
 def test_event_bus_publishes_the_mix_at_the_rate_through_real_subscribers(demo) -> None:
@@ -92,6 +106,9 @@ def test_pools_sweep_reports_each_size_and_a_knee(demo) -> None:
     assert pool["points"][0]["exhausted"]["p50"] > 0  # 6 clients on 1 connection
     assert pool["knee"] in sizes and pool["knee_reason"]
     assert rec["results"]["service"]["requests_served"] > 0
+    # one progress step per measurement: 3 sizes x 2 repetitions
+    assert (PROGRESS[0]["step"], PROGRESS[0]["total"]) == (0, 6)
+    assert all(r["run_id"] == "" for r in PROGRESS)  # no run id given in-process
 
 
 def test_job_queue_dequeue_time_grows_with_the_backlog(demo) -> None:

@@ -9,7 +9,10 @@ status "failed" with the reason; the target keeps running.
 
 Definitions (which classes, factories, parameters) come from the profile's [workloads] table,
 so another app defines its own workloads without code. Standard library only.
-`stop_all(reason)` ends every running workload (call it on detach).
+`stop_all(reason)` ends every running workload (call it on detach); `cancel(run_id)` ends one
+as "cancelled" (it undoes what it created at its next step). The inspector runs workloads one
+at a time (`inspector.live`), naming each run with params["run_id"]; progress records:
+`inspector.agent.workloads.run`.
 
 Results (every repeated figure is a spread {"p50", "min", "max", "n"} over the repetitions):
 - canvas: node_types, nodes, connections, paints, paints_per_s, frame_ms_p50, frame_ms_p95
@@ -55,6 +58,7 @@ ALIASES: dict[str, str] = {
     "workflow": "workflow_run",
 }
 DEFAULT_TIMEOUT_S = 300.0
+CONTROL_PARAMS = ("timeout_s", "run_id")  # for the run itself, not the workload's parameters
 
 _active: list[WorkloadRun] = []  # runs not yet finished, for stop_all
 _active_lock = threading.Lock()
@@ -86,7 +90,7 @@ def describe(name: str) -> dict[str, Any]:
 def coerce_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
     """Defaults merged with `params`, each converted to its default's type; ValueError if bad."""
     declared: dict[str, tuple[Any, str]] = workload_module(name).PARAMS
-    unknown = sorted(set(params) - set(declared) - {"timeout_s"})
+    unknown = sorted(set(params) - set(declared) - set(CONTROL_PARAMS))
     if unknown:
         raise ValueError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(declared)}")
     merged: dict[str, Any] = {}
@@ -130,13 +134,14 @@ def run_workload(
     """Start the named workload and return at once; it emits exactly one final record."""
     canonical = canonical_name(str(name))
     params = dict(params or {})
+    run_id = str(params.pop("run_id", "") or "")
     definition = _definition(canonical, config) if canonical else None
     timeout_s = DEFAULT_TIMEOUT_S
     try:
         timeout_s = float(params.get("timeout_s", (definition or {}).get("timeout_s", timeout_s)))
     except (TypeError, ValueError):
         pass
-    run = WorkloadRun(canonical or str(name), params, definition or {}, emit, timeout_s)
+    run = WorkloadRun(canonical or str(name), params, definition or {}, emit, timeout_s, run_id)
     if canonical is None:
         run.finish("failed", f"unknown workload {name!r}; known: {', '.join(WORKLOADS)}")
         return
@@ -156,6 +161,13 @@ def run_workload(
         module.start(run)
     except Exception as exc:
         run.fail(exc)
+
+
+def cancel(run_id: str, reason: str = "cancelled by the user") -> bool:
+    """Cancel the running workload named `run_id` (every running one for ""); True if any."""
+    with _active_lock:
+        running = [r for r in _active if not r.done and (not run_id or r.run_id == run_id)]
+    return any([run.cancel(reason) for run in running])
 
 
 def stop_all(reason: str = "the inspector detached") -> int:

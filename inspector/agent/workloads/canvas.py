@@ -49,8 +49,13 @@ def _steps(run: WorkloadRun) -> QtSteps:
     created: list[Any] = []
     reps: list[dict[str, Any]] = []
     notes: list[str] = []
+    # progress units: each node created, each drag/pan/zoom frame, each node deleted
+    per_rep = 2 * p["nodes"] + 3 * p["steps"]
+    total = p["repetitions"] * per_rep
     try:
-        for _rep in range(p["repetitions"]):
+        for rep_index in range(p["repetitions"]):
+            base = rep_index * per_rep
+            label = f"repetition {rep_index + 1}/{p['repetitions']}"
             rep: dict[str, Any] = {"scene_items_before": _scene_items(adapter)}
             gc.collect()
             rss_before = rss_bytes()
@@ -62,6 +67,7 @@ def _steps(run: WorkloadRun) -> QtSteps:
                 created.append(adapter.create(identifiers[i % len(identifiers)], x, y))
                 create_ms.append((time.perf_counter() - t0) * 1000.0)
                 if (i + 1) % p["batch"] == 0:
+                    run.progress(base + i + 1, total, f"{label}: creating nodes")
                     yield 0
             rep["create_wall_s"] = time.perf_counter() - begun  # includes the app's paints
             connected = 0
@@ -82,17 +88,22 @@ def _steps(run: WorkloadRun) -> QtSteps:
             interaction_start = time.perf_counter()
             adapter.select_all()
             yield FRAME_MS
+            base += p["nodes"]
+            run.progress(base, total, f"{label}: dragging")
             for i in range(p["steps"]):  # drag the selection out and back
                 d = 6.0 if i < p["steps"] // 2 else -6.0
                 adapter.move(created, d, d / 2)
+                run.progress(base + i + 1, total, f"{label}: dragging")
                 yield FRAME_MS
             adapter.clear_selection()
             for i in range(p["steps"]):  # pan along a circle
                 angle = 2 * math.pi * i / p["steps"]
                 adapter.pan(25 * math.cos(angle), 25 * math.sin(angle))
+                run.progress(base + p["steps"] + i + 1, total, f"{label}: panning")
                 yield FRAME_MS
             for i in range(p["steps"]):  # zoom in, then back out
                 adapter.zoom(1.06 if i < p["steps"] // 2 else 1 / 1.06)
+                run.progress(base + 2 * p["steps"] + i + 1, total, f"{label}: zooming")
                 yield FRAME_MS
             if adapter.can_collapse:
                 for state in (True, False):
@@ -104,11 +115,14 @@ def _steps(run: WorkloadRun) -> QtSteps:
             rep["frame_ms"] = list(meter.durations_ms)
 
             delete_s = 0.0
+            base += 3 * p["steps"]
             while created:
                 chunk, created = created[-p["batch"] :], created[: -p["batch"]]
                 t0 = time.perf_counter()
                 adapter.delete(chunk)
                 delete_s += time.perf_counter() - t0
+                left = len(created)
+                run.progress(base + p["nodes"] - left, total, f"{label}: deleting nodes")
                 yield 0
             rep["delete_total_s"] = delete_s
             yield FRAME_MS

@@ -199,17 +199,23 @@ async def _measure(run: WorkloadRun, driver: _PoolDriver, size: int) -> tuple[_P
     return point, stats
 
 
-async def _sweep(run: WorkloadRun, driver: _PoolDriver, sizes: list[int]) -> dict[str, Any]:
+async def _sweep(
+    run: WorkloadRun, driver: _PoolDriver, sizes: list[int], progress: list[int]
+) -> dict[str, Any]:
+    """`progress` is [measurements done, measurements in the whole run], shared by pools."""
     p = run.params
     driver.prepare()
     points = []
     for size in sizes:
         reps = []
         stats: dict[str, Any] = {}
-        for _ in range(p["repetitions"]):
+        for rep in range(p["repetitions"]):
             if run.done:
                 raise asyncio.CancelledError
+            label = f"pool {driver.name}: size {size} ({rep + 1}/{p['repetitions']})"
+            run.progress(progress[0], progress[1], label)
             point, stats = await _measure(run, driver, size)
+            progress[0] += 1
             if point.completed == 0 and point.errors:
                 raise RuntimeError(f"pool {driver.name} at size {size}: {point.first_error}")
             reps.append(point)
@@ -254,6 +260,7 @@ async def _run(run: WorkloadRun) -> None:
     server = LoopbackHttpServer(p["service_ms"], p["capacity"])
     url = await server.start()
     results: list[dict[str, Any]] = []
+    progress = [0, len(specs) * len(sizes) * p["repetitions"]]
     try:
         with tempfile.TemporaryDirectory(prefix="inspector-pools-") as workdir:
             for spec in specs:
@@ -286,7 +293,7 @@ async def _run(run: WorkloadRun) -> None:
                     )
                     continue
                 try:
-                    results.append(await _sweep(run, driver, sizes))
+                    results.append(await _sweep(run, driver, sizes, progress))
                 except asyncio.CancelledError:
                     return
                 except Exception as exc:
