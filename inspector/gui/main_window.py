@@ -155,6 +155,7 @@ class InspectorWindow(QMainWindow):
         self._evidence_rows = -1
         self._last_evidence = 0.0
         self._evidence_text = "evidence: not correlated yet"
+        self._unreadable_shown = ""
         self._closed = False  # set by shutdown(): late background results are dropped
         self.auto_audit = True  # run the static audit once a live target's source is known
         self.desktop_opener = QDesktopServices.openUrl  # the last "Open in editor" fallback
@@ -880,11 +881,17 @@ class InspectorWindow(QMainWindow):
         live = self.connection is not None and self.connection.connected
         err = self.follower.error if self.follower else None
         behind = self.follower.backlog if self.follower else 0
+        # rows the session could not decode are skipped and counted there: say so, once loudly
+        unreadable = session.unreadable_summary()
+        if unreadable and unreadable != self._unreadable_shown:
+            self._unreadable_shown = unreadable
+            self.message_bar.warning(f"Session {session.path.name}: {unreadable}")
         self.records_label.setText(
             f"{total:,} records"
             + (" · agent connected" if live else "")
             + (f" · catching up, {behind:,} records behind" if behind else "")
             + (f" · {err}" if err else "")
+            + (f" · {unreadable}" if unreadable else "")
         )
         now = time.monotonic()
         if now - self._last_findings_poll > 3.0:

@@ -344,3 +344,23 @@ def test_findings_gain_evidence_from_samples_without_a_re_audit(window, qtbot, t
     )
     label = window.findings_view.evidence_label.text()
     assert label.startswith("evidence: ") and " samples (" in label
+
+
+def test_unreadable_rows_are_counted_in_the_status_bar(window, qtbot, tmp_path) -> None:
+    import sqlite3
+
+    from tests.gui.session_factory import build_session
+
+    path = tmp_path / "bad.session"
+    build_session(path, tmp_path / "src", seconds=5.0).close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE records SET data = '{broken' WHERE id IN (2, 3)")
+    conn.commit()
+    conn.close()
+    with qtbot.waitSignal(window.session_opened, timeout=TIMEOUT):
+        window.open_session(path)
+    qtbot.waitUntil(
+        lambda: "skipped unreadable rows" in window.records_label.text(), timeout=TIMEOUT
+    )
+    assert "skipped unreadable rows: 2 records" in window.records_label.text()
+    assert window.message_bar.text == "Session bad.session: skipped unreadable rows: 2 records"
