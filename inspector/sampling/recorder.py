@@ -33,13 +33,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspector.core.session import Session
+from inspector.sampling import child_lifetime
 from inspector.sampling.chrometrace import parse_chrometrace
 from inspector.sampling.errors import PySpyFormatError, SamplingError
 from inspector.sampling.preflight import (
@@ -138,7 +138,7 @@ class PySpyRecorder:
         self._exe = find_py_spy()
         if self._preflight:
             check(self.pid)
-        self._dir = Path(tempfile.mkdtemp(prefix="casare-pyspy-"))
+        self._dir = child_lifetime.make_temp_dir()
         self._started = time.time()
         self._write_meta(ended=None)
         self._thread = threading.Thread(target=self._run, name="py-spy recorder", daemon=True)
@@ -183,9 +183,10 @@ class PySpyRecorder:
         cmd.append("--idle")
         if self.subprocesses:
             cmd.append("--subprocesses")
-        if sys.platform == "win32":
-            # CTRL_BREAK needs a console the inspector may not have (a windowed build): a
-            # duration makes every chunk end by itself if the signal is lost.
+        if sys.platform == "win32" or child_lifetime.needs_duration():
+            # CTRL_BREAK needs a console the inspector may not have (a windowed build), and
+            # without PR_SET_PDEATHSIG an orphan would sample on: a duration makes every
+            # chunk end by itself if the signal is lost or the inspector dies.
             cmd += ["--duration", str(int(self.chunk_s) + 3)]
         return cmd
 
@@ -194,7 +195,7 @@ class PySpyRecorder:
         index = self.chunks
         self.chunks += 1
         path = self._dir / f"chunk-{index:05d}.json"
-        kwargs: dict[str, object] = {}
+        kwargs: dict[str, object] = dict(child_lifetime.popen_kwargs())
         if sys.platform == "win32":
             # CTRL_BREAK can only be sent to a process group of its own.
             kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
@@ -207,6 +208,7 @@ class PySpyRecorder:
             env=quiet_env(),
             **kwargs,  # type: ignore[call-overload]
         )
+        child_lifetime.adopt(proc.pid)  # Windows: dies with us through a kill-on-close job
         chunk = _Chunk(index=index, proc=proc, path=path, t0=time.time())
         chunk.reader = threading.Thread(target=self._read_output, args=(chunk,), daemon=True)
         chunk.reader.start()
