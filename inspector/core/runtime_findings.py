@@ -9,17 +9,19 @@ Thresholds are the frame budget: 16 ms is one frame at 60 Hz, 50 ms a hitch user
 
 from __future__ import annotations
 
+import itertools
 import re
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from analyzers.findings import ChainStep, Evidence, Finding
 from inspector.core.session import Session
 from inspector.core.stats import percentile
-from inspector.sampling.measured_priority import measured_priority
+from inspector.sampling.advice import advice
+from inspector.sampling.measured_priority import impact_from_retained_mb, measured_priority
 from inspector.sampling.project_frames import relpath
 
 SLOW_HANDLER_P95_MS = 8.0  # half a frame: a bus handler runs inside someone else's publish
@@ -307,7 +309,614 @@ def runtime_findings(
     """Every dynamic finding the agent's records support, for `source_root`'s files."""
     root = str(source_root)
     return (
-        slow_handler_findings(session, root, profile)
+        repaint_findings(session, root, profile)
+        + retained_memory_findings(session, root, profile)
+        + memory_growth_findings(session, root, profile)
+        + handler_error_findings(session, root, profile)
+        + slow_handler_findings(session, root, profile)
         + slow_callback_findings(session, root, profile)
         + stack_findings(session, root, profile)
     )
+
+
+# -- provenance ------------------------------------------------------------------------------
+def provenance(rec: Mapping[str, Any]) -> str:
+    """ "app", or the workload label(s) the agent stamped on a record produced while one ran.
+
+    The agent's `source` is "app" or "workload:<name>#<run>[,...]"; older records used
+    `source` for the callback's origin ("asyncio", "qt-event"): those are the app's.
+    """
+    src = rec.get("source")
+    return src if isinstance(src, str) and src.startswith("workload:") else "app"
+
+
+def is_workload(rec: Mapping[str, Any]) -> bool:
+    return provenance(rec) != "app"
+
+
+# -- source lines that configure a widget ----------------------------------------------------
+_CONFIG_CALL = re.compile(
+    r"\.(setViewport|setViewportUpdateMode|setCacheMode|setSamples|setOptimizationFlags?|"
+    r"setRenderHints?|setItemIndexMethod)\s*\(|\b(QOpenGLWidget|QSurfaceFormat)\s*\("
+)
+_SKIP_DIRS = frozenset({".venv", "venv", "site-packages", "node_modules", ".git", "__pycache__"})
+_MAX_SOURCE_BYTES = 2_000_000
+
+
+def _source_files(root: Path) -> list[Path]:
+    out = []
+    for path in sorted(root.rglob("*.py")):
+        if _SKIP_DIRS.intersection(path.relative_to(root).parts):
+            continue
+        try:
+            if path.stat().st_size <= _MAX_SOURCE_BYTES:
+                out.append(path)
+        except OSError:
+            continue
+    return out
+
+
+def configuring_lines(root: str | Path, widget: str) -> list[ChainStep]:
+    """The lines of the target's source that configure a view and its viewport.
+
+    A text search for setViewport / setViewportUpdateMode / setCacheMode / setSamples /
+    QOpenGLWidget() / QSurfaceFormat() (and optimization flags, render hints, the item index
+    method); files that name the widget's owner class (`NodeViewer` of
+    "NodeViewer.viewport") come first, then the file with the most such lines. Only that
+    file's lines are returned: the configuration of one view.
+    """
+    base = Path(root)
+    owner = widget.split(".", 1)[0]
+    per_file: dict[str, list[ChainStep]] = {}
+    names_owner: set[str] = set()
+    for path in _source_files(base):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if not _CONFIG_CALL.search(text):
+            continue
+        rel = path.relative_to(base).as_posix()
+        steps = []
+        for number, line in enumerate(text.splitlines(), 1):
+            match = _CONFIG_CALL.search(line)
+            if match and not line.lstrip().startswith("#"):
+                steps.append(ChainStep(rel, number, match.group(1) or match.group(2)))
+        if steps:
+            per_file[rel] = steps
+            if owner and re.search(rf"\b{re.escape(owner)}\b", text):
+                names_owner.add(rel)
+    if not per_file:
+        return []
+    best = max(per_file, key=lambda rel: (rel in names_owner, len(per_file[rel]), rel))
+    return per_file[best]
+
+
+_PRIMARY = ("setViewport", "QOpenGLWidget", "setViewportUpdateMode", "setSamples", "setCacheMode")
+
+
+def _primary(lines: Sequence[ChainStep]) -> ChainStep | None:
+    """The line a viewport finding points at: where the viewport is set, else its modes."""
+    for call in _PRIMARY:
+        for step in lines:
+            if step.symbol == call:
+                return step
+    return lines[0] if lines else None
+
+
+def class_definition(root: str | Path, name: str) -> ChainStep | None:
+    """Where `class <name>` is defined in the target's source, if it is."""
+    pattern = re.compile(rf"^\s*class\s+{re.escape(name)}\b")
+    base = Path(root)
+    for path in _source_files(base):
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        for number, line in enumerate(lines, 1):
+            if pattern.match(line):
+                return ChainStep(path.relative_to(base).as_posix(), number, name)
+    return None
+
+
+# -- repaint over budget ---------------------------------------------------------------------
+FRAME_BUDGET_MS = 1000.0 / 60.0
+REPAINT_RULE = "DYN-REPAINT-BUDGET"
+_SOFTWARE_GL = re.compile(r"llvmpipe|softpipe|swrast|software|swiftshader|warp", re.IGNORECASE)
+_CONFIG_KEYS = (
+    "viewport_class",
+    "opengl",
+    "samples",
+    "update_mode",
+    "cache_mode",
+    "item_count",
+    "gl_renderer",
+    "gl_vendor",
+    "gl_version",
+)
+
+
+def _widget_config(recs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """What the agent read from the live widget (the newest value of each key wins)."""
+    config: dict[str, Any] = {}
+    for rec in recs:
+        for nested in ("config", "viewport"):
+            value = rec.get(nested)
+            if isinstance(value, Mapping):
+                config.update({k: v for k, v in value.items() if v not in (None, "")})
+        for key in _CONFIG_KEYS:
+            if rec.get(key) not in (None, ""):
+                config[key] = rec[key]
+    return config
+
+
+def software_renderer(config: Mapping[str, Any]) -> str:
+    """The GL renderer's name when it is a software one (paint times are pessimistic)."""
+    renderer = str(config.get("gl_renderer") or "")
+    return renderer if _SOFTWARE_GL.search(renderer) else ""
+
+
+def repaint_findings(session: Session, root: str, profile: Any = None) -> list[Finding]:
+    """One finding per timed widget whose paints exceed the frame budget, at the lines that
+    configure it, with the live configuration and the GL renderer in its evidence."""
+    by_widget: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rec in session.records("repaint"):
+        if rec.get("paint_ms"):
+            by_widget[str(rec.get("widget_class") or "?")].append(rec)
+    span = session.time_span()
+    session_s = max(span[1] - span[0], 1e-6) if span else 1.0
+    stalls = session.records("slow_callback")
+    findings = []
+    for widget, recs in by_widget.items():
+        durations = [float(ms) for r in recs for ms in r.get("paint_ms") or ()]
+        p50, p95 = percentile(durations, 50), percentile(durations, 95)
+        if p95 <= FRAME_BUDGET_MS:
+            continue
+        paints = sum(int(r.get("paints") or 0) for r in recs) or len(durations)
+        total_ms = sum(
+            statistics.fmean(float(x) for x in r["paint_ms"]) * max(int(r.get("paints") or 0), 1)
+            for r in recs
+        )
+        app_paints = sum(int(r.get("paints") or 0) for r in recs if not is_workload(r))
+        work_paints = paints - app_paints
+        full = sum(int(r.get("full_updates") or 0) for r in recs)
+        partial = sum(int(r.get("partial_updates") or 0) for r in recs)
+        config = _widget_config(recs)
+        software = software_renderer(config)
+        lines = configuring_lines(root, widget)
+        place = _primary(lines) or class_definition(root, widget.split(".", 1)[0])
+        if place is None:
+            continue  # nothing of the target's own source configures it: no line to point at
+        share = total_ms / 1000.0 / session_s
+        painted_s = max(float(recs[-1]["t"]) - float(recs[0]["t"]), 1.0)
+        under_workload = app_paints == 0
+        per_min = (work_paints if under_workload else app_paints) / painted_s * 60.0
+        widget_stalls = [
+            float(s.get("duration_ms") or 0.0)
+            for s in stalls
+            if str(s.get("callable") or "").startswith(widget)
+        ]
+        renderer = str(config.get("gl_renderer") or "")
+        where = " under the standard workload" if under_workload else ""
+        summary = (
+            f"{paints} paints{where} at {per_min / 60.0:.1f}/s: p50 {p50:.1f} ms, p95 "
+            f"{p95:.1f} ms ({p95 / FRAME_BUDGET_MS:.1f}x the {FRAME_BUDGET_MS:.1f} ms frame "
+            f"budget), {full} full and {partial} partial updates, {share * 100:.1f}% of the "
+            "session's main-thread time"
+        )
+        if widget_stalls:
+            summary += f"; {len(widget_stalls)} paints held the loop over 50 ms"
+        if config:
+            summary += "; live widget: " + ", ".join(f"{k}={v}" for k, v in sorted(config.items()))
+        if software:
+            summary += (
+                f". Renderer {software} is a software one: paint times are pessimistic next to "
+                "a GPU's, the full-viewport updates are not"
+            )
+        elif not renderer:
+            summary += ". GL renderer not reported"
+        metrics: dict[str, float] = {
+            "paints": float(paints),
+            "app_paints": float(app_paints),
+            "workload_paints": float(work_paints),
+            "p50_ms": round(p50, 2),
+            "p95_ms": round(p95, 2),
+            "max_ms": round(max(durations), 2),
+            "budget_ms": round(FRAME_BUDGET_MS, 2),
+            "over_budget": round(p95 / FRAME_BUDGET_MS, 2),
+            "paints_per_s": round(per_min / 60.0, 2),
+            "full_updates": float(full),
+            "partial_updates": float(partial),
+            "main_thread_share": round(share, 4),
+            "loop_stalls": float(len(widget_stalls)),
+            "software_renderer": 1.0 if software else 0.0,
+            "under_workload": 1.0 if under_workload else 0.0,
+        }
+        for key in ("samples", "item_count"):
+            try:
+                metrics[key] = float(config[key])
+            except (KeyError, TypeError, ValueError):
+                pass
+        fix = advice("widget-paint")
+        findings.append(
+            Finding(
+                rule=REPAINT_RULE,
+                area=_area(profile, place.path, 4),
+                path=place.path,
+                line=place.line,
+                symbol=place.symbol,
+                kind="dynamic",
+                title="Viewport repaint over the frame budget",
+                message=f"{widget} paints slower than one frame",
+                root_cause=(
+                    "Each frame repaints the whole viewport on the GUI thread; how the view is "
+                    "configured (viewport widget, multisampling, update and cache modes) sets "
+                    "what every paint costs"
+                    + (
+                        ". A QOpenGLWidget viewport makes Qt use full-viewport updates "
+                        "whatever update mode the source asks for"
+                        if "QOpenGLWidget" in {s.symbol for s in lines}
+                        else ""
+                    )
+                ),
+                recommendation=fix.recommendation,
+                example_before=fix.example_before,
+                example_after=fix.example_after,
+                tags=("repaint", "measured", "under-workload" if under_workload else "app"),
+                related=tuple(lines),
+                anchor=widget,
+                priority=measured_priority(
+                    fix.difficulty,
+                    share=share,
+                    block_ms=p95,
+                    per_minute=per_min,
+                    count=paints,
+                    basis=(
+                        f"impact from {share * 100:.1f}% of main-thread time painting and p95 "
+                        f"{p95:.0f} ms, frequency from {per_min:.0f} paints/min"
+                        + (" under the standard workload" if under_workload else " by the app")
+                    ),
+                ),
+                evidence=(Evidence("agent", summary, metrics),),
+            )
+        )
+    return findings
+
+
+# -- memory ----------------------------------------------------------------------------------
+RETAINED_RULE = "DYN-MEMORY-RETAINED"
+GROWTH_RULE = "DYN-MEMORY-GROWTH"
+RETAINED_MIN_MIB = 8.0  # below this, RSS noise (allocator arenas, caches) is not a finding
+GROWTH_MIN_MIB = 32.0
+
+
+def _results(rec: Mapping[str, Any]) -> Mapping[str, Any]:
+    results = rec.get("results")
+    return results if isinstance(results, Mapping) else {}
+
+
+def _first_number(value: Any) -> float | None:
+    """A figure from a plain number or the agent's {"median"/"min"/...} spread."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, Mapping):
+        for key in ("median", "mean", "p50", "min"):
+            if isinstance(value.get(key), int | float):
+                return float(value[key])
+    return None
+
+
+def _project_sites(
+    recs: Sequence[Mapping[str, Any]], root: str
+) -> list[tuple[str, int, float, int]]:
+    """(path, line, KiB, blocks) of tracemalloc sites in the project, largest growth first."""
+    sites: dict[tuple[str, int], list[float]] = {}
+    for rec in recs:
+        for site in rec.get("top") or rec.get("sites") or ():
+            rel = relpath(str(site.get("file") or ""), root)
+            if rel is None or not site.get("line"):
+                continue
+            size = float(site.get("size_diff") or site.get("size") or 0.0)
+            if size <= 0:
+                continue
+            sites[(rel, int(site["line"]))] = [size / 1024.0, float(site.get("count_diff") or 0)]
+    ranked = sorted(sites.items(), key=lambda kv: -kv[1][0])
+    return [(p, ln, round(v[0], 1), int(v[1])) for (p, ln), v in ranked]
+
+
+def retained_memory_findings(session: Session, root: str, profile: Any = None) -> list[Finding]:
+    """Memory a workload left behind although it undid its work (every item deleted).
+
+    The figures come from the workload's own report (RSS before the first repetition and
+    after the last deletion, KiB per created item) and, when tracemalloc ran, from the sites
+    whose allocations grew: the finding sits at the largest such site in the project, else at
+    the class of the items the workload created.
+    """
+    findings = []
+    tracemalloc_recs = session.records("tracemalloc")
+    for rec in session.records("workload"):
+        results = _results(rec)
+        retained = _first_number(results.get("rss_retained_mib"))
+        if rec.get("status") != "ok" or retained is None or retained < RETAINED_MIN_MIB:
+            continue
+        items = results.get("scene_items")
+        if isinstance(items, Mapping) and int(items.get("after") or 0) > int(
+            items.get("before") or 0
+        ):
+            continue  # the workload did not clean up: what stayed is its own items
+        name = str(rec.get("name") or "workload")
+        created = int(_first_number(results.get("nodes")) or 0) * int(
+            _first_number(results.get("repetitions")) or 1
+        )
+        per_item = _first_number(results.get("kib_per_node"))
+        first = _first_number(results.get("kib_per_node_first"))
+        sites = _project_sites(
+            [r for r in tracemalloc_recs if float(r["t"]) <= float(rec["t"]) + 5.0], root
+        )
+        for site in results.get("retained_sites") or ():
+            rel = relpath(str(site.get("file") or ""), root)
+            if rel is not None and site.get("line"):
+                kib = float(site.get("kib") or (site.get("size_diff") or 0) / 1024.0)
+                sites.insert(
+                    0, (rel, int(site["line"]), round(kib, 1), int(site.get("count") or 0))
+                )
+        place: ChainStep | None = None
+        if sites:
+            place = ChainStep(sites[0][0], sites[0][1], "")
+        else:
+            for identifier in results.get("node_types") or ():
+                place = class_definition(root, str(identifier).rsplit(".", 1)[-1])
+                if place is not None:
+                    break
+        if place is None:
+            continue
+        summary = (
+            f"RSS {retained:.0f} MiB higher after the {name} workload deleted all it created "
+            f"({created} items)"
+            + (f": {per_item:.0f} KiB per item" if per_item is not None else "")
+            + (f", {first:.0f} KiB in the first repetition" if first is not None else "")
+            + (
+                "; tracemalloc: "
+                + ", ".join(f"{p}:{ln} +{kib:.0f} KiB" for p, ln, kib, _n in sites[:5])
+                if sites
+                else "; tracemalloc was off (record with --tracemalloc for the sites)"
+            )
+        )
+        metrics = {
+            "retained_mib": retained,
+            "items": float(created),
+            "tracemalloc_sites": float(len(sites)),
+        }
+        if per_item is not None:
+            metrics["kib_per_item"] = per_item
+        if first is not None:
+            metrics["kib_per_item_first"] = first
+        if sites:
+            metrics["top_site_kib"] = sites[0][2]
+        findings.append(
+            Finding(
+                rule=RETAINED_RULE,
+                area=_area(profile, place.path, 4),
+                path=place.path,
+                line=place.line,
+                symbol=place.symbol,
+                kind="dynamic",
+                title="Memory retained after the items were deleted",
+                message=f"Memory stays allocated after the {name} workload deletes its items",
+                root_cause=(
+                    "Something still references what deleting an item should free (a cache, "
+                    "an undo stack, a signal connection, a registry keyed by id), or the "
+                    "allocator keeps the pages: RSS does not come back"
+                ),
+                recommendation=(
+                    "Find the references that outlive a deleted item (tracemalloc sites in the "
+                    "evidence, gc.get_referrers on one deleted item) and drop them on delete: "
+                    "disconnect its signals, evict it from caches and registries, bound the "
+                    "undo history."
+                ),
+                example_before="self._items_by_id[node.id] = node  # never removed",
+                example_after=(
+                    "def on_node_deleted(self, node):\n    self._items_by_id.pop(node.id, None)"
+                ),
+                tags=("memory", "measured", "under-workload"),
+                related=tuple(ChainStep(p, ln, "") for p, ln, _k, _n in sites[1:5]),
+                anchor=name,
+                priority=measured_priority(
+                    4,
+                    impact=impact_from_retained_mb(retained),
+                    frequency=7,  # on every repetition of the action, not once
+                    basis=(
+                        f"impact from {retained:.0f} MiB retained, frequency: every creation "
+                        "under the standard workload retains"
+                    ),
+                ),
+                evidence=(Evidence("workload", summary, metrics),),
+            )
+        )
+    return findings
+
+
+def memory_growth_findings(session: Session, root: str, profile: Any = None) -> list[Finding]:
+    """Steady RSS growth over the app's own time (intervals no workload ran in), pinned to
+    the named container that grew the most."""
+    recs = [r for r in session.records("memory") if not is_workload(r) and r.get("rss_bytes")]
+    if len(recs) < 3:
+        return []
+    first, last = recs[0], recs[-1]
+    growth_mib = (float(last["rss_bytes"]) - float(first["rss_bytes"])) / 2**20
+    minutes = max((float(last["t"]) - float(first["t"])) / 60.0, 1e-6)
+    if growth_mib < GROWTH_MIN_MIB:
+        return []
+    rising = sum(
+        float(b["rss_bytes"]) >= float(a["rss_bytes"]) for a, b in itertools.pairwise(recs)
+    )
+    if rising < 0.6 * (len(recs) - 1):
+        return []  # up and down: not a steady growth
+    start = first.get("containers") or {}
+    grown = sorted(
+        (
+            (int(n or 0) - int(start.get(k, 0) or 0), k)
+            for k, n in (last.get("containers") or {}).items()
+        ),
+        reverse=True,
+    )
+    place = None
+    for delta, key in grown:
+        if delta <= 0:
+            break
+        cls = key.split(":", 1)[-1].split(".", 1)[0]
+        place = class_definition(root, cls)
+        if place is not None:
+            break
+    if place is None:
+        return []
+    summary = (
+        f"RSS grew {growth_mib:.0f} MiB over {minutes:.1f} min of the app's own time "
+        f"({growth_mib / minutes:.1f} MiB/min); container {grown[0][1]} grew by {grown[0][0]}"
+    )
+    return [
+        Finding(
+            rule=GROWTH_RULE,
+            area=_area(profile, place.path, 10),
+            path=place.path,
+            line=place.line,
+            symbol=place.symbol,
+            kind="dynamic",
+            title="Memory grows steadily over the session",
+            message=f"{grown[0][1]} grows while the app runs",
+            root_cause="A container keeps every entry it is given and nothing evicts them.",
+            recommendation=(
+                "Bound the container (collections.deque(maxlen=...), an LRU) or evict entries "
+                "when what they describe ends."
+            ),
+            tags=("memory", "measured"),
+            anchor=grown[0][1],
+            priority=measured_priority(
+                3,
+                impact=impact_from_retained_mb(growth_mib),
+                frequency=6,
+                basis=f"impact from {growth_mib:.0f} MiB growth, steady over the session",
+            ),
+            evidence=(
+                Evidence(
+                    "agent",
+                    summary,
+                    {"growth_mib": round(growth_mib, 1), "mib_per_min": growth_mib / minutes},
+                ),
+            ),
+        )
+    ]
+
+
+# -- exceptions in handlers ------------------------------------------------------------------
+RAISES_RULE = "DYN-HANDLER-RAISES"
+
+
+def handler_error_findings(session: Session, root: str, profile: Any = None) -> list[Finding]:
+    """Bus handlers and slots that raised: count, type, the handler's line, first traceback."""
+    by_handler: dict[tuple[str, str, int], dict[str, Any]] = defaultdict(
+        lambda: {
+            "calls": 0,
+            "errors": 0,
+            "app_calls": 0,
+            "app_errors": 0,
+            "events": set(),
+            "types": defaultdict(int),
+            "traceback": "",
+        }
+    )
+    for rec in session.records("handler"):
+        errors = int(rec.get("errors") or 0)
+        rel = relpath(str(rec.get("file") or ""), root)
+        if rel is None or not rec.get("line"):
+            continue
+        acc = by_handler[(str(rec.get("handler", "?")), rel, int(rec["line"]))]
+        calls = int(rec.get("count") or 0)
+        acc["calls"] += calls
+        acc["errors"] += errors
+        if not is_workload(rec):
+            acc["app_calls"] += calls
+            acc["app_errors"] += errors
+        acc["events"].add(str(rec.get("event", "?")))
+        for key in ("error_types", "exceptions"):
+            if isinstance(rec.get(key), Mapping):
+                for name, n in rec[key].items():
+                    acc["types"][str(name)] += int(n or 0)
+        if errors and rec.get("error_type") and not rec.get("error_types"):
+            acc["types"][str(rec["error_type"])] += errors
+        tb = rec.get("traceback") or rec.get("first_traceback") or ""
+        if tb and not acc["traceback"]:
+            acc["traceback"] = "".join(tb) if isinstance(tb, list) else str(tb)
+    minutes = _minutes(session)
+    findings = []
+    for (handler, rel, line), acc in by_handler.items():
+        if not acc["errors"]:
+            continue
+        ratio = acc["errors"] / max(acc["calls"], 1)
+        under_workload = acc["app_calls"] == 0
+        errors_for_rate = acc["errors"] if under_workload else acc["app_errors"]
+        per_min = errors_for_rate / minutes
+        types = (
+            ", ".join(f"{k} x{v}" for k, v in sorted(acc["types"].items())) or "type not reported"
+        )
+        where = " under the standard workload" if under_workload else ""
+        summary = (
+            f"raised {acc['errors']} times in {acc['calls']} calls{where} "
+            f"({ratio * 100:.0f}%; {types}) for {', '.join(sorted(acc['events']))}"
+        )
+        if not under_workload:
+            summary += f"; the app's own calls: {acc['app_errors']} of {acc['app_calls']} raised"
+        chain = ()
+        if acc["traceback"]:
+            summary += "; first traceback: " + acc["traceback"].strip().splitlines()[-1]
+            chain = tuple(_stack_steps(acc["traceback"].splitlines(), root))
+        impact = 8 if ratio >= 0.99 else 7 if ratio >= 0.5 else 6 if ratio >= 0.1 else 5
+        findings.append(
+            Finding(
+                rule=RAISES_RULE,
+                area=_area(profile, rel, 9),
+                path=rel,
+                line=line,
+                symbol=handler,
+                kind="dynamic",
+                title="Event handler raises",
+                message=f"{handler} raises when it handles its events",
+                root_cause=(
+                    "The handler fails; the bus (or Qt) catches and logs the exception, so the "
+                    "work it should do never happens and each failure costs a traceback"
+                ),
+                recommendation=(
+                    "Fix the exception at the handler's line (the traceback is in the "
+                    "evidence); until then unsubscribe it from the events it cannot handle."
+                ),
+                tags=("event-bus", "errors", "measured"),
+                chain=chain,
+                anchor=handler,
+                priority=measured_priority(
+                    2,
+                    impact=impact,
+                    per_minute=per_min,
+                    basis=(
+                        f"impact from {ratio * 100:.0f}% of calls raising, frequency from "
+                        f"{per_min:.1f} raises/min"
+                        + (" under the standard workload" if under_workload else " by the app")
+                    ),
+                ),
+                evidence=(
+                    Evidence(
+                        "agent",
+                        summary,
+                        {
+                            "calls": float(acc["calls"]),
+                            "errors": float(acc["errors"]),
+                            "app_calls": float(acc["app_calls"]),
+                            "app_errors": float(acc["app_errors"]),
+                            "error_ratio": round(ratio, 4),
+                            "per_minute": round(per_min, 2),
+                            "under_workload": 1.0 if under_workload else 0.0,
+                        },
+                    ),
+                ),
+            )
+        )
+    return findings
