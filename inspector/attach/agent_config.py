@@ -53,8 +53,28 @@ def agent_config(profile: str, host: str, port: int, token: str, mode: str) -> d
 
 
 def private_dir() -> Path:
-    """A fresh directory only this user can read (mkdtemp creates it 0700)."""
-    return Path(tempfile.mkdtemp(prefix="casare-inspector-"))
+    """A fresh directory only this user can read (mkdtemp creates it 0700).
+
+    Named after this process, so that folders left by an inspector that was killed before it
+    could clean up are removed by the next one (`sweep_stale_dirs`)."""
+    sweep_stale_dirs()
+    return Path(tempfile.mkdtemp(prefix=f"casare-inspector-{os.getpid()}-"))
+
+
+def sweep_stale_dirs() -> None:
+    for entry in Path(tempfile.gettempdir()).glob("casare-inspector-*-*"):
+        pid = entry.name.split("-")[2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _process_exists(int(pid)):
+            cleanup(entry)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        import psutil
+
+        return bool(psutil.pid_exists(pid))
+    except ImportError:
+        return True  # cannot tell: keep it
 
 
 def write_private(directory: Path, name: str, text: str) -> Path:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +19,7 @@ from inspector.attach.agent_config import (
     PACKAGE_ROOT,
     AttachError,
     agent_config,
+    cleanup,
     private_dir,
     write_config,
 )
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 PRELOAD_DIR = PACKAGE_ROOT / "inspector" / "agent" / "preload"
 ENV_CONFIG = "CASARE_INSPECTOR_AGENT_CONFIG"
 ENV_ROOT = "CASARE_INSPECTOR_AGENT_ROOT"
+CONFIG_TTL_S = 60.0  # an agent that has not read its config by then never will
 
 
 def launch_target(
@@ -51,7 +55,25 @@ def launch_target(
     child_env[ENV_CONFIG] = str(config_path)
     child_env[ENV_ROOT] = str(PACKAGE_ROOT)
     try:
-        return subprocess.Popen(list(cmd), cwd=cwd, env=child_env, **popen_kwargs)  # type: ignore[call-overload]
+        process = subprocess.Popen(list(cmd), cwd=cwd, env=child_env, **popen_kwargs)  # type: ignore[call-overload]
     except OSError as exc:
-        config_path.unlink(missing_ok=True)
+        cleanup(directory)
         raise AttachError(f"cannot start {cmd[0]}: {exc}") from exc
+    threading.Thread(
+        target=_remove_when_done,
+        args=(directory, link, process),
+        name="casare-inspector-config-cleanup",
+        daemon=True,
+    ).start()
+    return process
+
+
+def _remove_when_done(directory: Path, link: AgentLink, process: subprocess.Popen[bytes]) -> None:
+    """Remove the private folder once the agent has connected (it deleted the config when it
+    read it), or the target has exited, or CONFIG_TTL_S passed: the token never outlives the
+    launch on disk, and no empty folder is left behind."""
+    deadline = time.monotonic() + CONFIG_TTL_S
+    while time.monotonic() < deadline:
+        if link.wait_connected(0.2) or process.poll() is not None:
+            break
+    cleanup(directory)
