@@ -141,9 +141,13 @@ def _print_top(
     limit: int | None = None,
 ) -> None:
     from inspector.sampling import profile_data as pd
+    from inspector.sampling.attribution import own_share
 
     limit = limit or args.top
     thread = _thread(args.thread)
+    share = own_share(session, store=False)
+    if share is not None:
+        print(share.line())
     print("threads:")
     for t in pd.threads(session):
         loop = "  [event loop]" if t.runs_loop else ""
@@ -186,7 +190,34 @@ def _print_dynamic(session: Session, args: argparse.Namespace) -> None:
 
         shown = blocked_loop_findings(session, args.source_root, args.threshold_ms, args.profile)
         print(f"{len(shown)} blocked-loop locations (threshold {args.threshold_ms:.0f} ms)")
+        _print_stretches(session, args)
     for f in shown:
         print(f"  [{f.severity.value} {f.score}] {f.rule} {f.location} {f.symbol}: {f.message}")
         for ev in f.evidence:
             print(f"      {ev.source}: {ev.summary}")
+
+
+def _print_stretches(session: Session, args: argparse.Namespace, limit: int = 10) -> None:
+    """The longest stretches, each with where its time went, and the agent's stalls that
+    py-spy has no stack for, each saying why."""
+    from inspector.sampling.attribution import own_share
+    from inspector.sampling.blocking import blocked_stretches, stall_stacks
+
+    share = own_share(session, store=False)
+    if share is not None:
+        print(share.line())
+    stretches = blocked_stretches(session, args.source_root, args.threshold_ms)
+    print(f"{len(stretches)} stretches over {args.threshold_ms:.0f} ms; the longest:")
+    for s in sorted(stretches, key=lambda s: -s.duration_ms)[:limit]:
+        where = s.culprit or s.where
+        place = f"{where.file}:{where.line}" if where.line else where.file
+        print(f"  {s.duration_ms:7.0f} ms  {s.dispatch:7}  {where.function}  {place}")
+    stalls = stall_stacks(session, args.source_root)
+    unexplained = [x for x in stalls if x.reason]
+    if stalls:
+        print(
+            f"agent-timed stalls: {len(stalls)}, {len(stalls) - len(unexplained)} with a "
+            f"py-spy stack"
+        )
+    for stall in unexplained[:limit]:
+        print(f"  {stall.duration_ms:7.0f} ms  {stall.callable}: no stack - {stall.reason}")

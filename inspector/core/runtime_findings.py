@@ -140,6 +140,8 @@ def slow_callback_findings(session: Session, root: str, profile: Any = None) -> 
         rel = relpath(str(rec.get("file") or ""), root)
         if rel is None or not rec.get("line"):
             continue  # Qt dispatches without a Python frame are metrics, not findings
+        if is_paint_stall(rec):
+            continue  # a measured paint: evidence of the repaint finding, not a callback
         if float(rec.get("duration_ms") or 0.0) >= SLOW_CALLBACK_MS:
             groups[(rel, int(rec["line"]))].append(rec)
     minutes = _minutes(session)
@@ -319,6 +321,11 @@ def runtime_findings(
     )
 
 
+def is_paint_stall(rec: Mapping[str, Any]) -> bool:
+    name = str(rec.get("callable") or "")
+    return name.startswith("native Qt paint") or name.endswith(".paintEvent")
+
+
 # -- provenance ------------------------------------------------------------------------------
 def provenance(rec: Mapping[str, Any]) -> str:
     """ "app", or the workload label(s) the agent stamped on a record produced while one ran.
@@ -453,7 +460,30 @@ def _widget_config(recs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def software_renderer(config: Mapping[str, Any]) -> str:
     """The GL renderer's name when it is a software one (paint times are pessimistic)."""
     renderer = str(config.get("gl_renderer") or "")
-    return renderer if _SOFTWARE_GL.search(renderer) else ""
+    if config.get("software_gl") is True or _SOFTWARE_GL.search(renderer):
+        return renderer or "a software renderer"
+    return ""
+
+
+def _agent_located(recs: Sequence[Mapping[str, Any]], root: str) -> list[ChainStep]:
+    """The configuring lines the agent found in the live view's classes, when they are the
+    project's: the app's own widget class first (`owner_source`), then the view class."""
+    for key in ("owner_source", "view_source"):
+        for rec in reversed(recs):
+            where = rec.get(key)
+            if not isinstance(where, Mapping):
+                continue
+            rel = relpath(str(where.get("file") or ""), root)
+            if rel is None:
+                continue
+            steps = [
+                ChainStep(rel, int(c["line"]), str(c.get("call") or ""))
+                for c in where.get("configures") or ()
+                if isinstance(c, Mapping) and c.get("line")
+            ]
+            if steps:
+                return sorted(steps, key=lambda st: st.line)
+    return []
 
 
 def repaint_findings(session: Session, root: str, profile: Any = None) -> list[Finding]:
@@ -483,7 +513,7 @@ def repaint_findings(session: Session, root: str, profile: Any = None) -> list[F
         partial = sum(int(r.get("partial_updates") or 0) for r in recs)
         config = _widget_config(recs)
         software = software_renderer(config)
-        lines = configuring_lines(root, widget)
+        lines = _agent_located(recs, root) or configuring_lines(root, widget)
         place = _primary(lines) or class_definition(root, widget.split(".", 1)[0])
         if place is None:
             continue  # nothing of the target's own source configures it: no line to point at
@@ -494,8 +524,11 @@ def repaint_findings(session: Session, root: str, profile: Any = None) -> list[F
         widget_stalls = [
             float(s.get("duration_ms") or 0.0)
             for s in stalls
-            if str(s.get("callable") or "").startswith(widget)
+            if str(s.get("callable") or "") == f"native Qt paint of {widget}"
+            or str(s.get("callable") or "").startswith(f"{widget}.paint")
         ]
+        clock = str(recs[-1].get("paint_clock") or "")
+        lost = sum(int(r.get("lost_paints") or 0) for r in recs)
         renderer = str(config.get("gl_renderer") or "")
         where = " under the standard workload" if under_workload else ""
         summary = (
@@ -506,6 +539,8 @@ def repaint_findings(session: Session, root: str, profile: Any = None) -> list[F
         )
         if widget_stalls:
             summary += f"; {len(widget_stalls)} paints held the loop over 50 ms"
+        if clock:
+            summary += f"; paint clock {clock}" + (f", {lost} paints not timed" if lost else "")
         if config:
             summary += "; live widget: " + ", ".join(f"{k}={v}" for k, v in sorted(config.items()))
         if software:
@@ -613,13 +648,21 @@ def _project_sites(
     sites: dict[tuple[str, int], list[float]] = {}
     for rec in recs:
         for site in rec.get("top") or rec.get("sites") or ():
-            rel = relpath(str(site.get("file") or ""), root)
-            if rel is None or not site.get("line"):
+            rel, line = relpath(str(site.get("file") or ""), root), site.get("line")
+            if rel is None:
+                # a library allocation: the deepest project frame of its traceback made it
+                for frame in reversed(site.get("frames") or ()):
+                    rel, line = relpath(str(frame.get("file") or ""), root), frame.get("line")
+                    if rel is not None:
+                        break
+            if rel is None or not line:
                 continue
             size = float(site.get("size_diff") or site.get("size") or 0.0)
             if size <= 0:
                 continue
-            sites[(rel, int(site["line"]))] = [size / 1024.0, float(site.get("count_diff") or 0)]
+            acc = sites.setdefault((rel, int(line)), [0.0, 0.0])
+            acc[0] += size / 1024.0
+            acc[1] += float(site.get("count_diff") or 0)
     ranked = sorted(sites.items(), key=lambda kv: -kv[1][0])
     return [(p, ln, round(v[0], 1), int(v[1])) for (p, ln), v in ranked]
 
@@ -648,11 +691,16 @@ def retained_memory_findings(session: Session, root: str, profile: Any = None) -
         created = int(_first_number(results.get("nodes")) or 0) * int(
             _first_number(results.get("repetitions")) or 1
         )
-        per_item = _first_number(results.get("kib_per_node"))
+        per_item = _first_number(results.get("retained_kib_per_node", results.get("kib_per_node")))
         first = _first_number(results.get("kib_per_node_first"))
-        sites = _project_sites(
-            [r for r in tracemalloc_recs if float(r["t"]) <= float(rec["t"]) + 5.0], root
-        )
+        phased = [
+            r
+            for r in tracemalloc_recs
+            if r.get("phase") == "after_delete"
+            and (r.get("run_id") == rec.get("run_id") or r.get("workload") == name)
+        ]
+        latest = [r for r in tracemalloc_recs if float(r["t"]) <= float(rec["t"]) + 5.0][-1:]
+        sites = _project_sites(phased[-1:] or latest, root)
         for site in results.get("retained_sites") or ():
             rel = relpath(str(site.get("file") or ""), root)
             if rel is not None and site.get("line"):
@@ -823,6 +871,7 @@ def handler_error_findings(session: Session, root: str, profile: Any = None) -> 
             "events": set(),
             "types": defaultdict(int),
             "traceback": "",
+            "first_type": "",
         }
     )
     for rec in session.records("handler"):
@@ -844,7 +893,12 @@ def handler_error_findings(session: Session, root: str, profile: Any = None) -> 
                     acc["types"][str(name)] += int(n or 0)
         if errors and rec.get("error_type") and not rec.get("error_types"):
             acc["types"][str(rec["error_type"])] += errors
-        tb = rec.get("traceback") or rec.get("first_traceback") or ""
+        first = rec.get("first_error")
+        tb = rec.get("traceback") or ""
+        if isinstance(first, Mapping):
+            tb = first.get("traceback") or tb
+            if first.get("type") and not acc["first_type"]:
+                acc["first_type"] = str(first["type"])
         if tb and not acc["traceback"]:
             acc["traceback"] = "".join(tb) if isinstance(tb, list) else str(tb)
     minutes = _minutes(session)
@@ -856,9 +910,8 @@ def handler_error_findings(session: Session, root: str, profile: Any = None) -> 
         under_workload = acc["app_calls"] == 0
         errors_for_rate = acc["errors"] if under_workload else acc["app_errors"]
         per_min = errors_for_rate / minutes
-        types = (
-            ", ".join(f"{k} x{v}" for k, v in sorted(acc["types"].items())) or "type not reported"
-        )
+        types = ", ".join(f"{k} x{v}" for k, v in sorted(acc["types"].items()))
+        types = types or acc["first_type"] or "type not reported"
         where = " under the standard workload" if under_workload else ""
         summary = (
             f"raised {acc['errors']} times in {acc['calls']} calls{where} "

@@ -176,7 +176,7 @@ class OwnShare:
     active_s: float  # main-thread time py-spy saw it working (not waiting)
     own_s: float  # of which the innermost Python frame was ours and not handing over
     native_s: float  # of which our frame handed over to native Qt code (named, not ours)
-    native_label: str
+    native_label: str  # the largest of them
 
     @property
     def share(self) -> float:
@@ -201,7 +201,8 @@ class OwnShare:
         """One line for `record` and `samples`."""
         verdict = "within" if self.within_limit else "OVER"
         native = (
-            f"; {self.native_s:.2f} s under our hooks was {self.native_label}, charged to it"
+            f"; {self.native_s:.2f} s under our hooks was native code (mostly "
+            f"{self.native_label}), charged to it"
             if self.native_s
             else ""
         )
@@ -236,7 +237,7 @@ def own_share(session: Any, *, store: bool = True) -> OwnShare | None:
         main = max(per_thread, key=lambda t: per_thread[t])
     stacks = attributed_stacks(session)
     active = own = native = 0.0
-    label = ""
+    by_label: dict[str, float] = {}
     for _pid, tid, sid, weight in rows:
         if tid != main or sid not in stacks:
             continue
@@ -247,8 +248,41 @@ def own_share(session: Any, *, store: bool = True) -> OwnShare | None:
             own += seconds
         elif leaf is not None and leaf.file == NATIVE_FILE and leaf.function.startswith("native"):
             native += seconds
-            label = label or leaf.function
+            by_label[leaf.function] = by_label.get(leaf.function, 0.0) + seconds
+    label = max(by_label, key=lambda k: by_label[k]) if by_label else ""
     found = OwnShare(main, active, own, native, label)
     if store:
         session.set_meta(attribution=found.to_dict())
     return found
+
+
+_WORKLOAD_FILE = re.compile(r"[/\\]inspector[/\\]agent[/\\]workloads[/\\]")
+
+
+def driven_stacks(session: Any) -> set[int]:
+    """Ids of the stored stacks on which one of our workloads' frames sits: the target's
+    code on them ran because the workload called it."""
+    from inspector.sampling.store import load_frames, load_stacks
+
+    frames = load_frames(session)
+    ours = {fid for fid, f in frames.items() if _WORKLOAD_FILE.search(f.file)}
+    if not ours:
+        return set()
+    return {sid for sid, ids in load_stacks(session).items() if ours.intersection(ids)}
+
+
+def workload_windows(session: Any) -> list[tuple[float, float]]:
+    """[start, end] (epoch s) of every workload run the session recorded: what the target
+    did meanwhile (a paint, a stall) happened under the standard workload."""
+    out = []
+    for rec in session.records("workload"):
+        results = rec.get("results")
+        elapsed = results.get("elapsed_s") if isinstance(results, Mapping) else None
+        if isinstance(elapsed, int | float) and elapsed > 0:
+            end = float(rec["t"])
+            out.append((end - float(elapsed), end))
+    return sorted(out)
+
+
+def in_windows(t: float, windows: Sequence[tuple[float, float]]) -> bool:
+    return any(lo <= t <= hi for lo, hi in windows)

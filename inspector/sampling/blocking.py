@@ -18,16 +18,22 @@ series, when present, is the cross-check (`lag_confirmed` in the evidence).
 from __future__ import annotations
 
 import os
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from analyzers.findings import ChainStep, Evidence, Finding
 from inspector.core.session import Session
 from inspector.sampling.advice import advice, code_kind
-from inspector.sampling.attribution import OVERHEAD
+from inspector.sampling.attribution import (
+    OVERHEAD,
+    driven_stacks,
+    in_windows,
+    workload_windows,
+)
 from inspector.sampling.chrometrace import Frame
 from inspector.sampling.measured_priority import ONE_OFF, measured_priority
 from inspector.sampling.profile_data import callback_index, loop_thread, session_rate
@@ -60,6 +66,7 @@ class BlockedStretch:
     culprit: Frame | None
     where: Frame
     dispatch: str = "asyncio"  # "asyncio" (a Handle/task step) or "qt" (Qt's own dispatch)
+    driven: bool = False  # our workload called into it, or it ran while a workload ran
 
     @property
     def duration_ms(self) -> float:
@@ -91,7 +98,21 @@ def blocked_stretches(
         rows = load_samples(session, thread=thread)
     else:
         rows = [r for r in rows if (r.tid if isinstance(thread, int) else r.thread) == thread]
-    return _stretches(rows, str(source_root), threshold_ms, session_rate(session))
+    stretches = _stretches(rows, str(source_root), threshold_ms, session_rate(session))
+    driven = driven_stacks(session)
+    windows = workload_windows(session)
+    if not (driven or windows):
+        return stretches
+    by_start = {}
+    for row in rows:
+        if row.stack_id in driven:
+            by_start[row.t] = row.duration_s
+    out = []
+    for s in stretches:
+        inside = sum(d for t, d in by_start.items() if s.start <= t < s.end)
+        is_driven = inside * 2 >= (s.end - s.start) or in_windows(s.start, windows)
+        out.append(replace(s, driven=is_driven))
+    return out
 
 
 def dispatch_of(frames: tuple[Frame, ...]) -> tuple[str, Frame] | None:
@@ -279,12 +300,15 @@ def blocked_loop_findings(
         groups[(display_path(s.culprit.file, root), s.culprit.function)].append(s)
     findings = []
     for (path, function), items in groups.items():
-        durations = [s.duration_ms for s in items]
-        count, total_ms, max_ms = len(items), sum(durations), max(durations)
+        app_items = [s for s in items if not s.driven]
+        under_workload = not app_items
+        counted = items if under_workload else app_items
+        durations = [s.duration_ms for s in counted]
+        count, total_ms, max_ms = len(counted), sum(durations), max(durations)
         per_min = count / minutes
         share = total_ms / 1000.0 / loop_seconds if loop_seconds else 0.0
         confirmed, covered = _lag_confirmations(session, items)
-        longest = max(items, key=lambda s: s.duration_ms)
+        longest = max(counted, key=lambda s: s.duration_ms)
         assert longest.culprit is not None
         line = longest.culprit.line
         kind = code_kind(function, longest.frames, longest.dispatch)
@@ -300,9 +324,15 @@ def blocked_loop_findings(
             "lag_confirmed": float(confirmed),
             "lag_covered": float(covered),
             "qt_dispatch": 1.0 if longest.dispatch == "qt" else 0.0,
+            "workload_driven": float(len(items) - len(app_items)),
+            "under_workload": 1.0 if under_workload else 0.0,
         }
         lag_text = f"; agent loop lag confirms {confirmed} of {covered}" if covered else ""
         one_off = " (a one-off)" if count < ONE_OFF else ""
+        if under_workload:
+            one_off += " under the standard workload"
+        elif len(items) > count:
+            one_off += f" by the app (and {len(items) - count}x under our workloads)"
         summary = (
             f"py-spy saw the event loop blocked {count}x{one_off} with {function} at {path}:{line} "
             f"on the stack: mean {metrics['mean_ms']:.0f} ms, max {max_ms:.0f} ms, "
@@ -329,7 +359,9 @@ def blocked_loop_findings(
             basis=(
                 f"impact from {share * 100:.2f}% of loop time and max block {max_ms:.0f} ms, "
                 f"frequency from {count} stretches ({per_min:.1f}/min"
-                f"{', a one-off' if one_off else ''}), py-spy samples"
+                f"{', a one-off' if count < ONE_OFF else ''})"
+                f"{' under the standard workload' if under_workload else ' by the app'}, "
+                "py-spy samples"
             ),
         )
         caller = (
@@ -353,10 +385,86 @@ def blocked_loop_findings(
                 example_before=fix.example_before,
                 example_after=fix.example_after,
                 priority=priority,
-                tags=("py-spy", "blocked-loop", kind),
+                tags=("py-spy", "blocked-loop", kind)
+                + (("under-workload",) if under_workload else ()),
                 chain=chain,
                 evidence=(Evidence("py-spy", summary, metrics),),
                 anchor=function,
             )
         )
     return sorted(findings, key=lambda f: (-f.score, f.path, f.line))
+
+
+@dataclass(frozen=True)
+class Stall:
+    """A stall the agent timed (a slow callback or paint), with the stack py-spy saw in it.
+
+    `reason` is empty when a stack was found, else says why there is none.
+    """
+
+    end: float
+    duration_ms: float
+    callable: str
+    source: str  # the record's provenance: "app" or "workload:<name>#<run>"
+    culprit: Frame | None = None
+    where: Frame | None = None
+    frames: tuple[Frame, ...] = ()
+    reason: str = ""
+
+
+def stall_stacks(
+    session: Session,
+    source_root: str | Path,
+    records: Sequence[dict[str, Any]] | None = None,
+) -> list[Stall]:
+    """Each slow_callback record joined with the loop thread's samples during it."""
+    root = str(source_root)
+    recs = session.records("slow_callback") if records is None else list(records)
+    if not recs:
+        return []
+    info = loop_thread(session)
+    rows = load_samples(session, thread=info.tid) if info is not None else []
+    meta = session.meta.get("sampling")
+    gaps = meta.get("gaps", []) if isinstance(meta, dict) else []
+    starts = [r.t for r in rows]
+    out = []
+    for rec in recs:
+        end = float(rec["t"])
+        duration = float(rec.get("duration_ms") or 0.0)
+        begin = end - duration / 1000.0
+        src = rec.get("source")
+        origin = src if isinstance(src, str) and src.startswith("workload:") else "app"
+        base = Stall(end, duration, str(rec.get("callable") or "?"), origin)
+        if not rows:
+            reason = (
+                "no py-spy samples in this session (recorded with --no-sample?)"
+                if meta is None
+                else "py-spy found no event-loop thread to sample"
+            )
+            out.append(replace(base, reason=reason))
+            continue
+        lo = bisect_right(starts, begin)
+        inside = [r for r in rows[max(lo - 1, 0) :] if r.t < end and r.end > begin]
+        # stop scanning once past the stall (rows are in time order)
+        inside = [r for r in inside if r.t < end]
+        busy = [r for r in inside if r.active and dispatch_of(r.frames) is not None]
+        if not busy:
+            if any(float(g[0]) <= end and float(g[1]) >= begin for g in gaps):
+                reason = "it fell in a gap between py-spy's chunks"
+            elif not inside or begin < rows[0].t or end > rows[-1].end:
+                reason = "py-spy was not sampling then"
+            else:
+                reason = (
+                    "py-spy saw the loop thread waiting or outside a callback throughout: "
+                    "the time went to native code py-spy cannot see without --native"
+                )
+            out.append(replace(base, reason=reason))
+            continue
+        culprit, where = _pick(busy, root)
+        per_stack: dict[int, float] = defaultdict(float)
+        for row in busy:
+            per_stack[row.stack_id] += row.duration_s
+        top = max(per_stack, key=lambda sid: per_stack[sid])
+        frames = next(r.frames for r in busy if r.stack_id == top)
+        out.append(replace(base, culprit=culprit, where=where, frames=frames))
+    return out

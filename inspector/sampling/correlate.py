@@ -33,7 +33,7 @@ from typing import Any
 
 from analyzers.findings import Evidence, Finding, rank
 from inspector.core.session import Session
-from inspector.sampling.attribution import attributed_stacks
+from inspector.sampling.attribution import attributed_stacks, own_share
 from inspector.sampling.blocking import RULE as BLOCKED_RULE
 from inspector.sampling.blocking import blocked_loop_findings
 from inspector.sampling.measured_priority import measured_priority
@@ -246,6 +246,7 @@ def correlate(
     index = _SampleIndex.build(session, root)
     if not index.row_count:
         return rank(statics + others)
+    own_share(session)  # stored as meta "attribution" for the report and the window
     dynamics = blocked_loop_findings(session, root, threshold_ms, profile)
     dynamics += others
     twins: dict[int, list[Finding]] = defaultdict(list)

@@ -19,8 +19,9 @@ Difficulty is never measured; it stays the rule's estimate.
 What a share allows: a long stall that is a small part of the loop's time is not a priority.
 When the share is known, Impact is at most 2 below 0.2 %, 3 below 0.5 %, 5 below 2 %; so a
 share under 0.2 % scores at most 20 + 50 - 2 = 68 even at Frequency 10 and is never
-CRITICAL. A one-off stall (fewer than `ONE_OFF` occurrences) adds at most 1 to its share's
-Impact and has Frequency at most 2: the 137 ms, 0.1 % one-off scores 20 + 10 - 6 = 24, LOW.
+CRITICAL. A one-off stall (fewer than `ONE_OFF` occurrences) is not a priority however long
+it was: Impact at most 4 and Frequency at most 2, so it scores at most 48 (MEDIUM); the
+137 ms, 0.1 % one-off scores 20 + 10 - 6 = 24, LOW.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ _PER_MIN = ((600.0, 10), (60.0, 9), (12.0, 8), (4.0, 7), (1.0, 6), (0.2, 4))
 _SHARE_CAP = ((0.002, 2), (0.005, 3), (0.02, 5))  # below this share, Impact at most
 ONE_OFF = 3
 """Fewer occurrences than this in a session make a one-off."""
+ONE_OFF_IMPACT = 4
+"""A one-off's Impact at most: with Frequency at most 2 it scores under 50 (MEDIUM or LOW)."""
 
 
 def _step(value: float, table: tuple[tuple[float, int], ...], floor: int) -> int:
@@ -89,12 +92,14 @@ def measured_priority(
         impacts.append(impact_from_share(share))
     if block_ms is not None:
         from_block = impact_from_block_ms(block_ms)
-        if one_off and share is not None:
-            from_block = min(from_block, impact_from_share(share) + 1)
+        if one_off:
+            from_block = min(from_block, ONE_OFF_IMPACT)
         impacts.append(from_block)
     value = max(impacts) if impacts else 3
     if share is not None:
         value = min(value, share_cap(share))
+    if one_off:
+        value = min(value, ONE_OFF_IMPACT)
     freq = frequency if frequency is not None else frequency_from_rate(per_minute)
     if one_off:
         freq = min(freq, 2)
