@@ -41,6 +41,7 @@ from inspector.live import (
     demo_command,
 )
 from inspector.report import ReportError, write_report
+from inspector.sampling.attribution import OwnShare
 
 LIMIT_FACTOR = 2.0  # workloads may take this many times their estimate...
 LIMIT_SLACK_S = 60.0  # ...plus this, before the session gives up on them
@@ -200,6 +201,9 @@ def finish_session(session: Session, args: argparse.Namespace) -> None:
     outcome = analyze_session(session, profile=args.profile or session.meta.get("profile"))
     for notice in outcome.notices:
         _say(notice)
+    own = OwnShare.from_meta(session.meta.get("attribution"))
+    if own is not None:
+        _say(own.line())
     by_kind = {k: sum(f.kind == k for f in outcome.findings) for k in ("static", "dynamic")}
     measured = sum(f.priority.source == "measured" for f in outcome.findings)
     _say(

@@ -197,6 +197,22 @@ class OwnShare:
             "limit": OWN_SHARE_LIMIT,
         }
 
+    @classmethod
+    def from_meta(cls, data: Any) -> OwnShare | None:
+        """From the session's meta "attribution" (None when the session has none)."""
+        if not isinstance(data, Mapping):
+            return None
+        try:
+            return cls(
+                int(data.get("thread_tid") or 0),
+                float(data["active_s"]),
+                float(data["own_s"]),
+                float(data.get("native_s") or 0.0),
+                str(data.get("native_label") or ""),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
     def line(self) -> str:
         """One line for `record` and `samples`."""
         verdict = "within" if self.within_limit else "OVER"
