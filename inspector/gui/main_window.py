@@ -9,7 +9,6 @@ freeze it. Long work (attach, audit, report, session I/O) runs through `run_in_b
 
 from __future__ import annotations
 
-import os
 import shlex
 import subprocess
 import sys
@@ -69,6 +68,7 @@ from inspector.gui.panels.record_panels import (
 from inspector.gui.source_viewer import SourceViewerView
 from inspector.gui.start_page import LaunchDialog, StartPageView
 from inspector.gui.target_connection import TargetConnection
+from inspector.gui.workload_view import WorkloadDialog, WorkloadProgressView
 
 SUMMARY_EVERY_S = 1.0
 SERIES_EVERY_S = 1.0
@@ -129,6 +129,9 @@ class InspectorWindow(QMainWindow):
     audit_finished = Signal(int)
     failed = Signal(str)
     evidence_refreshed = Signal(int)  # findings carrying measured evidence
+    workload_started = Signal(object)  # inspector.live.events.WorkloadStarted
+    workload_finished = Signal(object)  # inspector.live.events.WorkloadFinished
+    target_ended = Signal(str)
     editor_opened = Signal(list)  # the argv started, or ["(desktop opener)", path]
 
     def __init__(self, settings: Settings | None = None, refresh_ms: int = 250) -> None:
@@ -149,7 +152,6 @@ class InspectorWindow(QMainWindow):
         self._last_cpu_rows = -1
         self._findings_count = -1
         self._last_findings_poll = 0.0
-        self._workloads_seen = 0
         self._audit_running = False
         self._evidence_running = False
         self._evidence_rows = -1
@@ -227,8 +229,11 @@ class InspectorWindow(QMainWindow):
         self.progress.setTextVisible(True)
         self.progress.hide()
         self.progress_label = QLabel("")
+        self.workload_progress = WorkloadProgressView()
+        self.workload_progress.cancel_requested.connect(self.cancel_workload)
         bar.addWidget(self.target_label)
         bar.addWidget(self.records_label, 1)
+        bar.addPermanentWidget(self.workload_progress)
         bar.addPermanentWidget(self.progress_label)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.range_label)
@@ -325,7 +330,6 @@ class InspectorWindow(QMainWindow):
         self.hot_by_file = {}
         self._last_cpu_rows = -1
         self._findings_count = -1
-        self._workloads_seen = 0
         self._evidence_rows = -1
         self._evidence_text = "evidence: not correlated yet"
         self.findings_view.evidence_label.setText(self._evidence_text)
@@ -689,13 +693,9 @@ class InspectorWindow(QMainWindow):
     ) -> None:
         """Start `command` with the agent; `env` is added to the inspector's environment."""
         shown = " ".join([Path(command[0]).name, *command[1:]]) if command else ""
-        child_env = {**os.environ, **env} if env else None
 
         def start(conn: TargetConnection) -> None:
-            if child_env is None:
-                conn.launch(command, cwd)
-            else:
-                conn.launch(command, cwd, env=child_env)  # type: ignore[call-arg]
+            conn.launch(command, cwd, env=env or None)  # added to the inspector's environment
 
         self._start_target(
             shown,
@@ -753,6 +753,11 @@ class InspectorWindow(QMainWindow):
         if source_root is not None:
             session.set_meta(source_root=str(source_root))
         conn = TargetConnection(session, profile)
+        conn.workload_started.connect(self._workload_started)
+        conn.workload_progress.connect(self.workload_progress.progress)
+        conn.workload_finished.connect(self._workload_finished)
+        conn.notice.connect(self.message_bar.info)
+        conn.ended.connect(lambda reason, c=conn: self._target_ended(c, reason))
         self._progress(f"Connecting to {label[:40]}…")
 
         def work(_progress: Any) -> tuple[TargetConnection, bool]:
@@ -797,14 +802,23 @@ class InspectorWindow(QMainWindow):
             )
             self.target_label.setText(self.target_label.text().replace("● live: ", "Session: "))
 
+    def workload_infos(self) -> list[Any]:
+        """The profile's workloads with their parameters (from the live engine when there is
+        one, else from the session's profile, to show what attaching would offer)."""
+        if self.connection is not None:
+            return self.connection.workloads()
+        from inspector.attach import load_profile_tables
+        from inspector.live.workload_queue import profile_workloads
+
+        profile = (self.session.meta.get("profile") if self.session else None) or "generic"
+        _name, _probes, table = load_profile_tables(profile)
+        return profile_workloads(table)
+
     def _fill_workloads_menu(self) -> None:
         self.workloads_menu.clear()
         profile = (self.session.meta.get("profile") if self.session else None) or "generic"
-        from inspector.agent.workloads import WORKLOADS, describe
-        from inspector.attach import load_profile_tables
-
         try:
-            _name, _probes, table = load_profile_tables(profile)
+            infos = self.workload_infos()
         except Exception as exc:  # AttachError and friends: one line in the menu
             self.workloads_menu.addAction(f"Cannot read profile {profile}: {exc}").setEnabled(False)
             return
@@ -813,29 +827,73 @@ class InspectorWindow(QMainWindow):
             f"Profile {profile}" + ("" if live else " (attach to a target to run these)")
         )
         header.setEnabled(False)
-        for name in WORKLOADS:
-            info = describe(name)
-            defined = name in table and table[name].get("supported", True) is not False
+        for info in infos:
             action = self.workloads_menu.addAction(
-                name if defined else f"{name} (not defined in profile {profile})"
+                f"{info.name}…" if info.available else f"{info.name} ({info.reason})"
             )
-            action.setToolTip(info.get("description", ""))
-            action.setStatusTip(info.get("description", ""))
-            action.setEnabled(live and defined)
-            action.triggered.connect(lambda _c=False, n=name: self.run_workload(n, {}))
+            action.setToolTip(info.description)
+            action.setStatusTip(info.description)
+            action.setEnabled(live and info.available)
+            action.triggered.connect(lambda _c=False, i=info: self.choose_workload(i))
+        if live:
+            self.workloads_menu.addSeparator()
+            cancel = self.workloads_menu.addAction("Cancel the running workload")
+            cancel.setEnabled(bool(self.workload_progress.run_id))
+            cancel.triggered.connect(lambda: self.cancel_workload(self.workload_progress.run_id))
+
+    def workload_dialog(self, info: Any) -> WorkloadDialog:
+        return WorkloadDialog(info, self)
+
+    def choose_workload(self, info: Any) -> None:
+        dialog = self.workload_dialog(info)
+        if dialog.exec():
+            self.run_workload(info.name, dialog.params())
 
     def run_workload(self, name: str, params: dict[str, Any]) -> None:
-        if self.connection is None:
+        """Queue workload `name` with `params` on the live target (one runs at a time)."""
+        if self.connection is None or not self.connection.connected:
             self.report_error("Attach to or launch a target before running a workload.")
             return
         try:
-            self.connection.send_command(
-                {"type": "command", "cmd": "workload", "name": name, "params": params}
-            )
-        except Exception as exc:
+            ticket = self.connection.start_workload(name, params)
+        except Exception as exc:  # TargetError: one line (bad parameter, target gone)
             self.report_error(f"Cannot start workload {name}: {exc}")
             return
-        self.message_bar.info(f"Workload {name} started; its result lands in the session.")
+        shown = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+        self.message_bar.info(
+            f"Workload {name} ({shown}) queued, about {ticket.estimate_s:.0f} s; "
+            "progress and Cancel are in the status bar."
+        )
+
+    def cancel_workload(self, run_id: str) -> None:
+        if self.connection is not None and run_id:
+            self.connection.cancel_workload(run_id)
+
+    def _workload_started(self, event: Any) -> None:
+        self.workload_progress.started(event.run_id, event.name, event.estimate_s)
+        self.workload_started.emit(event)
+
+    def _workload_finished(self, event: Any) -> None:
+        self.workload_progress.finished(event.run_id)
+        text = f"Workload {event.name}: {event.status} after {event.elapsed_s:.1f} s"
+        if event.reason:
+            text += f" ({event.reason})"
+        if event.status in ("ok", "cancelled"):
+            self.message_bar.info(text)
+        else:
+            self.message_bar.warning(text)
+        self.workload_finished.emit(event)
+
+    def _target_ended(self, conn: Any, reason: str) -> None:
+        """The engine saw the target exit (or the agent leave): not live any more."""
+        if conn is not self.connection:
+            return
+        self.workload_progress.finished(self.workload_progress.run_id)
+        label = self.target_label.text().replace("● live: ", "")
+        label = label.split(" (ended: ")[0].removeprefix("Session: ")
+        self.target_label.setText(f"Session: {label} (ended: {reason})")
+        self.message_bar.warning(f"The target's live session ended: {reason}.")
+        self.target_ended.emit(reason)
 
     # -- time range -----------------------------------------------------------------------
     def _toggle_range(self, on: bool) -> None:
@@ -908,7 +966,7 @@ class InspectorWindow(QMainWindow):
             self._refresh_records_panel(panel, now)
 
     def _follow_agent_events(self) -> None:
-        """Pick up the agent's source root and report finished workloads."""
+        """Pick up the agent's source root (finished workloads come as engine events)."""
         metrics = self.metrics
         if self.source_root is None:
             for event in list(metrics.agent_events):
@@ -918,17 +976,6 @@ class InspectorWindow(QMainWindow):
                     if self.auto_audit and self.connection is not None:
                         self.run_static_audit()
                     break
-        if len(metrics.workloads) != self._workloads_seen:
-            self._workloads_seen = len(metrics.workloads)
-            if metrics.workloads:
-                last = metrics.workloads[-1]
-                text = f"Workload {last.get('name')}: {last.get('status')}"
-                if last.get("reason"):
-                    text += f" ({last['reason']})"
-                if last.get("status") == "ok":
-                    self.message_bar.info(text)
-                else:
-                    self.message_bar.warning(text)
 
     def _refresh_records_panel(self, panel: LivePanelView, now: float) -> None:
         metrics = self.metrics

@@ -16,7 +16,9 @@ def live_window(window, qtbot):
         conn.close(terminate=True)
 
 
-def test_launch_demo_fill_panels_and_open_a_finding(live_window, qtbot, tmp_path) -> None:
+def test_launch_demo_fill_panels_and_open_a_finding(
+    live_window, qtbot, tmp_path, monkeypatch
+) -> None:
     window = live_window
     with qtbot.waitSignal(window.attached, timeout=TIMEOUT) as attached:
         window.launch_demo()
@@ -30,8 +32,12 @@ def test_launch_demo_fill_panels_and_open_a_finding(live_window, qtbot, tmp_path
     qtbot.waitUntil(lambda: bus.table_views[0].proxy.rowCount() > 0, timeout=TIMEOUT)
     assert bus.empty_reason == ""
     # a standard workload from the Workloads menu runs in the target and reports back
+    # (its parameter form accepted as it opens: defaults)
+    from inspector.gui.workload_view import WorkloadDialog
+
+    monkeypatch.setattr(WorkloadDialog, "exec", lambda _self: 1)
     window._fill_workloads_menu()
-    action = next(a for a in window.workloads_menu.actions() if a.text() == "event_bus")
+    action = next(a for a in window.workloads_menu.actions() if a.text() == "event_bus…")
     assert action.isEnabled()
     action.trigger()
     qtbot.waitUntil(lambda: len(window.metrics.workloads) > 0, timeout=TIMEOUT)
