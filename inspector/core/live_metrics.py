@@ -717,6 +717,107 @@ _SUMMARIES: Mapping[str, Callable[[LiveMetrics, TimeRange], dict[str, Any]]] = {
 }
 
 
+def record_source(rec: Mapping[str, Any]) -> str:
+    """ "app", or the workload label the agent stamped on a record made while one drove the
+    target (older records used `source` for a callback's origin: those are the app's)."""
+    src = rec.get("source")
+    return src if isinstance(src, str) and src.startswith("workload:") else "app"
+
+
+@dataclass(frozen=True)
+class AppTraffic:
+    """What the app itself did on its bus and pools, apart from what our workloads drove.
+
+    The report and the panels state these plainly: "the app published no events and used
+    none of its pools" is a finding about the app, and a rate taken from workload traffic is
+    never the app's.
+    """
+
+    app_events: int
+    workload_events: int
+    app_handler_calls: int
+    workload_handler_calls: int
+    app_acquires: int
+    workload_acquires: int
+    app_event_rate: float  # per second over the records' span
+    span_s: float
+    workloads: tuple[str, ...]  # labels of the workloads that drove traffic
+
+    @property
+    def app_bus_silent(self) -> bool:
+        return self.app_events == 0 and self.app_handler_calls == 0
+
+    @property
+    def app_pools_silent(self) -> bool:
+        return self.app_acquires == 0
+
+    def sentences(self) -> list[str]:
+        """Plain statements for the report, one per fact."""
+        out = []
+        if self.app_bus_silent:
+            out.append(
+                f"The app published no events on its bus in {self.span_s:.0f} s"
+                + (
+                    f"; the {self.workload_events} events seen were our workloads'"
+                    if self.workload_events
+                    else ""
+                )
+                + "."
+            )
+        if self.app_pools_silent:
+            out.append(
+                "The app acquired nothing from its pools"
+                + (
+                    f"; the {self.workload_acquires} acquires seen were our workloads'"
+                    if self.workload_acquires
+                    else ""
+                )
+                + "."
+            )
+        return out
+
+
+def app_traffic(records: Iterable[Mapping[str, Any]]) -> AppTraffic:
+    """Split bus, handler and pool traffic by provenance (see `record_source`)."""
+    events = {"app": 0, "workload": 0}
+    calls = {"app": 0, "workload": 0}
+    acquires = {"app": 0, "workload": 0}
+    labels: set[str] = set()
+    lo = hi = None
+    for rec in records:
+        kind = rec.get("kind")
+        if kind not in ("bus", "handler", "pool"):
+            continue
+        try:
+            t = float(rec["t"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        lo = t if lo is None else min(lo, t)
+        hi = t if hi is None else max(hi, t)
+        src = record_source(rec)
+        side = "app" if src == "app" else "workload"
+        if side == "workload":
+            labels.update(x for x in src.split(",") if x)
+        if kind == "bus":
+            events[side] += sum(int(n or 0) for n in (rec.get("events") or {}).values())
+        elif kind == "handler":
+            calls[side] += int(rec.get("count") or 0)
+        else:
+            acquires[side] += int(rec.get("acquires") or 0)
+    span = (hi - lo) if lo is not None and hi is not None else 0.0
+    return AppTraffic(
+        app_events=events["app"],
+        workload_events=events["workload"],
+        app_handler_calls=calls["app"],
+        workload_handler_calls=calls["workload"],
+        app_acquires=acquires["app"],
+        workload_acquires=acquires["workload"],
+        app_event_rate=events["app"] / span if span > 0 else 0.0,
+        span_s=span,
+        workloads=tuple(sorted(labels)),
+    )
+
+
 class SessionFollower:
     """Reads a session's new records on a background thread into a `LiveMetrics`.
 

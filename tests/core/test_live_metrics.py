@@ -10,6 +10,7 @@ from inspector.core.live_metrics import (
     SessionFollower,
     TimeRange,
     TimeRangeModel,
+    app_traffic,
     percentile,
 )
 from inspector.core.session import Session
@@ -306,3 +307,29 @@ def test_untimed_widgets_have_no_paint_time_and_gc_counts_sum_over_the_range() -
     memory = m.summary("memory")
     assert memory["gc_counts"] == [5, 1, 1]
     assert memory["gc_pauses"] == 1
+
+
+def test_app_traffic_keeps_the_apps_own_use_apart_from_our_workloads() -> None:
+    ours = "workload:pools#2"
+    records = [
+        {"t": 100.0, "kind": "bus", "events": {}, "source": "app"},
+        {"t": 101.0, "kind": "bus", "events": {"NODE_ADDED": 40}, "source": "workload:canvas#1"},
+        {"t": 102.0, "kind": "handler", "count": 80, "source": "workload:canvas#1"},
+        {"t": 103.0, "kind": "pool", "acquires": 12, "source": ours},
+        {"t": 104.0, "kind": "pool", "acquires": 0, "source": "app"},
+        # an older record: `source` was the callback's origin, so it is the app's
+        {"t": 150.0, "kind": "bus", "events": {"WORKFLOW_STARTED": 0}, "source": "asyncio"},
+    ]
+    traffic = app_traffic(records)
+    assert (traffic.app_events, traffic.workload_events) == (0, 40)
+    assert (traffic.app_handler_calls, traffic.workload_handler_calls) == (0, 80)
+    assert (traffic.app_acquires, traffic.workload_acquires) == (0, 12)
+    assert traffic.span_s == 50.0
+    assert traffic.workloads == ("workload:canvas#1", ours)
+    assert traffic.app_bus_silent and traffic.app_pools_silent
+    assert traffic.sentences() == [
+        "The app published no events on its bus in 50 s; the 40 events seen were our workloads'.",
+        "The app acquired nothing from its pools; the 12 acquires seen were our workloads'.",
+    ]
+    busy = app_traffic([*records, {"t": 120.0, "kind": "bus", "events": {"X": 5}}])
+    assert (busy.app_events, busy.app_bus_silent, busy.app_event_rate) == (5, False, 0.1)
