@@ -12,10 +12,10 @@ import os
 import sys
 from typing import Any
 
+from inspector.agent.runtime import STATE_KEY as _STATE_KEY
 from inspector.agent.runtime import Agent
 
 ENV_CONFIG = "CASARE_INSPECTOR_AGENT_CONFIG"
-_STATE_KEY = "_casare_inspector_agent"  # lives on the sys module: survives a re-import of us
 
 
 def current() -> Agent | None:

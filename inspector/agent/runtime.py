@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from inspector.agent import provenance
 from inspector.agent.hooks import ClassWatcher, Patcher
 from inspector.agent.probes import Probe
 from inspector.agent.probes.bus import BusProbe
@@ -33,6 +34,7 @@ from inspector.agent.transport import Transport, TransportError, encode, hello_f
 AGENT_VERSION = "0.1.0"
 MAX_BUFFER = 2000  # records waiting to be sent; past it, records are dropped and counted
 MAX_BATCH = 1000
+STATE_KEY = "_casare_inspector_agent"  # on the sys module (survives a re-import of us)
 POLL_S = 1.0
 
 
@@ -95,6 +97,7 @@ class Agent:
         disabled = set(probes_cfg.get("disabled", []))  # e.g. disabled = ["repaint"]
         self.probes = [p for p in self.probes if p.name not in disabled]
         self._last_flush = time.time()
+        self._source = ""  # set while a flush collects: the interval's provenance
 
     # -- life cycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -202,12 +205,17 @@ class Agent:
         # Records are built, batched and encoded with collection held off, and dropped before
         # it is allowed again, so the count is back where it was; only sending waits outside.
         with collections_elsewhere():
-            for probe in self.probes:
-                try:
-                    for record in probe.collect(wall, interval):
-                        self.emit(record)
-                except Exception as exc:
-                    self.report_error(f"{probe.name} collect failed: {exc}")
+            # Every interval record says whether a workload drove the target meanwhile.
+            self._source = provenance.interval_source()
+            try:
+                for probe in self.probes:
+                    try:
+                        for record in probe.collect(wall, interval):
+                            self.emit(record)
+                    except Exception as exc:
+                        self.report_error(f"{probe.name} collect failed: {exc}")
+            finally:
+                self._source = ""
             if self.dropped != self._reported_dropped:
                 self._reported_dropped = self.dropped
                 self.buffer.append(
@@ -280,6 +288,14 @@ class Agent:
             atexit.unregister(self._at_exit)
         except Exception:
             pass
+        provenance.reset()
+        # Nothing of this attachment stays reachable from the target: the bootstrap's
+        # handle on us (a detached agent holds its buffer and probes) goes too.
+        if getattr(sys, STATE_KEY, None) is self:
+            try:
+                delattr(sys, STATE_KEY)
+            except AttributeError:
+                pass
         self._stopped.set()
 
     def _at_exit(self) -> None:
@@ -373,6 +389,7 @@ class Agent:
             self.dropped += 1
             return
         record.setdefault("t", time.time())
+        record.setdefault("source", self._source or provenance.peek_source())
         self.buffer.append(record)
 
     def report_error(self, detail: str) -> None:

@@ -36,6 +36,45 @@ Fields the agent adds beyond the above (readers must treat them as optional):
   memory          agent_bytes: rough size of the agent's own aggregates
   agent           source_root: folder of the profile's source_package in the target;
                   pending: "module:Class" probe targets whose module is not imported (yet)
+
+Provenance (every kind): `source` is "app", or "workload:<name>#<run_id>" (comma-joined when
+several ran) for a record that covers an interval in which one of our workloads drove the
+target; bus and handler records are split per call instead: events our workload published
+(and the app's handlers' calls for them) are in a record of their own whose `source` is the
+workload's label, and the "app" record holds only the app's own publications. Older sessions
+have no `source` (slow_callback used it for what is now `origin`).
+
+  repaint         timed: bool - True for the viewports the profile names (every paint counted
+                  and timed); False for other widgets, counted only in bursts: sampled_s is
+                  how many seconds of the interval the burst covered (rate = paints/sampled_s).
+                  Timed records add: paint_clock: "frame_swapped" (QOpenGLWidget: Paint event
+                  to frameSwapped, so the GL rasterizer's work is inside) | "posted_marker"
+                  (Paint event to an event posted at its start: an upper bound); lost_paints;
+                  viewport: {viewport_class, opengl, width, height, samples_requested,
+                  samples (the context's), gl_renderer, software_gl, update_mode, cache_mode,
+                  item_count, proxy_widgets}; view_source / owner_source: {class, file, line,
+                  configures: [{call, line, code}]} - the view class and the app's own widget
+                  class around it (profile source_package), with the lines in them that set
+                  the viewport up (setViewport, setViewportUpdateMode, setCacheMode,
+                  setSamples, QOpenGLWidget(...), ...). full_updates counts paints whose
+                  update region covers the whole widget.
+  handler         error_types: {exception type: n} this interval; first_error (once per
+                  handler and attachment, on the first record with errors): {type, message,
+                  file, line, function (where it was raised), traceback (bounded text)}
+  slow_callback   origin: "asyncio"|"qt-event"; stack: ["file:line in function", ...]
+                  (outermost first) of the GUI thread taken while the stall was still running
+                  (the deepest of a few looks; a shallow one ending in the event loop means
+                  native code such as Qt painting ran), stack_at_ms; stack_reason when there
+                  is none. A measured canvas paint is callable "native Qt paint of <widget>"
+                  with file/line of the view class.
+  tracemalloc     from a workload's phases (canvas with tracemalloc on, or the inspector
+                  tracing): phase: "after_create"|"after_delete", base: "before_create",
+                  workload, run_id, items (created), frames (per trace), grown_bytes,
+                  grown_bytes_per_item; top[] adds frames: [{file, line}] (oldest first; the
+                  site's file/line is the innermost) and bytes_per_item
+  workload        canvas results add full_paints, paint_clock and retained_kib_per_node (RSS
+                  still held after the nodes were deleted, per node created, spread over
+                  repetitions)
 """
 
 from __future__ import annotations

@@ -22,8 +22,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--duration and --nodes must not be negative")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
-    from inspector.demo.app import DemoApp, print_ready
+    from inspector.demo.app import DemoApp, log_planted_faults, print_ready
 
+    log_planted_faults()
     demo = DemoApp(nodes=args.nodes, workload=not args.no_workload)
     return demo.run(args.duration, on_ready=print_ready)
 

@@ -76,6 +76,9 @@ class ExecutionMonitor:
         )
 
 
+PLANTED = "planted fault"  # every deliberate failure says so, in its message and at start-up
+
+
 class AutosaveHandler:
     """A subscriber that fails now and then, like an autosave hitting a locked file."""
 
@@ -86,7 +89,21 @@ class AutosaveHandler:
     def on_graph_changed(self, event: Event) -> None:
         self.calls += 1
         if self.calls % self._fail_every == 0:
-            raise RuntimeError("autosave target is locked")
+            raise RuntimeError(f"autosave target is locked ({PLANTED})")
+
+
+class BreakpointBadge:
+    """Planted fault: a subscriber that raises on every call, like CasareRPA's
+    ExecutionController handlers (an AttributeError on every node event): it reads the
+    badge of a node the canvas never gave one."""
+
+    def __init__(self) -> None:
+        self.badges: dict[str, str] = {}
+
+    def on_node_moved(self, event: Event) -> None:
+        badge = self.badges.get(event.node_id or "")
+        if badge is None:
+            raise AttributeError(f"node {event.node_id} has no breakpoint badge ({PLANTED})")
 
 
 class DemoWindow(QMainWindow):
@@ -123,6 +140,7 @@ class DemoApp:
         self.activity = ActivityLog()
         self.monitor = ExecutionMonitor(self.bus)
         self.autosave = AutosaveHandler()
+        self.badge = BreakpointBadge()
         self._subscribe()
         self._rng = random.Random(seed)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -145,6 +163,7 @@ class DemoApp:
         for event_type in (NODE_ADDED, NODE_REMOVED, NODE_MOVED):
             self.bus.subscribe(event_type, self.autosave.on_graph_changed)
         self.bus.subscribe(STATUS_REFRESHED, self._main_window.on_status_refreshed)
+        self.bus.subscribe(NODE_MOVED, self.badge.on_node_moved)
 
     def _populate(self, count: int) -> None:
         identifiers = list(NODE_TYPES)
@@ -257,6 +276,20 @@ def get_job_queue() -> JobQueue | None:
 
 def get_workflow_runner() -> WorkflowRunner | None:
     return _current.runner if _current else None
+
+
+PLANTED_FAULTS = (
+    "AutosaveHandler.on_graph_changed raises RuntimeError on every 25th graph event",
+    "BreakpointBadge.on_node_moved raises AttributeError on every node_moved event",
+    "NodeCanvasView keeps every deleted node (with its 32 KiB preview) in _undo_stack",
+    "NodeCanvasView.drawForeground spends 0.5 ms per node once the canvas has 40 or more",
+)
+
+
+def log_planted_faults() -> None:
+    """Say up front which failures are deliberate, so nobody mistakes them for bugs."""
+    for fault in PLANTED_FAULTS:
+        logger.warning("%s: %s", PLANTED, fault)
 
 
 def print_ready() -> None:

@@ -4,11 +4,16 @@ The viewport is a plain `QWidget` (not a `QOpenGLWidget` as in CasareRPA) so the
 paints on the offscreen platform the tests use. Deliberate defects the inspector should find:
 the view repaints the whole viewport on every change (`FullViewportUpdate`), and
 `NodeItem.paint` builds a new `QPen` and `QFont` on every paint instead of caching them.
+Planted faults the live inspector must measure (tests pin their lines and numbers): deleted
+nodes stay referenced from `_undo_stack`, each with a PREVIEW_BYTES preview (retained memory),
+and `drawForeground` costs OVERLAY_MS_PER_NODE per node from OVERLAY_FROM_NODES nodes on (an
+over-budget viewport paint).
 """
 
 from __future__ import annotations
 
 import itertools
+import time
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -39,6 +44,9 @@ NODE_TYPES: dict[str, tuple[str, str]] = {
     "demo.control.WaitNode": ("Wait", "#5d4037"),
 }
 
+PREVIEW_BYTES = 32 * 1024  # planted: per node, and never freed (see NodeCanvasView.delete_node)
+OVERLAY_FROM_NODES = 40
+OVERLAY_MS_PER_NODE = 0.5
 NODE_WIDTH = 160.0
 NODE_HEIGHT = 64.0
 COLLAPSED_HEIGHT = 26.0
@@ -169,6 +177,7 @@ class NodeCanvasView(QGraphicsView):
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setBackgroundBrush(QColor("#263238"))
         self._scene.selectionChanged.connect(self._on_selection_changed)
+        self._undo_stack: list[NodeItem] = []
 
     # --- NodeGraphQt-shaped API -------------------------------------------------------
     def create_node(
@@ -176,6 +185,7 @@ class NodeCanvasView(QGraphicsView):
     ) -> NodeItem:
         """Create a node of a registered type; raises KeyError for an unknown identifier."""
         node = NodeItem(identifier, name)
+        node.preview = bytearray(PREVIEW_BYTES)  # planted fault: a thumbnail nobody frees
         if pos is None:
             count = len(self.all_nodes())
             pos = ((count % 6) * 200.0, (count // 6) * 100.0)
@@ -195,6 +205,8 @@ class NodeCanvasView(QGraphicsView):
             pipe.detach()
             self._scene.removeItem(pipe)
         self._scene.removeItem(node)
+        # Planted fault: "undo" keeps every deleted node (and its preview) for good.
+        self._undo_stack.append(node)
         if self._bus is not None:
             self._bus.emit(NODE_REMOVED, None, node_id=node.node_id)
 
@@ -235,6 +247,15 @@ class NodeCanvasView(QGraphicsView):
             painter.drawLine(x, int(rect.top()), x, int(rect.bottom()))
         for y in range(top, int(rect.bottom()) + 1, step):
             painter.drawLine(int(rect.left()), y, int(rect.right()), y)
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        # Planted fault: an "overlay" whose cost grows with the node count and, from
+        # OVERLAY_FROM_NODES nodes on, takes the paint past a 16.7 ms frame.
+        nodes = sum(1 for item in self._scene.items() if isinstance(item, NodeItem))
+        if nodes >= OVERLAY_FROM_NODES:
+            deadline = time.perf_counter() + nodes * OVERLAY_MS_PER_NODE / 1000.0
+            while time.perf_counter() < deadline:
+                pass
 
     def _on_selection_changed(self) -> None:
         if self._bus is not None:

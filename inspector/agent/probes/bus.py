@@ -12,8 +12,10 @@ from __future__ import annotations
 import functools
 import inspect
 import time
-from typing import Any
+import traceback
+from typing import Any, NamedTuple
 
+from inspector.agent import provenance
 from inspector.agent.hooks import describe_callable
 from inspector.agent.probes import InstanceSet, Probe
 from inspector.agent.stats import MAX_KEYS, DurationSample, type_key
@@ -21,18 +23,73 @@ from inspector.agent.stats import MAX_KEYS, DurationSample, type_key
 _perf = time.perf_counter
 _TYPE_ATTRS = ("event_type", "type", "name", "kind")
 TIME_ALL = 32  # per handler and event type, the first calls of each interval are all timed
+MAX_TRACEBACK_CHARS = 4000
+MAX_TRACEBACK_FRAMES = 12
+MAX_ERROR_KINDS = 20  # exception type names per handler and interval
+
+
+class WorkloadEvent(NamedTuple):
+    """The key of an event our own workload published: kept apart from the app's events."""
+
+    event_type: Any
+    label: str
+
+
+def describe_error(exc: BaseException) -> dict[str, Any]:
+    """Type, message, the line that raised it and a bounded traceback of one exception."""
+    tb = traceback.extract_tb(exc.__traceback__, limit=MAX_TRACEBACK_FRAMES + 2)
+    raised = tb[-1] if tb else None
+    text = "".join(
+        traceback.format_exception(type(exc), exc, exc.__traceback__, limit=MAX_TRACEBACK_FRAMES)
+    )
+    if len(text) > MAX_TRACEBACK_CHARS:
+        text = text[: MAX_TRACEBACK_CHARS // 2] + "\n...\n" + text[-MAX_TRACEBACK_CHARS // 2 :]
+    return {
+        "type": type(exc).__qualname__,
+        "message": str(exc)[:300],
+        "file": raised.filename if raised else "",
+        "line": raised.lineno if raised else 0,
+        "function": raised.name if raised else "",
+        "traceback": text,
+    }
 
 
 class TimedHandler:
     """A subscribed handler, timed; equal to (and hashing as) the handler it wraps."""
 
-    __slots__ = ("__weakref__", "_stats", "by_type", "handler", "where")
+    __slots__ = (
+        "__weakref__",
+        "_stats",
+        "by_type",
+        "error_kinds",
+        "first_error",
+        "first_error_sent",
+        "handler",
+        "where",
+    )
 
     def __init__(self, handler: Any, stats: BusStats) -> None:
         self.handler = handler
         self._stats = stats
         self.by_type: dict[Any, DurationSample] = {}  # this interval, per event type
+        self.error_kinds: dict[Any, dict[str, int]] = {}  # this interval: type -> {exc: n}
+        self.first_error: dict[str, Any] | None = None  # sent once per attachment
+        self.first_error_sent = False
         self.where: tuple[str, str, int] | None = None
+
+    def _note_error(self, exc: BaseException) -> None:
+        """Count the exception by type; keep the first one's traceback (slow path only)."""
+        try:
+            kinds = self.error_kinds.get(self._stats.current)
+            if kinds is None:
+                kinds = self.error_kinds[self._stats.current] = {}
+            name = type(exc).__qualname__
+            if name in kinds or len(kinds) < MAX_ERROR_KINDS:
+                kinds[name] = kinds.get(name, 0) + 1
+            if self.first_error is None and not self.first_error_sent:
+                self.first_error = describe_error(exc)
+        except Exception:
+            pass
 
     def __call__(self, *args: Any) -> Any:
         # Hot path. Positional arguments only: every bus we know calls handler(event), and a
@@ -45,8 +102,9 @@ class TimedHandler:
             sample.count += 1
             try:
                 return self.handler(*args)
-            except BaseException:
+            except BaseException as exc:
                 sample.errors += 1
+                self._note_error(exc)
                 raise
         return self._timed(stats, args, {})
 
@@ -56,11 +114,12 @@ class TimedHandler:
         start = _perf()
         try:
             return self.handler(*args, **kwargs)
-        except BaseException:
+        except BaseException as exc:
             try:
                 self._sample(stats).errors += 1
             except Exception:
                 pass
+            self._note_error(exc)
             raise
         finally:
             try:
@@ -123,8 +182,9 @@ class KeywordTimedHandler(TimedHandler):
             sample.count += 1
             try:
                 return self.handler(*args, **kwargs)
-            except BaseException:
+            except BaseException as exc:
                 sample.errors += 1
+                self._note_error(exc)
                 raise
         return self._timed(stats, args, kwargs)
 
@@ -235,6 +295,9 @@ class BusProbe(Probe):
             try:
                 attr = stats.type_attr
                 etype = getattr(event, attr, None) if attr else stats.event_type_of(event)
+                ours = provenance.driving()
+                if ours is not None:
+                    etype = WorkloadEvent(etype, ours)  # our workload published it
                 if stats.in_emit:
                     stats.in_emit = False  # emit() already counted this event
                 else:
@@ -259,8 +322,10 @@ class BusProbe(Probe):
         def emit(bus: Any, event_type: Any, *args: Any, **kwargs: Any) -> Any:
             previous = stats.current
             try:
-                stats.count_event(event_type)
-                stats.current = event_type
+                ours = provenance.driving()
+                etype = event_type if ours is None else WorkloadEvent(event_type, ours)
+                stats.count_event(etype)
+                stats.current = etype
                 stats.in_emit = True
             except Exception:
                 pass
@@ -293,52 +358,75 @@ class BusProbe(Probe):
 
     # -- collecting -----------------------------------------------------------------------
     def collect(self, now: float, interval_s: float) -> list[dict[str, Any]]:
+        """One bus record per bus and origin ("app", or each workload that published), and
+        one handler record per handler, event type and origin; a handler's first exception
+        (type, message, raising line, bounded traceback) rides on its next record, once."""
         out: list[dict[str, Any]] = []
         for stats in self.buses:
             events, stats.events = stats.events, {}
             touched, stats.touched = stats.touched, []
-            samples: list[tuple[TimedHandler, Any, DurationSample]] = []
+            samples: list[tuple[TimedHandler, Any, DurationSample, dict[str, int]]] = []
             calls: dict[Any, int] = {}
             for handler in touched:
                 by_type, handler.by_type = handler.by_type, {}
+                kinds, handler.error_kinds = handler.error_kinds, {}
                 for etype, sample in by_type.items():
-                    samples.append((handler, etype, sample))
+                    samples.append((handler, etype, sample, kinds.get(etype) or {}))
                     calls[etype] = calls.get(etype, 0) + sample.count
             subscribers, history = self._shape(stats)
             if not events and not samples and not stats.instances:
                 continue
-            fanout = {type_key(t): round(calls.get(t, 0) / n, 3) for t, n in events.items() if n}
-            out.append(
-                {
-                    "t": now,
-                    "kind": "bus",
-                    "bus": stats.name,
-                    "events": {type_key(t): n for t, n in events.items()},
-                    "subscribers": subscribers,
-                    "fanout": fanout,
-                    "history": history,
-                    "interval_s": round(interval_s, 4),
+            by_source: dict[str, dict[Any, int]] = {provenance.APP: {}}
+            for etype, n in events.items():
+                source, plain = _split(etype)
+                by_source.setdefault(source, {})[plain] = n
+            for source, counts in by_source.items():
+                if source != provenance.APP and not counts:
+                    continue
+                fanout = {
+                    type_key(t): round(calls.get(_key(t, source), 0) / n, 3)
+                    for t, n in counts.items()
+                    if n
                 }
-            )
-            for handler, etype, sample in samples:
-                if handler.where is None:
-                    handler.where = describe_callable(handler.handler)
-                qual, file, line = handler.where
                 out.append(
                     {
                         "t": now,
-                        "kind": "handler",
+                        "kind": "bus",
                         "bus": stats.name,
-                        "event": type_key(etype) if etype is not None else None,
-                        "handler": qual,
-                        "file": file,
-                        "line": line,
-                        "count": sample.count,
-                        "errors": sample.errors,
-                        "durations_ms": sample.rounded(),
-                        "max_ms": round(sample.max_ms, 3),
+                        "events": {type_key(t): n for t, n in counts.items()},
+                        "subscribers": subscribers,
+                        "fanout": fanout,
+                        "history": history,
+                        "interval_s": round(interval_s, 4),
+                        "source": source,
                     }
                 )
+            for handler, etype, sample, kinds in samples:
+                if handler.where is None:
+                    handler.where = describe_callable(handler.handler)
+                qual, file, line = handler.where
+                source, plain = _split(etype)
+                record = {
+                    "t": now,
+                    "kind": "handler",
+                    "bus": stats.name,
+                    "event": type_key(plain) if plain is not None else None,
+                    "handler": qual,
+                    "file": file,
+                    "line": line,
+                    "count": sample.count,
+                    "errors": sample.errors,
+                    "durations_ms": sample.rounded(),
+                    "max_ms": round(sample.max_ms, 3),
+                    "source": source,
+                }
+                if kinds:
+                    record["error_types"] = dict(kinds)
+                if handler.first_error is not None and sample.errors:
+                    record["first_error"] = handler.first_error
+                    handler.first_error = None
+                    handler.first_error_sent = True
+                out.append(record)
         return out
 
     def _shape(self, stats: BusStats) -> tuple[dict[str, int], int | None]:
@@ -370,6 +458,17 @@ class BusProbe(Probe):
                     self._rewrap(bus, stats, wrap=False)
                 except Exception:
                     pass
+
+
+def _split(etype: Any) -> tuple[str, Any]:
+    """(source, plain event type) of an event key."""
+    if isinstance(etype, WorkloadEvent):
+        return etype.label, etype.event_type
+    return provenance.APP, etype
+
+
+def _key(plain: Any, source: str) -> Any:
+    return plain if source == provenance.APP else WorkloadEvent(plain, source)
 
 
 def _as_list(value: Any) -> list[Any]:

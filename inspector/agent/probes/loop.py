@@ -26,6 +26,9 @@ from inspector.agent.stats import MAX_DURATIONS
 _perf = time.perf_counter
 MAX_SLOW_PER_FLUSH = 50
 MAX_HAZARDS_PER_FLUSH = 20
+MAX_STACK_FRAMES = 25
+STACK_LOOKS = 4  # stacks looked at per stall (the deepest is kept)
+MAX_STALL_STACKS = 20  # stacks taken per flush interval; more stalls are counted without one
 HAZARD_REPEAT_S = 5.0  # the same hazard from the same place is reported at most this often
 _THREAD_MARKERS = ("different thread", "another thread", "in a different thread")
 
@@ -53,6 +56,13 @@ class LoopProbe(Probe):
         self._previous_handler: Any = None
         self._message_handler_installed = False
         self._scans = 0
+        # Stall watcher: the start of the asyncio callback running now (0.0 when none) and
+        # the stack taken while it was still running past slow_ms.
+        self._running_since = 0.0
+        self._stall_stack: tuple[float, list[str], float] | None = None
+        self._stall_stacks = 0
+        self._watcher: threading.Thread | None = None
+        self._watch_stop = threading.Event()
 
     # -- installation ----------------------------------------------------------------------
     def install(self) -> None:
@@ -63,12 +73,14 @@ class LoopProbe(Probe):
         @functools.wraps(original_run)
         def _run(handle: asyncio.Handle) -> None:
             start = _perf()
+            outer, probe._running_since = probe._running_since, start
             try:
                 original_run(handle)
             finally:
+                probe._running_since = outer
                 elapsed_ms = (_perf() - start) * 1000.0
                 if elapsed_ms >= probe.slow_ms and probe._active:
-                    probe._note_slow(handle, elapsed_ms)
+                    probe._note_slow(handle, elapsed_ms, start)
                 if probe.loop is None:
                     probe._found_loop(getattr(handle, "_loop", None))
 
@@ -79,6 +91,10 @@ class LoopProbe(Probe):
             self._nested_wrapper(asyncio.BaseEventLoop.run_until_complete, "run_until_complete"),
         )
         self.agent.note_hook("loop: asyncio.Handle._run, run_until_complete")
+        self._watcher = threading.Thread(
+            target=self._watch_stalls, name="casare-inspector-agent-stalls", daemon=True
+        )
+        self._watcher.start()
         self.poll()
 
     def poll(self) -> None:
@@ -224,11 +240,69 @@ class LoopProbe(Probe):
         stack = [s.rstrip() for s in traceback.format_stack(limit=14)[:-3]]
         self.hazards.append({"kind": "hazard", "hazard": hazard, "detail": detail, "stack": stack})
 
+    # -- stalls: the stack while a callback or a paint is still running --------------------
+    def _watch_stalls(self) -> None:
+        """Every few ms, look whether the loop's callback (or a measured paint) has run past
+        slow_ms; if so, take the GUI thread's stack once, while it is still in the stall."""
+        period = max(0.005, min(0.025, self.slow_ms / 2000.0))
+        taken_for, looks, deepest = 0.0, 0, 0
+        while not self._watch_stop.wait(period):
+            try:
+                start, what = self._running_since, "callback"
+                if not start:
+                    repaint = self.agent.probe("repaint")
+                    pending = repaint.pending_paint() if repaint is not None else None
+                    if pending is not None:
+                        start, what = pending[0], pending[1]
+                if not start:
+                    continue
+                if start != taken_for:
+                    taken_for, looks, deepest = start, 0, 0
+                running_ms = (_perf() - start) * 1000.0
+                if running_ms < self.slow_ms or looks >= STACK_LOOKS:
+                    continue
+                if not looks and self._stall_stacks >= MAX_STALL_STACKS:
+                    looks = STACK_LOOKS  # counted without a stack
+                    continue
+                looks += 1
+                if looks == 1:
+                    self._stall_stacks += 1
+                stack = self._stack_of(self.loop_thread or threading.main_thread().ident)
+                # Several looks at one stall; the deepest stack says most about where the
+                # time goes (a shallow one means native code, e.g. Qt painting, was running).
+                if stack is None or len(stack) <= deepest:
+                    continue
+                deepest = len(stack)
+                if what == "callback":
+                    self._stall_stack = (start, stack, round(running_ms, 1))
+                else:
+                    what.slow_stack = stack  # the repaint probe attaches it when the paint ends
+            except Exception:
+                pass
+
+    @staticmethod
+    def _stack_of(ident: int | None) -> list[str] | None:
+        if ident is None:
+            return None
+        frame = sys._current_frames().get(ident)
+        if frame is None:
+            return None
+        summary = traceback.extract_stack(frame, limit=MAX_STACK_FRAMES)
+        return [f"{fs.filename}:{fs.lineno} in {fs.name}" for fs in summary]
+
+    def _take_stall_stack(self, start: float) -> tuple[list[str] | None, float | None]:
+        taken = self._stall_stack
+        if taken is not None and taken[0] == start:
+            self._stall_stack = None
+            return taken[1], taken[2]
+        return None, None
+
     # -- slow callbacks ----------------------------------------------------------------------
-    def _note_slow(self, handle: asyncio.Handle, elapsed_ms: float) -> None:
+    def _note_slow(self, handle: asyncio.Handle, elapsed_ms: float, start: float = 0.0) -> None:
         try:
             if len(self.slow) >= MAX_SLOW_PER_FLUSH:
                 return
+            stack, stack_at_ms = self._take_stall_stack(start)
             callback = getattr(handle, "_callback", None)
             owner = getattr(callback, "__self__", None)
             task_name = None
@@ -253,13 +327,23 @@ class LoopProbe(Probe):
                     "line": where[2],
                     "suspended_at": suspended,
                     "task": task_name,
-                    "source": "asyncio",
+                    "origin": "asyncio",
+                    "stack": stack,
+                    "stack_at_ms": stack_at_ms,
+                    "stack_reason": None if stack else _no_stack_reason(self),
                 }
             )
         except Exception:
             pass
 
-    def note_slow_qt(self, elapsed_ms: float, what: str, file: str = "", line: int = 0) -> None:
+    def note_slow_qt(
+        self,
+        elapsed_ms: float,
+        what: str,
+        file: str = "",
+        line: int = 0,
+        stack: list[str] | None = None,
+    ) -> None:
         """A slow Qt event dispatch measured by the repaint probe."""
         if len(self.slow) < MAX_SLOW_PER_FLUSH:
             self.slow.append(
@@ -270,7 +354,9 @@ class LoopProbe(Probe):
                     "file": file,
                     "line": line,
                     "task": None,
-                    "source": "qt-event",
+                    "origin": "qt-event",
+                    "stack": stack,
+                    "stack_reason": None if stack else _no_stack_reason(self),
                 }
             )
 
@@ -290,6 +376,7 @@ class LoopProbe(Probe):
                 }
             )
         slow, self.slow = self.slow, []
+        self._stall_stacks = 0
         hazards, self.hazards = self.hazards, []
         out.extend({"t": now, **rec} for rec in slow)
         out.extend({"t": now, **rec} for rec in hazards)
@@ -297,6 +384,10 @@ class LoopProbe(Probe):
 
     def uninstall(self) -> None:
         self._active = False
+        self._watch_stop.set()
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None and watcher is not threading.current_thread():
+            watcher.join(1.0)
         timer, self._timer = self._timer, None
         loop = self.loop
         if timer is not None and loop is not None:
@@ -311,3 +402,9 @@ class LoopProbe(Probe):
                     core.qInstallMessageHandler(self._previous_handler)
             except Exception:
                 pass
+
+
+def _no_stack_reason(probe: LoopProbe) -> str:
+    if probe._stall_stacks >= MAX_STALL_STACKS:
+        return f"stack limit of {MAX_STALL_STACKS} per interval reached"
+    return "over before the stall watcher looked (it looks every few ms past slow_callback_ms)"

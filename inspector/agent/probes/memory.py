@@ -20,8 +20,10 @@ from inspector.agent.probes import InstanceSet, Probe
 from inspector.agent.stats import MAX_DURATIONS
 
 _perf = time.perf_counter
-TRACEMALLOC_FRAMES = 10
+TRACEMALLOC_FRAMES = 3  # frames per allocation: enough for the caller's line, cheap to keep
 TRACEMALLOC_TOP = 25
+PHASE_TOP = 15
+_AGENT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def rss_bytes() -> int | None:
@@ -173,10 +175,7 @@ class MemoryProbe(Probe):
     def tracemalloc_snapshot(self) -> str:
         if not tracemalloc.is_tracing():
             return "tracemalloc is not running; send action=start first"
-        snapshot = tracemalloc.take_snapshot()
-        snapshot = snapshot.filter_traces(
-            [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, __file__)]
-        )
+        snapshot = _without_ours(tracemalloc.take_snapshot())
         baseline = self._baseline or snapshot
         stats = snapshot.compare_to(baseline, "lineno")
         top = [
@@ -200,3 +199,75 @@ class MemoryProbe(Probe):
         if self._started_tracemalloc and tracemalloc.is_tracing():
             tracemalloc.stop()
         self._baseline = None
+
+
+def _without_ours(snapshot: tracemalloc.Snapshot) -> tracemalloc.Snapshot:
+    """Allocations of the target only: tracemalloc's own and the agent's are left out."""
+    return snapshot.filter_traces(
+        [
+            tracemalloc.Filter(False, tracemalloc.__file__),
+            tracemalloc.Filter(False, os.path.join(_AGENT_DIR, "*")),
+        ]
+    )
+
+
+class AllocationPhases:
+    """tracemalloc snapshots at a workload's phase boundaries (before create, after create,
+    after delete), diffed into the allocation sites that grew, per created item.
+
+    Costs while it lives (every allocation is traced), so a workload uses it only when asked;
+    tracemalloc is started here with TRACEMALLOC_FRAMES frames unless it already runs (the
+    inspector's --tracemalloc), and stopped by `close` only if it was started here.
+    """
+
+    def __init__(self) -> None:
+        self.started_here = False
+        if not tracemalloc.is_tracing():
+            tracemalloc.start(TRACEMALLOC_FRAMES)
+            self.started_here = True
+        self.frames = tracemalloc.get_traceback_limit()
+        self._snapshots: dict[str, tracemalloc.Snapshot] = {}
+
+    def mark(self, phase: str) -> None:
+        if tracemalloc.is_tracing():
+            self._snapshots[phase] = _without_ours(tracemalloc.take_snapshot())
+
+    def diff(self, phase: str, base: str, items: int, workload: str) -> dict[str, Any] | None:
+        """A kind="tracemalloc" record: sites whose allocations grew from `base` to `phase`."""
+        after, before = self._snapshots.get(phase), self._snapshots.get(base)
+        if after is None or before is None:
+            return None
+        stats = [s for s in after.compare_to(before, "traceback") if s.size_diff > 0]
+        total = sum(s.size_diff for s in stats)
+        top = []
+        for stat in stats[:PHASE_TOP]:
+            frames = [{"file": f.filename, "line": f.lineno} for f in stat.traceback]
+            innermost = frames[-1] if frames else {"file": "", "line": 0}
+            top.append(
+                {
+                    "file": innermost["file"],
+                    "line": innermost["line"],
+                    "frames": frames,
+                    "size_diff": stat.size_diff,
+                    "count_diff": stat.count_diff,
+                    "size": stat.size,
+                    "bytes_per_item": round(stat.size_diff / items, 1) if items else None,
+                }
+            )
+        return {
+            "t": time.time(),
+            "kind": "tracemalloc",
+            "phase": phase,
+            "base": base,
+            "workload": workload,
+            "items": items,
+            "frames": self.frames,
+            "grown_bytes": total,
+            "grown_bytes_per_item": round(total / items, 1) if items else None,
+            "top": top,
+        }
+
+    def close(self) -> None:
+        self._snapshots.clear()
+        if self.started_here and tracemalloc.is_tracing():
+            tracemalloc.stop()

@@ -12,9 +12,10 @@ from __future__ import annotations
 import gc
 import math
 import time
+import tracemalloc
 from typing import Any
 
-from inspector.agent.probes.memory import rss_bytes
+from inspector.agent.probes.memory import AllocationPhases, rss_bytes
 from inspector.agent.workloads.canvas_adapters import make_adapter
 from inspector.agent.workloads.paint_meter import PaintMeter
 from inspector.agent.workloads.run import QtSteps, WorkloadRun, drive_on_qt_thread
@@ -29,6 +30,11 @@ PARAMS: dict[str, tuple[Any, str]] = {
     "repetitions": (3, "times the whole sequence is repeated"),
     "steps": (30, "frames in each of the drag, pan and zoom paths"),
     "batch": (10, "nodes created or deleted per event-loop turn"),
+    "tracemalloc": (
+        False,
+        "trace allocations before create, after create and after delete (slows the target; "
+        "on by itself when the inspector already traces)",
+    ),
 }
 FRAME_MS = 16.0
 COLUMNS = 20
@@ -46,6 +52,7 @@ def _steps(run: WorkloadRun) -> QtSteps:
     adapter = make_adapter(run.definition)
     identifiers = adapter.identifiers()
     meter = PaintMeter(adapter.viewport())
+    phases = AllocationPhases() if p["tracemalloc"] or tracemalloc.is_tracing() else None
     created: list[Any] = []
     reps: list[dict[str, Any]] = []
     notes: list[str] = []
@@ -59,6 +66,8 @@ def _steps(run: WorkloadRun) -> QtSteps:
             rep: dict[str, Any] = {"scene_items_before": _scene_items(adapter)}
             gc.collect()
             rss_before = rss_bytes()
+            if phases is not None:
+                phases.mark("before_create")
             create_ms: list[float] = []
             begun = time.perf_counter()
             for i in range(p["nodes"]):
@@ -78,6 +87,9 @@ def _steps(run: WorkloadRun) -> QtSteps:
             yield FRAME_MS
             gc.collect()
             rss_after = rss_bytes()
+            if phases is not None:
+                phases.mark("after_create")
+                _emit_phase(run, phases, "after_create", len(created))
             rep["create_ms"] = create_ms
             rep["connections"] = connected
             rep["rss_before"] = rss_before
@@ -113,6 +125,9 @@ def _steps(run: WorkloadRun) -> QtSteps:
             rep["paints"] = meter.paints
             rep["paints_per_s"] = meter.paints / interaction_s if interaction_s else 0.0
             rep["frame_ms"] = list(meter.durations_ms)
+            rep["full_paints"] = meter.full_paints
+            rep["paint_clock"] = meter.clock_kind
+            rep["nodes_created"] = len(created)
 
             delete_s = 0.0
             base += 3 * p["steps"]
@@ -127,7 +142,11 @@ def _steps(run: WorkloadRun) -> QtSteps:
             rep["delete_total_s"] = delete_s
             yield FRAME_MS
             rep["scene_items_after"] = _scene_items(adapter)
+            gc.collect()
             rep["rss_after_delete"] = rss_bytes()
+            if phases is not None:
+                phases.mark("after_delete")
+                _emit_phase(run, phases, "after_delete", rep["nodes_created"])
             reps.append(rep)
         if not adapter.can_collapse:
             notes.append("collapse/expand: this canvas has no per-node collapse; skipped")
@@ -139,11 +158,20 @@ def _steps(run: WorkloadRun) -> QtSteps:
         run.finish("ok", "; ".join(notes), _summarize(run, reps, identifiers))
     finally:  # also on failure or time-out: leave the canvas as we found it
         meter.remove()
+        if phases is not None:
+            phases.close()
         if created:
             try:
                 adapter.delete(created)
             except Exception:
                 pass
+
+
+def _emit_phase(run: WorkloadRun, phases: AllocationPhases, phase: str, items: int) -> None:
+    record = phases.diff(phase, "before_create", items, run.name)
+    if record is not None:
+        record["run_id"] = run.run_id
+        run.emit_record(record)
 
 
 def _scene_items(adapter: Any) -> int:
@@ -163,6 +191,8 @@ def _summarize(run: WorkloadRun, reps: list[dict[str, Any]], identifiers: list[s
         "connections": reps[0]["connections"] if reps else 0,
         "paints_per_s": spread([r["paints_per_s"] for r in reps], 1),
         "paints": spread([r["paints"] for r in reps], 0),
+        "full_paints": spread([r.get("full_paints", 0) for r in reps], 0),
+        "paint_clock": reps[0].get("paint_clock") if reps else None,
         "frame_ms_p50": spread([percentile(r["frame_ms"], 0.5) for r in reps if r["frame_ms"]]),
         "frame_ms_p95": spread([percentile(r["frame_ms"], 0.95) for r in reps if r["frame_ms"]]),
         "frame_ms": distribution(all_frames),
@@ -180,6 +210,15 @@ def _summarize(run: WorkloadRun, reps: list[dict[str, Any]], identifiers: list[s
     rss_end = reps[-1].get("rss_after_delete") if reps else None
     if rss_start is not None and rss_end is not None:
         results["rss_retained_mib"] = round((rss_end - rss_start) / 2**20, 1)
+    retained = [
+        (r["rss_after_delete"] - r["rss_before"]) / r["nodes_created"]
+        for r in reps
+        if r.get("rss_before") is not None
+        and r.get("rss_after_delete") is not None
+        and r.get("nodes_created")
+    ]
+    if retained:  # RSS still held after the nodes were deleted, per node created
+        results["retained_kib_per_node"] = spread([b / 1024 for b in retained], 1)
     per_node = [r["bytes_per_node"] for r in reps if "bytes_per_node" in r]
     if per_node:
         # RSS rarely shrinks: the first repetition pays for fresh memory, later ones mostly

@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
-from inspector.agent import target
+from inspector.agent import provenance, target
 
 # A Qt-thread workload is a generator that yields the delay (ms) before its next step; the
 # event loop runs in between, so the app keeps painting and answering while it works.
@@ -43,6 +43,7 @@ class WorkloadRun:
     ) -> None:
         self.name = name
         self.run_id = run_id
+        self.label = provenance.new_label(name, run_id)  # stamped on what it drives
         self.params = params
         self.definition = definition
         self._emit = emit
@@ -63,6 +64,7 @@ class WorkloadRun:
         return self._done.wait(timeout)
 
     def start_watchdog(self) -> None:
+        provenance.run_started(self.label)
         self._watchdog.start()
 
     def finish(self, status: str, reason: str = "", results: dict[str, Any] | None = None) -> bool:
@@ -72,6 +74,7 @@ class WorkloadRun:
                 return False
             self._done.set()
         self._watchdog.cancel()
+        provenance.run_finished(self.label)
         record = {
             "t": time.time(),
             "kind": "workload",
@@ -111,6 +114,16 @@ class WorkloadRun:
             )
         except Exception:
             pass  # progress is a courtesy; the final record is what counts
+
+    def emit_record(self, record: dict[str, Any]) -> None:
+        """Send a measurement record of this run (e.g. allocation phases); never raises."""
+        if self._done.is_set():
+            return
+        record.setdefault("source", self.label)
+        try:
+            self._emit(record)
+        except Exception:
+            pass
 
     def cancel(self, reason: str = "cancelled by the user") -> bool:
         """End the run as "cancelled"; the workload cleans up at its next step."""
@@ -172,11 +185,13 @@ def drive_on_qt_thread(run: WorkloadRun, make_steps: Callable[[], QtSteps]) -> N
         steps = state.get("steps")
         try:
             if steps is None:
-                steps = state["steps"] = make_steps()
+                with provenance.as_workload(run.label):
+                    steps = state["steps"] = make_steps()
             if run.done:
                 steps.close()  # runs the generator's clean-up on this (the Qt) thread
                 return
-            delay_ms = next(steps)
+            with provenance.as_workload(run.label):  # what the step calls is ours
+                delay_ms = next(steps)
         except StopIteration:
             if not run.done:
                 run.finish("failed", "the workload ended without a result")
@@ -198,7 +213,8 @@ def drive_on_loop(run: WorkloadRun, make_coro: Callable[[], Coroutine[Any, Any, 
 
     async def guarded() -> None:
         try:
-            await make_coro()
+            with provenance.as_workload(run.label):  # and every task it starts
+                await make_coro()
         except BaseException as exc:
             run.fail(exc)
             if not isinstance(exc, Exception):
@@ -226,7 +242,8 @@ def drive_on_thread(run: WorkloadRun, work: Callable[[], None]) -> None:
 
     def body() -> None:
         try:
-            work()
+            with provenance.as_workload(run.label):
+                work()
         except BaseException as exc:
             run.fail(exc)
         else:
