@@ -6,8 +6,9 @@ Rules match callees by *qualified* name, so `import time as t; t.sleep(1)` and
 METADATA_DEPENDENCIES); the project model (ast based) resolves names with the same table.
 
 `blocking_kind(qualname)` says whether a call blocks the calling thread and how
-("sleep", "network", "subprocess", "file", "sqlite", "ui-automation", "screen-capture",
-"console"); `BLOCKING_KINDS_*` name the sets the async and GUI rules care about.
+("sleep", "network", "subprocess", "file", "file-bulk", "sqlite", "thread-wait",
+"key-derivation", "clipboard", "ui-automation", "screen-capture", "console");
+`BLOCKING_KINDS_*` name the sets the async and GUI rules care about.
 """
 
 from __future__ import annotations
@@ -60,14 +61,55 @@ _BLOCKING_EXACT: dict[str, str] = {
     "pyautogui.screenshot": "screen-capture",
     "json.load": "file",
     "pickle.load": "file",
-    "shutil.copy": "file",
-    "shutil.copy2": "file",
-    "shutil.copyfile": "file",
-    "shutil.copytree": "file",
-    "shutil.rmtree": "file",
-    "shutil.move": "file",
-    "os.walk": "file",
     "builtins.open": "file",
+    # Work proportional to a file's or a folder tree's size, not a small config read.
+    "shutil.copy": "file-bulk",
+    "shutil.copy2": "file-bulk",
+    "shutil.copyfile": "file-bulk",
+    "shutil.copyfileobj": "file-bulk",
+    "shutil.copytree": "file-bulk",
+    "shutil.rmtree": "file-bulk",
+    "shutil.move": "file-bulk",
+    "shutil.make_archive": "file-bulk",
+    "shutil.unpack_archive": "file-bulk",
+    "shutil.disk_usage": "file-bulk",
+    "os.walk": "file-bulk",
+    "glob.glob": "file-bulk",
+    "zipfile.ZipFile": "file-bulk",
+    "tarfile.open": "file-bulk",
+    "tarfile.TarFile": "file-bulk",
+    "pathlib.Path.rglob": "file-bulk",
+    "os.fsync": "file-bulk",
+    # Waiting for another thread or process.
+    "subprocess.Popen.wait": "subprocess",
+    "subprocess.Popen.communicate": "subprocess",
+    "threading.Thread.join": "thread-wait",
+    "threading.Event.wait": "thread-wait",
+    "threading.Condition.wait": "thread-wait",
+    "threading.Barrier.wait": "thread-wait",
+    "queue.Queue.get": "thread-wait",
+    "queue.Queue.join": "thread-wait",
+    "concurrent.futures.wait": "thread-wait",
+    "concurrent.futures.Future.result": "thread-wait",
+    "asyncio.run_coroutine_threadsafe.result": "thread-wait",
+    "multiprocessing.Process.join": "thread-wait",
+    "watchdog.observers.Observer.join": "thread-wait",
+    # Deliberately slow key derivation: tens to hundreds of ms of CPU per call.
+    "hashlib.pbkdf2_hmac": "key-derivation",
+    "hashlib.scrypt": "key-derivation",
+    "bcrypt.hashpw": "key-derivation",
+    "bcrypt.checkpw": "key-derivation",
+    "bcrypt.kdf": "key-derivation",
+}
+
+# Methods whose name alone says what they do, whatever the receiver (`folder.rglob("*")`).
+_BLOCKING_METHODS: dict[str, str] = {
+    "rglob": "file-bulk",
+    "storbinary": "network",
+    "retrbinary": "network",
+    "storlines": "network",
+    "retrlines": "network",
+    "sendmail": "network",
 }
 
 # Every call into these modules blocks (UI automation talks to other processes synchronously).
@@ -78,6 +120,21 @@ _BLOCKING_PREFIXES: dict[str, str] = {
     "pyautogui.": "ui-automation",
     "win32gui.": "ui-automation",
     "mss.": "screen-capture",
+    # Sessions: every method of a connected client object does a network round trip.
+    "smtplib.SMTP.": "network",
+    "smtplib.SMTP_SSL.": "network",
+    "imaplib.IMAP4.": "network",
+    "imaplib.IMAP4_SSL.": "network",
+    "poplib.POP3.": "network",
+    "poplib.POP3_SSL.": "network",
+    "ftplib.FTP.": "network",
+    "ftplib.FTP_TLS.": "network",
+    "paramiko.": "network",
+    "sqlite3.Connection.": "sqlite",
+    "zipfile.ZipFile.": "file-bulk",
+    "tarfile.TarFile.": "file-bulk",
+    "pyperclip.": "clipboard",
+    "win32clipboard.": "clipboard",
 }
 
 # Calls under a blocking prefix that do not block (constructors of plain data, constants).
@@ -87,19 +144,58 @@ _NOT_BLOCKING = frozenset(
         "requests.Session",
         "requests.adapters.HTTPAdapter",
         "requests.auth.HTTPBasicAuth",
+        # GDI handle bookkeeping returns at once: releasing a DC is not waiting on a window.
+        "win32gui.ReleaseDC",
+        "win32gui.DeleteObject",
+        "win32gui.DeleteDC",
+        "win32gui.SelectObject",
+        "win32gui.GetDC",
+        "win32gui.GetWindowDC",
+        "win32gui.CreateCompatibleDC",
+        "win32ui.CreateDCFromHandle",
         "uiautomation.SetGlobalSearchTimeout",
         "uiautomation.UIAutomationInitializerInThread",
         "pyautogui.size",
+        "paramiko.RSAKey",
+        "paramiko.AutoAddPolicy",
+        "paramiko.SSHClient",
+        "paramiko.ssh_exception",
+        "win32clipboard.CF_",
     }
 )
 
 # What each consumer treats as blocking. Plain file I/O is left out of the async/GUI sets:
 # small config reads are everywhere and a flood of them hides the real stalls; area 8's
 # node rules judge file I/O in node code.
+# Bulk file work (copies, tree walks, archives, fsync), waits on threads, key derivation and
+# clipboard tools are in: each costs time proportional to data or to another thread's work.
 BLOCKING_KINDS_ASYNC = frozenset(
-    {"sleep", "network", "subprocess", "sqlite", "ui-automation", "screen-capture", "console"}
+    {
+        "sleep",
+        "network",
+        "subprocess",
+        "sqlite",
+        "ui-automation",
+        "screen-capture",
+        "console",
+        "file-bulk",
+        "thread-wait",
+        "key-derivation",
+        "clipboard",
+    }
 )
-BLOCKING_KINDS_GUI = frozenset({"sleep", "network", "subprocess", "ui-automation", "console"})
+BLOCKING_KINDS_GUI = frozenset(
+    {
+        "sleep",
+        "network",
+        "subprocess",
+        "ui-automation",
+        "console",
+        "file-bulk",
+        "thread-wait",
+        "key-derivation",
+    }
+)
 
 KIND_ADVICE: dict[str, str] = {
     "sleep": "use `await asyncio.sleep(...)` (or a QTimer on the GUI thread)",
@@ -112,6 +208,13 @@ KIND_ADVICE: dict[str, str] = {
     "screen-capture": "capture in a worker thread (`await asyncio.to_thread(...)`)",
     "console": "never read the console on the event loop",
     "file": "use `await asyncio.to_thread(...)` or aiofiles",
+    "file-bulk": "run the copy/walk/archive in a worker (`await asyncio.to_thread(...)`, or a "
+    "QThreadPool task on the GUI thread)",
+    "thread-wait": "await the other thread's result instead of blocking on it "
+    "(`await asyncio.wrap_future(fut)`, `loop.run_in_executor`, a Qt signal on completion)",
+    "key-derivation": "derive keys in a worker thread (`await asyncio.to_thread(...)`) and "
+    "cache the derived key",
+    "clipboard": "use QClipboard on the GUI thread, or `await asyncio.to_thread(...)`",
     "lock": "use `asyncio.Lock` for state shared between coroutines, or keep the "
     "critical section tiny and never call it from a coroutine",
 }
@@ -127,6 +230,9 @@ def blocking_kind(qualname: str) -> str | None:
             if any(qualname.startswith(n) for n in _NOT_BLOCKING):
                 return None
             return kind
+    owner, _, method = qualname.rpartition(".")
+    if owner and owner not in ("self", "cls"):
+        return _BLOCKING_METHODS.get(method)
     return None
 
 
@@ -153,14 +259,6 @@ def qualified_name(rule: Rule, node: cst.CSTNode) -> str | None:
     for q in found:
         return q.name
     return None
-
-
-def call_qualified_name(rule: Rule, call: cst.Call) -> str | None:
-    return qualified_name(rule, call.func)
-
-
-def last_part(name: str) -> str:
-    return name.rsplit(".", 1)[-1]
 
 
 def short_name(qualname: str) -> str:

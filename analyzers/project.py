@@ -91,6 +91,7 @@ class LockUse:
     line: int
     lock: str  # "self._lock"
     await_line: int = 0
+    end_line: int = 0  # last line of the `with` block
 
 
 @dataclass
@@ -551,7 +552,14 @@ class _Summarizer:
                             break
                     if await_line:
                         break
-                info.lock_uses.append(LockUse(line=node.lineno, lock=name, await_line=await_line))
+                info.lock_uses.append(
+                    LockUse(
+                        line=node.lineno,
+                        lock=name,
+                        await_line=await_line,
+                        end_line=node.end_lineno or node.lineno,
+                    )
+                )
 
     def _while(self, node: ast.While, info: FunctionInfo, defs: Mapping[str, str]) -> None:
         test = node.test
@@ -1082,6 +1090,13 @@ class ProjectModel:
         for klass in self._class_and_bases(class_qualname):
             if attr in klass.signals:
                 return klass.signals[attr]
+        return None
+
+    def lock_owner(self, class_qualname: str, attr: str) -> str | None:
+        """The class (the given one or a project base) that creates thread lock `attr`."""
+        for klass in self._class_and_bases(class_qualname):
+            if attr in klass.lock_attrs:
+                return klass.qualname
         return None
 
     def lock_kind(self, class_qualname: str, attr: str) -> str | None:

@@ -504,8 +504,9 @@ def audit(
         findings += _ruff(base, summaries, profile, findings, result)
     findings = apply_rule_options(findings, profile)
     findings = calibrate_severity(findings, project, profile)
-    findings = mark_unassigned(findings, profile, result)
-    result.warnings = profile_warnings(profile, project, [s.relpath for s in summaries])
+    relpaths = [s.relpath for s in summaries]
+    findings = mark_unassigned(findings, profile, result, relpaths)
+    result.warnings = profile_warnings(profile, project, relpaths)
     sources = {relpath: source for relpath, _, source in read}
     result.findings = rank(stamp_identity(deduplicate(findings), sources))
     result.errors.sort()
@@ -777,7 +778,7 @@ def calibrate_severity(
 
 
 def mark_unassigned(
-    findings: list[Finding], profile: Profile, result: AuditResult
+    findings: list[Finding], profile: Profile, result: AuditResult, relpaths: list[str]
 ) -> list[Finding]:
     """Tag findings in files no `[areas]` pattern matches; list those files in `result`.
 
@@ -786,6 +787,7 @@ def mark_unassigned(
     instead of silently using the rule's area."""
     if not profile.areas:
         return findings
+    result.unassigned_files = sorted(path for path in relpaths if profile.area_for(path) is None)
     out = []
     for finding in findings:
         assigned = profile.area_for(finding.path) is not None

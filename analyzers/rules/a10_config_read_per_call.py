@@ -79,7 +79,7 @@ def _config(self):
 def get_timeout(self):
     return self._config["timeout"]
 """
-    TAGS = ("io", "configuration", "caching")
+    TAGS = ("io", "configuration", "caching", "per-call")
     TRIGGERS = ("json", "yaml", "toml", "configparser", "dotenv", "read_text", "read_bytes")
     VALID = (
         Valid(

@@ -20,6 +20,18 @@ _SCANS = frozenset(
 )
 
 
+_DIAGNOSTIC_WORDS = (
+    "debug",
+    "dump",
+    "leak",
+    "snapshot",
+    "diagnos",
+    "count_objects",
+    "census",
+    "profil",
+)
+
+
 class FullHeapScan(Rule):
     """A stop-the-world walk of the heap disguised as a cheap metric."""
 
@@ -59,6 +71,18 @@ class FullHeapScan(Rule):
                 return gc.get_objects()
             """
         ),
+        # A leak finder run on request walks the heap by design.
+        Valid(
+            """\
+            import gc
+            def count_objects_in_memory(classes):
+                found = {}
+                for obj in gc.get_objects():
+                    if type(obj) in classes:
+                        found.setdefault(type(obj), []).append(obj)
+                return found
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -78,8 +102,12 @@ class FullHeapScan(Rule):
         self._imports = import_map(node)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        # Diagnostic helpers (a leak finder, an object census) walk the heap on request;
+        # that is their job, not a per-sample cost.
         name = node.name.value.lower()
-        if any(word in name for word in ("debug", "dump", "leak", "snapshot")):
+        if any(word in name for word in _DIAGNOSTIC_WORDS):
+            return
+        if any(word in self.context.relpath.lower() for word in _DIAGNOSTIC_WORDS):
             return
         for sub, _ in body_nodes(node):
             if isinstance(sub, cst.Call) and (q := self._imports.qualify(sub.func)) in _SCANS:

@@ -62,7 +62,7 @@ def search(self, query):
 def search(self, query):
     return rapidfuzz.process.extract(query, self._names, limit=10, score_cutoff=60)
 """
-    TAGS = ("algorithmic", "search", "latency")
+    TAGS = ("algorithmic", "search", "latency", "per-call")
     TRIGGERS = (
         "difflib",
         "Levenshtein",

@@ -56,7 +56,7 @@ _VARIABLE = re.compile(r"\\{\\{\\s*(\\w+)\\s*\\}\\}")
 def resolve(text):
     return _VARIABLE.sub(lookup, text)
 """
-    TAGS = ("cpu", "caching")
+    TAGS = ("cpu", "caching", "per-call")
     TRIGGERS = ("import re", "from re ", "import regex")
     VALID = (
         Valid(

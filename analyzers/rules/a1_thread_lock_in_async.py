@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analyzers.findings import ChainStep
-from analyzers.matching import short_name
+from analyzers.matching import BLOCKING_KINDS_ASYNC, short_name
 from analyzers.project import FunctionInfo, ProjectModel
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
@@ -22,6 +22,47 @@ def _thread_locks(project: ProjectModel, fn: FunctionInfo) -> list[tuple[int, st
         if kind is not None:
             out.append((use.line, use.lock, kind, use.await_line))
     return out
+
+
+def slow_holders(project: ProjectModel) -> dict[tuple[str, str], ChainStep]:
+    """(class that owns the lock, `self._lock`) -> where some holder does slow work inside
+    the critical section: a blocking call (directly or through project calls) or a loop.
+
+    A thread lock only stalls the event loop while another thread holds it; a critical
+    section of a few dict operations is over in microseconds, so only locks that somebody
+    holds for slow work can stall the loop for long."""
+
+    def build() -> dict[tuple[str, str], ChainStep]:
+        out: dict[tuple[str, str], ChainStep] = {}
+        for fn in project.functions.values():
+            if not fn.cls or not fn.lock_uses:
+                continue
+            for use in fn.lock_uses:
+                owner = project.lock_owner(fn.cls, use.lock.removeprefix("self."))
+                if owner is None or (owner, use.lock) in out:
+                    continue
+                why = _slow_work(project, fn, use.line, use.end_line or use.line)
+                if why:
+                    out[(owner, use.lock)] = ChainStep(fn.relpath, use.line, fn.qualname, why)
+        return out
+
+    return project.memo("CIA101.slow_holders", build)
+
+
+def _slow_work(project: ProjectModel, fn: FunctionInfo, first: int, last: int) -> str:
+    for start, _end in fn.loop_spans:
+        if first < start <= last:
+            return "holds it over a loop"
+    for call in fn.calls:
+        if not first <= call.line <= last or call.awaited:
+            continue
+        kind = project.call_blocking_kind(fn, call.target)
+        if kind in BLOCKING_KINDS_ASYNC:
+            return f"holds it while calling `{call.target}()` ({kind})"
+        found = project.chain_from_call(fn, call, BLOCKING_KINDS_ASYNC)
+        if found is not None:
+            return f"holds it while `{short_name(found[0].qualname)}()` blocks ({found[1].kind})"
+    return ""
 
 
 class ThreadLockInAsync(ProjectRule):
@@ -66,6 +107,21 @@ class ThreadLockInAsync(ProjectRule):
             "        self._lock = threading.Lock()\n"
             "    def get(self):\n        with self._lock:\n            return 1\n"
         ),
+        # A few dict operations under the lock: held for microseconds, no stall to speak of.
+        Valid(
+            "import threading\n"
+            "class Network:\n"
+            "    def __init__(self):\n"
+            "        self.interfaces_lock = threading.Lock()\n"
+            "        self.interfaces = {}\n"
+            "    def add(self, server, iface):\n"
+            "        with self.interfaces_lock:\n"
+            "            self.interfaces[server] = iface\n"
+            "    async def switch_lagging(self):\n"
+            "        with self.interfaces_lock:\n"
+            "            interfaces = list(self.interfaces.values())\n"
+            "        return interfaces\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -84,15 +140,17 @@ class ThreadLockInAsync(ProjectRule):
             "class JobQueue:\n"
             "    def __init__(self):\n"
             "        self._lock = threading.Lock()\n"
-            "    def dequeue(self):\n"
+            "    def dequeue(self, robot):\n"
             "        with self._lock:\n"
-            "            return None\n"
+            "            for job in self._jobs:\n"
+            "                if job.robot == robot:\n"
+            "                    return job\n"
             "class Engine:\n"
             "    def __init__(self):\n"
             "        self._queue = JobQueue()\n"
             "    async def loop(self):\n"
-            "        job = self._queue.dequeue()\n",
-            line=12,
+            "        job = self._queue.dequeue(self.robot)\n",
+            line=14,
             message_contains="JobQueue.dequeue",
         ),
     )
@@ -112,13 +170,22 @@ class ThreadLockInAsync(ProjectRule):
                     awaited = ChainStep(fn.relpath, await_line, fn.qualname, "await")
                     self.report_at(line, message, impact=8, related=(awaited,))
                 else:
+                    slow = self._slow_holder(project, fn, lock)
+                    if slow is None:
+                        continue
                     message = (
                         f"coroutine `{fn.name}` takes {kind} `{lock}` on the event loop "
-                        "thread: whenever another thread holds it, every task stalls; use an "
-                        "asyncio.Lock (coroutines only) or hand work over via a queue."
+                        f"thread, and `{short_name(slow.symbol)}` {slow.note}: while it "
+                        "does, every task stalls; use an asyncio.Lock (coroutines only) or "
+                        "hand work over via a queue."
                     )
-                    self.report_at(line, message)
+                    self.report_at(line, message, related=(slow,))
         self._sync_lock_callees(project)
+
+    @staticmethod
+    def _slow_holder(project: ProjectModel, fn: FunctionInfo, lock: str) -> ChainStep | None:
+        owner = project.lock_owner(fn.cls, lock.removeprefix("self.")) if fn.cls else None
+        return slow_holders(project).get((owner, lock)) if owner else None
 
     def _sync_lock_callees(self, project: ProjectModel) -> None:
         sites: dict[tuple[str, str], list[tuple[FunctionInfo, int, FunctionInfo, int]]] = {}
@@ -133,7 +200,9 @@ class ThreadLockInAsync(ProjectRule):
                 if callee is None or callee.is_async or callee.qualname in seen:
                     continue
                 seen.add(callee.qualname)
-                for line, lock, kind, _ in _thread_locks(project, callee):
+                for line, lock, kind, await_line in _thread_locks(project, callee):
+                    if not await_line and self._slow_holder(project, callee, lock) is None:
+                        continue
                     key = (callee.cls, lock)
                     sites.setdefault(key, []).append((fn, call.line, callee, line))
                     del kind

@@ -19,7 +19,9 @@ class TaskWithoutReference(ProjectRule):
         "be garbage-collected before it finishes (the trigger silently stops firing), its "
         "exception is only logged at collection time, and it cannot be cancelled on stop."
     )
-    IMPACT = 4
+    # A lost task is rare (the loop's weak reference usually survives); its cost is a silent
+    # failure, not a slowdown.
+    IMPACT = 3
     FREQUENCY = 3
     DIFFICULTY = 2
     RECOMMENDATION = (

@@ -12,6 +12,11 @@ HOT_AREAS = frozenset({1, 3, 6, 8, 9})
 _COPIES = frozenset({"copy.deepcopy", "pickle.loads", "pickle.dumps"})
 
 
+_COPY_PROTOCOL = frozenset(
+    {"__deepcopy__", "__copy__", "__reduce__", "__reduce_ex__", "__getstate__", "__setstate__"}
+)
+
+
 class DeepcopyPerStep(ProjectRule):
     """A full deep copy of state per step makes each step O(size of the state)."""
 
@@ -35,10 +40,19 @@ class DeepcopyPerStep(ProjectRule):
     EXAMPLE_AFTER = (
         "for node in nodes:\n    snapshot = dict(self.variables)  # values are immutable"
     )
-    TAGS = ("cpu", "memory")
+    TAGS = ("cpu", "memory", "per-call")
     TRIGGERS = ("deepcopy", "pickle")
     VALID = (
         Valid("import copy\ndef clone(cfg):\n    return copy.deepcopy(cfg)\n"),
+        Valid(
+            "import copy\n"
+            "class Variables:\n"
+            "    def __deepcopy__(self, memo):\n"
+            "        result = Variables()\n"
+            "        for key, value in self.__dict__.items():\n"
+            "            setattr(result, key, copy.deepcopy(value, memo))\n"
+            "        return result\n"
+        ),
         Valid("import copy\ndef f(items):\n    for i in items:\n        x = copy.copy(i)\n"),
     )
     INVALID = (
@@ -72,6 +86,10 @@ class DeepcopyPerStep(ProjectRule):
         if self.context.area is not None and self.context.area not in HOT_AREAS:
             return  # config loading and utilities copy once at start-up; not a per-step cost
         for fn in self.functions():
+            # Implementing the copy protocol is what deep-copies each field; the cost belongs
+            # to whoever deep-copies the object, reported there.
+            if fn.name in _COPY_PROTOCOL:
+                continue
             for call in fn.calls:
                 if call.target not in _COPIES:
                     continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from analyzers.findings import ChainStep
+from analyzers.project import FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -16,6 +17,18 @@ HOT_NAME = re.compile(
     r"(dequeue|get_next|next_nodes|execute_node|_execute_from_node|run_node|publish|emit|"
     r"dispatch|route|paint|Event$|eventFilter|_loop$|on_node_\w+|handle_event)"
 )
+
+
+def _in_slow_periodic_loop(fn: FunctionInfo, line: int) -> bool:
+    """Inside a `while running: ... sleep(60)` loop: one format per second or slower is
+    nothing next to the sleep."""
+    for loop in fn.loops:
+        if loop.line <= line <= loop.end_line:
+            try:
+                return float(loop.interval) >= 1.0
+            except ValueError:
+                return False
+    return False
 
 
 class EagerDebugLog(ProjectRule):
@@ -39,7 +52,7 @@ class EagerDebugLog(ProjectRule):
     )
     EXAMPLE_BEFORE = 'for c in conns:\n    logger.debug(f"Route {c.source} -> {c.target}")'
     EXAMPLE_AFTER = 'for c in conns:\n    logger.debug("Route {} -> {}", c.source, c.target)'
-    TAGS = ("cpu", "logging")
+    TAGS = ("cpu", "logging", "per-call")
     TRIGGERS = (".debug(",)
     VALID = (
         Valid(
@@ -55,6 +68,17 @@ class EagerDebugLog(ProjectRule):
             "from loguru import logger\nasync def _check_loop(self):\n    while True:\n"
             "        try:\n            await self.check()\n        except Exception as e:\n"
             "            logger.debug(f'check failed: {e}')\n"
+        ),
+        # One debug line per minute next to a 60 s sleep is nothing.
+        Valid(
+            "import asyncio, logging\n"
+            "logger = logging.getLogger(__name__)\n"
+            "class Monitor:\n"
+            "    async def _watch_loop(self):\n"
+            "        while self._running:\n"
+            "            for robot in self._robots:\n"
+            "                logger.debug(f'checking {robot.id}')\n"
+            "            await asyncio.sleep(60)\n"
         ),
     )
     INVALID = (
@@ -89,6 +113,7 @@ class EagerDebugLog(ProjectRule):
                 and c.formats
                 and c.target.endswith(".debug")
                 and c.target.rsplit(".", 1)[0].rsplit(".", 1)[-1] in _LOGGER_NAMES
+                and not _in_slow_periodic_loop(fn, c.line)
             ]
             if not hits:
                 continue

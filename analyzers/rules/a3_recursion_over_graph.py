@@ -15,6 +15,9 @@ _GRAPHY = re.compile(
 )
 
 
+_DEPTH_PARAM = re.compile(r"(?i)^_?(max_)?(depth|level|remaining|budget|ttl)$|_depth$")
+
+
 class RecursionOverGraph(ProjectRule):
     """Python's recursion limit (~1000) caps the workflow size the code can handle."""
 
@@ -49,6 +52,17 @@ class RecursionOverGraph(ProjectRule):
     VALID = (
         Valid("def fact(n):\n    return 1 if n < 2 else n * fact(n - 1)\n"),
         Valid("def walk(tree):\n    for item in tree.items:\n        walk(item)\n"),
+        # A depth guard bounds the recursion, whatever the graph.
+        Valid(
+            "class Tree:\n"
+            "    def build_tree(self, node, depth=0):\n"
+            "        if depth > self.MAX_DEPTH:\n"
+            "            return {}\n"
+            "        out = {}\n"
+            "        for child in self.graph.successors(node):\n"
+            "            out[child] = self.build_tree(child, depth + 1)\n"
+            "        return out\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -66,6 +80,9 @@ class RecursionOverGraph(ProjectRule):
     def check_project(self) -> None:
         project = self.project
         for fn in self.functions():
+            # `def walk(node, depth=0): if depth > MAX_DEPTH: return ...` bounds the recursion.
+            if any(_DEPTH_PARAM.search(p) for p in fn.params):
+                continue
             for call in fn.calls:
                 if not call.in_loop:
                     continue

@@ -89,7 +89,7 @@ finally:
     self._table.setSortingEnabled(True)
     self._table.setUpdatesEnabled(True)
 """
-    TAGS = ("qt", "rendering", "bulk")
+    TAGS = ("qt", "rendering", "bulk", "per-call")
     TRIGGERS = (
         "insertRow(",
         "addTopLevelItem(",

@@ -84,7 +84,7 @@ def __init__(self, view):
 def set_graph(self, graph):
     self._graph = graph
 """
-    TAGS = ("qt", "leak", "signals")
+    TAGS = ("qt", "leak", "signals", "per-call")
     TRIGGERS = (".connect(",)
     VALID = (
         Valid(
@@ -118,6 +118,49 @@ def set_graph(self, graph):
                         self._model.changed.disconnect(self._refresh)
                     self._model = model
                     self._bus.changed.connect(self._refresh)
+            """
+        ),
+        # A helper disconnects the old slots before each new connection.
+        Valid(
+            """\
+            class Renderer:
+                def show_songs(self, model):
+                    disconnect_slots_if_has(self._app.magicbox.filter_changed)
+                    self._app.magicbox.filter_changed.connect(model.filter_by_text)
+            """
+        ),
+        # A thread body runs once per thread.
+        Valid(
+            """\
+            from PySide6.QtCore import QThread
+
+            class Fetcher(QThread):
+                def run(self):
+                    self._client.progress.connect(self._on_progress)
+                    self._client.fetch_all()
+            """
+        ),
+        # `enable()` is only called at start-up (from __init__), so it runs once.
+        Valid(
+            """\
+            class MprisService:
+                def __init__(self, app):
+                    self._app = app
+                    self.enable()
+
+                def enable(self):
+                    self._app.player.seeked.connect(self.update_position)
+            """
+        ),
+        # First-creation branch: the dialog and its connections are made once.
+        Valid(
+            """\
+            class Window:
+                def show_settings(self):
+                    if self._settings is None:
+                        self._settings = SettingsDialog()
+                        self._bus.theme_changed.connect(self._settings.apply_theme)
+                    self._settings.show()
             """
         ),
     )
@@ -157,7 +200,11 @@ def set_graph(self, graph):
         connects: list[tuple[cst.Call, str, str]] = []
         for name, method in methods.items():
             walk = body_nodes(method)
-            if any(isinstance(sub, cst.Call) and call_name(sub) == "disconnect" for sub, _ in walk):
+            # `sig.disconnect(...)`, or a helper such as `disconnect_slots_if_has(sig)`.
+            if any(
+                isinstance(sub, cst.Call) and "disconnect" in (call_name(sub) or "").lower()
+                for sub, _ in walk
+            ):
                 return
             if _ONCE.match(name):
                 continue

@@ -125,6 +125,21 @@ def _tick(self):
                     self.update()
             """
         ),
+        # A single-shot debounce timer fires once per burst of changes, not periodically.
+        Valid(
+            """\
+            class WireBundler(QObject):
+                def _schedule_update(self):
+                    if self._update_timer is None:
+                        self._update_timer = QTimer(self)
+                        self._update_timer.setSingleShot(True)
+                        self._update_timer.timeout.connect(self.update_bundles)
+                    self._update_timer.start(50)
+
+                def update_bundles(self):
+                    self._rebuild()
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -169,6 +184,7 @@ def _tick(self):
             constants.update(_int_constants(method))
         # timer attribute -> slot method name, from `self.X.timeout.connect(self.slot)`
         slots: dict[str, str] = {}
+        single_shot: set[str] = set()  # timers that fire once per start (debounce)
         starts: list[tuple[cst.Call, str, int]] = []
         for method in methods.values():
             for sub, _ in body_nodes(method):
@@ -176,7 +192,11 @@ def _tick(self):
                     continue
                 name = call_name(sub)
                 receiver = call_receiver(sub) or ""
-                if name == "connect" and receiver.endswith(".timeout"):
+                if name == "setSingleShot":
+                    flag = arg(sub, 0)
+                    if not (isinstance(flag, cst.Name) and flag.value == "False"):
+                        single_shot.add(receiver)
+                elif name == "connect" and receiver.endswith(".timeout"):
                     slot = dotted(arg(sub, 0))
                     if slot and slot.startswith("self.") and slot.count(".") == 1:
                         slots[receiver.removesuffix(".timeout")] = slot.split(".")[1]
@@ -188,6 +208,8 @@ def _tick(self):
                     if interval is not None and 0 < interval < _FAST_MS:
                         starts.append((sub, receiver, interval))
         for call, timer, interval in starts:
+            if timer in single_shot:
+                continue
             slot = slots.get(timer)
             if slot is None or slot not in methods:
                 continue

@@ -57,7 +57,7 @@ for node in graph.all_nodes():
     EXAMPLE_AFTER = """\
 return self._nodes_by_id.get(node_id)  # kept up to date on node_created / nodes_deleted
 """
-    TAGS = ("qt", "algorithmic")
+    TAGS = ("qt", "algorithmic", "per-call")
     TRIGGERS = ("all_nodes(", "all_pipes(")
     VALID = (
         Valid(

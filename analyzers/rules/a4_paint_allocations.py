@@ -44,8 +44,9 @@ class PaintAllocations(Rule):
         "frees C++ objects per item per frame, and QFont construction resolves the font "
         "each time; on a 100+ node canvas this is a large share of frame time."
     )
-    IMPACT = 3
-    FREQUENCY = 9
+    # A QPen or QBrush costs microseconds; it adds up only in paints of many items per frame.
+    IMPACT = 2
+    FREQUENCY = 7
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Build pens, brushes, colors and fonts once (class attributes or `__init__`) and "

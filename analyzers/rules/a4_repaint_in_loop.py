@@ -80,7 +80,7 @@ for item in self._items:
     item.set_state(state)
 self.viewport().update()
 """
-    TAGS = ("qt", "rendering")
+    TAGS = ("qt", "rendering", "per-call")
     TRIGGERS = (".repaint(", ".update()", ".setData(")
     VALID = (
         Valid(

@@ -13,6 +13,9 @@ _EVICTORS = re.compile(
     r"remove_stale\w*|close_idle\w*|trim_idle\w*)$"
 )
 
+# Parameters of a retention API: an operator (or a maintenance job) chooses how much history
+# to drop. That is data retention, not a pool's idle eviction that nothing schedules.
+_RETENTION_PARAM = re.compile(r"older|days|age|before|retention|cutoff|keep|since", re.I)
 
 _INDEX_CACHE: dict[int, tuple[ProjectModel, set[str], dict[str, set[str]]]] = {}
 
@@ -83,6 +86,15 @@ async def _sweep_forever(self):
             "            await asyncio.sleep(30)\n"
             "            await self.cleanup_idle()\n"
         ),
+        # A retention API: the caller decides how old is too old (admin action, cron job).
+        Valid(
+            """\
+            class DeadLetterQueue:
+                async def purge(self, older_than_days=None):
+                    cutoff = self._cutoff(older_than_days)
+                    await self._db.execute("DELETE FROM dlq WHERE failed_at < $1", cutoff)
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -99,7 +111,13 @@ async def _sweep_forever(self):
     def check_project(self) -> None:
         # Runs once per file: return at once unless this file defines an eviction method,
         # and build the project-wide call index only once per model.
-        candidates = [fn for fn in self.functions() if fn.cls and _EVICTORS.match(fn.name)]
+        candidates = [
+            fn
+            for fn in self.functions()
+            if fn.cls
+            and _EVICTORS.match(fn.name)
+            and not any(_RETENTION_PARAM.search(p) for p in fn.params)
+        ]
         if not candidates:
             return
         resolved, by_name = _call_index(self.project)

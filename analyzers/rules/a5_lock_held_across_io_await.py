@@ -16,8 +16,12 @@ _IO_NAME = re.compile(
     re.IGNORECASE,
 )
 # One-shot lifecycle methods: serializing them under the lock is intended.
+# Refreshing a token, restarting or reconnecting under the lock is the point of the lock:
+# concurrent callers must wait for the one refresh instead of starting their own.
 _LIFECYCLE = re.compile(
-    r"^(close\w*|aclose|shutdown\w*|stop\w*|dispose|__aexit__|initialize|_?init\w*|start|reset\w*)$"
+    r"^_?(close\w*|aclose|shutdown\w*|stop\w*|dispose|__aexit__|initiali[sz]e\w*|init\w*"
+    r"|start|reset\w*|refresh\w*|restart\w*|reconnect\w*|renew\w*|re_?auth\w*|login"
+    r"|authenticate\w*|ensure\w*|get_instance|get_or_create\w*)$"
 )
 _NOT_IO = frozenset({"sleep", "wait", "wait_for", "acquire", "release", "put", "get_nowait"})
 
@@ -27,6 +31,44 @@ def _lock_name(item: cst.WithItem) -> str | None:
     if name and "lock" in name.lower():
         return name
     return None
+
+
+def _creation_subject(test: cst.BaseExpression) -> str | None:
+    """`self._client` for `self._client is None` and `not self._client`."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return dotted(test.expression)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        if (
+            isinstance(target.operator, (cst.Is, cst.Equal))
+            and isinstance(target.comparator, cst.Name)
+            and target.comparator.value == "None"
+        ):
+            return dotted(test.left)
+    return None
+
+
+def _in_first_creation(ancestors: tuple[cst.CSTNode, ...]) -> bool:
+    """Inside `if self._x is None: self._x = await create()`: the lock makes the creation
+    happen once (a singleton), later callers pass straight through."""
+    for i, node in enumerate(ancestors):
+        if not isinstance(node, cst.If) or i + 1 >= len(ancestors):
+            continue
+        if ancestors[i + 1] is not node.body:
+            continue
+        subject = _creation_subject(node.test)
+        if subject is None:
+            continue
+        for inner, _ in body_nodes(node.body):
+            if isinstance(inner, (cst.Assign, cst.AnnAssign)):
+                targets = (
+                    [t.target for t in inner.targets]
+                    if isinstance(inner, cst.Assign)
+                    else [inner.target]
+                )
+                if any(dotted(t) == subject for t in targets):
+                    return True
+    return False
 
 
 class LockHeldAcrossIOAwait(Rule):
@@ -72,6 +114,25 @@ self._in_use.add(ctx)
     TAGS = ("async", "pooling", "contention")
     TRIGGERS = ("async with",)
     VALID = (
+        # Singleton creation: the lock makes sure the client is created once.
+        Valid(
+            """\
+            async def get_client(self):
+                async with self._lock:
+                    if self._client is None:
+                        self._client = await aiohttp_client.connect(self._url)
+                    return self._client
+            """
+        ),
+        # Token refresh is serialized on purpose: one refresh, everyone else waits for it.
+        Valid(
+            """\
+            async def refresh_token(self):
+                async with self._lock:
+                    response = await self._http.post(self.TOKEN_URL, data=self._form())
+                    self._token = (await response.json())["access_token"]
+            """
+        ),
         Valid(
             """\
             async def acquire(self):
@@ -130,8 +191,9 @@ self._in_use.add(ctx)
                 continue
             awaited = [
                 inner.expression
-                for inner, _ in body_nodes(sub.body)
+                for inner, ancestors in body_nodes(sub.body)
                 if isinstance(inner, cst.Await)
+                and not _in_first_creation(ancestors)
                 and isinstance(inner.expression, cst.Call)
                 and call_name(inner.expression) not in _NOT_IO
                 and _IO_NAME.search(call_name(inner.expression))

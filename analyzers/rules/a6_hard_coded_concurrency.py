@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import arg, call_name, import_map, int_value
 
-_LIMIT_PARAM = re.compile(
-    r"^(max_(parallel\w*|concurrency|concurrent|workers|threads)|parallelism)$"
-)
 _EXECUTORS = frozenset(
     {
         "asyncio.Semaphore",
@@ -84,16 +79,25 @@ def __init__(self, max_concurrency: int | None = None):
             gate = asyncio.Semaphore(1)
             """
         ),
-    )
-    INVALID = (
-        Invalid(
+        # A constructor default is a default: every caller can pass its own limit.
+        Valid(
             """\
             class Executor:
                 def __init__(self, max_concurrency: int = 4):
                     self._max = max_concurrency
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """\
+            import asyncio
+            class Runner:
+                def __init__(self):
+                    self._gate = asyncio.Semaphore(4)
             """,
-            line=2,
-            message_contains="max_concurrency = 4",
+            line=4,
+            message_contains="Semaphore(4)",
         ),
         Invalid(
             """\
@@ -106,16 +110,6 @@ def __init__(self, max_concurrency: int | None = None):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
-
-    def visit_Param(self, node: cst.Param) -> None:
-        value = int_value(node.default)
-        if value is None or value <= 1 or not _LIMIT_PARAM.match(node.name.value):
-            return
-        self.report(
-            node,
-            f"`{node.name.value} = {value}` fixes the concurrency limit in code: default it "
-            f"from configuration (or os.cpu_count() for CPU-bound work).",
-        )
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self._imports.qualify(node.func)

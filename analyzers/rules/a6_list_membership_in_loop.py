@@ -81,7 +81,7 @@ for node in order:
     if node not in visited:
         visited.add(node)
 """
-    TAGS = ("algorithmic",)
+    TAGS = ("algorithmic", "per-call")
     TRIGGERS = ("append(", "extend(", "insert(", "+=")
     VALID = (
         Valid(

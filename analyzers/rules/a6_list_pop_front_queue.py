@@ -56,7 +56,7 @@ queue = deque(starting_nodes)
 while queue:
     node_id = queue.popleft()
 """
-    TAGS = ("algorithmic",)
+    TAGS = ("algorithmic", "per-call")
     TRIGGERS = (".pop(0)",)
     VALID = (
         Valid(

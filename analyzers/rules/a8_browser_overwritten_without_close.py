@@ -66,6 +66,24 @@ context.browser = await playwright.chromium.launch(**options)
                 self.browser = None
             """
         ),
+        # A plain setter: the caller owns the browser and may still use the old one.
+        Valid(
+            """\
+            class Resources:
+                def set_browser(self, browser):
+                    self.browser = browser
+            """
+        ),
+        # A fresh holder object has no previous browser to leak.
+        Valid(
+            """\
+            async def acquire_for_job(self, job_id):
+                resources = JobResources(job_id=job_id)
+                context = await self.browser_pool.acquire(job_id)
+                resources.browser_context = context
+                return resources
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -79,9 +97,9 @@ context.browser = await playwright.chromium.launch(**options)
         ),
         Invalid(
             """\
-            class Resources:
-                def set_browser(self, browser):
-                    self.browser = browser
+            class Session:
+                async def restart(self):
+                    self.browser = await self._pw.chromium.launch()
             """,
             line=3,
         ),
@@ -100,12 +118,28 @@ context.browser = await playwright.chromium.launch(**options)
         if node.name.value in ("__init__", "initialize", "start", "setup", "_setup"):
             return
         walk = body_nodes(node)
+        params = {p.name.value for p in (*node.params.posonly_params, *node.params.params)}
+        params |= {p.name.value for p in node.params.kwonly_params}
+        params.discard("self")
+        # Objects created in this call (`resources = JobResources(...)`) hold nothing yet.
+        fresh = {
+            dotted(t.target)
+            for sub, _ in walk
+            if isinstance(sub, cst.Assign) and isinstance(sub.value, cst.Call)
+            for t in sub.targets
+        }
         for sub, _ in walk:
             if not isinstance(sub, cst.Assign) or len(sub.targets) != 1:
                 continue
             target = sub.targets[0].target
             name = dotted(target)
             if not isinstance(target, cst.Attribute) or not name:
+                continue
+            # A setter stores what the caller owns; closing the old object would break
+            # the caller that still uses it.
+            if isinstance(sub.value, cst.Name) and sub.value.value in params:
+                continue
+            if dotted(target.value) in fresh:
                 continue
             if not _RESOURCE_ATTR.match(target.attr.value):
                 continue

@@ -47,7 +47,7 @@ def _compiled(expression: str):
 async def execute(self, context):
     condition = eval(_compiled(self.config["expression"]), SAFE_GLOBALS, context.variables)
 """
-    TAGS = ("cpu", "caching")
+    TAGS = ("cpu", "caching", "per-call")
     TRIGGERS = ("eval(", "compile(", "ast.parse", "Template(")
     VALID = (
         Valid(

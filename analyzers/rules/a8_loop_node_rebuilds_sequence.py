@@ -57,7 +57,7 @@ state = context.variables.get(key)
 if state is None:
     state = context.variables[key] = {"range": (start, end, step), "index": 0}
 """
-    TAGS = ("algorithmic", "loops")
+    TAGS = ("algorithmic", "loops", "per-call")
     TRIGGERS = ("Loop", "loop")
     VALID = (
         Valid(

@@ -56,7 +56,7 @@ for row in rows:
     EXAMPLE_AFTER = """\
 result = "".join(f"{row['name']},{row['value']}\\n" for row in rows)
 """
-    TAGS = ("algorithmic", "memory")
+    TAGS = ("algorithmic", "memory", "per-call")
     TRIGGERS = ('= ""', "= ''", '= f"', "= f'")
     VALID = (
         Valid(

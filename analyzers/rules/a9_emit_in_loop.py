@@ -71,7 +71,7 @@ for node in nodes:
     node.set_status("idle")
 self.nodes_status_changed.emit([n.id for n in nodes], "idle")
 """
-    TAGS = ("qt", "events", "signals")
+    TAGS = ("qt", "events", "signals", "per-call")
     TRIGGERS = (".emit(", ".publish(")
     VALID = (
         Valid(

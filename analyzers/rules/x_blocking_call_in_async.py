@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from analyzers.matching import BLOCKING_KINDS_ASYNC, KIND_ADVICE, blocking_kind
+from analyzers.findings import ChainStep
+from analyzers.matching import BLOCKING_KINDS_ASYNC, KIND_ADVICE
+from analyzers.project import CallSite
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -40,6 +42,17 @@ class BlockingCallInAsync(ProjectRule):
             "    return await asyncio.to_thread(requests.get, url)\n"
         ),
         Valid("import time\nasync def f():\n    def inner():\n        time.sleep(1)\n"),
+        Valid(
+            "import asyncio, shutil\nasync def f(src, dst):\n"
+            "    await asyncio.to_thread(shutil.copy2, src, dst)\n"
+        ),
+        # Popen itself returns at once; only waiting for it blocks.
+        Valid("import subprocess\nasync def f(cmd):\n    return subprocess.Popen(cmd).pid\n"),
+        # Releasing GDI handles returns at once.
+        Valid(
+            "import win32gui\nasync def capture(hwnd, dc, bitmap):\n"
+            "    win32gui.DeleteObject(bitmap)\n    win32gui.ReleaseDC(hwnd, dc)\n"
+        ),
     )
     INVALID = (
         Invalid("import time as t\nasync def f():\n    t.sleep(1)\n", line=3),
@@ -49,22 +62,61 @@ class BlockingCallInAsync(ProjectRule):
             message_contains="requests.get",
         ),
         Invalid("import subprocess\nasync def f():\n    subprocess.run(['ls'])\n", line=3),
+        Invalid(
+            "import shutil\nclass CopyNode:\n    async def execute(self, src, dst):\n"
+            "        shutil.copy2(src, dst)\n",
+            line=4,
+            message_contains="file-bulk",
+        ),
+        # A session object's methods block too; one finding for the whole session.
+        Invalid(
+            "import imaplib\nasync def unread(host, user, pw):\n"
+            "    box = imaplib.IMAP4_SSL(host)\n    box.login(user, pw)\n"
+            "    return box.search(None, 'UNSEEN')\n",
+            line=3,
+            message_contains="further calls",
+        ),
+        Invalid(
+            "import subprocess\nasync def build(cmd):\n"
+            "    proc = subprocess.Popen(cmd)\n    proc.wait()\n",
+            line=4,
+            message_contains="subprocess.Popen.wait",
+        ),
+        Invalid(
+            "async def upload(self, ftp, name, fh):\n    ftp.storbinary('STOR ' + name, fh)\n",
+            line=2,
+        ),
     )
 
     def check_project(self) -> None:
+        project = self.project
         for fn in self.functions():
             if not fn.is_async:
                 continue
+            # One finding per kind of blocking per coroutine: a session's connect, login,
+            # fetch and logout are one defect with one fix (move the session off the loop).
+            by_kind: dict[str, list[CallSite]] = {}
             for call in fn.calls:
-                kind = blocking_kind(call.target)
-                if kind not in BLOCKING_KINDS_ASYNC or call.awaited:
+                if call.awaited:
                     continue
-                where = " inside a loop" if call.in_loop else ""
+                kind = project.call_blocking_kind(fn, call.target)
+                if kind in BLOCKING_KINDS_ASYNC:
+                    by_kind.setdefault(kind, []).append(call)  # type: ignore[arg-type]
+            for kind, calls in by_kind.items():
+                first = calls[0]
+                in_loop = any(c.in_loop for c in calls)
+                where = " inside a loop" if first.in_loop else ""
+                more = " (and further calls of the same kind)" if len(calls) > 1 else ""
+                typed = project.typed_target(fn, first.target)
+                what = f"`{first.target}()`" + (f" (`{typed}`)" if typed != first.target else "")
                 self.report_at(
-                    call.line,
-                    f"`{call.target}()` blocks the event loop{where} in coroutine "
-                    f"`{fn.name}` ({kind}); {KIND_ADVICE[kind]}.",
-                    end_line=call.end_line,
-                    col=call.col,
-                    frequency=7 if call.in_loop else None,
+                    first.line,
+                    f"{what} blocks the event loop{where} in coroutine "
+                    f"`{fn.name}` ({kind}){more}; {KIND_ADVICE[kind]}.",
+                    end_line=first.end_line,
+                    col=first.col,
+                    frequency=7 if in_loop else None,
+                    related=tuple(
+                        ChainStep(fn.relpath, c.line, fn.qualname, c.target) for c in calls[1:]
+                    ),
                 )

@@ -177,6 +177,13 @@ def summary_text(result: AuditResult) -> str:
         severities[finding.severity.value] = severities.get(finding.severity.value, 0) + 1
     if severities:
         lines.append("  " + ", ".join(f"{k} {v}" for k, v in severities.items()))
+    unassigned = sum("unassigned-area" in f.tags for f in result.findings)
+    if result.unassigned_files:
+        lines.append(
+            f"  unassigned: {len(result.unassigned_files)} file(s) match no area pattern of "
+            f"the profile ({unassigned} finding(s) there, listed under their rule's area)"
+        )
+    lines += [f"warning: {w}" for w in result.warnings]
     lines += [
         f"  [{finding.severity.value}] {finding.location} {finding.rule}: {finding.message}"
         for finding in result.findings[:10]

@@ -42,8 +42,9 @@ class DependencyGraph:
 
 
 class ParallelRunner:
-    def __init__(self, max_concurrency: int = 4):  # expect: CIA603
+    def __init__(self, max_concurrency: int = 4):  # a default callers override: not planted
         self._max = max_concurrency
+        self._gate = asyncio.Semaphore(8)  # expect: CIA603
 
     async def run_all(self, nodes):
         tasks = [self._run(n) for n in nodes]
