@@ -11,7 +11,7 @@ from analyzers.findings import Finding
 from inspector.report.model import ReportModel
 
 FORMAT = "casare-inspector-report"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: "conclusions" replace projections, answers, hot_functions, pool_sizing
 
 
 def _plain(value: Any) -> Any:
@@ -87,8 +87,9 @@ class JsonRenderer:
                 }
                 for p in model.phases
             ],
-            "projections": _plain(model.projections),
-            "answers": [{"question": q, "answer": a} for q, a in model.answers],
+            # Every conclusion the report states, with its figures and their sources: the
+            # Markdown and HTML sections quote these verbatim.
+            "conclusions": {topic: _plain(c) for topic, c in model.conclusions.items()},
             "audit": _plain(model.audit),
             "coverage": None
             if model.coverage is None
@@ -103,8 +104,6 @@ class JsonRenderer:
                     for g in model.gaps
                 ],
             },
-            "hot_functions": _plain(model.hot_functions),
-            "pool_sizing": _plain(model.pool_sizing),
             "plots": [
                 {"name": p.name, "title": p.title, "caption": p.caption} for p in model.plots
             ],

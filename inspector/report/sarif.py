@@ -193,6 +193,12 @@ class SarifRenderer:
                 "profile": model.profile,
                 "kind": model.kind,
                 "scoreFormula": "impact*10 + frequency*5 - difficulty*2",
+                # The report's conclusions (session state, provenance, pool sizing, ...), the
+                # same statements the Markdown and HTML show.
+                "conclusions": {
+                    topic: {"status": c.status, "statement": c.statement}
+                    for topic, c in model.conclusions.items()
+                },
             },
         }
         if model.source_root:

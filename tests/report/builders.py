@@ -327,7 +327,7 @@ def fixture_records(t0: float, source_root: Path, seconds: int = 20) -> list[dic
             "params": {"events": 10000},
             "status": "ok",
             "reason": "",
-            "results": {"events_per_s": 4100.0, "handler_p95_ms": 1.4},
+            "results": {"events_per_s": 4100.0, "handler_p95_ms": 1.4, "elapsed_s": 2.5},
         }
     )
     out.append(pools_workload(t0 + seconds))
@@ -366,6 +366,7 @@ def pools_workload(t: float) -> dict[str, Any]:
         "status": "ok",
         "reason": "",
         "results": {
+            "elapsed_s": 3.0,
             "clients": 16,
             "service": {"service_ms": 5.0, "capacity": 4},
             "pools": [
@@ -387,19 +388,26 @@ def make_session(
     findings: list[Finding] | None = None,
     records: list[dict[str, Any]] | None = None,
     t0: float = 1_700_000_000.0,
+    meta: dict[str, Any] | None = None,
 ) -> Session:
-    session = Session.create(
-        path,
-        target="report-fixture",
-        profile="demo",
-        source_root=str(source_root),
-        audit={
+    """A recorded session that ended normally; `meta` overrides (e.g. `ended=None` for one
+    the inspector never closed)."""
+    fields: dict[str, Any] = {
+        "target": "report-fixture",
+        "profile": "demo",
+        "source_root": str(source_root),
+        "started": t0,
+        "ended": t0 + 20.5,
+        "end_reason": "duration reached",
+        "audit": {
             "files": 6,
             "lines": 90,
             "elapsed_s": 0.2,
             "errors": [["src/app/broken.py", "line 3: invalid syntax"]],
         },
-    )
+    }
+    fields.update(meta or {})
+    session = Session.create(path, **fields)
     session.put_findings(fixture_findings() if findings is None else findings)
     session.append(fixture_records(t0, source_root) if records is None else records)
     return session
@@ -441,3 +449,119 @@ def synthetic_findings(n: int, seed: int = 1) -> list[Finding]:
             )
         out.append(f)
     return out
+
+
+# -- recorded sessions with the shapes the report must describe truthfully -------------------
+
+T0 = 1_700_000_000.0
+
+
+def failed_pools_records(t0: float = T0) -> list[dict[str, Any]]:
+    """The pools workload ran from 10 s, drove pool instances of its own (records marked
+    with its label), then failed; two bus handlers raised on every call meanwhile."""
+    out = [r for r in fixture_records(t0, TREE) if r["kind"] != "workload"]
+    for rec in out:
+        if rec["kind"] == "pool":  # the app's own pool saw nothing
+            rec.update(acquires=0, releases=0, wait_ms=[], in_use=0, source="app")
+    label = "workload:pools#1"
+    for i in range(8):
+        out.append(
+            {
+                "t": t0 + 10 + i,
+                "kind": "pool",
+                "pool": "app.pooling.BrowserPool",
+                "pool_id": f"sweep-{i}",
+                "size": 16,
+                "in_use": 16,
+                "idle": 0,
+                "waiters": 1,
+                "acquires": 40,
+                "releases": 40,
+                "wait_ms": [3.0, 4.0],
+                "created": 16,
+                "closed": 16,
+                "evicted": 0,
+                "source": label,
+            }
+        )
+        out.append(
+            {
+                "t": t0 + 10 + i,
+                "kind": "handler",
+                "bus": "EventBus",
+                "event": "NODE_ADDED",
+                "handler": "ExecutionController.on_node_added",
+                "file": str(TREE / BUS),
+                "line": 4,
+                "count": 3,
+                "errors": 3,
+                "durations_ms": [0.3, 0.4, 0.2],
+                "max_ms": 0.4,
+                "source": "app",
+            }
+        )
+    out.append(
+        {
+            "t": t0 + 18.5,
+            "kind": "workload",
+            "name": "pools",
+            "params": {"sizes": [1, 2, 4, 8, 16]},
+            "status": "failed",
+            "reason": "the database service did not start",
+            "results": {"elapsed_s": 8.5},
+        }
+    )
+    return out
+
+
+def workload_only_records(t0: float = T0) -> list[dict[str, Any]]:
+    """A canvas workload drove every paint, bus event and handler call; the app idled."""
+    label = "workload:canvas#1"
+    out = fixture_records(t0, TREE)
+    out = [r for r in out if r["kind"] not in ("workload", "pool")]
+    for rec in out:
+        if rec["kind"] in ("bus", "handler", "repaint", "memory", "loop_lag"):
+            rec["source"] = label
+    out.append(
+        {
+            "t": t0 + 20,
+            "kind": "workload",
+            "name": "canvas",
+            "params": {"nodes": 100},
+            "status": "ok",
+            "reason": "",
+            "results": {"elapsed_s": 20.0, "nodes_created": 100},
+        }
+    )
+    return out
+
+
+def session_variants(folder: Path) -> dict[str, Path]:
+    """Recorded sessions, one per shape: complete, cut short (no end mark), a failed
+    workload with handler exceptions, workload-only, and one with py-spy samples."""
+    from inspector.sampling.chrometrace import Frame, StackRun
+    from inspector.sampling.store import SampleWriter
+
+    paths = {name: folder / f"{name}.session" for name in SESSION_SHAPES}
+    make_session(paths["complete"]).close()
+    make_session(paths["cut_short"], meta={"ended": None, "end_reason": None}).close()
+    make_session(paths["failed_workload"], records=failed_pools_records()).close()
+    make_session(paths["workload_only"], records=workload_only_records()).close()
+    with make_session(
+        paths["sampled"],
+        meta={"sampling": {"tool": "py-spy", "rate": 100, "idle": True, "started": T0}},
+    ) as session:
+        hot = Frame("search", str(TREE / FUZZY), line_of(FUZZY, "quadratic-search"))
+        wait = Frame("select", "/usr/lib/python3.12/selectors.py", 468)
+        main = Frame("main", str(TREE / "src/app/__main__.py"), 3)
+        runs = [
+            StackRun(1, 1, "MainThread", i * 10_000, (i + 1) * 10_000, (main, hot))
+            for i in range(50)
+        ] + [
+            StackRun(1, 2, "Worker", i * 10_000, (i + 1) * 10_000, (main, wait)) for i in range(400)
+        ]
+        SampleWriter(session).write(runs, t0=T0 + 1)
+    return paths
+
+
+SESSION_SHAPES = ("complete", "cut_short", "failed_workload", "workload_only", "sampled")

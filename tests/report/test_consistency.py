@@ -1,0 +1,227 @@
+"""Reports rendered from recorded sessions of every shape never contradict themselves.
+
+`inspector.report.consistency.check_report` reads the rendered Markdown, HTML, JSON and
+SARIF against the model: a figure with no source, a conclusion shown two ways, a claim its
+conclusion does not support. Each session shape below must render with no problem, and each
+deliberately broken rendering must be caught.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from inspector.core.session import Session
+from inspector.report import render_all
+from inspector.report.consistency import check_report, figures_in
+from inspector.report.model import ReportModel, build_model, model_from_session
+from tests.report.builders import ENGINE, SESSION_SHAPES, TREE, finding, session_variants
+
+
+@pytest.fixture(scope="module")
+def sessions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return session_variants(tmp_path_factory.mktemp("shapes"))
+
+
+def _render(model: ReportModel, folder: Path) -> dict[str, str]:
+    files = render_all(model, folder / "R.md", ("md", "html", "json", "sarif"))
+    return {p.suffix.lstrip("."): data.decode() for p, data in files.items() if p.suffix != ".png"}
+
+
+def _model(path: Path) -> ReportModel:
+    with Session.open(path) as session:
+        return model_from_session(session, plots=False)
+
+
+@pytest.mark.parametrize("shape", SESSION_SHAPES)
+def test_every_session_shape_renders_without_a_contradiction(sessions, shape, tmp_path):
+    model = _model(sessions[shape])
+    problems = check_report(model, _render(model, tmp_path))
+    assert problems == [], "\n".join(str(p) for p in problems)
+
+
+def test_static_report_renders_without_a_contradiction(tmp_path):
+    model = build_model(
+        [finding(ENGINE, "linear-dequeue")], kind="static", source_root=TREE, plots=False
+    )
+    assert check_report(model, _render(model, tmp_path)) == []
+
+
+def test_each_shape_is_told_as_it_is(sessions):
+    states = {shape: _model(path).conclusion("session").status for shape, path in sessions.items()}
+    assert states == {
+        "complete": "complete",
+        "cut_short": "cut_short",
+        "failed_workload": "workload_failed",
+        "workload_only": "workload_only",
+        "sampled": "complete",
+    }
+    cut = _model(sessions["cut_short"]).conclusion("session").statement
+    assert cut.startswith("This session was cut short: it has no end mark")
+    assert "every figure covers only the 20 s recorded" in cut
+
+
+def test_a_failed_pools_workload_sizes_nothing_and_its_pools_are_not_the_apps(sessions, tmp_path):
+    model = _model(sessions["failed_workload"])
+    sizing = model.conclusion("pool_sizing")
+    assert sizing.status == "failed" and sizing.figures == ()
+    assert sizing.statement == (
+        "Pool sizing: not measured - the pools workload ended `failed` "
+        "(the database service did not start)."
+    )
+    pools = model.conclusion("pools")
+    assert pools.status == "no_app_traffic"
+    assert pools.statement == (
+        "The app's pools saw no traffic of their own; all 320 acquires came from our "
+        "workloads, so they describe the workload, not the app."
+    )
+    md = _render(model, tmp_path)["md"]
+    answer = md.split("### Pool sizing")[-1].split("###")[0].strip()
+    assert answer == sizing.statement
+    assert re.search(r"max[_ ]size \d+", md, re.I) is None
+
+
+def test_handler_exceptions_appear_with_counts(sessions, tmp_path):
+    model = _model(sessions["failed_workload"])
+    errors = model.conclusion("handler_errors")
+    assert errors.status == "errors"
+    assert errors.statement.startswith(
+        "24 bus handler call(s) raised an exception, in 1 handler(s): "
+        "`ExecutionController.on_node_added` on NODE_ADDED (24 of 24 calls)."
+    )
+    md = _render(model, tmp_path)["md"]
+    assert md.count(errors.statement) == 2  # the summary and the benchmarks section
+
+
+def test_workload_only_session_never_presents_workload_traffic_as_the_apps(sessions):
+    model = _model(sessions["workload_only"])
+    prov = model.conclusion("provenance")
+    assert prov.status == "no_app_traffic"
+    assert prov.statement.startswith(
+        "The app itself produced no event-bus events, no bus handler calls, no paints in this "
+        "session; every event-bus event, every bus handler call, every paint recorded came "
+        "from our workloads"
+    )
+    assert [(r[0], r[1], r[2]) for r in prov.table.rows] == [
+        ("event-bus events", "0", "1362"),
+        ("bus handler calls", "0", "964"),
+        ("paints", "0", "1148"),
+    ]
+    assert model.conclusion("memory").statement.startswith(
+        "RSS 180.0 MB -> 210.4 MB over 19 s, all of it while our workloads ran"
+    )
+
+
+def test_sampled_time_counts_active_threads_and_names_the_unwinding(sessions):
+    model = _model(sessions["sampled"])
+    s = model.conclusion("sampling")
+    # 50 runs of 10 ms in `search` are active; 400 runs waiting in select are not.
+    assert [f.text for f in s.figures] == ["0.5 s", "4.5 s"]
+    assert s.statement == (
+        "py-spy (100 Hz, Python frames only (no native unwinding)) saw 0.5 s of active thread "
+        "time (threads waiting in select, locks or an idle event loop excluded; 4.5 s "
+        "including them)."
+    )
+
+
+def test_per_finding_metrics_hold_only_what_is_specific_to_the_finding(sessions):
+    model = _model(sessions["complete"])
+    rows = {
+        f.rule: [(r.name, r.current) for r in model.metrics[f.fingerprint]] for f in model.findings
+    }
+    # The blocking handler: its evidence and its handler's p95; the canvas and pool findings:
+    # the widget class and pool class they sit in. No static finding repeats the session's
+    # loop lag or RSS (those are in the baseline, once).
+    assert {rule: r for rule, r in rows.items() if r} == {
+        "T902": [
+            ("share", "0.31"),
+            ("occurrences", "4"),
+            ("blocked_ms_total", "804"),
+            ("blocked_ms_max", "201"),
+            ("loop_lag_max_ms", "190"),
+            ("repaint_stalls", "4"),
+            ("handler `WorkflowController.on_node_executed` p95", "201.0 ms"),
+        ],
+        "T401": [("`GraphWidget` paint p95", "8.7 ms")],
+        "T402": [("`GraphWidget` paint p95", "8.7 ms")],
+        "T501": [
+            ("`BrowserPool` peak in use / max size", "4 / 10"),
+            ("`BrowserPool` wait p95", "0.8 ms"),
+        ],
+        "T502": [
+            ("`BrowserPool` peak in use / max size", "4 / 10"),
+            ("`BrowserPool` wait p95", "0.8 ms"),
+        ],
+    }
+
+
+# -- the check catches what it is for ----------------------------------------------------------
+
+
+def test_check_catches_an_unsourced_figure(sessions, tmp_path):
+    model = _model(sessions["complete"])
+    out = _render(model, tmp_path)
+    out["md"] += "\nRSS would fall to 42.0 MB/h after the fix.\n"
+    problems = [str(p) for p in check_report(model, out)]
+    assert "unsourced in md: 42.0 MB/h has no source in the model" in problems
+    assert any(
+        p.startswith("unsupported in md: '0 MB/h' while memory is too_short") for p in problems
+    )
+
+
+def test_check_catches_a_section_that_sizes_pools_the_conclusion_did_not(sessions, tmp_path):
+    model = _model(sessions["failed_workload"])
+    out = _render(model, tmp_path)
+    # The old report's Answers: a size from live pool records beside "not measured".
+    out["md"] = out["md"].replace(
+        model.conclusion("pool_sizing").statement,
+        "From live pool records: `app.pooling.BrowserPool` -> max_size 17.",
+    )
+    problems = [str(p) for p in check_report(model, out)]
+    assert "unsourced in md: 17 max_size has no source in the model" in problems
+    assert any(
+        p.startswith("unsupported in md: 'max_size 17' while pool_sizing is failed")
+        for p in problems
+    )
+    assert "differs in md: pool_sizing: its statement is not in the output verbatim" in problems
+
+
+def test_check_catches_html_that_differs_from_the_model(sessions, tmp_path):
+    model = _model(sessions["complete"])
+    out = _render(model, tmp_path)
+    stmt = model.conclusion("loop").statement
+    out["html"] = out["html"].replace(stmt, stmt.replace("max 190.0 ms", "max 19.0 ms"), 1)
+    problems = [str(p) for p in check_report(model, out)]
+    assert any(p.startswith("differs in html: loop shown as") for p in problems)
+    assert "unsourced in html: 19.0 ms has no source in the model" in problems
+
+
+def test_check_catches_a_native_frames_claim_without_native_unwinding(sessions, tmp_path):
+    model = _model(sessions["sampled"])
+    out = _render(model, tmp_path)
+    out["md"] += "\npy-spy sees idle and native frames.\n"
+    assert any(
+        str(p).startswith("unsupported in md: 'native frames'") for p in check_report(model, out)
+    )
+
+
+def test_check_catches_json_or_sarif_out_of_step(sessions, tmp_path):
+    model = _model(sessions["cut_short"])
+    out = _render(model, tmp_path)
+    out["sarif"] = out["sarif"].replace('"cut_short"', '"complete"')
+    assert [str(p) for p in check_report(model, out)] == [
+        "differs in sarif: session differs from the model"
+    ]
+
+
+def test_figures_are_read_with_their_units():
+    assert figures_in("p95 12.5 ms, 1,234 MB, 3/s, 45 %, max_size 7, max size 8, v1.2") == {
+        ("12.5", "ms"),
+        ("1234", "MB"),
+        ("3", "/s"),
+        ("45", "%"),
+        ("7", "max_size"),
+        ("8", "max_size"),
+    }

@@ -1,0 +1,42 @@
+"""Processors decide each conclusion once; these pin their exact outcomes on small inputs."""
+
+from __future__ import annotations
+
+from analyzers.findings import Evidence, Priority, Severity
+from inspector.report.processors import measured_share, severity_from_share
+from tests.report.builders import ENGINE, finding
+
+
+def _pop0(priority: Priority, share: float):
+    return finding(ENGINE, "linear-dequeue", rule="T102", priority=priority).with_evidence(
+        Evidence("py-spy", "list.pop(0) in the loop thread", {"share": share})
+    )
+
+
+def test_a_small_measured_share_is_not_critical():
+    # A pop(0) at 0.18 % of sampled time: CRITICAL on its defaults (6, 9, 6) alone.
+    before = _pop0(Priority(6, 9, 6), 0.0018)
+    assert (before.score, before.severity) == (93, Severity.CRITICAL)
+    (after,) = severity_from_share([before])
+    p = after.priority
+    assert (p.impact, p.frequency, p.difficulty, after.score) == (4, 4, 6, 48)
+    assert after.severity is Severity.MEDIUM and p.source == "measured"
+    assert p.basis == (
+        "measured share 0.18 % of sampled time -> impact 4; frequency capped at 4: the share "
+        "already counts repetitions"
+    )
+
+
+def test_a_measured_priority_keeps_its_impact_and_caps_frequency():
+    measured = Priority(4, 9, 6, source="measured", basis="py-spy: 0.18% of loop samples")
+    (after,) = severity_from_share([_pop0(measured, 0.0018)])
+    assert (after.priority.impact, after.priority.frequency, after.score) == (4, 4, 48)
+    assert after.priority.basis.startswith("py-spy: 0.18% of loop samples; frequency capped")
+
+
+def test_a_large_share_stays_high_and_findings_without_a_share_are_untouched():
+    (big,) = severity_from_share([_pop0(Priority(3, 5, 2), 0.31)])
+    assert (big.priority.impact, big.priority.frequency, big.score) == (10, 5, 121)
+    plain = finding(ENGINE, "linear-dequeue", priority=Priority(6, 9, 6))
+    assert severity_from_share([plain]) == [plain]
+    assert measured_share(plain) is None
