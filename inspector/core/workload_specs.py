@@ -118,7 +118,9 @@ def workload_params(name: str) -> tuple[WorkloadParam, ...]:
 
 def check_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
     """Defaults merged with `params`, typed and range-checked; WorkloadSpecError if bad."""
-    canonical = canonical_name(name) or name
+    canonical = canonical_name(name)
+    if canonical is None:
+        raise WorkloadSpecError(f"unknown workload {name!r}; known: {', '.join(WORKLOADS)}")
     try:
         merged = coerce_params(canonical, params)
     except (ValueError, KeyError) as exc:
@@ -138,11 +140,13 @@ def check_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 # Seconds per unit of work, measured on the real CasareRPA canvas under Xvfb with software
-# OpenGL on 2 cores (pessimistic on purpose: an estimate that is too short cuts a run off).
+# OpenGL on a busy 2-core machine (canvas:nodes=100 took 106 s: 5-7 s creating 100 nodes,
+# 13-46 s for 90 interaction frames, 2 s deleting, per repetition; pools:sweep=1..16 on one
+# pool took 43 s for 48 half-second measurements).
 CANVAS_S_PER_NODE = 0.08  # create + connect + delete, the app's repaints included
-CANVAS_S_PER_FRAME = 0.15  # one drag/pan/zoom step including the viewport's paint
+CANVAS_S_PER_FRAME = 0.25  # one drag/pan/zoom step including the viewport's paint
 CANVAS_S_PER_REPETITION = 2.0
-POOLS_S_PER_POINT = 0.1  # building, closing and settling one pool around a measurement
+POOLS_S_PER_POINT = 0.35  # building, closing and settling one pool around a measurement
 EVENT_BUS_S_PER_REPETITION = 0.5
 JOB_QUEUE_S_PER_JOB = 0.002
 WORKFLOW_S_PER_RUN = 2.0

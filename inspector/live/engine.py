@@ -429,6 +429,10 @@ class LiveEngine:
 
 
 def demo_command(extra: Sequence[str] = ()) -> list[str]:
+    """The command that starts the demo target: `python -m inspector.demo`, or in a frozen
+    bundle (which cannot run `-m`) its hidden `_demo` argument (packaging/entry.py)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "_demo", *extra]
     return [sys.executable, "-m", "inspector.demo", *extra]
 
 

@@ -130,12 +130,9 @@ class WorkloadQueue:
 
     def submit(self, name: str, params: dict[str, Any] | None = None) -> WorkloadTicket:
         """Queue a workload; WorkloadSpecError (one line) when its name or parameters are bad."""
-        canonical = canonical_name(name)
-        if canonical is None:
-            check_params(name, {})  # raises the "unknown workload" error
-            raise WorkloadSpecError(f"unknown workload {name!r}")
         params = dict(params or {})
-        check_params(canonical, params)
+        check_params(name, params)  # raises for an unknown name too
+        canonical = canonical_name(name) or name
         info = next(w for w in profile_workloads(self.table) if w.name == canonical)
         if not info.available:
             raise WorkloadSpecError(f"{canonical}: {info.reason}")

@@ -6,7 +6,13 @@ import sys
 
 import pytest
 
+from inspector.core.session import Session
+from inspector.gui.target_connection import TargetConnection
+from inspector.live import LiveEngine, WorkloadFinished, WorkloadProgress, demo_command
+from tests.agent.helpers import ROOT
+
 TIMEOUT = 60_000
+
 
 @pytest.fixture
 def live_window(window, qtbot):
@@ -68,3 +74,40 @@ def test_launch_demo_fill_panels_and_open_a_finding(
     with qtbot.waitSignal(window.report_written, timeout=TIMEOUT):
         window.export_report(out, formats=("md",))
     assert out.is_file()
+
+
+def test_the_window_runs_a_live_session_through_the_shared_engine(qtbot, tmp_path) -> None:
+    """Progress, cancel and the target's exit reach the window as signals on its thread."""
+    session = Session.create(tmp_path / "window.session")
+    conn = TargetConnection(session, "demo")
+    assert type(conn.engine) is LiveEngine  # the same engine as `casare-inspector record`
+    try:
+        pid = conn.launch(demo_command(["--duration", "120", "--no-workload"]), cwd=str(ROOT))
+        assert pid > 0 and conn.connected
+        infos = {w.name: w for w in conn.workloads()}
+        assert infos["canvas"].available
+        nodes = infos["canvas"].params[0]
+        assert (nodes.name, nodes.type, nodes.minimum, nodes.maximum) == ("nodes", "int", 1, 2000)
+        ticket = conn.start_workload("canvas", {"nodes": 60, "repetitions": 3, "steps": 40})
+        with qtbot.waitSignal(
+            conn.workload_progress,
+            check_params_cb=lambda e: e.run_id == ticket.run_id and e.step > 80,
+            timeout=TIMEOUT,
+        ) as progressed:
+            pass
+        event = progressed.args[0]
+        assert isinstance(event, WorkloadProgress) and event.total == 3 * (2 * 60 + 3 * 40)
+        assert event.eta_s is not None and event.label.startswith("repetition 1/3")
+        with qtbot.waitSignal(conn.workload_finished, timeout=TIMEOUT) as finished:
+            assert conn.cancel_workload(ticket.run_id)
+        done = finished.args[0]
+        assert isinstance(done, WorkloadFinished)
+        assert (done.status, done.reason) == ("cancelled", "cancelled by the user")
+        # the target exits: the window hears it within a second and the child is reaped
+        with qtbot.waitSignal(conn.ended, timeout=1000) as ended:
+            conn.process.kill()  # type: ignore[union-attr]
+        assert ended.args[0].startswith("target exited")
+        assert not conn.connected and conn.process.poll() is not None  # type: ignore[union-attr]
+    finally:
+        conn.close(terminate=True)
+        session.close()
