@@ -20,13 +20,14 @@ from typing import Any
 from analyzers.findings import ChainStep, Evidence, Finding
 from inspector.core.session import Session
 from inspector.core.stats import percentile
-from inspector.sampling.advice import advice
+from inspector.sampling.advice import advice, code_kind
 from inspector.sampling.measured_priority import impact_from_retained_mb, measured_priority
 from inspector.sampling.project_frames import relpath
 
 SLOW_HANDLER_P95_MS = 8.0  # half a frame: a bus handler runs inside someone else's publish
 SLOW_HANDLER_MAX_MS = 50.0
 SLOW_CALLBACK_MS = 50.0
+_AGENT_FRAME = re.compile(r"^(?P<file>.+):(?P<line>\d+) in (?P<func>\S+)")
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)')
 
 HANDLER_RULE = "DYN-SLOW-HANDLER"
@@ -60,7 +61,14 @@ def _stack_steps(stack: Iterable[str], root: str) -> list[ChainStep]:
 
 def slow_handler_findings(session: Session, root: str, profile: Any = None) -> list[Finding]:
     by_handler: dict[tuple[str, str, int], dict[str, Any]] = defaultdict(
-        lambda: {"durations": [], "count": 0, "errors": 0, "events": set(), "max": 0.0}
+        lambda: {
+            "durations": [],
+            "count": 0,
+            "app_count": 0,
+            "errors": 0,
+            "events": set(),
+            "max": 0.0,
+        }
     )
     for rec in session.records("handler"):
         rel = relpath(str(rec.get("file") or ""), root)
@@ -69,20 +77,29 @@ def slow_handler_findings(session: Session, root: str, profile: Any = None) -> l
         acc = by_handler[(str(rec.get("handler", "?")), rel, int(rec["line"]))]
         acc["durations"] += [float(d) for d in rec.get("durations_ms") or ()]
         acc["count"] += int(rec.get("count") or 0)
+        if not is_workload(rec):
+            acc["app_count"] += int(rec.get("count") or 0)
         acc["errors"] += int(rec.get("errors") or 0)
         acc["events"].add(str(rec.get("event", "?")))
         acc["max"] = max(acc["max"], float(rec.get("max_ms") or 0.0))
     minutes = _minutes(session)
+    session_s = minutes * 60.0
     findings = []
     for (handler, rel, line), acc in by_handler.items():
         p95 = percentile(acc["durations"], 95)
         if p95 < SLOW_HANDLER_P95_MS and acc["max"] < SLOW_HANDLER_MAX_MS:
             continue
-        per_min = acc["count"] / minutes
+        under_workload = acc["app_count"] == 0
+        calls = acc["count"] if under_workload else acc["app_count"]
+        per_min = calls / minutes
+        mean = statistics.fmean(acc["durations"]) if acc["durations"] else 0.0
+        share = mean * calls / 1000.0 / session_s
         events = ", ".join(sorted(acc["events"]))
+        where = " under the standard workload" if under_workload else " by the app"
         summary = (
-            f"{acc['count']} calls ({per_min:.0f}/min) for {events}; p95 {p95:.1f} ms, "
-            f"max {acc['max']:.1f} ms per call, {acc['errors']} raised"
+            f"{calls} calls{where} ({per_min:.0f}/min) for {events}; p95 {p95:.1f} ms, "
+            f"max {acc['max']:.1f} ms per call, {share * 100:.2f}% of loop time, "
+            f"{acc['errors']} raised"
         )
         findings.append(
             Finding(
@@ -93,7 +110,7 @@ def slow_handler_findings(session: Session, root: str, profile: Any = None) -> l
                 symbol=handler,
                 kind="dynamic",
                 title="Slow event-bus handler",
-                message=f"bus handler {handler} takes p95 {p95:.1f} ms per event inside publish()",
+                message=f"bus handler {handler} is slow inside publish()",
                 root_cause=(
                     "Bus handlers run synchronously inside publish(); every millisecond they "
                     "take is added to the publisher and, on the GUI thread, to the frame."
@@ -110,18 +127,27 @@ def slow_handler_findings(session: Session, root: str, profile: Any = None) -> l
                     "    self._flush_timer.start(200)  # single-shot, coalesces bursts"
                 ),
                 tags=("async", "event-bus"),
+                anchor=handler,
                 priority=measured_priority(
                     3,
+                    share=share,
                     block_ms=acc["max"],
                     per_minute=per_min,
-                    basis=f"agent: p95 {p95:.1f} ms, max {acc['max']:.1f} ms, {per_min:.0f}/min",
+                    count=calls,
+                    basis=(
+                        f"agent: {share * 100:.2f}% of loop time, p95 {p95:.1f} ms, max "
+                        f"{acc['max']:.1f} ms, {per_min:.0f}/min{where}"
+                    ),
                 ),
                 evidence=(
                     Evidence(
                         "agent",
                         summary,
                         {
-                            "calls": acc["count"],
+                            "calls": calls,
+                            "all_calls": acc["count"],
+                            "loop_share": round(share, 5),
+                            "under_workload": 1.0 if under_workload else 0.0,
                             "p95_ms": round(p95, 3),
                             "max_ms": acc["max"],
                             "per_minute": round(per_min, 2),
@@ -134,26 +160,82 @@ def slow_handler_findings(session: Session, root: str, profile: Any = None) -> l
     return findings
 
 
+def _agent_stack_steps(stack: Iterable[str], root: str) -> list[ChainStep]:
+    """Project frames of the agent's "file:line in function" stack, outermost first."""
+    steps = []
+    for entry in stack:
+        match = _AGENT_FRAME.match(str(entry))
+        if match:
+            rel = relpath(match["file"], root)
+            if rel is not None:
+                steps.append(ChainStep(rel, int(match["line"]), match["func"]))
+    return steps
+
+
 def slow_callback_findings(session: Session, root: str, profile: Any = None) -> list[Finding]:
-    groups: dict[tuple[str, int], list[dict[str, Any]]] = defaultdict(list)
-    for rec in session.records("slow_callback"):
+    """Callbacks that held the loop, at the project line that ran: the record's own, else the
+    deepest project frame of the stack the agent took during the stall, else py-spy's.
+
+    Measured paints are the repaint finding's evidence. The share of loop time and the rate
+    come from the app's own stalls; stalls only under our workloads are labelled so.
+    """
+    from inspector.sampling.blocking import stall_stacks
+
+    stalls = [
+        r
+        for r in session.records("slow_callback")
+        if not is_paint_stall(r) and float(r.get("duration_ms") or 0.0) >= SLOW_CALLBACK_MS
+    ]
+    without_place = [r for r in stalls if relpath(str(r.get("file") or ""), root) is None]
+    sampled = {
+        id(r): st
+        for r, st in zip(without_place, stall_stacks(session, root, without_place), strict=True)
+    }
+    groups: dict[tuple[str, int], list[tuple[dict[str, Any], list[ChainStep]]]] = defaultdict(list)
+    for rec in stalls:
         rel = relpath(str(rec.get("file") or ""), root)
-        if rel is None or not rec.get("line"):
-            continue  # Qt dispatches without a Python frame are metrics, not findings
-        if is_paint_stall(rec):
-            continue  # a measured paint: evidence of the repaint finding, not a callback
-        if float(rec.get("duration_ms") or 0.0) >= SLOW_CALLBACK_MS:
-            groups[(rel, int(rec["line"]))].append(rec)
+        steps = _agent_stack_steps(rec.get("stack") or (), root)
+        if rel is not None and rec.get("line"):
+            place = ChainStep(rel, int(rec["line"]), str(rec.get("callable") or "?"))
+        elif steps:
+            place = steps[-1]
+        else:
+            stall = sampled.get(id(rec))
+            culprit = stall.culprit if stall is not None else None
+            if culprit is None:
+                continue  # no project code seen: a metric in the event-loop panel, not a finding
+            place = ChainStep(relpath(culprit.file, root) or "", culprit.line, culprit.function)
+            steps = [
+                ChainStep(r, f.line, f.function)
+                for f in stall.frames
+                if (r := relpath(f.file, root)) is not None
+            ]
+        groups[(place.path, place.line)].append((rec, steps or [place]))
     minutes = _minutes(session)
+    span = session.time_span()
+    session_s = max(span[1] - span[0], 1e-6) if span else 60.0
     findings = []
-    for (rel, line), recs in groups.items():
-        durations = [float(r["duration_ms"]) for r in recs]
-        worst = max(durations)
-        name = str(recs[0].get("callable") or "?")
+    for (rel, line), members in groups.items():
+        recs = [m[0] for m in members]
+        app = [r for r in recs if not is_workload(r)]
+        under_workload = not app
+        counted = recs if under_workload else app
+        durations = [float(r["duration_ms"]) for r in counted]
+        worst, count = max(durations), len(counted)
+        share = sum(durations) / 1000.0 / session_s
+        per_min = count / minutes
+        name = str(members[0][1][-1].symbol or recs[0].get("callable") or "?")
+        origin = str(recs[0].get("origin") or recs[0].get("source") or "")
+        kind = code_kind(name, dispatch="qt" if origin == "qt-event" else "asyncio")
+        fix = advice(kind)
+        where = " under the standard workload" if under_workload else ""
         summary = (
-            f"{len(recs)} callbacks over {SLOW_CALLBACK_MS:.0f} ms (max {worst:.0f} ms, "
-            f"median {statistics.median(durations):.0f} ms) seen by the agent's loop probe"
+            f"{count} callbacks{where} over {SLOW_CALLBACK_MS:.0f} ms (max {worst:.0f} ms, "
+            f"median {statistics.median(durations):.0f} ms, {share * 100:.2f}% of the "
+            "session's loop time) seen by the agent's loop probe"
         )
+        if not under_workload and len(recs) > count:
+            summary += f"; {len(recs) - count} more under our workloads"
         findings.append(
             Finding(
                 rule=CALLBACK_RULE,
@@ -163,35 +245,40 @@ def slow_callback_findings(session: Session, root: str, profile: Any = None) -> 
                 symbol=name,
                 kind="dynamic",
                 title="Event-loop callback blocks the loop",
-                message=f"{name} held the event loop for up to {worst:.0f} ms",
+                message=f"{name} holds the event loop past the frame budget",
                 root_cause=(
                     "One callback (a task step or a Qt event dispatch) ran without yielding; "
                     "nothing else on the loop, painting included, runs meanwhile."
                 ),
-                recommendation=(
-                    "Find the blocking call in this callback (the py-spy stack in the findings "
-                    "shows it) and move it off the loop with asyncio.to_thread or "
-                    "loop.run_in_executor, or split the work with `await asyncio.sleep(0)`."
-                ),
-                example_before="async def refresh(self):\n    data = read_settings()  # blocks",
-                example_after=(
-                    "async def refresh(self):\n    data = await asyncio.to_thread(read_settings)"
-                ),
-                tags=("async",),
+                recommendation=fix.recommendation,
+                example_before=fix.example_before,
+                example_after=fix.example_after,
+                tags=("async", kind) + (("under-workload",) if under_workload else ()),
+                chain=tuple(members[0][1]),
+                anchor=name,
                 priority=measured_priority(
-                    3,
+                    fix.difficulty,
+                    share=share,
                     block_ms=worst,
-                    per_minute=len(recs) / minutes,
-                    basis=f"agent: max {worst:.0f} ms, {len(recs) / minutes:.1f}/min",
+                    per_minute=per_min,
+                    count=count,
+                    basis=(
+                        f"agent: {share * 100:.2f}% of loop time, max {worst:.0f} ms, "
+                        f"{count} stalls ({per_min:.1f}/min)"
+                        + (" under the standard workload" if under_workload else " by the app")
+                    ),
                 ),
                 evidence=(
                     Evidence(
                         "agent",
                         summary,
                         {
-                            "count": len(recs),
+                            "count": count,
                             "max_ms": worst,
                             "median_ms": statistics.median(durations),
+                            "loop_share": round(share, 5),
+                            "per_minute": round(per_min, 2),
+                            "under_workload": 1.0 if under_workload else 0.0,
                         },
                     ),
                 ),

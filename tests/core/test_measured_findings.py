@@ -284,3 +284,32 @@ def test_measured_findings_rank_above_a_one_off_stall(tmp_path: Path) -> None:
     assert one_off.category.value == "LOW"
     assert {f.rule for f in findings} >= {REPAINT_RULE, RAISES_RULE, RETAINED_RULE}
     assert all(f.score > one_off.score for f in findings if f.rule != "DYN-SLOW-HANDLER")
+
+
+def test_a_qt_stall_without_a_frame_is_placed_by_the_agents_stack(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    stall = {
+        "kind": "slow_callback",
+        "callable": "QTimer.timeout",
+        "file": "",
+        "line": 0,
+        "origin": "qt-event",
+        "stack": [
+            f"{root / 'main.py'}:9 in main",
+            "/venv/site-packages/qasync/__init__.py:404 in run_forever",
+            f"{root / 'ctl.py'}:3 in RunController.on_node_event",
+        ],
+        "source": "app",
+    }
+    paint = {**stall, "callable": "native Qt paint of GraphView.viewport", "duration_ms": 300.0}
+    records = [{**stall, "t": T0 + 10, "duration_ms": 137.0}, {**paint, "t": T0 + 20}]
+    with _session(tmp_path, records) as s:
+        (f,) = [f for f in runtime_findings(s, str(root)) if f.rule == "DYN-SLOW-CALLBACK"]
+    assert (f.path, f.line, f.symbol) == ("ctl.py", 3, "RunController.on_node_event")
+    assert [(c.path, c.line) for c in f.chain] == [("main.py", 9), ("ctl.py", 3)]
+    # a Qt-dispatched handler gets Qt advice, never asyncio.to_thread
+    assert "QTimer" in f.recommendation and "to_thread" not in f.recommendation
+    m = f.evidence[0].metrics
+    assert (m["count"], m["max_ms"], m["loop_share"]) == (1, 137.0, 0.00228)
+    # a one-off 137 ms stall at 0.23 % of loop time: impact 3 (share cap), frequency 2, 30+10-8
+    assert (f.priority.impact, f.priority.frequency, f.score) == (3, 2, 32)

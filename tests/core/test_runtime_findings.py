@@ -45,7 +45,9 @@ def test_slow_handler_becomes_a_finding_at_its_line_with_measured_priority(tmp_p
     assert (f.rule, f.path, f.line, f.kind) == (HANDLER_RULE, "pkg/handlers.py", 1, "dynamic")
     assert f.priority.source == "measured"
     assert f.evidence[0].metrics["calls"] == 180
-    assert "p95" in f.message
+    assert f.evidence[0].metrics["p95_ms"] == 30.0
+    assert f.evidence[0].metrics["loop_share"] == 0.05695  # 180 calls x 18.67 ms in 59 s
+    assert not any(ch.isdigit() for ch in f.message)
 
 
 def test_fast_handlers_and_library_code_are_not_findings(tmp_path):
