@@ -55,6 +55,7 @@ from inspector.core.settings import RecentTarget, Settings, data_dir, load_setti
 from inspector.gui.background_task import run_in_background
 from inspector.gui.cpu_snapshot import cpu_snapshot, sample_count
 from inspector.gui.findings_table import FindingsTableView
+from inspector.gui.loop_stretches import StretchCache, with_stacks
 from inspector.gui.message_bar import MessageBarView
 from inspector.gui.panels.base import LivePanelView
 from inspector.gui.panels.cpu import CpuPanelView
@@ -158,6 +159,7 @@ class InspectorWindow(QMainWindow):
         self._last_evidence = 0.0
         self._evidence_text = "evidence: not correlated yet"
         self._unreadable_shown = ""
+        self._stretch_cache = StretchCache()
         self._closed = False  # set by shutdown(): late background results are dropped
         self.auto_audit = True  # run the static audit once a live target's source is known
         self.desktop_opener = QDesktopServices.openUrl  # the last "Open in editor" fallback
@@ -331,6 +333,7 @@ class InspectorWindow(QMainWindow):
         self._last_cpu_rows = -1
         self._findings_count = -1
         self._evidence_rows = -1
+        self._stretch_cache = StretchCache()
         self._evidence_text = "evidence: not correlated yet"
         self.findings_view.evidence_label.setText(self._evidence_text)
         self._last_summary.clear()
@@ -997,9 +1000,17 @@ class InspectorWindow(QMainWindow):
         self._busy_snapshot = True
         self._range_dirty.discard(panel.name)
 
+        session = self.session
+        root = str(self.source_root or "")
+
         def work(_p: Any) -> tuple[Any, Any, str]:
             series = metrics.panel_series(panel.name) if series_due or range_dirty else None
             summary = metrics.summary(panel.name, tr) if summary_due else None
+            if summary is not None and panel.name == "event_loop" and session is not None:
+                # the agent's stretches take their where and stack from the py-spy samples
+                summary, self._stretch_cache = with_stacks(
+                    summary, session, root, self._stretch_cache, tr.since, tr.until
+                )
             return series, summary, metrics.empty_reason(panel.name)
 
         def done(result: tuple[Any, Any, str]) -> None:

@@ -25,7 +25,8 @@ VIEWPORT_PAINT_TARGET = 60.0  # paints/s: the canvas viewport's target, not any 
 
 def _where(row: dict[str, Any]) -> str:
     if row.get("file"):
-        return f"{row.get('file', '')}:{row.get('line', '')}"
+        place = f"{row.get('file', '')}:{row.get('line', '')}"
+        return f"{place} ({row['where']})" if row.get("where") else place
     return str(row.get("where") or "-")
 
 
