@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -112,19 +113,27 @@ def test_cli_launch_records_loop_lag_and_samples_and_says_how_it_stops_the_targe
     tmp_path,
 ) -> None:
     session_path = tmp_path / "launch.session"
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [
             sys.executable, "-m", "inspector", "launch", "--profile", "demo",
             "--duration", "4", "--session", str(session_path), "--",
             *demo_command(["--duration", "120", "--no-workload"]),
         ],
-        cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=120,
+        cwd=ROOT, env=child_env(), stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-3000:]
     how = "TerminateProcess" if os.name == "nt" else "SIGTERM"
-    assert "stopping the launched target (pid " in proc.stderr and how in proc.stderr
+    assert "stopping the launched target (pid " in err and how in err
     session = Session.open(session_path)
     assert sum(len(r["lag_ms"]) for r in session.records("loop_lag")) > 10
     assert len(load_samples(session)) > 0
     assert session.meta["mode"] == "launch" and session.meta["end_reason"] == "duration reached"
     session.close()
+    # the agent's config folder and py-spy's chunk folder went with the session
+    left = [
+        p.name
+        for p in Path(tempfile.gettempdir()).iterdir()
+        if p.name.startswith((f"casare-inspector-{proc.pid}-", f"casare-pyspy-{proc.pid}-"))
+    ]
+    assert left == []
