@@ -715,6 +715,11 @@ def _capped(priority: Priority, ceiling: int, why: str) -> Priority:
         frequency -= 1
     while impact * 10 + frequency * 5 - difficulty * 2 > ceiling and impact > 1:
         impact -= 1
+        # Give back as much frequency as the lower impact leaves room for.
+        while frequency < priority.frequency and (
+            impact * 10 + (frequency + 1) * 5 - difficulty * 2 <= ceiling
+        ):
+            frequency += 1
     basis = f"{priority.basis}; {why}" if priority.basis else why
     return Priority(impact, frequency, difficulty, source=priority.source, basis=basis)
 
