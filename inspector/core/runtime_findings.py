@@ -21,7 +21,12 @@ from analyzers.findings import ChainStep, Evidence, Finding
 from inspector.core.session import Session
 from inspector.core.stats import percentile
 from inspector.sampling.advice import advice, code_kind
-from inspector.sampling.measured_priority import impact_from_retained_mb, measured_priority
+from inspector.sampling.attribution import workload_windows
+from inspector.sampling.measured_priority import (
+    ONE_OFF,
+    impact_from_retained_mb,
+    measured_priority,
+)
 from inspector.sampling.project_frames import relpath
 
 SLOW_HANDLER_P95_MS = 8.0  # half a frame: a bus handler runs inside someone else's publish
@@ -87,8 +92,9 @@ def slow_handler_findings(session: Session, root: str, profile: Any = None) -> l
     findings = []
     for (handler, rel, line), acc in by_handler.items():
         p95 = percentile(acc["durations"], 95)
-        if p95 < SLOW_HANDLER_P95_MS and acc["max"] < SLOW_HANDLER_MAX_MS:
-            continue
+        slow_calls = sum(d >= SLOW_HANDLER_MAX_MS for d in acc["durations"])
+        if p95 < SLOW_HANDLER_P95_MS and slow_calls < ONE_OFF:
+            continue  # fast as a rule: a call or two held up (by a collection, a paint) is noise
         under_workload = acc["app_count"] == 0
         calls = acc["count"] if under_workload else acc["app_count"]
         per_min = calls / minutes
@@ -617,9 +623,15 @@ def repaint_findings(session: Session, root: str, profile: Any = None) -> list[F
         clock = str(recs[-1].get("paint_clock") or "")
         lost = sum(int(r.get("lost_paints") or 0) for r in recs)
         renderer = str(config.get("gl_renderer") or "")
-        where = " under the standard workload" if under_workload else ""
+        if under_workload:
+            where = f" under the standard workload at {per_min / 60.0:.1f}/s"
+        else:
+            where = (
+                f" ({app_paints} by the app at {per_min / 60.0:.1f}/s, {work_paints} under the "
+                "standard workload)"
+            )
         summary = (
-            f"{paints} paints{where} at {per_min / 60.0:.1f}/s: p50 {p50:.1f} ms, p95 "
+            f"{paints} paints{where}: p50 {p50:.1f} ms, p95 "
             f"{p95:.1f} ms ({p95 / FRAME_BUDGET_MS:.1f}x the {FRAME_BUDGET_MS:.1f} ms frame "
             f"budget), {full} full and {partial} partial updates, {share * 100:.1f}% of the "
             "session's main-thread time"
@@ -728,6 +740,14 @@ def _first_number(value: Any) -> float | None:
     return None
 
 
+def _bytes_per_item(recs: Sequence[Mapping[str, Any]], path: str, line: int, root: str) -> float:
+    for rec in recs:
+        for site in rec.get("top") or ():
+            if relpath(str(site.get("file") or ""), root) == path and site.get("line") == line:
+                return float(site.get("bytes_per_item") or 0.0)
+    return 0.0
+
+
 def _project_sites(
     recs: Sequence[Mapping[str, Any]], root: str
 ) -> list[tuple[str, int, float, int]]:
@@ -828,6 +848,9 @@ def retained_memory_findings(session: Session, root: str, profile: Any = None) -
             metrics["kib_per_item_first"] = first
         if sites:
             metrics["top_site_kib"] = sites[0][2]
+            per = _bytes_per_item(phased[-1:] or latest, sites[0][0], sites[0][1], root)
+            if per:
+                metrics["top_site_bytes_per_item"] = per
         findings.append(
             Finding(
                 rule=RETAINED_RULE,
@@ -874,18 +897,25 @@ def retained_memory_findings(session: Session, root: str, profile: Any = None) -
 def memory_growth_findings(session: Session, root: str, profile: Any = None) -> list[Finding]:
     """Steady RSS growth over the app's own time (intervals no workload ran in), pinned to
     the named container that grew the most."""
-    recs = [r for r in session.records("memory") if not is_workload(r) and r.get("rss_bytes")]
-    if len(recs) < 3:
+    recs = [r for r in session.records("memory") if r.get("rss_bytes")]
+    windows = workload_windows(session)
+    # only steps between two records of the app's own time count: what a workload allocated
+    # (and kept) is the retained-memory finding's, not growth
+    steps = [
+        (float(b["rss_bytes"]) - float(a["rss_bytes"]), float(b["t"]) - float(a["t"]))
+        for a, b in itertools.pairwise(recs)
+        if not (is_workload(a) or is_workload(b))
+        and not any(lo <= float(b["t"]) and float(a["t"]) <= hi for lo, hi in windows)
+    ]
+    if len(steps) < 2:
         return []
     first, last = recs[0], recs[-1]
-    growth_mib = (float(last["rss_bytes"]) - float(first["rss_bytes"])) / 2**20
-    minutes = max((float(last["t"]) - float(first["t"])) / 60.0, 1e-6)
+    growth_mib = sum(d for d, _ in steps) / 2**20
+    minutes = max(sum(dt for _, dt in steps) / 60.0, 1e-6)
     if growth_mib < GROWTH_MIN_MIB:
         return []
-    rising = sum(
-        float(b["rss_bytes"]) >= float(a["rss_bytes"]) for a, b in itertools.pairwise(recs)
-    )
-    if rising < 0.6 * (len(recs) - 1):
+    rising = sum(d >= 0 for d, _ in steps)
+    if rising < 0.6 * len(steps):
         return []  # up and down: not a steady growth
     start = first.get("containers") or {}
     grown = sorted(
