@@ -82,6 +82,10 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(prefix + "".join(out) + "$")
 
 
+def _alternatives(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split("|") if part.strip())
+
+
 def glob_matches(pattern: str, relpath: str) -> bool:
     return bool(_glob_regex(pattern).match(relpath.replace("\\", "/")))
 
@@ -95,21 +99,34 @@ class Profile:
     source: str = ""
 
     @property
-    def areas(self) -> list[tuple[str, int]]:
+    def area_groups(self) -> list[tuple[tuple[str, ...], int]]:
+        """`[areas]` entries; a key may list alternatives for layouts of different versions,
+        `"orchestrator/** | application/orchestrator/**" = 1`, and needs only one to match."""
         table = self.raw.get("areas", {}) or {}
-        return [(str(k), int(v)) for k, v in table.items()]
+        return [(_alternatives(str(k)), int(v)) for k, v in table.items()]
+
+    @property
+    def areas(self) -> list[tuple[str, int]]:
+        return [(pattern, area) for group, area in self.area_groups for pattern in group]
 
     @property
     def static(self) -> dict[str, Any]:
         return dict(self.raw.get("static", {}) or {})
 
     @property
-    def entry_points(self) -> list[str]:
+    def entry_point_groups(self) -> list[tuple[str, ...]]:
+        """Each hot entry point with its alternatives (`"old.Name | new.Name"`: the same
+        code where an older or newer version of the target keeps it)."""
         table = self.raw.get("entry_points", {}) or {}
-        out: list[str] = []
+        out: list[tuple[str, ...]] = []
         for value in table.values():
-            out += [str(v) for v in value] if isinstance(value, list) else [str(value)]
+            items = value if isinstance(value, list) else [value]
+            out.extend(_alternatives(str(item)) for item in items)
         return out
+
+    @property
+    def entry_points(self) -> list[str]:
+        return [name for group in self.entry_point_groups for name in group]
 
     @property
     def exclude(self) -> list[str]:
@@ -208,6 +225,6 @@ def load_profile(name_or_path: str | Path) -> Profile:
     name = str((raw.get("profile", {}) or {}).get("name") or path.stem)
     areas = raw.get("areas", {}) or {}
     for pattern, area in areas.items():
-        if not isinstance(area, int) or not 1 <= area <= 10:
+        if isinstance(area, bool) or not isinstance(area, int) or not 1 <= area <= 10:
             raise ProfileError(f"profile {name}: area for {pattern!r} must be 1-10, got {area!r}")
     return Profile(name=name, raw=raw, source=str(path))

@@ -805,12 +805,13 @@ def mark_unassigned(
 def profile_warnings(profile: Profile, project: ProjectModel, relpaths: list[str]) -> list[str]:
     """Profile entries that match nothing in the audited tree (moved files, renamed code)."""
     warnings = [
-        f"profile {profile.name}: entry point {name} matches no function"
-        for name in profile.entry_points
-        if name not in project.functions and name not in project.classes
+        f"profile {profile.name}: entry point {' | '.join(group)} matches no function"
+        for group in profile.entry_point_groups
+        if not any(name in project.functions or name in project.classes for name in group)
     ]
-    for pattern, _area in profile.areas:
-        if not any(glob_matches(pattern, path) for path in relpaths):
+    for group, _area in profile.area_groups:
+        if not any(glob_matches(p, path) for p in group for path in relpaths):
+            pattern = " | ".join(group)
             warnings.append(f"profile {profile.name}: area pattern {pattern!r} matches no file")
     return warnings
 

@@ -45,6 +45,12 @@ def test_casare_profile_maps_repo_root_and_package_paths_alike():
         assert profile.area_for(prefix + "desktop/context.py") == 7
         assert profile.area_for(prefix + "nodes/email_nodes.py") == 8
         assert profile.area_for(prefix + "utils/fuzzy_search.py") == 10
+        # 2026 layout: the job queue moved, and the canvas holds dialogs and panels.
+        queue = "application/orchestrator/services/job_queue_manager.py"
+        assert profile.area_for(prefix + queue) == 1
+        assert profile.area_for(prefix + "presentation/canvas/ui/dialogs/about.py") == 9
+        assert profile.area_for(prefix + "presentation/canvas/ui/panels/log_tab.py") == 9
+        assert profile.area_for(prefix + "presentation/canvas/theme_system/tokens.py") == 4
     covered = {profile.area_for(p) for p, _ in profile.areas if "*" not in p}
     assert covered <= set(range(1, 11))
     assert {a for _, a in profile.areas} == set(range(1, 11))
