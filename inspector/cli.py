@@ -75,6 +75,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("casare-inspector: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        # A session file damaged in a way the tolerant readers could not step around: one
+        # line, never a traceback (sqlite3 is only looked up: audit never imports it).
+        sqlite3 = sys.modules.get("sqlite3")
+        if sqlite3 is None or not isinstance(exc, sqlite3.DatabaseError):
+            raise
+        detail = " ".join(str(exc).split())
+        print(f"casare-inspector: the session file is damaged ({detail})", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

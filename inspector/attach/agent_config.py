@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import tomllib
 from pathlib import Path
@@ -17,6 +18,14 @@ import inspector
 
 PACKAGE_ROOT = Path(inspector.__file__).resolve().parents[1]
 PROFILES_DIR = PACKAGE_ROOT / "resources" / "profiles"
+# Where the target's interpreter imports the agent from: the source tree, or in a frozen
+# bundle the plain .py copy the spec ships as data under `agent_src/` (the bundle's own
+# modules are compiled into its archive, which another interpreter cannot import).
+AGENT_ROOT = (
+    PACKAGE_ROOT / "agent_src"
+    if getattr(sys, "frozen", False) and (PACKAGE_ROOT / "agent_src").is_dir()
+    else PACKAGE_ROOT
+)
 
 
 class AttachError(Exception):
@@ -93,7 +102,7 @@ def bootstrap_script(config_path: Path) -> str:
     """Python source run inside the target (by gdb or sys.remote_exec) to start the agent."""
     return (
         "import os, sys\n"
-        f"_root = {str(PACKAGE_ROOT)!r}\n"
+        f"_root = {str(AGENT_ROOT)!r}\n"
         "if _root not in sys.path:\n"
         "    sys.path.append(_root)  # appended: the target's own modules always win\n"
         "try:\n"

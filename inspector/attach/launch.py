@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inspector.attach.agent_config import (
-    PACKAGE_ROOT,
+    AGENT_ROOT,
     AttachError,
     agent_config,
     cleanup,
@@ -27,7 +27,7 @@ from inspector.attach.agent_config import (
 if TYPE_CHECKING:
     from inspector.core.agent_link import AgentLink
 
-PRELOAD_DIR = PACKAGE_ROOT / "inspector" / "agent" / "preload"
+PRELOAD_DIR = AGENT_ROOT / "inspector" / "agent" / "preload"
 ENV_CONFIG = "CASARE_INSPECTOR_AGENT_CONFIG"
 ENV_ROOT = "CASARE_INSPECTOR_AGENT_ROOT"
 CONFIG_TTL_S = 60.0  # an agent that has not read its config by then never will
@@ -53,7 +53,7 @@ def launch_target(
     python_path = child_env.get("PYTHONPATH", "")
     child_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PRELOAD_DIR), python_path) if p)
     child_env[ENV_CONFIG] = str(config_path)
-    child_env[ENV_ROOT] = str(PACKAGE_ROOT)
+    child_env[ENV_ROOT] = str(AGENT_ROOT)
     try:
         process = subprocess.Popen(list(cmd), cwd=cwd, env=child_env, **popen_kwargs)  # type: ignore[call-overload]
     except OSError as exc:

@@ -15,6 +15,7 @@ from inspector.attach.agent_config import AttachError
 from inspector.cli import EXIT_OK, UserError
 from inspector.commands.launch import default_session_path
 from inspector.commands.record import _print_event, _say
+from inspector.commands.stop_signals import StopSignals
 from inspector.core.session import Session, SessionError
 from inspector.live import LiveEngine
 
@@ -35,6 +36,11 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    with StopSignals() as stop:
+        return _attach(args, stop)
+
+
+def _attach(args: argparse.Namespace, stop: StopSignals) -> int:
     path = args.session or default_session_path()
     try:
         session = Session.create(path)
@@ -46,15 +52,17 @@ def run(args: argparse.Namespace) -> int:
         engine.attach(args.pid)
     except AttachError as exc:
         engine.finish(f"not attached: {exc}", stop_launched=False)
-        session.close()
+        session.abandon()  # never started: a file it was to replace stays as it was
         raise UserError(str(exc)) from exc
     _say(f"attached to pid {args.pid}; recording into {path} (Ctrl-C to stop)")
     if not args.no_sample:
         engine.start_sampling()
     try:
-        reason = engine.wait(args.duration)
+        reason = engine.wait(args.duration, stop=stop.event)
     except KeyboardInterrupt:
         reason = "interrupted"
+    if reason == "stopped":
+        reason = stop.reason()
     engine.finish(reason, stop_launched=False)
     _say(f"detached ({reason}); {engine.link.received} records in {path}")
     session.close()

@@ -16,6 +16,7 @@ from typing import Any
 from inspector.attach.agent_config import AttachError
 from inspector.cli import EXIT_OK, EXIT_USAGE, UserError
 from inspector.commands.record import _print_event, _say
+from inspector.commands.stop_signals import StopSignals
 from inspector.core.session import Session, SessionError
 from inspector.live import LiveEngine
 
@@ -44,6 +45,11 @@ def default_session_path() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    with StopSignals() as stop:
+        return _launch(args, stop)
+
+
+def _launch(args: argparse.Namespace, stop: StopSignals) -> int:
     command = list(args.command or [])
     if command and command[0] == "--":
         command = command[1:]
@@ -60,15 +66,17 @@ def run(args: argparse.Namespace) -> int:
         pid = engine.launch(command, cwd=args.cwd)
     except AttachError as exc:
         engine.finish(f"not attached: {exc}")
-        session.close()
+        session.abandon()  # never started: a file it was to replace stays as it was
         raise UserError(str(exc)) from exc
     _say(f"launched pid {pid}; recording into {path} (Ctrl-C to stop)")
     if not args.no_sample:
         engine.start_sampling()
     try:
-        reason = engine.wait(args.duration)
+        reason = engine.wait(args.duration, stop=stop.event)
     except KeyboardInterrupt:
         reason = "interrupted"
+    if reason == "stopped":
+        reason = stop.reason()
     engine.finish(reason, stop_launched=not args.keep_running)
     if args.keep_running and engine.target_alive():
         _say(f"the target (pid {pid}) keeps running without the agent")

@@ -25,6 +25,7 @@ from typing import Any
 
 from inspector.attach.agent_config import AttachError
 from inspector.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UserError
+from inspector.commands.stop_signals import StopSignals
 from inspector.core.pipeline import analyze_session
 from inspector.core.session import Session, SessionError
 from inspector.core.workload_specs import (
@@ -94,6 +95,11 @@ def _target_command(args: argparse.Namespace) -> list[str] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    with StopSignals() as stop:
+        return _record(args, stop)
+
+
+def _record(args: argparse.Namespace, stop: StopSignals) -> int:
     if args.duration <= 0:
         raise UserError("--duration must be positive", EXIT_USAGE)
     command = _target_command(args)
@@ -117,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
             pid = args.pid
     except AttachError as exc:
         engine.finish(f"not attached: {exc}")
-        session.close()
+        session.abandon()  # never started: a file it was to replace stays as it was
         raise UserError(str(exc)) from exc
     _say(f"recording pid {pid} for {args.duration:g} s into {args.session} (profile {profile})")
     if not args.no_sample:
@@ -130,9 +136,11 @@ def run(args: argparse.Namespace) -> int:
         except WorkloadSpecError as exc:
             _say(f"workload {format_workload_spec(name, params)} not started: {exc}")
     try:
-        reason = engine.wait(args.duration, limit=limit)
+        reason = engine.wait(args.duration, stop=stop.event, limit=limit)
     except KeyboardInterrupt:
         reason = "interrupted"
+    if reason == "stopped":
+        reason = stop.reason()
     engine.finish(reason)
     counts = session.record_counts()
     summary = ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
@@ -149,7 +157,23 @@ def run(args: argparse.Namespace) -> int:
     if not_completed:
         _say(f"{len(not_completed)} of {len(engine.queue.finished)} workloads did not complete")
         return EXIT_FAILED
+    early = ended_early(reason)
+    if early:
+        _say(f"the recording ended early: {early}; what was recorded is kept")
+        return EXIT_FAILED
     return EXIT_OK
+
+
+def ended_early(reason: str) -> str | None:
+    """Why a recording ended before it should have (the target failed, or its agent left,
+    e.g. replaced by a second attach), or None for an ordinary end."""
+    if reason.startswith("the agent disconnected"):
+        return reason
+    if reason.startswith("target exited (code ") and not reason.startswith(
+        "target exited (code 0)"
+    ):
+        return reason
+    return None
 
 
 def _plan(

@@ -125,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     from inspector.report.model import model_from_session
 
     try:
-        session = Session.open(args.session)
+        session = Session.open(args.session, read_only=True)  # a report never writes its input
     except SessionError as exc:
         raise UserError(str(exc)) from exc
     with session:
@@ -141,10 +141,14 @@ def run(args: argparse.Namespace) -> int:
             )
             root = str(Path.cwd())
         model = model_from_session(session, source_root=root, coverage=_coverage(args.coverage))
+        unreadable = session.unreadable_summary()
     out = args.out or default_report_path(root)
     try:
         written = write_model(model, out, formats)
     except ReportError as exc:
         raise UserError(str(exc)) from exc
     _print(written, model)
+    if unreadable:
+        print(f"casare-inspector: {args.session}: {unreadable}", file=sys.stderr)
+        return EXIT_FINDINGS_INCOMPLETE
     return EXIT_OK

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from inspector.cli import EXIT_OK, UserError
+from inspector.commands.stop_signals import StopSignals
 from inspector.core.session import Session, SessionError
 from inspector.sampling.errors import SamplingError
 
@@ -66,11 +67,12 @@ def _record(args: argparse.Namespace) -> None:
     except SamplingError as exc:
         raise UserError(str(exc)) from exc
     print(f"sampling PID {args.pid} at {args.rate} Hz into {path} (Ctrl-C stops)")
+    deadline = None if args.duration is None else time.monotonic() + args.duration
     try:
-        if args.duration is None:
-            recorder.wait()
-        else:
-            recorder.wait(args.duration)
+        with StopSignals() as stop:
+            while not recorder.wait(0.2) and not stop.requested:
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
     except KeyboardInterrupt:
         pass
     finally:
@@ -106,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
         _record(args)
         return EXIT_OK
     try:
-        session = Session.open(args.session)
+        # only --correlate stores (its findings); every other view leaves the file untouched
+        session = Session.open(args.session, read_only=not args.correlate)
     except SessionError as exc:
         raise UserError(str(exc)) from exc
     with session:

@@ -187,7 +187,7 @@ def load_findings(path: Path) -> tuple[list[Finding], Session | None]:
         raise ComparisonError(f"cannot read {path}: {exc.strerror or exc}") from exc
     if head == _SQLITE_MAGIC:
         try:
-            session = Session.open(path)
+            session = Session.open(path, read_only=True)
         except SessionError as exc:
             raise ComparisonError(str(exc)) from exc
         return session.findings(), session

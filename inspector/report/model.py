@@ -578,8 +578,13 @@ def model_from_session(
     meta.setdefault("session_name", Path(session.path).name)
     root = str(source_root or meta.get("source_root") or "")
     records = group_by_kind(session.records())
+    findings = session.findings()
+    # what could not be read (bad rows skipped, a damaged file): the report says so
+    summary = getattr(session, "unreadable_summary", None)
+    if summary is not None and summary():
+        meta["unreadable"] = summary()
     return build_model(
-        session.findings(),
+        findings,
         kind="session",
         records_by_kind=records,
         sampling=_sampling_facts(session, root),

@@ -91,8 +91,15 @@ class ReportInputs:
         return (max(first - t0, 0.0), max(times) - t0)
 
     def source(self, *kinds: str, origin: str = "") -> Source:
+        """The records of `kinds`: how many, their window, and whose activity they show
+        ("workload" when every one was recorded while our workloads ran, "mixed" when
+        some were)."""
         recs = [r for k in kinds for r in self.records_by_kind.get(k, ())]
         recs.sort(key=lambda r: float(r.get("t", 0.0)))
+        if not origin and recs and self.records_by_kind.get("workload"):
+            windows = workload_windows(self)
+            ours = sum(1 for r in recs if _driven_by_workload(r, windows))
+            origin = "workload" if ours == len(recs) else ("mixed" if ours else "")
         return Source(tuple(kinds), len(recs), self.window(recs), origin=origin)
 
 
@@ -206,7 +213,7 @@ def workloads(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusio
                 f"`{w.get('name')}` {w.get('status')} ({w.get('reason') or 'no reason'})"
                 for w in failed
             )
-            + ". Figures that workload should have produced are not measured."
+            + ". Results that need a finished run (for example pool sizing) are not measured."
         )
         status = "failed"
     else:
@@ -251,6 +258,7 @@ def provenance(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusi
         )
     quiet = [r[0] for r in rows if r[1] == "0"]
     driven = [r[0] for r in rows if r[1] == "0" and r[2] != "0"]
+    mostly = [r for r in rows if r[1] != "0" and int(r[2]) > int(r[1])]
     parts = []
     if quiet:
         parts.append("The app itself produced no " + ", no ".join(quiet) + " in this session")
@@ -259,8 +267,13 @@ def provenance(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusi
             "every " + ", every ".join(x.rstrip("s") for x in driven) + " recorded came from "
             "our workloads and is not the app's own behaviour"
         )
+    if mostly:
+        parts.append(
+            ", ".join(f"{r[2]} of {int(r[1]) + int(r[2])} {r[0]}" for r in mostly)
+            + " were recorded while our workloads drove the app"
+        )
     if not parts:
-        parts.append("The app produced its own traffic on every instrumented channel")
+        parts.append("The app produced most of the traffic on every instrumented channel")
     statement = "; ".join(parts) + "."
     status = MEASURED if app_total else "no_app_traffic"
     table = Table(("Channel", "App on its own", "While our workloads ran", "Source"), tuple(rows))
@@ -309,6 +322,8 @@ def session_state(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Concl
     sampling = inputs.meta.get("sampling")
     if isinstance(sampling, Mapping) and sampling.get("error"):
         notes.append(f"py-spy {sampling.get('error')}")
+    if meta.get("unreadable"):
+        notes.append(f"Part of the session file could not be read ({meta['unreadable']})")
     work = done.get("workloads")
     if work is not None and work.status == "failed":
         notes.append(work.statement.rstrip("."))
@@ -633,9 +648,9 @@ def pools(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
     for name, stats in by_name.items():
         acq = sum(s.acquires for s in stats)
         if hooked.get(name) is False and not acq:
-            state = "never imported by the app"
-        else:
-            state = "used" if acq else "no acquires"
+            rows.append((f"`{name}`", "0", "—", "—", "0", "never imported by the app"))
+            continue
+        state = "used" if acq else "no acquires"
         rows.append(
             (
                 f"`{name}`",
