@@ -24,6 +24,7 @@ from inspector.agent import provenance
 from inspector.agent.hooks import ClassWatcher, Patcher
 from inspector.agent.probes import Probe
 from inspector.agent.probes.bus import BusProbe
+from inspector.agent.probes.exceptions import ExceptionProbe
 from inspector.agent.probes.loop import LoopProbe
 from inspector.agent.probes.memory import MemoryProbe
 from inspector.agent.probes.pool import PoolProbe
@@ -93,6 +94,7 @@ class Agent:
             QueueProbe(self, probes_cfg.get("queue", [])),
             MemoryProbe(self, probes_cfg),
             RepaintProbe(self, probes_cfg),
+            ExceptionProbe(self, probes_cfg),
         ]
         disabled = set(probes_cfg.get("disabled", []))  # e.g. disabled = ["repaint"]
         self.probes = [p for p in self.probes if p.name not in disabled]

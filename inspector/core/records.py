@@ -72,6 +72,13 @@ have no `source` (slow_callback used it for what is now `origin`).
                   workload, run_id, items (created), frames (per trace), grown_bytes,
                   grown_bytes_per_item; top[] adds frames: [{file, line}] (oldest first; the
                   site's file/line is the innermost) and bytes_per_item
+kind="exception"  origin: "slot" (reached sys.excepthook: Qt slots and other code Qt calls)
+                  | "loop" (the event loop's exception handler: callbacks, tasks), type,
+                  handler (qualified name of the app's outermost frame in the traceback),
+                  file, line (its first line), raised_file, raised_line, count (this
+                  interval); first_error {type, message, file, line, function, traceback} once
+                  per (origin, type, handler) and attachment. Bus handlers' exceptions are in
+                  kind="handler" (the bus catches them before any hook sees them).
   workload        canvas results add full_paints, paint_clock and retained_kib_per_node (RSS
                   still held after the nodes were deleted, per node created, spread over
                   repetitions)
@@ -95,4 +102,5 @@ KINDS = (
     "queue",
     "workload",
     "agent",
+    "exception",
 )

@@ -171,3 +171,30 @@ def test_memory_kept_by_deleted_nodes_is_found_at_its_line_per_node(demo) -> Non
     assert sites[0]["count_diff"] == 2 * 20
     assert sites[0]["bytes_per_item"] == sys.getsizeof(bytearray(demo_canvas.PREVIEW_BYTES))
     assert len(demo.canvas._undo_stack) == 20
+
+
+def _raising_slot() -> None:
+    raise KeyError("slot fault")
+
+
+@pytest.mark.qt_no_exception_capture
+def test_an_exception_escaping_a_qt_slot_is_counted_at_the_slot_and_chained(
+    demo, agent, qtbot
+) -> None:
+    chained: list[str] = []
+    exceptions = agent.probe("exceptions")
+    real_previous = exceptions._previous_hook  # pytest-qt's, here
+    exceptions._previous_hook = lambda t, v, tb: chained.append(t.__name__)
+    for _ in range(3):
+        QTimer.singleShot(0, _raising_slot)
+    qtbot.waitUntil(lambda: len(chained) == 3, timeout=5000)
+    records = _records(agent, "exception")
+    assert [(r["origin"], r["type"], r["count"]) for r in records] == [("slot", "KeyError", 3)]
+    record = records[0]
+    assert record["handler"] == f"{__name__}._raising_slot"
+    assert (record["file"], record["line"]) == (__file__, _raising_slot.__code__.co_firstlineno)
+    assert record["raised_line"] == _raising_slot.__code__.co_firstlineno + 1
+    assert record["first_error"]["type"] == "KeyError"
+    exceptions._previous_hook = real_previous
+    agent._cleanup()
+    assert sys.excepthook is real_previous  # put back exactly
