@@ -66,7 +66,8 @@ have no `source` (slow_callback used it for what is now `origin`).
                   (the deepest of a few looks; a shallow one ending in the event loop means
                   native code such as Qt painting ran), stack_at_ms; stack_reason when there
                   is none. A measured canvas paint is callable "native Qt paint of <widget>"
-                  with file/line of the view class.
+                  with file/line of the app's class that sets the view up (the repaint
+                  record's owner_source), else of the view class.
   tracemalloc     from a workload's phases (canvas with tracemalloc on, or the inspector
                   tracing): phase: "after_create"|"after_delete", base: "before_create",
                   workload, run_id, items (created), frames (per trace), grown_bytes,

@@ -343,7 +343,10 @@ class RepaintProbe(Probe):
         if ms >= self.slow_ms:
             loop_probe = self.agent.probe("loop")
             if loop_probe is not None:
-                source = self._sources.get(measured.view_cls) if measured.view_cls else None
+                # The app's own class that sets the view up, else the view class itself.
+                source = self._sources.get(measured.owner_cls) if measured.owner_cls else None
+                if source is None and measured.view_cls is not None:
+                    source = self._sources.get(measured.view_cls)
                 loop_probe.note_slow_qt(
                     ms,
                     f"native Qt paint of {measured.label}",
