@@ -1,0 +1,179 @@
+"""CIA204: a loop that awaits each independent peer in turn (start all, stop all, broadcast)."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._shapes import body_nodes, call_name, dotted, source_of
+
+# Collections of peers that do not depend on each other: one per trigger, client, handler...
+_PEERS = re.compile(
+    r"(triggers|connections|conns|clients|subscribers|handlers|listeners|callbacks|observers|"
+    r"robots|peers|websockets|sockets|channels|browsers|workers|notifiers|sinks|agents|"
+    r"watchers|monitors|breakers|services)\b",
+    re.I,
+)
+# What each peer is asked to do: each call waits on that peer's I/O or its own shutdown.
+# Once-per-shutdown verbs: real, but the wait happens once, not per event.
+_SHUTDOWN_VERBS = frozenset({"stop", "close", "shutdown", "disconnect", "unsubscribe"})
+_VERBS = re.compile(
+    r"^(start|stop|send\w*|notify\w*|publish|broadcast|emit|dispatch|deliver|push|close|"
+    r"shutdown|disconnect|unsubscribe|handle\w*|on_\w+|call|invoke|fire)$"
+)
+
+
+def _names(target: cst.BaseAssignTargetExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        out: set[str] = set()
+        for element in target.elements:
+            out |= _names(element.value)  # type: ignore[arg-type]
+        return out
+    return set()
+
+
+def _mentions(expr: cst.CSTNode, names: set[str]) -> bool:
+    if isinstance(expr, cst.Name):
+        return expr.value in names
+    text = dotted(expr)  # type: ignore[arg-type]
+    return text is not None and text.split(".", 1)[0] in names
+
+
+class SequentialAwaitOverPeers(Rule):
+    """`for t in self._triggers.values(): await t.start()`: N peers, waited for one by one."""
+
+    ID = "CIA204"
+    AREA = 2
+    TITLE = "Peers awaited one after another"
+    RATIONALE = (
+        "Each iteration awaits one independent peer (a trigger, a client connection, a "
+        "notification handler) before the next may start. The total time is the sum of all "
+        "peers' times, and one slow or hung peer (a dead socket, a trigger whose start "
+        "times out) delays every peer after it."
+    )
+    IMPACT = 4
+    FREQUENCY = 4
+    DIFFICULTY = 2
+    RECOMMENDATION = (
+        "Run the peers concurrently: `await asyncio.gather(*(t.start() for t in triggers), "
+        "return_exceptions=True)` (bounded by a semaphore for large sets), with a per-peer "
+        "`asyncio.wait_for` timeout so a hung peer cannot stall the rest."
+    )
+    EXAMPLE_BEFORE = "for conn in self._connections.values():\n    await conn.send(msg)"
+    EXAMPLE_AFTER = (
+        "await asyncio.gather(\n    *(conn.send(msg) for conn in self._connections.values()),\n"
+        "    return_exceptions=True,\n)"
+    )
+    TAGS = ("async", "latency", "fan-out")
+    TRIGGERS = ("await",)
+    VALID = (
+        Valid(
+            """\
+            import asyncio
+            class Manager:
+                async def start_all(self):
+                    await asyncio.gather(*(t.start() for t in self._triggers.values()))
+            """
+        ),
+        # Searching peers in order and stopping at the first that answers is sequential by
+        # design.
+        Valid(
+            """\
+            async def first_free(self):
+                for robot in self._robots:
+                    if await robot.ping():
+                        return robot
+            """
+        ),
+        # Ordered work over items (jobs, batches, statements) is not a set of peers.
+        Valid(
+            """\
+            async def run(self, statements):
+                for stmt in statements:
+                    await self.conn.execute(stmt)
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """\
+            class TriggerManager:
+                async def stop(self):
+                    for trigger_id, trigger in self._triggers.items():
+                        await trigger.stop()
+            """,
+            line=4,
+            message_contains="self._triggers",
+        ),
+        Invalid(
+            """\
+            class Server:
+                async def broadcast(self, msg):
+                    for conn in self._connections.values():
+                        await self._send(conn.websocket, msg)
+            """,
+            line=4,
+        ),
+        Invalid(
+            """\
+            class Errors:
+                async def _notify(self, record):
+                    for handler in self._notification_handlers:
+                        try:
+                            await handler(record)
+                        except Exception:
+                            pass
+            """,
+            line=5,
+        ),
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.asynchronous is None:
+            return
+        for sub, _ancestors in body_nodes(node):
+            if not isinstance(sub, cst.For) or sub.asynchronous is not None:
+                continue
+            iterable = source_of(sub.iter, 80)
+            if not _PEERS.search(iterable) or "pool" in iterable.lower():
+                continue
+            names = _names(sub.target)
+            if not names:
+                continue
+            hit = self._awaited_peer_call(sub, names)
+            if hit is not None:
+                line = self.get_metadata(PositionProvider, sub).start.line
+                verb = call_name(hit).lstrip("_")
+                self.report(
+                    hit,
+                    f"`{node.name.value}` awaits each of `{iterable}` in turn "
+                    f"(`{source_of(hit.func, 50)}(...)`): one slow peer delays all the "
+                    "others; gather them with a per-peer timeout.",
+                    related=(self._loop_step(line),),
+                    frequency=2 if verb in _SHUTDOWN_VERBS else None,
+                )
+
+    @staticmethod
+    def _awaited_peer_call(loop: cst.For, names: set[str]) -> cst.Call | None:
+        found: cst.Call | None = None
+        for sub, _ancestors in body_nodes(loop.body):
+            # Stopping at the first peer that answers is a search, not a fan-out.
+            if isinstance(sub, (cst.Break, cst.Return)):
+                return None
+            if found is not None or not isinstance(sub, cst.Await):
+                continue
+            call = sub.expression
+            if not isinstance(call, cst.Call):
+                continue
+            func = call.func
+            direct = isinstance(func, cst.Name) and func.value in names
+            on_peer = isinstance(func, cst.Attribute) and _mentions(func.value, names)
+            via_helper = any(_mentions(a.value, names) for a in call.args)
+            if direct or ((on_peer or via_helper) and _VERBS.match(call_name(call).lstrip("_"))):
+                found = call
+        return found
