@@ -315,7 +315,7 @@ class LiveMetrics:
                 self._series_for("repaint.canvas_ms", "mean").add(t, sum(ms), len(ms), max(ms))
 
     def _on_pool(self, t: float, rec: Mapping[str, Any]) -> None:
-        if str(rec.get("source") or "app") != "app":
+        if record_source(rec) != "app":
             return  # a pool our pools workload built: shown as its sweep, not over time
         # legend names: the class's own name and the id's tail, not a 60-character qualname
         short_id = str(rec.get("pool_id") or "")[-4:]  # no "#None" for a pool without an id
@@ -338,8 +338,7 @@ class LiveMetrics:
     def _on_slow_callback(self, t: float, rec: Mapping[str, Any]) -> None:
         ms = _num(rec, "duration_ms")
         # `origin` since the agent's records carry provenance in `source` (older: source=origin)
-        origin = rec.get("origin") or rec.get("source", "asyncio")
-        self._series_for("loop.blocked_ms", str(origin)).add(t, ms, 1, ms)
+        self._series_for("loop.blocked_ms", _callback_origin(rec)).add(t, ms, 1, ms)
 
     def _on_hazard(self, t: float, rec: Mapping[str, Any]) -> None:
         pass  # table only
@@ -488,7 +487,13 @@ def _summary_event_bus(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
         ms = row.pop("ms")
         slow.append({**row, "p50_ms": percentile(ms, 50), "p95_ms": percentile(ms, 95)})
     slow.sort(key=lambda r: -r["p95_ms"])
-    return {"types": types, "handlers": slow, "span_s": span}
+    ours = sum(
+        int(n or 0)
+        for rec in bus
+        if record_source(rec) != "app"
+        for n in (rec.get("events") or {}).values()
+    )
+    return {"types": types, "handlers": slow, "span_s": span, "workload_events": ours}
 
 
 def _summary_repaint(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
@@ -545,7 +550,7 @@ def _summary_pools(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
                 "pool": rec.get("pool", "?"),
                 "pool_id": rec.get("pool_id") or "",
                 # "app", or "workload:<name>#<run>" for pools our own workloads built
-                "source": str(rec.get("source") or "app"),
+                "source": record_source(rec),
                 "acquires": 0,
                 "releases": 0,
                 "wait": [],
@@ -638,7 +643,9 @@ def _summary_event_loop(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
             "file": rec.get("file", ""),
             "line": rec.get("line", 0),
             "task": rec.get("task", ""),
-            "source": rec.get("source", ""),
+            # what ran it (asyncio, qt-event) and who drove it (the app, or our workload)
+            "origin": _callback_origin(rec),
+            "source": record_source(rec),
             "stack": list(rec.get("stack") or ()),
             # why a stretch has no stack, when the attribution could not find one
             "stack_reason": str(rec.get("stack_reason") or ""),
@@ -715,6 +722,15 @@ _SUMMARIES: Mapping[str, Callable[[LiveMetrics, TimeRange], dict[str, Any]]] = {
     "event_loop": _summary_event_loop,
     "memory": _summary_memory,
 }
+
+
+def _callback_origin(rec: Mapping[str, Any]) -> str:
+    """What ran a slow callback: "asyncio" or "qt-event" (older records kept it in `source`)."""
+    origin = rec.get("origin")
+    if isinstance(origin, str) and origin:
+        return origin
+    src = rec.get("source")
+    return src if src in ("asyncio", "qt-event") else "asyncio"
 
 
 def record_source(rec: Mapping[str, Any]) -> str:

@@ -125,7 +125,9 @@ def with_stacks(
                 "line": s.where.line,
                 "task": "",
                 "where": s.where.function,
-                "source": "py-spy" + (" (our workload)" if s.driven else ""),
+                "origin": "py-spy",
+                # a stretch our workload drove (or that ran while one did) is not the app's own
+                "source": "workload:(during a workload)" if s.driven else "app",
                 "stack": _stack_lines(s.frames, root),
                 "stack_reason": "",
             }

@@ -259,6 +259,7 @@ class StartPageView(QWidget):
         self.profile_box.setToolTip(
             "Profile: what the agent probes and how the audit reads the target"
         )
+        self.profile_box.setMinimumWidth(140)
         top = QHBoxLayout()
         top.addWidget(self.filter_edit, 1)
         top.addWidget(QLabel("Profile"))

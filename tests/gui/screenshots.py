@@ -94,13 +94,32 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _run_workload(window, name: str, params: dict, timeout_s: float) -> str:
+    """Queue a workload as the form would and wait for it to finish; returns its status."""
+    done: list = []
+    window.workload_finished.connect(lambda event: done.append(event))
+    window.run_workload(name, params)
+    _wait_until(lambda: bool(done) or window.connection is None, timeout_s)
+    status = done[-1].status if done else "timeout"
+    reason = done[-1].reason if done else ""
+    print(f"workload {name} {params}: {status} {reason}".rstrip(), flush=True)
+    return status
+
+
+def _show(window, name: str) -> None:
+    window.pages.setCurrentWidget(window.tabs)
+    window.tabs.setCurrentWidget(window.panel_by_name[name])
+
+
 def attach_and_check(pid: int, out: Path, profile: str = "casare_rpa") -> int:
-    """Attach to a running target from the start page, then open the top finding and check
-    the source viewer shows exactly that line of that file; screenshots prefixed `casare_`."""
+    """Attach to a running CasareRPA from the start page, drive it with the standard workloads
+    (from their forms' parameters), and save a screenshot of every view, prefixed `casare_`;
+    checks that the top static finding opens at exactly its line."""
     from inspector.core.settings import Settings
     from inspector.gui.app import make_app, settle_gc
     from inspector.gui.main_window import InspectorWindow
 
+    out.mkdir(parents=True, exist_ok=True)
     make_app()
     window = InspectorWindow(Settings())
     window.resize(1440, 900)
@@ -112,7 +131,7 @@ def attach_and_check(pid: int, out: Path, profile: str = "casare_rpa") -> int:
     if not page.select_pid(pid):
         print(f"PID {pid} is not in the process list", file=sys.stderr)
         return 1
-    page.profile_box.setCurrentText(profile)
+    print("profile for the selected row:", page.profile_box.currentText(), flush=True)
     _save(window, out / "casare_start_page.png")
     page.attach_button.click()  # as the user does
     if not _wait_until(lambda: window.connection is not None and window.connection.connected, 90):
@@ -120,20 +139,40 @@ def attach_and_check(pid: int, out: Path, profile: str = "casare_rpa") -> int:
         return 1
     settle_gc()
     print("attached; source root", window.source_root, flush=True)
-    for name in ("canvas", "event_bus"):
-        window.run_workload(name, {})
-        _wait(20_000)
+    print("report would go to", window.default_report_path(), flush=True)
+    infos = {i.name: i for i in window.workload_infos()}
+    form = window.workload_dialog(infos["canvas"])
+    form.set_value("nodes", 80)
+    form.set_value("repetitions", 1)
+    form.resize(420, form.sizeHint().height())
+    form.show()
+    _wait(500)
+    _save(form, out / "casare_workload_form.png")
+    params = form.params()
+    form.close()
+    # the canvas run with its progress bar and Cancel in the status bar, mid-way
+    done: list = []
+    window.workload_finished.connect(lambda event: done.append(event))
+    window.run_workload("canvas", params)
+    _wait_until(lambda: "step " in window.workload_progress.label.text(), 60)
+    _wait(3_000)
+    _show(window, "repaint")
+    _wait(2_500)
+    _save(window, out / "casare_workload_progress.png")
+    _wait_until(lambda: bool(done), 300)
+    print("workload canvas", params, done[-1].status if done else "timeout", flush=True)
+    _run_workload(window, "event_bus", {}, 120)
+    _run_workload(window, "pools", {"sweep": "1,2,4,8"}, 300)
     _wait_until(lambda: window.findings_view.proxy.rowCount() > 0, 300)
+    window.refresh_evidence()
+    _wait_until(lambda: not window._evidence_running, 120)
     print("findings", window.findings_view.proxy.rowCount(), flush=True)
-    for name, filename in (
-        ("repaint", "casare_repaint.png"),
-        ("event_bus", "casare_event_bus.png"),
-        ("cpu", "casare_cpu.png"),
-    ):
-        window.pages.setCurrentWidget(window.tabs)
-        window.tabs.setCurrentWidget(window.panel_by_name[name])
-        _wait(3_500)
-        _save(window, out / filename)
+    print(window.findings_view.evidence_label.text(), flush=True)
+    for name in ("event_bus", "repaint", "pools", "event_loop", "cpu", "memory"):
+        _show(window, name)
+        _wait(4_000 if name in ("cpu", "event_loop") else 2_500)
+        _save(window, out / f"casare_{name}.png")
+        print(f"{name}: {window.panel_by_name[name].headline_label.text()}", flush=True)
     window._show_tab(len(window.panels))
     view = window.findings_view
     view.text_edit.setText("static")  # the target's own code, not measured-only findings
@@ -153,6 +192,9 @@ def attach_and_check(pid: int, out: Path, profile: str = "casare_rpa") -> int:
         f"{viewer.shown_path}:{viewer.code.current_line} -> {'OK' if ok else 'MISMATCH'}"
     )
     print(f"  line: {shown.strip()}")
+    view.text_edit.clear()
+    view.select_row(0)
+    _wait(1_500)
     _save(window, out / "casare_findings_source.png")
     window.shutdown()
     return 0 if ok else 1

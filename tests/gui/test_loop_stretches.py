@@ -46,7 +46,7 @@ def test_a_qt_dispatch_without_a_stack_gets_the_matching_py_spy_stack(tmp_path: 
         "py-spy saw no stretch of this length on the loop thread at that moment"
     )
     # the other py-spy stretches are rows of their own, each with its stack
-    spy = [r for r in rows if r["source"].startswith("py-spy")]
+    spy = [r for r in rows if r.get("origin") == "py-spy"]
     assert len(spy) == 72 and all(r["stack"] for r in spy)
 
 

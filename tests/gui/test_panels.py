@@ -31,7 +31,7 @@ def test_legend_labels_keep_the_distinguishing_end() -> None:
     assert distinct_labels(keys) == {
         keys[0]: "PropertiesPanel.refresh",
         keys[1]: "MinimapPanel.refresh",
-        keys[2]: "publish",
+        keys[2]: "EventBus.publish",
     }
     long = ["x" * 50 + ".a", "y" * 50 + ".a"]
     labels = distinct_labels(long, limit=20)
@@ -84,7 +84,8 @@ def test_repaint_panel_compares_only_the_viewport_and_dashes_untimed(qtbot) -> N
     qtbot.addWidget(panel)
     panel.apply_summary(_summary_repaint())
     text = panel.headline_label.text()
-    assert "<b>75.0</b> paints/s (over the <= 60/s target)" in text
+    assert "viewport <b>NodeCanvasView.viewport</b> <b>75.0</b> paints/s" in text
+    assert "(over the &lt;= 60/s target)" in text
     assert "frame p95 <b>9.00 ms</b> (within the 16.7 ms budget)" in text
     assert "busiest other widget NodeWidget 1600.0 paints/s" in text
     model = panel.table_views[0].rows_model

@@ -42,7 +42,8 @@ PALETTE = (
 )
 
 
-SCATTER_FAMILIES = frozenset({"loop.blocked_ms"})
+# discrete events (a stretch, a pause), not a signal sampled over time: points, no lines
+SCATTER_FAMILIES = frozenset({"loop.blocked_ms", "memory.gc_pause_ms"})
 FEW_POINTS = 30  # a line of this many points or fewer gets a marker on each point
 LEGEND_CHARS = 36
 
@@ -54,7 +55,8 @@ def distinct_labels(keys: Sequence[str], limit: int = LEGEND_CHARS) -> dict[str,
     vs `...Canvas.refresh`), then long labels lose their middle, not their distinguishing end.
     """
     tails = {k: k.split(".") for k in keys}
-    depth = dict.fromkeys(keys, 1)
+    # two parts at least: "Class.method" says more than "method" in a handler legend
+    depth = {k: min(2, len(tails[k])) for k in keys}
     while True:
         labels = {k: ".".join(tails[k][-depth[k] :]) for k in keys}
         seen: dict[str, list[str]] = {}
@@ -283,6 +285,8 @@ class LivePanelView(QWidget):
                 )
             self.table_views.append(view)
             tables_row.addWidget(box)
+        if len(self.tables) > 1:
+            tables_row.setSizes([1000] * len(self.tables))  # equal shares, whatever the hints
         if self.tables:
             content.addWidget(tables_row)
             content.setStretchFactor(0, 3)

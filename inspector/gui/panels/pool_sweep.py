@@ -24,9 +24,9 @@ class SweepPlotView(pg.PlotWidget):
 
     def __init__(self, unit: str) -> None:
         super().__init__()
-        self.setMinimumHeight(120)
+        self.setMinimumHeight(190)
         self.setLabel("left", unit)
-        self.setLabel("bottom", "pool max size (connections)")
+        self.setLabel("bottom", "pool max size")
         self.getAxis("left").setWidth(62)
         self.getAxis("bottom").setHeight(40)
         for side in ("left", "bottom"):
@@ -71,8 +71,8 @@ class PoolSweepView(QWidget):
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setWordWrap(True)
         self.header.setStyleSheet("padding:2px 4px; font-size:12px;")
-        self.throughput = SweepPlotView("throughput (requests/s)")
-        self.wait = SweepPlotView("acquire wait p95 (ms)")
+        self.throughput = SweepPlotView("requests/s")
+        self.wait = SweepPlotView("wait p95 (ms)")
         plots = QHBoxLayout()
         plots.setContentsMargins(0, 0, 0, 0)
         plots.addWidget(self.throughput)

@@ -30,6 +30,13 @@ def _where(row: dict[str, Any]) -> str:
     return str(row.get("where") or "-")
 
 
+def _split_by_driver(rows: list[dict[str, Any]], what: str) -> str:
+    ours = sum(1 for r in rows if str(r.get("source") or "app") != "app")
+    if not ours:
+        return f"{len(rows)} {what}"
+    return f"{len(rows)} {what} ({len(rows) - ours} the app's, {ours} while our workloads ran)"
+
+
 def _short_tail(name: Any, parts: int = 2) -> str:
     return ".".join(str(name or "?").split(".")[-parts:])
 
@@ -82,10 +89,14 @@ class EventBusPanelView(LivePanelView):
         total = sum(r["count"] for r in types)
         span = summary.get("span_s", 1.0) or 1.0
         worst = summary.get("handlers", [{}])[0] if summary.get("handlers") else {}
+        ours = int(summary.get("workload_events", 0) or 0)
         text = (
             f"<b>{total:,}</b> events in {span:.0f} s (<b>{total / span:.1f}</b>/s), "
             f"{len(types)} types"
         )
+        if ours:
+            # figures from our own workloads' traffic are never the app's
+            text += f" · <b>{ours:,}</b> of them published while our workloads drove the app"
         if worst and worst.get("p95_ms") is not None:
             text += (
                 f" · slowest handler p95 <b>{duration_text(worst['p95_ms'])}</b>"
@@ -131,9 +142,9 @@ class RepaintPanelView(LivePanelView):
             # the <= 60/s target is the viewport's: other widgets' paints are not frames
             verdict = "over" if rate > VIEWPORT_PAINT_TARGET else "within"
             parts.append(
-                f"viewport <b>{html.escape(_short_class(c['widget']))}</b> "
-                f"<b>{rate:.1f}</b> paints/s ({verdict} the <= {VIEWPORT_PAINT_TARGET:.0f}/s "
-                "target)"
+                f"viewport <b>{html.escape(str(c['widget']))}</b> "
+                f"<b>{rate:.1f}</b> paints/s ({verdict} the &lt;= "
+                f"{VIEWPORT_PAINT_TARGET:.0f}/s target)"
             )
             if c.get("p95_ms") is not None:
                 budget = "over" if c["p95_ms"] > 16.7 else "within"
@@ -237,9 +248,10 @@ class EventLoopPanelView(LivePanelView):
             (
                 Column("Blocked", "duration_ms", fmt_duration, 70),
                 Column("Callable", "callable", width=260),
-                Column("Where", _where, width=240),
-                Column("Source", "source", width=70),
-                Column("Task", "task", width=120),
+                Column("Where", _where, width=260),
+                Column("Origin", "origin", width=70),
+                Column("Driven by", _origin, width=90),
+                Column("Task", "task", width=90),
             ),
             detail_key="stack",
         ),
@@ -261,7 +273,7 @@ class EventLoopPanelView(LivePanelView):
             f"{loops} lag p50 <b>{duration_text(summary.get('lag_p50_ms', 0))}</b>, "
             f"p95 <b>{duration_text(summary.get('lag_p95_ms', 0))}</b>, max "
             f"<b>{duration_text(summary.get('lag_max_ms', 0))}</b> · "
-            f"{len(summary.get('slow_callbacks', []))} blocked stretches · "
+            f"{_split_by_driver(summary.get('slow_callbacks', []), 'blocked stretches')} · "
             f"{len(summary.get('hazards', []))} hazards"
         )
 
