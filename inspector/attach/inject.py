@@ -40,12 +40,58 @@ MIN_VERSION = (3, 11)
 CONNECT_TIMEOUT_S = 15.0
 GDB_TIMEOUT_S = 30.0
 LAUNCH_HINT = "start the target with `casare-inspector launch -- COMMAND` instead"
-PTRACE_HINT = (
-    "ptrace was refused: set /proc/sys/kernel/yama/ptrace_scope to 0 "
-    "(`echo 0 | sudo tee /proc/sys/kernel/yama/ptrace_scope`), or run the inspector as the "
-    "target's user with CAP_SYS_PTRACE (e.g. `sudo setcap cap_sys_ptrace+ep $(which gdb)`), "
-    f"or {LAUNCH_HINT}"
-)
+_CAP_SYS_PTRACE = 19
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        return Path(path).read_text().strip()
+    except OSError:
+        return None
+
+
+def _has_cap_sys_ptrace() -> bool:
+    for line in (_read_text("/proc/self/status") or "").splitlines():
+        if line.startswith("CapEff:"):
+            try:
+                return bool(int(line.split()[1], 16) >> _CAP_SYS_PTRACE & 1)
+            except (IndexError, ValueError):
+                return False
+    return False
+
+
+def ptrace_hint(pid: int) -> str:
+    """Why ptrace was refused and what would help, for this machine and this user.
+
+    "Set ptrace_scope to 0" is only advice where Yama exists and restricts us; as root (or
+    with CAP_SYS_PTRACE) the refusal comes from elsewhere: a container or security module,
+    or a process outside our PID namespace (such as a container's PID 1)."""
+    scope = _read_text("/proc/sys/kernel/yama/ptrace_scope")
+    privileged = (hasattr(os, "geteuid") and os.geteuid() == 0) or _has_cap_sys_ptrace()
+    if scope == "3":
+        why = "ptrace is disabled on this machine (kernel.yama.ptrace_scope = 3, until reboot)"
+    elif privileged:
+        who = "root" if hasattr(os, "geteuid") and os.geteuid() == 0 else "CAP_SYS_PTRACE"
+        why = (
+            f"ptrace was refused even with {who}: a container runtime, seccomp or a security "
+            "module (AppArmor, SELinux) forbids it here (a Docker container needs "
+            "`--cap-add SYS_PTRACE`)"
+        )
+        if pid == 1:
+            why += "; process 1 is the init of this (container) system, not your app: attach "
+            why += "to the app's own PID"
+    elif scope in ("1", "2"):
+        why = (
+            f"ptrace was refused (kernel.yama.ptrace_scope = {scope}): set it to 0 "
+            "(`echo 0 | sudo tee /proc/sys/kernel/yama/ptrace_scope`), or run the inspector "
+            "as the target's user with CAP_SYS_PTRACE (e.g. `sudo setcap cap_sys_ptrace+ep "
+            "$(which gdb)`)"
+        )
+    else:
+        why = "ptrace was refused: run the inspector as the target's user (or as root)"
+    return f"{why}; or {LAUNCH_HINT}"
+
+
 _LIBPYTHON = re.compile(r"libpython(\d)\.(\d+)")
 _EXE_VERSION = re.compile(r"python(\d)\.(\d+)")
 
@@ -74,7 +120,7 @@ def inspect_target(pid: int) -> TargetInfo:
         if name == "NoSuchProcess":
             raise AttachError(f"no such process: {pid}") from exc
         if name == "AccessDenied":
-            raise AttachError(f"cannot inspect process {pid}: {PTRACE_HINT}") from exc
+            raise AttachError(f"cannot inspect process {pid}: {ptrace_hint(pid)}") from exc
         raise AttachError(f"cannot inspect process {pid}: {exc}") from exc
     version = _version_from(executable, maps)
     if version is None:
@@ -96,7 +142,7 @@ def _proc_fallback(pid: int) -> tuple[str, list[str]]:
         executable = os.readlink(proc / "exe")
         maps = [line.split()[-1] for line in (proc / "maps").read_text().splitlines()]
     except OSError as exc:
-        raise AttachError(f"cannot inspect process {pid}: {PTRACE_HINT}") from exc
+        raise AttachError(f"cannot inspect process {pid}: {ptrace_hint(pid)}") from exc
     return executable, maps
 
 
@@ -175,7 +221,7 @@ def _inject_remote_exec(info: TargetInfo, script: Path) -> None:
     if result.returncode != 0:
         err = (result.stderr.strip().splitlines() or ["unknown error"])[-1]
         if "PermissionError" in err or "Operation not permitted" in err:
-            raise AttachError(f"sys.remote_exec was refused: {err}; {PTRACE_HINT}")
+            raise AttachError(f"sys.remote_exec was refused: {err}; {ptrace_hint(info.pid)}")
         if "disabled" in err.lower():
             raise AttachError(
                 f"remote debugging is disabled in process {info.pid} ({err}); {LAUNCH_HINT}"
@@ -196,13 +242,13 @@ def _inject_ptrace(info: TargetInfo, script: Path) -> None:
         result = ptrace_call.run_python(info.pid, bootstrap_runner(script))
     except ptrace_call.PtraceError as exc:
         if ptrace_call.is_permission_error(exc):
-            raise AttachError(PTRACE_HINT) from exc
+            raise AttachError(ptrace_hint(info.pid)) from exc
         if exc.errno == errno.ESRCH:
             raise AttachError(f"no such process: {info.pid}") from exc
         raise AttachError(f"cannot inject into process {info.pid}: {exc}") from exc
     except OSError as exc:
         if exc.errno in (errno.EPERM, errno.EACCES):
-            raise AttachError(PTRACE_HINT) from exc
+            raise AttachError(ptrace_hint(info.pid)) from exc
         raise AttachError(f"cannot inject into process {info.pid}: {exc}") from exc
     if result != 0:
         raise AttachError(f"the bootstrap raised inside process {info.pid} (see its stderr)")
@@ -245,7 +291,7 @@ def _inject_gdb(info: TargetInfo, script: Path) -> None:
             f"state); {LAUNCH_HINT}"
         )
     if "Operation not permitted" in output or "ptrace:" in output:
-        raise AttachError(PTRACE_HINT)
+        raise AttachError(ptrace_hint(info.pid))
     if "No such process" in output:
         raise AttachError(f"no such process: {info.pid}")
     if "No symbol" in output or "has unknown return type" in output:

@@ -255,3 +255,68 @@ def test_record_says_so_when_a_second_attach_replaces_its_agent(tmp_path):
         for p in (first, target):
             if p is not None and p.poll() is None:
                 p.kill()
+
+
+NO_PY_SPY = """
+import sys
+import inspector.sampling.preflight as preflight
+import inspector.sampling.recorder as recorder
+from inspector.sampling.errors import SamplingError
+
+
+def missing():
+    raise SamplingError("py-spy not found next to python or on PATH")
+
+
+preflight.find_py_spy = recorder.find_py_spy = missing
+from inspector.cli import main
+
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_missing_py_spy_is_said_once(tmp_path):
+    (tmp_path / "t.py").write_text("import time\ntime.sleep(30)\n")
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            NO_PY_SPY,
+            "record",
+            "--duration",
+            "2",
+            "--session",
+            str(tmp_path / "n.session"),
+            "--",
+            sys.executable,
+            str(tmp_path / "t.py"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env=_env(),
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("py-spy not found") == 1, out.stderr
+
+
+def test_ptrace_advice_as_root_does_not_mention_ptrace_scope(monkeypatch):
+    from inspector.attach import inject
+
+    monkeypatch.setattr(inject, "_read_text", lambda path: None)  # no Yama on this kernel
+    monkeypatch.setattr(inject.os, "geteuid", lambda: 0, raising=False)
+    hint = inject.ptrace_hint(1)
+    assert "ptrace_scope" not in hint
+    assert hint.startswith("ptrace was refused even with root: a container runtime")
+    assert "process 1 is the init of this (container) system" in hint
+
+
+def test_ptrace_advice_for_a_user_under_yama_names_the_setting(monkeypatch):
+    from inspector.attach import inject
+
+    monkeypatch.setattr(inject, "_read_text", lambda path: "1" if "yama" in path else "")
+    monkeypatch.setattr(inject.os, "geteuid", lambda: 1000, raising=False)
+    assert inject.ptrace_hint(4242).startswith(
+        "ptrace was refused (kernel.yama.ptrace_scope = 1): set it to 0"
+    )
