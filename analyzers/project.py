@@ -229,6 +229,7 @@ class _Summarizer:
         self.package = module if is_package else module.rpartition(".")[0]
         self.imports = self.summary.imports
         self._discarded: set[int] = set()
+        self._shared: frozenset[str] = frozenset()
         self._in_except: set[int] = set()
         self._collect_imports(tree)
         self.summary.uses_qt = any(v.split(".", 1)[0] in QT_PACKAGES for v in self.imports.values())
@@ -404,6 +405,14 @@ class _Summarizer:
         self.summary.functions.append(info)
         local_defs = dict(defs)
         nested: list[ast.stmt] = []
+        # Names the function declares global: `if _cache is None: _cache = load()` creates
+        # them once; any other bare name is a local, created again on every call.
+        self._shared = frozenset(
+            name
+            for stmt in node.body  # declared at the top, where Python style puts them
+            if isinstance(stmt, (ast.Global, ast.Nonlocal))
+            for name in stmt.names
+        )
         self._scan(node.body, info, cls, local_defs, nested, loop_line=0)
         # Nested functions are functions of their own (run at another time than the outer).
         self._body(nested, qual, None, local_defs, symbol + ".")
@@ -420,7 +429,8 @@ class _Summarizer:
         """Collect calls, lock uses and periodic loops, without entering nested scopes."""
         none: tuple[str, ...] = ()
         stack: list[tuple[ast.AST, int, bool, tuple[str, ...]]] = [
-            (s, loop_line, False, g) for s, g in _sequence_guards(list(stmts), none, self.imports)
+            (s, loop_line, False, g)
+            for s, g in _sequence_guards(list(stmts), none, self.imports, self._shared)
         ]
         stack.reverse()
         while stack:
@@ -466,12 +476,14 @@ class _Summarizer:
                     info.local_types[node.targets[0].id] = ctor
             children: list[tuple[ast.AST, int, bool, tuple[str, ...]]] = []
             if isinstance(node, ast.If):
-                body_guards, else_guards = _branch_guards(node, self.imports)
+                body_guards, else_guards = _branch_guards(node, self.imports, self._shared)
                 children.append((node.test, in_loop, False, guards))
                 for branch, extra in ((node.body, body_guards), (node.orelse, else_guards)):
                     children += [
                         (c, in_loop, False, g)
-                        for c, g in _sequence_guards(branch, guards + extra, self.imports)
+                        for c, g in _sequence_guards(
+                            branch, guards + extra, self.imports, self._shared
+                        )
                     ]
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
                 # The iterable / test of a loop runs once per iteration only for `while`.
@@ -798,7 +810,7 @@ def _creation_subject(test: ast.AST) -> tuple[str, bool] | None:
 
 
 def _branch_guards(
-    node: ast.If, imports: Mapping[str, str]
+    node: ast.If, imports: Mapping[str, str], shared: frozenset[str] = frozenset()
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Guards added to the body and to the else branch of an `if`."""
     test = node.test
@@ -817,6 +829,8 @@ def _branch_guards(
     creation = _creation_subject(test)
     if creation is not None:
         subject, holds_until_created = creation
+        if "." not in subject and subject not in shared:
+            return (), ()  # a local: created anew on every call
         branch = node.body if holds_until_created else node.orelse
         if subject in _assigned_names(branch):
             return (("once",), ()) if holds_until_created else ((), ("once",))
@@ -839,7 +853,10 @@ def _exits(body: list[ast.stmt]) -> bool:
 
 
 def _sequence_guards(
-    stmts: list[ast.stmt], guards: tuple[str, ...], imports: Mapping[str, str]
+    stmts: list[ast.stmt],
+    guards: tuple[str, ...],
+    imports: Mapping[str, str],
+    shared: frozenset[str] = frozenset(),
 ) -> list[tuple[ast.stmt, tuple[str, ...]]]:
     """Each statement with the guards it runs under: after `if <test>: return`, the rest of
     the block runs only where the test failed (`if sys.platform != "win32": return`)."""
@@ -848,7 +865,7 @@ def _sequence_guards(
     for stmt in stmts:
         out.append((stmt, current))
         if isinstance(stmt, ast.If) and not stmt.orelse and stmt.body and _exits(stmt.body):
-            else_guards = _branch_guards(stmt, imports)[1]
+            else_guards = _branch_guards(stmt, imports, shared)[1]
             if else_guards:
                 current = current + else_guards
     return out

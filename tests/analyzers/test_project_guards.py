@@ -92,6 +92,30 @@ def test_a_truthiness_test_is_a_creation_branch_only_when_it_creates_the_name():
     assert _guards(model, "m.A.tick") == [(4, "self.stop", ()), (6, "load", ("once",))]
 
 
+def test_a_local_is_created_on_every_call_a_global_once():
+    model = _model(
+        (
+            "g.py",
+            """\
+            _TABLE = None
+
+            def find(window, selector, element=None):
+                if not element:
+                    element = window.find_child(selector)
+                return element
+
+            def table():
+                global _TABLE
+                if _TABLE is None:
+                    _TABLE = build_table()
+                return _TABLE
+            """,
+        )
+    )
+    assert _guards(model, "g.find") == [(5, "window.find_child", ())]
+    assert _guards(model, "g.table") == [(11, "build_table", ("once",))]
+
+
 ONCE = """\
 import functools
 import threading
