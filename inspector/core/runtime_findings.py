@@ -722,6 +722,7 @@ RETAINED_RULE = "DYN-MEMORY-RETAINED"
 GROWTH_RULE = "DYN-MEMORY-GROWTH"
 RETAINED_MIN_MIB = 8.0  # below this, RSS noise (allocator arenas, caches) is not a finding
 GROWTH_MIN_MIB = 32.0
+TRACED_MIN_KIB = 256.0  # a traced site kept at least this much, one block per created item
 
 
 def _results(rec: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -787,7 +788,7 @@ def retained_memory_findings(session: Session, root: str, profile: Any = None) -
     for rec in session.records("workload"):
         results = _results(rec)
         retained = _first_number(results.get("rss_retained_mib"))
-        if rec.get("status") != "ok" or retained is None or retained < RETAINED_MIN_MIB:
+        if rec.get("status") != "ok" or retained is None:
             continue
         items = results.get("scene_items")
         if isinstance(items, Mapping) and int(items.get("after") or 0) > int(
@@ -815,6 +816,14 @@ def retained_memory_findings(session: Session, root: str, profile: Any = None) -
                 sites.insert(
                     0, (rel, int(site["line"]), round(kib, 1), int(site.get("count") or 0))
                 )
+        # RSS is noisy (allocator arenas, caches); a traced site that kept what every created
+        # item allocated is exact, however small
+        name_items = int(_first_number(results.get("nodes")) or 0)
+        traced = [st for st in sites if st[3] >= name_items > 0 and st[2] >= TRACED_MIN_KIB]
+        if retained < RETAINED_MIN_MIB and not traced:
+            continue
+        if traced:
+            sites = traced + [st for st in sites if st not in traced]
         place: ChainStep | None = None
         if sites:
             place = ChainStep(sites[0][0], sites[0][1], "")
@@ -881,7 +890,9 @@ def retained_memory_findings(session: Session, root: str, profile: Any = None) -
                 anchor=name,
                 priority=measured_priority(
                     4,
-                    impact=impact_from_retained_mb(retained),
+                    impact=impact_from_retained_mb(
+                        max(retained, sites[0][2] / 1024.0 if sites else 0.0)
+                    ),
                     frequency=7,  # on every repetition of the action, not once
                     basis=(
                         f"impact from {retained:.0f} MiB retained, frequency: every creation "

@@ -313,3 +313,30 @@ def test_a_qt_stall_without_a_frame_is_placed_by_the_agents_stack(tmp_path: Path
     assert (m["count"], m["max_ms"], m["loop_share"]) == (1, 137.0, 0.00228)
     # a one-off 137 ms stall at 0.23 % of loop time: impact 3 (share cap), frequency 2, 30+10-8
     assert (f.priority.impact, f.priority.frequency, f.score) == (3, 2, 32)
+
+
+def test_a_traced_site_that_kept_every_item_is_found_even_when_rss_hides_it(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    kept = {
+        "t": T0 + 49,
+        "kind": "tracemalloc",
+        "phase": "after_delete",
+        "workload": "canvas",
+        "top": [
+            {
+                "file": str(root / "nodes.py"),
+                "line": 3,
+                "size_diff": 100 * 32825,
+                "count_diff": 100,
+                "bytes_per_item": 32825.0,
+            }
+        ],
+    }
+    with _session(tmp_path, [_canvas_workload(retained=2.5), kept]) as s:
+        (f,) = retained_memory_findings(s, str(root))
+    m = f.evidence[0].metrics
+    assert (f.path, f.line, m["retained_mib"]) == ("nodes.py", 3, 2.5)
+    assert (m["top_site_kib"], m["top_site_bytes_per_item"]) == (3205.6, 32825.0)
+    assert f.priority.impact == 5  # 3.1 MiB traced: >= 1 MiB
+    with _session(tmp_path, [_canvas_workload(retained=2.5), {**kept, "top": []}]) as s:
+        assert retained_memory_findings(s, str(root)) == []
