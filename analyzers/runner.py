@@ -704,6 +704,9 @@ def apply_rule_options(findings: list[Finding], profile: Profile) -> list[Findin
 # Score ceilings of the categories below CRITICAL (see `Severity.from_score`).
 _HIGH_CEILING = 69
 _MEDIUM_CEILING = 49
+# A finding on a profile hot path runs per job, node, event or frame (`Rule` FREQUENCY 7-9).
+_HOT_FREQUENCY = 8
+_HOT_MIN_IMPACT = 4
 
 
 def _capped(priority: Priority, ceiling: int, why: str) -> Priority:
@@ -744,8 +747,10 @@ def calibrate_severity(
     """Severities a static guess can honestly claim.
 
     CRITICAL needs a known hot path: the finding's function, or a function on its call
-    chain, is one of the profile's hot entry points or called from one. Everything else is
-    capped at HIGH until a measurement says more (measured priorities are left alone).
+    chain, is one of the profile's hot entry points or called from one; there a defect that
+    costs something per occurrence (impact >= 4) gets the per-event frequency. Everything
+    else is capped at HIGH until a measurement says more (measured priorities are left
+    alone).
     Code that runs only on one OS says so (message and a "platform:<OS>" tag) and is never
     CRITICAL; MEDIUM at most when the profile's `[static] platforms` leave that OS out.
     A blocking call in code that runs once (set-up, import time, a cached helper) stalls
@@ -759,6 +764,21 @@ def calibrate_severity(
             out.append(finding)
             continue
         priority, tags, message = finding.priority, finding.tags, finding.message
+        fn = project.function_at(finding.path, finding.line)
+        on_hot_path = (fn is not None and fn.qualname in hot) or any(
+            step.symbol in hot for step in finding.chain
+        )
+        if not on_hot_path:
+            priority = _capped(priority, _HIGH_CEILING, "not on a profile hot path")
+        elif priority.impact >= _HOT_MIN_IMPACT and priority.frequency < _HOT_FREQUENCY:
+            # The profile says this path runs per job, per node or per event: the scale's
+            # frequency for that. Micro-costs (impact below 4) stay where the rule put them.
+            basis = "on a profile hot path"
+            priority = replace(
+                priority,
+                frequency=_HOT_FREQUENCY,
+                basis=f"{priority.basis}; {basis}" if priority.basis else basis,
+            )
         platform = _platform_at(project, finding)
         if platform:
             tags = (*tags, f"platform:{platform}")
@@ -770,12 +790,6 @@ def calibrate_severity(
             once = project.runs_once_at(finding.path, finding.line)
             if once:
                 priority = _capped(priority, _MEDIUM_CEILING, f"runs once: {once}")
-        fn = project.function_at(finding.path, finding.line)
-        on_hot_path = (fn is not None and fn.qualname in hot) or any(
-            step.symbol in hot for step in finding.chain
-        )
-        if not on_hot_path:
-            priority = _capped(priority, _HIGH_CEILING, "not on a profile hot path")
         if priority is not finding.priority or message is not finding.message:
             finding = replace(finding, priority=priority, tags=tags, message=message)
         out.append(finding)

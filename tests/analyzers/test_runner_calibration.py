@@ -65,7 +65,8 @@ def test_critical_only_on_a_hot_path():
     hot, cold = calibrate_severity(
         [_finding(6, "hot_loop"), _finding(10, "cold_path")], model, profile
     )
-    assert (hot.score, hot.severity.value) == (116, "CRITICAL")
+    assert (hot.score, hot.severity.value, hot.priority.frequency) == (126, "CRITICAL", 8)
+    assert hot.priority.basis == "on a profile hot path"
     # Frequency goes first, then impact, with frequency given back where the cap allows.
     assert (cold.priority.impact, cold.priority.frequency) == (6, 2)
     assert (cold.score, cold.severity.value) == (66, "HIGH")
