@@ -89,7 +89,9 @@ def test_a_blocking_call_in_set_up_code_is_at_most_medium():
     profile = _profile(entry_points={"hot": ["pkg.mod.setup"]})
     found = calibrate_severity([_finding(16, "setup")], model, profile)[0]
     assert (found.score, found.severity.value) == (46, "MEDIUM")
-    assert found.priority.basis == ("runs once: set-up code (`setup` runs once per object)")
+    assert found.priority.basis == (
+        "on a profile hot path; runs once: set-up code (`setup` runs once per object)"
+    )
 
 
 def test_measured_priorities_are_left_alone():
