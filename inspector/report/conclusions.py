@@ -40,8 +40,8 @@ class Source:
         if self.estimate:
             return f"estimate: {self.estimate}"
         parts = [" + ".join(self.records) or "session"]
-        if self.count:
-            parts[0] += f" ({self.count} records)"
+        if self.records:
+            parts[0] += f" ({self.count} records)" if self.count else " (no records)"
         if self.window is not None:
             parts.append(f"{self.window[0]:.0f}-{self.window[1]:.0f} s")
         if self.origin == "workload":

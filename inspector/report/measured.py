@@ -369,7 +369,9 @@ def summarize_pools(
         return PoolSummary()
     per: dict[str, dict[str, Any]] = {}
     for rec in records:
-        pid = str(rec.get("pool_id", rec.get("pool", "?")))
+        # A pool class with no live object reports pool_id None: key it by its class, so two
+        # such classes are not merged into one.
+        pid = str(rec.get("pool_id") or rec.get("pool", "?"))
         slot = per.setdefault(
             pid,
             {

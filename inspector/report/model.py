@@ -29,6 +29,7 @@ from inspector.report.processors import (
     conclude,
     severity_from_share,
 )
+from inspector.sampling.attribution import OVERHEAD
 from inspector.sampling.profile_data import hot_functions
 
 REPORT_TITLE = "Performance Audit Report"
@@ -342,13 +343,15 @@ def _finding_metrics(
     return tuple(rows)
 
 
-def _hot_row(row: Mapping[str, Any], root: str) -> Mapping[str, Any]:
-    """A py-spy HotEntry as report columns (shares as percentages, paths repo-relative)."""
+def _hot_row(row: Mapping[str, Any], root: str, app_s: float) -> Mapping[str, Any]:
+    """A py-spy HotEntry as report columns: shares of the app's active time (our agent's
+    own work taken out of the denominator), paths repo-relative."""
+    denom = app_s or 1.0
     return {
         "function": row["function"],
         "file": synthesis.relative_to_root(str(row.get("file", "")), root),
-        "self %": f"{100.0 * float(row['self_share']):.1f}",
-        "total %": f"{100.0 * float(row['total_share']):.1f}",
+        "self %": f"{100.0 * min(float(row['self_s']) / denom, 1.0):.1f}",
+        "total %": f"{100.0 * min(float(row['total_s']) / denom, 1.0):.1f}",
         "self s": f"{float(row['self_s']):.2f}",
     }
 
@@ -368,9 +371,13 @@ def _sampling_facts(session: Any, root: str) -> SamplingFacts:
     settings = dict(settings) if isinstance(settings, Mapping) else {}
     if not runs:
         return SamplingFacts(settings=settings)
-    hot = tuple(_hot_row(asdict(e), root) for e in hot_functions(session, limit=15))
+    entries = hot_functions(session, limit=16)
+    # The agent's own work ends in the OVERHEAD pseudo-frame: never a hot spot of the app.
+    own = sum(e.self_s for e in entries if e.file == OVERHEAD.file)
+    app_s = max(float(active) / 1e6 - own, 0.0)
+    hot = tuple(_hot_row(asdict(e), root, app_s) for e in entries if e.file != OVERHEAD.file)[:15]
     # weights are microseconds (inspector.sampling)
-    return SamplingFacts(int(runs), float(weight) / 1e6, float(active) / 1e6, settings, hot)
+    return SamplingFacts(int(runs), float(weight) / 1e6, float(active) / 1e6, own, settings, hot)
 
 
 def _conflict_context(m: Measurements) -> str:
@@ -514,6 +521,7 @@ def build_model(
         meta=meta,
         targets=all_targets,
         findings=ranked,
+        source_root=root,
         sampling=sampling,
         cascades=cascades,
     )

@@ -30,6 +30,7 @@ from inspector.report.measured import (
     Distribution,
     Measurements,
 )
+from inspector.report.synthesis import relative_to_root
 from inspector.sampling.measured_priority import impact_from_share
 
 NOT_MEASURED_TEXT = "not measured in this session"
@@ -55,6 +56,7 @@ class SamplingFacts:
     runs: int = 0
     thread_s: float = 0.0
     active_s: float = 0.0
+    own_s: float = 0.0  # active time whose innermost Python frame is our agent's
     settings: Mapping[str, Any] = field(default_factory=dict)
     hot: tuple[Mapping[str, Any], ...] = ()
     hot_error: str = ""
@@ -72,6 +74,11 @@ class ReportInputs:
     findings: Sequence[Finding]
     sampling: SamplingFacts = field(default_factory=SamplingFacts)
     cascades: Sequence[Any] = ()  # synthesis.Cascade, detected before the processors run
+    source_root: str = ""
+
+    def where(self, file: str, line: int) -> str:
+        """A measured file:line, repo-relative when it lies under the audited root."""
+        return f"{relative_to_root(str(file), self.source_root)}:{line}"
 
     @property
     def t0(self) -> float:
@@ -117,6 +124,15 @@ def _num(v: float) -> str:
 
 def _ms(v: float) -> str:
     return f"{v:.1f} ms"
+
+
+def _while_ours(src: Source) -> str:
+    """How much of a topic's records our workloads drove, said in the statement itself."""
+    if src.origin == "workload":
+        return " All of it was recorded while our workloads drove the app."
+    if src.origin == "mixed":
+        return " Part of it was recorded while our workloads drove the app."
+    return ""
 
 
 def _dist(d: Distribution) -> str:
@@ -235,6 +251,7 @@ def provenance(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusi
     figures = []
     app_total = 0
     any_recorded = False
+    # rows: (channel, app amount, workload amount, source)
     for kind, amount in TRAFFIC.items():
         recs = inputs.records_by_kind.get(kind, ())
         if not recs:
@@ -275,7 +292,15 @@ def provenance(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusi
     if not parts:
         parts.append("The app produced most of the traffic on every instrumented channel")
     statement = "; ".join(parts) + "."
-    status = MEASURED if app_total else "no_app_traffic"
+    ours_total = sum(int(r[2]) for r in rows)
+    if not app_total and not ours_total:
+        status = "no_traffic"
+        statement = (
+            "No traffic on any instrumented channel: neither the app nor our workloads "
+            "published an event, called a handler, painted or acquired from a pool."
+        )
+    else:
+        status = MEASURED if app_total else "no_app_traffic"
     table = Table(("Channel", "App on its own", "While our workloads ran", "Source"), tuple(rows))
     return Conclusion(
         "provenance",
@@ -370,17 +395,19 @@ def sampling(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion
         if settings
         else None,
     )
+    app_s = max(s.active_s - s.own_s, 0.0)
     figures = (
-        _fig("sampling.active_s", "active thread time", f"{s.active_s:.1f} s", src),
+        _fig("sampling.active_s", "active thread time", f"{app_s:.1f} s", src),
         _fig("sampling.thread_s", "thread time incl. idle", f"{s.thread_s:.1f} s", src),
+        _fig("sampling.own_s", "our agent's own time", f"{s.own_s:.1f} s", src),
     )
     rate = settings.get("rate")
     how = f"{rate} Hz" if rate else "default rate"
     how += ", native frames" if native else ", Python frames only (no native unwinding)"
     statement = (
-        f"py-spy ({how}) saw {s.active_s:.1f} s of active thread time "
-        f"(threads waiting in select, locks or an idle event loop excluded; "
-        f"{s.thread_s:.1f} s including them)."
+        f"py-spy ({how}) saw {app_s:.1f} s of active thread time in the app "
+        f"(threads waiting in select, locks or an idle event loop excluded, {s.thread_s:.1f} s "
+        f"including them; our agent's own work, {s.own_s:.1f} s, excluded)."
     )
     table = None
     if s.hot:
@@ -419,7 +446,7 @@ def loop(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
         f"Event-loop lag p95 {_ms(lp.lag_ms.p95)}, max {_ms(lp.lag_ms.max)} "
         f"({'over' if over else 'within'} the {t['loop_lag_p95_ms']:.0f} ms target); "
         f"{lp.slow_callbacks} callback(s) over {t['slow_callback_ms']:.0f} ms."
-    )
+    ) + _while_ours(src)
     return Conclusion(
         "loop", "Event-loop lag", "over_target" if over else MEASURED, statement, figures
     )
@@ -496,43 +523,92 @@ def handlers(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion
     )
 
 
+def _first_error_types(records: Sequence[Mapping[str, Any]], key: str) -> dict[str, str]:
+    """handler -> "Type: message" of the first error the agent sent for it."""
+    out: dict[str, str] = {}
+    for r in records:
+        first = r.get("first_error")
+        name = str(r.get(key) or "?")
+        if isinstance(first, Mapping) and name not in out:
+            message = " ".join(str(first.get("message") or "").split())[:120]
+            out[name] = f"{first.get('type') or '?'}: {message}".rstrip(": ")
+    return out
+
+
 def handler_errors(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
+    """Exceptions raised in bus handlers (the bus catches them) and in Qt slots and loop
+    callbacks (kind="exception"), with the first error's type and message."""
+    title = "Handler exceptions"
     b = inputs.measurements.bus
-    if not b.handlers:
+    exc_records = inputs.records_by_kind.get("exception", ())
+    if not b.handlers and not exc_records:
         return Conclusion(
             "handler_errors",
-            "Handler exceptions",
+            title,
             NOT_MEASURED,
-            f"Handler exceptions: {NOT_MEASURED_TEXT} (no handler ran).",
+            f"Handler exceptions: {NOT_MEASURED_TEXT} (no handler ran, no exception hook fired).",
         )
-    src = inputs.source("handler")
-    failing = [h for h in b.handlers if h.errors]
-    if not failing:
+    rows: list[tuple[str, ...]] = []
+    figures: list[Figure] = []
+    parts: list[str] = []
+    failing = sorted((h for h in b.handlers if h.errors), key=lambda h: -h.errors)
+    if failing:
+        src = inputs.source("handler")
+        firsts = _first_error_types(inputs.records_by_kind.get("handler", ()), "handler")
+        errors = sum(h.errors for h in failing)
+        figures.append(_fig("handler_errors.total", "bus handler exceptions", str(errors), src))
+        rows += [
+            (
+                f"`{h.handler}`",
+                f"bus {h.event}",
+                str(h.errors),
+                str(h.calls),
+                firsts.get(h.handler, "—"),
+                inputs.where(h.file, h.line),
+            )
+            for h in failing
+        ]
+        parts.append(
+            f"{errors} bus handler call(s) raised, in {len(failing)} handler(s): "
+            + "; ".join(
+                f"`{h.handler}` on {h.event} ({h.errors} of {h.calls} calls)" for h in failing[:5]
+            )
+        )
+    if exc_records:
+        src = inputs.source("exception")
+        per: dict[tuple[str, str], int] = {}
+        where: dict[tuple[str, str], str] = {}
+        for r in exc_records:
+            key = (str(r.get("handler") or "?"), str(r.get("origin") or "?"))
+            per[key] = per.get(key, 0) + int(r.get("count") or 1)
+            where.setdefault(key, inputs.where(str(r.get("file", "?")), int(r.get("line") or 0)))
+        firsts = _first_error_types(exc_records, "handler")
+        total = sum(per.values())
+        figures.append(_fig("handler_errors.hooks", "slot/callback exceptions", str(total), src))
+        ranked = sorted(per.items(), key=lambda kv: -kv[1])
+        rows += [
+            (f"`{h}`", origin, str(n), "—", firsts.get(h, "—"), where[(h, origin)])
+            for (h, origin), n in ranked
+        ]
+        parts.append(
+            f"{total} exception(s) escaped Qt slots or loop callbacks: "
+            + "; ".join(f"`{h}` ({origin}, {n})" for (h, origin), n in ranked[:5])
+        )
+    if not parts:
         calls = sum(h.calls for h in b.handlers)
+        src = inputs.source("handler")
         return Conclusion(
             "handler_errors",
-            "Handler exceptions",
+            title,
             MEASURED,
             f"No bus handler raised in {calls} calls.",
             (_fig("handler_errors.calls", "handler calls", str(calls), src),),
         )
-    errors = sum(h.errors for h in failing)
-    figures = [_fig("handler_errors.total", "handler exceptions", str(errors), src)]
-    rows = tuple(
-        (f"`{h.handler}`", h.event, str(h.errors), str(h.calls), f"{h.file}:{h.line}")
-        for h in sorted(failing, key=lambda h: -h.errors)
+    table = Table(
+        ("Handler", "Where", "Exceptions", "Calls", "First error", "Location"), tuple(rows)
     )
-    statement = (
-        f"{errors} bus handler call(s) raised an exception, in {len(failing)} handler(s): "
-        + "; ".join(
-            f"`{h.handler}` on {h.event} ({h.errors} of {h.calls} calls)"
-            for h in sorted(failing, key=lambda h: -h.errors)[:5]
-        )
-        + "."
-    )
-    table = Table(("Handler", "Event", "Exceptions", "Calls", "Location"), rows, src)
     return Conclusion(
-        "handler_errors", "Handler exceptions", "errors", statement, tuple(figures), table
+        "handler_errors", title, "errors", ". ".join(parts) + ".", tuple(figures), table
     )
 
 
@@ -619,7 +695,7 @@ def repaint(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
         f"Paint time p95 {_ms(r.paint_ms.p95)} over the timed paints "
         f"({'over' if over else 'within'} the {t['paint_ms_p95']:.1f} ms frame); slowest "
         f"widget `{worst.widget_class}` at p95 {_ms(worst.paint_ms.p95)}."
-    )
+    ) + _while_ours(src)
     return Conclusion(
         "repaint", "Repaints", "over_target" if over else MEASURED, statement, tuple(figures), table
     )
@@ -769,12 +845,6 @@ def memory_trend(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclu
     if not mem.measured or not mem.span_s:
         return Conclusion("memory", title, NOT_MEASURED, f"Memory growth: {NOT_MEASURED_TEXT}.")
     src = inputs.source("memory")
-    windows = workload_windows(inputs)
-    during = [
-        r for r in inputs.records_by_kind.get("memory", ()) if _driven_by_workload(r, windows)
-    ]
-    if during and len(during) == len(inputs.records_by_kind.get("memory", ())):
-        src = replace(src, origin="workload")
     figures = [
         _fig("memory.first", "RSS first", f"{mem.rss_first / 1e6:.1f} MB", src),
         _fig("memory.last", "RSS last", f"{mem.rss_last / 1e6:.1f} MB", src),
@@ -785,6 +855,8 @@ def memory_trend(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclu
     )
     if src.origin == "workload":
         text += ", all of it while our workloads ran"
+    elif src.origin == "mixed":
+        text += ", partly while our workloads ran"
     if mem.judgeable:
         figures.append(_fig("memory.rate", "steady growth", f"{mem.growth_mb_per_h:.1f} MB/h", src))
         over = mem.growth_mb_per_h > t["rss_growth_mb_per_h"]

@@ -498,8 +498,32 @@ def failed_pools_records(t0: float = T0) -> list[dict[str, Any]]:
                 "durations_ms": [0.3, 0.4, 0.2],
                 "max_ms": 0.4,
                 "source": "app",
+                **(
+                    {
+                        "first_error": {
+                            "type": "AttributeError",
+                            "message": "'NoneType' object has no attribute 'id'",
+                        }
+                    }
+                    if i == 0
+                    else {}
+                ),
             }
         )
+    out.append(
+        {
+            "t": t0 + 12,
+            "kind": "exception",
+            "origin": "slot",
+            "type": "KeyError",
+            "handler": "GraphWidget.on_node_moved",
+            "file": str(TREE / CANVAS),
+            "line": 5,
+            "count": 2,
+            "first_error": {"type": "KeyError", "message": "'node-7'"},
+            "source": "app",
+        }
+    )
     out.append(
         {
             "t": t0 + 18.5,
@@ -554,12 +578,21 @@ def session_variants(folder: Path) -> dict[str, Path]:
         hot = Frame("search", str(TREE / FUZZY), line_of(FUZZY, "quadratic-search"))
         wait = Frame("select", "/usr/lib/python3.12/selectors.py", 468)
         main = Frame("main", str(TREE / "src/app/__main__.py"), 3)
-        runs = [
-            StackRun(1, 1, "MainThread", i * 10_000, (i + 1) * 10_000, (main, hot))
-            for i in range(50)
-        ] + [
-            StackRun(1, 2, "Worker", i * 10_000, (i + 1) * 10_000, (main, wait)) for i in range(400)
-        ]
+        ours = Frame("flush", "/site/inspector/agent/runtime.py", 10)
+        runs = (
+            [
+                StackRun(1, 1, "MainThread", i * 10_000, (i + 1) * 10_000, (main, hot))
+                for i in range(50)
+            ]
+            + [
+                StackRun(1, 1, "MainThread", (50 + i) * 10_000, (51 + i) * 10_000, (main, ours))
+                for i in range(20)
+            ]
+            + [
+                StackRun(1, 2, "Worker", i * 10_000, (i + 1) * 10_000, (main, wait))
+                for i in range(400)
+            ]
+        )
         SampleWriter(session).write(runs, t0=T0 + 1)
     return paths
 

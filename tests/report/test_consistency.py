@@ -17,7 +17,16 @@ from inspector.core.session import Session
 from inspector.report import render_all
 from inspector.report.consistency import check_report, figures_in
 from inspector.report.model import ReportModel, build_model, model_from_session
-from tests.report.builders import ENGINE, SESSION_SHAPES, TREE, finding, session_variants
+from tests.report.builders import (
+    BUS,
+    CANVAS,
+    ENGINE,
+    FUZZY,
+    SESSION_SHAPES,
+    TREE,
+    finding,
+    session_variants,
+)
 
 
 @pytest.fixture(scope="module")
@@ -87,10 +96,21 @@ def test_handler_exceptions_appear_with_counts(sessions, tmp_path):
     model = _model(sessions["failed_workload"])
     errors = model.conclusion("handler_errors")
     assert errors.status == "errors"
-    assert errors.statement.startswith(
-        "24 bus handler call(s) raised an exception, in 1 handler(s): "
-        "`ExecutionController.on_node_added` on NODE_ADDED (24 of 24 calls)."
+    assert errors.statement == (
+        "24 bus handler call(s) raised, in 1 handler(s): `ExecutionController.on_node_added` "
+        "on NODE_ADDED (24 of 24 calls). 2 exception(s) escaped Qt slots or loop callbacks: "
+        "`GraphWidget.on_node_moved` (slot, 2)."
     )
+    assert [r[1:] for r in errors.table.rows] == [
+        (
+            "bus NODE_ADDED",
+            "24",
+            "24",
+            "AttributeError: 'NoneType' object has no attribute 'id'",
+            f"{BUS}:4",
+        ),
+        ("slot", "2", "—", "KeyError: 'node-7'", f"{CANVAS}:5"),
+    ]
     md = _render(model, tmp_path)["md"]
     assert md.count(errors.statement) == 2  # the summary and the benchmarks section
 
@@ -117,13 +137,19 @@ def test_workload_only_session_never_presents_workload_traffic_as_the_apps(sessi
 def test_sampled_time_counts_active_threads_and_names_the_unwinding(sessions):
     model = _model(sessions["sampled"])
     s = model.conclusion("sampling")
-    # 50 runs of 10 ms in `search` are active; 400 runs waiting in select are not.
-    assert [f.text for f in s.figures] == ["0.5 s", "4.5 s"]
+    # 50 runs of 10 ms in `search` are the app's; 20 in our agent's frames are ours; 400
+    # waiting in select are idle.
+    assert [f.text for f in s.figures] == ["0.5 s", "4.7 s", "0.2 s"]
     assert s.statement == (
         "py-spy (100 Hz, Python frames only (no native unwinding)) saw 0.5 s of active thread "
-        "time (threads waiting in select, locks or an idle event loop excluded; 4.5 s "
-        "including them)."
+        "time in the app (threads waiting in select, locks or an idle event loop excluded, "
+        "4.7 s including them; our agent's own work, 0.2 s, excluded)."
     )
+    assert s.table is not None
+    assert [r[:3] for r in s.table.rows] == [
+        ("`search`", FUZZY, "100.0"),
+        ("`main`", "src/app/__main__.py", "0.0"),
+    ]
 
 
 def test_per_finding_metrics_hold_only_what_is_specific_to_the_finding(sessions):
