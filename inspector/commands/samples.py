@@ -33,6 +33,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--rate", type=int, default=100, help="record: samples per second")
     parser.add_argument("--blocking", action="store_true", help="record: pause target per sample")
     parser.add_argument("--subprocesses", action="store_true", help="record: child processes too")
+    parser.add_argument(
+        "--native",
+        action="store_true",
+        help="record: native frames too (pauses the target per sample; falls back if it fails)",
+    )
     parser.add_argument("--top", type=int, metavar="N", help="print the N hottest functions/lines")
     parser.add_argument("--thread", help="only this thread (name or OS thread id)")
     parser.add_argument("--since", type=float, help="window start, s from first sample")
@@ -61,11 +66,14 @@ def _record(args: argparse.Namespace) -> None:
         rate=args.rate,
         nonblocking=not args.blocking,
         subprocesses=args.subprocesses,
+        native=args.native,
     )
     try:
         recorder.start()
     except SamplingError as exc:
         raise UserError(str(exc)) from exc
+    if recorder.native_error:
+        print(f"native frames off: {recorder.native_error}; Python frames only")
     print(f"sampling PID {args.pid} at {args.rate} Hz into {path} (Ctrl-C stops)")
     deadline = None if args.duration is None else time.monotonic() + args.duration
     try:

@@ -147,3 +147,30 @@ def check(pid: int) -> None:
         raise SamplingError(f"cannot run {exe}: {exc}; {_INSTALL_HINT}") from exc
     if result.returncode != 0:
         raise SamplingError(classify_failure(pid, result.stdout + "\n" + result.stderr))
+
+
+def native_unwinding(pid: int, exe: Path | None = None) -> str:
+    """Why py-spy's `--native` cannot unwind `pid`'s stacks, or "" when it can.
+
+    Tried with one `py-spy dump --native` (it pauses the target for that one dump). Native
+    unwinding needs Linux or Windows, and fails on some builds (stripped or unusual
+    libraries): the caller then samples Python frames only and names native time from the
+    repaint records instead.
+    """
+    if sys.platform == "darwin":
+        return "py-spy cannot unwind native stacks on macOS"
+    exe = exe or find_py_spy()
+    try:
+        proc = subprocess.run(
+            [str(exe), "dump", "--native", "--pid", str(pid)],
+            capture_output=True,
+            text=True,
+            timeout=_DUMP_TIMEOUT_S,
+            check=False,
+            env=quiet_env(),
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"py-spy dump --native did not answer: {exc}"
+    if proc.returncode != 0 or "Thread" not in proc.stdout:
+        return "py-spy dump --native failed: " + error_line(proc.stderr + proc.stdout)
+    return ""

@@ -46,6 +46,7 @@ from inspector.sampling.preflight import (
     check,
     classify_failure,
     find_py_spy,
+    native_unwinding,
     pid_exists,
     py_spy_version,
     quiet_env,
@@ -95,6 +96,7 @@ class PySpyRecorder:
         *,
         chunk_s: float = 5.0,
         preflight: bool = True,
+        native: bool = False,
     ) -> None:
         if rate <= 0:
             raise SamplingError(f"sampling rate must be positive, got {rate}")
@@ -106,6 +108,8 @@ class PySpyRecorder:
         self.subprocesses = subprocesses
         self.chunk_s = chunk_s
         self._preflight = preflight
+        self.native = native
+        self.native_error = ""
         self.error: str | None = None
         self.chunks = 0
         self.gaps: list[tuple[float, float]] = []
@@ -138,6 +142,13 @@ class PySpyRecorder:
         self._exe = find_py_spy()
         if self._preflight:
             check(self.pid)
+        if self.native:
+            # py-spy unwinds native frames only while the target is paused (no
+            # --nonblocking), and not on every build: try once, else fall back cleanly
+            self.native_error = native_unwinding(self.pid, self._exe)
+            self.native = not self.native_error
+            if self.native:
+                self.nonblocking = False
         self._dir = child_lifetime.make_temp_dir()
         self._started = time.time()
         self._write_meta(ended=None)
@@ -176,7 +187,9 @@ class PySpyRecorder:
             "--threads",
             "--full-filenames",
         ]
-        if self.nonblocking:
+        if self.native:
+            cmd.append("--native")
+        elif self.nonblocking:
             cmd.append("--nonblocking")
         # Always --idle: chrometrace only records stack *changes*, so a thread left out while
         # idle would seem to stay in its last busy stack. idle=False drops idle runs at store.
@@ -345,6 +358,8 @@ class PySpyRecorder:
                 "nonblocking": self.nonblocking,
                 "idle": self.idle,
                 "subprocesses": self.subprocesses,
+                "native": self.native,
+                "native_error": self.native_error,
                 "weight_unit": "us",
                 "started": self._started,
                 "ended": ended,

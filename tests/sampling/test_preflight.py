@@ -8,7 +8,9 @@ import sys
 
 import pytest
 
+from inspector.core.session import Session
 from inspector.sampling import preflight
+from inspector.sampling.recorder import PySpyRecorder
 from inspector.sampling.errors import SamplingError
 
 
@@ -56,3 +58,39 @@ def test_permission_errors_explain_ptrace_rights() -> None:
 def test_error_line_skips_rust_backtraces() -> None:
     out = "Error: Failed to find python version\n\nStack backtrace:\n  0: anyhow::msg\n"
     assert preflight.error_line(out) == "Failed to find python version"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="native unwinding is checked on Linux")
+def test_native_unwinding_falls_back_with_a_reason_and_works_on_a_python_target(
+    tmp_path,
+) -> None:
+    try:
+        preflight.find_py_spy()
+    except SamplingError:
+        pytest.skip("py-spy is not installed")
+    sleeper = subprocess.Popen(["sleep", "30"])
+    target = subprocess.Popen(
+        [sys.executable, "-c", "import time\nwhile True: time.sleep(0.01)"],
+    )
+    try:
+        reason = preflight.native_unwinding(sleeper.pid)
+        assert reason.startswith("py-spy dump --native failed: ")
+        session = Session.create(tmp_path / "s.db")
+        recorder = PySpyRecorder(target.pid, session, native=True)
+        recorder.start()
+        recorder.stop()
+        command = recorder._command(tmp_path / "x.json")
+        if recorder.native_error:  # a build py-spy cannot unwind: Python frames, not blocking
+            assert "--native" not in command and "--nonblocking" in command
+        else:  # native frames need the target paused per sample
+            assert "--native" in command and "--nonblocking" not in command
+        meta = session.meta["sampling"]
+        assert (meta["native"], meta["native_error"]) == (
+            recorder.native,
+            recorder.native_error,
+        )
+        session.close()
+    finally:
+        for proc in (sleeper, target):
+            proc.kill()
+            proc.wait()
