@@ -10,8 +10,8 @@ import pytest
 
 from inspector.core.session import Session
 from inspector.sampling import preflight
-from inspector.sampling.recorder import PySpyRecorder
 from inspector.sampling.errors import SamplingError
+from inspector.sampling.recorder import PySpyRecorder
 
 
 def test_finds_py_spy_next_to_the_interpreter_or_says_how_to_install(monkeypatch) -> None:
