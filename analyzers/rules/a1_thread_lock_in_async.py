@@ -26,11 +26,12 @@ def _thread_locks(project: ProjectModel, fn: FunctionInfo) -> list[tuple[int, st
 
 def slow_holders(project: ProjectModel) -> dict[tuple[str, str], ChainStep]:
     """(class that owns the lock, `self._lock`) -> where some holder does slow work inside
-    the critical section: a blocking call (directly or through project calls) or a loop.
+    the critical section: blocks (a sleep, I/O, a subprocess..., directly or through project
+    calls) or drains/rescans in a `while` loop.
 
     A thread lock only stalls the event loop while another thread holds it; a critical
-    section of a few dict operations is over in microseconds, so only locks that somebody
-    holds for slow work can stall the loop for long."""
+    section of dict operations or a short `for` loop is over in microseconds, so only locks
+    somebody holds for slow work can stall the loop for long."""
 
     def build() -> dict[tuple[str, str], ChainStep]:
         out: dict[tuple[str, str], ChainStep] = {}
@@ -50,9 +51,11 @@ def slow_holders(project: ProjectModel) -> dict[tuple[str, str], ChainStep]:
 
 
 def _slow_work(project: ProjectModel, fn: FunctionInfo, first: int, last: int) -> str:
+    # A `while` loop under the lock drains or rescans a queue: as long as the queue is. A
+    # `for` over a few entries is not (`loop_iters` names the for-loops and comprehensions).
     for start, _end in fn.loop_spans:
-        if first < start <= last:
-            return "holds it over a loop"
+        if first < start <= last and start not in fn.loop_iters:
+            return "holds it over a `while` loop"
     for call in fn.calls:
         if not first <= call.line <= last or call.awaited:
             continue
@@ -107,6 +110,22 @@ class ThreadLockInAsync(ProjectRule):
             "        self._lock = threading.Lock()\n"
             "    def get(self):\n        with self._lock:\n            return 1\n"
         ),
+        # A short loop under the lock is over in microseconds too.
+        Valid(
+            "import threading\n"
+            "class Network:\n"
+            "    def __init__(self):\n"
+            "        self.interfaces_lock = threading.Lock()\n"
+            "    def fee_estimates(self):\n"
+            "        fees = []\n"
+            "        with self.interfaces_lock:\n"
+            "            for iface in self.interfaces.values():\n"
+            "                fees.append(iface.fee)\n"
+            "        return fees\n"
+            "    async def close_interface(self, server):\n"
+            "        with self.interfaces_lock:\n"
+            "            self.interfaces.pop(server, None)\n"
+        ),
         # A few dict operations under the lock: held for microseconds, no stall to speak of.
         Valid(
             "import threading\n"
@@ -136,15 +155,15 @@ class ThreadLockInAsync(ProjectRule):
             message_contains="across `await`",
         ),
         Invalid(
-            "import threading\n"
+            "import threading, time\n"
             "class JobQueue:\n"
             "    def __init__(self):\n"
             "        self._lock = threading.Lock()\n"
             "    def dequeue(self, robot):\n"
             "        with self._lock:\n"
-            "            for job in self._jobs:\n"
-            "                if job.robot == robot:\n"
-            "                    return job\n"
+            "            while not self._jobs:\n"
+            "                time.sleep(0.05)\n"
+            "            return self._jobs.pop()\n"
             "class Engine:\n"
             "    def __init__(self):\n"
             "        self._queue = JobQueue()\n"
