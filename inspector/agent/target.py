@@ -139,12 +139,15 @@ def target_loop() -> asyncio.AbstractEventLoop | None:
             candidates.append(loop)
     except Exception:
         pass
-    try:
-        for obj in gc.get_objects():
-            if isinstance(obj, asyncio.AbstractEventLoop) and obj not in candidates:
-                candidates.append(obj)
-    except Exception:
-        pass
+    if not any(_alive(c) and _is_running(c) for c in candidates):
+        # A walk over every object: only when the policy has no running loop (qasync sets
+        # it there). On a big heap the list alone is tens of MB, which malloc may keep.
+        try:
+            for obj in gc.get_objects():
+                if isinstance(obj, asyncio.AbstractEventLoop) and obj not in candidates:
+                    candidates.append(obj)
+        except Exception:
+            pass
     live = [c for c in candidates if _alive(c)]
     running_ones = [c for c in live if _is_running(c)]
     chosen = (running_ones or live or [None])[0]

@@ -27,7 +27,8 @@ _perf = time.perf_counter
 MAX_SLOW_PER_FLUSH = 50
 MAX_HAZARDS_PER_FLUSH = 20
 MAX_STACK_FRAMES = 25
-STACK_LOOKS = 4  # stacks looked at per stall (the deepest is kept)
+STACK_LOOKS = 3  # stacks looked at per stall (the deepest is kept)
+WATCH_PERIOD_S = 0.1
 MAX_STALL_STACKS = 20  # stacks taken per flush interval; more stalls are counted without one
 HAZARD_REPEAT_S = 5.0  # the same hazard from the same place is reported at most this often
 _THREAD_MARKERS = ("different thread", "another thread", "in a different thread")
@@ -81,10 +82,28 @@ class LoopProbe(Probe):
                 elapsed_ms = (_perf() - start) * 1000.0
                 if elapsed_ms >= probe.slow_ms and probe._active:
                     probe._note_slow(handle, elapsed_ms, start)
-                if probe.loop is None:
+                if probe.loop is None or probe.loop.is_closed():
                     probe._found_loop(getattr(handle, "_loop", None))
 
         patcher.patch(asyncio.events.Handle, "_run", _run)
+        # Launch mode starts before the app's loop exists, and an idle Qt app may run no
+        # asyncio callback for a long time: learn the loop when the app makes it current.
+        policy_cls = getattr(asyncio.events, "BaseDefaultEventLoopPolicy", None) or getattr(
+            asyncio.events, "_BaseDefaultEventLoopPolicy", None
+        )
+        if policy_cls is not None and "set_event_loop" in policy_cls.__dict__:
+            original_set = policy_cls.__dict__["set_event_loop"]
+
+            @functools.wraps(original_set)
+            def set_event_loop(policy: Any, loop: Any) -> None:
+                original_set(policy, loop)
+                try:
+                    if isinstance(loop, asyncio.AbstractEventLoop):
+                        probe._found_loop(loop)
+                except Exception:
+                    pass
+
+            patcher.patch(policy_cls, "set_event_loop", set_event_loop)
         patcher.patch(
             asyncio.BaseEventLoop,
             "run_until_complete",
@@ -106,7 +125,11 @@ class LoopProbe(Probe):
             self._hook_qt()
 
     def _found_loop(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        if loop is None or self.loop is not None or not self._active:
+        # A loop that closed (an app's start-up `asyncio.run`, seen first in launch mode)
+        # gives way to the next one that runs a callback: the app's real loop.
+        if self.loop is not None and self.loop.is_closed():
+            self.loop = None
+        if loop is None or self.loop is not None or not self._active or loop.is_closed():
             return
         self.loop = loop
         try:
@@ -244,7 +267,10 @@ class LoopProbe(Probe):
     def _watch_stalls(self) -> None:
         """Every few ms, look whether the loop's callback (or a measured paint) has run past
         slow_ms; if so, take the GUI thread's stack once, while it is still in the stall."""
-        period = max(0.005, min(0.025, self.slow_ms / 2000.0))
+        # Every wake-up takes the GIL from a busy GUI thread (a forced switch, and on a
+        # loaded machine a wait for this thread to be scheduled): a few looks a second only.
+        # py-spy, when it runs, gives the inspector the precise stacks; this is the fallback.
+        period = WATCH_PERIOD_S
         taken_for, looks, deepest = 0.0, 0, 0
         while not self._watch_stop.wait(period):
             try:
@@ -407,4 +433,4 @@ class LoopProbe(Probe):
 def _no_stack_reason(probe: LoopProbe) -> str:
     if probe._stall_stacks >= MAX_STALL_STACKS:
         return f"stack limit of {MAX_STALL_STACKS} per interval reached"
-    return "over before the stall watcher looked (it looks every few ms past slow_callback_ms)"
+    return f"over before the stall watcher looked (it looks every {WATCH_PERIOD_S * 1000:.0f} ms)"

@@ -30,10 +30,10 @@ from inspector.agent.stats import MAX_KEYS, DurationSample
 
 UPDATE_REQUEST = 77  # QEvent::UpdateRequest
 REFRESH_S = 5.0  # how often the measured viewports and their configuration are re-read
-REFIND_S = 30.0  # once viewports are found, how often to look for new ones
-BURST_EVERY_S = 10.0
-BURST_S = 0.5
-BURST_MAX_EVENTS = 5000
+REFIND_S = 30.0  # while no viewport is found (or one died), how often to walk all widgets
+BURST_EVERY_S = 15.0
+BURST_S = 0.3
+BURST_MAX_EVENTS = 2000  # a burst ends early once it has seen this many paint/update events
 GL_RENDERER = 0x1F01
 GL_VENDOR = 0x1F00
 MAX_CONFIG_LINES = 12
@@ -143,6 +143,7 @@ class RepaintProbe(Probe):
         self._installed = False
         self._last_refresh = 0.0
         self._last_find = 0.0
+        self._lost_viewport = False
         self._last_burst = time.monotonic()
         self._burst_filter: Any = None
         self._burst_started = 0.0
@@ -192,7 +193,10 @@ class RepaintProbe(Probe):
             return
         try:
             now = time.monotonic()
-            if not self.measured or now - self._last_find > REFIND_S:
+            # Walking every widget costs ~1 ms per thousand on the GUI thread (CasareRPA
+            # has thousands, inside its nodes): only while a measured viewport is missing.
+            if not self.measured or (self._lost_viewport and now - self._last_find > REFIND_S):
+                self._lost_viewport = False
                 self._find_viewports()
             for key, measured in list(self.measured.items()):
                 clock = measured.clock
@@ -203,6 +207,7 @@ class RepaintProbe(Probe):
                 except RuntimeError:  # the C++ widget is gone
                     clock.remove()
                     del self.measured[key]
+                    self._lost_viewport = True
         except Exception as exc:
             self.agent.report_error(f"repaint refresh failed: {exc}")
 
@@ -392,7 +397,11 @@ class RepaintProbe(Probe):
 
     def burst_event(self, obj: Any, etype: int, event: Any) -> None:
         self._burst_events += 1
-        if self._burst_events > BURST_MAX_EVENTS:
+        if self._burst_events >= BURST_MAX_EVENTS:
+            if self._burst_events == BURST_MAX_EVENTS:  # enough: uninstall at the next turn
+                core, app = target.qt_core(), target.qt_app()
+                if core is not None and app is not None:
+                    core.QTimer.singleShot(0, app, self._end_burst)
             return
         if etype == PAINT:
             if id(obj) in self.measured:
