@@ -89,7 +89,7 @@ class LiveEngine:
             _name, _probes, table = load_profile_tables(profile)
         except Exception as exc:  # a profile without workloads still records
             self.notices.append(f"profile {profile}: no workloads ({_one_line(exc)})")
-        self.queue = WorkloadQueue(self._send, self._emit, table)
+        self.queue = WorkloadQueue(self._send, self._emit, table, ready=False)
 
     # -- events ------------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[EngineEvent], None]) -> Callable[[], None]:
@@ -212,12 +212,15 @@ class LiveEngine:
         self._emit(Connected(int(self.pid or 0), str(self.mode)))
 
     def _records_arrived(self, records: list[dict[str, Any]]) -> None:
+        if not self._source_root_set and self.session.meta.get("source_root"):
+            self._source_root_set = True  # the owner named the source (the window's Launch)
         if not self._source_root_set:
             for record in records:
                 if record.get("kind") == "agent" and record.get("source_root"):
                     self.session.set_meta(source_root=record["source_root"])
                     self._source_root_set = True
                     break
+        self.queue.mark_ready()
         self.queue.on_records(records)
         if self._forward is not None:
             self._forward(records)
@@ -334,7 +337,8 @@ class LiveEngine:
         while not self._finished:
             if not self.target_alive():
                 code = self.process.returncode if self.process is not None else None
-                self._end(f"target exited (code {code})" if code is not None else "target exited")
+                # an ordinary exit is just "target exited"; a failure names its code
+                self._end(f"target exited (code {code})" if code else "target exited")
                 # the agent's at-exit flush may still be on its way: give it a moment
                 self.link.wait_disconnected(EXIT_FLUSH_S)
                 self.finish(self.end_reason or "target exited")

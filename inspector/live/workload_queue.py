@@ -110,8 +110,12 @@ class WorkloadQueue:
         emit: Callable[[EngineEvent], None],
         table: dict[str, Any],
         clock: Callable[[], float] = time.monotonic,
+        ready: bool = True,
     ) -> None:
         self._send = send
+        # Not ready until the agent streams: a command sent while a just-launched agent is
+        # still setting up may reach it before it reads commands.
+        self._ready = ready
         self._emit = emit
         self.table = table
         self._clock = clock
@@ -165,6 +169,14 @@ class WorkloadQueue:
                 self._finish_current("cancelled", f"cancelled (the agent could not be told: {exc})")
             return True
         return bool(drop)
+
+    def mark_ready(self) -> None:
+        """The agent is streaming records: queued workloads may be sent."""
+        with self._lock:
+            if self._ready:
+                return
+            self._ready = True
+        self._start_next()
 
     @property
     def busy(self) -> bool:
@@ -279,6 +291,8 @@ class WorkloadQueue:
     def _start_next(self) -> None:
         with self._lock:
             if self.current is not None or not self.pending or self.closed_reason is not None:
+                return
+            if not self._ready:
                 return
             ticket = self.current = self.pending.pop(0)
             ticket.status, ticket.started = "running", self._clock()

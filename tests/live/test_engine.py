@@ -15,7 +15,7 @@ import pytest
 from inspector.core.session import Session
 from inspector.live import Ended, EngineEvent, LiveEngine, demo_command
 from inspector.sampling.store import load_samples
-from tests.agent.helpers import ROOT, child_env
+from tests.agent.helpers import ROOT, child_env, fixture_profile
 
 
 def _launch(tmp_path: Path, name: str = "engine") -> tuple[LiveEngine, Session, list[EngineEvent]]:
@@ -43,16 +43,18 @@ def test_a_launched_target_that_exits_is_noticed_within_a_second_and_reaped(tmp_
     assert ended.wait(5.0)
     assert time.monotonic() - killed < 1.0
     [end] = [e for e in events if isinstance(e, Ended)]
-    assert end.reason == "target exited (code -9)" if os.name != "nt" else end.reason
+    code = -9 if os.name != "nt" else 1
+    assert (end.reason, end.exit_code) == (f"target exited (code {code})", code)
     assert not engine.connected and engine.ended
     if os.name != "nt":
         with pytest.raises(ChildProcessError):  # already reaped: no zombie left behind
             os.waitpid(pid, os.WNOHANG)
-    assert engine.wait(None) == "target exited (code -9)"
+    assert engine.wait(None) == f"target exited (code {code})"
     deadline = time.monotonic() + 5
     while session.meta.get("ended") is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert session.meta["end_reason"] == "target exited (code -9)"
+    assert session.meta["end_reason"] == f"target exited (code {code})"
+    assert session.meta["target_exit_code"] == code
     session.close()
 
 
@@ -137,3 +139,36 @@ def test_cli_launch_records_loop_lag_and_samples_and_says_how_it_stops_the_targe
         if p.name.startswith((f"casare-inspector-{proc.pid}-", f"casare-pyspy-{proc.pid}-"))
     ]
     assert left == []
+
+
+IDLE_LOOP_APP = """
+import asyncio, time
+time.sleep(3)  # importing and building a Qt app takes seconds; the agent is ready by then
+asyncio.run(asyncio.sleep(0))  # a start-up loop that runs callbacks, then closes
+loop = asyncio.new_event_loop()
+asyncio.set_event_loop(loop)  # the app's real loop: idle, no callback of its own for 30 s
+loop.call_later(30, loop.stop)
+loop.run_forever()
+"""
+
+
+def test_launch_mode_finds_an_idle_loop_made_current_after_a_closed_start_up_loop(
+    tmp_path,
+) -> None:
+    """CasareRPA's canvas in launch mode: the agent starts before the loop exists."""
+    script = tmp_path / "idle_loop_app.py"
+    script.write_text(IDLE_LOOP_APP, encoding="utf-8")
+    session = Session.create(tmp_path / "idle.session")
+    engine = LiveEngine(session, fixture_profile(tmp_path))  # loop probe every 50 ms
+    try:
+        engine.launch([sys.executable, str(script)], env=child_env())
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if sum(len(r["lag_ms"]) for r in session.records("loop_lag")) > 10:
+                break
+            time.sleep(0.1)
+        lag = session.records("loop_lag")
+        assert sum(len(r["lag_ms"]) for r in lag) > 10, session.record_counts()
+    finally:
+        engine.finish("test over")
+        session.close()

@@ -139,3 +139,12 @@ def test_profile_workloads_list_parameters_with_types_defaults_and_ranges() -> N
     assert (nodes.type, nodes.default, nodes.minimum, nodes.maximum) == ("int", 200, 1, 2000)
     sweep = next(p for p in infos["pools"].params if p.name == "sweep")
     assert (sweep.type, sweep.minimum) == ("str", None)
+
+
+def test_nothing_is_sent_before_the_agent_streams() -> None:
+    sent: list[dict[str, Any]] = []
+    q = WorkloadQueue(sent.append, lambda _e: None, TABLE, FakeClock(), ready=False)
+    ticket = q.submit("canvas", {})
+    assert sent == [] and ticket.status == "queued"
+    q.mark_ready()
+    assert [c["params"]["run_id"] for c in sent] == ["w1"] and ticket.status == "running"
