@@ -675,7 +675,11 @@ class InspectorWindow(QMainWindow):
             self._progress_done()
             self.report_error(f"Cannot write the report: {message}", details)
 
-        run_in_background(lambda _p: write_report(session, target, formats), done, fail)
+        root = self.source_root  # the one the window shows, even if the agent named another
+
+        run_in_background(
+            lambda _p: write_report(session, target, formats, source_root=root), done, fail
+        )
 
     # -- targets --------------------------------------------------------------------------
     def attach_pid(self, pid: int, profile: str = "generic") -> None:
@@ -776,6 +780,8 @@ class InspectorWindow(QMainWindow):
             self.settings.last_profile = profile
             self.start_page.set_recent(self.settings.recent)
             self.set_session(session, live=True)
+            if source_root is not None:
+                self.set_source_root(source_root)  # the user's choice wins over the agent's
             if self.auto_audit and self.source_root is not None:
                 self.run_static_audit()
             if not ok:
