@@ -200,7 +200,62 @@ def attach_and_check(pid: int, out: Path, profile: str = "casare_rpa") -> int:
     return 0 if ok else 1
 
 
+def launch_and_check(work: Path, out: Path, display: str) -> int:
+    """Launch CasareRPA from the Launch dialog (command, folder, profile from the command, the
+    environment it needs), then stop it from outside and check the window stops saying live
+    within a second and leaves no zombie. `work` holds app/, venv/, stubs/ and home/."""
+    import psutil
+
+    from inspector.core.settings import Settings
+    from inspector.gui.app import make_app
+    from inspector.gui.main_window import InspectorWindow
+
+    out.mkdir(parents=True, exist_ok=True)
+    make_app()
+    window = InspectorWindow(Settings())
+    window.auto_audit = False  # this check is about starting and stopping
+    window.resize(1440, 900)
+    window.show()
+    dialog = window.launch_dialog()
+    dialog.command_edit.setText(f"{work / 'venv' / 'bin' / 'python'} run.py")
+    dialog.cwd_edit.setText(str(work / "app"))
+    dialog.env_edit.setPlainText(
+        f"HOME={work / 'home'}\nPYTHONPATH={work / 'app' / 'src'}:{work / 'stubs'}\n"
+        f"DISPLAY={display}\nQT_QPA_PLATFORM=xcb"
+    )
+    print("profile from the command:", dialog.profile_box.currentText(), flush=True)
+    dialog.show()
+    _wait(500)
+    _save(dialog, out / "casare_launch_dialog.png")
+    dialog.accept()
+    ended: list[float] = []
+    window.target_ended.connect(lambda _r: ended.append(time.monotonic()))
+    window.launch_from_dialog(dialog)
+    if not _wait_until(lambda: window.connection is not None and window.connection.connected, 90):
+        print("launch failed:", window.message_bar.text, file=sys.stderr)
+        return 1
+    pid = window.connection.pid
+    print(f"launched PID {pid}: {window.target_label.text()}", flush=True)
+    _wait(8_000)
+    psutil.Process(pid).terminate()
+    stopped = time.monotonic()
+    _wait_until(lambda: bool(ended), 10)
+    _wait_until(lambda: not psutil.pid_exists(pid), 5)
+    zombie = psutil.pid_exists(pid) and psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    delay = ended[0] - stopped if ended else float("nan")
+    print(
+        f"target ended after {delay:.2f} s: {window.target_label.text()}; "
+        f"zombie: {zombie}; still listed: {psutil.pid_exists(pid)}",
+        flush=True,
+    )
+    _save(window, out / "casare_launch_ended.png")
+    window.shutdown()
+    return 0 if ended and delay <= 1.0 and not zombie else 1
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 3 and sys.argv[1] == "--launch":
+        sys.exit(launch_and_check(Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]))
     if len(sys.argv) > 2 and sys.argv[1] == "--attach":
         sys.exit(
             attach_and_check(

@@ -90,6 +90,11 @@ class EventBusPanelView(LivePanelView):
         span = summary.get("span_s", 1.0) or 1.0
         worst = summary.get("handlers", [{}])[0] if summary.get("handlers") else {}
         ours = int(summary.get("workload_events", 0) or 0)
+        if total == 0:
+            return (
+                f"<b>no events</b> published in {span:.0f} s; {len(types)} event types have "
+                "subscribers (below)"
+            )
         text = (
             f"<b>{total:,}</b> events in {span:.0f} s (<b>{total / span:.1f}</b>/s), "
             f"{len(types)} types"
