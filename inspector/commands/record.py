@@ -38,6 +38,7 @@ from inspector.live import (
     LiveEngine,
     Notice,
     WorkloadFinished,
+    WorkloadProgress,
     WorkloadStarted,
     demo_command,
 )
@@ -196,8 +197,20 @@ def _plan(
     return limit
 
 
+PROGRESS_EVERY_S = 15.0  # a long workload says how far it is this often
+_progress_said: dict[str, float] = {}
+
+
 def _print_event(event: EngineEvent) -> None:
-    if isinstance(event, Notice):
+    if isinstance(event, WorkloadProgress):
+        last = _progress_said.get(event.run_id, 0.0)
+        if event.elapsed_s - last >= PROGRESS_EVERY_S:
+            _progress_said[event.run_id] = event.elapsed_s
+            done = f"{event.fraction:.0%}, " if event.fraction is not None else ""
+            left = f"about {event.eta_s:.0f} s left" if event.eta_s is not None else ""
+            label = f"{event.label} " if event.label and event.label != "running" else ""
+            _say(f"workload {event.name}: {label}({done}{left})")
+    elif isinstance(event, Notice):
         _say(event.text)
     elif isinstance(event, WorkloadStarted):
         spec = format_workload_spec(event.name, event.params)

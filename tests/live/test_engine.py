@@ -172,3 +172,18 @@ def test_launch_mode_finds_an_idle_loop_made_current_after_a_closed_start_up_loo
     finally:
         engine.finish("test over")
         session.close()
+
+
+def test_record_says_how_far_a_long_workload_is_every_15_s(capsys) -> None:
+    from inspector.commands import record
+    from inspector.live import WorkloadProgress
+
+    for elapsed, step in ((1.0, 10), (14.0, 100), (15.5, 120), (20.0, 150), (31.0, 300)):
+        record._print_event(
+            WorkloadProgress("w77", "canvas", step, 600, "repetition 1/3: dragging", elapsed, 42.0)
+        )
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [
+        "casare-inspector: workload canvas: repetition 1/3: dragging (20%, about 42 s left)",
+        "casare-inspector: workload canvas: repetition 1/3: dragging (50%, about 42 s left)",
+    ]
