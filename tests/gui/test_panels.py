@@ -144,3 +144,33 @@ def test_pools_panel_states_no_app_acquires_and_draws_the_sweep(qtbot) -> None:
     model = panel.table_views[0].rows_model
     assert [model.item(r, 1).text() for r in range(2)] == ["app", "pools#3"]
     assert model.item(0, 2).text() == "-"  # no id, never "None"
+
+
+def test_headlines_keep_our_workloads_apart_from_the_app(qtbot) -> None:
+    from inspector.gui.panels.record_panels import EventBusPanelView, EventLoopPanelView
+
+    bus = EventBusPanelView()
+    qtbot.addWidget(bus)
+    idle = {"types": [{"event": "NODE_ADDED", "count": 0, "subscribers": 2}], "span_s": 40.0}
+    bus.apply_summary({**idle, "handlers": []})
+    assert bus.headline_label.text() == (
+        "<b>no events</b> published in 40 s; 1 event types have subscribers (below)"
+    )
+    busy = {"types": [{"event": "NODE_ADDED", "count": 300, "subscribers": 2}], "span_s": 10.0}
+    bus.apply_summary({**busy, "handlers": [], "workload_events": 280})
+    assert "<b>280</b> of them published while our workloads drove the app" in (
+        bus.headline_label.text()
+    )
+    loop = EventLoopPanelView()
+    qtbot.addWidget(loop)
+    rows = [
+        {"duration_ms": 90.0, "source": "app", "origin": "qt-event", "stack": []},
+        {"duration_ms": 70.0, "source": "workload:canvas#1", "origin": "asyncio", "stack": []},
+    ]
+    loop.apply_summary({"slow_callbacks": rows, "hazards": [], "lag_p50_ms": 0.04})
+    text = loop.headline_label.text()
+    assert "lag p50 <b>40 us</b>" in text
+    assert "2 blocked stretches (1 the app's, 1 while our workloads ran)" in text
+    model = loop.table_views[0].rows_model
+    assert [model.item(0, c).text() for c in (0, 3, 4)] == ["90.0 ms", "qt-event", "app"]
+    assert [model.item(1, c).text() for c in (0, 3, 4)] == ["70.0 ms", "asyncio", "canvas#1"]
