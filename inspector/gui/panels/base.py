@@ -176,8 +176,9 @@ class TimePlotView(pg.PlotWidget):
                 curve.setClipToView(True)
                 curve.setDownsampling(auto=True, method="peak")
                 self.curves[key] = curve
-            rel, vals = with_gaps([x - t0 for x in xs], list(ys))
-            if self.spec.family not in SCATTER_FAMILIES:
+            rel, vals = [x - t0 for x in xs], list(ys)
+            if self.spec.family not in SCATTER_FAMILIES:  # points need no gap markers
+                rel, vals = with_gaps(rel, vals)
                 few = len(xs) <= FEW_POINTS  # two points joined by a line read as a trend
                 color = dict(self._legend_keys).get(key, PALETTE[0])
                 curve.setSymbol("o" if few else None)
