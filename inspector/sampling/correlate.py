@@ -36,7 +36,7 @@ from inspector.core.session import Session
 from inspector.sampling.attribution import attributed_stacks, own_share
 from inspector.sampling.blocking import RULE as BLOCKED_RULE
 from inspector.sampling.blocking import blocked_loop_findings
-from inspector.sampling.measured_priority import measured_priority
+from inspector.sampling.measured_priority import ONE_OFF, measured_priority
 from inspector.sampling.profile_data import loop_thread, session_rate
 from inspector.sampling.project_frames import relpath
 
@@ -302,6 +302,8 @@ def _with_measurements(static: Finding, index: _SampleIndex, twins: Iterable[Fin
         if twin.rule != BLOCKED_RULE:
             continue  # other dynamic findings lend evidence, not loop-block figures
         for ev in twin.evidence:
+            if float(ev.metrics.get("count", ONE_OFF)) < ONE_OFF:
+                continue  # a one-off stall lends its evidence, not its length, to the score
             block_ms = max(block_ms or 0.0, float(ev.metrics.get("max_ms", 0.0)))
             per_minute = max(per_minute, float(ev.metrics.get("per_minute", 0.0)))
     if not evidence:

@@ -138,3 +138,17 @@ def test_moving_between_lines_of_one_finding_is_one_entry_and_one_line_findings_
     (line_ev,) = out["A4-LINE"].evidence
     assert line_ev.metrics["seconds"] == pytest.approx(0.03)  # its own line, not the function
     assert line_ev.metrics["entries"] == 3
+
+
+def test_a_one_off_stall_lends_evidence_but_not_its_length_to_a_static_twin(
+    tmp_path: Path,
+) -> None:
+    b = SessionBuilder(tmp_path / "s.db")
+    b.run(LOOP_WAIT, 5000).run(BLOCKED, 120).run(LOOP_WAIT, 4880)  # 1.2 % of 10 s
+    call_site = _static("A3-SYNC-IN-ASYNC", "config.py", 8, symbol="load_config")
+    b.session.put_findings([call_site])
+    (static,) = correlate(b.session, ROOT)
+    assert any("blocked 1x (a one-off)" in e.summary for e in static.evidence)
+    # impact from the 1.2 % share (6), not from the 120 ms stall (8)
+    assert static.priority.impact == 6
+    assert "max loop block" not in static.priority.basis
