@@ -174,3 +174,20 @@ def test_headlines_keep_our_workloads_apart_from_the_app(qtbot) -> None:
     model = loop.table_views[0].rows_model
     assert [model.item(0, c).text() for c in (0, 3, 4)] == ["90.0 ms", "qt-event", "app"]
     assert [model.item(1, c).text() for c in (0, 3, 4)] == ["70.0 ms", "asyncio", "canvas#1"]
+
+
+def test_memory_plot_breaks_its_line_across_a_gap_and_marks_sparse_points(qtbot) -> None:
+    from inspector.core.live_metrics import PANEL_SERIES
+    from inspector.gui.panels.base import TimePlotView
+
+    spec = next(s for s in PANEL_SERIES["memory"] if s.family == "memory.rss_mb")
+    plot = TimePlotView(spec)
+    qtbot.addWidget(plot)
+    plot.set_points({"RSS": ([100.0, 101.0, 102.0, 103.0, 120.0], [5, 5, 6, 6, 9])}, 100.0)
+    curve = plot.curves["RSS"]
+    ys = list(curve.yData)
+    assert list(curve.xData) == [0.0, 1.0, 2.0, 3.0, 11.5, 20.0]
+    assert math.isnan(ys[4]) and ys[5] == 9
+    assert curve.opts["connect"] == "finite"
+    assert curve.opts["symbol"] == "o"  # five points: each one marked
+    assert plot.getAxis("left").labelText == "MB"
