@@ -196,8 +196,15 @@ def attach_and_check(pid: int, out: Path, profile: str = "casare_rpa") -> int:
     view.select_row(0)
     _wait(1_500)
     _save(window, out / "casare_findings_source.png")
+    # File > Export report with its default: the target repository's docs/performance/
+    written: list = []
+    window.report_written.connect(lambda paths: written.extend(paths))
+    print("exporting to", window.default_report_path(), flush=True)
+    window.export_report()
+    _wait_until(lambda: bool(written) or bool(window.message_bar.level == "error"), 180)
+    print("report written:", ", ".join(str(p) for p in written) or window.message_bar.text)
     window.shutdown()
-    return 0 if ok else 1
+    return 0 if ok and written else 1
 
 
 def launch_and_check(work: Path, out: Path, display: str) -> int:
