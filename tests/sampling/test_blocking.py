@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.sampling.blocking import RULE, blocked_loop_findings, blocked_stretches
+from inspector.sampling.blocking import RULE, blocked_loop_findings, blocked_stretches, stall_stacks
 from tests.sampling.builders import LOOP, LOOP_WAIT, ROOT, STDLIB, SessionBuilder, f
 
 TICK = (*LOOP, f("tick", f"{ROOT}/app.py", 20))
@@ -93,3 +93,29 @@ def test_the_inspectors_own_agent_is_never_blamed_for_a_blocked_loop(tmp_path: P
     b.run(LOOP_WAIT, 200).run(hooking, 120).run(LOOP_WAIT, 200)
     assert len(blocked_stretches(b.session, ROOT, threshold_ms=50)) == 1
     assert blocked_loop_findings(b.session, ROOT) == []
+
+
+def test_agent_timed_stalls_get_py_spys_stack_or_say_why_not(tmp_path: Path) -> None:
+    b = _session(tmp_path, repeats=1)  # t0+0.2 .. t0+0.31: tick > load_config
+    b.session.set_meta(sampling={"rate": 100, "weight_unit": "us", "gaps": [[b.t0 + 5, b.t0 + 6]]})
+    t = b.t0
+
+    def stall(end: float, ms: float) -> dict:
+        return {"t": end, "kind": "slow_callback", "duration_ms": ms, "callable": "paintEvent"}
+
+    records = [
+        stall(t + 0.31, 110.0),  # covered by the blocked callback
+        stall(t + 0.15, 100.0),  # the loop was waiting in its selector throughout
+        stall(t + 5.6, 200.0),  # in a gap between py-spy's chunks
+        stall(t + 60.0, 80.0),  # after sampling ended
+    ]
+    found = stall_stacks(b.session, ROOT, records)
+    assert [s.reason[:30] for s in found] == [
+        "",
+        "py-spy saw the loop thread wai",
+        "it fell in a gap between py-sp",
+        "py-spy was not sampling then",
+    ]
+    covered = found[0]
+    assert (covered.culprit.file, covered.culprit.line) == (f"{ROOT}/config.py", 8)
+    assert covered.frames[-1].function in ("load_config", "JSONDecoder.decode")
