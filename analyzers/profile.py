@@ -27,7 +27,7 @@ import re
 import sys
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -98,22 +98,24 @@ class Profile:
     raw: dict[str, Any] = field(default_factory=dict)
     source: str = ""
 
-    @property
+    @cached_property
     def area_groups(self) -> list[tuple[tuple[str, ...], int]]:
         """`[areas]` entries; a key may list alternatives for layouts of different versions,
         `"orchestrator/** | application/orchestrator/**" = 1`, and needs only one to match."""
         table = self.raw.get("areas", {}) or {}
         return [(_alternatives(str(k)), int(v)) for k, v in table.items()]
 
-    @property
+    @cached_property
     def areas(self) -> list[tuple[str, int]]:
+        # Cached: `area_for` runs per file and per finding. A profile's `raw` is not changed
+        # after loading (`with_project_overrides` makes a new Profile).
         return [(pattern, area) for group, area in self.area_groups for pattern in group]
 
     @property
     def static(self) -> dict[str, Any]:
         return dict(self.raw.get("static", {}) or {})
 
-    @property
+    @cached_property
     def entry_point_groups(self) -> list[tuple[str, ...]]:
         """Each hot entry point with its alternatives (`"old.Name | new.Name"`: the same
         code where an older or newer version of the target keeps it)."""

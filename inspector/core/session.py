@@ -329,6 +329,28 @@ class Session:
             parts.append("missing tables: " + ", ".join(sorted(self._missing_tables)))
         return "; ".join(parts)
 
+    def check(self, page: int = 5000) -> str:
+        """Read every meta value, record and finding once (a page at a time, keeping none),
+        so that `unreadable` and `damage` cover the whole file; returns the summary line.
+
+        For a window opening a file: it shows what it could read and says what it could not.
+        """
+        _ = self.meta
+        last = 0
+        while True:
+            rows = self.read_rows(
+                "SELECT id, CAST(data AS BLOB) FROM records WHERE id > ? ORDER BY id LIMIT ?",
+                (last, page),
+            )
+            for row_id, data in rows:
+                if not isinstance(self._decode_json("records", row_id, data), dict):
+                    self.mark_unreadable("records", row_id)
+            if len(rows) < page:
+                break
+            last = rows[-1][0]
+        self.findings()
+        return self.unreadable_summary()
+
     def _decode_json(self, table: str, key: object, raw: bytes | str | None) -> Any:
         """A JSON value stored as text, or None (counted) when it is not valid UTF-8 JSON."""
         if raw is None:

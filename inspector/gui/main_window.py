@@ -369,17 +369,24 @@ class InspectorWindow(QMainWindow):
         path = Path(path)
         self._progress(f"Opening {path.name}…")
 
-        def done(session: Session) -> None:
+        def done(opened: tuple[Session, str]) -> None:
+            session, unreadable = opened
             self._progress_done()
-            self.settings.add_recent(RecentTarget("session", str(path), path=str(path)))
-            self.start_page.set_recent(self.settings.recent)
+            if not unreadable:  # a damaged file is shown (the tick's bar says what is
+                # missing), but not offered again in Recent
+                self.settings.add_recent(RecentTarget("session", str(path), path=str(path)))
+                self.start_page.set_recent(self.settings.recent)
             self.set_session(session, live=False)
 
         def fail(message: str, details: str) -> None:
             self._progress_done()
             self.report_error(f"Cannot open the session: {message}", details)
 
-        run_in_background(lambda _p: Session.open(path), done, fail)
+        def opened(_progress: object) -> tuple[Session, str]:
+            session = Session.open(path)
+            return session, session.check()  # counts every unreadable row up front
+
+        run_in_background(opened, done, fail)
 
     def choose_session(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

@@ -193,3 +193,12 @@ def test_damage_is_plain_json_serialisable_for_reports(tmp_path):
     with Session.open(path, read_only=True) as s:
         assert json.dumps(s.unreadable) == "{}"
         assert s.unreadable_summary() == ""
+
+
+def test_check_counts_every_unreadable_row_of_the_file(tmp_path):
+    path = tmp_path / "c.session"
+    _session_with(path, 12)
+    _damage(path, "UPDATE records SET data = '{broken' WHERE id IN (3, 11)")
+    with Session.open(path, read_only=True) as s:
+        assert s.unreadable == {}
+        assert s.check(page=5) == "skipped unreadable rows: 2 records"
