@@ -41,7 +41,8 @@ Provenance (every kind): `source` is "app", or "workload:<name>#<run_id>" (comma
 several ran) for a record that covers an interval in which one of our workloads drove the
 target; bus and handler records are split per call instead: events our workload published
 (and the app's handlers' calls for them) are in a record of their own whose `source` is the
-workload's label, and the "app" record holds only the app's own publications. Older sessions
+workload's label, and the "app" record holds only the app's own publications; a pool record's
+`source` is whoever used that pool object first (the pools workload builds its own pools). Older sessions
 have no `source` (slow_callback used it for what is now `origin`).
 
   repaint         timed: bool - True for the viewports the profile names (every paint counted

@@ -96,6 +96,7 @@ class _Driver:
         steps = [("pan", i) for i in range(PANS // 2)] + [("zoom", i) for i in range(ZOOMS // 2)]
         steps += [("pan", i) for i in range(PANS // 2, PANS)]
         steps += [("zoom", i) for i in range(ZOOMS // 2, ZOOMS)]
+        steps *= int(os.environ.get("BENCH_CANVAS_REPEAT", "1"))  # a longer block, same script
         self.frames = 0
         started = time.perf_counter()
 

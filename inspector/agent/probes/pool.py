@@ -14,6 +14,7 @@ import time
 import traceback
 from typing import Any
 
+from inspector.agent import provenance
 from inspector.agent.probes import InstanceSet, Probe
 from inspector.agent.stats import DurationSample
 
@@ -50,6 +51,8 @@ class PoolStats:
         if entry is None:
             self.instances.add(pool)
             entry = self.per_pool[key] = {"acquires": 0, "releases": 0, "wait": DurationSample()}
+            # A pool first used by our workload (the pools workload builds its own) is ours.
+            entry["source"] = provenance.driving() or provenance.APP
         return entry
 
 
@@ -192,6 +195,7 @@ class PoolProbe(Probe):
                     "created": own_stats.get("created"),
                     "closed": own_stats.get("closed"),
                     "evicted": own_stats.get("evicted"),
+                    "source": entry.get("source", provenance.APP),
                 }
                 out.append(record)
                 entry["acquires"] = entry["releases"] = 0
