@@ -26,9 +26,17 @@ _LIFECYCLE = re.compile(
 _NOT_IO = frozenset({"sleep", "wait", "wait_for", "acquire", "release", "put", "get_nowait"})
 
 
+# A lock named for what it serializes (restarts, reconnects, start-up): waiting behind the
+# one restart in progress is its purpose, not contention.
+_SERIALIZING_LOCK = re.compile(
+    r"restart|reconnect|refresh|startup|start_stop|lifecycle|init|singleton|instance|shutdown",
+    re.I,
+)
+
+
 def _lock_name(item: cst.WithItem) -> str | None:
     name = dotted(item.item)
-    if name and "lock" in name.lower():
+    if name and "lock" in name.lower() and not _SERIALIZING_LOCK.search(name):
         return name
     return None
 
@@ -122,6 +130,15 @@ self._in_use.add(ctx)
                     if self._client is None:
                         self._client = await aiohttp_client.connect(self._url)
                     return self._client
+            """
+        ),
+        # A lock that exists to serialize restarts.
+        Valid(
+            """\
+            async def set_parameters(self, params):
+                async with self.restart_lock:
+                    await self.stop(full_shutdown=False)
+                    await self._start()
             """
         ),
         # Token refresh is serialized on purpose: one refresh, everyone else waits for it.

@@ -18,6 +18,13 @@ from analyzers.rules._shapes import (
 _BOUNDS = ("Semaphore", "BoundedSemaphore", "semaphore", "_semaphore", "TaskGroup", "limit")
 
 
+def _over_range(built: cst.CSTNode | None) -> bool:
+    if not isinstance(built, (cst.ListComp, cst.GeneratorExp)):
+        return False
+    loop = built.for_in.iter
+    return isinstance(loop, cst.Call) and call_name(loop) == "range"
+
+
 class GatherUnbounded(Rule):
     """Everything starts at once: N browsers, N connections, N requests."""
 
@@ -68,6 +75,15 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
             import asyncio
             async def both(self):
                 return await asyncio.gather(self.a(), self.b())
+            """
+        ),
+        # A fixed pool of workers draining a queue is the bounded shape.
+        Valid(
+            """\
+            import asyncio
+            async def stats(queue, results):
+                tasks = [asyncio.create_task(worker(queue, results)) for _ in range(WORKERS)]
+                await asyncio.gather(*tasks)
             """
         ),
     )
@@ -127,7 +143,13 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
             if not starred:
                 continue
             source = starred[0]
-            if isinstance(source, (cst.ListComp, cst.GeneratorExp)) or (dotted(source) in comps):
+            built = source if isinstance(source, (cst.ListComp, cst.GeneratorExp)) else None
+            built = built or comps.get(dotted(source) or "")
+            # `[worker() for _ in range(WORKERS)]` is the fixed set of workers the advice
+            # asks for, not one coroutine per item.
+            if _over_range(built):
+                continue
+            if built is not None:
                 self.report(
                     sub,
                     f"`gather(*{source_of(source, 40)})` starts one coroutine per item at "
