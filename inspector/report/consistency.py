@@ -11,7 +11,8 @@ Given a `ReportModel` and its rendered formats, `check_report` returns every pro
 - a claim a conclusion does not support: "max_size N" when pool sizing was not measured, a
   growth rate in MB/h when the memory trend gives none, a subscriber limit when no handler
   was timed, native frames when py-spy ran without native unwinding;
-- a session-wide figure repeated as a per-finding metric on unrelated findings.
+- a session-wide figure (one value on every finding that shows it) repeated as a
+  per-finding metric.
 
 The checks read only public outputs (the rendered text and the model), so a renderer that
 decides content on its own is caught whatever its code looks like.
@@ -224,15 +225,18 @@ def check_data(model: ReportModel, json_text: str, sarif_text: str) -> list[Prob
 
 
 def check_metrics(model: ReportModel) -> list[Problem]:
-    """A metrics row repeated on findings in different symbols is a session-wide figure."""
-    where: dict[tuple[str, str], set[str]] = defaultdict(set)
+    """A metric with one value on every finding that shows it (more than two) is a
+    session-wide figure repeated, not a figure of those findings."""
+    where: dict[str, set[str]] = defaultdict(set)
+    count: dict[str, int] = defaultdict(int)
     for f in model.findings:
         for row in model.metrics.get(f.fingerprint, ()):
-            where[(row.name, row.current)].add(f"{f.path}:{f.symbol}")
+            where[row.name].add(row.current)
+            count[row.name] += 1
     return [
-        Problem("repeated", "metrics", f"{name} = {value} on {len(places)} unrelated findings")
-        for (name, value), places in sorted(where.items())
-        if len(places) > 2
+        Problem("repeated", "metrics", f"{name} = {next(iter(vals))} on {count[name]} findings")
+        for name, vals in sorted(where.items())
+        if len(vals) == 1 and count[name] > 2
     ]
 
 

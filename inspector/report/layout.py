@@ -276,9 +276,7 @@ class ReportLayout:
         if model.kind == "session":
             out.append(Heading(3, "Runtime in one look"))
             topics = ("session", "provenance", "loop", "repaint", "handler_errors", "memory")
-            out.append(
-                Items(tuple((Paragraph(model.conclusion(t).statement, t),) for t in topics))
-            )
+            out.append(Items(tuple((Paragraph(model.conclusion(t).statement, t),) for t in topics)))
         out += self._top_table(
             "Top 3 quick wins (high score, low difficulty)",
             model.quick_wins,

@@ -343,6 +343,21 @@ def _finding_metrics(
     return tuple(rows)
 
 
+def _specific_metrics(
+    metrics: Mapping[str, tuple[MetricRow, ...]],
+) -> dict[str, tuple[MetricRow, ...]]:
+    """Drop a metric that has the same value on every finding carrying it (more than two):
+    a threshold or a session-wide flag, not a figure of any one finding."""
+    values: dict[str, set[str]] = defaultdict(set)
+    carriers: Counter[str] = Counter()
+    for rows in metrics.values():
+        for row in rows:
+            values[row.name].add(row.current)
+            carriers[row.name] += 1
+    constant = {name for name, vals in values.items() if len(vals) == 1 and carriers[name] > 2}
+    return {fp: tuple(r for r in rows if r.name not in constant) for fp, rows in metrics.items()}
+
+
 def _hot_row(row: Mapping[str, Any], root: str, app_s: float) -> Mapping[str, Any]:
     """A py-spy HotEntry as report columns: shares of the app's active time (our agent's
     own work taken out of the denominator), paths repo-relative."""
@@ -545,9 +560,9 @@ def build_model(
         conflicts=synthesis.detect_conflicts(ranked, _conflict_context(measurements)),
         patterns=synthesis.repeated_patterns(ranked),
         audit=audit,
-        metrics={
-            f.fingerprint: _finding_metrics(f, measurements, all_targets, inputs) for f in ranked
-        },
+        metrics=_specific_metrics(
+            {f.fingerprint: _finding_metrics(f, measurements, all_targets, inputs) for f in ranked}
+        ),
         conclusions=conclusions,
         coverage=coverage,
         gaps=coverage_gaps(ranked, coverage) if coverage else [],

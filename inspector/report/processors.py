@@ -995,13 +995,18 @@ def answers(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
     used = []
     if s.measured:
         used.append(s.statement)
-    if any(
-        k in inputs.measurements.record_counts
-        for k in ("bus", "handler", "repaint", "loop_lag", "pool")
-    ):
-        used.append(
-            "The in-process agent recorded event-bus, repaint, pool and event-loop figures."
-        )
+    probes = {
+        "bus": "event-bus",
+        "handler": "bus handler",
+        "repaint": "repaint",
+        "pool": "pool",
+        "loop_lag": "event-loop",
+        "exception": "exception",
+        "memory": "memory",
+    }
+    recorded = [label for kind, label in probes.items() if inputs.records_by_kind.get(kind)]
+    if recorded:
+        used.append(f"The in-process agent recorded {', '.join(recorded)} figures.")
     profiling = " ".join(used) if used else "No runtime profiler ran: static analysis only."
     profiling += (
         " Recommendation: py-spy for CPU and blocking (sampling, attachable, low overhead; "
@@ -1095,26 +1100,21 @@ def measured_share(f: Finding) -> float | None:
 
 
 def severity_from_share(findings: Sequence[Finding]) -> list[Finding]:
-    """Impact follows the measured share of time when there is one (a priority already
-    measured keeps its impact: it took the larger of share and longest block). A share
-    already counts how often the code ran, so Frequency may not rank the finding above what
-    its impact supports: a cheap call that runs often is still a small share."""
+    """A finding ranked on rule defaults that carries a measured share of time: Impact
+    follows the share, and since a share already counts how often the code ran, Frequency
+    may not rank it above what that impact supports (a cheap call that runs often is still
+    a small share). A priority already measured (`measured_priority`, which weighs share,
+    longest block and rate) is that decision and is kept as it is."""
     out = []
     for f in findings:
         share = measured_share(f)
-        if share is None:
-            out.append(f)
-            continue
         p = f.priority
-        measured = p.source == "measured"
-        impact = p.impact if measured else impact_from_share(share)
-        frequency = min(p.frequency, impact)
-        if (impact, frequency) == (p.impact, p.frequency):
+        if share is None or p.source == "measured":
             out.append(f)
             continue
-        notes = [p.basis] if measured and p.basis else []
-        if not measured:
-            notes.append(f"measured share {100 * share:.2f} % of sampled time -> impact {impact}")
+        impact = impact_from_share(share)
+        frequency = min(p.frequency, impact)
+        notes = [f"measured share {100 * share:.2f} % of sampled time -> impact {impact}"]
         if frequency < p.frequency:
             notes.append(f"frequency capped at {impact}: the share already counts repetitions")
         new = Priority(impact, frequency, p.difficulty, source="measured", basis="; ".join(notes))

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from analyzers.findings import Evidence
 from inspector.core.session import Session
 from inspector.report import render_all
 from inspector.report.consistency import check_report, figures_in
-from inspector.report.model import ReportModel, build_model, model_from_session
+from inspector.report.model import MetricRow, ReportModel, build_model, model_from_session
 from tests.report.builders import (
     BUS,
     CANVAS,
@@ -251,3 +252,22 @@ def test_figures_are_read_with_their_units():
         ("7", "max_size"),
         ("8", "max_size"),
     }
+
+
+def test_a_figure_every_finding_shares_is_not_a_per_finding_metric():
+    found = [
+        finding(ENGINE, "linear-dequeue", rule=f"T9{i}", symbol=f"S{i}").with_evidence(
+            Evidence("agent", "blocked", {"threshold_ms": 50.0, "count": float(i + 1)})
+        )
+        for i in range(3)
+    ]
+    model = build_model(found, kind="session", source_root=TREE, plots=False)
+    assert sorted(r.name for f in model.findings for r in model.metrics[f.fingerprint]) == [
+        "count",
+        "count",
+        "count",
+    ]
+    model.metrics = {f.fingerprint: (MetricRow("threshold_ms", "50", "—", "x"),) for f in found}
+    assert [str(p) for p in check_report(model, {})] == [
+        "repeated in metrics: threshold_ms = 50 on 3 findings"
+    ]

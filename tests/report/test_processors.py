@@ -27,11 +27,10 @@ def test_a_small_measured_share_is_not_critical():
     )
 
 
-def test_a_measured_priority_keeps_its_impact_and_caps_frequency():
+def test_a_measured_priority_is_the_samplers_decision_and_is_kept():
     measured = Priority(4, 9, 6, source="measured", basis="py-spy: 0.18% of loop samples")
-    (after,) = severity_from_share([_pop0(measured, 0.0018)])
-    assert (after.priority.impact, after.priority.frequency, after.score) == (4, 4, 48)
-    assert after.priority.basis.startswith("py-spy: 0.18% of loop samples; frequency capped")
+    finding_ = _pop0(measured, 0.0018)
+    assert severity_from_share([finding_]) == [finding_]
 
 
 def test_a_large_share_stays_high_and_findings_without_a_share_are_untouched():
