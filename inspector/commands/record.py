@@ -11,7 +11,8 @@ Workloads run one after another, never together (two at once would measure each 
 session lasts --duration seconds or until every workload has finished, whichever is later:
 `record` prints up front how long the workloads need by estimate, and when that exceeds
 --duration it says so and records until they are done (at most twice the estimate plus a
-minute; a workload still running then is cancelled and reported). A launched target is
+minute, or up to three times that while a workload still reports progress; a workload still
+running then is stopped and reported). A launched target is
 stopped at the end, and `record` says how. Exit code 0 when every workload completed, 3 when
 one failed, was cancelled or is not supported by the target (each says why in one line).
 """

@@ -52,6 +52,7 @@ CONNECT_TIMEOUT_S = 20.0
 WATCH_EVERY_S = 0.2  # target exit is noticed within this (the promise is 1 s)
 EXIT_FLUSH_S = 1.0  # after the target exits, how long its agent's last batch may take
 STOP_GRACE_S = 10.0
+PROGRESS_GRACE_S = 30.0  # past `wait`'s limit, a workload that reported a step this recently
 
 
 class LiveEngine:
@@ -326,7 +327,9 @@ class LiveEngine:
             if self._ended.is_set():
                 return self.end_reason or "ended"
             now = time.monotonic()
-            if limit is not None and now - began >= limit:
+            # past the limit, a workload still reporting steps is slow, not stuck: up to 3x
+            slow = self.queue.progressing(PROGRESS_GRACE_S) and now - began < 3 * (limit or 0)
+            if limit is not None and now - began >= limit and not slow:
                 return "time limit reached"
             if deadline is not None and now >= deadline and not (workloads and self.queue.busy):
                 return "workloads done" if workloads and self.queue.finished else "duration reached"

@@ -183,6 +183,16 @@ class WorkloadQueue:
         with self._lock:
             return self.current is not None or bool(self.pending)
 
+    def progressing(self, within_s: float) -> bool:
+        """Whether the running workload reported a step in the last `within_s` seconds."""
+        with self._lock:
+            ticket = self.current
+        return (
+            ticket is not None
+            and ticket.last_progress is not None
+            and self._clock() - ticket.last_progress < within_s
+        )
+
     def remaining_estimate_s(self) -> float:
         """Seconds the running and queued workloads still need, by their estimates."""
         with self._lock:

@@ -148,3 +148,14 @@ def test_nothing_is_sent_before_the_agent_streams() -> None:
     assert sent == [] and ticket.status == "queued"
     q.mark_ready()
     assert [c["params"]["run_id"] for c in sent] == ["w1"] and ticket.status == "running"
+
+
+def test_a_workload_is_progressing_while_it_reports_steps(queue) -> None:
+    q, _sent, _events, clock = queue
+    q.submit("canvas", {})
+    assert not q.progressing(30.0)  # no step reported yet
+    q.on_records([{"kind": "workload_progress", "run_id": "w1", "step": 1, "total": 9}])
+    clock.now += 29.0
+    assert q.progressing(30.0)
+    clock.now += 2.0
+    assert not q.progressing(30.0)

@@ -27,6 +27,8 @@ from inspector.agent import provenance, target
 # event loop runs in between, so the app keeps painting and answering while it works.
 QtSteps = Generator[float, None, None]
 PROGRESS_EVERY_S = 0.25  # progress records are for a progress bar: a few per second is plenty
+PROGRESS_GRACE_S = 30.0  # at its time limit, a run that reported progress this recently...
+MAX_EXTENSIONS = 3  # ...gets its limit again, this many times at most
 
 
 class WorkloadRun:
@@ -55,6 +57,7 @@ class WorkloadRun:
         self._watchdog.daemon = True
         self._last_progress = 0.0
         self._progress_sent = False
+        self._extensions = 0
 
     @property
     def done(self) -> bool:
@@ -142,7 +145,17 @@ class WorkloadRun:
         return self.finish("failed", reason)
 
     def _time_out(self) -> None:
-        self.finish("failed", f"timed out after {self.timeout_s:.0f} s")
+        # A run that still reports progress is slow, not stuck (a busy 2-core machine can
+        # triple a canvas run): it gets more time, up to MAX_EXTENSIONS times its limit.
+        recent = self._progress_sent and time.monotonic() - self._last_progress < PROGRESS_GRACE_S
+        if recent and self._extensions < MAX_EXTENSIONS and not self.done:
+            self._extensions += 1
+            self._watchdog = threading.Timer(self.timeout_s, self._time_out)
+            self._watchdog.daemon = True
+            self._watchdog.start()
+            return
+        waited = self.timeout_s * (1 + self._extensions)
+        self.finish("failed", f"timed out after {waited:.0f} s")
 
 
 STARTUP_WAIT_S = 20.0  # a workload sent right after launch waits this long for the app
