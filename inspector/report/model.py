@@ -487,6 +487,9 @@ def build_model(
     sampling = sampling or SamplingFacts()
     root = str(source_root or meta.get("source_root") or "")
     all_targets = {**DEFAULT_TARGETS, **(targets or {})}
+    if span is None:
+        times = [float(r["t"]) for recs in records_by_kind.values() for r in recs if "t" in r]
+        span = (min(times), max(times)) if times else None
     measurements = summarize(
         records_by_kind, samples=sampling.runs, sampled_s=sampling.active_s, span=span
     )

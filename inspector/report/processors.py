@@ -29,6 +29,7 @@ from inspector.report.measured import (
     TARGET_LABELS,
     Distribution,
     Measurements,
+    summarize_memory,
 )
 from inspector.report.synthesis import relative_to_root
 from inspector.sampling.measured_priority import impact_from_share
@@ -124,6 +125,17 @@ def _num(v: float) -> str:
 
 def _ms(v: float) -> str:
     return f"{v:.1f} ms"
+
+
+def _renderer(records: Sequence[Mapping[str, Any]]) -> str:
+    """Which OpenGL renderer painted the timed viewport: software GL makes paints slower
+    than on a user's GPU, so the figure says so."""
+    for r in records:
+        view = r.get("viewport")
+        if isinstance(view, Mapping) and view.get("gl_renderer"):
+            kind = "software" if view.get("software_gl") else "hardware"
+            return f" Painted by {view['gl_renderer']} ({kind} OpenGL)."
+    return ""
 
 
 def _while_ours(src: Source) -> str:
@@ -695,6 +707,7 @@ def repaint(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
         f"Paint time p95 {_ms(r.paint_ms.p95)} over the timed paints "
         f"({'over' if over else 'within'} the {t['paint_ms_p95']:.1f} ms frame); slowest "
         f"widget `{worst.widget_class}` at p95 {_ms(worst.paint_ms.p95)}."
+        + _renderer(inputs.records_by_kind.get("repaint", ()))
     ) + _while_ours(src)
     return Conclusion(
         "repaint", "Repaints", "over_target" if over else MEASURED, statement, tuple(figures), table
@@ -857,14 +870,36 @@ def memory_trend(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclu
         text += ", all of it while our workloads ran"
     elif src.origin == "mixed":
         text += ", partly while our workloads ran"
-    if mem.judgeable:
-        figures.append(_fig("memory.rate", "steady growth", f"{mem.growth_mb_per_h:.1f} MB/h", src))
-        over = mem.growth_mb_per_h > t["rss_growth_mb_per_h"]
+    # A growth rate describes the app only over its own time: growth while our workloads
+    # created and deleted things is the workload's effect (see its results), not a leak rate.
+    windows = workload_windows(inputs)
+    own = [
+        r for r in inputs.records_by_kind.get("memory", ()) if not _driven_by_workload(r, windows)
+    ]
+    app_mem = summarize_memory(own, ()) if src.origin else mem
+    if app_mem.judgeable:
+        rate = app_mem.growth_mb_per_h
+        rate_src = (
+            inputs.source("memory")
+            if not src.origin
+            else replace(src, count=len(own), window=inputs.window(own), origin="app")
+        )
+        figures.append(_fig("memory.rate", "steady growth", f"{rate:.1f} MB/h", rate_src))
+        over = rate > t["rss_growth_mb_per_h"]
         text += (
-            f"; steady-state growth after the first quarter {mem.growth_mb_per_h:.1f} MB/h "
-            f"({'over' if over else 'within'} the {t['rss_growth_mb_per_h']:.0f} MB/h target)."
+            "; steady-state growth after the first quarter"
+            + (" of the app's own time" if src.origin else "")
+            + f" {rate:.1f} MB/h ({'over' if over else 'within'} the "
+            f"{t['rss_growth_mb_per_h']:.0f} MB/h target)."
         )
         status = "over_target" if over else MEASURED
+    elif src.origin and mem.judgeable:
+        text += (
+            f"; no growth rate: the app ran on its own for less than {MIN_MEMORY_SPAN_S:.0f} s "
+            "of it, and growth while our workloads ran is theirs to explain (see the workload "
+            "results), not a leak rate."
+        )
+        status = "workload_driven"
     else:
         text += (
             f"; too short to tell start-up growth from a leak (a rate needs at least "

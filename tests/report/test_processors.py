@@ -39,3 +39,45 @@ def test_a_large_share_stays_high_and_findings_without_a_share_are_untouched():
     plain = finding(ENGINE, "linear-dequeue", priority=Priority(6, 9, 6))
     assert severity_from_share([plain]) == [plain]
     assert measured_share(plain) is None
+
+
+def _memory_session(workload_from: float) -> dict:
+    """RSS over 300 s: flat 100 MB while the app runs alone, +1 MB every 10 s once our
+    workload starts creating things at `workload_from`."""
+    memory = [
+        {
+            "t": 1000.0 + 10 * i,
+            "kind": "memory",
+            "rss_bytes": 100_000_000 + max(0, 10 * i - workload_from) * 100_000,
+        }
+        for i in range(31)
+    ]
+    end = 1300.0
+    workload = {
+        "t": end,
+        "kind": "workload",
+        "name": "canvas",
+        "params": {},
+        "status": "ok",
+        "reason": "",
+        "results": {"elapsed_s": end - 1000.0 - workload_from},
+    }
+    return {"memory": memory, "workload": [workload]}
+
+
+def test_growth_while_our_workload_ran_is_never_a_leak_rate():
+    from inspector.report.model import build_model
+    from tests.report.builders import TREE
+
+    short_alone = build_model(
+        [], kind="session", records_by_kind=_memory_session(100.0), source_root=TREE, plots=False
+    ).conclusion("memory")
+    assert short_alone.status == "workload_driven" and short_alone.figure("memory.rate") is None
+    assert "no growth rate: the app ran on its own for less than 120 s" in short_alone.statement
+    long_alone = build_model(
+        [], kind="session", records_by_kind=_memory_session(200.0), source_root=TREE, plots=False
+    ).conclusion("memory")
+    # 0-190 s alone at a flat 100 MB: the app's own rate is 0, whatever the workload added.
+    rate = long_alone.figure("memory.rate")
+    assert rate is not None and rate.text == "0.0 MB/h"
+    assert rate.source.describe() == "memory (20 records), 0-190 s"
