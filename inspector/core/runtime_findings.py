@@ -584,7 +584,9 @@ def repaint_findings(session: Session, root: str, profile: Any = None) -> list[F
     configure it, with the live configuration and the GL renderer in its evidence."""
     by_widget: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for rec in session.records("repaint"):
-        if rec.get("paint_ms"):
+        # every record of a timed viewport counts its paints and updates; some carry no
+        # duration (a paint whose end the clock did not see)
+        if rec.get("paint_ms") or rec.get("timed"):
             by_widget[str(rec.get("widget_class") or "?")].append(rec)
     span = session.time_span()
     session_s = max(span[1] - span[0], 1e-6) if span else 1.0
@@ -592,14 +594,15 @@ def repaint_findings(session: Session, root: str, profile: Any = None) -> list[F
     findings = []
     for widget, recs in by_widget.items():
         durations = [float(ms) for r in recs for ms in r.get("paint_ms") or ()]
+        if not durations:
+            continue
         p50, p95 = percentile(durations, 50), percentile(durations, 95)
         if p95 <= FRAME_BUDGET_MS:
             continue
         paints = sum(int(r.get("paints") or 0) for r in recs) or len(durations)
-        total_ms = sum(
-            statistics.fmean(float(x) for x in r["paint_ms"]) * max(int(r.get("paints") or 0), 1)
-            for r in recs
-        )
+        # paints without a duration are taken at the median: the share is not inflated by
+        # the slow ones nor lost with the untimed ones
+        total_ms = sum(durations) + p50 * max(paints - len(durations), 0)
         app_paints = sum(int(r.get("paints") or 0) for r in recs if not is_workload(r))
         work_paints = paints - app_paints
         full = sum(int(r.get("full_updates") or 0) for r in recs)
@@ -645,7 +648,7 @@ def repaint_findings(session: Session, root: str, profile: Any = None) -> list[F
         if software:
             summary += (
                 f". Renderer {software} is a software one: paint times are pessimistic next to "
-                "a GPU's, the full-viewport updates are not"
+                "a GPU's" + (", the full-viewport updates are not" if full and not partial else "")
             )
         elif not renderer:
             summary += ". GL renderer not reported"

@@ -17,7 +17,8 @@ Frequency, from occurrences (blocked stretches, or separate sampled entries) per
 Difficulty is never measured; it stays the rule's estimate.
 
 What a share allows: a long stall that is a small part of the loop's time is not a priority.
-When the share is known, Impact is at most 2 below 0.2 %, 3 below 0.5 %, 6 below 2 %; so a
+When the share is known, Impact is at most 2 below 0.2 %, 3 below 0.5 %, 4 below 1 %, 6 below
+2 %; so a
 share under 0.2 % scores at most 20 + 50 - 2 = 68 even at Frequency 10 and is never
 CRITICAL. A one-off stall (fewer than `ONE_OFF` occurrences) is not a priority however long
 it was: Impact at most 4 and Frequency at most 2, so it scores at most 48 (MEDIUM); the
@@ -32,7 +33,7 @@ _BLOCK_MS = ((1000.0, 10), (300.0, 9), (100.0, 8), (50.0, 7), (16.0, 5))
 _SHARE = ((0.25, 10), (0.10, 9), (0.05, 8), (0.02, 7), (0.01, 6), (0.005, 5), (0.001, 4))
 _RETAINED_MB = ((256.0, 9), (64.0, 8), (16.0, 7), (4.0, 6), (1.0, 5))
 _PER_MIN = ((600.0, 10), (60.0, 9), (12.0, 8), (4.0, 7), (1.0, 6), (0.2, 4))
-_SHARE_CAP = ((0.002, 2), (0.005, 3), (0.02, 6))  # below this share, Impact at most
+_SHARE_CAP = ((0.002, 2), (0.005, 3), (0.01, 4), (0.02, 6))  # below this share, Impact at most
 ONE_OFF = 3
 """Fewer occurrences than this in a session make a one-off."""
 ONE_OFF_IMPACT = 4

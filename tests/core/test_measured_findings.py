@@ -340,3 +340,15 @@ def test_a_traced_site_that_kept_every_item_is_found_even_when_rss_hides_it(tmp_
     assert f.priority.impact == 5  # 3.1 MiB traced: >= 1 MiB
     with _session(tmp_path, [_canvas_workload(retained=2.5), {**kept, "top": []}]) as s:
         assert retained_memory_findings(s, str(root)) == []
+
+
+def test_paints_the_clock_missed_count_as_paints_at_the_median(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    untimed = {**_paints()[0], "t": T0 + 30, "paints": 3, "paint_ms": [], "timed": True}
+    untimed["full_updates"] = 3
+    with _session(tmp_path, [*_paints(), untimed]) as s:
+        (f,) = repaint_findings(s, str(root))
+    m = f.evidence[0].metrics
+    assert (m["paints"], m["full_updates"], m["p50_ms"]) == (23, 23, 109.0)
+    timed_ms = sum((100 + i + 240) for i in range(10))  # 3445 ms; the untimed 3 at p50 109
+    assert m["main_thread_share"] == pytest.approx((timed_ms + 3 * 109.0) / 1000 / 60, abs=1e-4)
