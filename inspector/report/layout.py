@@ -124,6 +124,12 @@ def first_sentence(text: str) -> str:
     return text
 
 
+def _sentence(text: str) -> str:
+    """A message as a sentence, so the figures that follow it do not run into it."""
+    text = text.strip()
+    return text if not text or text.endswith((".", "!", "?", ":")) else text + "."
+
+
 def P(text: str) -> Paragraph:
     return Paragraph(text)
 
@@ -390,7 +396,7 @@ class ReportLayout:
             (P(f"**Where:** {where} · rule `{f.rule}` · {f.kind}"),),
             (
                 P(
-                    f"**Impact:** {f.message} Impact {p.impact}/10 × frequency "  # noqa: RUF001
+                    f"**Impact:** {_sentence(f.message)} Impact {p.impact}/10 × frequency "  # noqa: RUF001
                     f"{p.frequency}/10, difficulty {p.difficulty}/10 → **score {f.score}** "
                     f"(inputs: {inputs})."
                 ),

@@ -573,7 +573,14 @@ def build_model(
     if plots:
         sizing = conclusions["pool_sizing"]
         curves = [] if sizing.table is None else _sweep_curves(sizing)
-        model.plots = make_plots(ranked, records_by_kind, curves)
+        # A flat line at zero is no figure: channels without traffic are said in words.
+        quiet = {"bus": conclusions["bus"], "pool": conclusions["pools"]}
+        plotted = {
+            kind: recs
+            for kind, recs in records_by_kind.items()
+            if kind not in quiet or quiet[kind].status != "no_traffic"
+        }
+        model.plots = make_plots(ranked, plotted, curves)
     model.async_rules = _async_rules()
     model.outside = _outside_tree(ranked, root)
     return model

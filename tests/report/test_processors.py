@@ -81,3 +81,21 @@ def test_growth_while_our_workload_ran_is_never_a_leak_rate():
     rate = long_alone.figure("memory.rate")
     assert rate is not None and rate.text == "0.0 MB/h"
     assert rate.source.describe() == "memory (20 records), 0-190 s"
+
+
+def test_a_channel_without_traffic_gets_words_not_a_flat_plot():
+    from inspector.report.model import build_model
+    from tests.report.builders import TREE
+
+    records = {
+        "bus": [
+            {"t": 1.0 + i, "kind": "bus", "events": {}, "subscribers": {"A": 2}, "interval_s": 1}
+            for i in range(5)
+        ],
+        "memory": [{"t": 1.0 + i, "kind": "memory", "rss_bytes": 10**8} for i in range(5)],
+    }
+    model = build_model([], kind="session", records_by_kind=records, source_root=TREE)
+    assert model.conclusion("bus").statement == (
+        "The event bus was instrumented but no event was published in this session."
+    )
+    assert [p.name for p in model.plots] == ["memory"]
