@@ -78,7 +78,7 @@ class ClosedOnlyOnSuccess(Rule):
         "collection - or for the life of the process when the traceback is kept. Under "
         "retries and failing workflows these pile up."
     )
-    IMPACT = 4
+    IMPACT = 3
     FREQUENCY = 4
     DIFFICULTY = 1
     RECOMMENDATION = (

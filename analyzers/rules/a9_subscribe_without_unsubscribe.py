@@ -6,8 +6,18 @@ import re
 
 import libcst as cst
 
+from analyzers.project import ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import arg, body_nodes, call_name, call_receiver, dotted, methods_of
+from analyzers.rules._shapes import (
+    arg,
+    body_nodes,
+    call_name,
+    call_receiver,
+    dotted,
+    methods_of,
+    reachable_methods,
+    self_method_calls,
+)
 
 _SUBSCRIBE = frozenset(
     {"subscribe", "subscribe_all", "subscribe_filtered", "add_listener", "add_handler", "on"}
@@ -89,6 +99,22 @@ def cleanup(self):
             line=4,
             message_contains="2 subscriptions",
         ),
+        Invalid(
+            """\
+            class SignalBridge:
+                def __init__(self, bus):
+                    self._bus = bus
+                    self._bus.subscribe_all(self._on_event)
+
+                def cleanup(self):
+                    self._bus.unsubscribe_all(self._on_event)
+
+                def __del__(self):
+                    self.cleanup()
+            """,
+            line=4,
+            message_contains="__del__",
+        ),
     )
 
     @classmethod
@@ -102,13 +128,15 @@ def cleanup(self):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         methods = methods_of(node)
         subs: list[cst.Call] = []
-        for method in methods.values():
+        unsubscribing: set[str] = set()
+        for method_name, method in methods.items():
             for sub, _ in body_nodes(method):
                 if not isinstance(sub, cst.Call):
                     continue
                 name = call_name(sub)
                 if name in _UNSUBSCRIBE:
-                    return
+                    unsubscribing.add(method_name)
+                    continue
                 if name not in _SUBSCRIBE or call_receiver(sub) in (None, "self", "super()"):
                     continue
                 handler = arg(sub, 1) or arg(sub, 0)
@@ -116,6 +144,18 @@ def cleanup(self):
                 if target.startswith("self.") and target.count(".") == 1:
                     subs.append(sub)
         if not subs:
+            return
+        if unsubscribing:
+            if not self._only_from_del(node, methods, unsubscribing):
+                return
+            self.report(
+                subs[0],
+                f"{node.name.value} subscribes bound methods (first: "
+                f"`{dotted(arg(subs[0], 1) or arg(subs[0], 0))}`) and unsubscribes only from "
+                "`__del__`, which never runs while the bus holds those bound methods: the "
+                "object and everything it references live as long as the bus; unsubscribe "
+                "from an explicit cleanup its owner calls.",
+            )
             return
         count = f"{len(subs)} subscriptions" if len(subs) > 1 else "1 subscription"
         cleanup = next(
@@ -129,3 +169,42 @@ def cleanup(self):
             f"`{dotted(arg(subs[0], 1) or arg(subs[0], 0))}`) and never unsubscribes: the "
             f"bus keeps the object alive; unsubscribe {where}.",
         )
+
+    def _only_from_del(
+        self, node: cst.ClassDef, methods: dict[str, cst.FunctionDef], unsubscribing: set[str]
+    ) -> bool:
+        """Every unsubscribing method runs only from `__del__` (not from other methods, and
+        not called on instances of this class elsewhere in the project)."""
+        if "__del__" not in methods:
+            return False
+        from_del = reachable_methods(methods, "__del__")
+        if not unsubscribing <= set(from_del):
+            return False
+        for name, method in methods.items():
+            if name in from_del:
+                continue
+            if self_method_calls(method) & unsubscribing:
+                return False
+        project = self.context.project
+        if project is None:
+            return True
+        words = {w.lower() for w in re.findall(r"[A-Z][a-z]{3,}", node.name.value)}
+        receivers = project.memo("CIA902.receivers_by_method", lambda: _receivers(project))
+        for name in unsubscribing - {"__del__"}:
+            for receiver in receivers.get(name, ()):
+                last = receiver.rsplit(".", 1)[-1].lower()
+                if any(w in last for w in words):
+                    return False
+        return True
+
+
+def _receivers(project: ProjectModel) -> dict[str, list[str]]:
+    """Method name -> receivers it is called on anywhere (`self._bridge` for
+    `self._bridge.cleanup()`), excluding plain `self.`/`cls.` calls."""
+    out: dict[str, list[str]] = {}
+    for fn in project.functions.values():
+        for call in fn.calls:
+            receiver, _, name = call.target.rpartition(".")
+            if receiver and receiver not in ("self", "cls"):
+                out.setdefault(name, []).append(receiver)
+    return out

@@ -21,7 +21,16 @@ def _nested_loop_kind(target: str, in_coroutine: bool) -> str | None:
             return "QEventLoop"
         if in_coroutine and receiver:
             return "modal exec"
+    # The static dialogs (`QMessageBox.question`, `QInputDialog.getText`, `QFileDialog.get*`)
+    # run the same modal loop as `exec()`.
+    dialog = receiver.rsplit(".", 1)[-1] in _MODAL_DIALOG_CLASSES
+    if in_coroutine and dialog and (last in _MODAL_STATIC_METHODS or last.startswith("get")):
+        return "modal dialog"
     return None
+
+
+_MODAL_DIALOG_CLASSES = frozenset({"qmessagebox", "qinputdialog", "qfiledialog", "qcolordialog"})
+_MODAL_STATIC_METHODS = frozenset({"question", "warning", "information", "critical", "about"})
 
 
 class NestedEventLoop(ProjectRule):
@@ -56,7 +65,15 @@ class NestedEventLoop(ProjectRule):
         "    if await fut:\n        await self.run()"
     )
     TAGS = ("async", "gui", "nested-loop")
-    TRIGGERS = ("run_until_complete", "processEvents", "exec", "asyncio.run")
+    TRIGGERS = (
+        "run_until_complete",
+        "processEvents",
+        "exec",
+        "asyncio.run",
+        "QMessageBox",
+        "QInputDialog",
+        "QFileDialog",
+    )
     VALID = (
         Valid("import asyncio\ndef main():\n    asyncio.run(serve())\n"),
         Valid(
@@ -80,6 +97,14 @@ class NestedEventLoop(ProjectRule):
         ),
     )
     INVALID = (
+        Invalid(
+            "from PySide6.QtWidgets import QInputDialog\n"
+            "class SchedulesView:\n"
+            "    async def _rename(self, job):\n"
+            "        name, ok = QInputDialog.getText(self, 'Rename', 'Name:')\n",
+            line=4,
+            message_contains="QInputDialog.getText",
+        ),
         Invalid(
             "import asyncio\n"
             "class Runner:\n"
@@ -115,6 +140,10 @@ class NestedEventLoop(ProjectRule):
                 kind = _nested_loop_kind(call.target, fn.is_async)
                 if kind is None:
                     continue
+                if kind == "modal dialog":
+                    if call.in_except:
+                        continue  # an error box on the failure path, not the task's flow
+                    kind = "modal exec"
                 if kind == "asyncio loop" and "loop-idle" in call.guards:
                     continue  # `if not loop.is_running(): loop.run_until_complete(...)`
                 self.report_at(

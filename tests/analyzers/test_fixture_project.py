@@ -32,6 +32,15 @@ EXPECTED = {
     ("CIA303", "execution/context.py", 23),
     ("CIA304", "execution/context.py", 29),
     ("CIA305", "orchestrator/job_queue.py", 38),
+    # Recall rules (issue 13): polling dispatch, peers awaited in turn, per-event growth,
+    # bulk file work in a coroutine, a static modal dialog in a coroutine.
+    ("CIA107", "orchestrator/dispatcher.py", 13),
+    ("CIA204", "orchestrator/dispatcher.py", 29),
+    ("CIA106", "orchestrator/dispatcher.py", 25),
+    ("CIA204", "triggers/manager.py", 12),
+    ("CIA106", "triggers/manager.py", 17),
+    ("CIA001", "triggers/manager.py", 25),
+    ("CIA004", "canvas/dialogs.py", 8),
 }
 
 

@@ -74,3 +74,49 @@ def route(connections):
 
 def clone_once(config):
     return copy.deepcopy(config)
+
+
+class TriggerManager:
+    def __init__(self, start_limit):
+        self._start_limit = start_limit
+        self._triggers = {}
+        self._work = asyncio.Event()
+        self._seen_ids = deque(maxlen=10_000)
+
+    async def start_all(self):
+        limit = asyncio.Semaphore(self._start_limit)
+
+        async def start(trigger):
+            async with limit:
+                await asyncio.wait_for(trigger.start(), timeout=10)
+
+        await asyncio.gather(*(start(t) for t in self._triggers.values()), return_exceptions=True)
+
+    async def _dispatch_loop(self):
+        while self._triggers:
+            await self._work.wait()
+            self._work.clear()
+
+    def _check_mailbox(self, uid):
+        self._seen_ids.append(uid)
+
+
+class PageRegistry:
+    def __init__(self):
+        self.pages = {}
+
+    async def close_page(self, name):
+        page = self.pages.pop(name, None)
+        if page is not None:
+            await page.close()
+
+    async def title_of(self, browser, url):
+        page = await browser.new_page()
+        try:
+            await page.goto(url)
+            return await page.title()
+        finally:
+            await page.close()
+
+    def publish(self, event):
+        logger.debug("Publishing {}", event.event_type)

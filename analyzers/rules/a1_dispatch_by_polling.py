@@ -1,0 +1,100 @@
+"""CIA107: a dispatch/claim loop that wakes on a fixed interval to look for pending work."""
+
+from __future__ import annotations
+
+import re
+
+from analyzers.findings import ChainStep
+from analyzers.project_rule import ProjectRule
+from analyzers.rule import Invalid, Valid
+
+# Calls that look for work someone else queued: the enqueue side could wake the loop instead.
+_LOOKS_FOR_WORK = re.compile(
+    r"(dispatch|pending|ready_jobs|new_jobs|check_for_jobs|next_job|claim_job|claim_next|"
+    r"process_queue|queued)",
+    re.I,
+)
+
+
+class DispatchByPolling(ProjectRule):
+    """`while running: dispatch_pending(); await asyncio.sleep(5)`: work waits for the tick."""
+
+    ID = "CIA107"
+    AREA = 1
+    TITLE = "Pending work dispatched by fixed-interval polling"
+    RATIONALE = (
+        "The loop sleeps a fixed interval and then looks for pending jobs. A job submitted "
+        "just after a tick waits for the whole interval before it is dispatched (latency), "
+        "and every idle tick still pays for the scan of queue and robots (waste). The side "
+        "that enqueues the job knows exactly when there is work."
+    )
+    IMPACT = 4
+    FREQUENCY = 6
+    DIFFICULTY = 3
+    RECOMMENDATION = (
+        "Wake the loop from the enqueue side: `await self._work_available.wait()` (an "
+        "asyncio.Event set by enqueue and by robot-became-free), an asyncio.Queue, or a "
+        "database LISTEN/NOTIFY or realtime subscription; keep a long timeout as a safety net."
+    )
+    EXAMPLE_BEFORE = (
+        "while self._running:\n    await self._dispatch_pending_jobs()\n"
+        "    await asyncio.sleep(self._dispatch_interval)"
+    )
+    EXAMPLE_AFTER = (
+        "while self._running:\n    with contextlib.suppress(asyncio.TimeoutError):\n"
+        "        await asyncio.wait_for(self._work_available.wait(), timeout=60)\n"
+        "    self._work_available.clear()\n    await self._dispatch_pending_jobs()"
+    )
+    TAGS = ("async", "latency", "polling")
+    TRIGGERS = ("sleep", "wait_for")
+    VALID = (
+        Valid(
+            "import asyncio\nclass D:\n    async def _loop(self):\n        while self._running:\n"
+            "            job = await self._queue.get()\n            await self._dispatch(job)\n"
+        ),
+        # Periodic maintenance (health checks, heartbeats) has no event to wait for.
+        Valid(
+            "import asyncio\nclass S:\n    async def _health_loop(self):\n"
+            "        while self._running:\n            await self._check_robot_health()\n"
+            "            await asyncio.sleep(30)\n"
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "import asyncio\n"
+            "class JobDispatcher:\n"
+            "    async def _dispatch_loop(self, queue):\n"
+            "        while self._running:\n"
+            "            await self._dispatch_pending_jobs(queue)\n"
+            "            await asyncio.sleep(self._dispatch_interval)\n",
+            line=4,
+            message_contains="_dispatch_pending_jobs",
+        ),
+    )
+
+    def check_project(self) -> None:
+        for fn in self.functions():
+            for loop in fn.loops:
+                hits = [
+                    c
+                    for c in fn.calls
+                    if loop.line <= c.line <= loop.end_line
+                    and _LOOKS_FOR_WORK.search(c.target.rsplit(".", 1)[-1])
+                ]
+                if not hits:
+                    continue
+                first = hits[0]
+                self.report_at(
+                    loop.line,
+                    f"`{fn.name}` sleeps a fixed interval between looks for pending work "
+                    f"(`{first.target}()`): work submitted after a tick waits for the next one "
+                    "and idle ticks still scan; wake the loop from the enqueue side.",
+                    end_line=loop.line,
+                    related=(
+                        ChainStep(fn.relpath, first.line, fn.qualname, first.target),
+                        ChainStep(
+                            fn.relpath, loop.sleep_line, fn.qualname, f"sleep({loop.interval})"
+                        ),
+                    ),
+                )
+                break

@@ -1,0 +1,96 @@
+"""CIA409: a log/table view trimmed from the top one row at a time, per appended entry."""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._shapes import body_nodes, call_name, call_receiver, enclosing_loop, int_value
+
+_REMOVE_FIRST = frozenset({"removeRow", "takeItem", "takeTopLevelItem", "removeRows"})
+
+
+class ViewTrimmedRowByRow(Rule):
+    """`while table.rowCount() > max: table.removeRow(0)` after every appended log line."""
+
+    ID = "CIA409"
+    AREA = 4
+    TITLE = "View trimmed from the top one row at a time"
+    RATIONALE = (
+        "Removing row 0 shifts every remaining row of the model and makes the view re-lay out "
+        "and repaint; doing it in a loop after each appended message costs O(rows) per message "
+        "once the view is full, on the GUI thread, exactly when messages arrive fastest."
+    )
+    IMPACT = 4
+    FREQUENCY = 7
+    DIFFICULTY = 2
+    RECOMMENDATION = (
+        "Remove the surplus in one call (`model.removeRows(0, surplus)`), trim in batches "
+        "(when 10 % over the limit), or back the view with a model over a "
+        "`deque(maxlen=N)`; `QPlainTextEdit.setMaximumBlockCount` does it for text logs."
+    )
+    EXAMPLE_BEFORE = (
+        "def _trim(self):\n    while self._table.rowCount() > self._max_rows:\n"
+        "        self._table.removeRow(0)"
+    )
+    EXAMPLE_AFTER = (
+        "def _trim(self):\n    surplus = self._table.rowCount() - self._max_rows\n"
+        "    if surplus > self._max_rows // 10:\n"
+        "        self._table.model().removeRows(0, surplus)"
+    )
+    TAGS = ("qt", "rendering", "algorithmic")
+    TRIGGERS = ("removeRow(0", "takeItem(0", "takeTopLevelItem(0")
+    VALID = (
+        Valid(
+            """\
+            def trim(self):
+                surplus = self._table.rowCount() - self._max
+                if surplus > 0:
+                    self._table.model().removeRows(0, surplus)
+            """
+        ),
+        # Removing the first row once, not in a loop, is a single O(n) step.
+        Valid(
+            """\
+            def drop_header(self):
+                self._table.removeRow(0)
+            """
+        ),
+    )
+    INVALID = (
+        Invalid(
+            """\
+            class LogTab:
+                def _trim_log(self):
+                    while self._table.rowCount() > self._max_entries:
+                        self._table.removeRow(0)
+            """,
+            line=4,
+            message_contains="self._table",
+        ),
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        for sub, ancestors in body_nodes(node):
+            if not isinstance(sub, cst.Call) or call_name(sub) not in _REMOVE_FIRST:
+                continue
+            if not sub.args or int_value(sub.args[0].value) != 0:
+                continue
+            if call_name(sub) == "removeRows" and (
+                len(sub.args) < 2 or int_value(sub.args[1].value) != 1
+            ):
+                continue
+            loop = enclosing_loop(sub, ancestors)
+            if loop is None:
+                continue
+            receiver = call_receiver(sub) or "the view"
+            line = self.get_metadata(PositionProvider, loop).start.line
+            self.report(
+                sub,
+                f"`{receiver}.{call_name(sub)}(0)` in a loop trims the view one row at a time: "
+                "every removal shifts all remaining rows and re-lays out the view; remove the "
+                "surplus in one call or trim in batches.",
+                related=(self._loop_step(line),),
+            )
+            return
