@@ -160,6 +160,7 @@ class InspectorWindow(QMainWindow):
         self._evidence_text = "evidence: not correlated yet"
         self._unreadable_shown = ""
         self._stretch_cache = StretchCache()
+        self._finishing: set[int] = set()  # ids of sessions whose live engine is finishing
         self._closed = False  # set by shutdown(): late background results are dropped
         self.auto_audit = True  # run the static audit once a live target's source is known
         self.desktop_opener = QDesktopServices.openUrl  # the last "Open in editor" fallback
@@ -325,8 +326,9 @@ class InspectorWindow(QMainWindow):
     def set_session(self, session: Session, live: bool = False) -> None:
         """Show `session`: live (being recorded) or reopened; both read through the follower."""
         self._stop_follower()
-        if self.session is not None and self.session is not session:
-            self.session.close()
+        old = self.session
+        if old is not None and old is not session and id(old) not in self._finishing:
+            old.close()  # (a session whose engine is finishing is closed once it has)
         self.session = session
         self.metrics = LiveMetrics()
         self.hot_by_file = {}
@@ -811,10 +813,18 @@ class InspectorWindow(QMainWindow):
         conn, self.connection = self.connection, None
         if conn is not None:
             terminate = conn.process is not None
+            # the engine still writes the session while it finishes: close it only after that
+            self._finishing.add(id(conn.session))
+
+            def finished(_r: Any = None, session: Session = conn.session) -> None:
+                self._finishing.discard(id(session))
+                if session is not self.session:
+                    session.close()
+
             run_in_background(
                 lambda _p: conn.close(terminate=terminate),
-                lambda _r: None,
-                lambda m, d: self.report_error(f"Detach: {m}", d),
+                finished,
+                lambda m, d: (finished(), self.report_error(f"Detach: {m}", d)),
             )
             self.target_label.setText(self.target_label.text().replace("● live: ", "Session: "))
 
