@@ -206,6 +206,8 @@ def check_statements(model: ReportModel, where: str, text: str) -> list[Problem]
     ]
     if model.kind == "session":
         shown += ["provenance", "loop", "repaint", "handler_errors", "pools", "sampling"]
+    if model.cascades:
+        shown.append("cascades")
     return [
         Problem("differs", where, f"{t}: its statement is not in the output verbatim")
         for t in shown

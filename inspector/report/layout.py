@@ -538,6 +538,7 @@ class ReportLayout:
                     f"repaint): {c.summary()}."
                 )
             out.append(bullets(*lines))
+            out += self.conclusion("cascades")
         elif model.measurements.any:
             out.append(
                 P(

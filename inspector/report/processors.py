@@ -959,6 +959,25 @@ def baseline(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion
     return Conclusion("baseline", "Baseline measurements", MEASURED, statement, (), table)
 
 
+def cascades(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
+    """Whose activity the cascades were measured under (their figures are in the list)."""
+    title = "Cascades across areas"
+    if not inputs.cascades:
+        return Conclusion("cascades", title, NOT_MEASURED, "")
+    src = inputs.source("slow_callback")
+    n = len(inputs.cascades)
+    if src.origin == "workload":
+        statement = (
+            f"All {n} cascade(s) were measured while our workloads drove the app: they show "
+            "what the app's code costs under that load, not how often users meet it."
+        )
+    elif src.origin == "mixed":
+        statement = f"The {n} cascade(s) were measured partly while our workloads drove the app."
+    else:
+        statement = f"The {n} cascade(s) were measured on the app's own activity."
+    return Conclusion("cascades", title, MEASURED, statement, (), None)
+
+
 def projections(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
     """Only where a before/after exists in the data (a pools sweep measured both sizes) or an
     explicit model over measured figures (a cascade's measured block removed from its lag)."""
@@ -1106,6 +1125,7 @@ PROCESSORS: tuple[Processor, ...] = (
     pool_sizing,
     memory_trend,
     baseline,
+    cascades,
     projections,
     answers,
 )

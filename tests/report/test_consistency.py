@@ -73,6 +73,16 @@ def test_each_shape_is_told_as_it_is(sessions):
     assert "every figure covers only the 20 s recorded" in cut
 
 
+def test_cascades_say_whose_activity_they_were_measured_under(sessions):
+    assert _model(sessions["complete"]).conclusion("cascades").statement == (
+        "The 1 cascade(s) were measured partly while our workloads drove the app."
+    )
+    assert _model(sessions["workload_only"]).conclusion("cascades").statement == (
+        "All 1 cascade(s) were measured while our workloads drove the app: they show what the "
+        "app's code costs under that load, not how often users meet it."
+    )
+
+
 def test_a_failed_pools_workload_sizes_nothing_and_its_pools_are_not_the_apps(sessions, tmp_path):
     model = _model(sessions["failed_workload"])
     sizing = model.conclusion("pool_sizing")
