@@ -128,6 +128,11 @@ def _record(args: argparse.Namespace, stop: StopSignals) -> int:
         session.abandon()  # never started: a file it was to replace stays as it was
         raise UserError(str(exc)) from exc
     _say(f"recording pid {pid} for {args.duration:g} s into {args.session} (profile {profile})")
+    if session.replaces is not None:
+        _say(
+            f"{args.session} exists: it is replaced when the recording ends "
+            f"({session.path} until then)"
+        )
     if not args.no_sample:
         engine.start_sampling()  # a failure arrives as a Notice and is printed
     if args.tracemalloc:

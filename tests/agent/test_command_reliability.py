@@ -320,3 +320,24 @@ def test_ptrace_advice_for_a_user_under_yama_names_the_setting(monkeypatch):
     assert inject.ptrace_hint(4242).startswith(
         "ptrace was refused (kernel.yama.ptrace_scope = 1): set it to 0"
     )
+
+
+def test_record_over_an_existing_session_replaces_it_only_at_the_end(tmp_path):
+    _victim(tmp_path / "victim.session")
+    (tmp_path / "t.py").write_text(SLEEPER)
+    out = _cli(
+        "record",
+        "--duration",
+        "2",
+        "--no-sample",
+        "--session",
+        str(tmp_path / "victim.session"),
+        "--",
+        sys.executable,
+        str(tmp_path / "t.py"),
+    )
+    assert out.returncode == 0, out.stderr
+    assert "victim.session exists: it is replaced when the recording ends" in out.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.py", "victim.session"]
+    with Session.open(tmp_path / "victim.session", read_only=True) as s:
+        assert "bus" not in s.record_counts() and s.record_counts().get("agent", 0) >= 1
