@@ -7,6 +7,7 @@ changes what the strip shows, so the tabs and tables below never move under the 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
 BAR_HEIGHT = 30
@@ -63,11 +64,9 @@ class MessageBarView(QFrame):
         self.level = level
         self.details = details
         line = message.replace("\n", " ")
-        metrics = self.label.fontMetrics()
-        width = max(self.width() - 160, 200)
-        self.label.setText(metrics.elidedText(line, Qt.TextElideMode.ElideMiddle, width))
-        self.label.setToolTip(line)
         self.full_text = line
+        self._elide()
+        self.label.setToolTip(line)
         self._set_shown(True)
         self.setStyleSheet(f"#messageBar {{{_STYLES.get(level, _STYLES['info'])}}}")
         # a message cut short keeps its whole text behind Details
@@ -77,6 +76,19 @@ class MessageBarView(QFrame):
             self.hide_timer.start(10_000)
         else:
             self.hide_timer.stop()
+
+    def _elide(self) -> None:
+        width = max(self.width() - 160, 200)
+        metrics = self.label.fontMetrics()
+        self.label.setText(metrics.elidedText(self.full_text, Qt.TextElideMode.ElideMiddle, width))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.has_message:
+            self._elide()  # one line at every width: the strip never grows
+            self.details_button.setVisible(
+                bool(self.details) or self.label.text() != self.full_text
+            )
 
     def error(self, message: str, details: str = "") -> None:
         self.show_message("error", message, details)
