@@ -562,6 +562,9 @@ class InspectorWindow(QMainWindow):
         if self._audit_running:
             self.message_bar.info("The static audit is already running.")
             return
+        if self._evidence_running:  # both write the findings: the audit goes right after
+            QTimer.singleShot(300, self, self.run_static_audit)
+            return
         if self.session is None:
             self.set_session(self._new_live_session(self.source_root.name, "generic"))
         session = self.session
