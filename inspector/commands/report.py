@@ -1,6 +1,6 @@
 """`casare-inspector report`: write the performance audit report from a session or a static audit.
 
-    report SESSION [--out FILE] [--format md|html|json|sarif|all] [--coverage FILE]
+    report SESSION [--out FILE] [--format md|html|json|sarif|all] [--coverage FILE] [--check]
     report --static PATH [--profile P] [--out FILE] [--format ...]
 
 The default output is `<source_root>/docs/performance/PERFORMANCE_AUDIT_REPORT.md` (the
@@ -15,7 +15,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from inspector.cli import EXIT_FINDINGS_INCOMPLETE, EXIT_OK, EXIT_USAGE, UserError
+from inspector.cli import EXIT_FAILED, EXIT_FINDINGS_INCOMPLETE, EXIT_OK, EXIT_USAGE, UserError
 from inspector.core.session import Session, SessionError
 
 FORMAT_CHOICES = ("md", "html", "json", "sarif", "all")
@@ -45,6 +45,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="format to write; repeatable (default: all)",
     )
     parser.add_argument("--coverage", type=Path, help="coverage.xml or coverage JSON for gaps")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="also check the rendered report against its model (figures without a source, "
+        "a conclusion shown two ways); exit 3 when a problem is found",
+    )
     parser.add_argument(
         "--source-root", type=Path, help="the audited tree, when the session does not record it"
     )
@@ -101,6 +107,23 @@ def _static(args: argparse.Namespace, formats: tuple[str, ...]) -> int:
     return EXIT_FINDINGS_INCOMPLETE if result.errors else EXIT_OK
 
 
+def _check(model, out: Path) -> int:
+    """Problems found by the consistency check, printed one a line; how many."""
+    from inspector.report import FORMATS, render_all
+    from inspector.report.consistency import check_report
+
+    rendered = {
+        path.suffix.lstrip("."): data.decode("utf-8")
+        for path, data in render_all(model, out, FORMATS).items()
+        if path.suffix != ".png"
+    }
+    problems = check_report(model, rendered)
+    for problem in problems:
+        print(f"casare-inspector: report check: {problem}", file=sys.stderr)
+    print(f"report check: {len(problems)} problem(s)")
+    return len(problems)
+
+
 def _print(written: list[Path], model) -> None:
     counts = model.severity_counts()
     print(
@@ -148,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
     except ReportError as exc:
         raise UserError(str(exc)) from exc
     _print(written, model)
+    if getattr(args, "check", False) and _check(model, out):
+        return EXIT_FAILED
     if unreadable:
         print(f"casare-inspector: {args.session}: {unreadable}", file=sys.stderr)
         return EXIT_FINDINGS_INCOMPLETE

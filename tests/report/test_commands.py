@@ -53,3 +53,9 @@ def test_report_from_a_session_recorded_elsewhere_falls_back_to_the_cwd(
     assert main(["report", str(path), "--format", "md"]) == 0
     assert "is not here" in capsys.readouterr().err
     assert (tmp_path / "docs" / "performance" / "PERFORMANCE_AUDIT_REPORT.md").is_file()
+
+
+def test_report_check_passes_on_a_recorded_session(session_path: Path, tmp_path: Path, capsys):
+    out = tmp_path / "checked" / "REPORT.md"
+    assert main(["report", str(session_path), "--out", str(out), "--check"]) == 0
+    assert "report check: 0 problem(s)" in capsys.readouterr().out
