@@ -30,7 +30,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -410,8 +410,6 @@ class Session:
     def records(
         self,
         kind: str | Sequence[str] | None = None,
-        since: float | None = None,
-        until: float | None = None,
         after_id: int = 0,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
@@ -427,12 +425,6 @@ class Session:
             kinds = [kind] if isinstance(kind, str) else list(kind)
             sql += f" AND kind IN ({','.join('?' * len(kinds))})"
             args += kinds
-        if since is not None:
-            sql += " AND t >= ?"
-            args.append(since)
-        if until is not None:
-            sql += " AND t <= ?"
-            args.append(until)
         sql += " ORDER BY id"
         if limit is not None:
             sql += " LIMIT ?"
@@ -450,9 +442,6 @@ class Session:
     def last_record_id(self) -> int:
         rows = self.read_rows("SELECT MAX(id) FROM records")
         return int(rows[0][0] or 0) if rows else 0
-
-    def iter_records(self, kind: str | None = None) -> Iterator[dict[str, Any]]:
-        yield from self.records(kind)
 
     def record_counts(self) -> dict[str, int]:
         return dict(self.read_rows("SELECT kind, COUNT(*) FROM records GROUP BY kind"))
