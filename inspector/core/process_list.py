@@ -191,4 +191,3 @@ def list_python_processes(exclude_self: bool = True) -> list[PythonProcess]:
             out.append(found)
     out.sort(key=lambda p: (not p.looks_like_casare, p.uses_qt is not True, -p.pid))
     return out
-
