@@ -175,7 +175,7 @@ class OwnShare:
     thread_tid: int
     active_s: float  # main-thread time py-spy saw it working (not waiting)
     own_s: float  # of which the innermost Python frame was ours and not handing over
-    native_s: float  # of which our frame handed over to native Qt code (named, not ours)
+    native_s: float  # of which native Qt code ran (named: under our hook, or a timed paint)
     native_label: str  # the largest of them
 
     @property
@@ -217,8 +217,8 @@ class OwnShare:
         """One line for `record` and `samples`."""
         verdict = "within" if self.within_limit else "OVER"
         native = (
-            f"; {self.native_s:.2f} s under our hooks was native code (mostly "
-            f"{self.native_label}), charged to it"
+            f"; {self.native_s:.2f} s was native Qt code (mostly {self.native_label}), "
+            "charged to the target"
             if self.native_s
             else ""
         )
@@ -236,35 +236,29 @@ def own_share(session: Any, *, store: bool = True) -> OwnShare | None:
     Linux, macOS and Windows alike for the thread that started the interpreter), else the
     busiest. Stored as meta "attribution" unless `store` is False.
     """
+    from inspector.sampling.store import load_samples
+
     with session.lock:
         rows = session.conn.execute(
-            "SELECT pid, tid, stack_id, SUM(weight) FROM samples WHERE active = 1 "
-            "GROUP BY pid, tid, stack_id"
+            "SELECT pid, tid, SUM(weight * active) FROM samples GROUP BY pid, tid"
         ).fetchall()
     if not rows:
         return None
-    per_thread: dict[int, float] = {}
-    main = None
-    for pid, tid, _sid, weight in rows:
-        per_thread[tid] = per_thread.get(tid, 0.0) + weight
-        if tid == pid:
-            main = tid
+    main = next((tid for pid, tid, _w in rows if tid == pid), None)
     if main is None:
-        main = max(per_thread, key=lambda t: per_thread[t])
-    stacks = attributed_stacks(session)
+        main = max(rows, key=lambda r: r[2])[1]
     active = own = native = 0.0
     by_label: dict[str, float] = {}
-    for _pid, tid, sid, weight in rows:
-        if tid != main or sid not in stacks:
+    for row in load_samples(session, thread=main):  # attributed, native paints filled in
+        if not row.active or not row.frames:
             continue
-        seconds = weight / 1e6
-        active += seconds
-        leaf = stacks[sid][-1] if stacks[sid] else None
+        active += row.duration_s
+        leaf = row.frames[-1]
         if leaf == OVERHEAD:
-            own += seconds
-        elif leaf is not None and leaf.file == NATIVE_FILE and leaf.function.startswith("native"):
-            native += seconds
-            by_label[leaf.function] = by_label.get(leaf.function, 0.0) + seconds
+            own += row.duration_s
+        elif leaf.file == NATIVE_FILE and leaf.function.startswith("native"):
+            native += row.duration_s
+            by_label[leaf.function] = by_label.get(leaf.function, 0.0) + row.duration_s
     label = max(by_label, key=lambda k: by_label[k]) if by_label else ""
     found = OwnShare(main, active, own, native, label)
     if store:
@@ -302,3 +296,83 @@ def workload_windows(session: Any) -> list[tuple[float, float]]:
 
 def in_windows(t: float, windows: Sequence[tuple[float, float]]) -> bool:
     return any(lo <= t <= hi for lo, hi in windows)
+
+
+def native_paint_windows(session: Any) -> list[tuple[float, float, str]]:
+    """(start, end, label) of every paint the agent timed as a stall, oldest first.
+
+    The agent times a viewport's paint from outside (Paint event to frameSwapped) and reports
+    the slow ones as slow_callback records named "native Qt paint of <widget>" whose `t` is
+    when the paint ended. While such a paint runs, a Python-only sampler sees the GUI thread
+    sitting in Qt's `exec()`, which looks exactly like waiting: `fill_native_paints` gives
+    that time back to the paint.
+    """
+    out = []
+    try:
+        records = session.records("slow_callback")
+    except Exception:  # a session without records (samples only) has no timed paints
+        return []
+    for rec in records:
+        name = str(rec.get("callable") or "")
+        if not name.startswith("native Qt paint"):
+            continue
+        try:
+            end, seconds = float(rec["t"]), float(rec.get("duration_ms") or 0.0) / 1000.0
+        except (KeyError, TypeError, ValueError):
+            continue
+        if seconds > 0:
+            out.append((end - seconds, end, name))
+    return sorted(out)
+
+
+def _waits_in_exec(frames: Sequence[Frame]) -> bool:
+    python = [f for f in frames if not is_native(f)]
+    if not python:
+        return False
+    leaf = python[-1]
+    path = leaf.file.replace("\\", "/")
+    return "/qasync/" in path or bool(_EXEC_LINE.search(linecache.getline(leaf.file, leaf.line)))
+
+
+_EXEC_LINE = re.compile(r"\.exec_?\s*\(|\brun_forever\s*\(")
+_LABEL_IDS: dict[str, int] = {}
+
+
+def fill_native_paints(rows: list[Any], windows: Sequence[tuple[float, float, str]]) -> list[Any]:
+    """Rows of the main thread idle in Qt's exec() during a timed paint become that paint.
+
+    A row is cut at the window's edges; the piece inside is active, ends in the pseudo-frame
+    `native Qt paint of <widget>` and gets a stack id of its own (negative, so it never
+    collides with a stored one). Rows are `store.SampleRow`s; the others pass unchanged.
+    """
+    if not windows:
+        return rows
+    out = []
+    for row in rows:
+        if row.active or row.tid != row.pid or not _waits_in_exec(row.frames):
+            out.append(row)
+            continue
+        cursor, end = row.t, row.t + row.duration_s
+        for lo, hi, label in windows:
+            if hi <= cursor or lo >= end:
+                continue
+            if lo > cursor:
+                out.append(row._replace(t=cursor, duration_s=lo - cursor))
+                cursor = lo
+            stop = min(hi, end)
+            index = _LABEL_IDS.setdefault(label, len(_LABEL_IDS) + 1)
+            out.append(
+                row._replace(
+                    t=cursor,
+                    duration_s=stop - cursor,
+                    active=True,
+                    stack_id=-(row.stack_id * 64 + index),
+                    frames=(*row.frames, native_frame(label)),
+                )
+            )
+            cursor = stop
+            if cursor >= end:
+                break
+        if cursor < end:
+            out.append(row._replace(t=cursor, duration_s=end - cursor))
+    return out

@@ -18,7 +18,11 @@ from typing import NamedTuple
 
 from inspector.core.session import Session
 from inspector.sampling.activity import is_idle
-from inspector.sampling.attribution import session_attribution
+from inspector.sampling.attribution import (
+    fill_native_paints,
+    native_paint_windows,
+    session_attribution,
+)
 from inspector.sampling.chrometrace import Frame, StackRun
 
 WEIGHT_UNIT_US = 1_000_000  # weights are microseconds
@@ -201,4 +205,7 @@ def load_samples(
                 frames=resolved[sid],
             )
         )
+    if not raw:
+        # native paints look like waiting to a Python-only sampler: give them their time
+        out = fill_native_paints(out, native_paint_windows(session))
     return out

@@ -28,7 +28,7 @@ from inspector.sampling.attribution import (
     own_share,
 )
 from inspector.sampling.blocking import blocked_stretches
-from inspector.sampling.chrometrace import Frame, parse_events
+from inspector.sampling.chrometrace import Frame, StackRun, parse_events
 from inspector.sampling.profile_data import hot_functions
 from inspector.sampling.store import SampleWriter, load_samples
 
@@ -110,3 +110,35 @@ def test_a_frame_of_ours_that_is_not_innermost_just_disappears() -> None:
     ours = Frame("Hook.wrapper", "/x/inspector/agent/hooks.py", 40)
     handler = Frame("on_event", "/project/bus.py", 3)
     assert attribute_stack((app, ours, handler)) == (app, handler)
+
+
+def test_a_timed_paint_takes_back_the_time_that_looked_like_waiting_in_exec(
+    tmp_path: Path,
+) -> None:
+    """The agent times the viewport's paint from outside: py-spy (Python frames only) sees
+    the GUI thread in qasync's exec() throughout, which looks idle."""
+    exec_wait = (
+        Frame("<module>", "/project/main.py", 9),
+        Frame("_QEventLoop.run_forever", str(DATA / "exec_fixture/qasync/__init__.py"), 6),
+    )
+    session = Session.create(tmp_path / "s.db")
+    session.set_meta(sampling={"rate": 100, "weight_unit": "us"})
+    SampleWriter(session).write([StackRun(7, 7, "MainThread", 0, 1_000_000, exec_wait)], T0)
+    session.append(
+        [{"t": T0 + 0.7, "kind": "slow_callback", "duration_ms": 400.0, "origin": "qt-event",
+          "callable": "native Qt paint of GraphView.viewport", "file": "", "line": 0}]
+    )  # fmt: skip
+    assert [r.active for r in load_samples(session, raw=True)] == [False]
+    rows = load_samples(session)
+    assert [(round(r.t - T0, 3), round(r.duration_s, 3), r.active) for r in rows] == [
+        (0.0, 0.3, False),
+        (0.3, 0.4, True),
+        (0.7, 0.3, False),
+    ]
+    assert rows[1].frames[-1] == Frame("native Qt paint of GraphView.viewport", "<native>", 0)
+    share = own_share(session, store=False)
+    assert share is not None
+    assert (round(share.active_s, 3), round(share.native_s, 3), share.own_s) == (0.4, 0.4, 0.0)
+    (stretch,) = blocked_stretches(session, "/project", threshold_ms=50, thread=7)
+    assert (stretch.dispatch, round(stretch.duration_ms), stretch.culprit) == ("qt", 400, None)
+    assert stretch.where.function == "native Qt paint of GraphView.viewport"
