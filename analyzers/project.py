@@ -174,6 +174,10 @@ class ModuleSummary:
     classes: list[ClassInfo] = field(default_factory=list)
     symbols: list[tuple[int, int, str]] = field(default_factory=list)
     uses_qt: bool = False
+    # Attribute names used in functions that disconnect something (`sig.disconnect()`,
+    # `disconnect_slots_if_has(sig)`, a loop over a tuple of signals): the signals this
+    # module disconnects, whichever class connected them.
+    disconnects: set[str] = field(default_factory=set)
     # Call targets run at import time or from the `if __name__ == "__main__":` block: module
     # level code runs once, and so does a function only it calls.
     module_calls: list[str] = field(default_factory=list)
@@ -415,6 +419,10 @@ class _Summarizer:
         )
         self._scan(node.body, info, cls, local_defs, nested, loop_line=0)
         # Nested functions are functions of their own (run at another time than the outer).
+        if any("disconnect" in c.target.rsplit(".", 1)[-1].lower() for c in info.calls):
+            self.summary.disconnects.update(
+                n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)
+            )
         self._body(nested, qual, None, local_defs, symbol + ".")
 
     def _scan(
@@ -1360,6 +1368,14 @@ class ProjectModel:
     def functions_in(self, relpath: str) -> list[FunctionInfo]:
         summary = self.by_path.get(relpath)
         return summary.functions if summary else []
+
+    def disconnected(self, name: str) -> bool:
+        """Whether some function of the project disconnects a signal called `name`."""
+        names = self.memo(
+            "disconnected",
+            lambda: frozenset(n for s in self.modules.values() for n in s.disconnects),
+        )
+        return name in names
 
     def function_at(self, relpath: str, line: int) -> FunctionInfo | None:
         """The innermost function of the file whose body spans `line` (None: module level)."""

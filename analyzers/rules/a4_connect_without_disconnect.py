@@ -6,6 +6,8 @@ import re
 
 import libcst as cst
 
+from analyzers.findings import Finding
+from analyzers.project import ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import body_nodes, call_name, dotted, methods_of
 
@@ -129,6 +131,21 @@ def set_graph(self, graph):
                     self._app.magicbox.filter_changed.connect(model.filter_by_text)
             """
         ),
+        # Another class (the container owning the shared tab bar) disconnects the signal
+        # before the next renderer connects.
+        Valid(
+            """\
+            class Renderer:
+                def render(self):
+                    self.tabbar.show_songs_needed.connect(self._show_songs)
+
+            class Container:
+                def set_renderer(self, renderer):
+                    for signal in (self.tabbar.show_songs_needed, self.tabbar.show_albums_needed):
+                        disconnect_slots_if_has(signal)
+                    renderer.render()
+            """
+        ),
         # A thread body runs once per thread.
         Valid(
             """\
@@ -179,6 +196,16 @@ def set_graph(self, graph):
             message_contains="self._graph.node_selected",
         ),
     )
+
+    @classmethod
+    def confirm(cls, finding: Finding, project: ProjectModel) -> Finding | None:
+        """Also dropped when another class disconnects the signal: a container that resets
+        its shared tab bar's signals before each renderer connects again."""
+        found = super().confirm(finding, project)
+        signal = finding.message.partition("`")[2].partition(".connect(")[0]
+        if found is not None and signal and project.disconnected(signal.rsplit(".", 1)[-1]):
+            return None
+        return found
 
     @classmethod
     def wants(cls, source: str) -> bool:
