@@ -201,6 +201,16 @@ class SarifRenderer:
                 },
             },
         }
+        session = model.conclusions.get("session")
+        if session is not None:
+            # A cut-short session or a failed workload is the run's caveat, where SARIF
+            # viewers show it; the same statement the Markdown opens with.
+            invocation: dict[str, Any] = {"executionSuccessful": session.status != "cut_short"}
+            if session.status not in ("complete", "static"):
+                invocation["toolExecutionNotifications"] = [
+                    {"level": "warning", "message": {"text": session.statement}}
+                ]
+            run["invocations"] = [invocation]
         if model.source_root:
             root_uri = Path(model.source_root).resolve().as_uri().rstrip("/") + "/"
             run["originalUriBaseIds"] = {SRCROOT: {"uri": root_uri}}

@@ -244,6 +244,22 @@ def test_check_catches_a_native_frames_claim_without_native_unwinding(sessions, 
     )
 
 
+def test_sarif_carries_a_cut_short_session_as_the_runs_caveat(sessions, tmp_path):
+    import json
+
+    import jsonschema
+
+    model = _model(sessions["cut_short"])
+    log = json.loads(_render(model, tmp_path)["sarif"])
+    schema = Path(__file__).resolve().parents[1] / "data" / "sarif" / "sarif-schema-2.1.0.json"
+    jsonschema.Draft4Validator(json.loads(schema.read_text())).validate(log)
+    run = log["runs"][0]
+    (invocation,) = run["invocations"]
+    assert invocation["executionSuccessful"] is False
+    note = invocation["toolExecutionNotifications"][0]["message"]["text"]
+    assert note == model.conclusion("session").statement
+
+
 def test_check_catches_json_or_sarif_out_of_step(sessions, tmp_path):
     model = _model(sessions["cut_short"])
     out = _render(model, tmp_path)
