@@ -9,7 +9,8 @@ from analyzers.rule import Invalid, Valid
 
 HISTORY_NAME = re.compile(
     r"(history|log|logs|events|trace|timeline|records|snapshots|steps|samples|"
-    r"measurements|metrics|executions|results|entries|changes)$",
+    r"measurements|metrics|executions|results|entries|changes|execution_path|execution_order|"
+    r"visited_order)$",
     re.I,
 )
 

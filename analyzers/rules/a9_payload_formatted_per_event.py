@@ -11,7 +11,7 @@ from analyzers.rules._shapes import body_nodes, call_name, call_receiver
 
 # Methods every event or message passes through.
 _PER_EVENT_METHOD = re.compile(
-    r"^_*(publish|emit|dispatch|notify|post|broadcast|deliver|send|handle_event|on_event|"
+    r"^_*(publish|emit|dispatch|notify|broadcast|deliver|handle_event|on_event|"
     r"process_event|on_message|handle_message|process_message)\w*$",
     re.I,
 )
@@ -30,8 +30,6 @@ def _payload_in(fstring: cst.FormattedString, params: set[str]) -> str | None:
         expr = part.expression
         if isinstance(expr, cst.Name) and expr.value in params:
             return expr.value
-        if part.conversion == "r" and isinstance(expr, (cst.Name, cst.Attribute)):
-            return cst.Module(body=[]).code_for_node(expr)
     return None
 
 
@@ -72,6 +70,16 @@ class PayloadFormattedPerEvent(Rule):
                 logger.debug(f"Publishing {event.event_type}")
             """
         ),
+        # The error path runs once per failure, not per event.
+        Valid(
+            """\
+            def dispatch(self, event):
+                try:
+                    self._deliver(event)
+                except Exception:
+                    logger.info(f"Delivery failed for {event}")
+            """
+        ),
         # Set-up code runs once.
         Valid(
             """\
@@ -102,9 +110,11 @@ class PayloadFormattedPerEvent(Rule):
             for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
             if _PAYLOAD_PARAM.match(p.name.value)
         }
-        for sub, _ancestors in body_nodes(node):
+        for sub, ancestors in body_nodes(node):
             if not isinstance(sub, cst.Call) or call_name(sub) not in ("debug", "info"):
                 continue
+            if any(isinstance(a, cst.ExceptHandler) for a in ancestors):
+                continue  # the error path, not every event
             if not _LOGGER.search(call_receiver(sub) or ""):
                 continue
             if not sub.args or not isinstance(sub.args[0].value, cst.FormattedString):

@@ -120,3 +120,19 @@ class PageRegistry:
 
     def publish(self, event):
         logger.debug("Publishing {}", event.event_type)
+
+
+class NodeIndex:
+    def __init__(self, names):
+        self._entries = [(name.lower(), name) for name in names]
+
+    def search(self, query):
+        return [name for lowered, name in self._entries if query in lowered]
+
+
+class NodeSearchBox:
+    def set_names(self, names):
+        self._index = NodeIndex(names)
+
+    def on_text_changed(self, text):
+        return self._index.search(text.lower())
