@@ -213,9 +213,11 @@ def _print_event(event: EngineEvent) -> None:
         if event.elapsed_s - last >= PROGRESS_EVERY_S:
             _progress_said[event.run_id] = event.elapsed_s
             done = f"{event.fraction:.0%}, " if event.fraction is not None else ""
-            left = f"about {event.eta_s:.0f} s left" if event.eta_s is not None else ""
-            label = f"{event.label} " if event.label and event.label != "running" else ""
-            _say(f"workload {event.name}: {label}({done}{left})")
+            if event.eta_s is not None:
+                left = f"about {event.eta_s:.0f} s left"
+            else:
+                left = f"{event.elapsed_s:.0f} s, longer than its estimate"
+            _say(f"workload {event.name}: {event.label} ({done}{left})")
     elif isinstance(event, Notice):
         _say(event.text)
     elif isinstance(event, WorkloadStarted):

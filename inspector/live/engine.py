@@ -52,6 +52,7 @@ CONNECT_TIMEOUT_S = 20.0
 WATCH_EVERY_S = 0.2  # target exit is noticed within this (the promise is 1 s)
 EXIT_FLUSH_S = 1.0  # after the target exits, how long its agent's last batch may take
 STOP_GRACE_S = 10.0
+FINISH_WAIT_S = 60.0  # a second finish() waits this long for the first to close the books
 PROGRESS_GRACE_S = 30.0  # past `wait`'s limit, a workload that reported a step this recently
 
 
@@ -81,6 +82,7 @@ class LiveEngine:
         self._tracemalloc = False
         self._finish_lock = threading.Lock()
         self._finished = False
+        self._finish_done = threading.Event()
         self._ended = threading.Event()
         self.end_reason: str | None = None
         self.exit_code: int | None = None
@@ -378,9 +380,17 @@ class LiveEngine:
         if terminate_launched is not None:
             stop_launched = terminate_launched
         with self._finish_lock:
-            if self._finished:
-                return
+            first = not self._finished
             self._finished = True
+        if not first:  # e.g. the watcher is finishing after the target exited: let it end
+            self._finish_done.wait(FINISH_WAIT_S)
+            return
+        try:
+            self._finish(reason, stop_launched)
+        finally:
+            self._finish_done.set()
+
+    def _finish(self, reason: str, stop_launched: bool) -> None:
         self.queue.close(reason)
         if self.link.connected and self.target_alive():
             if self._tracemalloc:

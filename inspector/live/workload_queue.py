@@ -56,6 +56,9 @@ class WorkloadTicket:
     estimate_s: float
     started: float | None = None  # monotonic
     last_progress: float | None = None
+    step: int = 0  # the agent's last report: step of total, and what it was doing
+    total: int = 0
+    label: str = ""
     status: str = "queued"  # queued, running, ok, failed, unsupported, cancelled
     reason: str = ""
     elapsed_s: float = 0.0
@@ -238,25 +241,31 @@ class WorkloadQueue:
         ticket = self._matches(record)
         if ticket is None or ticket.started is None:
             return
-        now = self._clock()
-        ticket.last_progress = now
-        step, total = int(record.get("step") or 0), int(record.get("total") or 0)
-        elapsed = now - ticket.started
+        ticket.last_progress = self._clock()
+        ticket.step, ticket.total = int(record.get("step") or 0), int(record.get("total") or 0)
+        ticket.label = str(record.get("label") or "")
+        self._emit(self._progress_event(ticket))
+
+    def _progress_event(self, ticket: WorkloadTicket) -> WorkloadProgress:
+        """Where the run is: the agent's last step, the time left from the rate of steps
+        (or from the estimate before any step); None once past the estimate without steps."""
+        assert ticket.started is not None
+        elapsed = self._clock() - ticket.started
         eta: float | None
-        if total > 0 and step > 0 and elapsed >= 1.0:
-            eta = elapsed / step * max(0, total - step)
+        if ticket.total > 0 and ticket.step > 0 and elapsed >= 1.0:
+            eta = elapsed / ticket.step * max(0, ticket.total - ticket.step)
+        elif elapsed < ticket.estimate_s:
+            eta = ticket.estimate_s - elapsed
         else:
-            eta = max(0.0, ticket.estimate_s - elapsed)
-        self._emit(
-            WorkloadProgress(
-                ticket.run_id,
-                ticket.name,
-                step,
-                total,
-                str(record.get("label") or ""),
-                round(elapsed, 1),
-                None if eta is None else round(eta, 1),
-            )
+            eta = None  # longer than its estimate and no step to go by: unknown
+        return WorkloadProgress(
+            ticket.run_id,
+            ticket.name,
+            ticket.step,
+            ticket.total,
+            ticket.label or "running",
+            round(elapsed, 1),
+            None if eta is None else round(eta, 1),
         )
 
     def _on_final(self, record: dict[str, Any]) -> None:
@@ -266,26 +275,14 @@ class WorkloadQueue:
         self._finish_current(status, one_line(str(record.get("reason") or "")))
 
     def heartbeat(self) -> None:
-        """Called about once a second: a time-based progress event when the agent is quiet."""
+        """Called about once a second: a progress event when the agent has been quiet."""
         with self._lock:
             ticket = self.current
         if ticket is None or ticket.started is None:
             return
-        now = self._clock()
-        if ticket.last_progress is not None and now - ticket.last_progress < HEARTBEAT_S:
+        if ticket.last_progress is not None and self._clock() - ticket.last_progress < HEARTBEAT_S:
             return
-        elapsed = now - ticket.started
-        self._emit(
-            WorkloadProgress(
-                ticket.run_id,
-                ticket.name,
-                0,
-                0,
-                "running",
-                round(elapsed, 1),
-                round(max(0.0, ticket.estimate_s - elapsed), 1),
-            )
-        )
+        self._emit(self._progress_event(ticket))
 
     def close(self, reason: str) -> None:
         """The session is ending: whatever runs or waits ends as failed with `reason`."""

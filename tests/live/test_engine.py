@@ -182,8 +182,10 @@ def test_record_says_how_far_a_long_workload_is_every_15_s(capsys) -> None:
         record._print_event(
             WorkloadProgress("w77", "canvas", step, 600, "repetition 1/3: dragging", elapsed, 42.0)
         )
+    record._print_event(WorkloadProgress("w78", "event_bus", 0, 0, "running", 16.0, None))
     lines = capsys.readouterr().err.splitlines()
     assert lines == [
         "casare-inspector: workload canvas: repetition 1/3: dragging (20%, about 42 s left)",
         "casare-inspector: workload canvas: repetition 1/3: dragging (50%, about 42 s left)",
+        "casare-inspector: workload event_bus: running (16 s, longer than its estimate)",
     ]

@@ -72,18 +72,30 @@ def test_a_final_record_of_another_run_does_not_end_the_current_one(queue) -> No
 def test_progress_gives_the_step_and_the_time_left(queue) -> None:
     q, _sent, events, clock = queue
     q.submit("canvas", {"nodes": 100})
+    # before any step the estimate counts down: canvas nodes=100 is 99.5 s
+    clock.now = 101.0
+    q.heartbeat()
     clock.now = 110.0
     q.on_records(
         [{"kind": "workload_progress", "run_id": "w1", "step": 25, "total": 100, "label": "x"}]
     )
-    [progress] = [e for e in events if isinstance(e, WorkloadProgress)]
-    assert (progress.step, progress.total, progress.fraction) == (25, 100, 0.25)
-    assert (progress.elapsed_s, progress.eta_s) == (10.0, 30.0)
-    # without step reports the estimate counts down: canvas nodes=100 is 99.5 s
+    # a quiet agent: the heartbeat repeats its last step, the time left from the step rate
     clock.now = 112.0
     q.heartbeat()
-    beat = [e for e in events if isinstance(e, WorkloadProgress)][-1]
-    assert (beat.total, beat.eta_s) == (0, 87.5)
+    beat, step, again = [e for e in events if isinstance(e, WorkloadProgress)]
+    assert (beat.step, beat.total, beat.label, beat.eta_s) == (0, 0, "running", 98.5)
+    assert (step.step, step.total, step.fraction) == (25, 100, 0.25)
+    assert (step.label, step.elapsed_s, step.eta_s) == ("x", 10.0, 30.0)
+    assert (again.step, again.label, again.elapsed_s, again.eta_s) == (25, "x", 12.0, 36.0)
+
+
+def test_past_its_estimate_without_steps_the_time_left_is_unknown(queue) -> None:
+    q, _sent, events, clock = queue
+    q.submit("bus", {"seconds": 1.0, "repetitions": 1})  # estimate 2 + 1.5 = 3.5 s
+    clock.now = 104.0
+    q.heartbeat()
+    [late] = [e for e in events if isinstance(e, WorkloadProgress)]
+    assert (late.elapsed_s, late.eta_s) == (4.0, None)
 
 
 def test_cancel_drops_a_queued_run_and_asks_the_agent_to_stop_the_running_one(queue) -> None:
