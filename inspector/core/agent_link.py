@@ -154,7 +154,11 @@ class AgentLink:
         if server is None:
             return
         selector = selectors.DefaultSelector()
-        selector.register(server, selectors.EVENT_READ, None)
+        try:
+            selector.register(server, selectors.EVENT_READ, None)
+        except (OSError, ValueError):  # closed before this thread got to run
+            selector.close()
+            return
         pending: OrderedDict[socket.socket, _Handshake] = OrderedDict()
         try:
             while not self._closing.is_set():
