@@ -20,7 +20,7 @@ from typing import Any
 from analyzers.findings import ChainStep, Evidence, Finding
 from inspector.core.session import Session
 from inspector.core.stats import percentile
-from inspector.sampling.advice import advice, code_kind
+from inspector.sampling.advice import advice, code_kind, repaint_advice
 from inspector.sampling.attribution import workload_windows
 from inspector.sampling.measured_priority import (
     ONE_OFF,
@@ -674,7 +674,7 @@ def repaint_findings(session: Session, root: str, profile: Any = None) -> list[F
                 metrics[key] = float(config[key])
             except (KeyError, TypeError, ValueError):
                 pass
-        fix = advice("widget-paint")
+        fix = repaint_advice(config, full, partial)
         findings.append(
             Finding(
                 rule=REPAINT_RULE,

@@ -131,3 +131,40 @@ def code_kind(function: str, frames: Sequence[Frame] = (), dispatch: str = "asyn
     if dispatch == "qt":
         return "graphics-item" if painting and _class(function) else "qt-handler"
     return "coroutine"
+
+
+def repaint_advice(config: dict[str, object], full: int, partial: int) -> Advice:
+    """Widget-paint advice fitted to what the agent read from the live viewport."""
+    base = advice("widget-paint")
+    parts = []
+    mode = str(config.get("update_mode") or "")
+    opengl = config.get("opengl") is True or "OpenGL" in str(config.get("viewport_class") or "")
+    if opengl and full and not partial:
+        parts.append(
+            "A QOpenGLWidget viewport is repainted in full on every update whatever the update "
+            f"mode asks for (here {mode or 'not reported'}): every frame pays for the whole "
+            "scene. Where users have no GPU driver (software GL), a raster viewport with "
+            "SmartViewportUpdate repaints only what changed; with GL, make each full frame "
+            "cheaper."
+        )
+    elif mode == "FullViewportUpdate":
+        parts.append(
+            "The view asks for FullViewportUpdate: switch to SmartViewportUpdate or "
+            "MinimalViewportUpdate so a moved item repaints its region only."
+        )
+    samples = config.get("samples_requested") or config.get("samples")
+    if isinstance(samples, int) and samples > 1:
+        parts.append(f"{samples}x multisampling multiplies the fill cost of every frame.")
+    proxies = config.get("proxy_widgets")
+    if isinstance(proxies, int) and proxies > 0:
+        parts.append(
+            f"{proxies} embedded widgets (QGraphicsProxyWidget) are rendered through QWidget "
+            "painting on every frame: draw them as items, or hide them below a zoom level."
+        )
+    parts.append(
+        "Cache item pixmaps (setCacheMode(QGraphicsItem.DeviceCoordinateCache)) and draw "
+        "less when zoomed out (level of detail)."
+    )
+    return Advice(
+        "widget-paint", " ".join(parts), base.example_before, base.example_after, base.difficulty
+    )

@@ -134,7 +134,10 @@ def test_repaint_over_budget_points_at_the_viewport_it_configures(tmp_path: Path
     assert "llvmpipe" in summary and "pessimistic" in summary
     assert "under the standard workload" in f.priority.basis
     assert f.severity.value == "CRITICAL"
-    assert "setViewportUpdateMode" in f.recommendation
+    # advice fitted to the live viewport: GL repaints in full whatever the mode, 4x MSAA
+    assert "QOpenGLWidget viewport is repainted in full" in f.recommendation
+    assert "(here FullViewportUpdate)" in f.recommendation
+    assert "4x multisampling" in f.recommendation
     assert "to_thread" not in f.recommendation
     assert not any(ch.isdigit() for ch in f.message)
 

@@ -108,6 +108,8 @@ def test_the_over_budget_viewport_paint_is_found_at_its_setup(findings) -> None:
     assert m["p95_ms"] > 1000.0 / 60.0
     assert m["partial_updates"] == 0 and m["full_updates"] == m["paints"] > 0
     assert "update_mode=FullViewportUpdate" in f.evidence[0].summary
+    # a raster viewport asking for full updates: the advice is to ask for less
+    assert "switch to SmartViewportUpdate" in f.recommendation
     mode = _line_of(demo_canvas, "self.setViewportUpdateMode(")
     assert ("canvas.py", mode) in [(r.path, r.line) for r in f.related]
     assert f.severity.value == "CRITICAL"
