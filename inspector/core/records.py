@@ -64,7 +64,8 @@ have no `source` (slow_callback used it for what is now `origin`).
                   file, line, function (where it was raised), traceback (bounded text)}
   slow_callback   origin: "asyncio"|"qt-event"; stack: ["file:line in function", ...]
                   (outermost first) of the GUI thread taken while the stall was still running
-                  (the deepest of a few looks; a shallow one ending in the event loop means
+                  (the agent looks at each flush, <= 250 ms; the deepest of up to 3 looks;
+                  a shallow one ending in the event loop means
                   native code such as Qt painting ran), stack_at_ms; stack_reason when there
                   is none. A measured canvas paint is callable "native Qt paint of <widget>"
                   with file/line of the app's class that sets the view up (the repaint

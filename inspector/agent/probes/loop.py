@@ -28,7 +28,6 @@ MAX_SLOW_PER_FLUSH = 50
 MAX_HAZARDS_PER_FLUSH = 20
 MAX_STACK_FRAMES = 25
 STACK_LOOKS = 3  # stacks looked at per stall (the deepest is kept)
-WATCH_PERIOD_S = 0.1
 MAX_STALL_STACKS = 20  # stacks taken per flush interval; more stalls are counted without one
 HAZARD_REPEAT_S = 5.0  # the same hazard from the same place is reported at most this often
 _THREAD_MARKERS = ("different thread", "another thread", "in a different thread")
@@ -62,8 +61,7 @@ class LoopProbe(Probe):
         self._running_since = 0.0
         self._stall_stack: tuple[float, list[str], float] | None = None
         self._stall_stacks = 0
-        self._watcher: threading.Thread | None = None
-        self._watch_stop = threading.Event()
+        self._look_for, self._looks, self._deepest = 0.0, 0, 0
 
     # -- installation ----------------------------------------------------------------------
     def install(self) -> None:
@@ -110,10 +108,6 @@ class LoopProbe(Probe):
             self._nested_wrapper(asyncio.BaseEventLoop.run_until_complete, "run_until_complete"),
         )
         self.agent.note_hook("loop: asyncio.Handle._run, run_until_complete")
-        self._watcher = threading.Thread(
-            target=self._watch_stalls, name="casare-inspector-agent-stalls", daemon=True
-        )
-        self._watcher.start()
         self.poll()
 
     def poll(self) -> None:
@@ -264,47 +258,46 @@ class LoopProbe(Probe):
         self.hazards.append({"kind": "hazard", "hazard": hazard, "detail": detail, "stack": stack})
 
     # -- stalls: the stack while a callback or a paint is still running --------------------
-    def _watch_stalls(self) -> None:
-        """Every few ms, look whether the loop's callback (or a measured paint) has run past
-        slow_ms; if so, take the GUI thread's stack once, while it is still in the stall."""
-        # Every wake-up takes the GIL from a busy GUI thread (a forced switch, and on a
-        # loaded machine a wait for this thread to be scheduled): a few looks a second only.
-        # py-spy, when it runs, gives the inspector the precise stacks; this is the fallback.
-        period = WATCH_PERIOD_S
-        taken_for, looks, deepest = 0.0, 0, 0
-        while not self._watch_stop.wait(period):
-            try:
-                start, what = self._running_since, "callback"
-                if not start:
-                    repaint = self.agent.probe("repaint")
-                    pending = repaint.pending_paint() if repaint is not None else None
-                    if pending is not None:
-                        start, what = pending[0], pending[1]
-                if not start:
-                    continue
-                if start != taken_for:
-                    taken_for, looks, deepest = start, 0, 0
-                running_ms = (_perf() - start) * 1000.0
-                if running_ms < self.slow_ms or looks >= STACK_LOOKS:
-                    continue
-                if not looks and self._stall_stacks >= MAX_STALL_STACKS:
-                    looks = STACK_LOOKS  # counted without a stack
-                    continue
-                looks += 1
-                if looks == 1:
-                    self._stall_stacks += 1
-                stack = self._stack_of(self.loop_thread or threading.main_thread().ident)
-                # Several looks at one stall; the deepest stack says most about where the
-                # time goes (a shallow one means native code, e.g. Qt painting, was running).
-                if stack is None or len(stack) <= deepest:
-                    continue
-                deepest = len(stack)
-                if what == "callback":
-                    self._stall_stack = (start, stack, round(running_ms, 1))
-                else:
-                    what.slow_stack = stack  # the repaint probe attaches it when the paint ends
-            except Exception:
-                pass
+    def look_for_stall(self) -> None:
+        """If the loop's callback (or a measured paint) has run past slow_ms, take the GUI
+        thread's stack now, while it is still in the stall (the deepest of a few looks).
+
+        Called at every flush from the agent's own thread: a separate watcher waking every
+        few ms took the GIL from the busy GUI thread each time (a forced switch, and on a
+        loaded machine a wait until the watcher got a CPU), which cost the canvas frames.
+        py-spy, when it runs, gives the inspector exact stacks; this is the fallback.
+        """
+        try:
+            start, what = self._running_since, "callback"
+            if not start:
+                repaint = self.agent.probe("repaint")
+                pending = repaint.pending_paint() if repaint is not None else None
+                if pending is not None:
+                    start, what = pending[0], pending[1]
+            if not start:
+                return
+            if start != self._look_for:
+                self._look_for, self._looks, self._deepest = start, 0, 0
+            running_ms = (_perf() - start) * 1000.0
+            if running_ms < self.slow_ms or self._looks >= STACK_LOOKS:
+                return
+            if not self._looks and self._stall_stacks >= MAX_STALL_STACKS:
+                self._looks = STACK_LOOKS  # counted without a stack
+                return
+            self._looks += 1
+            if self._looks == 1:
+                self._stall_stacks += 1
+            stack = self._stack_of(self.loop_thread or threading.main_thread().ident)
+            # A shallow stack means native code (e.g. Qt painting) was running.
+            if stack is None or len(stack) <= self._deepest:
+                return
+            self._deepest = len(stack)
+            if what == "callback":
+                self._stall_stack = (start, stack, round(running_ms, 1))
+            else:
+                what.slow_stack = stack  # the repaint probe attaches it when the paint ends
+        except Exception:
+            pass
 
     @staticmethod
     def _stack_of(ident: int | None) -> list[str] | None:
@@ -388,6 +381,7 @@ class LoopProbe(Probe):
 
     # -- collecting ----------------------------------------------------------------------------
     def collect(self, now: float, interval_s: float) -> list[dict[str, Any]]:
+        self.look_for_stall()
         out: list[dict[str, Any]] = []
         lags, self.lags = self.lags, []
         if lags and self.loop is not None:
@@ -410,10 +404,6 @@ class LoopProbe(Probe):
 
     def uninstall(self) -> None:
         self._active = False
-        self._watch_stop.set()
-        watcher, self._watcher = self._watcher, None
-        if watcher is not None and watcher is not threading.current_thread():
-            watcher.join(1.0)
         timer, self._timer = self._timer, None
         loop = self.loop
         if timer is not None and loop is not None:
@@ -433,4 +423,4 @@ class LoopProbe(Probe):
 def _no_stack_reason(probe: LoopProbe) -> str:
     if probe._stall_stacks >= MAX_STALL_STACKS:
         return f"stack limit of {MAX_STALL_STACKS} per interval reached"
-    return f"over before the stall watcher looked (it looks every {WATCH_PERIOD_S * 1000:.0f} ms)"
+    return "over before the agent looked (it looks once per flush, every 250 ms or less)"
