@@ -235,6 +235,7 @@ class _Summarizer:
         self._discarded: set[int] = set()
         self._shared: frozenset[str] = frozenset()
         self._in_except: set[int] = set()
+        self._param_types: dict[str, str] = {}
         self._collect_imports(tree)
         self.summary.uses_qt = any(v.split(".", 1)[0] in QT_PACKAGES for v in self.imports.values())
 
@@ -407,6 +408,13 @@ class _Summarizer:
             params=params,
         )
         self.summary.functions.append(info)
+        # `def __init__(self, store: SessionStore)` then `self._store = store`: the attribute
+        # gets the annotated type (dependency injection hides the constructor call).
+        self._param_types = {
+            a.arg: t
+            for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
+            if (t := self._annotated_type(a.annotation, defs))
+        }
         local_defs = dict(defs)
         nested: list[ast.stmt] = []
         # Names the function declares global: `if _cache is None: _cache = load()` creates
@@ -490,7 +498,7 @@ class _Summarizer:
                     children += [
                         (c, in_loop, False, g)
                         for c, g in _sequence_guards(
-                            branch, guards + extra, self.imports, self._shared
+                            branch, _joined(guards, extra), self.imports, self._shared
                         )
                     ]
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
@@ -639,6 +647,7 @@ class _Summarizer:
         if isinstance(value, ast.Await):
             value = value.value
         if not isinstance(value, ast.Call):
+            self._annotated_attr(node, targets, value, cls, defs)
             return
         ctor = self.resolve(value.func, defs)
         if not ctor:
@@ -652,6 +661,52 @@ class _Summarizer:
                 else:
                     cls.attr_types.setdefault(attr, ctor)
                     cls.attr_lines.setdefault(attr, node.lineno)
+
+    def _annotated_type(self, annotation: ast.AST | None, defs: Mapping[str, str]) -> str | None:
+        """`SessionStore` for `SessionStore`, `Optional[SessionStore]`, `SessionStore | None`
+        or the string form; None for anything else (builtins, generics, unions of two types)."""
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            try:
+                annotation = ast.parse(annotation.value, mode="eval").body
+            except SyntaxError:
+                return None
+        if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
+            sides = [annotation.left, annotation.right]
+            named = [x for x in sides if not (isinstance(x, ast.Constant) and x.value is None)]
+            annotation = named[0] if len(named) == 1 else None
+        if isinstance(annotation, ast.Subscript) and _dotted(annotation.value) in (
+            "Optional",
+            "typing.Optional",
+        ):
+            annotation = annotation.slice
+        if not isinstance(annotation, (ast.Name, ast.Attribute)):
+            return None
+        name = self.resolve(annotation, defs)
+        if not name or name.startswith("builtins.") or name.split(".", 1)[0] == "typing":
+            return None
+        return name
+
+    def _annotated_attr(
+        self,
+        node: ast.Assign | ast.AnnAssign,
+        targets: list[ast.expr],
+        value: ast.AST | None,
+        cls: ClassInfo,
+        defs: Mapping[str, str],
+    ) -> None:
+        """`self._store: Store = ...` or `self._store = store` (a parameter annotated `Store`)."""
+        typed = None
+        if isinstance(node, ast.AnnAssign):
+            typed = self._annotated_type(node.annotation, defs)
+        elif isinstance(value, ast.Name):
+            typed = self._param_types.get(value.id)
+        if not typed:
+            return
+        for target in targets:
+            name = _dotted(target)
+            if name and name.startswith("self.") and name.count(".") == 1:
+                cls.attr_types.setdefault(name[5:], typed)
+                cls.attr_lines.setdefault(name[5:], node.lineno)
 
     def _container_call(self, node: ast.Call, cls: ClassInfo, info: FunctionInfo) -> None:
         # `task.add_done_callback(self._tasks.discard)`: handing over a bound shrink method
@@ -845,6 +900,16 @@ def _branch_guards(
         # `if self._x is not None: return self._x` - creation follows the early return.
         if not holds_until_created and node.body and not node.orelse and _exits(node.body):
             return (), ("once",)
+    # `if depth < MAX_DEPTH:` / `elif n < 2:`: code under an ordering test of a plain name
+    # (a depth or budget counter) is bounded by it; "bound:<name>" on both branches.
+    if (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], (ast.Lt, ast.LtE, ast.Gt, ast.GtE))
+        and isinstance(test.left, ast.Name)
+    ):
+        guard = (f"bound:{test.left.id}",)
+        return guard, guard
     return (), ()
 
 
@@ -854,6 +919,10 @@ def _platform_of(call: CallSite) -> str:
         if guard.startswith("platform:"):
             return guard.partition(":")[2]
     return ""
+
+
+def _joined(guards: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
+    return guards + tuple(g for g in extra if g not in guards)
 
 
 def _exits(body: list[ast.stmt]) -> bool:
@@ -875,7 +944,7 @@ def _sequence_guards(
         if isinstance(stmt, ast.If) and not stmt.orelse and stmt.body and _exits(stmt.body):
             else_guards = _branch_guards(stmt, imports, shared)[1]
             if else_guards:
-                current = current + else_guards
+                current = _joined(current, else_guards)
     return out
 
 
@@ -1138,9 +1207,14 @@ class ProjectModel:
             if "." not in rest:
                 return self.method(caller.cls, rest)
             attr, _, meth = rest.partition(".")
-            if "." in meth:
-                return None
             klass = self.attr_type(caller.cls, attr)
+            if "." in meth:
+                # `self.repo.db.write()`: one more hop through the collaborator's own typed
+                # attribute.
+                inner, _, meth = meth.partition(".")
+                if "." in meth or not klass or klass not in self.classes:
+                    return None
+                klass = self.attr_type(klass, inner)
             if klass and klass in self.classes:
                 return self.method(klass, meth)
             return None

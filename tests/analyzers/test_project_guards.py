@@ -259,3 +259,22 @@ def test_blocking_chain_skips_cached_helpers_and_reports_the_platform():
     assert [s.symbol for s in chain.steps] == ["c.on_click", "c.open_file"]
     assert chain.platform == "macOS"
     assert model.cached_functions == {"c.tool_path": "cache"}
+
+
+def test_an_ordering_test_of_a_plain_name_bounds_what_runs_under_it():
+    model = _model(
+        (
+            "r.py",
+            """\
+            def walk(node, depth):
+                if depth >= 3:
+                    return
+                for child in node.children:
+                    if child.skip:
+                        continue
+                    elif depth < 2:
+                        walk(child, depth + 1)
+            """,
+        )
+    )
+    assert _guards(model, "r.walk") == [(8, "r.walk", ("bound:depth",))]
