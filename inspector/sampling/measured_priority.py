@@ -92,10 +92,7 @@ def measured_priority(
     if share is not None:
         impacts.append(impact_from_share(share))
     if block_ms is not None:
-        from_block = impact_from_block_ms(block_ms)
-        if one_off:
-            from_block = min(from_block, ONE_OFF_IMPACT)
-        impacts.append(from_block)
+        impacts.append(impact_from_block_ms(block_ms))
     value = max(impacts) if impacts else 3
     if share is not None:
         value = min(value, share_cap(share))
