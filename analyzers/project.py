@@ -52,6 +52,8 @@ _LOCK_FACTORIES = frozenset(
 _SLEEPS = frozenset({"time.sleep", "asyncio.sleep", "trio.sleep", "anyio.sleep"})
 # Decorators that make a function compute once (per argument set) and then return the result.
 _CACHES = frozenset({"cache", "lru_cache", "cached_property", "memoize", "memoized"})
+# `@app.command()` (typer), `@click.command()`, `@cli.group()`: run once per invocation.
+_CLI_DECORATORS = frozenset({"command", "group", "callback"})
 # Methods that run once per object or per application: construction and set-up.
 _ONCE_NAMES = re.compile(
     r"^_*(?:init|new|post_init|init_subclass|setupUi|retranslateUi|main)_*$"
@@ -1359,6 +1361,8 @@ class ProjectModel:
                 once[fn.qualname] = f"cached by `@{self.cached_functions[fn.qualname]}`"
             elif fn.name == "main":
                 once[fn.qualname] = "the program's entry point"
+            elif any(d.rsplit(".", 1)[-1] in _CLI_DECORATORS for d in fn.decorators):
+                once[fn.qualname] = "a command-line entry point (once per invocation)"
             elif _ONCE_NAMES.match(fn.name):
                 once[fn.qualname] = f"set-up code (`{fn.name}` runs once per object)"
             elif fn.name == "run" and self.thread_targets.get(fn.qualname, "").endswith(".run"):

@@ -159,6 +159,15 @@ def boot():
     pass
 
 
+@cli.command()
+def start(config):
+    return load_config(config)
+
+
+def load_config(path):
+    return path
+
+
 def main():
     boot()
 
@@ -181,11 +190,13 @@ def test_once_only_code_and_what_only_it_calls():
         "app.config": "cached by `@lru_cache`",
         "app.boot": "only called from once-only code (`main`)",
         "app.main": "the program's entry point",
+        "app.start": "a command-line entry point (once per invocation)",
+        "app.load_config": "only called from once-only code (`start`)",
     }
     # A loop inside once-only code still repeats what it runs.
     assert model.runs_once_at("app.py", 27) is None
     assert model.runs_once_at("app.py", 13) == "set-up code (`_setup_ui` runs once per object)"
-    assert model.runs_once_at("app.py", 50) == "module-level code runs once, at import"
+    assert model.runs_once_at("app.py", 56) == "module-level code runs once, at import"
 
 
 WORKERS = """\
