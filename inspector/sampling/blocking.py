@@ -67,6 +67,7 @@ class BlockedStretch:
     where: Frame
     dispatch: str = "asyncio"  # "asyncio" (a Handle/task step) or "qt" (Qt's own dispatch)
     driven: bool = False  # our workload called into it, or it ran while a workload ran
+    culprit_frames: tuple[Frame, ...] = ()  # the longest-lived stack the culprit is on
 
     @property
     def duration_ms(self) -> float:
@@ -131,6 +132,18 @@ def dispatch_of(frames: tuple[Frame, ...]) -> tuple[str, Frame] | None:
     return "asyncio", frames[ci]
 
 
+def _culprit_stack(group: Sequence[SampleRow], culprit: Frame | None) -> tuple[Frame, ...]:
+    if culprit is None:
+        return ()
+    per_stack: dict[int, float] = defaultdict(float)
+    frames: dict[int, tuple[Frame, ...]] = {}
+    for row in group:
+        if culprit in row.frames:
+            per_stack[row.stack_id] += row.duration_s
+            frames[row.stack_id] = row.frames
+    return frames[max(per_stack, key=lambda sid: per_stack[sid])] if per_stack else ()
+
+
 def _pick(group: Sequence[SampleRow], root: str) -> tuple[Frame | None, Frame]:
     """(culprit, where) of a stretch: see `BlockedStretch`."""
     total: dict[Frame, float] = defaultdict(float)
@@ -182,7 +195,18 @@ def _stretches(
             top = max(per_stack, key=lambda sid: per_stack[sid])
             frames = next(r.frames for r in group if r.stack_id == top)
             culprit, where = _pick(group, root)
-            out.append(BlockedStretch(start, end, key[1], frames, culprit, where, key[0]))
+            out.append(
+                BlockedStretch(
+                    start,
+                    end,
+                    key[1],
+                    frames,
+                    culprit,
+                    where,
+                    key[0],
+                    culprit_frames=_culprit_stack(group, culprit),
+                )
+            )
 
     keys: dict[int, tuple[str, Frame] | None] = {}  # per stack: computed once
     for row in rows:
@@ -311,7 +335,10 @@ def blocked_loop_findings(
         longest = max(counted, key=lambda s: s.duration_ms)
         assert longest.culprit is not None
         line = longest.culprit.line
-        kind = code_kind(function, longest.frames, longest.dispatch)
+        # what called the culprit decides what it is (a paint of the scene, a slot, a task)
+        stack = longest.culprit_frames or longest.frames
+        callers = stack[: stack.index(longest.culprit)] if longest.culprit in stack else stack
+        kind = code_kind(function, callers, longest.dispatch)
         fix = advice(kind)
         metrics = {
             "count": float(count),
