@@ -27,13 +27,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from analyzers.findings import Evidence, Finding, rank
 from inspector.core.session import Session
-from inspector.sampling.attribution import attributed_stacks, own_share
+from inspector.sampling.attribution import (
+    attributed_stacks,
+    driven_stacks,
+    own_share,
+    workload_windows,
+)
 from inspector.sampling.blocking import RULE as BLOCKED_RULE
 from inspector.sampling.blocking import blocked_loop_findings
 from inspector.sampling.measured_priority import ONE_OFF, measured_priority
@@ -75,6 +80,8 @@ class _SampleIndex:
     minutes: float
     rate: float
     row_count: int
+    # stack -> seconds of it our workloads drove (a workload frame on it, or in a run's window)
+    workload_seconds: dict[int, float] = field(default_factory=dict)
 
     @classmethod
     def build(cls, session: Session, root: str) -> _SampleIndex:
@@ -83,6 +90,15 @@ class _SampleIndex:
         with session.lock:
             per_stack_thread = session.conn.execute(
                 "SELECT stack_id, tid, SUM(weight) FROM samples GROUP BY stack_id, tid"
+            ).fetchall()
+            windows = workload_windows(session)
+            driven = driven_stacks(session)
+            inside = " OR ".join("(t < ? AND t + weight / 1e6 > ?)" for _ in windows) or "0"
+            args = [x for lo, hi in windows for x in (hi, lo)]
+            per_stack_workload = session.conn.execute(
+                f"SELECT stack_id, SUM(CASE WHEN {inside} THEN weight ELSE 0 END) "
+                "FROM samples GROUP BY stack_id",
+                args,
             ).fetchall()
             transitions = session.conn.execute(
                 "SELECT stack_id, prev, COUNT(*) FROM ("
@@ -105,6 +121,9 @@ class _SampleIndex:
             seconds = weight / 1e6
             thread_seconds[tid] += seconds
             stack_seconds[sid][tid] = stack_seconds[sid].get(tid, 0.0) + seconds
+        workload_seconds = {sid: w / 1e6 for sid, w in per_stack_workload if w}
+        for sid in driven:
+            workload_seconds[sid] = sum(stack_seconds.get(sid, {}).values())
         entries_into: dict[int, dict[int | None, int]] = defaultdict(dict)
         for sid, prev, count in transitions:
             entries_into[sid][prev] = count
@@ -124,6 +143,7 @@ class _SampleIndex:
             minutes=minutes,
             rate=session_rate(session),
             row_count=len(rows),
+            workload_seconds=workload_seconds,
         )
 
     def function_stacks(self, path: str, symbol: str) -> set[int]:
@@ -152,10 +172,11 @@ class _SampleIndex:
         return set(), ""
 
     def measure(self, stacks: set[int]) -> dict[str, float]:
-        seconds = loop_s = 0.0
+        seconds = loop_s = driven_s = 0.0
         threads_hit: set[int] = set()
         entries = 0
         for sid in stacks:
+            driven_s += self.workload_seconds.get(sid, 0.0)
             for tid, secs in self.stack_seconds.get(sid, {}).items():
                 seconds += secs
                 threads_hit.add(tid)
@@ -174,6 +195,8 @@ class _SampleIndex:
             "thread_share": round(seconds / hit_thread_s, 5),
             "entries": float(entries),
             "per_minute": round(entries / self.minutes, 3),
+            "workload_seconds": round(driven_s, 4),
+            "under_workload": 1.0 if seconds and driven_s * 2 >= seconds else 0.0,
         }
 
 
@@ -291,7 +314,12 @@ def _with_measurements(static: Finding, index: _SampleIndex, twins: Iterable[Fin
             Evidence(
                 "py-spy",
                 f"py-spy saw {what} on the stack for {m['seconds']:.2f} s "
-                f"(~{m['samples']:.0f} samples, {where}), entered {m['per_minute']:.1f}/min",
+                f"(~{m['samples']:.0f} samples, {where}), entered {m['per_minute']:.1f}/min"
+                + (
+                    f", {m['workload_seconds']:.2f} s of it under the standard workload"
+                    if m["workload_seconds"]
+                    else ""
+                ),
                 m,
             )
         )
@@ -311,7 +339,9 @@ def _with_measurements(static: Finding, index: _SampleIndex, twins: Iterable[Fin
     basis = (
         f"impact from {'loop' if on_loop else 'thread'} share {share * 100:.2f}%"
         + (f" and max loop block {block_ms:.0f} ms" if block_ms else "")
-        + f", frequency from {per_minute:.1f}/min; difficulty from rule {static.rule}"
+        + f", frequency from {per_minute:.1f}/min"
+        + (" under the standard workload" if m["under_workload"] else "")
+        + f"; difficulty from rule {static.rule}"
     )
     priority = measured_priority(
         static.priority.difficulty,

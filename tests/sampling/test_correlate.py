@@ -152,3 +152,17 @@ def test_a_one_off_stall_lends_evidence_but_not_its_length_to_a_static_twin(
     # impact from the 1.2 % share (6), not from the 120 ms stall (8)
     assert static.priority.impact == 6
     assert "max loop block" not in static.priority.basis
+
+
+def test_time_our_workload_drove_is_labelled_not_called_the_apps(tmp_path: Path) -> None:
+    b = _session(tmp_path)  # blocked runs start at 0.1, 0.47, 0.84 and 1.21 s
+    workload = {"t": b.t0 + 0.95, "kind": "workload", "name": "canvas", "status": "ok"}
+    b.session.append([{**workload, "results": {"elapsed_s": 0.95}}])
+    call_site = _static("A3-SYNC-IN-ASYNC", "config.py", 8, symbol="load_config")
+    b.session.put_findings([call_site])
+    (static,) = correlate(b.session, ROOT)
+    measured = next(e for e in static.evidence if "on the stack" in e.summary)
+    assert measured.metrics["workload_seconds"] == pytest.approx(0.36)
+    assert measured.metrics["under_workload"] == 1.0
+    assert "0.36 s of it under the standard workload" in measured.summary
+    assert "under the standard workload" in static.priority.basis
