@@ -198,3 +198,45 @@ def test_an_exception_escaping_a_qt_slot_is_counted_at_the_slot_and_chained(
     exceptions._previous_hook = real_previous
     agent._cleanup()
     assert sys.excepthook is real_previous  # put back exactly
+
+
+def test_detaching_leaves_nothing_of_the_agent_behind(demo, qtbot) -> None:
+    import gc
+    import tracemalloc
+
+    from PySide6.QtWidgets import QApplication
+
+    from inspector.agent.runtime import STATE_KEY
+
+    app = QApplication.instance()
+
+    def state() -> dict[str, Any]:
+        return {
+            "meta_path": list(sys.meta_path),
+            "gc_callbacks": list(gc.callbacks),
+            "excepthook": sys.excepthook,
+            "handle_run": asyncio.events.Handle.__dict__["_run"],
+            "publish": type(demo.bus).__dict__["publish"],
+            "threads": sorted(t.name for t in threading.enumerate()),
+            "tracemalloc": tracemalloc.is_tracing(),
+            "app_children": sorted(type(c).__name__ for c in app.children()),
+            "agent_on_sys": hasattr(sys, STATE_KEY),
+        }
+
+    before = state()
+    probes = dict(PROFILE["probes"])
+    probes["repaint"] = {**probes["repaint"], "burst_every_s": 0.0, "burst_s": 0.05}
+    agent = Agent({"probes": probes, "workloads": PROFILE["workloads"], "mode": "launch"})
+    setattr(sys, STATE_KEY, agent)
+    agent._install()
+    agent.probe("memory").tracemalloc_start()
+    repaint = agent.probe("repaint")
+    repaint.poll()
+    qtbot.waitUntil(lambda: repaint._installed, timeout=5000)
+    repaint.poll()  # starts a burst: an application-wide filter for 50 ms
+    demo.canvas.viewport().update()
+    qtbot.wait(100)
+    assert state() != before  # the agent really was hooked in
+    agent._cleanup()
+    qtbot.wait(50)  # deleteLater of the filters and markers runs on the GUI thread
+    assert state() == before

@@ -27,6 +27,7 @@ from typing import Any
 from inspector.agent import target
 
 PAINT = 12  # QEvent::Paint; event types are compared as ints (no enum lookups)
+MARKER = 1000  # QEvent::User: the type of the event posted to our own marker object
 MAX_PAINT_S = 5.0  # a start whose end marker never came is dropped, never reported as a paint
 _perf = time.perf_counter
 _CLASSES: dict[str, tuple[type, type]] = {}
@@ -59,6 +60,9 @@ def _qt_classes(core: Any) -> tuple[type, type]:
         clock: PaintClock | None = None
 
         def event(self, event: Any) -> bool:
+            if event.type() != MARKER:
+                # DeferredDelete among others: swallowing it would keep us alive for good
+                return super().event(event)
             clock = self.clock
             if clock is not None:
                 try:
@@ -130,7 +134,7 @@ class PaintClock:
         if not self._posted:
             self._posted = True
             core = self._core
-            core.QCoreApplication.postEvent(self._marker, core.QEvent(core.QEvent.Type.User))
+            core.QCoreApplication.postEvent(self._marker, core.QEvent(core.QEvent.Type(MARKER)))
 
     def ended(self, via: str) -> None:
         if via == "posted_marker":
