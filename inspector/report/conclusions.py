@@ -31,6 +31,7 @@ class Source:
     window: tuple[float, float] | None = None
     estimate: str = ""
     origin: str = ""
+    meta_key: str = ""  # a setting read from the session's meta, not from records
 
     @property
     def is_estimate(self) -> bool:
@@ -39,6 +40,8 @@ class Source:
     def describe(self) -> str:
         if self.estimate:
             return f"estimate: {self.estimate}"
+        if self.meta_key:
+            return f"session setting `{self.meta_key}`"
         parts = [" + ".join(self.records) or "session"]
         if self.records:
             parts[0] += f" ({self.count} records)" if self.count else " (no records)"

@@ -2,6 +2,8 @@
 
 Given a `ReportModel` and its rendered formats, `check_report` returns every problem found:
 
+- a figure a conclusion's statement quotes that is none of its own sourced figures, table
+  cells, targets or stated constants;
 - a figure (a number with a unit: ms, s, MB, MB/h, %, /s, Hz, or "max_size N") in the
   Markdown or HTML that no sourced text of the model contains: not a conclusion's
   statement, table or figure, not a finding's own text, evidence or metrics, not a target;
@@ -28,7 +30,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from inspector.report.conclusions import MEASURED
+from inspector.report.measured import FRAME_BUDGET_MS, MIN_MEMORY_SPAN_S
 from inspector.report.model import ReportModel
+
+# Figures the report states as definitions, not measurements.
+STATED_CONSTANTS = (f"{FRAME_BUDGET_MS:.1f} ms", f"{MIN_MEMORY_SPAN_S:.0f} s")
 
 _FIGURE = re.compile(
     r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)\s?(MB/h|ms|MB|KiB|KB|GB|Hz|/s|%|s)(?![\w/])"
@@ -90,15 +96,20 @@ def _sourced_texts(model: ReportModel) -> list[str]:
         if c.table is not None:
             out += [cell for row in c.table.rows for cell in row]
             out.append(c.table.source.describe())
-    for key, value in model.targets.items():
-        out += [f"{value:.0f} ms", f"{value:.1f} ms", f"{value:g} ms", f"{value:.0f} MB/h"]
-        out.append(key)
+    out += _target_texts(model)
     for p in model.plots:
         out += [p.title, p.caption]
     a = model.audit
     out.append(f"{a.elapsed_s:.1f} s")
     out += [g.finding.location for g in model.gaps]
     out += [f"{g.file_percent:.0f}%" for g in model.gaps]
+    return out
+
+
+def _target_texts(model: ReportModel) -> list[str]:
+    out = []
+    for value in model.targets.values():
+        out += [f"{value:.0f} ms", f"{value:.1f} ms", f"{value:g} ms", f"{value:.0f} MB/h"]
     return out
 
 
@@ -242,9 +253,31 @@ def check_metrics(model: ReportModel) -> list[Problem]:
     ]
 
 
+def check_model(model: ReportModel) -> list[Problem]:
+    """Inside the model: every figure a conclusion's statement quotes is one of its own
+    figures (each with a source), a cell of its table, a target or a stated constant."""
+    constants: set[tuple[str, str]] = set()
+    for t in _target_texts(model) + list(STATED_CONSTANTS):
+        constants |= figures_in(t)
+    problems = []
+    for topic, c in model.conclusions.items():
+        own = set(constants)
+        for f in c.figures:
+            own |= figures_in(f.text)
+        if c.table is not None:
+            own |= {tok for row in c.table.rows for cell in row for tok in figures_in(cell)}
+        if topic == "answers":  # quotes the other conclusions, checked there
+            continue
+        problems += [
+            Problem("unsourced", f"conclusion {topic}", f"{num} {unit} is none of its figures")
+            for num, unit in sorted(figures_in(c.statement) - own)
+        ]
+    return problems
+
+
 def check_report(model: ReportModel, rendered: Mapping[str, str]) -> list[Problem]:
     """Every problem in `rendered` ({"md", "html", "json", "sarif"} -> text) against `model`."""
-    problems: list[Problem] = []
+    problems: list[Problem] = check_model(model)
     md, page = rendered.get("md"), rendered.get("html")
     if md is not None:
         problems += check_unsourced(model, "md", md)

@@ -376,9 +376,10 @@ def _sampling_facts(session: Any, root: str) -> SamplingFacts:
     table; the hot functions over active threads; how py-spy was run (session meta)."""
     try:
         with session.lock:
-            runs, weight, active = session.conn.execute(
+            runs, weight, active, first, last = session.conn.execute(
                 "SELECT COUNT(*), COALESCE(SUM(weight), 0), "
-                "COALESCE(SUM(CASE WHEN active THEN weight ELSE 0 END), 0) FROM samples"
+                "COALESCE(SUM(CASE WHEN active THEN weight ELSE 0 END), 0), MIN(t), MAX(t) "
+                "FROM samples"
             ).fetchone()
     except sqlite3.Error:  # an older or foreign file without the table: nothing sampled
         return SamplingFacts()
@@ -392,7 +393,15 @@ def _sampling_facts(session: Any, root: str) -> SamplingFacts:
     app_s = max(float(active) / 1e6 - own, 0.0)
     hot = tuple(_hot_row(asdict(e), root, app_s) for e in entries if e.file != OVERHEAD.file)[:15]
     # weights are microseconds (inspector.sampling)
-    return SamplingFacts(int(runs), float(weight) / 1e6, float(active) / 1e6, own, settings, hot)
+    return SamplingFacts(
+        int(runs),
+        float(weight) / 1e6,
+        float(active) / 1e6,
+        own,
+        settings,
+        hot,
+        span=(float(first), float(last)),
+    )
 
 
 def _conflict_context(m: Measurements) -> str:

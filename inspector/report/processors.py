@@ -60,7 +60,7 @@ class SamplingFacts:
     own_s: float = 0.0  # active time whose innermost Python frame is our agent's
     settings: Mapping[str, Any] = field(default_factory=dict)
     hot: tuple[Mapping[str, Any], ...] = ()
-    hot_error: str = ""
+    span: tuple[float, float] | None = None  # first and last sample time
 
 
 @dataclass(frozen=True)
@@ -398,14 +398,7 @@ def sampling(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion
     src = Source(
         ("py-spy samples",),
         s.runs,
-        inputs.window(
-            [
-                {"t": float(settings.get("started") or inputs.t0)},
-                {"t": float(settings.get("ended") or (inputs.measurements.span or (0, 0))[1])},
-            ]
-        )
-        if settings
-        else None,
+        inputs.window([{"t": s.span[0]}, {"t": s.span[1]}]) if s.span else None,
     )
     app_s = max(s.active_s - s.own_s, 0.0)
     figures = (
@@ -414,6 +407,9 @@ def sampling(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion
         _fig("sampling.own_s", "our agent's own time", f"{s.own_s:.1f} s", src),
     )
     rate = settings.get("rate")
+    if rate:
+        meta_src = Source(meta_key="sampling.rate")
+        figures += (_fig("sampling.rate", "sampling rate", f"{rate} Hz", meta_src),)
     how = f"{rate} Hz" if rate else "default rate"
     how += ", native frames" if native else ", Python frames only (no native unwinding)"
     statement = (
@@ -813,6 +809,10 @@ def pool_sizing(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclus
         for sizing in size_pools(w):
             curves.append({"pool": sizing.pool, "series": sizing.series})
             sentences.append(sizing.reasoning)
+            # The sweep's reasoning is quoted as it stands, with the record it comes from.
+            figures.append(
+                _fig(f"pool_sizing.{sizing.pool}.reasoning", sizing.pool, sizing.reasoning, src)
+            )
             if sizing.recommended is not None:
                 figures.append(
                     _fig(
@@ -836,7 +836,7 @@ def pool_sizing(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclus
                         mark,
                     )
                 )
-    status = MEASURED if figures else "failed"
+    status = MEASURED if any(f.text.startswith("max_size") for f in figures) else "failed"
     table = Table(
         ("Pool", "Size", "Requests/s", "Wait p95", "Exhausted", "Timeouts", "Choice"),
         tuple(rows),

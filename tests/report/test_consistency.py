@@ -16,7 +16,7 @@ import pytest
 from analyzers.findings import Evidence
 from inspector.core.session import Session
 from inspector.report import render_all
-from inspector.report.consistency import check_report, figures_in
+from inspector.report.consistency import check_model, check_report, figures_in
 from inspector.report.model import MetricRow, ReportModel, build_model, model_from_session
 from tests.report.builders import (
     BUS,
@@ -150,7 +150,12 @@ def test_sampled_time_counts_active_threads_and_names_the_unwinding(sessions):
     s = model.conclusion("sampling")
     # 50 runs of 10 ms in `search` are the app's; 20 in our agent's frames are ours; 400
     # waiting in select are idle.
-    assert [f.text for f in s.figures] == ["0.5 s", "4.7 s", "0.2 s"]
+    assert [(f.text, f.source.describe()) for f in s.figures] == [
+        ("0.5 s", "py-spy samples (470 records), 1-5 s"),
+        ("4.7 s", "py-spy samples (470 records), 1-5 s"),
+        ("0.2 s", "py-spy samples (470 records), 1-5 s"),
+        ("100 Hz", "session setting `sampling.rate`"),
+    ]
     assert s.statement == (
         "py-spy (100 Hz, Python frames only (no native unwinding)) saw 0.5 s of active thread "
         "time in the app (threads waiting in select, locks or an idle event loop excluded, "
@@ -296,4 +301,18 @@ def test_a_figure_every_finding_shares_is_not_a_per_finding_metric():
     model.metrics = {f.fingerprint: (MetricRow("threshold_ms", "50", "—", "x"),) for f in found}
     assert [str(p) for p in check_report(model, {})] == [
         "repeated in metrics: threshold_ms = 50 on 3 findings"
+    ]
+
+
+def test_check_catches_a_conclusion_quoting_a_figure_it_does_not_hold(sessions):
+    from dataclasses import replace
+
+    model = _model(sessions["complete"])
+    memory = model.conclusion("memory")
+    # The old projection: a rate nothing in the session supports, inside the statement.
+    model.conclusions["memory"] = replace(
+        memory, statement=memory.statement + " Capping the histories takes it to 42 MB/h."
+    )
+    assert [str(p) for p in check_model(model)] == [
+        "unsourced in conclusion memory: 42 MB/h is none of its figures"
     ]

@@ -195,7 +195,8 @@ def test_coverage_gaps_from_a_cobertura_file(tmp_path: Path):
 def test_pool_sizing_comes_from_the_pools_workload(model: ReportModel, written):
     sizing = model.conclusion("pool_sizing")
     assert sizing.status == "measured"
-    assert [f.text for f in sizing.figures] == ["max_size 4"]
+    assert [f.text for f in sizing.figures if f.text.startswith("max_size")] == ["max_size 4"]
+    assert sizing.figures[0].text.startswith("Recommended max size 4 for browser")
     # One row per size swept, the recommended one marked; no per-instance rows.
     assert sizing.table is not None
     assert [(r[1], r[6]) for r in sizing.table.rows] == [
