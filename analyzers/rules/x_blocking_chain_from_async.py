@@ -75,6 +75,34 @@ class BlockingChainFromAsync(ProjectRule):
         ),
     )
     INVALID = (
+        # A collaborator injected through `__init__` (typed by its annotation), two hops
+        # down: the store's save fsyncs on the event loop.
+        Invalid(
+            "import os\n"
+            "class Db:\n"
+            "    def write(self, fd):\n"
+            "        os.fsync(fd)\n"
+            "class Repo:\n"
+            "    def __init__(self, db: Db):\n"
+            "        self.db = db\n"
+            "class SaveNode:\n"
+            "    def __init__(self, repo: 'Repo'):\n"
+            "        self.repo = repo\n"
+            "    async def execute(self, fd):\n"
+            "        self.repo.db.write(fd)\n",
+            line=12,
+            message_contains="os.fsync",
+        ),
+        # The new catalogue entries reach the chain rule too (bulk copies here).
+        Invalid(
+            "import shutil\n"
+            "def backup(src, dst):\n"
+            "    shutil.copytree(src, dst)\n"
+            "async def on_save(src, dst):\n"
+            "    backup(src, dst)\n",
+            line=5,
+            message_contains="file-bulk",
+        ),
         Invalid(
             "import time\n"
             "def _backoff():\n"

@@ -109,6 +109,19 @@ class BlockingChainFromGui(ProjectRule):
         ),
     )
     INVALID = (
+        # The GUI thread waiting on work it sent to the asyncio loop's thread.
+        Invalid(
+            "import asyncio\n"
+            "from PySide6.QtWidgets import QWidget\n"
+            "class Panel(QWidget):\n"
+            "    def __init__(self):\n"
+            "        self.button.clicked.connect(self.on_refresh)\n"
+            "    def on_refresh(self):\n"
+            "        fut = asyncio.run_coroutine_threadsafe(self.fetch(), self.loop)\n"
+            "        self.show_rows(fut.result(timeout=5))\n",
+            line=8,
+            message_contains="thread-wait",
+        ),
         Invalid(
             "import time\n"
             "from PySide6.QtWidgets import QWidget\n"
