@@ -15,6 +15,8 @@ stacks through `attribute_stack`:
   event delivery`, never our frame;
 * a workload's innermost line that calls something hands over too (`native Qt code a
   workload called`): driving the target is what a workload is for, and it is marked so;
+* the standard library called by our frames with nothing of the target's below (a
+  tracemalloc snapshot, json for the wire) is our work too;
 * any other stack whose innermost Python frame is ours is the inspector's own work: it ends
   in the pseudo-frame `OVERHEAD`, which no finding can point at, and its share of the
   target's main-thread active time is `own_share` (stored as meta "attribution").
@@ -54,6 +56,16 @@ _NO_WIDGET = "Qt widget"
 def is_own(file: str) -> bool:
     """A frame of the inspector's injected agent (probes, hooks, meters, workloads)."""
     return bool(OWN_MARK.search(file))
+
+
+_STDLIB = re.compile(r"[/\\]lib[/\\]python3\.\d+[/\\]|[/\\]Lib[/\\]")  # POSIX | Windows
+_THIRD_PARTY = re.compile(r"[/\\](site|dist)-packages[/\\]")
+
+
+@lru_cache(maxsize=65536)
+def is_stdlib(file: str) -> bool:
+    """A file of the interpreter's standard library (not an installed package)."""
+    return bool(_STDLIB.search(file)) and not _THIRD_PARTY.search(file)
 
 
 @lru_cache(maxsize=65536)
@@ -107,6 +119,12 @@ def attribute_stack(frames: tuple[Frame, ...], paint_widget: str = _NO_WIDGET) -
     innermost_py = next((f for f in reversed(frames) if not is_native(f)), None)
     kept = tuple(f for f in frames if not is_own(f.file))
     if innermost_py is None or not is_own(innermost_py.file):
+        last_own = max(i for i, f in enumerate(frames) if is_own(f.file))
+        below = [f for f in frames[last_own + 1 :] if not is_native(f)]
+        if below and all(is_stdlib(f.file) for f in below):
+            # our code using the standard library (a tracemalloc snapshot, json for the
+            # wire): our work, not the target's
+            return (*(f for f in frames[:last_own] if not is_own(f.file)), OVERHEAD)
         return kept  # the target's Python (or native code under it) was running
     if frames[-1] is not innermost_py:
         return kept  # py-spy --native showed what ran below our frame

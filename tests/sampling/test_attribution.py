@@ -142,3 +142,15 @@ def test_a_timed_paint_takes_back_the_time_that_looked_like_waiting_in_exec(
     (stretch,) = blocked_stretches(session, "/project", threshold_ms=50, thread=7)
     assert (stretch.dispatch, round(stretch.duration_ms), stretch.culprit) == ("qt", 400, None)
     assert stretch.where.function == "native Qt paint of GraphView.viewport"
+
+
+def test_the_standard_library_under_our_frames_is_our_work_unless_the_target_is_below() -> None:
+    app = Frame("main", "/project/main.py", 9)
+    ours = Frame("AllocationPhases.diff", "/x/inspector/agent/probes/memory.py", 244)
+    snapshot = Frame("Snapshot._group_by", "/usr/lib/python3.12/tracemalloc.py", 502)
+    assert attribute_stack((app, ours, snapshot)) == (app, OVERHEAD)
+    windows = Frame("JSONEncoder.encode", "C:\\Python312\\Lib\\json\\encoder.py", 200)
+    assert attribute_stack((app, ours, windows)) == (app, OVERHEAD)
+    step = Frame("Handle._run", "/usr/lib/python3.12/asyncio/events.py", 80)
+    handler = Frame("on_event", "/venv/lib/python3.12/site-packages/NodeGraphQt/x.py", 3)
+    assert attribute_stack((app, ours, step, handler)) == (app, step, handler)

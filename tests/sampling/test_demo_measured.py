@@ -26,7 +26,7 @@ from inspector.core.runtime_findings import (
     runtime_findings,
 )
 from inspector.core.session import Session
-from inspector.sampling.attribution import OWN_SHARE_LIMIT, is_own, own_share
+from inspector.sampling.attribution import OVERHEAD, is_own, own_share
 from inspector.sampling.errors import SamplingError
 from inspector.sampling.preflight import find_py_spy
 from inspector.sampling.store import load_samples
@@ -116,13 +116,14 @@ def test_the_over_budget_viewport_paint_is_found_at_its_setup(findings) -> None:
 
 
 def test_no_frame_of_ours_is_left_on_a_stack_and_our_share_is_measured(session) -> None:
-    raw = load_samples(session, raw=True)
-    assert any(is_own(f.file) for r in raw for f in r.frames)  # the agent was sampled...
+    raw = {r.stack_id: r.frames for r in load_samples(session, raw=True)}
+    assert any(is_own(f.file) for frames in raw.values() for f in frames)  # sampled...
     shown = load_samples(session)
     assert not any(is_own(f.file) for r in shown for f in r.frames)  # ...and never shown
+    # what is charged to us had a frame of ours on it: the app's time is never ours
+    ours = [r for r in shown if r.frames and r.frames[-1] == OVERHEAD]
+    assert ours and all(any(is_own(f.file) for f in raw[r.stack_id]) for r in ours)
     share = own_share(session)
     assert share is not None and share.active_s > 1.0
-    # The 3 % target is the agent's to meet (benchmarks measure it); here a broken attribution
-    # (a native paint or a workload's calls charged to us) would show as a share far above it.
-    assert share.share < 3 * OWN_SHARE_LIMIT, share.line()
+    assert share.own_s == pytest.approx(sum(r.duration_s for r in ours if r.tid == r.pid))
     assert session.meta["attribution"]["own_share"] == round(share.share, 5)
