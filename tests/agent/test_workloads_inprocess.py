@@ -169,6 +169,38 @@ def test_a_workload_past_its_time_limit_fails_and_cleans_up(demo) -> None:
     assert len(demo.canvas.all_nodes()) == before
 
 
+def test_cancel_reports_only_after_the_workload_has_undone_its_nodes(demo) -> None:
+    """The next workload starts on the final record: by then the canvas must be clean."""
+    from inspector.agent.workloads import cancel
+
+    before = len(demo.canvas.all_nodes())
+    nodes_at_final: list[int] = []
+    original_emit = demo._loop.call_soon_threadsafe
+
+    def cancel_when_busy() -> None:
+        assert len(demo.canvas.all_nodes()) > before  # mid-creation
+        assert cancel("c1")
+
+    demo._loop.call_later(0.3, cancel_when_busy)
+    records: list[dict[str, Any]] = []
+
+    def emit(record: dict[str, Any]) -> None:
+        if record["kind"] == "workload":
+            nodes_at_final.append(len(demo.canvas.all_nodes()))
+            records.append(record)
+            original_emit(demo._loop.stop)
+
+    demo._loop.call_soon(
+        run_workload, "canvas", {"nodes": 300, "batch": 1, "run_id": "c1"}, DEMO_WORKLOADS, emit
+    )
+    QTimer.singleShot(60_000, demo._loop.stop)
+    demo._loop.run_forever()
+    [record] = records
+    assert (record["status"], record["reason"]) == ("cancelled", "cancelled by the user")
+    assert record["run_id"] == "c1"
+    assert nodes_at_final == [before]
+
+
 def test_stop_all_ends_a_running_workload_and_it_cleans_up(demo) -> None:
     from inspector.agent.workloads import stop_all
 

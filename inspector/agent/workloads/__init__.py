@@ -152,7 +152,7 @@ def run_workload(
         run.finish("unsupported", str(definition.get("reason", "not supported by this target")))
         return
     with _active_lock:
-        _active[:] = [r for r in _active if not r.done]
+        _active[:] = [r for r in _active if not r.finished]
         _active.append(run)
     try:
         module = workload_module(canonical)
@@ -174,7 +174,7 @@ def stop_all(reason: str = "the inspector detached") -> int:
     """End every running workload as "failed" with `reason` (e.g. on detach); each one then
     stops at its next step and cleans up after itself. Returns how many were running."""
     with _active_lock:
-        running = [r for r in _active if not r.done]
+        running = [r for r in _active if not r.finished]  # also those cleaning up
         _active.clear()
     for run in running:
         run.finish("failed", f"stopped: {reason}")

@@ -28,6 +28,7 @@ from inspector.agent import provenance, target
 QtSteps = Generator[float, None, None]
 PROGRESS_EVERY_S = 0.25  # progress records are for a progress bar: a few per second is plenty
 PROGRESS_GRACE_S = 30.0  # at its time limit, a run that reported progress this recently...
+STOP_GRACE_S = 10.0  # a workload asked to stop has this long to clean up before it is reported
 MAX_EXTENSIONS = 3  # ...gets its limit again, this many times at most
 
 
@@ -58,9 +59,20 @@ class WorkloadRun:
         self._last_progress = 0.0
         self._progress_sent = False
         self._extensions = 0
+        # A cancel or time-out asks the workload to stop; its final record is sent once it has
+        # cleaned up (the driver calls finish_stopped), so the next workload starts on a clean
+        # target. STOP_GRACE_S later it is sent anyway, for a workload stuck in one step.
+        self._stop: tuple[str, str] | None = None
+        self._stop_timer: threading.Timer | None = None
 
     @property
     def done(self) -> bool:
+        """True once the run has ended or was asked to stop: the workload stops working."""
+        return self._done.is_set() or self._stop is not None
+
+    @property
+    def finished(self) -> bool:
+        """True once the final record was sent."""
         return self._done.is_set()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -71,12 +83,19 @@ class WorkloadRun:
         self._watchdog.start()
 
     def finish(self, status: str, reason: str = "", results: dict[str, Any] | None = None) -> bool:
-        """Emit the final record; later calls are ignored. True if this call emitted it."""
+        """Emit the final record; later calls are ignored. True if this call emitted it.
+
+        After a stop request a workload's own "ok" (it finished its loop early) becomes the
+        requested status, keeping the results it gathered."""
         with self._lock:
             if self._done.is_set():
                 return False
             self._done.set()
+            if self._stop is not None and status == "ok":
+                status, reason = self._stop
         self._watchdog.cancel()
+        if self._stop_timer is not None:
+            self._stop_timer.cancel()
         provenance.run_finished(self.label)
         record = {
             "t": time.time(),
@@ -97,7 +116,7 @@ class WorkloadRun:
 
     def progress(self, step: int, total: int, label: str = "") -> None:
         """Say how far the run is (step of total); rate-limited, never raises."""
-        if self._done.is_set():
+        if self.done:
             return
         now = time.monotonic()
         if self._progress_sent and now - self._last_progress < PROGRESS_EVERY_S:
@@ -129,8 +148,27 @@ class WorkloadRun:
             pass
 
     def cancel(self, reason: str = "cancelled by the user") -> bool:
-        """End the run as "cancelled"; the workload cleans up at its next step."""
-        return self.finish("cancelled", reason)
+        """Ask the run to stop as "cancelled"; it cleans up at its next step, then reports."""
+        return self.request_stop("cancelled", reason)
+
+    def request_stop(self, status: str, reason: str) -> bool:
+        """Ask the workload to stop; the final record (`status`, `reason`) follows its
+        clean-up. False if the run had already ended or was already asked."""
+        with self._lock:
+            if self._done.is_set() or self._stop is not None:
+                return False
+            self._stop = (status, reason)
+        self._stop_timer = threading.Timer(STOP_GRACE_S, self.finish_stopped)
+        self._stop_timer.daemon = True
+        self._stop_timer.start()
+        return True
+
+    def finish_stopped(self) -> bool:
+        """Send the requested stop's final record (drivers call it after the clean-up)."""
+        stop = self._stop
+        if stop is None:
+            return False
+        return self.finish(*stop)
 
     def fail(self, exc: BaseException | str) -> bool:
         if isinstance(exc, BaseException):
@@ -155,7 +193,7 @@ class WorkloadRun:
             self._watchdog.start()
             return
         waited = self.timeout_s * (1 + self._extensions)
-        self.finish("failed", f"timed out after {waited:.0f} s")
+        self.request_stop("failed", f"timed out after {waited:.0f} s")
 
 
 STARTUP_WAIT_S = 20.0  # a workload sent right after launch waits this long for the app
@@ -183,7 +221,8 @@ def when_ready(
                     run.fail(exc)
                 return
             time.sleep(0.1)
-        run.finish("unsupported", f"the target has no {what} (waited {STARTUP_WAIT_S:.0f} s)")
+        if not run.finish_stopped():
+            run.finish("unsupported", f"the target has no {what} (waited {STARTUP_WAIT_S:.0f} s)")
 
     threading.Thread(target=poll, name=f"inspector-workload-wait-{run.name}", daemon=True).start()
 
@@ -202,11 +241,12 @@ def drive_on_qt_thread(run: WorkloadRun, make_steps: Callable[[], QtSteps]) -> N
                     steps = state["steps"] = make_steps()
             if run.done:
                 steps.close()  # runs the generator's clean-up on this (the Qt) thread
+                run.finish_stopped()
                 return
             with provenance.as_workload(run.label):  # what the step calls is ours
                 delay_ms = next(steps)
         except StopIteration:
-            if not run.done:
+            if not run.finish_stopped() and not run.finished:
                 run.finish("failed", "the workload ended without a result")
             return
         except BaseException as exc:
@@ -233,7 +273,7 @@ def drive_on_loop(run: WorkloadRun, make_coro: Callable[[], Coroutine[Any, Any, 
             if not isinstance(exc, Exception):
                 raise
         else:
-            if not run.done:
+            if not run.finish_stopped() and not run.finished:
                 run.finish("failed", "the workload ended without a result")
 
     def go() -> None:
@@ -260,7 +300,7 @@ def drive_on_thread(run: WorkloadRun, work: Callable[[], None]) -> None:
         except BaseException as exc:
             run.fail(exc)
         else:
-            if not run.done:
+            if not run.finish_stopped() and not run.finished:
                 run.finish("failed", "the workload ended without a result")
 
     threading.Thread(target=body, name=f"inspector-workload-{run.name}", daemon=True).start()
