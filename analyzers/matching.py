@@ -91,7 +91,10 @@ _BLOCKING_EXACT: dict[str, str] = {
     "queue.Queue.join": "thread-wait",
     "concurrent.futures.wait": "thread-wait",
     "concurrent.futures.Future.result": "thread-wait",
-    "asyncio.run_coroutine_threadsafe.result": "thread-wait",
+    # Waiting for the asyncio loop's thread: a stall on the GUI thread, but from a coroutine
+    # on that loop it would deadlock, so code reaching it from the loop guards it (a
+    # running-loop check); only the GUI set includes this kind.
+    "asyncio.run_coroutine_threadsafe.result": "loop-wait",
     "multiprocessing.Process.join": "thread-wait",
     "watchdog.observers.Observer.join": "thread-wait",
     # Deliberately slow key derivation: tens to hundreds of ms of CPU per call.
@@ -193,6 +196,7 @@ BLOCKING_KINDS_GUI = frozenset(
         "console",
         "file-bulk",
         "thread-wait",
+        "loop-wait",
         "key-derivation",
     }
 )
@@ -212,6 +216,8 @@ KIND_ADVICE: dict[str, str] = {
     "QThreadPool task on the GUI thread)",
     "thread-wait": "await the other thread's result instead of blocking on it "
     "(`await asyncio.wrap_future(fut)`, `loop.run_in_executor`, a Qt signal on completion)",
+    "loop-wait": "let the coroutine report back (a Qt signal or a done callback) instead of "
+    "waiting for its result",
     "key-derivation": "derive keys in a worker thread (`await asyncio.to_thread(...)`) and "
     "cache the derived key",
     "clipboard": "use QClipboard on the GUI thread, or `await asyncio.to_thread(...)`",

@@ -17,6 +17,8 @@ _GUI_ADVICE = {
     "thread-wait": "connect to the worker's finished signal (or a future's done callback) "
     "instead of waiting for it",
     "key-derivation": "derive the key in a worker thread and cache it",
+    "loop-wait": "let the coroutine signal its result back (a Qt signal or "
+    "`fut.add_done_callback`) instead of waiting for it on the GUI thread",
 }
 
 
@@ -120,7 +122,7 @@ class BlockingChainFromGui(ProjectRule):
             "        fut = asyncio.run_coroutine_threadsafe(self.fetch(), self.loop)\n"
             "        self.show_rows(fut.result(timeout=5))\n",
             line=8,
-            message_contains="thread-wait",
+            message_contains="loop-wait",
         ),
         Invalid(
             "import time\n"
