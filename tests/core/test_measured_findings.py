@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 from inspector.core.runtime_findings import (
+    GROWTH_RULE,
     RAISES_RULE,
     REPAINT_RULE,
     RETAINED_RULE,
     configuring_lines,
     handler_error_findings,
+    memory_growth_findings,
     repaint_findings,
     retained_memory_findings,
     runtime_findings,
@@ -355,3 +357,34 @@ def test_paints_the_clock_missed_count_as_paints_at_the_median(tmp_path: Path) -
     assert (m["paints"], m["full_updates"], m["p50_ms"]) == (23, 23, 109.0)
     timed_ms = sum((100 + i + 240) for i in range(10))  # 3445 ms; the untimed 3 at p50 109
     assert m["main_thread_share"] == pytest.approx((timed_ms + 3 * 109.0) / 1000 / 60, abs=1e-4)
+
+
+def test_steady_growth_over_the_apps_own_time_sits_at_the_growing_container(
+    tmp_path: Path,
+) -> None:
+    root = _tree(tmp_path)
+    (root / "bus.py").write_text("class EventBus:\n    _history = []\n", encoding="utf-8")
+    mib = 2**20
+    growing = [
+        {
+            "t": T0 + 10 * i,
+            "kind": "memory",
+            "rss_bytes": (400 + 8 * i) * mib,
+            "containers": {"demo.bus:EventBus._history": 100 * i, "demo.jobs:Queue._q": 3},
+            "source": "app",
+        }
+        for i in range(7)
+    ]
+    # a workload run in between: its 300 MiB are the retained-memory finding's, not growth
+    ours = {**growing[3], "t": T0 + 35, "rss_bytes": 748 * mib, "source": "workload:canvas#1"}
+    session = Session.create(tmp_path / "g.session")
+    session.append(
+        [*growing[:4], ours, *[{**g, "rss_bytes": g["rss_bytes"] + 300 * mib} for g in growing[4:]]]
+    )
+    with session:
+        (f,) = memory_growth_findings(session, str(root))
+    assert (f.rule, f.path, f.line, f.symbol) == (GROWTH_RULE, "bus.py", 1, "EventBus")
+    m = f.evidence[0].metrics
+    # app-only steps: 0->10->20->30 s and 40->50->60 s, 8 MiB each; the steps touching the
+    # workload record are left out
+    assert (m["growth_mib"], round(m["mib_per_min"], 1)) == (40.0, 48.0)
