@@ -179,16 +179,28 @@ def _driven_by_workload(
 
 
 def _flatten(results: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """A workload's results as (key, value) cells; nested data becomes dotted keys, long lists
-    a count, so a table cell never holds JSON."""
+    """A workload's results as (key, value) cells; a distribution over repetitions
+    ({p50, min, max, n}) is one value, nested data becomes dotted keys, long lists a count,
+    so a table cell never holds JSON."""
     out: list[tuple[str, str]] = []
     for key, value in results.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping) and "p50" in value and "p95" in value:
+            shown = f"p50 {float(value['p50']):g} / p95 {float(value['p95']):g}"
+            if "max" in value:
+                shown += f" / max {float(value['max']):g}"
+            out.append((name, shown + (f" (n {value['n']})" if "n" in value else "")))
+        elif isinstance(value, Mapping) and "p50" in value:
+            n = int(value.get("n") or 1)
+            shown = f"{float(value['p50']):g}"
+            if n > 1 and "min" in value and "max" in value:
+                shown += f" (p50 of {n}; {float(value['min']):g}-{float(value['max']):g})"
+            out.append((name, shown))
+        elif isinstance(value, Mapping):
             out += _flatten(value, name + ".")
         elif isinstance(value, (list, tuple)):
-            if all(isinstance(v, (int, float, str)) for v in value) and len(value) <= 8:
-                out.append((name, ", ".join(str(v) for v in value)))
+            if all(isinstance(v, (int, float)) for v in value) and len(value) <= 8:
+                out.append((name, ", ".join(f"{v:g}" for v in value)))
             else:
                 out.append((name, f"{len(value)} entries"))
         elif isinstance(value, float):
@@ -725,23 +737,40 @@ def pools(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
         _fig("pools.app_acquires", "app acquires", str(app_acq), src),
         _fig("pools.workload_acquires", "workload acquires", str(ours), src),
     )
-    hooked = {str(r.get("pool")): r.get("hooked") for r in recs if "hooked" in r}
+
+    # The agent names a class "module:Class" and a live pool "module.Class": one pool.
+    def key(name: str) -> str:
+        return name.replace(":", ".")
+
+    never = {key(str(r.get("pool"))) for r in recs if r.get("hooked") is False}
+    ours_by_pool: dict[str, int] = {}
+    for r in recs:
+        if _driven_by_workload(r, windows):
+            k = key(str(r.get("pool")))
+            ours_by_pool[k] = ours_by_pool.get(k, 0) + int(r.get("acquires") or 0)
     by_name: dict[str, list[Any]] = {}
     for stat in p.pools:
-        by_name.setdefault(stat.pool, []).append(stat)
+        by_name.setdefault(key(stat.pool), []).append(stat)
     rows = []
     for name, stats in by_name.items():
-        acq = sum(s.acquires for s in stats)
-        if hooked.get(name) is False and not acq:
-            rows.append((f"`{name}`", "0", "—", "—", "0", "never imported by the app"))
+        live = [s for s in stats if s.pool_id not in ("None", s.pool) or s.acquires or s.max_size]
+        acq = sum(s.acquires for s in live)
+        if not live:
+            state = "never imported by the app" if name in never else "no live pool"
+            rows.append((f"`{name}`", "0", "—", "—", "0", state))
             continue
-        state = "used" if acq else "no acquires"
+        if not acq:
+            state = "no acquires"
+        elif ours_by_pool.get(name, 0) == acq:
+            state = "used by our workload only"
+        else:
+            state = "used by the app"
         rows.append(
             (
                 f"`{name}`",
-                str(len(stats)),
-                str(max(s.max_size for s in stats)),
-                str(max(s.peak_in_use for s in stats)),
+                str(len(live)),
+                str(max(s.max_size for s in live)),
+                str(max(s.peak_in_use for s in live)),
                 str(acq),
                 state,
             )

@@ -99,3 +99,66 @@ def test_a_channel_without_traffic_gets_words_not_a_flat_plot():
         "The event bus was instrumented but no event was published in this session."
     )
     assert [p.name for p in model.plots] == ["memory"]
+
+
+def test_workload_results_are_cells_not_json():
+    from inspector.report.processors import _flatten
+
+    results = {
+        "node_types": ["a.A", "b.B", "c.C", "d.D"],
+        "nodes": 20,
+        "paints_per_s": {"p50": 11.4, "min": 11.4, "max": 11.4, "n": 1},
+        "create_ms": {"p50": 30.0, "min": 28.0, "max": 35.5, "n": 3},
+        "frame_ms": {"p50": 57.413, "p95": 180.63, "max": 652.939, "n": 91},
+        "service": {"service_ms": 5.0, "capacity": 4},
+        "sizes": [1, 2, 4],
+    }
+    assert _flatten(results) == [
+        ("node_types", "4 entries"),
+        ("nodes", "20"),
+        ("paints_per_s", "11.4"),
+        ("create_ms", "30 (p50 of 3; 28-35.5)"),
+        ("frame_ms", "p50 57.413 / p95 180.63 / max 652.939 (n 91)"),
+        ("service.service_ms", "5"),
+        ("service.capacity", "4"),
+        ("sizes", "1, 2, 4"),
+    ]
+
+
+def test_a_pool_named_two_ways_is_one_row_and_workload_use_is_not_the_apps():
+    from inspector.report.model import build_model
+    from tests.report.builders import TREE
+
+    cls = "app.pooling.http_pool"
+    records = {
+        "pool": [
+            {
+                "t": 1.0,
+                "kind": "pool",
+                "pool": f"{cls}:HttpPool",
+                "pool_id": None,
+                "hooked": False,
+                "size": 0,
+                "acquires": 0,
+                "source": "app",
+            },
+            {
+                "t": 5.0,
+                "kind": "pool",
+                "pool": f"{cls}.HttpPool",
+                "pool_id": "p1",
+                "size": 8,
+                "in_use": 8,
+                "acquires": 40,
+                "source": "workload:pools#1",
+            },
+        ]
+    }
+    pools = build_model(
+        [], kind="session", records_by_kind=records, source_root=TREE, plots=False
+    ).conclusion("pools")
+    assert pools.table is not None
+    assert pools.table.rows == (
+        (f"`{cls}.HttpPool`", "1", "8", "8", "40", "used by our workload only"),
+    )
+    assert pools.status == "no_app_traffic"
