@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from inspector.attach import ptrace_call
 from inspector.core.session import Session
 from inspector.live import Ended, EngineEvent, LiveEngine, demo_command
 from inspector.sampling.store import load_samples
-from tests.agent.helpers import ROOT, child_env, fixture_profile
+from tests.agent.helpers import ROOT, LineWatcher, child_env, fixture_profile, stop
 
 
 def _launch(tmp_path: Path, name: str = "engine") -> tuple[LiveEngine, Session, list[EngineEvent]]:
@@ -189,3 +190,27 @@ def test_record_says_how_far_a_long_workload_is_every_15_s(capsys) -> None:
         "casare-inspector: workload canvas: repetition 1/3: dragging (50%, about 42 s left)",
         "casare-inspector: workload event_bus: running (16 s, longer than its estimate)",
     ]
+
+
+@pytest.mark.skipif(not ptrace_call.supported(), reason="attach by PID needs Linux x86-64 here")
+def test_an_attached_target_that_exits_is_noticed_within_a_second(tmp_path) -> None:
+    proc = subprocess.Popen(
+        [*demo_command(["--duration", "60", "--no-workload"])],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=child_env(), cwd=ROOT,
+    )  # fmt: skip
+    session = Session.create(tmp_path / "attached.session")
+    engine = LiveEngine(session, "demo")
+    ended = threading.Event()
+    engine.subscribe(lambda e: ended.set() if isinstance(e, Ended) else None)
+    try:
+        LineWatcher(proc).wait_for("demo pid=")
+        engine.attach(proc.pid)
+        killed = time.monotonic()
+        proc.kill()  # our child, not the engine's: a zombie until we reap it, still "exited"
+        assert ended.wait(5.0)
+        assert time.monotonic() - killed < 1.0
+        assert engine.end_reason == "target exited"  # no exit code known for another's child
+    finally:
+        stop(proc)
+        engine.finish("test over", stop_launched=False)
+        session.close()
