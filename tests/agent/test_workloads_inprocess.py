@@ -201,6 +201,38 @@ def test_cancel_reports_only_after_the_workload_has_undone_its_nodes(demo) -> No
     assert nodes_at_final == [before]
 
 
+def test_cancel_closes_every_pool_the_sweep_built_before_it_reports(demo, monkeypatch) -> None:
+    from inspector.agent.workloads import cancel
+    from inspector.demo.pool import ConnectionPool
+
+    built: list[ConnectionPool] = []
+    original_init = ConnectionPool.__init__
+
+    def tracked_init(self: ConnectionPool, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        built.append(self)
+
+    monkeypatch.setattr(ConnectionPool, "__init__", tracked_init)
+    open_at_final: list[int] = []
+    records: list[dict[str, Any]] = []
+
+    def emit(record: dict[str, Any]) -> None:
+        if record["kind"] == "workload":
+            open_at_final.append(sum(len(pool._all) for pool in built))
+            records.append(record)
+            demo._loop.call_soon_threadsafe(demo._loop.stop)
+
+    params = {"sweep": "1..8", "clients": 6, "seconds": 0.3, "run_id": "p1"}
+    demo._loop.call_soon(run_workload, "pools", params, DEMO_WORKLOADS, emit)
+    demo._loop.call_later(0.5, cancel, "p1")  # mid-measurement: connections are held
+    QTimer.singleShot(60_000, demo._loop.stop)
+    demo._loop.run_forever()
+    [record] = records
+    assert (record["status"], record["reason"]) == ("cancelled", "cancelled by the user")
+    assert 1 <= len(built) < 8 * 3  # it stopped early
+    assert open_at_final == [0]  # every connection of every pool it built was closed
+
+
 def test_stop_all_ends_a_running_workload_and_it_cleans_up(demo) -> None:
     from inspector.agent.workloads import stop_all
 
