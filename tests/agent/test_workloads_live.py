@@ -199,4 +199,3 @@ def test_cancel_stops_the_canvas_workload_and_leaves_the_canvas_clean(live) -> N
     assert _canvas_items_before(session, last.run_id) == _canvas_items_before(session, first.run_id)
     [cancelled] = [r for r in session.records("workload") if r["run_id"] == big.run_id]
     assert cancelled["status"] == "cancelled"
-
