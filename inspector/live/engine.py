@@ -12,10 +12,18 @@ Engine API (Qt-free; the window wraps it in `inspector.gui.target_connection`, t
                                  # params: WorkloadParam(name, type, default, minimum, maximum,
                                  # description)
     ticket = engine.start_workload("canvas", {"nodes": 50})   # queued; runs after the others
-    engine.cancel_workload(ticket.run_id)   # stops at its next step, undoes what it created
+        # WorkloadSpecError (one line) for a bad name/parameter/value; the ticket has run_id,
+        # name, params, estimate_s, status (queued/running/ok/failed/unsupported/cancelled),
+        # reason, elapsed_s and a `done` threading.Event
+    engine.cancel_workload(ticket.run_id)   # stops at its next step, undoes what it created,
+        # then reports "cancelled" (a queued one is dropped at once)
     engine.workloads_busy / engine.wait_workloads(timeout) / engine.remaining_estimate_s()
     engine.wait(duration)        # until duration AND workloads are done, or the target ends
     engine.finish(reason)        # detach, stop py-spy, stop a launched target (says how)
+
+Workloads run one at a time: the next is sent when the previous one's final record arrived
+(and not before the agent streams). A workload still reporting steps is never cut off by a
+time limit while it makes progress (the agent's watchdog and `wait(limit=)` both extend).
 
 Events (`inspector.live.events`): Connected, Notice, WorkloadQueued, WorkloadStarted,
 WorkloadProgress(step, total, label, elapsed_s, eta_s), WorkloadFinished(status, reason),
