@@ -31,7 +31,7 @@ from inspector.report.measured import (
     Measurements,
     summarize_memory,
 )
-from inspector.report.synthesis import relative_to_root
+from inspector.report.synthesis import OUR_CODE, relative_to_root
 from inspector.sampling.measured_priority import impact_from_share
 
 NOT_MEASURED_TEXT = "not measured in this session"
@@ -456,16 +456,21 @@ def loop(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
         )
     src = inputs.source("loop_lag")
     slow_src = inputs.source("slow_callback")
+    slow = inputs.records_by_kind.get("slow_callback", ())
+    # A callback in our own agent or workload code is ours, not the app's.
+    ours = sum(1 for r in slow if OUR_CODE.search(str(r.get("file") or "")))
     figures = (
         _fig("loop.lag_p95", "event-loop lag p95", _ms(lp.lag_ms.p95), src),
         _fig("loop.lag_max", "event-loop lag max", _ms(lp.lag_ms.max), src),
-        _fig("loop.slow_callbacks", "slow callbacks", str(lp.slow_callbacks), slow_src),
+        _fig("loop.slow_callbacks", "slow callbacks", str(len(slow) - ours), slow_src),
     )
     over = lp.lag_ms.p95 > t["loop_lag_p95_ms"]
     statement = (
         f"Event-loop lag p95 {_ms(lp.lag_ms.p95)}, max {_ms(lp.lag_ms.max)} "
         f"({'over' if over else 'within'} the {t['loop_lag_p95_ms']:.0f} ms target); "
-        f"{lp.slow_callbacks} callback(s) over {t['slow_callback_ms']:.0f} ms."
+        f"{len(slow) - ours} callback(s) of the app over {t['slow_callback_ms']:.0f} ms"
+        + (f" ({ours} more in our own workload code, left out)" if ours else "")
+        + "."
     ) + _while_ours(src)
     return Conclusion(
         "loop", "Event-loop lag", "over_target" if over else MEASURED, statement, figures

@@ -11,6 +11,7 @@ so new rules join the check without an edit here.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -458,6 +459,10 @@ def _match_finding(
     return best
 
 
+# Our injected agent and its workloads: their frames are never a cause in the target.
+OUR_CODE = re.compile(r"[/\\]inspector[/\\]agent[/\\]")
+
+
 def detect_cascades(
     findings: Sequence[Finding],
     records_by_kind: Mapping[str, Sequence[Mapping[str, Any]]],
@@ -496,6 +501,9 @@ def detect_cascades(
                     label,
                 )
             )
+    # A block in our own agent or workload code (the pools workload's clients, its loopback
+    # server) is ours, never a cause in the target: the report is about the target's code.
+    events = [ev for ev in events if not OUR_CODE.search(ev[1])]
     if not events:
         return []
     # The agent reports one block as a handler record and as a slow callback: count it once.

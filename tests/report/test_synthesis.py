@@ -105,3 +105,33 @@ def test_rule_table_directions_find_conflicts_between_real_rule_ids():
     (c,) = synthesis.detect_conflicts([raise_limit, bound_gather])
     assert c.knob == c.other_knob == "concurrency.limit"
     assert "one configurable limit" in c.resolution
+
+
+def test_a_block_in_our_own_workload_code_is_never_a_cascade_or_the_apps_callback():
+    from inspector.report.model import build_model
+
+    records = fixture_records(1000.0, TREE)
+    ours = [
+        {
+            "t": r["t"],
+            "kind": "slow_callback",
+            "duration_ms": 185.0,
+            "callable": "_measure.<locals>.client",
+            "file": "/opt/venv/site-packages/inspector/agent/workloads/pools.py",
+            "line": 166,
+            "task": "",
+            "origin": "asyncio",
+        }
+        for r in records
+        if r["kind"] == "slow_callback"
+    ]
+    by_kind: dict[str, list] = {}
+    for r in records + ours:
+        by_kind.setdefault(r["kind"], []).append(r)
+    cascades = synthesis.detect_cascades(fixture_findings(), by_kind, str(TREE))
+    assert [c.location for c in cascades] == [f"{BUS}:{line_of(BUS, 'blocking-handler')}"]
+    model = build_model([], kind="session", records_by_kind=by_kind, source_root=TREE, plots=False)
+    assert model.conclusion("loop").statement.endswith(
+        "4 callback(s) of the app over 50 ms (4 more in our own workload code, left out)."
+        " Part of it was recorded while our workloads drove the app."
+    )
