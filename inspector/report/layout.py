@@ -737,26 +737,9 @@ class ReportLayout:
                 )
             )
         out.append(Heading(3, "B. Memory profiling data"))
-        mem = model.measurements.memory
         out += self.conclusion("memory")
-        if mem.measured:
-            if mem.tracemalloc_top:
-                out.append(P("tracemalloc, top allocation growth (last snapshot):"))
-                out.append(
-                    TableBlock(
-                        ("Location", "Size diff", "Count diff"),
-                        tuple(
-                            (
-                                self.measured_link(str(r.get("file", "")), int(r.get("line") or 0)),
-                                f"{int(r.get('size_diff') or 0):,} B",
-                                f"{int(r.get('count_diff') or 0):,}",
-                            )
-                            for r in mem.tracemalloc_top[:15]
-                        ),
-                    )
-                )
-            else:
-                out.append(P("tracemalloc: not enabled in this session."))
+        if model.measurements.memory.measured and not model.measurements.memory.tracemalloc_top:
+            out.append(P("tracemalloc: not enabled in this session."))
         if model.measurements.pools.leaks:
             out.append(P("Pool resources held too long:"))
             out.append(

@@ -946,7 +946,23 @@ def memory_trend(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclu
         text += "."
         for k, a, b in grown:
             figures.append(_fig(f"memory.container.{k}", k, f"{a} -> {b}", src))
-    return Conclusion("memory", title, status, text, tuple(figures))
+    table = None
+    top = [r for r in mem.tracemalloc_top if not OUR_CODE.search(str(r.get("file") or ""))]
+    if top:
+        # tracemalloc's top growth in the app's code; our agent's allocations are left out.
+        table = Table(
+            ("Location", "Size diff", "Count diff"),
+            tuple(
+                (
+                    f"`{inputs.where(str(r.get('file', '')), int(r.get('line') or 0))}`",
+                    f"{int(r.get('size_diff') or 0):,} B",
+                    f"{int(r.get('count_diff') or 0):,}",
+                )
+                for r in top[:15]
+            ),
+            inputs.source("tracemalloc"),
+        )
+    return Conclusion("memory", title, status, text, tuple(figures), table)
 
 
 # -- baseline and projections -------------------------------------------------------------------

@@ -162,3 +162,22 @@ def test_a_pool_named_two_ways_is_one_row_and_workload_use_is_not_the_apps():
         (f"`{cls}.HttpPool`", "1", "8", "8", "40", "used by our workload only"),
     )
     assert pools.status == "no_app_traffic"
+
+
+def test_tracemalloc_growth_lists_the_apps_sites_not_our_agents():
+    from inspector.report.model import build_model
+    from tests.report.builders import BUS, TREE
+
+    top = [
+        {"file": "/x/inspector/agent/runtime.py", "line": 9, "size_diff": 9_000, "count_diff": 9},
+        {"file": str(TREE / BUS), "line": 12, "size_diff": 2_400_000, "count_diff": 30_000},
+    ]
+    records = {
+        "memory": [{"t": 1.0 + i, "kind": "memory", "rss_bytes": 10**8} for i in range(3)],
+        "tracemalloc": [{"t": 3.0, "kind": "tracemalloc", "top": top}],
+    }
+    memory = build_model(
+        [], kind="session", records_by_kind=records, source_root=TREE, plots=False
+    ).conclusion("memory")
+    assert memory.table is not None
+    assert memory.table.rows == ((f"`{BUS}:12`", "2,400,000 B", "30,000"),)
