@@ -44,6 +44,13 @@ class IndexBuiltPerQuery(ProjectRule):
     TAGS = ("algorithmic", "search")
     TRIGGERS = ("Index(", "Trie(", "Matcher(", "Searcher(", "Automaton(", "Lookup(")
     VALID = (
+        # Constructing a holder that indexes nothing is cheap.
+        Valid(
+            "class SongMatcher:\n    def __init__(self, app):\n        self._app = app\n"
+            "    def match(self, s):\n        return self._app.find(s)\n"
+            "def match_song(app, s):\n    matcher = SongMatcher(app)\n"
+            "    return matcher.match(s)\n"
+        ),
         Valid(
             "class SearchIndex:\n    def __init__(self, items):\n        self.items = items\n"
             "    def search(self, q):\n        return [i for i in self.items if q in i]\n"
@@ -87,6 +94,8 @@ class IndexBuiltPerQuery(ProjectRule):
                 )
                 if built is None or queried is None or self._kept(fn, var):
                     continue
+                if not self._indexes_items(ctor):
+                    continue  # a cheap holder (stores a reference), not an index
                 name = ctor.rsplit(".", 1)[-1]
                 self.report_at(
                     built.line,
@@ -97,6 +106,20 @@ class IndexBuiltPerQuery(ProjectRule):
                     related=(ChainStep(fn.relpath, queried.line, fn.qualname, queried.target),),
                 )
                 break
+
+    def _indexes_items(self, ctor: str) -> bool:
+        """The constructor loops over items itself or through its own methods."""
+        project = self.project
+        init = project.method(ctor, "__init__")
+        if init is None:
+            return False
+        if init.loop_iters:
+            return True
+        for call in init.calls:
+            callee = project.resolve(init, call.target)
+            if callee is not None and callee.cls == init.cls and callee.loop_iters:
+                return True
+        return False
 
     @staticmethod
     def _kept(fn: FunctionInfo, var: str) -> bool:
