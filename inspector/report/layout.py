@@ -666,6 +666,7 @@ class ReportLayout:
             for heading, topic in (
                 ("What the app did vs what our workloads drove", "provenance"),
                 ("Workloads", "workloads"),
+                ("Workload results", "workload_results"),
                 ("Event bus", "bus"),
                 ("Bus handlers", "handlers"),
                 ("Handler exceptions", "handler_errors"),
@@ -673,6 +674,8 @@ class ReportLayout:
                 ("Pools", "pools"),
                 ("Pool sizing", "pool_sizing"),
             ):
+                if not model.conclusion(topic).statement:
+                    continue  # nothing of this kind in the session (no workload results)
                 out.append(Heading(3, heading))
                 out += self.conclusion(topic)
             queues = model.measurements.queues

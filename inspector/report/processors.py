@@ -231,7 +231,6 @@ def workloads(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusio
         params = ", ".join(f"{k}={v}" for k, v in (w.get("params") or {}).items()) or "—"
         results = dict(w.get("results") or {})
         results.pop("pools", None)  # the sweep is the pool-sizing table, not a cell
-        shown = "; ".join(f"{k} {v}" for k, v in _flatten(results)) or "—"
         status = str(w.get("status"))
         if w.get("reason"):
             status += f": {w.get('reason')}"
@@ -242,7 +241,6 @@ def workloads(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusio
                 params,
                 status,
                 f"{start - t0:.0f}-{end - t0:.0f} s",
-                shown,
             )
         )
     failed = [w for w in runs if w.get("status") != "ok"]
@@ -263,8 +261,32 @@ def workloads(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusio
             + "."
         )
         status = MEASURED
-    table = Table(("Workload", "Parameters", "Status", "Window", "Results"), tuple(rows), src)
+    table = Table(("Workload", "Parameters", "Status", "Window"), tuple(rows), src)
     return Conclusion("workloads", "Workloads", status, statement, (), table)
+
+
+def workload_results(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
+    """What each workload reported, one row per result (a pools sweep is the pool-sizing
+    table instead)."""
+    title = "Workload results"
+    runs = inputs.records_by_kind.get("workload", ())
+    rows = []
+    for w in runs:
+        results = dict(w.get("results") or {})
+        results.pop("pools", None)
+        rows += [(f"`{w.get('name')}`", key, value) for key, value in _flatten(results)]
+    if not rows:
+        return Conclusion("workload_results", title, NOT_MEASURED, "")
+    src = inputs.source("workload", origin="workload")
+    table = Table(("Workload", "Result", "Value"), tuple(rows), src)
+    return Conclusion(
+        "workload_results",
+        title,
+        MEASURED,
+        "What each workload reported, as it reported it (driven by our workloads).",
+        (),
+        table,
+    )
 
 
 def provenance(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
@@ -1162,6 +1184,7 @@ def answers(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
 
 PROCESSORS: tuple[Processor, ...] = (
     workloads,
+    workload_results,
     provenance,
     session_state,
     sampling,

@@ -73,6 +73,20 @@ def test_each_shape_is_told_as_it_is(sessions):
     assert "every figure covers only the 20 s recorded" in cut
 
 
+def test_workload_results_are_one_row_each(sessions):
+    results = _model(sessions["complete"]).conclusion("workload_results")
+    assert results.table is not None
+    assert results.table.rows == (
+        ("`event_storm`", "events_per_s", "4100"),
+        ("`event_storm`", "handler_p95_ms", "1.4"),
+        ("`event_storm`", "elapsed_s", "2.5"),
+        ("`pools`", "elapsed_s", "3"),
+        ("`pools`", "clients", "16"),
+        ("`pools`", "service.service_ms", "5"),
+        ("`pools`", "service.capacity", "4"),
+    )
+
+
 def test_cascades_say_whose_activity_they_were_measured_under(sessions):
     assert _model(sessions["complete"]).conclusion("cascades").statement == (
         "The 1 cascade(s) were measured partly while our workloads drove the app."
