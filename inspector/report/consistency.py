@@ -207,6 +207,7 @@ def check_topics_html(model: ReportModel, html_text: str) -> list[Problem]:
 def check_statements(model: ReportModel, where: str, text: str) -> list[Problem]:
     """Each conclusion a section shows is its statement verbatim (Markdown)."""
     shown = [
+        "severity",
         "session",
         "baseline",
         "projections",

@@ -237,32 +237,14 @@ class ReportLayout:
 
     def _executive_summary(self) -> list[Block]:
         model = self.model
-        counts = model.severity_counts()
         n = len(model.findings)
         areas_hit = sum(1 for a in model.areas if a.findings)
-        measured = sum(1 for f in model.findings if f.priority.source == "measured")
         out: list[Block] = [Heading(2, "Executive Summary")]
         scope = ""
         if model.audit.known:
             scope = f" in {model.audit.files} files ({model.audit.lines:,} lines)"
-        out.append(
-            P(
-                f"**{n} findings**{scope} across {areas_hit} of 10 areas: "
-                + ", ".join(f"{counts[s]} {s.value}" for s in Severity)
-                + f". {plural(measured, 'finding is', 'findings are')} ranked on measured "
-                f"inputs, {n - measured} on rule defaults."
-            )
-        )
-        critical_defaults = sum(1 for f in model.critical if f.priority.source != "measured")
-        if n and critical_defaults > n / 2:
-            out.append(
-                P(
-                    f"Note: {critical_defaults} of {n} findings are CRITICAL on the rules' "
-                    "default inputs alone. Defaults describe the pattern, not this codebase's "
-                    "load, so treat those scores as upper bounds; a recorded session replaces "
-                    "them with measured inputs and separates the hot sites from the cold ones."
-                )
-            )
+        out.append(P(f"**{n} findings**{scope} across {areas_hit} of 10 areas."))
+        out += self.conclusion("severity")
         leak_records = len(model.measurements.pools.leaks)
         out.append(
             bullets(
@@ -467,8 +449,6 @@ class ReportLayout:
                     bullets(*(f"{e.source}: {e.summary}" for e in f.evidence)),
                 )
             )
-        else:
-            entries.append((P(f"**Measured evidence:** none — {NOT_MEASURED}."),))
         rows = model.metrics.get(f.fingerprint, ())
         if rows:
             entries.append(

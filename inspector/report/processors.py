@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from analyzers.findings import Finding, Priority
+from analyzers.findings import Finding, Priority, Severity
 from inspector.core.pool_sizing import size_pools
 from inspector.report.conclusions import (
     MEASURED,
@@ -263,6 +263,32 @@ def workloads(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusio
         status = MEASURED
     table = Table(("Workload", "Parameters", "Status", "Window"), tuple(rows), src)
     return Conclusion("workloads", "Workloads", status, statement, (), table)
+
+
+def severity(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
+    """The severity spread, how much of it rests on measurements, and a caveat when most of
+    it is CRITICAL on rule defaults alone."""
+    findings = inputs.findings
+    n = len(findings)
+    counts = {s: 0 for s in Severity}
+    for f in findings:
+        counts[f.severity] += 1
+    measured = sum(1 for f in findings if f.priority.source == "measured")
+    statement = (
+        ", ".join(f"{counts[s]} {s.value}" for s in Severity)
+        + f". {measured} finding(s) ranked on measured inputs, {n - measured} on rule defaults."
+    )
+    critical_defaults = sum(
+        1 for f in findings if f.severity is Severity.CRITICAL and f.priority.source != "measured"
+    )
+    if n and critical_defaults > n / 2:
+        statement += (
+            f" Note: {critical_defaults} of {n} findings are CRITICAL on the rules' default "
+            "inputs alone. Defaults describe the pattern, not this codebase's load, so treat "
+            "those scores as upper bounds; a recorded session replaces them with measured "
+            "inputs and separates the hot sites from the cold ones."
+        )
+    return Conclusion("severity", "Severity", MEASURED, statement)
 
 
 def workload_results(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
@@ -1183,6 +1209,7 @@ def answers(inputs: ReportInputs, done: Mapping[str, Conclusion]) -> Conclusion:
 
 
 PROCESSORS: tuple[Processor, ...] = (
+    severity,
     workloads,
     workload_results,
     provenance,

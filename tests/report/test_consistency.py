@@ -73,6 +73,15 @@ def test_each_shape_is_told_as_it_is(sessions):
     assert "every figure covers only the 20 s recorded" in cut
 
 
+def test_the_severity_spread_is_one_conclusion(sessions):
+    spread = _model(sessions["complete"]).conclusion("severity").statement
+    assert spread.startswith(
+        "7 CRITICAL, 2 HIGH, 2 MEDIUM, 0 LOW. 1 finding(s) ranked on measured inputs, "
+        "10 on rule defaults. Note: 6 of 11 findings are CRITICAL on the rules' default "
+        "inputs alone."
+    )
+
+
 def test_workload_results_are_one_row_each(sessions):
     results = _model(sessions["complete"]).conclusion("workload_results")
     assert results.table is not None
