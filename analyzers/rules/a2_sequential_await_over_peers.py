@@ -26,6 +26,9 @@ _VERBS = re.compile(
 )
 
 
+_PEER_LOOP_LINE = re.compile(r"^[ \t]*for\b[^\n]*\bin\b[^\n]*" + _PEERS.pattern, re.M | re.I)
+
+
 def _names(target: cst.BaseAssignTargetExpression) -> set[str]:
     if isinstance(target, cst.Name):
         return {target.value}
@@ -132,6 +135,11 @@ class SequentialAwaitOverPeers(Rule):
             line=5,
         ),
     )
+
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        # Cheap line scan: a `for` over a peer collection in a file that awaits.
+        return super().wants(source) and _PEER_LOOP_LINE.search(source) is not None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.asynchronous is None:

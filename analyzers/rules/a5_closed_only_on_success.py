@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
@@ -32,6 +34,10 @@ _OPENERS = frozenset(
         "Edge",
         "create_pool",
     }
+)
+_OPEN_LINE = re.compile(
+    r"^[ \t]*\w+[ \t]*=[ \t]*(?:await[ \t]+)?[\w.]*\b(?:" + "|".join(sorted(_OPENERS)) + r")\(",
+    re.M,
 )
 _CLOSERS = frozenset(
     {"close", "quit", "logout", "disconnect", "terminate", "kill", "shutdown", "release"}
@@ -153,6 +159,11 @@ class ClosedOnlyOnSuccess(Rule):
             line=5,
         ),
     )
+
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        # Cheap line scan: a local assigned from an opener call.
+        return super().wants(source) and _OPEN_LINE.search(source) is not None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         walk = body_nodes(node)

@@ -109,6 +109,10 @@ class BridgeEmitsEventTwice(Rule):
         ),
     )
 
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return super().wants(source) and ".emit(" in source
+
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         methods = methods_of(node)
         callbacks: set[str] = set()

@@ -15,6 +15,7 @@ _PER_EVENT_METHOD = re.compile(
     r"process_event|on_message|handle_message|process_message)\w*$",
     re.I,
 )
+_PER_EVENT_DEF = re.compile(r"def[ \t]+" + _PER_EVENT_METHOD.pattern.lstrip("^").rstrip("$"), re.I)
 # Parameters that hold a whole payload (formatting them calls its __repr__/__str__).
 _PAYLOAD_PARAM = re.compile(
     r"^(event|evt|payload|data|message|msg|packet|record|item|body)$",
@@ -101,6 +102,10 @@ class PayloadFormattedPerEvent(Rule):
             message_contains="`event`",
         ),
     )
+
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return super().wants(source) and _PER_EVENT_DEF.search(source) is not None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not _PER_EVENT_METHOD.match(node.name.value):
