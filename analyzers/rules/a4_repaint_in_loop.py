@@ -48,6 +48,9 @@ def _looks_like_model(receiver: str) -> bool:
 _REPAINT_CALL = re.compile(r"\.(update\(\)|repaint\(|setData\()")
 
 
+_OTHER_UI = re.compile(r"^\s*(?:import|from)\s+(?:curses|tkinter|urwid|textual|kivy)\b", re.M)
+
+
 class RepaintInLoop(Rule):
     """A repaint request per loop item instead of one after the loop."""
 
@@ -83,6 +86,20 @@ self.viewport().update()
     TAGS = ("qt", "rendering", "per-call")
     TRIGGERS = (".repaint(", ".update()", ".setData(")
     VALID = (
+        # A curses text UI: `update()` redraws the terminal when something changed.
+        Valid(
+            """\
+            import curses
+            class TextGui:
+                def getch(self):
+                    while True:
+                        c = self.stdscr.getch()
+                        if c != -1:
+                            return c
+                        if self.need_update:
+                            self.update()
+            """
+        ),
         Valid(
             """\
             def refresh(self, items):
@@ -159,6 +176,10 @@ self.viewport().update()
 
     @classmethod
     def wants(cls, source: str) -> bool:
+        # In a curses or Tk module `update()` redraws a terminal or a Tk window, not a Qt
+        # widget; those toolkits are another story.
+        if _OTHER_UI.search(source):
+            return False
         return super().wants(source) and indented_under(source, LOOP_HEAD, _REPAINT_CALL)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
