@@ -97,9 +97,13 @@ def test_event_bus_publishes_the_mix_at_the_rate_through_real_subscribers(demo) 
 
 
 def test_pools_sweep_reports_each_size_and_a_knee(demo) -> None:
-    rec = run(demo, "pools", {"sweep": "1,2,6", "clients": 6, "seconds": 0.3, "repetitions": 2})
+    skipped = {"name": "browser", "supported": False, "reason": "no browser here"}
+    config = {"pools": {"pools": [skipped, *DEMO_WORKLOADS["pools"]["pools"]]}}
+    params = {"sweep": "1,2,6", "clients": 6, "seconds": 0.3, "repetitions": 2}
+    rec = run(demo, "pools", params, config)
     assert rec["status"] == "ok", rec["reason"]
-    pool = rec["results"]["pools"][0]
+    assert rec["results"]["pools"][0]["status"] == "unsupported"
+    pool = rec["results"]["pools"][1]
     sizes = [pt["size"] for pt in pool["points"]]
     assert sizes == [1, 2, 6]
     tput = [pt["throughput_rps"]["p50"] for pt in pool["points"]]
@@ -107,8 +111,9 @@ def test_pools_sweep_reports_each_size_and_a_knee(demo) -> None:
     assert pool["points"][0]["exhausted"]["p50"] > 0  # 6 clients on 1 connection
     assert pool["knee"] in sizes and pool["knee_reason"]
     assert rec["results"]["service"]["requests_served"] > 0
-    # one progress step per measurement: 3 sizes x 2 repetitions
+    # one progress step per measurement of the one pool driven: 3 sizes x 2 repetitions
     assert (PROGRESS[0]["step"], PROGRESS[0]["total"]) == (0, 6)
+    assert {r["total"] for r in PROGRESS} == {6}
     assert all(r["run_id"] == "" for r in PROGRESS)  # no run id given in-process
 
 

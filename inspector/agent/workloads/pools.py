@@ -260,7 +260,8 @@ async def _run(run: WorkloadRun) -> None:
     server = LoopbackHttpServer(p["service_ms"], p["capacity"])
     url = await server.start()
     results: list[dict[str, Any]] = []
-    progress = [0, len(specs) * len(sizes) * p["repetitions"]]
+    per_pool = len(sizes) * p["repetitions"]
+    progress = [0, len(specs) * per_pool]
     try:
         with tempfile.TemporaryDirectory(prefix="inspector-pools-") as workdir:
             for spec in specs:
@@ -275,11 +276,13 @@ async def _run(run: WorkloadRun) -> None:
                             "reason": reason,
                         }
                     )
+                    progress[1] -= per_pool  # a pool not driven takes no steps
                     continue
                 try:
                     driver = _PoolDriver(spec, url, workdir)
                 except WorkloadSetupError as exc:
                     results.append({"pool": name, "status": "failed", "reason": str(exc)})
+                    progress[1] -= per_pool  # a pool not driven takes no steps
                     continue
                 missing = driver.missing_requirement()
                 if missing:
@@ -291,6 +294,7 @@ async def _run(run: WorkloadRun) -> None:
                             "reason": missing,
                         }
                     )
+                    progress[1] -= per_pool  # a pool not driven takes no steps
                     continue
                 try:
                     results.append(await _sweep(run, driver, sizes, progress))
