@@ -22,6 +22,12 @@ _GUI_ADVICE = {
 }
 
 
+# Local work that usually takes milliseconds (a file copy, a key derivation, a small SQLite
+# query): a hitch when the user clicks, not the freeze of a network wait or a subprocess.
+_SHORT_KINDS = frozenset({"file", "file-bulk", "key-derivation", "sqlite", "clipboard"})
+_SHORT_IMPACT = 3
+
+
 class BlockingChainFromGui(ProjectRule):
     """A slot, `*Event` handler or paint method that waits on sleep/network/subprocess."""
 
@@ -166,6 +172,7 @@ class BlockingChainFromGui(ProjectRule):
                         f"{_GUI_ADVICE[kind]}.",
                         end_line=call.end_line,
                         col=call.col,
+                        impact=_SHORT_IMPACT if kind in _SHORT_KINDS else None,
                     )
                     continue
                 found = project.chain_from_call(fn, call, BLOCKING_KINDS_GUI)
@@ -183,4 +190,5 @@ class BlockingChainFromGui(ProjectRule):
                     end_line=call.end_line,
                     col=call.col,
                     chain=steps,
+                    impact=_SHORT_IMPACT if chain.kind in _SHORT_KINDS else None,
                 )
