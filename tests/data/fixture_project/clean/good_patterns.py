@@ -136,3 +136,15 @@ class NodeSearchBox:
 
     def on_text_changed(self, text):
         return self._index.search(text.lower())
+
+
+class HistoryPanel:
+    def __init__(self, label):
+        self._label = label
+        self._entries = deque(maxlen=1000)
+        self._total = 0.0
+
+    def append_entry(self, entry):
+        self._entries.append(entry)
+        self._total += entry["seconds"]
+        self._label.setText(f"Total: {self._total:.1f}s")

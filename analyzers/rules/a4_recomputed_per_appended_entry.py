@@ -1,0 +1,163 @@
+"""CIA410: appending one entry recomputes statistics or rebuilds the view over all entries."""
+
+from __future__ import annotations
+
+import re
+
+from analyzers.findings import ChainStep
+from analyzers.project import ClassInfo, FunctionInfo
+from analyzers.project_rule import ProjectRule
+from analyzers.rule import Invalid, Valid
+
+# Methods that take one new entry (per execution event, per log line, per result).
+_PER_ENTRY = re.compile(
+    r"^_*(append|record|on_|log_|push|handle|add_(event|entry|record|log|message|sample|"
+    r"result|row|line))",
+    re.I,
+)
+_AGGREGATES = ("builtins.sum", "builtins.max", "builtins.min", "builtins.sorted")
+_REBUILDS = re.compile(r"(rebuild|refresh|redraw|repopulate|populate|reload)", re.I)
+
+
+class RecomputedPerAppendedEntry(ProjectRule):
+    """`append_entry()` then `_update_statistics()` summing over the whole history."""
+
+    ID = "CIA410"
+    AREA = 4
+    TITLE = "All entries recomputed for each appended entry"
+    RATIONALE = (
+        "Each new entry (an execution event, a history row, a log line) triggers a pass over "
+        "every entry kept so far - summing durations, finding the maximum, or destroying and "
+        "re-creating every row widget. The per-entry cost grows with the history, so a long "
+        "run costs O(n^2) in total, on the GUI thread, while events arrive fastest."
+    )
+    IMPACT = 4
+    FREQUENCY = 7
+    DIFFICULTY = 2
+    RECOMMENDATION = (
+        "Update incrementally: keep running totals (count, sum, max) and adjust them by the "
+        "new entry; add one row/widget for the new entry instead of rebuilding them all (and "
+        "recompute or rebuild only when the filter or the whole data set changes)."
+    )
+    EXAMPLE_BEFORE = (
+        "def append_entry(self, e):\n    self._history.append(e)\n    self._update_stats()\n\n"
+        "def _update_stats(self):\n"
+        "    total = sum(x['time'] for x in self._history)"
+    )
+    EXAMPLE_AFTER = (
+        "def append_entry(self, e):\n    self._history.append(e)\n"
+        "    self._total_time += e['time']\n    self._count += 1\n    self._show_stats()"
+    )
+    TAGS = ("qt", "algorithmic")
+    TRIGGERS = ("append", "appendleft", "insert", "extend")
+    VALID = (
+        Valid(
+            "class History:\n    def __init__(self):\n        self._rows = []\n"
+            "        self._total = 0\n"
+            "    def append_entry(self, e):\n        self._rows.append(e)\n"
+            "        self._total += e.time\n"
+        ),
+        # Building a menu item by item is a one-off, not a stream of entries.
+        Valid(
+            "class Menu:\n    def __init__(self):\n        self._items = []\n"
+            "    def add_item(self, item):\n        self._items.append(item)\n"
+            "        self._update_width()\n"
+            "    def _update_width(self):\n"
+            "        self.width = max(len(i.text) for i in self._items)\n"
+        ),
+    )
+    INVALID = (
+        Invalid(
+            "class HistoryTab:\n"
+            "    def __init__(self):\n"
+            "        self._full_history = []\n"
+            "    def append_entry(self, entry):\n"
+            "        self._full_history.append(entry)\n"
+            "        self._update_statistics()\n"
+            "    def _update_statistics(self):\n"
+            "        total = sum(e['time'] for e in self._full_history)\n"
+            "        self.label.setText(str(total))\n",
+            line=8,
+            message_contains="append_entry",
+        ),
+        Invalid(
+            "class Timeline:\n"
+            "    def __init__(self):\n"
+            "        self._events = []\n"
+            "    def add_event(self, event):\n"
+            "        self._events.append(event)\n"
+            "        self._rebuild_timeline()\n"
+            "    def _rebuild_timeline(self):\n"
+            "        for event in self._events:\n"
+            "            self.layout.addWidget(self.make_bar(event))\n",
+            line=8,
+        ),
+    )
+
+    def check_project(self) -> None:
+        summary = self.project.by_path.get(self.context.relpath)
+        if summary is None:
+            return
+        functions = self.functions()
+        for klass in summary.classes:
+            for attr, use in klass.containers.items():
+                if use.kind not in ("list", "deque"):
+                    continue
+                for line, how in use.adds:
+                    if how not in ("append", "appendleft", "insert", "extend"):
+                        continue
+                    adder = self._method_at(functions, klass, line)
+                    if adder is None or not _PER_ENTRY.match(adder.name):
+                        continue
+                    if self._report_pass(adder, attr):
+                        break
+
+    def _report_pass(self, adder: FunctionInfo, attr: str) -> bool:
+        project = self.project
+        candidates = [adder]
+        for call in adder.calls:
+            if call.target.startswith("self.") and call.target.count(".") == 1:
+                callee = project.resolve(adder, call.target)
+                if callee is not None and callee.cls == adder.cls:
+                    candidates.append(callee)
+        for fn in candidates:
+            over = [
+                line
+                for line, source in fn.loop_iters.items()
+                if source == f"self.{attr}" or source.startswith(f"self.{attr}[")
+            ]
+            if not over:
+                continue
+            aggregate = next(
+                (
+                    c
+                    for c in fn.calls
+                    if c.target in _AGGREGATES or c.target.startswith("statistics.")
+                ),
+                None,
+            )
+            rebuild = _REBUILDS.search(fn.name) is not None
+            if aggregate is None and not rebuild:
+                continue
+            line = aggregate.line if aggregate is not None else min(over)
+            what = "recomputes over" if aggregate is not None else "rebuilds the view from"
+            via = "" if fn is adder else f" (via `{fn.name}`)"
+            self.report_at(
+                line,
+                f"each `{adder.name}()`{via} {what} every entry of `self.{attr}`: the cost "
+                "of one new entry grows with the history; update totals and rows "
+                "incrementally.",
+                symbol=fn.qualname.removeprefix(fn.module + "."),
+                related=(ChainStep(adder.relpath, adder.line, adder.qualname, "appends"),),
+            )
+            return True
+        return False
+
+    @staticmethod
+    def _method_at(
+        functions: list[FunctionInfo], klass: ClassInfo, line: int
+    ) -> FunctionInfo | None:
+        for fn in functions:
+            if fn.cls == klass.qualname and fn.line <= line <= fn.end_line:
+                return fn
+        return None
