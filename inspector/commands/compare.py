@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from inspector.cli import EXIT_OK, UserError
-from inspector.core.comparison import ComparisonError, compare_paths
+from inspector.report.comparison import ComparisonError, compare_paths
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

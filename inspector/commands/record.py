@@ -27,7 +27,6 @@ from typing import Any
 from inspector.attach.agent_config import AttachError
 from inspector.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UserError
 from inspector.commands.stop_signals import StopSignals
-from inspector.core.pipeline import analyze_session
 from inspector.core.session import Session, SessionError
 from inspector.core.workload_specs import (
     WorkloadSpecError,
@@ -45,6 +44,7 @@ from inspector.live import (
 )
 from inspector.report import ReportError, write_report
 from inspector.sampling.attribution import OwnShare
+from inspector.sampling.pipeline import analyze_session
 
 LIMIT_FACTOR = 2.0  # workloads may take this many times their estimate...
 LIMIT_SLACK_S = 60.0  # ...plus this, before the session gives up on them

@@ -48,7 +48,6 @@ from inspector.core.live_metrics import (
     TimeRange,
     TimeRangeModel,
 )
-from inspector.core.pipeline import analyze_session
 from inspector.core.report_location import default_report_path, ensure_report_folder
 from inspector.core.session import Session, SessionError
 from inspector.core.settings import RecentTarget, Settings, data_dir, load_settings, save_settings
@@ -70,6 +69,7 @@ from inspector.gui.source_viewer import SourceViewerView
 from inspector.gui.start_page import LaunchDialog, StartPageView
 from inspector.gui.target_connection import TargetConnection
 from inspector.gui.workload_view import WorkloadDialog, WorkloadProgressView
+from inspector.sampling.pipeline import analyze_session
 
 SUMMARY_EVERY_S = 1.0
 SERIES_EVERY_S = 1.0

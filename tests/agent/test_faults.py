@@ -15,9 +15,9 @@ import psutil
 import pytest
 
 from inspector.attach import ptrace_call
-from inspector.attach.live import LiveRecording
 from inspector.core.agent_link import AgentLink
 from inspector.core.session import Session
+from inspector.live.engine import LiveEngine
 from tests.agent.helpers import (
     FIXTURE,
     ROOT,
@@ -51,7 +51,7 @@ def test_wrong_token_and_garbage_are_rejected_without_harm(tmp_path: Path) -> No
     assert link.rejected == 3 and not link.connected
     assert session.record_counts() == {}
     # the real agent still gets in afterwards
-    recording = LiveRecording(session, fixture_profile(tmp_path))
+    recording = LiveEngine(session, fixture_profile(tmp_path))
     recording.link = link
     proc = recording_launch(recording)
     try:
@@ -65,7 +65,7 @@ def test_wrong_token_and_garbage_are_rejected_without_harm(tmp_path: Path) -> No
     link.close()
 
 
-def recording_launch(recording: LiveRecording) -> subprocess.Popen[bytes]:
+def recording_launch(recording: LiveEngine) -> subprocess.Popen[bytes]:
     from inspector.attach.launch import launch_target
 
     proc = launch_target(
@@ -128,7 +128,7 @@ def test_raising_handler_is_counted_and_still_reaches_the_bus_plain_asyncio(tmp_
     proc, lines = start_fixture(duration=30)
     try:
         session = Session.create(tmp_path / "h.session")
-        recording = LiveRecording(session, fixture_profile(tmp_path))
+        recording = LiveEngine(session, fixture_profile(tmp_path))
         recording.attach(proc.pid)
         recording.tracemalloc("start")
         lines.wait_for("target-errors=")
@@ -164,7 +164,7 @@ def test_agent_only_connects_out_to_loopback(tmp_path: Path) -> None:
     try:
         before = {c.laddr for c in psutil.Process(proc.pid).net_connections("inet")}
         session = Session.create(tmp_path / "l.session")
-        recording = LiveRecording(session, fixture_profile(tmp_path))
+        recording = LiveEngine(session, fixture_profile(tmp_path))
         recording.attach(proc.pid)
         conns = psutil.Process(proc.pid).net_connections("inet")
         new = [c for c in conns if c.laddr not in before]

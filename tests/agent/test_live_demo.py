@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from inspector.attach import ptrace_call
-from inspector.attach.live import LiveRecording, demo_command
 from inspector.core.session import Session
+from inspector.live.engine import LiveEngine, demo_command
 from tests.agent.helpers import ROOT, LineWatcher, child_env, stop
 
 
@@ -39,7 +39,7 @@ def _assert_all_series(session: Session) -> None:
 
 def test_launch_demo_records_every_series(tmp_path: Path) -> None:
     session = Session.create(tmp_path / "launch.session")
-    recording = LiveRecording(session, "demo")
+    recording = LiveEngine(session, "demo")
     recording.launch(
         demo_command(["--duration", "20"]),
         cwd=ROOT,
@@ -69,7 +69,7 @@ def test_attach_demo_by_pid_then_detach_leaves_it_running(tmp_path: Path) -> Non
     try:
         LineWatcher(proc).wait_for("demo pid=")
         session = Session.create(tmp_path / "attach.session")
-        recording = LiveRecording(session, "demo")
+        recording = LiveEngine(session, "demo")
         recording.attach(proc.pid)
         reason = recording.wait(5.0)
         recording.finish(reason, terminate_launched=False)

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from inspector.attach import ptrace_call
-from inspector.attach.live import LiveRecording
 from inspector.core.session import Session
+from inspector.live.engine import LiveEngine
 from tests.agent.helpers import FIXTURE, ROOT, LineWatcher, child_env, fixture_profile, stop
 
 VERSIONS = ("3.12", "3.13", "3.14")
@@ -53,7 +53,7 @@ def _params() -> list:
     return out
 
 
-def _wait_for_series(recording: LiveRecording, session: Session) -> None:
+def _wait_for_series(recording: LiveEngine, session: Session) -> None:
     """Until the target has sent bus, handler and loop-lag records (at most ~15 s)."""
     for _ in range(30):
         recording.wait(0.5)
@@ -73,7 +73,7 @@ def _check(session: Session, version: str) -> None:
 @pytest.mark.parametrize(("version", "exe"), _params())
 def test_launch_mode_under(version: str, exe: str, tmp_path: Path) -> None:
     session = Session.create(tmp_path / "launch.session")
-    recording = LiveRecording(session, fixture_profile(tmp_path))
+    recording = LiveEngine(session, fixture_profile(tmp_path))
     recording.launch(
         [exe, str(FIXTURE), "30"],
         cwd=ROOT,
@@ -97,7 +97,7 @@ def test_attach_by_pid_under(version: str, exe: str, tmp_path: Path) -> None:
     try:
         lines.wait_for("ready")
         session = Session.create(tmp_path / "attach.session")
-        recording = LiveRecording(session, fixture_profile(tmp_path))
+        recording = LiveEngine(session, fixture_profile(tmp_path))
         recording.attach(proc.pid)
         lines.wait_for("hooked=True")
         _wait_for_series(recording, session)

@@ -21,8 +21,8 @@ from analyzers.identity import normalize_statement, number_occurrences
 from analyzers.registry import all_rules
 from analyzers.rule import Rule
 from analyzers.runner import audit
-from inspector.core.comparison import compare_findings
 from inspector.core.session import Session
+from inspector.report.comparison import compare_findings
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "fixture_project"
 INVALID = [(r, i, ex) for r in all_rules() for i, ex in enumerate(r.INVALID)]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from analyzers.findings import Evidence, Priority
-from inspector.core.comparison import ComparisonError, compare_findings, compare_paths
+from inspector.report.comparison import ComparisonError, compare_findings, compare_paths
 from tests.report.builders import TREE, fixture_findings, fixture_records, make_session
 
 

@@ -19,16 +19,16 @@ import inspector.demo.app as demo_app
 import inspector.demo.canvas as demo_canvas
 from analyzers.findings import Finding
 from analyzers.profile import load_profile
-from inspector.core.runtime_findings import (
+from inspector.core.session import Session
+from inspector.sampling.attribution import OVERHEAD, is_own, own_share
+from inspector.sampling.errors import SamplingError
+from inspector.sampling.preflight import find_py_spy
+from inspector.sampling.runtime_findings import (
     RAISES_RULE,
     REPAINT_RULE,
     RETAINED_RULE,
     runtime_findings,
 )
-from inspector.core.session import Session
-from inspector.sampling.attribution import OVERHEAD, is_own, own_share
-from inspector.sampling.errors import SamplingError
-from inspector.sampling.preflight import find_py_spy
 from inspector.sampling.store import load_samples
 
 try:

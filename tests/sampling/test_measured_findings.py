@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from inspector.core.runtime_findings import (
+from inspector.core.session import Session
+from inspector.sampling.measured_priority import measured_priority
+from inspector.sampling.runtime_findings import (
     GROWTH_RULE,
     RAISES_RULE,
     REPAINT_RULE,
@@ -20,8 +22,6 @@ from inspector.core.runtime_findings import (
     retained_memory_findings,
     runtime_findings,
 )
-from inspector.core.session import Session
-from inspector.sampling.measured_priority import measured_priority
 
 VIEW_PY = """\
 from PySide6.QtOpenGLWidgets import QOpenGLWidget

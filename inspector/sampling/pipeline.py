@@ -17,8 +17,8 @@ from typing import Any
 
 from analyzers.findings import Finding, rank
 from analyzers.profile import Profile, ProfileError, load_profile
-from inspector.core.runtime_findings import runtime_findings
 from inspector.core.session import Session
+from inspector.sampling.runtime_findings import runtime_findings
 
 Progress = Callable[[int, int], None]
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inspector.core.runtime_findings import (
+from inspector.core.session import Session
+from inspector.sampling.runtime_findings import (
     CALLBACK_RULE,
     HANDLER_RULE,
     LEAK_RULE,
     runtime_findings,
 )
-from inspector.core.session import Session
 
 
 def _tree(tmp_path: Path) -> Path:
