@@ -57,8 +57,10 @@ class ConfigReadPerCall(Rule):
         "keystroke or per tick it adds milliseconds each time (more on Windows with "
         "antivirus) and blocks the calling thread, often the GUI or event loop."
     )
+    # A parse costs milliseconds; how often the function runs the code rarely says (a dialog
+    # opened by hand, or once per node): MEDIUM unless a hot path or a profile says more.
     IMPACT = 3
-    FREQUENCY = 6
+    FREQUENCY = 4
     DIFFICULTY = 2
     RECOMMENDATION = (
         "Load once and keep the parsed result (module-level cache, `functools.lru_cache`, "

@@ -146,6 +146,17 @@ def set_graph(self, graph):
                     renderer.render()
             """
         ),
+        # Each call connects a new receiver object, not the same slot again.
+        Valid(
+            """\
+            class CollectionManager:
+                def scan(self, paths):
+                    for path in paths:
+                        coll = Collection(path)
+                        self._app.library.provider_added.connect(coll.on_provider_added)
+                        yield coll
+            """
+        ),
         # A thread body runs once per thread.
         Valid(
             """\
@@ -236,6 +247,13 @@ def set_graph(self, graph):
             if _ONCE.match(name):
                 continue
             fresh = _assigned_self_attrs(method)
+            local_objects = {
+                t.target.value
+                for n, _ in walk
+                if isinstance(n, cst.Assign) and isinstance(n.value, cst.Call)
+                for t in n.targets
+                if isinstance(t.target, cst.Name)
+            }
             for sub, _ in walk:
                 if not (isinstance(sub, cst.Call) and call_name(sub) == "connect"):
                     continue
@@ -251,6 +269,11 @@ def set_graph(self, graph):
                     continue
                 parts = signal.split(".")
                 if len(parts) > 2 and parts[1] in fresh:
+                    continue
+                # `coll = Collection(path); sig.connect(coll.on_added)`: a new receiver each
+                # call, never the same slot twice.
+                slot = dotted(sub.args[0].value) or ""
+                if "." in slot and slot.split(".", 1)[0] in local_objects:
                     continue
                 connects.append((sub, signal, name))
         for call, signal, method in connects:
