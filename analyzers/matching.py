@@ -187,6 +187,8 @@ BLOCKING_KINDS_ASYNC = frozenset(
         "clipboard",
     }
 )
+# Bulk file work is left out of the GUI set: on the GUI thread it is almost always a one-off
+# user action on a file the user picked (judged trivial on electrum's plugin dialog).
 BLOCKING_KINDS_GUI = frozenset(
     {
         "sleep",
@@ -194,7 +196,6 @@ BLOCKING_KINDS_GUI = frozenset(
         "subprocess",
         "ui-automation",
         "console",
-        "file-bulk",
         "thread-wait",
         "loop-wait",
         "key-derivation",
