@@ -138,8 +138,22 @@ class SequentialAwaitOverPeers(Rule):
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        # Cheap line scan: a `for` over a peer collection in a file that awaits.
-        return super().wants(source) and _PEER_LOOP_LINE.search(source) is not None
+        # Cheap line scan: an `await` indented under a `for` over a peer collection, within a
+        # few lines of it.
+        if not super().wants(source) or _PEER_LOOP_LINE.search(source) is None:
+            return False
+        lines = source.splitlines()
+        for number, line in enumerate(lines):
+            if not _PEER_LOOP_LINE.match(line):
+                continue
+            indent = len(line) - len(line.lstrip())
+            for inner in lines[number + 1 : number + 8]:
+                stripped = inner.lstrip()
+                if stripped and len(inner) - len(stripped) <= indent:
+                    break
+                if "await " in stripped:
+                    return True
+        return False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.asynchronous is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
@@ -14,6 +16,8 @@ from analyzers.rules._shapes import (
     dotted,
     methods_of,
 )
+
+_SUBSCRIBES_SELF = re.compile(r"\.subscribe\w*\([^)]*self\.")
 
 
 def _emits(method: cst.FunctionDef, params: set[str]) -> list[tuple[cst.Call, str, str, bool]]:
@@ -111,7 +115,11 @@ class BridgeEmitsEventTwice(Rule):
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        return super().wants(source) and ".emit(" in source
+        return (
+            super().wants(source)
+            and ".emit(" in source
+            and _SUBSCRIBES_SELF.search(source) is not None
+        )
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         methods = methods_of(node)
