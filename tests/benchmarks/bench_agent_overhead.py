@@ -205,8 +205,8 @@ def _sampled_agent_share(script: Path, seconds: float = 8.0) -> dict[str, float]
     Timing two runs cannot resolve a few percent on a machine whose speed drifts by more
     than that; sampling one run can, because agent and target samples are taken under the
     same conditions. A main-thread sample whose innermost Python frame is agent code is
-    agent overhead, except the line where the repaint probe re-sends a paint event (that
-    time is the widget painting). Samples of the agent's own thread are its background cost.
+    agent overhead (the repaint probe times paints from outside, so no paint runs under an
+    agent frame). Samples of the agent's own thread are its background cost.
     Returns the shares, or a one-line reason when sampling is not possible here.
     """
     from inspector.sampling.preflight import find_py_spy
@@ -215,12 +215,6 @@ def _sampled_agent_share(script: Path, seconds: float = 8.0) -> dict[str, float]
         py_spy = find_py_spy()
     except Exception as exc:
         return f"py-spy unavailable: {exc}"
-    repaint_py = ROOT / "inspector" / "agent" / "probes" / "repaint.py"
-    send_line = next(
-        i
-        for i, line in enumerate(repaint_py.read_text(encoding="utf-8").splitlines(), 1)
-        if "self._send(obj, event)" in line
-    )
     proc, link = _start_child(
         [sys.executable, str(script), "demo", str(DEMO_ROUNDS)],
         True,
@@ -277,9 +271,8 @@ def _sampled_agent_share(script: Path, seconds: float = 8.0) -> dict[str, float]
             continue
         leaf = frames_text.rsplit(";", 1)[-1]
         where = leaf[leaf.rfind("(") + 1 : -1]  # "/path/file.py:123"
-        path, _, lineno = where.rpartition(":")
-        in_agent = path.startswith(agent_dir)
-        if in_agent and not (path.endswith("repaint.py") and lineno == str(send_line)):
+        path = where.rpartition(":")[0]
+        if path.startswith(agent_dir):  # no exceptions: no paint runs inside agent code
             agent_main += count
         else:
             target += count
