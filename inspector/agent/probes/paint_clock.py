@@ -155,10 +155,14 @@ class PaintClock:
         except Exception:
             pass
 
-    def remove(self) -> None:
-        """Uninstall (on the Qt thread); safe when the widget is already gone."""
+    def disarm(self) -> None:
+        """From any thread: the filter and marker pass everything through from now on."""
         self._filter.clock = None
         self._marker.clock = None
+
+    def remove(self) -> None:
+        """Uninstall (on the Qt thread); safe when the widget is already gone."""
+        self.disarm()
         try:
             self.widget.removeEventFilter(self._filter)
         except Exception:

@@ -480,16 +480,14 @@ class RepaintProbe(Probe):
             target.call_on_qt_thread(remove, timeout=2.0)
         except Exception as exc:
             self.agent.report_error(f"repaint filters left installed but inert: {exc}")
-            for m in measured:  # inert: the filters drop their reference to us
+            for m in measured:  # inert: the filters and markers drop their reference to us
                 if m.clock is not None:
-                    m.clock.on_start = _ignore
-                    m.clock.on_end = _ignore
+                    m.clock.disarm()
+            burst = self._burst_filter
+            if burst is not None:
+                burst.probe = None
         self._sources.clear()
         self._match_cache.clear()
-
-
-def _ignore(*_args: Any) -> None:
-    return None
 
 
 def _record(now: float, label: str, object_name: str, s: _WidgetStats) -> dict[str, Any]:
