@@ -51,7 +51,11 @@ def test_casare_profile_maps_repo_root_and_package_paths_alike():
         assert profile.area_for(prefix + "presentation/canvas/ui/dialogs/about.py") == 9
         assert profile.area_for(prefix + "presentation/canvas/ui/panels/log_tab.py") == 9
         assert profile.area_for(prefix + "presentation/canvas/theme_system/tokens.py") == 4
-    covered = {profile.area_for(p) for p, _ in profile.areas if "*" not in p}
+    # The package's own __init__: "__init__.py" when auditing src/casare_rpa itself.
+    assert profile.area_for("__init__.py") == 10
+    assert profile.area_for("casare_rpa/__init__.py") == 10
+    # A literal path pattern (a leading "/" anchors it at the audited root) maps itself.
+    covered = {profile.area_for(p.lstrip("/")) for p, _ in profile.areas if "*" not in p}
     assert covered <= set(range(1, 11))
     assert {a for _, a in profile.areas} == set(range(1, 11))
 
