@@ -6,8 +6,9 @@ import re
 
 import libcst as cst
 
+from analyzers.context import FileContext
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import Ancestors, body_nodes, call_name
+from analyzers.rules._shapes import call_name
 
 # Calls that open something holding a socket, a browser process or an OS handle.
 _OPENERS = frozenset(
@@ -57,18 +58,6 @@ def _opened_name(node: cst.CSTNode) -> tuple[str, str] | None:
     if not isinstance(value, cst.Call) or call_name(value) not in _OPENERS:
         return None
     return target.value, call_name(value)
-
-
-def _protected(node: cst.CSTNode, ancestors: Ancestors) -> bool:
-    """Inside a `finally:` or an `except` block: runs on the error path too."""
-    chain = (*ancestors, node)
-    for i in range(len(chain) - 1):
-        anc, child = chain[i], chain[i + 1]
-        if isinstance(anc, cst.Try) and child is anc.finalbody:
-            return True
-        if isinstance(anc, (cst.ExceptHandler, cst.Finally)):
-            return True
-    return False
 
 
 class ClosedOnlyOnSuccess(Rule):
@@ -165,52 +154,84 @@ class ClosedOnlyOnSuccess(Rule):
         # Cheap line scan: a local assigned from an opener call.
         return super().wants(source) and _OPEN_LINE.search(source) is not None
 
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        # One frame per function being traversed; everything is collected in the shared
+        # traversal (no second walk of the function body).
+        self._frames: list[_Frame] = []
+        self._error_path = 0  # depth of `finally:` / `except` blocks around the node
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        walk = body_nodes(node)
-        opened: dict[str, str] = {}
-        for sub, _ancestors in walk:
-            found = _opened_name(sub)
-            if found is not None:
-                opened.setdefault(*found)
-        if not opened:
-            return
-        escaped = self._escaped(walk, opened)
-        closes: dict[str, list[tuple[cst.Call, bool]]] = {}
-        for sub, ancestors in walk:
-            if not isinstance(sub, cst.Call) or call_name(sub) not in _CLOSERS:
+        self._frames.append(_Frame(self._error_path))
+        self._error_path = 0
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        frame = self._frames.pop()
+        self._error_path = frame.outer_error_path
+        for name, calls in frame.closes.items():
+            if name not in frame.opened or name in frame.escaped:
                 continue
-            func = sub.func
-            if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
-                continue
-            name = func.value.value
-            if name in opened and name not in escaped:
-                closes.setdefault(name, []).append((sub, _protected(sub, ancestors)))
-        for name, calls in closes.items():
             if any(protected for _call, protected in calls):
                 continue
             first = calls[0][0]
             self.report(
                 first,
-                f"`{name}` (from `{opened[name]}()`) is closed by `{call_name(first)}()` only "
-                "when every statement before it succeeds; an exception in between leaves it "
-                "open. Close it in `finally:` or use `with`.",
+                f"`{name}` (from `{frame.opened[name]}()`) is closed by `{call_name(first)}()` "
+                "only when every statement before it succeeds; an exception in between leaves "
+                "it open. Close it in `finally:` or use `with`.",
             )
 
-    @staticmethod
-    def _escaped(walk: list[tuple[cst.CSTNode, Ancestors]], opened: dict[str, str]) -> set[str]:
-        """Names handed out (returned, stored on an object, yielded): the owner closes those."""
-        out: set[str] = set()
-        for sub, _ancestors in walk:
-            value: cst.BaseExpression | None = None
-            stored = isinstance(sub, cst.Assign) and not isinstance(sub.targets[0].target, cst.Name)
-            if isinstance(sub, (cst.Return, cst.Yield)) or stored:
-                value = sub.value  # type: ignore[union-attr]
-            if isinstance(value, cst.Name) and value.value in opened:
-                out.add(value.value)
-            elif isinstance(value, (cst.Tuple, cst.List)):
-                out |= {
-                    e.value.value
-                    for e in value.elements
-                    if isinstance(e.value, cst.Name) and e.value.value in opened
-                }
-        return out
+    def visit_Finally(self, node: cst.Finally) -> None:
+        self._error_path += 1
+
+    def leave_Finally(self, original_node: cst.Finally) -> None:
+        self._error_path -= 1
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._error_path += 1
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
+        self._error_path -= 1
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if not self._frames:
+            return
+        frame = self._frames[-1]
+        found = _opened_name(node)
+        if found is not None:
+            frame.opened.setdefault(*found)
+        elif not isinstance(node.targets[0].target, cst.Name):
+            frame.escape(node.value)  # stored on an object: its owner closes it
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self._frames:
+            self._frames[-1].escape(node.value)
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self._frames and isinstance(node.value, cst.BaseExpression):
+            self._frames[-1].escape(node.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self._frames or call_name(node) not in _CLOSERS:
+            return
+        func = node.func
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            self._frames[-1].closes.setdefault(func.value.value, []).append(
+                (node, self._error_path > 0)
+            )
+
+
+class _Frame:
+    """What one function opens, closes (and whether on the error path) and hands out."""
+
+    def __init__(self, outer_error_path: int) -> None:
+        self.outer_error_path = outer_error_path
+        self.opened: dict[str, str] = {}
+        self.closes: dict[str, list[tuple[cst.Call, bool]]] = {}
+        self.escaped: set[str] = set()
+
+    def escape(self, value: cst.BaseExpression | None) -> None:
+        if isinstance(value, cst.Name):
+            self.escaped.add(value.value)
+        elif isinstance(value, (cst.Tuple, cst.List)):
+            self.escaped |= {e.value.value for e in value.elements if isinstance(e.value, cst.Name)}
