@@ -763,7 +763,15 @@ def _os_of(value: object) -> str | None:
 
 
 def _platform_source(node: ast.AST, imports: Mapping[str, str]) -> bool:
-    """`sys.platform`, `os.name` or `platform.system()` (however imported)."""
+    """`sys.platform`, `os.name` or `platform.system()` (however imported), also case-folded
+    (`sys.platform.lower()`, `platform.system().casefold()`)."""
+    if (
+        isinstance(node, ast.Call)
+        and not node.args
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("lower", "casefold", "upper")
+    ):
+        return _platform_source(node.func.value, imports)
     if isinstance(node, ast.Call) and not node.args:
         node = node.func
         name = _dotted(node)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from analyzers.findings import ChainStep
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -84,8 +85,9 @@ class UnboundedHistory(ProjectRule):
                 )
                 self.report_at(
                     use.line,
-                    f"`self.{attr}` is a list that `{method}` extends with `{how}` (line "
-                    f"{line}) and nothing in {klass.name} ever trims: it holds every entry "
+                    f"`self.{attr}` is a list that `{method}` extends with `{how}` and "
+                    f"nothing in {klass.name} ever trims: it holds every entry "
                     "for the object's lifetime; use `deque(maxlen=N)` or spill to storage.",
                     symbol=klass.qualname.removeprefix(klass.module + "."),
+                    related=(ChainStep(self.context.relpath, line, method, "added here"),),
                 )

@@ -289,3 +289,26 @@ def test_an_ordering_test_of_a_plain_name_bounds_what_runs_under_it():
         )
     )
     assert _guards(model, "r.walk") == [(8, "r.walk", ("bound:depth",))]
+
+
+CASE_FOLDED = """\
+import platform
+import subprocess
+import sys
+
+
+def make_icon():
+    if sys.platform.lower() == "darwin":
+        subprocess.run(["iconutil", "x"])
+    if platform.system().casefold() == "windows":
+        subprocess.run(["icacls", "x"])
+"""
+
+
+def test_a_case_folded_platform_test_is_still_a_platform_branch():
+    model = _model(("icons.py", CASE_FOLDED))
+    runs = [g for g in _guards(model, "icons.make_icon") if g[1] == "subprocess.run"]
+    assert runs == [
+        (8, "subprocess.run", ("platform:macOS",)),
+        (10, "subprocess.run", ("platform:Windows",)),
+    ]
