@@ -442,6 +442,29 @@ class ReportLayout:
                     (P(f"`{short_symbol(s.symbol)}` at {self.link(s.path, s.line)}{note}"),)
                 )
             entries.append((P("**Call chain:**"), Items(tuple(steps), ordered=True)))
+        if f.related:
+            entries.append(
+                (
+                    P("**Related lines:**"),
+                    bullets(
+                        *(
+                            f"{self.link(s.path, s.line)}"
+                            + (f" in `{short_symbol(s.symbol)}`" if s.symbol else "")
+                            + (f" — {s.note}" if s.note else "")
+                            for s in f.related
+                        )
+                    ),
+                )
+            )
+        if "unassigned-area" in f.tags:
+            entries.append(
+                (
+                    P(
+                        "**Area:** the profile maps this file to no area; it is listed under "
+                        "the rule's own area."
+                    ),
+                )
+            )
         if f.evidence:
             entries.append(
                 (
@@ -754,6 +777,24 @@ class ReportLayout:
             if a.errors:
                 errors += (bullets(*(f"`{p}`: {msg}" for p, msg in a.errors[:20])),)
             entries.append(errors)
+            if a.unassigned_files:
+                unassigned = sum(1 for f in model.findings if "unassigned-area" in f.tags)
+                entries.append(
+                    (
+                        P(
+                            f"Files the profile maps to no area: {a.unassigned_files} "
+                            f"({plural(unassigned, 'finding')} there, listed under their "
+                            "rule's own area)."
+                        ),
+                    )
+                )
+            if a.warnings:
+                entries.append(
+                    (
+                        P(f"Profile entries that match nothing in this tree: {len(a.warnings)}:"),
+                        bullets(*a.warnings[:20]),
+                    )
+                )
             out.append(Items(tuple(entries)))
         else:
             out.append(bullets(f"Static audit statistics are not in this session ({n} findings)."))

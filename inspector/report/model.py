@@ -97,6 +97,8 @@ class AuditStats:
     elapsed_s: float = 0.0
     errors: tuple[tuple[str, str], ...] = ()
     rules_run: int = 0
+    unassigned_files: int = 0  # files no area pattern of the profile matches
+    warnings: tuple[str, ...] = ()  # profile entries that match nothing in the tree
 
     @property
     def known(self) -> bool:
@@ -536,6 +538,8 @@ def build_model(
         elapsed_s=float(audit_meta.get("elapsed_s") or 0.0),
         errors=errors,
         rules_run=int(audit_meta.get("rules") or sum(len(v) for v in rules.values())),
+        unassigned_files=int(audit_meta.get("unassigned_files") or 0),
+        warnings=tuple(str(w) for w in audit_meta.get("warnings") or ()),
     )
     if coverage is None and root:
         coverage = find_coverage(Path(root))

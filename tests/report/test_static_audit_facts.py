@@ -1,0 +1,33 @@
+"""What a static report says about the audit itself: files the profile maps to no area,
+profile entries that match nothing, and the lines a finding's message speaks of."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from analyzers.runner import audit
+from inspector.report import write_static_report
+from inspector.report.consistency import check_report
+from inspector.report.model import model_from_static
+
+DRAIN = "def {name}(queue):\n    while queue:\n        queue.pop(0)\n"
+
+
+def test_unassigned_files_warnings_and_related_lines_reach_the_report(tmp_path: Path) -> None:
+    root = tmp_path / "pkg"
+    (root / "orchestrator").mkdir(parents=True)
+    (root / "misc").mkdir()
+    (root / "orchestrator" / "queue_runner.py").write_text(DRAIN.format(name="drain"))
+    (root / "misc" / "helpers.py").write_text(DRAIN.format(name="drain_other"))
+    result = audit(root, "casare_rpa", use_cache=False, jobs=1)
+    assert result.unassigned_files == ["misc/helpers.py"]
+    meta = result.to_dict_without_findings()
+    out = tmp_path / "docs" / "performance" / "PERFORMANCE_AUDIT_REPORT.md"
+    (md, *_) = write_static_report(result.findings, meta, root, out, formats=("md",))
+    text = md.read_text(encoding="utf-8")
+    assert "Files the profile maps to no area: 1 (1 finding there" in text
+    assert f"Profile entries that match nothing in this tree: {len(result.warnings)}:" in text
+    assert text.count("**Related lines:**") == 2
+    assert "misc/helpers.py:2" in text  # the loop the pop(0) finding speaks of
+    assert text.count("the profile maps this file to no area") == 1
+    assert check_report(model_from_static(result.findings, meta, root), {"md": text}) == []
