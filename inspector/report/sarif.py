@@ -154,6 +154,11 @@ class SarifRenderer:
                 "evidence": [e.summary for e in f.evidence],
             },
         }
+        if f.related:
+            res["relatedLocations"] = [
+                {"id": i, **_location(s.path, s.line, symbol=s.symbol, message=s.note or s.symbol)}
+                for i, s in enumerate(f.related)
+            ]
         if f.chain:
             res["codeFlows"] = [
                 {
