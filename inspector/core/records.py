@@ -42,8 +42,8 @@ several ran) for a record that covers an interval in which one of our workloads 
 target; bus and handler records are split per call instead: events our workload published
 (and the app's handlers' calls for them) are in a record of their own whose `source` is the
 workload's label, and the "app" record holds only the app's own publications; a pool record's
-`source` is whoever used that pool object first (the pools workload builds its own pools). Older sessions
-have no `source` (slow_callback used it for what is now `origin`).
+`source` is whoever used that pool object first (the pools workload builds its own pools).
+Older sessions have no `source` (slow_callback used it for what is now `origin`).
 
   repaint         timed: bool - True for the viewports the profile names (every paint counted
                   and timed); False for other widgets, counted only in bursts: sampled_s is
