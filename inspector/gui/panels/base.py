@@ -16,6 +16,7 @@ from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
@@ -286,8 +287,8 @@ class LivePanelView(QWidget):
                 )
             self.table_views.append(view)
             tables_row.addWidget(box)
-        if len(self.tables) > 1:
-            tables_row.setSizes([1000] * len(self.tables))  # equal shares, whatever the hints
+        self.tables_row = tables_row
+        self._equalized = False
         if self.tables:
             content.addWidget(tables_row)
             content.setStretchFactor(0, 3)
@@ -299,6 +300,14 @@ class LivePanelView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.stack)
         self.set_empty("no records yet: attach to a target or open a session")
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._equalized and len(self.tables) > 1 and self.width() > 0:
+            # equal shares for side-by-side tables, whatever their size hints ask for
+            self._equalized = True
+            share = max(self.width() // len(self.tables), 100)
+            self.tables_row.setSizes([share] * len(self.tables))
 
     def extra_top(self, layout: QVBoxLayout) -> None:
         """Hook for panels that add widgets under their plots."""

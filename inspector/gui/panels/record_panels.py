@@ -30,6 +30,17 @@ def _where(row: dict[str, Any]) -> str:
     return str(row.get("where") or "-")
 
 
+def _knee_text(sweep: dict[str, Any]) -> str:
+    name = html.escape(str(sweep.get("pool", "?")))
+    knee = sweep.get("knee")
+    if knee is None:
+        return f"{name} no knee"
+    if sweep.get("size") and float(knee) >= max(sweep["size"]):
+        # throughput still rising at the largest size tried: the real knee lies beyond
+        return f"{name} knee at {knee}, the largest size tried (widen the sweep)"
+    return f"{name} knee at {knee}"
+
+
 def _split_by_driver(rows: list[dict[str, Any]], what: str) -> str:
     ours = sum(1 for r in rows if str(r.get("source") or "app") != "app")
     if not ours:
@@ -231,12 +242,7 @@ class PoolsPanelView(LivePanelView):
         text += f" · <b>{len(leaks)}</b> leak suspects"
         sweeps = summary.get("sweeps") or []
         if sweeps:
-            knees = ", ".join(
-                f"{html.escape(s['pool'])} knee at {s['knee']}"
-                if s.get("knee") is not None
-                else f"{html.escape(s['pool'])} no knee"
-                for s in sweeps
-            )
+            knees = ", ".join(_knee_text(s) for s in sweeps)
             text += f" · pools workload sweep (our load, not the app's): {knees}"
         return text
 
@@ -253,10 +259,10 @@ class EventLoopPanelView(LivePanelView):
             (
                 Column("Blocked", "duration_ms", fmt_duration, 70),
                 Column("Callable", "callable", width=260),
-                Column("Where", _where, width=260),
-                Column("Origin", "origin", width=70),
-                Column("Driven by", _origin, width=90),
-                Column("Task", "task", width=90),
+                Column("Where", _where, width=230),
+                Column("Origin", "origin", width=65),
+                Column("Driven by", _origin, width=125),
+                Column("Task", "task", width=70),
             ),
             detail_key="stack",
         ),
