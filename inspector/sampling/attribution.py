@@ -15,6 +15,10 @@ stacks through `attribute_stack`:
   event delivery`, never our frame;
 * a workload's innermost line that calls something hands over too (`native Qt code a
   workload called`): driving the target is what a workload is for, and it is marked so;
+* a wrapper's line that calls the target callable it wraps (`original(...)`,
+  `self.handler(...)`: a timed bus handler, a thread-checked `loop.call_soon`, a pool's
+  acquire) hands over as well (`native code of the target's own callable`), and so does the
+  standard library below it (`Handle._run` running the target's callback);
 * the standard library called by our frames with nothing of the target's below (a
   tracemalloc snapshot, json for the wire) is our work too;
 * any other stack whose innermost Python frame is ours is the inspector's own work: it ends
@@ -39,8 +43,12 @@ from inspector.sampling.chrometrace import Frame
 
 OWN_MARK = re.compile(r"[/\\]inspector[/\\]agent[/\\]")
 _HANDOVER = re.compile(
-    r"(\bsendEvent|\bsend|\bnotify|\bpaintEvent|\._send)\s*\(|#\s*target code runs here"
+    r"(\bsendEvent|\bsend|\bnotify|\bpaintEvent|\._send|\b_?original\w*|\bself\.handler)\s*\("
+    r"|#\s*target code runs here"
 )
+# A wrapper's line that calls the target's own callable it wraps (a timed handler, a
+# thread-checked loop method, a pool's acquire): what runs below it is the target's.
+_CALLS_WRAPPED = re.compile(r"(\b_?original\w*|\bself\.handler)\s*\(")
 _WORKLOAD_MARK = re.compile(r"[/\\]workloads[/\\]")
 _CALL = re.compile(r"[\w\])]\s*\(")
 _NATIVE_FILE = re.compile(r"\.(so(\.\d+)*|pyd|dll|dylib)$", re.IGNORECASE)
@@ -49,6 +57,7 @@ OVERHEAD = Frame(function="inspector agent (own work)", file="<inspector>", line
 """The pseudo-frame that ends a stack whose innermost Python frame is the inspector's own."""
 NATIVE_EVENT = "native Qt event delivery"
 NATIVE_WORKLOAD = "native Qt code a workload called"
+NATIVE_WRAPPED = "native code of the target's own callable"
 _NO_WIDGET = "Qt widget"
 
 
@@ -93,6 +102,12 @@ def _hands_over(file: str, line: int) -> bool:
     return bool(_WORKLOAD_MARK.search(file) and _CALL.search(source))
 
 
+@lru_cache(maxsize=4096)
+def _calls_wrapped(file: str, line: int) -> bool:
+    source = linecache.getline(file, line) if line > 0 else ""
+    return bool(_CALLS_WRAPPED.search(source))
+
+
 def _paints(frame: Frame) -> bool:
     return "paint" in frame.function.lower() or "paint" in frame.file.lower().rsplit("/", 1)[-1]
 
@@ -121,7 +136,12 @@ def attribute_stack(frames: tuple[Frame, ...], paint_widget: str = _NO_WIDGET) -
     if innermost_py is None or not is_own(innermost_py.file):
         last_own = max(i for i, f in enumerate(frames) if is_own(f.file))
         below = [f for f in frames[last_own + 1 :] if not is_native(f)]
-        if below and all(is_stdlib(f.file) for f in below):
+        wrapper = frames[last_own]
+        if (
+            below
+            and all(is_stdlib(f.file) for f in below)
+            and not _calls_wrapped(wrapper.file, wrapper.line)
+        ):
             # our code using the standard library (a tracemalloc snapshot, json for the
             # wire): our work, not the target's
             return (*(f for f in frames[:last_own] if not is_own(f.file)), OVERHEAD)
@@ -133,6 +153,8 @@ def attribute_stack(frames: tuple[Frame, ...], paint_widget: str = _NO_WIDGET) -
             label = f"native Qt paint of {paint_widget}"
         elif _WORKLOAD_MARK.search(innermost_py.file):
             label = NATIVE_WORKLOAD
+        elif _calls_wrapped(innermost_py.file, innermost_py.line):
+            label = NATIVE_WRAPPED
         else:
             label = NATIVE_EVENT
         return (*kept, native_frame(label))

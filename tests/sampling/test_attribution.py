@@ -154,3 +154,20 @@ def test_the_standard_library_under_our_frames_is_our_work_unless_the_target_is_
     step = Frame("Handle._run", "/usr/lib/python3.12/asyncio/events.py", 80)
     handler = Frame("on_event", "/venv/lib/python3.12/site-packages/NodeGraphQt/x.py", 3)
     assert attribute_stack((app, ours, step, handler)) == (app, step, handler)
+
+
+def test_a_wrapper_calling_the_target_callable_it_wraps_hands_over() -> None:
+    """The time under `return _original(...)` (a thread-checked loop.call_soon) and under
+    `original_run(handle)` (Handle._run running the target's callback) is the target's."""
+    app = Frame("main", "/project/main.py", 9)
+    wrappers = (AGENT / "probes" / "wrappers.py").as_posix()
+    checked = Frame("checked", wrappers, 5)
+    assert attribute_stack((app, checked)) == (
+        app,
+        Frame("native code of the target's own callable", "<native>", 0),
+    )
+    timed = Frame("timed_run", wrappers, 9)
+    step = Frame("Handle._run", "/usr/lib/python3.12/asyncio/events.py", 84)
+    assert attribute_stack((app, timed, step)) == (app, step)
+    not_a_call = Frame("checked", wrappers, 4)  # the def line: our own work
+    assert attribute_stack((app, not_a_call)) == (app, OVERHEAD)
