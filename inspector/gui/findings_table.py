@@ -232,8 +232,20 @@ class FindingsTableView(QWidget):
         self._update_count()
 
     def set_findings(self, findings: Sequence[Finding]) -> None:
+        """New findings (a refresh re-ranks them); the selected finding stays selected."""
+        current = self.table.currentIndex()
+        keep = current.data(FINDING_ROLE) if current.isValid() else None
         self.model.set_findings(findings)
         self._update_count()
+        if keep is None:
+            return
+        same = (keep.rule, keep.path, keep.line, keep.symbol)
+        for row in range(self.proxy.rowCount()):
+            f = self.proxy.index(row, 0).data(FINDING_ROLE)
+            if (f.rule, f.path, f.line, f.symbol) == same:
+                self.table.setCurrentIndex(self.proxy.index(row, 0))
+                self.table.selectRow(row)
+                break
 
     def _apply_filter(self) -> None:
         self.proxy.set_filter(

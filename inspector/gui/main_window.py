@@ -164,6 +164,7 @@ class InspectorWindow(QMainWindow):
         self._closed = False  # set by shutdown(): late background results are dropped
         self.auto_audit = True  # run the static audit once a live target's source is known
         self.desktop_opener = QDesktopServices.openUrl  # the last "Open in editor" fallback
+        self.evidence_every_s = EVIDENCE_EVERY_S  # while live; math.inf turns it off
 
         self.message_bar = MessageBarView()
         self.start_page = StartPageView()
@@ -984,7 +985,8 @@ class InspectorWindow(QMainWindow):
         if now - self._last_findings_poll > 3.0:
             self._last_findings_poll = now
             self._poll_findings()
-        if live and self._findings_count > 0 and now - self._last_evidence >= EVIDENCE_EVERY_S:
+        due = now - self._last_evidence >= self.evidence_every_s
+        if live and self._findings_count > 0 and due:
             self.refresh_evidence(automatic=True)
         panel = self.current_panel()
         if panel is None or self._busy_snapshot:

@@ -173,6 +173,9 @@ def attach_and_check(pid: int, out: Path, profile: str = "casare_rpa") -> int:
         _wait(4_000 if name in ("cpu", "event_loop") else 2_500)
         _save(window, out / f"casare_{name}.png")
         print(f"{name}: {window.panel_by_name[name].headline_label.text()}", flush=True)
+    window.evidence_every_s = float("inf")  # the ranking holds still while we check it
+    _wait_until(lambda: not window._evidence_running, 120)
+    _wait(1_500)
     window._show_tab(len(window.panels))
     view = window.findings_view
     view.text_edit.setText("static")  # the target's own code, not measured-only findings

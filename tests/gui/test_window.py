@@ -364,3 +364,17 @@ def test_unreadable_rows_are_counted_in_the_status_bar(window, qtbot, tmp_path) 
     )
     assert "skipped unreadable rows: 2 records" in window.records_label.text()
     assert window.message_bar.text == "Session bad.session: skipped unreadable rows: 2 records"
+
+
+def test_a_refresh_keeps_the_selected_finding_selected(window, qtbot, recorded_session) -> None:
+    with qtbot.waitSignal(window.findings_loaded, timeout=TIMEOUT):
+        window.set_session(recorded_session)
+    view = window.findings_view
+    view.select_row(2)
+    chosen = view.visible_findings()[2]
+    findings = list(view.model.findings)
+    view.set_findings(list(reversed(findings)))  # as a re-ranked refresh would arrive
+    current = view.table.currentIndex()
+    from inspector.gui.findings_table import FINDING_ROLE
+
+    assert current.data(FINDING_ROLE) == chosen
