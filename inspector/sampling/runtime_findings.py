@@ -9,14 +9,18 @@ Thresholds are the frame budget: 16 ms is one frame at 60 Hz, 50 ms a hitch user
 
 from __future__ import annotations
 
+import ast
 import itertools
 import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from analyzers.context import FileContext
+from analyzers.engine import symbol_table
 from analyzers.findings import ChainStep, Evidence, Finding
 from inspector.core.session import Session
 from inspector.core.stats import percentile
@@ -481,7 +485,7 @@ def configuring_lines(root: str | Path, widget: str) -> list[ChainStep]:
         for number, line in enumerate(text.splitlines(), 1):
             match = _CONFIG_CALL.search(line)
             if match and not line.lstrip().startswith("#"):
-                steps.append(ChainStep(rel, number, match.group(1) or match.group(2)))
+                steps.append(ChainStep(rel, number, "", match.group(1) or match.group(2)))
         if steps:
             per_file[rel] = steps
             if owner and re.search(rf"\b{re.escape(owner)}\b", text):
@@ -499,9 +503,25 @@ def _primary(lines: Sequence[ChainStep]) -> ChainStep | None:
     """The line a viewport finding points at: where the viewport is set, else its modes."""
     for call in _PRIMARY:
         for step in lines:
-            if step.symbol == call:
+            if step.note == call:
                 return step
     return lines[0] if lines else None
+
+
+def _enclosing(root: str | Path, steps: Sequence[ChainStep]) -> list[ChainStep]:
+    """The steps with the function or class each line is in (the call stays the note)."""
+    tables: dict[str, list[tuple[int, int, str]]] = {}
+    out = []
+    for step in steps:
+        if step.path not in tables:
+            try:
+                text = (Path(root) / step.path).read_text(encoding="utf-8", errors="replace")
+                tables[step.path] = symbol_table(ast.parse(text))
+            except (OSError, SyntaxError, ValueError):
+                tables[step.path] = []
+        context = FileContext(relpath=step.path, symbols=tables[step.path])
+        out.append(replace(step, symbol=context.symbol_at(step.line)))
+    return out
 
 
 def class_definition(root: str | Path, name: str) -> ChainStep | None:
@@ -570,7 +590,7 @@ def _agent_located(recs: Sequence[Mapping[str, Any]], root: str) -> list[ChainSt
             if rel is None:
                 continue
             steps = [
-                ChainStep(rel, int(c["line"]), str(c.get("call") or ""))
+                ChainStep(rel, int(c["line"]), "", str(c.get("call") or ""))
                 for c in where.get("configures") or ()
                 if isinstance(c, Mapping) and c.get("line")
             ]
@@ -609,7 +629,7 @@ def repaint_findings(session: Session, root: str, profile: Any = None) -> list[F
         partial = sum(int(r.get("partial_updates") or 0) for r in recs)
         config = _widget_config(recs)
         software = software_renderer(config)
-        lines = _agent_located(recs, root) or configuring_lines(root, widget)
+        lines = _enclosing(root, _agent_located(recs, root) or configuring_lines(root, widget))
         place = _primary(lines) or class_definition(root, widget.split(".", 1)[0])
         if place is None:
             continue  # nothing of the target's own source configures it: no line to point at
@@ -692,7 +712,7 @@ def repaint_findings(session: Session, root: str, profile: Any = None) -> list[F
                     + (
                         ". A QOpenGLWidget viewport makes Qt use full-viewport updates "
                         "whatever update mode the source asks for"
-                        if "QOpenGLWidget" in {s.symbol for s in lines}
+                        if "QOpenGLWidget" in {s.note for s in lines}
                         else ""
                     )
                 ),
@@ -700,7 +720,7 @@ def repaint_findings(session: Session, root: str, profile: Any = None) -> list[F
                 example_before=fix.example_before,
                 example_after=fix.example_after,
                 tags=("repaint", "measured", "under-workload" if under_workload else "app"),
-                related=tuple(lines),
+                related=tuple(s for s in lines if s != place),
                 anchor=widget,
                 priority=measured_priority(
                     fix.difficulty,

@@ -112,14 +112,13 @@ def test_repaint_over_budget_points_at_the_viewport_it_configures(tmp_path: Path
     root = _tree(tmp_path)
     with _session(tmp_path, _paints()) as s:
         (f,) = repaint_findings(s, str(root))
-    assert (f.rule, f.path, f.line, f.symbol) == (REPAINT_RULE, "view.py", 17, "setViewport")
-    assert [(r.line, r.symbol) for r in f.related] == [
-        (11, "setViewportUpdateMode"),
-        (12, "setCacheMode"),
-        (13, "QSurfaceFormat"),
-        (14, "setSamples"),
-        (15, "QOpenGLWidget"),
-        (17, "setViewport"),
+    assert (f.rule, f.path, f.line, f.symbol) == (REPAINT_RULE, "view.py", 17, "configure")
+    assert [(r.line, r.symbol, r.note) for r in f.related] == [
+        (11, "configure", "setViewportUpdateMode"),
+        (12, "configure", "setCacheMode"),
+        (13, "configure", "QSurfaceFormat"),
+        (14, "configure", "setSamples"),
+        (15, "configure", "QOpenGLWidget"),
     ]
     m = f.evidence[0].metrics
     assert (m["paints"], m["workload_paints"], m["app_paints"]) == (20, 20, 0)
