@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import sys
 import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
@@ -367,8 +368,8 @@ def _hot_row(row: Mapping[str, Any], root: str, app_s: float) -> Mapping[str, An
     return {
         "function": row["function"],
         "file": synthesis.relative_to_root(str(row.get("file", "")), root),
-        "self %": f"{100.0 * min(float(row['self_s']) / denom, 1.0):.1f}",
-        "total %": f"{100.0 * min(float(row['total_s']) / denom, 1.0):.1f}",
+        "self %": f"{100.0 * float(row['self_s']) / denom:.1f}",
+        "total %": f"{100.0 * float(row['total_s']) / denom:.1f}",
         "self s": f"{float(row['self_s']):.2f}",
     }
 
@@ -389,16 +390,21 @@ def _sampling_facts(session: Any, root: str) -> SamplingFacts:
     settings = dict(settings) if isinstance(settings, Mapping) else {}
     if not runs:
         return SamplingFacts(settings=settings)
-    entries = hot_functions(session, limit=16)
+    # Self times partition the active time as the views attribute it (native paints the
+    # agent timed count as active there, though the raw rows saw the thread waiting in
+    # exec()), so the shares and the active total come from the same rows.
+    entries = hot_functions(session, limit=sys.maxsize)
+    active_s = sum(e.self_s for e in entries)
     # The agent's own work ends in the OVERHEAD pseudo-frame: never a hot spot of the app.
     own = sum(e.self_s for e in entries if e.file == OVERHEAD.file)
-    app_s = max(float(active) / 1e6 - own, 0.0)
+    app_s = max(active_s - own, 0.0)
     hot = tuple(_hot_row(asdict(e), root, app_s) for e in entries if e.file != OVERHEAD.file)[:15]
+    del active  # the raw column: superseded by the attributed rows
     # weights are microseconds (inspector.sampling)
     return SamplingFacts(
         int(runs),
         float(weight) / 1e6,
-        float(active) / 1e6,
+        active_s,
         own,
         settings,
         hot,
