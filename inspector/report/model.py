@@ -9,6 +9,7 @@ trend, ... and the answers, which quote them). Renderers only format a `ReportMo
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 import sys
 import tomllib
@@ -361,13 +362,31 @@ def _specific_metrics(
     return {fp: tuple(r for r in rows if r.name not in constant) for fp, rows in metrics.items()}
 
 
+_INSTALLED = re.compile(r"/(?:site|dist)-packages/")
+_STDLIB_DIR = re.compile(r"/(?:lib/python3\.\d+|Lib)/")
+
+
+def _display_path(file: str, root: str) -> str:
+    """Repo-relative under the audited root; an installed package or the standard library
+    from its own folder (`NodeGraphQt/...`, `asyncio/...`), never this machine's prefix."""
+    file = file.replace("\\", "/")
+    rel = synthesis.relative_to_root(file, root)
+    if rel != file:
+        return rel
+    for pattern, label in ((_INSTALLED, ""), (_STDLIB_DIR, " (stdlib)")):
+        parts = pattern.split(file, maxsplit=1)
+        if len(parts) == 2 and parts[1]:
+            return parts[1] + label
+    return file
+
+
 def _hot_row(row: Mapping[str, Any], root: str, app_s: float) -> Mapping[str, Any]:
     """A py-spy HotEntry as report columns: shares of the app's active time (our agent's
     own work taken out of the denominator), paths repo-relative."""
     denom = app_s or 1.0
     return {
         "function": row["function"],
-        "file": synthesis.relative_to_root(str(row.get("file", "")), root),
+        "file": _display_path(str(row.get("file", "")), root),
         "self %": f"{100.0 * float(row['self_s']) / denom:.1f}",
         "total %": f"{100.0 * float(row['total_s']) / denom:.1f}",
         "self s": f"{float(row['self_s']):.2f}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from inspector.core.session import Session
-from inspector.report.model import _sampling_facts
+from inspector.report.model import _display_path, _sampling_facts
 from inspector.sampling.chrometrace import Frame, StackRun
 from inspector.sampling.store import SampleWriter
 
@@ -43,3 +43,16 @@ def test_a_timed_native_paint_counts_in_the_active_time_its_share_is_taken_of(
         ("tick", "20.0"),
     ]
     session.close()
+
+
+def test_hot_code_paths_never_show_this_machines_prefix() -> None:
+    root = "/project"
+    assert _display_path("/project/app/main.py", root) == "app/main.py"
+    venv = "/home/u/venv/lib/python3.12/site-packages/NodeGraphQt/qgraphics/port.py"
+    assert _display_path(venv, root) == "NodeGraphQt/qgraphics/port.py"
+    assert _display_path(r"C:\venv\Lib\site-packages\qasync\__init__.py", root) == (
+        "qasync/__init__.py"
+    )
+    stdlib = "/root/.pyenv/versions/3.12.1/lib/python3.12/asyncio/events.py"
+    assert _display_path(stdlib, root) == "asyncio/events.py (stdlib)"
+    assert _display_path("<native>", root) == "<native>"
