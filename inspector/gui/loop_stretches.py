@@ -127,7 +127,7 @@ def with_stacks(
                 "where": s.where.function,
                 "origin": "py-spy",
                 # a stretch our workload drove (or that ran while one did) is not the app's own
-                "source": "workload:(during a workload)" if s.driven else "app",
+                "source": "workload:during a workload" if s.driven else "app",
                 "stack": _stack_lines(s.frames, root),
                 "stack_reason": "",
             }
