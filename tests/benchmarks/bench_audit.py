@@ -155,11 +155,14 @@ def run(report: Report) -> None:
         cold = measure(audit_cmd, env, timeout=BASELINE_TIMEOUT_S)
         warm = measure(audit_cmd, env, timeout=BASELINE_TIMEOUT_S)
         scale = TARGET_LINES / max(lines, 1)
+        # Issue 13's targets on 2 cores: CasareRPA @ 441a9bbe (128k lines) <= 8 s, its 2026
+        # tree (487k lines) <= 35 s.
+        cold_target = 35.0 if lines > 300_000 else 8.0
         report.figure(
             "cold wall time",
             cold.wall_s,
             "s",
-            target=10.0,
+            target=cold_target,
             detail=f"CPU {cold.cpu_s:.1f} s, exit {cold.returncode}",
         )
         report.figure("cold wall time scaled to 128k lines", cold.wall_s * scale, "s")
