@@ -1,10 +1,13 @@
 """Screenshots of the main views from the real window on a live demo session.
 
-`python -m tests.gui.screenshots [OUT_DIR]` (default docs/screenshots): launches the demo
+`python -m tests.gui.screenshots [OUT_DIR]` (default out/demo-screenshots): launches the demo
 target with the agent from the window, lets the panels fill, runs the pool workload, opens
 the top finding, and saves one PNG per main view. Not a test: run it when the views change.
-`--attach PID [OUT_DIR]` attaches to a running CasareRPA from the start page instead and
-checks that a finding lands on its source line.
+`--attach PID [OUT_DIR]` attaches to a running CasareRPA from the start page instead, drives
+it with the standard workloads and saves every view as `casare_*.png` (the README's
+screenshots), checks that a finding lands on its source line and exports the report.
+`--launch WORK_DIR OUT_DIR DISPLAY` launches CasareRPA from the Launch dialog with its
+environment and checks that its exit is noticed within a second.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def _save(widget, path: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
-    out = Path(argv[0]) if argv else Path("docs/screenshots")
+    out = Path(argv[0]) if argv else Path("out/demo-screenshots")
     out.mkdir(parents=True, exist_ok=True)
     from inspector.core.settings import Settings
     from inspector.gui.app import make_app, settle_gc
