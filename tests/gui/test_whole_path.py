@@ -93,6 +93,8 @@ def test_launch_workload_cancel_audit_finding_export_and_exit(
         return path, _filter
 
     monkeypatch.setattr("inspector.gui.main_window.QFileDialog.getSaveFileName", save_dialog)
+    # checked before exporting, so a wrong default can never write into this checkout
+    assert window.default_report_path().resolve() == expected.resolve()
     with qtbot.waitSignal(window.report_written, timeout=TIMEOUT) as written:
         window.export_action.trigger()
     assert [Path(p) for p in offered] == [expected.resolve()]
