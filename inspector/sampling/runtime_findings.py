@@ -117,7 +117,7 @@ def slow_handler_findings(session: Session, root: str, profile: Any = None) -> l
                 area=_area(profile, rel, 9),
                 path=rel,
                 line=line,
-                symbol=handler,
+                symbol=local_symbol(handler, rel),
                 kind="dynamic",
                 title="Slow event-bus handler",
                 message=f"bus handler {handler} is slow inside publish()",
@@ -506,6 +506,16 @@ def _primary(lines: Sequence[ChainStep]) -> ChainStep | None:
             if step.note == call:
                 return step
     return lines[0] if lines else None
+
+
+def local_symbol(qualname: str, path: str) -> str:
+    """`pkg.mod.Class.method` as the finding symbols of static rules name it (`Class.method`):
+    the part after the module that `path` is."""
+    module = path.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+    head, sep, tail = qualname.partition(module + ".")
+    if sep and (not head or head.endswith(".")):
+        return tail
+    return qualname
 
 
 def _enclosing(root: str | Path, steps: Sequence[ChainStep]) -> list[ChainStep]:
@@ -1081,10 +1091,10 @@ def handler_error_findings(session: Session, root: str, profile: Any = None) -> 
                 area=_area(profile, rel, 9),
                 path=rel,
                 line=line,
-                symbol=handler,
+                symbol=local_symbol(handler, rel),
                 kind="dynamic",
                 title="Event handler raises",
-                message=f"{handler} raises when it handles its events",
+                message=f"{local_symbol(handler, rel)} raises when it handles its events",
                 root_cause=(
                     "The handler fails; the bus (or Qt) catches and logs the exception, so the "
                     "work it should do never happens and each failure costs a traceback"

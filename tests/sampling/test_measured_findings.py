@@ -169,7 +169,7 @@ def _handler_records(root: Path, source: str) -> list[dict]:
             "kind": "handler",
             "bus": "domain",
             "event": "NODE_STARTED",
-            "handler": "RunController.on_node_event",
+            "handler": "app.ctl.RunController.on_node_event",  # as the agent names it
             "file": str(root / "ctl.py"),
             "line": 2,
             "count": 23,
