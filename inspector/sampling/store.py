@@ -170,6 +170,10 @@ def load_samples(
         sql += " AND thread = ?"
         args.append(thread)
     sql += " ORDER BY t"
+    # Samples first: a writer stores a run's stack and frames in the same transaction before
+    # the run, so stacks read after the runs know every id they name (read the other way
+    # round, runs stored in between looked like dangling stack ids while recording).
+    rows = session.read_rows(sql, args)
     frames = load_frames(session)
     stacks = load_stacks(session)
     resolved: dict[int, tuple[Frame, ...]] = {}
@@ -182,7 +186,7 @@ def load_samples(
         attribution = session_attribution(session)
         resolved = {sid: attribution.stack(stack) for sid, stack in resolved.items()}
     out = []
-    for t, pid, tid, name, sid, active, weight in session.read_rows(sql, args):
+    for t, pid, tid, name, sid, active, weight in rows:
         if sid not in resolved or not isinstance(t, (int, float)):
             session.mark_unreadable("samples", (t, tid, sid))  # dangling stack id
             continue
