@@ -319,7 +319,7 @@ class LiveMetrics:
             return  # a pool our pools workload built: shown as its sweep, not over time
         # legend names: the class's own name and the id's tail, not a 60-character qualname
         short_id = str(rec.get("pool_id") or "")[-4:]  # no "#None" for a pool without an id
-        name = f"{str(rec.get('pool', '?')).rsplit('.', 1)[-1]}#{short_id}".rstrip("#")
+        name = f"{pool_name(rec).rsplit('.', 1)[-1]}#{short_id}".rstrip("#")
         self._series_for("pool.in_use", name).add(t, _num(rec, "in_use"))
         self._series_for("pool.idle", name).add(t, _num(rec, "idle"))
         self._series_for("pool.waiters", f"waiters {name}").add(t, _num(rec, "waiters"))
@@ -540,14 +540,20 @@ def _summary_repaint(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
     return {"widgets": out, "span_s": span}
 
 
+def pool_name(rec: Mapping[str, Any]) -> str:
+    """The pool's class as `module.Class`: the agent names a class it watches `module:Class`
+    and a live pool `module.Class`, which are one pool to the reader."""
+    return str(rec.get("pool", "?")).replace(":", ".")
+
+
 def _summary_pools(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
     pools: dict[str, dict[str, Any]] = {}
     for rec in m.window("pool", tr):
-        key = f"{rec.get('pool', '?')}#{rec.get('pool_id') or ''}"
+        key = f"{pool_name(rec)}#{rec.get('pool_id') or ''}"
         row = pools.setdefault(
             key,
             {
-                "pool": rec.get("pool", "?"),
+                "pool": pool_name(rec),
                 "pool_id": rec.get("pool_id") or "",
                 # "app", or "workload:<name>#<run>" for pools our own workloads built
                 "source": record_source(rec),
@@ -567,7 +573,7 @@ def _summary_pools(m: LiveMetrics, tr: TimeRange) -> dict[str, Any]:
             row["wait"].extend(_durations(rec, "wait_ms"))
     leaks = m.window("pool_leak", tr)
     for leak in leaks:
-        key = f"{leak.get('pool', '?')}#{leak.get('pool_id') or ''}"
+        key = f"{pool_name(leak)}#{leak.get('pool_id') or ''}"
         if key in pools:
             pools[key]["leaks"] += 1
     rows = []

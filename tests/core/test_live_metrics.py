@@ -333,3 +333,15 @@ def test_app_traffic_keeps_the_apps_own_use_apart_from_our_workloads() -> None:
     ]
     busy = app_traffic([*records, {"t": 120.0, "kind": "bus", "events": {"X": 5}}])
     assert (busy.app_events, busy.app_bus_silent, busy.app_event_rate) == (5, False, 0.1)
+
+
+def test_a_watched_pool_class_and_its_live_pools_share_one_name() -> None:
+    m = LiveMetrics()
+    m.ingest(
+        [
+            {**_pool(T0 + 1, None), "pool": "app.pools:ConnectionPool"},
+            {**_pool(T0 + 2, None), "pool": "app.pools.ConnectionPool"},
+        ]
+    )
+    assert set(m.series("pool.in_use", "last")) == {"ConnectionPool"}
+    assert [r["pool"] for r in m.summary("pools")["pools"]] == ["app.pools.ConnectionPool"]
