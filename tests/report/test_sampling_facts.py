@@ -53,6 +53,6 @@ def test_hot_code_paths_never_show_this_machines_prefix() -> None:
     assert _display_path(r"C:\venv\Lib\site-packages\qasync\__init__.py", root) == (
         "qasync/__init__.py"
     )
-    stdlib = "/root/.pyenv/versions/3.12.1/lib/python3.12/asyncio/events.py"
+    stdlib = "/opt/python/lib/python3.12/asyncio/events.py"
     assert _display_path(stdlib, root) == "asyncio/events.py (stdlib)"
     assert _display_path("<native>", root) == "<native>"
