@@ -120,7 +120,7 @@ def slow_handler_findings(session: Session, root: str, profile: Any = None) -> l
                 symbol=local_symbol(handler, rel),
                 kind="dynamic",
                 title="Slow event-bus handler",
-                message=f"bus handler {handler} is slow inside publish()",
+                message=f"bus handler {local_symbol(handler, rel)} is slow inside publish()",
                 root_cause=(
                     "Bus handlers run synchronously inside publish(); every millisecond they "
                     "take is added to the publisher and, on the GUI thread, to the frame."
