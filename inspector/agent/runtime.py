@@ -129,8 +129,9 @@ class Agent:
                 str(self.config["token"]),
             )
             self.transport.connect({**hello_fields(), "agent": AGENT_VERSION})
-        except (TransportError, KeyError, ValueError) as exc:
-            print(f"casare-inspector agent: not attached: {exc}", file=sys.stderr)
+        except Exception as exc:  # one line in the target's log, never a traceback
+            detail = str(exc) if isinstance(exc, TransportError) else f"{type(exc).__name__}: {exc}"
+            print(f"casare-inspector agent: not attached: {detail}", file=sys.stderr)
             self._stopped.set()
             return
         reader = threading.Thread(

@@ -50,8 +50,13 @@ class Transport:
     def connect(self, hello: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
         """Connect, send hello with the token, wait for the inspector's welcome."""
         try:
-            sock = socket.create_connection((self.host, self.port), timeout=timeout)
-        except OSError as exc:
+            # The host as bytes: getaddrinfo encodes a str host with the "idna" codec, which
+            # the codec registry imports on first use - and while the target is still
+            # importing on its main thread (the preload starts us during start-up), that
+            # lookup from this thread can fail with "unknown encoding: idna".
+            host = self.host.encode("ascii")
+            sock = socket.create_connection((host, self.port), timeout=timeout)
+        except (OSError, UnicodeError) as exc:
             where = f"{self.host}:{self.port}"
             raise TransportError(f"cannot reach the inspector at {where}: {exc}") from exc
         try:
