@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from analyzers.project import FunctionInfo, ProjectModel
+from analyzers.project import ClassInfo, FunctionInfo, ProjectModel
 from analyzers.rule import Rule
 
 
@@ -31,6 +31,11 @@ class ProjectRule(Rule):
         project = self.context.project
         assert project is not None, "the engine builds a model before running project rules"
         return project
+
+    def classes(self) -> list[ClassInfo]:
+        """The classes defined in this rule's file (with their containers' uses)."""
+        summary = self.project.by_path.get(self.context.relpath)
+        return summary.classes if summary is not None else []
 
     def functions(self) -> list[FunctionInfo]:
         """The functions defined in this rule's file (methods and nested functions too)."""

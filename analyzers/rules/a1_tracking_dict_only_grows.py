@@ -83,10 +83,7 @@ class TrackingDictOnlyGrows(ProjectRule):
     )
 
     def check_project(self) -> None:
-        summary = self.project.by_path.get(self.context.relpath)
-        if summary is None:
-            return
-        for klass in summary.classes:
+        for klass in self.classes():
             for attr, use in klass.containers.items():
                 if use.kind not in ("dict", "set") or use.bounded or use.removes or not use.adds:
                     continue

@@ -95,11 +95,8 @@ class RecomputedPerAppendedEntry(ProjectRule):
     )
 
     def check_project(self) -> None:
-        summary = self.project.by_path.get(self.context.relpath)
-        if summary is None:
-            return
         functions = self.functions()
-        for klass in summary.classes:
+        for klass in self.classes():
             for attr, use in klass.containers.items():
                 if use.kind not in ("list", "deque"):
                     continue
