@@ -398,10 +398,8 @@ def _sampling_facts(session: Any, root: str) -> SamplingFacts:
     table; the hot functions over active threads; how py-spy was run (session meta)."""
     try:
         with session.lock:
-            runs, weight, active, first, last = session.conn.execute(
-                "SELECT COUNT(*), COALESCE(SUM(weight), 0), "
-                "COALESCE(SUM(CASE WHEN active THEN weight ELSE 0 END), 0), MIN(t), MAX(t) "
-                "FROM samples"
+            runs, weight, first, last = session.conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(weight), 0), MIN(t), MAX(t) FROM samples"
             ).fetchone()
     except sqlite3.Error:  # an older or foreign file without the table: nothing sampled
         return SamplingFacts()
@@ -418,7 +416,6 @@ def _sampling_facts(session: Any, root: str) -> SamplingFacts:
     own = sum(e.self_s for e in entries if e.file == OVERHEAD.file)
     app_s = max(active_s - own, 0.0)
     hot = tuple(_hot_row(asdict(e), root, app_s) for e in entries if e.file != OVERHEAD.file)[:15]
-    del active  # the raw column: superseded by the attributed rows
     # weights are microseconds (inspector.sampling)
     return SamplingFacts(
         int(runs),
