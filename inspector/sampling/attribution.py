@@ -42,13 +42,14 @@ from typing import Any
 from inspector.sampling.chrometrace import Frame
 
 OWN_MARK = re.compile(r"[/\\]inspector[/\\]agent[/\\]")
-_HANDOVER = re.compile(
-    r"(\bsendEvent|\bsend|\bnotify|\bpaintEvent|\._send|\b_?original\w*|\bself\.handler)\s*\("
-    r"|#\s*target code runs here"
-)
 # A wrapper's line that calls the target's own callable it wraps (a timed handler, a
 # thread-checked loop method, a pool's acquire): what runs below it is the target's.
-_CALLS_WRAPPED = re.compile(r"(\b_?original\w*|\bself\.handler)\s*\(")
+_WRAPPED = r"\b_?original\w*|\bself\.handler"
+_CALLS_WRAPPED = re.compile(rf"({_WRAPPED})\s*\(")
+_HANDOVER = re.compile(
+    rf"(\bsendEvent|\bsend|\bnotify|\bpaintEvent|\._send|{_WRAPPED})\s*\("
+    r"|#\s*target code runs here"
+)
 _WORKLOAD_MARK = re.compile(r"[/\\]workloads[/\\]")
 _CALL = re.compile(r"[\w\])]\s*\(")
 _NATIVE_FILE = re.compile(r"\.(so(\.\d+)*|pyd|dll|dylib)$", re.IGNORECASE)
