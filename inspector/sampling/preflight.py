@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from inspector.sampling.errors import SamplingError
@@ -18,6 +19,9 @@ from inspector.sampling.errors import SamplingError
 _EXE = "py-spy.exe" if sys.platform == "win32" else "py-spy"
 _INSTALL_HINT = "install it with `pip install py-spy` into the inspector's environment"
 _DUMP_TIMEOUT_S = 15.0
+_TRANSIENT = "failed to get stack traces"
+_TRANSIENT_TRIES = 4
+_TRANSIENT_PAUSE_S = 0.25
 
 
 def find_py_spy() -> Path:
@@ -130,6 +134,20 @@ def check(pid: int) -> None:
         raise SamplingError(f"no process with PID {pid}")
     if pid == os.getpid():
         raise SamplingError("refusing to sample the inspector itself; give the target's PID")
+    for attempt in range(_TRANSIENT_TRIES):
+        output = _dump_nonblocking(exe, pid)
+        if output is None:
+            return
+        # a nonblocking read can race the target (an interpreter still starting, a thread
+        # state being swapped): py-spy then says it failed to get the stacks; try again
+        if _TRANSIENT not in output.lower() or attempt == _TRANSIENT_TRIES - 1:
+            break
+        time.sleep(_TRANSIENT_PAUSE_S)
+    raise SamplingError(classify_failure(pid, output))
+
+
+def _dump_nonblocking(exe: Path, pid: int) -> str | None:
+    """None when one `py-spy dump --nonblocking` succeeded, else its output."""
     try:
         result = subprocess.run(
             [str(exe), "dump", "--pid", str(pid), "--nonblocking"],
@@ -145,8 +163,9 @@ def check(pid: int) -> None:
         ) from exc
     except OSError as exc:
         raise SamplingError(f"cannot run {exe}: {exc}; {_INSTALL_HINT}") from exc
-    if result.returncode != 0:
-        raise SamplingError(classify_failure(pid, result.stdout + "\n" + result.stderr))
+    if result.returncode == 0:
+        return None
+    return result.stdout + "\n" + result.stderr
 
 
 def native_unwinding(pid: int, exe: Path | None = None) -> str:

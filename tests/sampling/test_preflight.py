@@ -60,6 +60,38 @@ def test_error_line_skips_rust_backtraces() -> None:
     assert preflight.error_line(out) == "Failed to find python version"
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="the fake py-spy is a shell script")
+def test_a_transient_stack_read_failure_is_retried_and_a_lasting_one_is_reported(
+    tmp_path, monkeypatch
+) -> None:
+    # py-spy's nonblocking read races a target that is starting up: "Failed to get stack
+    # traces" once must not refuse the attach, the same error every time must
+    counter = tmp_path / "calls"
+    fake = tmp_path / "py-spy"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f"echo x >> {counter}\n"
+        f"[ $(wc -l < {counter}) -ge $FAILS_UNTIL ] && exit 0\n"
+        "echo 'Error: Failed to get stack traces' >&2; exit 1\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setattr(preflight, "find_py_spy", lambda: fake)
+    monkeypatch.setattr(preflight, "_TRANSIENT_PAUSE_S", 0.0)
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        monkeypatch.setenv("FAILS_UNTIL", "3")
+        preflight.check(sleeper.pid)
+        assert counter.read_text().count("x") == 3
+        counter.unlink()
+        monkeypatch.setenv("FAILS_UNTIL", "99")
+        with pytest.raises(SamplingError, match="Failed to get stack traces"):
+            preflight.check(sleeper.pid)
+        assert counter.read_text().count("x") == preflight._TRANSIENT_TRIES
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="native unwinding is checked on Linux")
 def test_native_unwinding_falls_back_with_a_reason_and_works_on_a_python_target(
     tmp_path,
@@ -70,9 +102,12 @@ def test_native_unwinding_falls_back_with_a_reason_and_works_on_a_python_target(
         pytest.skip("py-spy is not installed")
     sleeper = subprocess.Popen(["sleep", "30"])
     target = subprocess.Popen(
-        [sys.executable, "-c", "import time\nwhile True: time.sleep(0.01)"],
+        [sys.executable, "-c", "import time\nprint('up', flush=True)\nwhile 1: time.sleep(0.01)"],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
+        assert target.stdout is not None and target.stdout.readline() == "up\n"
         reason = preflight.native_unwinding(sleeper.pid)
         assert reason.startswith("py-spy dump --native failed: ")
         session = Session.create(tmp_path / "s.db")
