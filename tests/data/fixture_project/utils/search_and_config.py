@@ -38,9 +38,9 @@ class Preferences:
             json.dump(self.settings, f)
 
 
-def variable_names(text):
-    pattern = re.compile(r"\{\{\s*(\w+)\s*\}\}")  # expect: CIA1003
-    return pattern.findall(text)
+def variables_used(names, text):
+    used = [n for n in names if re.search(r"\{\{\s*" + n + r"\s*\}\}", text)]  # expect: CIA1003
+    return used
 
 
 def sample_metrics():
