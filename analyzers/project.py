@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from analyzers.findings import ChainStep
 from analyzers.matching import blocking_kind
+from analyzers.reachability import References, references_of
 
 QT_PACKAGES = ("PySide6", "PySide2", "PyQt5", "PyQt6", "qtpy", "NodeGraphQt")
 # Methods Qt calls on the GUI thread when they override a QWidget/QGraphicsItem/QObject method.
@@ -183,6 +184,8 @@ class ModuleSummary:
     # Call targets run at import time or from the `if __name__ == "__main__":` block: module
     # level code runs once, and so does a function only it calls.
     module_calls: list[str] = field(default_factory=list)
+    # What the module imports and names, for "nothing reaches this code" (`reachability`).
+    references: References | None = None
 
 
 def module_name_for(relpath: str) -> str:
@@ -1018,8 +1021,12 @@ def summarize_tree(tree: ast.Module, relpath: str, module: str | None = None) ->
 
 def summarize_source(source: str, relpath: str, module: str | None = None) -> ModuleSummary:
     """Parse with `ast` and summarize; raises SyntaxError on code that does not parse."""
-    summary = summarize_tree(ast.parse(source), relpath, module)
+    tree = ast.parse(source)
+    summary = summarize_tree(tree, relpath, module)
     summary.lines = source.count("\n") + 1
+    summary.references = references_of(
+        source, tree, summary.module, relpath.replace("\\", "/").endswith("__init__.py")
+    )
     return summary
 
 

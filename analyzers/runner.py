@@ -29,6 +29,7 @@ from typing import Any
 
 import libcst as cst
 
+from analyzers import reachability
 from analyzers.cache import AuditCache, FileResult
 from analyzers.context import FileContext
 from analyzers.engine import analyze_module, confirm_findings
@@ -37,6 +38,7 @@ from analyzers.identity import stamp_identity
 from analyzers.parsing import parse_module
 from analyzers.profile import Profile, glob_matches, load_profile
 from analyzers.project import ModuleSummary, ProjectModel, module_name_for, summarize_tree
+from analyzers.reachability import Reachability, outside_imports, references_of
 from analyzers.registry import all_rules
 from analyzers.rule import Rule
 
@@ -318,6 +320,8 @@ def analyze_file(task: FileTask) -> FileResult:
         return result
     summary = summarize_tree(tree, task.relpath, module)
     summary.lines = result.lines
+    is_package = task.relpath.replace("\\", "/").endswith("__init__.py")
+    summary.references = references_of(task.source, tree, module, is_package)
     result.summary = summary
     rules = [r for r in traversal_rules() if r.ID not in task.disabled and r.wants(task.source)]
     if not rules:
@@ -439,7 +443,14 @@ def audit(
 
     # An unchanged tree (same files, same rules, same profile): the whole result is cached,
     # so a warm run skips even the project model and the whole-project rules.
-    tree_key = _tree_key([key for _, key, _ in read], result.errors) if store is not None else ""
+    # Scripts at the repository root (run.py) import the audited package: they decide what
+    # is reachable, so their content is part of the whole tree's key.
+    outside, outside_words, outside_bytes = outside_imports(base)
+    tree_key = (
+        _tree_key([key for _, key, _ in read], result.errors, outside_bytes)
+        if store is not None
+        else ""
+    )
     if store is not None and tree_key and _restore(store.get_value(tree_key), result):
         result.cache_hits = len(read)
         if progress:
@@ -503,7 +514,13 @@ def audit(
     if profile.static.get("ruff", True) and summaries:
         findings += _ruff(base, summaries, profile, findings, result)
     findings = apply_rule_options(findings, profile)
-    findings = calibrate_severity(findings, project, profile)
+    reach = reachability.build(
+        ((s.module, s.relpath, s.references) for s in summaries if s.references),
+        outside,
+        outside_words,
+        profile.entry_points,
+    )
+    findings = calibrate_severity(findings, project, profile, reach)
     relpaths = [s.relpath for s in summaries]
     findings = mark_unassigned(findings, profile, result, relpaths)
     result.warnings = profile_warnings(profile, project, relpaths)
@@ -516,7 +533,7 @@ def audit(
     return result
 
 
-def _tree_key(file_keys: list[str], errors: list[tuple[str, str]]) -> str:
+def _tree_key(file_keys: list[str], errors: list[tuple[str, str]], outside: bytes = b"") -> str:
     """Key of a whole tree: every file's key (content, path, rules, profile) and what could
     not be read; empty when some file has no key."""
     if not file_keys or not all(file_keys):
@@ -528,6 +545,7 @@ def _tree_key(file_keys: list[str], errors: list[tuple[str, str]]) -> str:
         digest.update(key.encode())
     for relpath, message in sorted(errors):
         digest.update(f"|{relpath}\0{message}".encode())
+    digest.update(b"|outside|" + hashlib.sha256(outside).digest())
     return digest.hexdigest()
 
 
@@ -704,6 +722,7 @@ def apply_rule_options(findings: list[Finding], profile: Profile) -> list[Findin
 # Score ceilings of the categories below CRITICAL (see `Severity.from_score`).
 _HIGH_CEILING = 69
 _MEDIUM_CEILING = 49
+_LOW_CEILING = 29
 # A finding on a profile hot path runs per job, node, event or frame (`Rule` FREQUENCY 7-9).
 _HOT_FREQUENCY = 8
 _HOT_MIN_IMPACT = 4
@@ -741,8 +760,50 @@ def _platform_at(project: ProjectModel, finding: Finding) -> str:
     return ""
 
 
+def _unreachable_at(
+    project: ProjectModel, reach: Reachability, finding: Finding, profile: Profile
+) -> str | None:
+    """Why the code holding the finding is unreachable, or None.
+
+    A module nothing imports counts in every profile; a class or function nobody names only
+    with `[static] whole_program = true` (an application: no plugin calls its public API)
+    or when its name is private."""
+    summary = project.by_path.get(finding.path)
+    if summary is None:
+        return None
+    if summary.module in reach.dead_modules:
+        return reach.dead_modules[summary.module]
+    fn = project.function_at(finding.path, finding.line)
+    while fn is not None and not fn.cls and "." in fn.qualname.removeprefix(fn.module + "."):
+        outer = fn.qualname.rpartition(".")[0]  # a nested function lives as long as its outer
+        fn = project.functions.get(outer)
+        if fn is None:
+            return None
+    if fn is None:
+        return None
+    whole_program = bool(profile.static.get("whole_program", False))
+    private = fn.name.startswith("_") and not fn.name.startswith("__")
+    cls = project.classes.get(fn.cls) if fn.cls else None
+    if cls is not None:
+        if whole_program or cls.name.startswith("_"):
+            why = reach.class_reason(cls.name, fn.module, subclass=bool(cls.bases))
+            if why:
+                return why
+        bases = project.memo(
+            "reach.bases", lambda: {q: c.bases for q, c in project.classes.items()}
+        )
+        if not reachability.plain_bases(cls.qualname, bases):
+            return None  # any method may be a framework's hook
+    if not (whole_program or private):
+        return None
+    return reach.function_reason(fn.name, fn.decorators, method=cls is not None)
+
+
 def calibrate_severity(
-    findings: list[Finding], project: ProjectModel, profile: Profile
+    findings: list[Finding],
+    project: ProjectModel,
+    profile: Profile,
+    reach: Reachability | None = None,
 ) -> list[Finding]:
     """Severities a static guess can honestly claim.
 
@@ -755,6 +816,9 @@ def calibrate_severity(
     CRITICAL; MEDIUM at most when the profile's `[static] platforms` leave that OS out.
     A blocking call in code that runs once (set-up, import time, a cached helper) stalls
     once, not per event: MEDIUM at most.
+    Code nothing in the tree reaches (`reach`: a module nothing imports, a class or function
+    nobody names) costs nothing until revived: LOW, tagged "unreachable", and the message
+    says why.
     """
     hot = project.hot_functions(profile.entry_points)
     targets = profile.platforms
@@ -790,6 +854,11 @@ def calibrate_severity(
             once = project.runs_once_at(finding.path, finding.line)
             if once:
                 priority = _capped(priority, _MEDIUM_CEILING, f"runs once: {once}")
+        unused = _unreachable_at(project, reach, finding, profile) if reach else None
+        if unused:
+            tags = (*tags, "unreachable")
+            message = f"{message.rstrip()} Unreachable today: {unused}."
+            priority = _capped(priority, _LOW_CEILING, "unreachable")
         if priority is not finding.priority or message is not finding.message:
             finding = replace(finding, priority=priority, tags=tags, message=message)
         out.append(finding)

@@ -1,0 +1,336 @@
+"""Code nothing in the audited tree reaches: modules nothing imports, classes and functions
+nobody names.
+
+A finding in such code is true of the code but costs nothing until somebody revives it:
+maintainers judged those "wrong" when they were ranked HIGH (a pool nobody imports, an
+orchestrator method with no caller). `calibrate_severity` keeps them, capped at LOW and
+saying why, because dead code can come back and some of it is a known defect.
+
+The test is deliberately conservative (a false "unreachable" hides a real hot spot):
+- a name counts as used wherever it appears in another place than its own `def`/`class`
+  line, an import statement, `__all__` or a whole-line comment (commented-out code): code,
+  docstrings and strings all count, so `getattr(self, f"_on_{name}")` and registries by
+  string keep code alive; methods that may be framework hooks (dunder, camelCase
+  overrides, decorated, a class with bases outside the tree) are never called unused;
+- a module is unimported when no module of the tree, and no script at the repository root
+  (`run.py`, a shebang script, `[project.scripts]` of pyproject.toml), imports it or
+  anything inside it, its name and its package's name appear in no quoted string (dynamic
+  imports, plugin folders), and it is not a script itself. Modules imported only by
+  unimported ones are unimported too.
+
+Per file, `references_of` collects the facts from the source text and the ast's import
+statements (no extra walk over every expression: the audit's cold time is a target), and
+the summary caches them.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_QUOTED = re.compile(r"""'([^'\n]{1,300})'|"([^"\n]{1,300})\"""")
+_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)", re.M)
+# Whole-line comments: commented-out code (`# from .pool import Pool`) is not a use.
+_COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.M)
+_MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*['"]__main__['"]""", re.M)
+# Module names that are run, not imported.
+_SCRIPT_NAMES = frozenset({"__main__", "setup", "conftest", "manage", "noxfile", "fabfile"})
+# Bases that add no framework hooks: a method of a class built only on these and on the
+# tree's own classes is called by name or not at all.
+_PLAIN_BASES = frozenset(
+    {"object", "ABC", "abc.ABC", "Generic", "typing.Generic", "Protocol", "typing.Protocol"}
+)
+
+
+@dataclass
+class References:
+    """What one module imports and names (plain data: cached with the module summary)."""
+
+    imported: set[str] = field(default_factory=set)  # "pkg.mod", "pkg.mod.Name"
+    names: set[str] = field(default_factory=set)  # words used beyond defs and imports
+    strings: set[str] = field(default_factory=set)  # words inside quoted strings
+    script: bool = False  # has an `if __name__ == "__main__":` block
+
+
+def _import_targets(tree: ast.AST, package: str) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """(resolved dotted target, words the statement spells) of every import statement."""
+    todo: list[ast.AST] = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield (
+                    alias.name,
+                    (*alias.name.split("."), *([alias.asname] if alias.asname else [])),
+                )
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".") if package else []
+                if node.level > 1:
+                    parts = parts[: len(parts) - (node.level - 1)]
+                base = ".".join([*parts, base] if base else parts)
+            words = tuple(node.module.split(".")) if node.module else ()
+            yield base, words
+            for alias in node.names:
+                if alias.name != "*":
+                    extra = (alias.name, *([alias.asname] if alias.asname else []))
+                    yield (f"{base}.{alias.name}" if base else alias.name), extra
+        elif isinstance(node, (ast.stmt, ast.excepthandler, ast.match_case, ast.Module)):
+            todo.extend(
+                c
+                for c in ast.iter_child_nodes(node)
+                if isinstance(c, (ast.stmt, ast.excepthandler, ast.match_case))
+            )
+
+
+def _dunder_all_words(tree: ast.Module) -> list[str]:
+    """The names listed in a module-level `__all__` (a re-export is not a use)."""
+    words: list[str] = []
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets):
+                value = stmt.value
+                if isinstance(value, (ast.List, ast.Tuple)):
+                    words += [
+                        e.value
+                        for e in value.elts
+                        if isinstance(e, ast.Constant) and isinstance(e.value, str)
+                    ]
+    return words
+
+
+def references_of(source: str, tree: ast.Module, module: str, is_package: bool) -> References:
+    package = module if is_package else module.rpartition(".")[0]
+    refs = References(script=bool(_MAIN_GUARD.search(source)))
+    counts = Counter(_WORD.findall(_COMMENT_LINE.sub("", source)))
+    spent: Counter[str] = Counter(_DEF.findall(source))
+    for target, words in _import_targets(tree, package):
+        refs.imported.add(target)
+        spent.update(words)
+    spent.update(_dunder_all_words(tree))
+    refs.names = {word for word, n in counts.items() if n > spent.get(word, 0)}
+    for match in _QUOTED.finditer(source):
+        refs.strings.update(_WORD.findall(match.group(1) or match.group(2) or ""))
+    return refs
+
+
+# -- the repository's own scripts ---------------------------------------------------------------
+def outside_imports(base: Path) -> tuple[set[str], set[str], bytes]:
+    """Modules imported by the scripts that start the program from outside the audited folder.
+
+    Auditing `src/pkg` leaves `run.py` at the repository root out, yet it is what imports the
+    application: its imports, the top-level shebang scripts' and pyproject's
+    `[project.scripts]`/`[project.gui-scripts]` targets count as importers; the scripts'
+    quoted words count as strings (`importlib.import_module("pkg.app")`). Also returns the
+    bytes read, so a cache can key on them."""
+    root = _repository_root(base)
+    if root is None or root == base:
+        return set(), set(), b""
+    imported: set[str] = set()
+    words: set[str] = set()  # every word of the scripts: a name they use is used
+    seen = b""
+    for path in sorted(root.iterdir()):
+        try:
+            if not path.is_file() or path.stat().st_size > 1_000_000:
+                continue
+            data = path.read_bytes()
+        except OSError:
+            continue
+        if path.name == "pyproject.toml":
+            seen += data
+            imported |= _pyproject_scripts(data)
+        elif path.suffix == ".py" or (
+            not path.suffix and data.startswith(b"#!") and b"python" in data[:80]
+        ):
+            seen += data
+            try:
+                tree = ast.parse(data)
+            except (SyntaxError, ValueError):
+                continue
+            imported |= {target for target, _ in _import_targets(tree, "")}
+            words |= set(_WORD.findall(data.decode("utf-8", "replace")))
+    return imported, words, seen
+
+
+def _pyproject_scripts(data: bytes) -> set[str]:
+    try:
+        project = tomllib.loads(data.decode("utf-8", "replace")).get("project", {})
+    except tomllib.TOMLDecodeError:
+        return set()
+    out: set[str] = set()
+    for table in ("scripts", "gui-scripts"):
+        for target in (project.get(table) or {}).values():
+            if isinstance(target, str):
+                out.add(target.partition(":")[0].strip())
+    return out
+
+
+def _repository_root(base: Path) -> Path | None:
+    current = base.resolve()
+    for candidate in (current, *current.parents):
+        if (candidate / "pyproject.toml").is_file() or (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+# -- the whole tree -----------------------------------------------------------------------------
+@dataclass
+class _Module:
+    name: str
+    relpath: str
+    refs: References
+
+
+class Reachability:
+    """Which modules, classes and functions of the tree nothing reaches, and why."""
+
+    def __init__(
+        self,
+        modules: Iterable[_Module],
+        outside: set[str],
+        outside_words: set[str],
+        entry_points: Iterable[str],
+    ) -> None:
+        self.modules = {m.name: m for m in modules}
+        self.strings: set[str] = set(outside_words)
+        for m in self.modules.values():
+            self.strings |= m.refs.strings
+        self.entry_modules = {e.rsplit(".", 1)[0] for e in entry_points}
+        self.dead_modules = self._dead_modules(outside)
+        # A name used only inside unused modules does not keep code alive.
+        self.names: set[str] = set(outside_words)
+        for m in self.modules.values():
+            if m.name not in self.dead_modules:
+                self.names |= m.refs.names
+
+    def _dead_modules(self, outside: set[str]) -> dict[str, str]:
+        importers: dict[str, set[str]] = {name: set() for name in self.modules}
+        for m in self.modules.values():
+            for target in m.refs.imported:
+                for prefix in _prefixes(target):
+                    if prefix in importers and prefix != m.name:
+                        importers[prefix].add(m.name)
+        outside_hit = {p for target in outside for p in _prefixes(target)}
+        candidates = {
+            name
+            for name, m in self.modules.items()
+            if name not in outside_hit and not self._maybe_run(m)
+        }
+        # Only where the tree's imports show how its packages are used: a module nothing
+        # imports beside a sibling (or in a package) that something imports. A tree whose
+        # modules nobody imports (scripts, a plugin folder, a fixture) says nothing.
+        used_packages = {name.rpartition(".")[0] for name, found in importers.items() if found} | {
+            name for name, found in importers.items() if found
+        }
+        dead: dict[str, str] = {}
+        for name in candidates:
+            if not importers[name] and name.rpartition(".")[0] in used_packages:
+                dead[name] = f"module `{name}` is imported by nothing in the audited tree"
+        changed = True
+        while changed:
+            changed = False
+            for name in candidates:
+                if name not in dead and importers[name] and importers[name] <= dead.keys():
+                    via = ", ".join(f"`{i}`" for i in sorted(importers[name])[:2])
+                    dead[name] = f"module `{name}` is imported only by unused {via}"
+                    changed = True
+        return dead
+
+    def _maybe_run(self, m: _Module) -> bool:
+        """Could the module be run or loaded by name? (a script, a plugin, the top package)"""
+        parts = m.name.split(".")
+        if m.refs.script or parts[-1] in _SCRIPT_NAMES or len(parts) <= 1:
+            return True
+        if m.name in self.entry_modules or any(
+            e.startswith(m.name + ".") for e in self.entry_modules
+        ):
+            return True
+        if parts[-1].startswith("test") or "tests" in parts:
+            return True
+        return parts[-1] in self.strings
+
+    def used_elsewhere(self, name: str) -> bool:
+        return name in self.names or name in self.strings
+
+    def class_reason(self, name: str, module: str, subclass: bool) -> str | None:
+        """Why a class is unreachable. A subclass of another class is left alone: plugin
+        registries find subclasses without naming them (`__subclasses__`, metaclasses)."""
+        if module in self.dead_modules:
+            return self.dead_modules[module]
+        if not subclass and not self.used_elsewhere(name):
+            return f"class `{name}` is named nowhere else in the audited tree"
+        return None
+
+    def function_reason(self, name: str, decorators: tuple[str, ...], method: bool) -> str | None:
+        """Why a function or method nobody names is unreachable, else None (its module and
+        class are the caller's to check). Decorated functions may be registered; hook-like
+        names are called by a framework."""
+        if decorators or (method and _maybe_hook(name)) or name.startswith("__"):
+            return None
+        if self.used_elsewhere(name):
+            return None
+        if any(name.startswith(prefix) for prefix in self._string_prefixes()):
+            return None  # getattr(self, f"_handle_{kind}") style dispatch
+        what = "method" if method else "function"
+        return f"{what} `{name}` is called or named nowhere else in the audited tree"
+
+    def _string_prefixes(self) -> tuple[str, ...]:
+        prefixes = getattr(self, "_prefixes", None)
+        if prefixes is None:
+            prefixes = tuple(sorted(w for w in self.strings if w.endswith("_") and len(w) >= 3))
+            self._prefixes = prefixes
+        return prefixes
+
+
+def _maybe_hook(name: str) -> bool:
+    """Framework hooks are called by name from outside: dunders, camelCase Qt overrides,
+    `on_<object>_<signal>` auto-connected slots, visitor/handler conventions, tests."""
+    return (
+        name.startswith("__")
+        or (name[:1].islower() and any(c.isupper() for c in name) and "_" not in name.strip("_"))
+        or name.startswith(("on_", "visit_", "leave_", "test_", "do_"))
+    )
+
+
+def _prefixes(dotted: str) -> Iterator[str]:
+    parts = dotted.split(".")
+    for i in range(1, len(parts) + 1):
+        yield ".".join(parts[:i])
+
+
+def build(
+    modules: Iterable[tuple[str, str, References]],
+    outside: set[str],
+    outside_words: set[str],
+    entry_points: Iterable[str],
+) -> Reachability:
+    return Reachability(
+        (_Module(name, relpath, refs) for name, relpath, refs in modules),
+        outside,
+        outside_words,
+        entry_points,
+    )
+
+
+def plain_bases(qualname: str, bases_of: Mapping[str, tuple[str, ...]]) -> bool:
+    """A class whose ancestors are all the tree's own classes or hook-free builtins."""
+    todo, seen = [qualname], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current not in bases_of:
+            if current not in _PLAIN_BASES:
+                return False
+            continue
+        todo.extend(bases_of[current])
+    return True

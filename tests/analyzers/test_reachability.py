@@ -1,0 +1,164 @@
+"""Code nothing reaches: found conservatively, and its findings ranked LOW with the reason."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from analyzers import reachability
+from analyzers.profile import load_profile
+from analyzers.runner import audit
+
+BLOCKING = "import time\n\nasync def tick():\n    time.sleep(1)\n"
+
+TREE = {
+    "pyproject.toml": '[project]\nname = "app"\n[project.scripts]\napp = "app.cli:main"\n',
+    "run.py": "from app.gui import start\nstart()\n",
+    "app/__init__.py": "from . import core\n",
+    "app/core.py": textwrap.dedent(
+        """\
+        import importlib
+        from app.legacy_user import nothing  # noqa
+
+
+        def run():
+            importlib.import_module("app.plugin_by_name")
+            return helper()
+
+
+        def helper():
+            return 1
+
+
+        def orphan():
+            return 2
+
+
+        def _private_orphan():
+            return 3
+
+
+        class Plain:
+            def go(self):
+                return 4
+        """
+    ),
+    "app/cli.py": "def main():\n    return 0\n",
+    "app/gui.py": "def start():\n    return 0\n",
+    "app/old_pool.py": "from app import legacy\n# from app.commented import thing\n"
+    + BLOCKING,
+    "app/legacy.py": BLOCKING,
+    "app/legacy_user.py": "nothing = None\n",
+    "app/plugin_by_name.py": BLOCKING,
+    "app/commented.py": BLOCKING,
+    "app/tool.py": BLOCKING + '\nif __name__ == "__main__":\n    tick()\n',
+}
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    for relpath, text in TREE.items():
+        path = tmp_path / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+def test_commented_out_imports_defs_and_all_are_not_uses() -> None:
+    source = textwrap.dedent(
+        """\
+        from .pool import Pool, Other
+        # from .pool import Gone
+        __all__ = ["Pool"]
+
+        def Gone():
+            return Other()
+        """
+    )
+    import ast
+
+    refs = reachability.references_of(source, ast.parse(source), "app.mod", False)
+    assert "Pool" not in refs.names and "Gone" not in refs.names
+    assert "Other" in refs.names
+    assert {"app.pool", "app.pool.Pool", "app.pool.Other"} <= refs.imported
+    assert "Pool" in refs.strings  # quoted: a registry by name would keep it alive
+
+
+def test_unused_modules_are_those_nothing_imports_nor_names(tree: Path) -> None:
+    result = audit(tree / "app", "generic", use_cache=False, jobs=1)
+    by_path = {f.path: f for f in result.findings if f.rule == "CIA001"}
+    dead = {path for path, f in by_path.items() if "unreachable" in f.tags}
+    # old_pool: nothing imports it; legacy: only old_pool does; commented: only a comment
+    assert dead == {"old_pool.py", "legacy.py", "commented.py"}
+    alive = set(by_path) - dead
+    # named in a string (importlib), and a script with a __main__ block
+    assert alive == {"plugin_by_name.py", "tool.py"}
+    pool = by_path["old_pool.py"]
+    assert pool.severity.value == "LOW"
+    assert pool.message.endswith(
+        "Unreachable today: module `app.old_pool` is imported by nothing in the audited tree."
+    )
+    assert by_path["legacy.py"].message.endswith(
+        "module `app.legacy` is imported only by unused `app.old_pool`."
+    )
+    assert by_path["tool.py"].severity.value != "LOW"
+
+
+def test_scripts_outside_the_audited_folder_count_as_importers(tree: Path) -> None:
+    imported, words, data = reachability.outside_imports(tree / "app")
+    assert {"app.gui", "app.gui.start", "app.cli"} <= imported  # run.py and [project.scripts]
+    assert "start" in words and data
+    assert reachability.outside_imports(tree) == (set(), set(), b"")  # the root itself
+
+
+def _reach(tree: Path) -> reachability.Reachability:
+    import ast
+
+    from analyzers.project import module_name_for
+
+    modules = []
+    for path in sorted((tree / "app").rglob("*.py")):
+        relpath = path.relative_to(tree / "app").as_posix()
+        name = "app." + module_name_for(relpath) if relpath != "__init__.py" else "app"
+        source = path.read_text()
+        refs = reachability.references_of(
+            source, ast.parse(source), name, relpath.endswith("__init__.py")
+        )
+        modules.append((name, relpath, refs))
+    imported, words, _ = reachability.outside_imports(tree / "app")
+    return reachability.build(modules, imported, words, [])
+
+
+def test_functions_and_classes_nobody_names(tree: Path) -> None:
+    reach = _reach(tree)
+    assert reach.function_reason("orphan", (), method=False) == (
+        "function `orphan` is called or named nowhere else in the audited tree"
+    )
+    assert reach.function_reason("helper", (), method=False) is None  # called by run()
+    assert reach.function_reason("orphan", ("functools.cache",), method=False) is None
+    assert reach.function_reason("paintEvent", (), method=True) is None  # a Qt override
+    assert reach.function_reason("on_button_clicked", (), method=True) is None
+    assert reach.class_reason("Plain", "app.core", subclass=False) == (
+        "class `Plain` is named nowhere else in the audited tree"
+    )
+    assert reach.class_reason("Plain", "app.core", subclass=True) is None  # plugin registries
+    assert "app.gui" not in reach.dead_modules and "app.cli" not in reach.dead_modules
+
+
+def test_public_names_are_judged_only_in_a_whole_program(tree: Path, tmp_path: Path) -> None:
+    (tree / "app/core.py").write_text(
+        TREE["app/core.py"]
+        + "\n\nasync def public_orphan():\n    import time\n    time.sleep(1)\n"
+        + "\n\nasync def _private_sleeper():\n    import time\n    time.sleep(1)\n"
+    )
+    generic = audit(tree / "app", "generic", use_cache=False, jobs=1)
+    tagged = {f.symbol for f in generic.findings if "unreachable" in f.tags and f.path == "core.py"}
+    assert tagged == {"_private_sleeper"}  # a library's public function may be called from outside
+    profile_file = tmp_path / "whole.toml"
+    profile_file.write_text('name = "whole"\n[static]\nwhole_program = true\n')
+    assert load_profile(profile_file).static["whole_program"] is True
+    whole = audit(tree / "app", load_profile(profile_file), use_cache=False, jobs=1)
+    tagged = {f.symbol for f in whole.findings if "unreachable" in f.tags and f.path == "core.py"}
+    assert tagged == {"_private_sleeper", "public_orphan"}
