@@ -9,9 +9,16 @@ import time
 from inspector.agent.runtime import Agent
 
 
-def stalled_callback(done: threading.Event, seconds: float) -> None:
+class Flag:
+    """Set from another thread; read without calling Python code (`Event.is_set` is a Python
+    frame, and the stack taken mid-stall could end inside it)."""
+
+    raised = False
+
+
+def stalled_callback(done: Flag, seconds: float) -> None:
     deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline and not done.is_set():
+    while time.perf_counter() < deadline and not done.raised:
         pass  # busy on the loop: a stall
 
 
@@ -19,12 +26,12 @@ def test_a_slow_callback_carries_the_stack_taken_mid_stall() -> None:
     agent = Agent({"probes": {"slow_callback_ms": 50, "disabled": ["repaint", "memory"]}})
     loop_probe = agent.probe("loop")
     loop_probe.install()
-    looked = threading.Event()
+    looked = Flag()
 
     def look_later() -> None:
         time.sleep(0.12)  # the agent's flush comes by while the callback still runs
         loop_probe.look_for_stall()
-        looked.set()
+        looked.raised = True
 
     async def main() -> None:
         loop_probe.loop_thread = threading.get_ident()
@@ -51,7 +58,7 @@ def test_a_stall_the_agent_never_saw_says_why_it_has_no_stack() -> None:
     loop_probe.install()
 
     async def main() -> None:
-        asyncio.get_running_loop().call_soon(stalled_callback, threading.Event(), 0.3)
+        asyncio.get_running_loop().call_soon(stalled_callback, Flag(), 0.3)
         await asyncio.sleep(0.05)
 
     try:
