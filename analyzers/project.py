@@ -246,7 +246,8 @@ class _Summarizer:
 
     # -- names -------------------------------------------------------------------------------
     def _collect_imports(self, tree: ast.AST) -> None:
-        for node in _import_statements(tree):
+        self.import_nodes = list(_import_statements(tree))  # reused by `references_of`
+        for node in self.import_nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -1012,21 +1013,25 @@ def _is_eager_format(arg: ast.AST) -> bool:
 _BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
 
 
-def summarize_tree(tree: ast.Module, relpath: str, module: str | None = None) -> ModuleSummary:
+def summarize_tree(
+    tree: ast.Module, relpath: str, module: str | None = None, source: str | None = None
+) -> ModuleSummary:
+    """The module's summary; with its `source`, also what it imports and names."""
     module = module if module is not None else module_name_for(relpath)
     is_package = relpath.replace("\\", "/").endswith("__init__.py")
-    summary = _Summarizer(tree, relpath, module, is_package).run()
+    summarizer = _Summarizer(tree, relpath, module, is_package)
+    summary = summarizer.run()
+    if source is not None:
+        summary.references = references_of(
+            source, tree, module, summarizer.package, summarizer.import_nodes
+        )
     return summary
 
 
 def summarize_source(source: str, relpath: str, module: str | None = None) -> ModuleSummary:
     """Parse with `ast` and summarize; raises SyntaxError on code that does not parse."""
-    tree = ast.parse(source)
-    summary = summarize_tree(tree, relpath, module)
+    summary = summarize_tree(ast.parse(source), relpath, module, source)
     summary.lines = source.count("\n") + 1
-    summary.references = references_of(
-        source, tree, summary.module, relpath.replace("\\", "/").endswith("__init__.py")
-    )
     return summary
 
 

@@ -58,31 +58,36 @@ class References:
     script: bool = False  # has an `if __name__ == "__main__":` block
 
 
-def _import_targets(tree: ast.AST, package: str) -> Iterator[tuple[str, tuple[str, ...]]]:
-    """(resolved dotted target, words the statement spells) of every import statement."""
-    todo: list[ast.AST] = [tree]
-    while todo:
-        node = todo.pop()
+def _import_targets(
+    statements: Iterable[ast.Import | ast.ImportFrom], package: str
+) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """(resolved dotted target, words the statement spells) of each import statement."""
+    for node in statements:
         if isinstance(node, ast.Import):
             for alias in node.names:
-                yield (
-                    alias.name,
-                    (*alias.name.split("."), *([alias.asname] if alias.asname else [])),
-                )
-        elif isinstance(node, ast.ImportFrom):
+                words = (*alias.name.split("."), *([alias.asname] if alias.asname else []))
+                yield alias.name, words
+        else:
             base = node.module or ""
             if node.level:
                 parts = package.split(".") if package else []
                 if node.level > 1:
                     parts = parts[: len(parts) - (node.level - 1)]
                 base = ".".join([*parts, base] if base else parts)
-            words = tuple(node.module.split(".")) if node.module else ()
-            yield base, words
+            yield base, tuple(node.module.split(".")) if node.module else ()
             for alias in node.names:
                 if alias.name != "*":
                     extra = (alias.name, *([alias.asname] if alias.asname else []))
                     yield (f"{base}.{alias.name}" if base else alias.name), extra
-        elif isinstance(node, (ast.stmt, ast.excepthandler, ast.match_case, ast.Module)):
+
+
+def _import_statements(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    todo: list[ast.AST] = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        else:
             todo.extend(
                 c
                 for c in ast.iter_child_nodes(node)
@@ -107,12 +112,20 @@ def _dunder_all_words(tree: ast.Module) -> list[str]:
     return words
 
 
-def references_of(source: str, tree: ast.Module, module: str, is_package: bool) -> References:
-    package = module if is_package else module.rpartition(".")[0]
+def references_of(
+    source: str,
+    tree: ast.Module,
+    module: str,
+    package: str,
+    statements: Iterable[ast.Import | ast.ImportFrom] | None = None,
+) -> References:
+    """What the module imports and names. `package` resolves relative imports; `statements`
+    are its import statements when the caller has walked them already."""
+    statements = _import_statements(tree) if statements is None else statements
     refs = References(script=bool(_MAIN_GUARD.search(source)))
     counts = Counter(_WORD.findall(_COMMENT_LINE.sub("", source)))
     spent: Counter[str] = Counter(_DEF.findall(source))
-    for target, words in _import_targets(tree, package):
+    for target, words in _import_targets(statements, package):
         refs.imported.add(target)
         spent.update(words)
     spent.update(_dunder_all_words(tree))
@@ -155,7 +168,7 @@ def outside_imports(base: Path) -> tuple[set[str], set[str], bytes]:
                 tree = ast.parse(data)
             except (SyntaxError, ValueError):
                 continue
-            imported |= {target for target, _ in _import_targets(tree, "")}
+            imported |= {target for target, _ in _import_targets(_import_statements(tree), "")}
             words |= set(_WORD.findall(data.decode("utf-8", "replace")))
     return imported, words, seen
 

@@ -38,7 +38,7 @@ from analyzers.identity import stamp_identity
 from analyzers.parsing import parse_module
 from analyzers.profile import Profile, glob_matches, load_profile
 from analyzers.project import ModuleSummary, ProjectModel, module_name_for, summarize_tree
-from analyzers.reachability import Reachability, outside_imports, references_of
+from analyzers.reachability import Reachability, outside_imports
 from analyzers.registry import all_rules
 from analyzers.rule import Rule
 
@@ -318,10 +318,8 @@ def analyze_file(task: FileTask) -> FileResult:
     except (ValueError, RecursionError) as exc:  # e.g. null bytes, absurd nesting
         result.error = f"cannot parse: {exc}"
         return result
-    summary = summarize_tree(tree, task.relpath, module)
+    summary = summarize_tree(tree, task.relpath, module, task.source)
     summary.lines = result.lines
-    is_package = task.relpath.replace("\\", "/").endswith("__init__.py")
-    summary.references = references_of(task.source, tree, module, is_package)
     result.summary = summary
     rules = [r for r in traversal_rules() if r.ID not in task.disabled and r.wants(task.source)]
     if not rules:

@@ -44,6 +44,9 @@ _DESKTOP_SYNC_METHODS = frozenset(
         "restore_window",
         "resize_window",
         "move_window",
+        # uiautomation's Control.SetFocus: re-finds the element (a tree search with sleeps)
+        # when it is not bound yet, then a cross-process COM call into the target.
+        "SetFocus",
     }
 )
 _METHOD_CALL = re.compile(r"\.(" + "|".join(sorted(_DESKTOP_SYNC_METHODS)) + r")\(")
@@ -128,6 +131,17 @@ async def execute(self, context):
             """,
             line=3,
             message_contains="uiautomation.WheelDown",
+        ),
+        # The window handle calls next to it are quick; focusing through UIA is not.
+        Invalid(
+            """\
+            import win32gui
+            async def activate(self, window):
+                window._control.SetFocus()
+                win32gui.SetForegroundWindow(window.handle)
+            """,
+            line=3,
+            message_contains="window._control.SetFocus",
         ),
     )
 

@@ -53,9 +53,23 @@ class BlockingCallInAsync(ProjectRule):
             "import win32gui\nasync def capture(hwnd, dc, bitmap):\n"
             "    win32gui.DeleteObject(bitmap)\n    win32gui.ReleaseDC(hwnd, dc)\n"
         ),
+        # Raising a window or reading its rectangle is one user32 call: microseconds.
+        Valid(
+            "import win32gui, win32con\nasync def activate(hwnd):\n"
+            "    win32gui.ShowWindow(hwnd, win32con.SW_RESTORE)\n"
+            "    win32gui.SetForegroundWindow(hwnd)\n"
+            "    return win32gui.GetWindowRect(hwnd), win32gui.GetWindowText(hwnd)\n"
+        ),
     )
     INVALID = (
         Invalid("import time as t\nasync def f():\n    t.sleep(1)\n", line=3),
+        # PrintWindow waits for the other process to paint its window into the bitmap.
+        Invalid(
+            "from ctypes import windll\nasync def grab(hwnd, hdc):\n"
+            "    windll.user32.PrintWindow(hwnd, hdc, 2)\n",
+            line=3,
+            message_contains="screen-capture",
+        ),
         Invalid(
             "from requests import get\nasync def fetch(url):\n    return get(url).json()\n",
             line=3,

@@ -47,8 +47,7 @@ TREE = {
     ),
     "app/cli.py": "def main():\n    return 0\n",
     "app/gui.py": "def start():\n    return 0\n",
-    "app/old_pool.py": "from app import legacy\n# from app.commented import thing\n"
-    + BLOCKING,
+    "app/old_pool.py": "from app import legacy\n# from app.commented import thing\n" + BLOCKING,
     "app/legacy.py": BLOCKING,
     "app/legacy_user.py": "nothing = None\n",
     "app/plugin_by_name.py": BLOCKING,
@@ -79,7 +78,7 @@ def test_commented_out_imports_defs_and_all_are_not_uses() -> None:
     )
     import ast
 
-    refs = reachability.references_of(source, ast.parse(source), "app.mod", False)
+    refs = reachability.references_of(source, ast.parse(source), "app.mod", "app")
     assert "Pool" not in refs.names and "Gone" not in refs.names
     assert "Other" in refs.names
     assert {"app.pool", "app.pool.Pool", "app.pool.Other"} <= refs.imported
@@ -123,9 +122,8 @@ def _reach(tree: Path) -> reachability.Reachability:
         relpath = path.relative_to(tree / "app").as_posix()
         name = "app." + module_name_for(relpath) if relpath != "__init__.py" else "app"
         source = path.read_text()
-        refs = reachability.references_of(
-            source, ast.parse(source), name, relpath.endswith("__init__.py")
-        )
+        package = name if relpath.endswith("__init__.py") else name.rpartition(".")[0]
+        refs = reachability.references_of(source, ast.parse(source), name, package)
         modules.append((name, relpath, refs))
     imported, words, _ = reachability.outside_imports(tree / "app")
     return reachability.build(modules, imported, words, [])
