@@ -7,16 +7,91 @@ import re
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import arg, body_nodes, call_name, call_receiver, dotted, source_of
+from analyzers.rules._shapes import (
+    arg,
+    body_nodes,
+    call_name,
+    call_receiver,
+    dotted,
+    methods_of,
+    source_of,
+)
+
+# Shifting at most this many references per entry costs about as much as the append itself.
+_SMALL_WINDOW = 100
+_FRESH_BUILDERS = (cst.List, cst.ListComp, cst.Tuple)
+_EMPTY_MODULE = cst.Module(body=[])
 
 
-def _length_guarded(ancestors: tuple[cst.CSTNode, ...]) -> bool:
-    for anc in ancestors:
-        if isinstance(anc, (cst.If, cst.While)) and any(
-            isinstance(n, cst.Call) and call_name(n) == "len" for n, _ in body_nodes(anc.test)
+def _length_guard(ancestors: tuple[cst.CSTNode, ...]) -> tuple[bool, cst.BaseExpression | None]:
+    """(guarded by a `len()` test, the cap in `len(x) > cap` / `len(x) >= cap` if it has one)."""
+    for anc in reversed(ancestors):
+        if not isinstance(anc, (cst.If, cst.While)):
+            continue
+        test = anc.test
+        if (
+            isinstance(test, cst.Comparison)
+            and isinstance(test.left, cst.Call)
+            and call_name(test.left) == "len"
+            and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, (cst.GreaterThan, cst.GreaterThanEqual))
         ):
-            return True
-    return False
+            return True, test.comparisons[0].comparator
+        if any(isinstance(n, cst.Call) and call_name(n) == "len" for n, _ in body_nodes(test)):
+            return True, None
+    return False, None
+
+
+def _code(node: cst.CSTNode) -> str:
+    return "".join(_EMPTY_MODULE.code_for_node(node).split())
+
+
+def _same(a: cst.BaseExpression | None, b: cst.BaseExpression | None) -> bool:
+    """The same expression, however it is spaced (`self._max` in the test and the slice)."""
+    return a is not None and b is not None and _code(a) == _code(b)
+
+
+def _is_len_minus(expr: cst.BaseExpression | None, cap: cst.BaseExpression | None) -> bool:
+    """`len(x) - cap`: the number of entries over the cap."""
+    return (
+        isinstance(expr, cst.BinaryOperation)
+        and isinstance(expr.operator, cst.Subtract)
+        and isinstance(expr.left, cst.Call)
+        and call_name(expr.left) == "len"
+        and _same(expr.right, cap)
+    )
+
+
+def _slice_of(expr: cst.BaseExpression) -> cst.Slice | None:
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1:
+        inner = expr.slice[0].slice
+        if isinstance(inner, cst.Slice) and inner.step is None:
+            return inner
+    return None
+
+
+def _negated(expr: cst.BaseExpression | None) -> cst.BaseExpression | None:
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, cst.Minus):
+        return expr.expression
+    return None
+
+
+def _trims_one_per_entry(
+    dropped: cst.BaseExpression | None,
+    kept: cst.BaseExpression | None,
+    cap: cst.BaseExpression | None,
+) -> bool:
+    """A slice trim that drops just the excess over the guard's cap: one entry per append.
+
+    `x = x[-cap:]`, `x = x[len(x) - cap:]`, `x = x[1:]`, `del x[:len(x) - cap]`. Keeping
+    fewer than the cap (`x[-cap // 2:]`, `x[cap // 5:]`) or trimming only past a
+    high-water mark drops a chunk per trim: amortised O(1) per entry.
+    """
+    if kept is not None:
+        return _same(kept, cap)
+    if isinstance(dropped, cst.Integer):
+        return dropped.value == "1"
+    return _is_len_minus(dropped, cap)
 
 
 class HistoryListPopFront(Rule):
@@ -27,8 +102,10 @@ class HistoryListPopFront(Rule):
     TITLE = "Bounded event/log history kept in a list trimmed from the front"
     RATIONALE = (
         "Once the history is full, each new event does `list.pop(0)` (or re-slices the "
-        "list), which moves every remaining element: O(max_size) work on every publish, "
-        "log line or metric sample, on the hot path of the bus or collector."
+        "list down to the cap), which moves every remaining element: O(max_size) work on "
+        "every publish, log line or metric sample, on the hot path of the bus or "
+        "collector. Trimming a chunk proportional to the size (a fifth, down to half) is "
+        "amortised O(1) per entry and is not reported; nor is a window of 100 or fewer."
     )
     IMPACT = 2
     FREQUENCY = 6
@@ -61,6 +138,57 @@ self._event_history.append(event)
                 return self._pending.pop(0)
             """
         ),
+        # Dropping a fifth of the list when it is full is one O(n) copy per n/5 entries:
+        # amortised O(1) per entry.
+        Valid(
+            """\
+            def remember(self, event):
+                self._events.append(event)
+                if len(self._events) > self._max_events:
+                    drop = self._max_events // 5
+                    self._events = self._events[drop:]
+            """
+        ),
+        # Trimming back to half only past a high-water mark is amortised too.
+        Valid(
+            """\
+            def log(self, line):
+                self._lines.append(line)
+                if len(self._lines) > 2 * self._keep:
+                    del self._lines[: -self._keep]
+            """
+        ),
+        # A window of a hundred entries: shifting it costs about as much as the append.
+        Valid(
+            """\
+            class Rolling:
+                def __init__(self, window: int = 100):
+                    self.window = window
+                    self._values = []
+                def add(self, value):
+                    self._values.append(value)
+                    if len(self._values) > self.window:
+                        self._values = self._values[-self.window :]
+            """
+        ),
+        # Grown by a batch per call: one trim per batch, amortised over the batch.
+        Valid(
+            """\
+            def add_samples(self, samples):
+                self._values.extend(samples)
+                if len(self._values) > self.max_samples:
+                    self._values = self._values[-self.max_samples :]
+            """
+        ),
+        # A list built in the call and trimmed once is a clean-up, not a history per entry.
+        Valid(
+            """\
+            def prune(self, folder):
+                shots = sorted(folder.glob("*.png"), key=lambda p: p.stat().st_mtime)
+                while len(shots) > self.max_shots:
+                    shots.pop(0).unlink()
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -82,41 +210,199 @@ self._event_history.append(event)
             """,
             line=4,
         ),
+        Invalid(
+            """\
+            class Records:
+                def __init__(self, max_records: int = 10000):
+                    self._max = max_records
+                    self._records = []
+                def add(self, record):
+                    self._records.append(record)
+                    if len(self._records) > self._max:
+                        del self._records[: len(self._records) - self._max]
+            """,
+            line=8,
+            message_contains="self._records",
+        ),
+        Invalid(
+            """\
+            def buffer(self, robot_id, entry):
+                pending = self._buffers[robot_id]
+                if len(pending) >= self._size:
+                    pending.pop(0)
+                pending.append(entry)
+            """,
+            line=4,
+        ),
     )
 
     @classmethod
     def wants(cls, source: str) -> bool:
         return (
             super().wants(source)
-            and re.search(r"pop\(0\)|\[-[\w.]+\s*:\]|del [\w.]+\[0\]", source) is not None
+            and re.search(r"pop\(0\)|\[-?[\w.]+\s*:\]|del [\w.]+\[", source) is not None
         )
 
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module_ints = _int_assignments(node.body)
+        self._class_caps: list[dict[str, int]] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._class_caps.append(_attribute_caps(node, self._module_ints))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._class_caps.pop()
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        fresh = _fresh_locals(node)
+        batched = _grown_by_batches(node)
         for sub, ancestors in body_nodes(node):
-            name: str | None = None
-            if (
-                isinstance(sub, cst.Call)
-                and call_name(sub) == "pop"
-                and isinstance(arg(sub, 0), cst.Integer)
-                and arg(sub, 0).value == "0"
-            ):
-                name = call_receiver(sub)
-            elif (
-                isinstance(sub, cst.Assign)
-                and len(sub.targets) == 1
-                and isinstance(sub.value, cst.Subscript)
-                and dotted(sub.value.value) == dotted(sub.targets[0].target)
-            ):
-                name = dotted(sub.targets[0].target)
-            elif isinstance(sub, cst.Del) and isinstance(sub.target, cst.Subscript):
-                index = sub.target.slice[0].slice if sub.target.slice else None
-                if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
-                    name = dotted(sub.target.value) if index.value.value == "0" else None
-            if not name or not _length_guarded(ancestors):
+            found = self._trim(sub, ancestors)
+            if found is None:
                 continue
+            name, cap = found
+            if "." not in name and name in fresh:
+                continue  # built in this call: trimmed once, not per entry
+            size = self._cap_value(cap)
+            if size is not None and size <= _SMALL_WINDOW:
+                continue
+            if name in batched:
+                continue  # grown by whole batches: one trim per batch, not per entry
             self.report(
                 sub,
-                f"`{name}` is a list trimmed from the front (`{source_of(sub, 40)}`), O(n) "
-                f"per entry once full: make it `collections.deque(maxlen=...)`.",
+                f"`{name}` is a list trimmed from the front one entry at a time "
+                f"(`{source_of(sub, 40)}`), O(n) per entry once full: make it "
+                "`collections.deque(maxlen=...)`.",
             )
             return
+
+    def _trim(
+        self, sub: cst.CSTNode, ancestors: tuple[cst.CSTNode, ...]
+    ) -> tuple[str, cst.BaseExpression | None] | None:
+        """(list name, cap) when `sub` drops the oldest entry of a length-capped list."""
+        guarded, cap = _length_guard(ancestors)
+        if not guarded:
+            return None
+        if isinstance(sub, cst.Call) and call_name(sub) == "pop":
+            index = arg(sub, 0)
+            if isinstance(index, cst.Integer) and index.value == "0":
+                name = call_receiver(sub)
+                return (name, cap) if name else None
+            return None
+        if isinstance(sub, cst.Assign) and len(sub.targets) == 1:
+            name = dotted(sub.targets[0].target)
+            cut = _slice_of(sub.value)
+            if name and cut is not None and cut.upper is None and dotted(sub.value.value) == name:
+                kept = _negated(cut.lower)
+                if _trims_one_per_entry(cut.lower, kept, cap):
+                    return name, kept or cap
+            return None
+        if isinstance(sub, cst.Del) and isinstance(sub.target, cst.Subscript):
+            name = dotted(sub.target.value)
+            index = sub.target.slice[0].slice if len(sub.target.slice) == 1 else None
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.Integer):
+                return (name, cap) if name and index.value.value == "0" else None
+            cut = _slice_of(sub.target)
+            if name and cut is not None and cut.lower is None:
+                kept = _negated(cut.upper)
+                if _trims_one_per_entry(cut.upper, kept, cap):
+                    return name, kept or cap
+        return None
+
+    def _cap_value(self, cap: cst.BaseExpression | None) -> int | None:
+        """The cap as a number when the file says it: literal, constant, `__init__` default."""
+        if isinstance(cap, cst.Integer):
+            return int(cap.evaluated_value)
+        if isinstance(cap, cst.Name):
+            return self._module_ints.get(cap.value)
+        if (
+            isinstance(cap, cst.Attribute)
+            and isinstance(cap.value, cst.Name)
+            and cap.value.value in ("self", "cls")
+            and self._class_caps
+        ):
+            return self._class_caps[-1].get(cap.attr.value)
+        return None
+
+
+def _int_assignments(body: object) -> dict[str, int]:
+    """`NAME = 1000` statements (module level or class body)."""
+    out: dict[str, int] = {}
+    for stmt in body if isinstance(body, (list, tuple)) else ():
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and isinstance(small.value, cst.Integer):
+                for target in small.targets:
+                    if isinstance(target.target, cst.Name):
+                        out[target.target.value] = int(small.value.evaluated_value)
+            elif (
+                isinstance(small, cst.AnnAssign)
+                and isinstance(small.target, cst.Name)
+                and isinstance(small.value, cst.Integer)
+            ):
+                out[small.target.value] = int(small.value.evaluated_value)
+    return out
+
+
+def _attribute_caps(cls: cst.ClassDef, module_ints: dict[str, int]) -> dict[str, int]:
+    """Class attributes set to a number: in the class body, or in `__init__` from a literal,
+    a module constant or a parameter's default (`def __init__(self, window: int = 100)`)."""
+    body = cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ()
+    out = _int_assignments(body)
+    init = methods_of(cls).get("__init__")
+    if init is None:
+        return out
+    defaults: dict[str, int] = {}
+    for param in (*init.params.params, *init.params.kwonly_params):
+        if isinstance(param.default, cst.Integer):
+            defaults[param.name.value] = int(param.default.evaluated_value)
+        elif isinstance(param.default, cst.Name) and param.default.value in module_ints:
+            defaults[param.name.value] = module_ints[param.default.value]
+    for sub, _ in body_nodes(init):
+        if not (isinstance(sub, (cst.Assign, cst.AnnAssign)) and sub.value is not None):
+            continue
+        targets = [t.target for t in sub.targets] if isinstance(sub, cst.Assign) else [sub.target]
+        value = sub.value
+        number: int | None = None
+        if isinstance(value, cst.Integer):
+            number = int(value.evaluated_value)
+        elif isinstance(value, cst.Name):
+            number = defaults.get(value.value, module_ints.get(value.value))
+        for target in targets:
+            name = dotted(target)
+            if number is not None and name and name.startswith("self.") and name.count(".") == 1:
+                out[name[5:]] = number
+    return out
+
+
+def _fresh_locals(func: cst.FunctionDef) -> set[str]:
+    """Locals bound to a list built in this call (`sorted(...)`, `[...]`, `list(...)`)."""
+    out: set[str] = set()
+    for sub, _ in body_nodes(func):
+        if not (isinstance(sub, cst.Assign) and len(sub.targets) == 1):
+            continue
+        target = sub.targets[0].target
+        value = sub.value
+        if isinstance(target, cst.Name) and (
+            isinstance(value, _FRESH_BUILDERS)
+            or (isinstance(value, cst.Call) and isinstance(value.func, cst.Name))
+        ):
+            out.add(target.value)
+    return out
+
+
+def _grown_by_batches(func: cst.FunctionDef) -> set[str]:
+    """Lists the function grows with `extend()` / `+=` and never with `append()`."""
+    appended: set[str] = set()
+    extended: set[str] = set()
+    for sub, _ in body_nodes(func):
+        if isinstance(sub, cst.Call) and call_name(sub) in ("append", "insert", "extend"):
+            name = call_receiver(sub)
+            if name:
+                (extended if call_name(sub) == "extend" else appended).add(name)
+        elif isinstance(sub, cst.AugAssign) and isinstance(sub.operator, cst.AddAssign):
+            name = dotted(sub.target)
+            if name:
+                extended.add(name)
+    return extended - appended
