@@ -6,6 +6,10 @@ are imported instead of rewritten. Each becomes a `Finding` with rule id `RUF-AS
 
 - ASYNC109 (timeout parameter) and ASYNC240 (os.path in a coroutine) are demoted: dropped for
   asyncio code, where they are style advice with no measurable cost, and kept as LOW elsewhere.
+- Checks that are true but usually cheap are LOW and say why in the message: a sleep-polling
+  wait (ASYNC110), `subprocess.Popen` without a wait (ASYNC220: it returns once the process
+  has started) and `open()` in a coroutine (ASYNC230: quick for the small files it mostly
+  opens). The blocking waits (ASYNC210/212/221/222/251) keep their rank.
 - A ruff finding at a line where one of our own rules already reports is dropped (ours carry
   the call chain and the area-specific advice).
 - No ruff executable is not an error: the import is skipped and the reason returned.
@@ -27,18 +31,27 @@ _CODES: Mapping[str, tuple[int, int, int, int, tuple[str, ...], str]] = {
     "ASYNC100": (3, 3, 2, 8, ("async",), "a timeout context without an await inside does nothing"),
     "ASYNC105": (5, 4, 2, 8, ("async",), "await the trio/anyio call"),
     "ASYNC109": (1, 2, 2, 8, ("async",), "use asyncio.timeout() around the call instead"),
-    "ASYNC110": (3, 5, 3, 2, ("async", "polling"), "wait on an asyncio.Event instead of polling"),
+    "ASYNC110": (1, 4, 2, 2, ("async", "polling"), "wait on an asyncio.Event instead of polling"),
     "ASYNC115": (2, 5, 1, 8, ("async",), "use asyncio.sleep(0) only to yield"),
     "ASYNC116": (3, 3, 1, 8, ("async",), "use an Event instead of a very long sleep"),
     "ASYNC210": (6, 5, 3, 8, ("async", "blocking"), "use an async HTTP client"),
     "ASYNC212": (6, 5, 3, 8, ("async", "blocking"), "use an async HTTP client"),
-    "ASYNC220": (5, 4, 3, 8, ("async", "blocking"), "use asyncio.create_subprocess_exec"),
+    "ASYNC220": (2, 2, 2, 8, ("async",), "use asyncio.create_subprocess_exec"),
     "ASYNC221": (5, 4, 3, 8, ("async", "blocking"), "use asyncio.create_subprocess_exec"),
     "ASYNC222": (5, 4, 3, 8, ("async", "blocking"), "use asyncio.create_subprocess_exec"),
-    "ASYNC230": (3, 5, 3, 8, ("async", "blocking"), "use aiofiles or asyncio.to_thread"),
+    "ASYNC230": (1, 4, 2, 8, ("async", "blocking"), "use aiofiles or asyncio.to_thread"),
     "ASYNC240": (1, 3, 2, 8, ("async",), "use anyio.Path or asyncio.to_thread"),
     "ASYNC250": (4, 3, 2, 8, ("async", "blocking"), "read input in a thread"),
     "ASYNC251": (6, 5, 2, 8, ("async", "blocking"), "use await asyncio.sleep"),
+}
+# Why a check ranked LOW above is cheap in the usual case (said in its message).
+_CHEAP_BECAUSE: Mapping[str, str] = {
+    "ASYNC110": "the loop only wakes once per sleep to re-check, which costs little; an Event "
+    "ends the wait at once instead of up to one sleep late",
+    "ASYNC220": "Popen returns as soon as the process has started; only waiting for it or "
+    "reading its pipes would block the loop",
+    "ASYNC230": "opening a file and reading or writing a small one is quick; it stalls the loop "
+    "only for large files or slow (network) drives",
 }
 DEMOTED_FOR_ASYNCIO = frozenset({"ASYNC109", "ASYNC240"})
 RUFF_TIMEOUT_S = 120
@@ -131,7 +144,7 @@ def ruff_findings(
                 line=line,
                 end_line=max(end, line),
                 col=int(item.get("location", {}).get("column", 1) or 1) - 1,
-                message=f"{item.get('message', code)} (ruff {code}); {advice}.",
+                message=_message(str(item.get("message") or code), code, advice),
                 priority=Priority(impact, frequency, difficulty),
                 title=str(item.get("name") or code),
                 recommendation=f"{advice}. See {item.get('url', 'ruff docs')}.",
@@ -139,3 +152,10 @@ def ruff_findings(
             )
         )
     return out, note
+
+
+def _message(text: str, code: str, advice: str) -> str:
+    cheap = _CHEAP_BECAUSE.get(code)
+    if cheap:
+        return f"{text} (ruff {code}); {cheap}: {advice}."
+    return f"{text} (ruff {code}); {advice}."

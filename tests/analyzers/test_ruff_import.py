@@ -41,3 +41,31 @@ def test_ruff_can_be_switched_off_per_project(tmp_path):
     (tmp_path / "a.py").write_text("async def load(p):\n    return open(p).read()\n")
     result = audit(tmp_path, use_cache=False, jobs=1)
     assert not [f for f in result.findings if f.rule.startswith("RUF-")]
+
+
+def test_cheap_async_checks_are_low_and_say_why(tmp_path):
+    (tmp_path / "node.py").write_text(
+        "import asyncio, subprocess\n"
+        "async def launch(cmd):\n"
+        "    return subprocess.Popen(cmd).pid\n"  # ASYNC220: returns once started
+        "async def load(path):\n"
+        "    with open(path) as fh:\n"  # ASYNC230: quick for a small file
+        "        return fh.read()\n"
+        "async def wait_ready(job):\n"
+        "    while not job.ready:\n"  # ASYNC110: wakes once a second
+        "        await asyncio.sleep(1)\n"
+        "async def run(cmd):\n"
+        "    subprocess.run(cmd)\n"  # ASYNC221 (and our CIA001): really blocks
+    )
+    result = audit(tmp_path, use_cache=False, jobs=1)
+    got = {f.rule: f for f in result.findings if f.rule.startswith("RUF-")}
+    assert {rule: f.severity.value for rule, f in got.items()} == {
+        "RUF-ASYNC220": "LOW",
+        "RUF-ASYNC230": "LOW",
+        "RUF-ASYNC110": "LOW",
+    }
+    assert "returns as soon as the process has started" in got["RUF-ASYNC220"].message
+    assert "only for large files" in got["RUF-ASYNC230"].message
+    assert "up to one sleep late" in got["RUF-ASYNC110"].message
+    blocking = [f for f in result.findings if f.line == 11]
+    assert [(f.rule, f.severity.value) for f in blocking] == [("CIA001", "HIGH")]
