@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from analyzers.findings import ChainStep
 from analyzers.matching import BLOCKING_KINDS_ASYNC, short_name
-from analyzers.project import FunctionInfo, ProjectModel
+from analyzers.project import CallSite, FunctionInfo, ProjectModel
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -50,15 +50,59 @@ def slow_holders(project: ProjectModel) -> dict[tuple[str, str], ChainStep]:
     return project.memo("CIA101.slow_holders", build)
 
 
+# Calls that only take entries out of a container (an eviction loop's whole body).
+_REMOVALS = frozenset({"pop", "popitem", "popleft", "remove", "discard", "heappop"})
+# Calls an eviction loop may make besides removing: its test, logging, picking the victim.
+_BOOKKEEPING = frozenset(
+    {"len", "next", "iter", "min", "max", "debug", "info", "warning", "trace", "append"}
+)
+
+
+def _evicts_to_cap(fn: FunctionInfo, start: int, end: int) -> bool:
+    """`while len(self._items) >= self._max: self._items.pop(oldest)`: the loop trims a
+    container back to its cap, which every add keeps, so it runs about once per add; a
+    loop that drains or rescans a queue (`while self._queue:`, a handler per entry) does not
+    take this shape."""
+    head = [c for c in fn.calls if c.line == start]
+    if not any(c.target == "builtins.len" for c in head):
+        return False
+    body = [c for c in fn.calls if start < c.line <= end]
+    removes = [c for c in body if c.target.rsplit(".", 1)[-1] in _REMOVALS]
+    return bool(removes) and all(
+        c.target.rsplit(".", 1)[-1] in _REMOVALS | _BOOKKEEPING for c in body
+    )
+
+
+def _runs_callbacks(project: ProjectModel, fn: FunctionInfo, call: CallSite) -> str:
+    """The name of a callback `call` runs: a local or parameter called directly
+    (`handler(event)` over a subscriber list), or handed to a project function that calls it
+    (`self._call_handler(handler, event)`). Foreign code of any duration under the lock."""
+    if "." not in call.target and project.resolve(fn, call.target) is None:
+        return call.target
+    callee = project.resolve(fn, call.target)
+    if callee is None or callee.is_async:
+        return ""
+    passed = {name for name in call.callables if "." not in name}
+    for inner in callee.calls:
+        if inner.target in callee.params and inner.target in passed:
+            return inner.target
+    return ""
+
+
 def _slow_work(project: ProjectModel, fn: FunctionInfo, first: int, last: int) -> str:
     # A `while` loop under the lock drains or rescans a queue: as long as the queue is. A
-    # `for` over a few entries is not (`loop_iters` names the for-loops and comprehensions).
-    for start, _end in fn.loop_spans:
-        if first < start <= last and start not in fn.loop_iters:
+    # `for` over a few entries is not (`loop_iters` names the for-loops and comprehensions),
+    # nor is a `while` that evicts the oldest entry to keep a container at its cap.
+    for start, end in fn.loop_spans:
+        in_section = first < start <= last and start not in fn.loop_iters
+        if in_section and not _evicts_to_cap(fn, start, end):
             return "holds it over a `while` loop"
     for call in fn.calls:
         if not first <= call.line <= last or call.awaited:
             continue
+        callback = _runs_callbacks(project, fn, call)
+        if callback:
+            return f"holds it while running callbacks (`{callback}()`)"
         kind = project.call_blocking_kind(fn, call.target)
         if kind in BLOCKING_KINDS_ASYNC:
             return f"holds it while calling `{call.target}()` ({kind})"
@@ -141,8 +185,57 @@ class ThreadLockInAsync(ProjectRule):
             "            interfaces = list(self.interfaces.values())\n"
             "        return interfaces\n"
         ),
+        # Evicting the oldest entry to stay at a cap: the `while` runs about once per add,
+        # so every critical section on this lock is over in microseconds.
+        Valid(
+            "import threading\n"
+            "class FailedJobs:\n"
+            "    def __init__(self, cap=500):\n"
+            "        self._guard = threading.Lock()\n"
+            "        self._by_id = {}\n"
+            "        self._order = []\n"
+            "        self._cap = cap\n"
+            "    async def park(self, job):\n"
+            "        with self._guard:\n"
+            "            while len(self._by_id) >= self._cap:\n"
+            "                oldest = self._order.pop(0)\n"
+            "                self._by_id.pop(oldest, None)\n"
+            "                log.debug('dropped %s', oldest)\n"
+            "            self._by_id[job.id] = job\n"
+            "            self._order.append(job.id)\n"
+            "    async def requeue(self, job_id):\n"
+            "        with self._guard:\n"
+            "            job = self._by_id.get(job_id)\n"
+            "        return job\n"
+        ),
     )
     INVALID = (
+        # Subscribers' handlers run inside the critical section: a worker thread publishing
+        # holds the lock for as long as its handlers take, and the loop waits that long.
+        Invalid(
+            "import threading\n"
+            "class Bus:\n"
+            "    def __init__(self):\n"
+            "        self._guard = threading.RLock()\n"
+            "        self._handlers = []\n"
+            "    def publish(self, event):\n"
+            "        with self._guard:\n"
+            "            for handler in self._handlers:\n"
+            "                self._deliver(handler, event)\n"
+            "    def _deliver(self, handler, event):\n"
+            "        try:\n"
+            "            handler(event)\n"
+            "        except Exception:\n"
+            "            pass\n"
+            "class Picker:\n"
+            "    def __init__(self):\n"
+            "        self._bus = Bus()\n"
+            "    async def open(self, target):\n"
+            "        await self._show(target)\n"
+            "        self._bus.publish(target)\n",
+            line=20,
+            message_contains="Bus.publish",
+        ),
         Invalid(
             "import threading\n"
             "class Engine:\n"
@@ -207,7 +300,9 @@ class ThreadLockInAsync(ProjectRule):
         return slow_holders(project).get((owner, lock)) if owner else None
 
     def _sync_lock_callees(self, project: ProjectModel) -> None:
-        sites: dict[tuple[str, str], list[tuple[FunctionInfo, int, FunctionInfo, int]]] = {}
+        sites: dict[
+            tuple[str, str], list[tuple[FunctionInfo, int, FunctionInfo, int, ChainStep | None]]
+        ] = {}
         for fn in self.functions():
             if not fn.is_async:
                 continue
@@ -219,26 +314,32 @@ class ThreadLockInAsync(ProjectRule):
                 if callee is None or callee.is_async or callee.qualname in seen:
                     continue
                 seen.add(callee.qualname)
-                for line, lock, kind, await_line in _thread_locks(project, callee):
-                    if not await_line and self._slow_holder(project, callee, lock) is None:
+                for line, lock, _kind, await_line in _thread_locks(project, callee):
+                    slow = None if await_line else self._slow_holder(project, callee, lock)
+                    if not await_line and slow is None:
                         continue
                     key = (callee.cls, lock)
-                    sites.setdefault(key, []).append((fn, call.line, callee, line))
-                    del kind
+                    sites.setdefault(key, []).append((fn, call.line, callee, line, slow))
                     break
         for (cls, lock), found in sites.items():
             kind = project.lock_kind(cls, lock.removeprefix("self.")) or "threading.Lock"
-            for fn, line, callee, lock_line in found[:_MAX_SITES_PER_LOCK]:
+            for fn, line, callee, lock_line, slow in found[:_MAX_SITES_PER_LOCK]:
                 others = len(found) - 1
                 more = " (other coroutine call sites in this file do too)" if others else ""
+                why = (
+                    f", and `{short_name(slow.symbol)}` {slow.note}"
+                    if slow is not None
+                    else " across an await"
+                )
                 self.report_at(
                     line,
                     f"coroutine `{fn.name}` calls `{short_name(callee.qualname)}()`, which "
-                    f"takes {kind} `{lock}` on the event loop thread; "
+                    f"takes {kind} `{lock}` on the event loop thread{why}; "
                     f"while a worker thread holds it the whole loop stalls{more}. Use "
                     "asyncio-only state or `await asyncio.to_thread(...)`.",
                     chain=(
                         ChainStep(fn.relpath, line, fn.qualname, callee.qualname),
                         ChainStep(callee.relpath, lock_line, callee.qualname, f"with {lock}"),
                     ),
+                    related=(slow,) if slow is not None else (),
                 )
