@@ -10,6 +10,9 @@ A profile is a TOML file in `resources/profiles/` (or any path). The static-anal
     exclude = ["tests/**"]  # globs never audited
     max_file_kb = 1024      # bigger files are skipped with a message (generated code)
     disable = ["CIA305"]    # rule ids
+    platforms = ["Windows"] # the OSes users run: code only another OS runs ranks lower
+    whole_program = true    # an application: a public function nothing in the tree calls
+                            # is unused (findings there rank LOW, see `reachability`)
     [static.rules.CIA001]   # per-rule priority inputs (impact/frequency/difficulty) or area
     impact = 9
 
