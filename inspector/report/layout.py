@@ -788,6 +788,17 @@ class ReportLayout:
                         ),
                     )
                 )
+            unreachable = sum(1 for f in model.findings if "unreachable" in f.tags)
+            if unreachable:
+                entries.append(
+                    (
+                        P(
+                            f"In code nothing in the tree reaches (a module nothing imports, a "
+                            f"function nobody calls): {plural(unreachable, 'finding')}, ranked "
+                            "LOW; each says why."
+                        ),
+                    )
+                )
             if a.warnings:
                 entries.append(
                     (

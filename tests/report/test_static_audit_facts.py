@@ -30,6 +30,9 @@ def test_unassigned_files_warnings_and_related_lines_reach_the_report(tmp_path: 
     (md, *_) = write_static_report(result.findings, meta, root, out, formats=("md",))
     text = md.read_text(encoding="utf-8")
     assert "Files the profile maps to no area: 1 (1 finding there" in text
+    # casare_rpa is a whole program: functions nothing calls are unreachable, ranked LOW
+    assert "function nobody calls): 2 findings, ranked LOW" in text
+    assert text.count("Unreachable today: function `drain") == 2
     assert f"Profile entries that match nothing in this tree: {len(result.warnings)}:" in text
     assert text.count("**Related lines:**") == 2
     assert "misc/helpers.py:2" in text  # the loop the pop(0) finding speaks of
