@@ -81,6 +81,10 @@ class CallSite:
     discarded: bool = False  # the result is thrown away (the call is a statement)
     formats: bool = False  # first argument is built eagerly: f-string, `%` or `.format()`
     in_except: bool = False  # inside an `except` block (runs on the error path only)
+    # For a copy or serialization call (`_COPY_CALLS`): what its first argument is, as
+    # source ("self.context.variables", "payload"), or "<item>" when it is built from a name
+    # bound anew on each iteration of a loop around the call (the item's own element).
+    copies: str = ""
     # Conditions the call runs under, from the `if` statements around it (see `_branch_guards`):
     # "platform:<OS>" (only on that OS), "once" (a first-creation branch such as
     # `if self._x is None:`), "loop-idle" (only when no event loop is running).
@@ -252,6 +256,7 @@ class _Summarizer:
         self._shared: frozenset[str] = frozenset()
         self._in_except: set[int] = set()
         self._param_types: dict[str, str] = {}
+        self._loop_nodes: dict[int, ast.AST] = {}  # the current function's loops by line
         self._collect_imports(tree)
         self.summary.uses_qt = any(v.split(".", 1)[0] in QT_PACKAGES for v in self.imports.values())
 
@@ -441,6 +446,7 @@ class _Summarizer:
         nested: list[ast.stmt] = []
         # Names the function declares global: `if _cache is None: _cache = load()` creates
         # them once; any other bare name is a local, created again on every call.
+        self._loop_nodes = {}
         self._shared = frozenset(
             name
             for stmt in node.body  # declared at the top, where Python style puts them
@@ -528,6 +534,7 @@ class _Summarizer:
                 head = [node.test] if isinstance(node, ast.While) else [node.iter]
                 line = node.lineno
                 info.loop_parents.setdefault(line, in_loop)
+                self._loop_nodes.setdefault(line, node)
                 info.loop_spans.append((line, node.end_lineno or line))
                 if not isinstance(node, ast.While):
                     info.loop_iters[line] = _short_source(node.iter)
@@ -538,6 +545,7 @@ class _Summarizer:
             elif isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
                 line = node.lineno
                 info.loop_parents.setdefault(line, in_loop)
+                self._loop_nodes.setdefault(line, node)
                 if node.generators:
                     info.loop_iters.setdefault(line, _short_source(node.generators[0].iter))
                 for gen in node.generators:
@@ -585,8 +593,24 @@ class _Summarizer:
                 discarded=id(node) in self._discarded,
                 formats=bool(node.args) and _is_eager_format(node.args[0]),
                 guards=guards,
+                copies=self._copied(node, info, in_loop) if target in _COPY_CALLS else "",
             )
         )
+
+    def _copied(self, node: ast.Call, info: FunctionInfo, in_loop: int) -> str:
+        """What a copy call copies: "<item>" for a loop's own element, else its source."""
+        if not node.args:
+            return ""
+        copied = node.args[0]
+        names = {n.id for n in ast.walk(copied) if isinstance(n, ast.Name)}
+        line, seen = in_loop, set()
+        while line and line not in seen:
+            seen.add(line)
+            loop = self._loop_nodes.get(line)
+            if loop is not None and names & _bound_per_iteration(loop):
+                return "<item>"
+            line = info.loop_parents.get(line, 0)
+        return _short_source(copied)
 
     def _with(self, node: ast.With | ast.AsyncWith, info: FunctionInfo) -> None:
         for item in node.items:
@@ -1143,6 +1167,29 @@ def _container_kind(value: ast.AST | None, ctor: str | None) -> str | None:
     if ctor is not None:
         return _CONTAINER_CTORS.get(ctor)
     return None
+
+
+# Copy and serialization calls whose argument the summary records (`CallSite.copies`).
+_COPY_CALLS = frozenset({"copy.deepcopy", "copy.copy", "pickle.dumps", "pickle.loads"})
+
+
+def _bound_per_iteration(loop: ast.AST) -> set[str]:
+    """Names a loop binds anew on each iteration: its targets and what its body assigns."""
+    if isinstance(loop, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        targets: list[ast.AST] = [g.target for g in loop.generators]
+    else:
+        targets = [loop.target] if isinstance(loop, (ast.For, ast.AsyncFor)) else []
+        for stmt in getattr(loop, "body", []):
+            for sub in ast.walk(stmt):
+                if isinstance(sub, ast.Assign):
+                    targets += sub.targets
+                elif isinstance(
+                    sub, (ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr)
+                ):
+                    targets.append(sub.target)
+                elif isinstance(sub, ast.withitem) and sub.optional_vars is not None:
+                    targets.append(sub.optional_vars)
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
 def _short_source(node: ast.AST, limit: int = 80) -> str:
