@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
+from analyzers.project import CallSite, FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
-_SPAWNERS = ("create_task", "ensure_future")
+_SPAWNERS = frozenset({"create_task", "ensure_future"})
+# Owners that keep a strong reference to what they start and cancel it on exit: asyncio's
+# TaskGroup (`tg.create_task`), aiorpcx/OldTaskGroup (`group.spawn`), trio/anyio nurseries.
+_GROUP = re.compile(r"(task_?group|^tg$|^group$|nursery)", re.I)
+_GROUP_SPAWNS = frozenset({"spawn", "create_task", "start_soon"})
+# A function that runs once per event, message or node: a task started there is one of many.
+_PER_EVENT = re.compile(
+    r"^_?(on_|handle|notify|dispatch|process|receive|deliver)|"
+    r"(_handler|_callback|_cb|_hook|_listener|_event)$"
+)
 
 
 class TaskWithoutReference(ProjectRule):
@@ -20,7 +32,9 @@ class TaskWithoutReference(ProjectRule):
         "exception is only logged at collection time, and it cannot be cancelled on stop."
     )
     # A lost task is rare (the loop's weak reference usually survives); its cost is a silent
-    # failure, not a slowdown.
+    # failure, not a slowdown. Reported at this priority only when tasks start per event,
+    # per message or per node and the coroutine lets its exceptions escape; a one-off task
+    # (start-up, a button, a navigation) or one whose coroutine logs its own errors is LOW.
     IMPACT = 3
     FREQUENCY = 3
     DIFFICULTY = 2
@@ -35,12 +49,42 @@ class TaskWithoutReference(ProjectRule):
         "task.add_done_callback(self._tasks.discard)"
     )
     TAGS = ("async", "leak", "lifecycle")
-    TRIGGERS = _SPAWNERS
+    TRIGGERS = tuple(sorted(_SPAWNERS))
     VALID = (
         Valid("import asyncio\nasync def f(c):\n    t = asyncio.create_task(c)\n    await t\n"),
         Valid(
             "import asyncio\nclass T:\n    def start(self):\n"
             "        self._tasks.add(asyncio.create_task(self._run()))\n"
+        ),
+        # A TaskGroup holds its tasks and cancels them when the block exits.
+        Valid(
+            "import asyncio\n"
+            "async def refresh_all(feeds):\n"
+            "    async with asyncio.TaskGroup() as tg:\n"
+            "        for feed in feeds:\n"
+            "            tg.create_task(feed.refresh())\n"
+        ),
+        # The wrapper task only hands the job to a task group, which keeps and cancels it.
+        Valid(
+            "import asyncio\n"
+            "class Batcher:\n"
+            "    def flush(self, key, batch):\n"
+            "        asyncio.ensure_future(self.taskgroup.spawn(self.send_batch(key, batch)))\n"
+        ),
+        # The coroutine logs its own exceptions and runs its work in a group that stop()
+        # cancels: nothing is lost and nothing outlives the owner.
+        Valid(
+            "import asyncio\n"
+            "class RelayLink:\n"
+            "    async def __aenter__(self):\n"
+            "        asyncio.create_task(self.main_loop())\n"
+            "        return self\n"
+            "    @log_exceptions\n"
+            "    async def main_loop(self):\n"
+            "        async with self.taskgroup as group:\n"
+            "            await group.spawn(self.read_messages())\n"
+            "    async def stop(self):\n"
+            "        await self.taskgroup.cancel_remaining()\n"
         ),
     )
     INVALID = (
@@ -50,25 +94,137 @@ class TaskWithoutReference(ProjectRule):
             "    def on_event(self, event):\n"
             "        asyncio.create_task(self._fire(event))\n",
             line=4,
+            message_contains="per event",
         ),
         Invalid(
             "import asyncio\nasync def f(coro):\n    asyncio.ensure_future(coro)\n",
             line=3,
             message_contains="ensure_future",
         ),
+        # One task per completed node, from a hook: a failed save is never seen.
+        Invalid(
+            "import asyncio\n"
+            "class Runner:\n"
+            "    def install(self, engine):\n"
+            "        def after_node(node_id):\n"
+            "            asyncio.create_task(self._save_checkpoint(node_id))\n"
+            "        engine.hooks.append(after_node)\n"
+            "    async def _save_checkpoint(self, node_id):\n"
+            "        await self.store.write(node_id)\n",
+            line=5,
+            message_contains="a callback",
+        ),
+        # A start-up task whose coroutine logs its own errors: still unreferenced (LOW).
+        Invalid(
+            "import asyncio\n"
+            "class Tray:\n"
+            "    def run(self):\n"
+            "        asyncio.ensure_future(self._connect())\n"
+            "    async def _connect(self):\n"
+            "        try:\n"
+            "            await self.client.connect()\n"
+            "        except Exception:\n"
+            "            logger.exception('connect failed')\n",
+            line=4,
+            message_contains="logs its own errors",
+        ),
     )
 
     def check_project(self) -> None:
         for fn in self.functions():
             for call in fn.calls:
-                if not call.discarded or not call.target.endswith(_SPAWNERS):
+                receiver, _, verb = call.target.rpartition(".")
+                if not call.discarded or verb not in _SPAWNERS:
                     continue
-                self.report_at(
-                    call.line,
-                    f"`{call.target}()` in `{fn.name}` discards the task: the loop holds it "
-                    "only weakly, so it can be garbage-collected mid-run, its exception goes "
-                    "unseen and stop() cannot cancel it; keep it in a set with a "
-                    "done-callback that discards it.",
-                    end_line=call.end_line,
-                    col=call.col,
-                )
+                if _GROUP.search(receiver.rsplit(".", 1)[-1]):
+                    continue  # tg.create_task(...): the group keeps the task
+                coro = _spawned_call(fn, call)
+                if coro is not None and coro.target.rsplit(".", 1)[-1] in _GROUP_SPAWNS:
+                    continue  # ensure_future(group.spawn(...)): the group keeps the work
+                callee = self.project.resolve(fn, coro.target) if coro is not None else None
+                handled = callee.catches_all if callee is not None else ""
+                if handled and callee is not None and self._owner_cancels(callee):
+                    continue
+                self._report(fn, call, callee, handled)
+
+    def _report(
+        self, fn: FunctionInfo, call: CallSite, callee: FunctionInfo | None, handled: str
+    ) -> None:
+        per_event = self._per_event(fn, call)
+        name = f"`{callee.name}()`" if callee is not None else "the coroutine"
+        if handled:
+            errors = f"{name} logs its own errors ({handled}), so only the reference is missing"
+        else:
+            errors = "its exception goes unseen until the task is collected"
+        how_often = f", {per_event}" if per_event else ""
+        self.report_at(
+            call.line,
+            f"`{call.target}()` in `{fn.name}` discards the task{how_often}: the loop holds "
+            f"it only weakly, so it can be garbage-collected mid-run, {errors}, and nothing "
+            "can cancel it on stop; keep it in a set with a done-callback that discards it.",
+            end_line=call.end_line,
+            col=call.col,
+            # One-off tasks (start-up, a button, a page) and coroutines that handle their
+            # own errors lose little: LOW. Many tasks whose errors vanish: the rule's default.
+            impact=3 if per_event and not handled else 2,
+            frequency=3 if per_event and not handled else 2,
+        )
+
+    def _per_event(self, fn: FunctionInfo, call: CallSite) -> str:
+        """How the task is one of many ("one per item of a loop"...), "" for a one-off."""
+        gui = self.project.gui_functions
+        callers = self.project.callers(fn.qualname)
+        if fn.qualname in gui or (callers and all(c.qualname in gui for c, _ in callers)):
+            return ""  # a Qt slot, or what only slots call: once per user action
+        if call.in_loop:
+            return "one per item of a loop"
+        outer = self.project.functions.get(fn.qualname.rpartition(".")[0])
+        if outer is not None and not any(c.target == fn.qualname for c in outer.calls):
+            # Defined inside another function and handed out (returned, subscribed, hooked)
+            # rather than called there: a callback, run once per event it is given.
+            return f"from a callback defined in `{outer.name}` (one per call)"
+        if _PER_EVENT.search(fn.name) and self.project.once_reason(fn.qualname) is None:
+            return "one per event"
+        return ""
+
+    def _owner_cancels(self, callee: FunctionInfo) -> bool:
+        """Whether the coroutine runs its work in a task group (`await group.spawn(...)`)
+        that its class cancels in one of its methods (`self.taskgroup.cancel_remaining()`)."""
+        if not any(_into_group(c.target) for c in callee.calls):
+            return False
+        todo = [callee.cls] if callee.cls else []
+        seen: set[str] = set()
+        while todo:
+            qual = todo.pop()
+            klass = self.project.classes.get(qual)
+            if klass is None or qual in seen:
+                continue
+            seen.add(qual)
+            todo.extend(klass.bases)
+            for method in klass.methods.values():
+                info = self.project.functions.get(method)
+                if info is not None and any(_cancels_own(c.target) for c in info.calls):
+                    return True
+        return False
+
+
+def _into_group(target: str) -> bool:
+    receiver, _, verb = target.rpartition(".")
+    return verb in _GROUP_SPAWNS and bool(_GROUP.search(receiver.rsplit(".", 1)[-1]))
+
+
+def _cancels_own(target: str) -> bool:
+    head, _, rest = target.partition(".")
+    attr, _, verb = rest.partition(".")
+    return head == "self" and verb.startswith("cancel") and bool(_GROUP.search(attr))
+
+
+def _spawned_call(fn: FunctionInfo, spawn: CallSite) -> CallSite | None:
+    """The call that builds the coroutine handed to `spawn` (`self._fire(event)`), if any:
+    the first call inside the spawn's arguments, in source order."""
+    inside = [
+        c
+        for c in fn.calls
+        if (c.line, c.col) > (spawn.line, spawn.col) and c.line <= spawn.end_line
+    ]
+    return min(inside, key=lambda c: (c.line, c.col), default=None)
