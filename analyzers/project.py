@@ -99,6 +99,9 @@ class LockUse:
     lock: str  # "self._lock"
     await_line: int = 0
     end_line: int = 0  # last line of the `with` block
+    # How the lock is taken when not by `with self._lock:` itself: "@with_lock" (a decorator
+    # whose wrapper holds it for the whole call) or "self._locked()" (a context helper).
+    via: str = ""
 
 
 @dataclass
@@ -148,6 +151,14 @@ class FunctionInfo:
     loop_spans: list[tuple[int, int]] = field(default_factory=list)
     # local name -> constructor it was bound to (`worker = Worker()`), for `worker.moveToThread`
     local_types: dict[str, str] = field(default_factory=dict)
+    # A decorator whose wrapper calls the function inside `with self.<lock>:` -> "self.<lock>"
+    # (`lock_wrapper_async`: the wrapper is a coroutine, so the lock spans the awaits too).
+    lock_wrapper: str = ""
+    lock_wrapper_async: bool = False
+    # A `@contextmanager` method that yields inside `with self.<lock>:` -> "self.<lock>".
+    holds_lock: str = ""
+    # `with self._locked():` blocks: resolved into lock_uses once the helper is known.
+    helper_withs: list[LockUse] = field(default_factory=list)
 
     def in_loop_at(self, line: int) -> bool:
         return any(first <= line <= last for first, last in self.loop_spans)
@@ -423,6 +434,11 @@ class _Summarizer:
             catches_all=_catches_all(node, decorators),
         )
         self.summary.functions.append(info)
+        wrapper = _lock_wrapper(node)
+        if wrapper is not None:
+            info.lock_wrapper, info.lock_wrapper_async = wrapper
+        if any(d.rsplit(".", 1)[-1] in _CONTEXT_MANAGERS for d in decorators):
+            info.holds_lock = _yields_under_lock(node)
         # `def __init__(self, store: SessionStore)` then `self._store = store`: the attribute
         # gets the annotated type (dependency injection hides the constructor call).
         self._param_types = {
@@ -601,24 +617,24 @@ class _Summarizer:
         return _short_source(copied)
 
     def _with(self, node: ast.With | ast.AsyncWith, info: FunctionInfo) -> None:
+        for item in node.items:
+            helper = item.context_expr
+            if isinstance(helper, ast.Call) and not helper.args and not helper.keywords:
+                name = _dotted(helper.func)
+                if name and name.startswith("self.") and name.count(".") == 1:
+                    info.helper_withs.append(
+                        LockUse(node.lineno, name, _first_await(node), node.end_lineno or 0)
+                    )
         if isinstance(node, ast.AsyncWith):
             return
         for item in node.items:
             name = _dotted(item.context_expr)
             if name and name.startswith("self.") and name.count(".") == 1:
-                await_line = 0
-                for sub in node.body:
-                    for inner in ast.walk(sub):
-                        if isinstance(inner, (ast.Await, ast.AsyncFor, ast.AsyncWith)):
-                            await_line = inner.lineno
-                            break
-                    if await_line:
-                        break
                 info.lock_uses.append(
                     LockUse(
                         line=node.lineno,
                         lock=name,
-                        await_line=await_line,
+                        await_line=_first_await(node),
                         end_line=node.end_lineno or node.lineno,
                     )
                 )
@@ -766,6 +782,87 @@ class _Summarizer:
             use.removes.append((line, how))
         elif info.name != "__init__":
             use.adds.append((line, how))
+
+
+# -- locks taken by decorators and context helpers ----------------------------------------------
+
+_CONTEXT_MANAGERS = frozenset({"contextmanager", "asynccontextmanager"})
+_FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_AWAITS = (ast.Await, ast.AsyncFor, ast.AsyncWith)
+
+
+def _first_await(node: ast.AST) -> int:
+    """Line of the first await (or async for/with) inside a `with` block or function, else 0."""
+    for sub in getattr(node, "body", []):
+        for inner in ast.walk(sub):
+            if isinstance(inner, _AWAITS):
+                return inner.lineno
+    return 0
+
+
+def _self_attr(expr: ast.AST, self_name: str) -> str | None:
+    """`self.lock` (spelled with the method's own first parameter) -> "self.lock"."""
+    if (
+        isinstance(expr, ast.Attribute)
+        and isinstance(expr.value, ast.Name)
+        and expr.value.id == self_name
+    ):
+        return f"self.{expr.attr}"
+    return None
+
+
+def _lock_wrapper(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, bool] | None:
+    """("self.lock", wrapper is async) for `def with_lock(func)` whose nested wrapper calls
+    `func(self, ...)` inside `with self.lock:`: every decorated method holds the lock for its
+    whole call."""
+    params = node.args.posonlyargs + node.args.args
+    if len(params) != 1 or not any(isinstance(s, _FUNCTION_DEFS) for s in node.body):
+        return None
+    func = params[0].arg
+    for wrapper in node.body:
+        if not isinstance(wrapper, _FUNCTION_DEFS):
+            continue
+        inner = wrapper.args.posonlyargs + wrapper.args.args
+        if not inner:
+            continue
+        for sub in ast.walk(wrapper):
+            if not isinstance(sub, (ast.With, ast.AsyncWith)):
+                continue
+            locks = [n for item in sub.items if (n := _self_attr(item.context_expr, inner[0].arg))]
+            calls_func = any(
+                isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == func
+                for stmt in sub.body
+                for c in ast.walk(stmt)
+            )
+            if locks and calls_func:
+                return locks[0], isinstance(wrapper, ast.AsyncFunctionDef)
+    return None
+
+
+def _yields_under_lock(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """`self._lock` for a context helper that yields inside `with self._lock:`, or between
+    `self._lock.acquire()` and the yield; "" otherwise."""
+    params = node.args.posonlyargs + node.args.args
+    if not params:
+        return ""
+    me = params[0].arg
+    acquired = ""
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.With, ast.AsyncWith)):
+            locks = [n for item in sub.items if (n := _self_attr(item.context_expr, me))]
+            if locks and any(
+                isinstance(y, (ast.Yield, ast.YieldFrom)) for s in sub.body for y in ast.walk(s)
+            ):
+                return locks[0]
+        elif (
+            isinstance(sub, ast.Call)
+            and isinstance(sub.func, ast.Attribute)
+            and sub.func.attr == "acquire"
+        ):
+            acquired = acquired or (_self_attr(sub.func.value, me) or "")
+    if acquired and any(isinstance(y, (ast.Yield, ast.YieldFrom)) for y in ast.walk(node)):
+        return acquired
+    return ""
 
 
 # -- guards: the conditions a call runs under ---------------------------------------------------
@@ -1185,7 +1282,40 @@ class ProjectModel:
             for klass in summary.classes:
                 model.classes[klass.qualname] = klass
         model._find_gui_and_thread_functions()
+        model._resolve_indirect_locks()
         return model
+
+    def _resolve_indirect_locks(self) -> None:
+        """Locks taken for a method by a decorator (`@with_lock`) or a context helper
+        (`with self._locked():`) become lock uses of the method, like `with self._lock:`."""
+        for fn in self.functions.values():
+            if not fn.cls:
+                continue
+            found: list[LockUse] = []
+            klass = self.classes.get(fn.cls)
+            for name in fn.decorators:
+                # A decorator defined in the class body is named bare (`@with_wallet_lock`).
+                deco = self.functions.get(name) or (
+                    self.functions.get(klass.methods.get(name, "")) if klass else None
+                )
+                # A sync wrapper around a coroutine function holds the lock only while the
+                # coroutine object is created, not while it runs.
+                if deco is None or not deco.lock_wrapper:
+                    continue
+                if fn.is_async and not deco.lock_wrapper_async:
+                    continue
+                awaits = [c.line for c in fn.calls if c.awaited]
+                first_await = min(awaits, default=0)
+                via = f"@{deco.name}"
+                found.append(LockUse(fn.line, deco.lock_wrapper, first_await, fn.end_line, via))
+            for use in fn.helper_withs:
+                helper = self.method(fn.cls, use.lock.removeprefix("self."))
+                if helper is not None and helper.holds_lock:
+                    lock = helper.holds_lock
+                    via = f"{use.lock}()"
+                    found.append(LockUse(use.line, lock, use.await_line, use.end_line, via))
+            known = {(u.line, u.lock) for u in fn.lock_uses}
+            fn.lock_uses.extend(u for u in found if (u.line, u.lock) not in known)
 
     def is_qt_class(self, qualname: str, _seen: frozenset[str] = frozenset()) -> bool:
         """Whether the class derives (through project classes too) from a Qt/NodeGraphQt class."""
