@@ -1,4 +1,4 @@
-"""CIA508: a lock a decorator or context helper holds for a whole call that sleeps or waits on I/O."""
+"""CIA508: a lock a decorator or context helper holds for a whole call over slow work."""
 
 from __future__ import annotations
 
