@@ -10,19 +10,29 @@ from libcst.metadata import PositionProvider
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import body_nodes, call_name, dotted, source_of
 
-# Collections of peers that do not depend on each other: one per trigger, client, handler...
-_PEERS = re.compile(
-    r"(triggers|connections|conns|clients|subscribers|handlers|listeners|callbacks|observers|"
-    r"robots|peers|websockets|sockets|channels|browsers|workers|notifiers|sinks|agents|"
-    r"watchers|monitors|breakers|services)\b",
-    re.I,
+# Collections of independent peers reached over the network or another process: each await
+# waits on that peer's I/O, and a dead one costs its full timeout.
+_REMOTE = (
+    r"connections|conns|clients|websockets|sockets|peers|channels|browsers|robots|agents|"
+    r"subscribers|sinks|notifiers|webhooks|relays|servers"
 )
+# In-process lifecycle objects whose start may do I/O set-up (bind, log in, poll) but whose
+# stop mostly cancels their own tasks.
+_LOCAL = r"triggers"
+# Callables called in turn. Local callbacks run in order on purpose (they often update shared
+# state); only handlers named for delivering notifications are peers.
+_CALLABLES = r"callbacks|handlers|listeners|observers"
+_NOTIFYING = re.compile(r"notif|alert|webhook|remote", re.I)
+_PEERS = re.compile(rf"({_REMOTE}|{_LOCAL}|{_CALLABLES})\b", re.I)
+_REMOTE_PEERS = re.compile(rf"({_REMOTE})\b", re.I)
+_CALLABLE_PEERS = re.compile(rf"({_CALLABLES})\b", re.I)
 # What each peer is asked to do: each call waits on that peer's I/O or its own shutdown.
-# Once-per-shutdown verbs: real, but the wait happens once, not per event.
+# Lifecycle verbs: real, but the wait happens once per start or stop, not per event.
 _SHUTDOWN_VERBS = frozenset({"stop", "close", "shutdown", "disconnect", "unsubscribe"})
+_LIFECYCLE_VERBS = _SHUTDOWN_VERBS | {"start", "connect"}
 _VERBS = re.compile(
-    r"^(start|stop|send\w*|notify\w*|publish|broadcast|emit|dispatch|deliver|push|close|"
-    r"shutdown|disconnect|unsubscribe|handle\w*|on_\w+|call|invoke|fire)$"
+    r"^(start|connect|stop|send\w*|notify\w*|publish|broadcast|emit|dispatch|deliver|push|"
+    r"close|shutdown|disconnect|unsubscribe|handle\w*|on_\w+|call|invoke|fire)$"
 )
 
 
@@ -101,8 +111,41 @@ class SequentialAwaitOverPeers(Rule):
                     await self.conn.execute(stmt)
             """
         ),
+        # Local callbacks (per-address state checks that update a shared store) run in order
+        # on purpose: they are not remote peers.
+        Valid(
+            """\
+            class AddressWatcher:
+                async def recheck_all(self):
+                    for address, callback in list(self.callbacks.items()):
+                        await callback()
+            """
+        ),
+        Valid(
+            """\
+            class LocalBus:
+                async def dispatch(self, event):
+                    for handler in self._handlers.get(type(event), []):
+                        await handler.handle(event)
+            """
+        ),
     )
     INVALID = (
+        # Closing every client socket in turn at shutdown: a dead peer costs its close
+        # timeout, once per dead peer.
+        Invalid(
+            """\
+            class Hub:
+                async def shutdown(self):
+                    for client in list(self._clients.values()):
+                        try:
+                            await client.ws.close(1001, "bye")
+                        except Exception:
+                            pass
+            """,
+            line=5,
+            message_contains="self._clients",
+        ),
         Invalid(
             """\
             class TriggerManager:
@@ -164,21 +207,31 @@ class SequentialAwaitOverPeers(Rule):
             iterable = source_of(sub.iter, 80)
             if not _PEERS.search(iterable) or "pool" in iterable.lower():
                 continue
+            remote = bool(_REMOTE_PEERS.search(iterable) or _NOTIFYING.search(iterable))
+            if not remote and _CALLABLE_PEERS.search(iterable):
+                continue  # local callbacks, run in order on purpose
             names = _names(sub.target)
             if not names:
                 continue
             hit = self._awaited_peer_call(sub, names)
-            if hit is not None:
-                line = self.get_metadata(PositionProvider, sub).start.line
-                verb = call_name(hit).lstrip("_")
-                self.report(
-                    hit,
-                    f"`{node.name.value}` awaits each of `{iterable}` in turn "
-                    f"(`{source_of(hit.func, 50)}(...)`): one slow peer delays all the "
-                    "others; gather them with a per-peer timeout.",
-                    related=(self._loop_step(line),),
-                    frequency=2 if verb in _SHUTDOWN_VERBS else None,
-                )
+            if hit is None:
+                continue
+            line = self.get_metadata(PositionProvider, sub).start.line
+            verb = call_name(hit).lstrip("_")
+            impact = frequency = None
+            if verb in _LIFECYCLE_VERBS:
+                frequency = 2  # once per start or stop, not per event
+                if not remote and verb in _SHUTDOWN_VERBS:
+                    impact = 2  # a local object's stop mostly cancels its own tasks
+            self.report(
+                hit,
+                f"`{node.name.value}` awaits each of `{iterable}` in turn "
+                f"(`{source_of(hit.func, 50)}(...)`): one slow peer delays all the "
+                "others; gather them with a per-peer timeout.",
+                related=(self._loop_step(line),),
+                impact=impact,
+                frequency=frequency,
+            )
 
     @staticmethod
     def _awaited_peer_call(loop: cst.For, names: set[str]) -> cst.Call | None:

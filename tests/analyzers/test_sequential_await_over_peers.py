@@ -1,0 +1,66 @@
+"""CIA204: which loops of awaits are peers awaited in turn, and how severe each is."""
+
+from __future__ import annotations
+
+import textwrap
+
+from analyzers.context import FileContext
+from analyzers.engine import analyze_source
+from analyzers.rules.a2_sequential_await_over_peers import SequentialAwaitOverPeers
+
+
+def _found(code: str) -> list[tuple[int, str, int]]:
+    findings = analyze_source(
+        textwrap.dedent(code), FileContext(relpath="peers.py"), [SequentialAwaitOverPeers]
+    )
+    return [(f.line, f.severity.value, f.priority.score) for f in findings]
+
+
+def test_per_event_sends_to_remote_peers_are_high_and_shutdown_closes_medium():
+    assert _found(
+        """\
+        class Hub:
+            async def broadcast(self, msg):
+                for conn in self._connections.values():
+                    await conn.send(msg)
+            async def stop(self):
+                for conn in list(self._connections.values()):
+                    await conn.websocket.close(1001, "bye")
+            async def alert(self, record):
+                for handler in self._notification_handlers:
+                    await handler(record)
+        """
+    ) == [(4, "HIGH", 56), (7, "MEDIUM", 46), (10, "HIGH", 56)]
+
+
+def test_triggers_start_is_medium_and_their_stop_low():
+    assert _found(
+        """\
+        class Triggers:
+            async def start(self):
+                for trigger in self._triggers.values():
+                    await trigger.start()
+            async def stop(self):
+                for trigger in self._triggers.values():
+                    await trigger.stop()
+        """
+    ) == [(4, "MEDIUM", 46), (7, "LOW", 26)]
+
+
+def test_local_callbacks_and_handlers_are_not_peers():
+    assert (
+        _found(
+            """\
+            class Watcher:
+                async def trigger_callbacks(self):
+                    for address, callback in list(self.callbacks.items()):
+                        await callback()
+                async def publish(self, event):
+                    for handler in self._handlers[type(event)]:
+                        await handler(event)
+                    for listener in self._listeners:
+                        await listener.on_event(event)
+            """
+        )
+        == []
+    )
