@@ -1,4 +1,12 @@
-"""CIA404: paint()/boundingRect() building pens, brushes, fonts and paths on every call."""
+"""CIA404: paint()/boundingRect() building pens, brushes, fonts and paths on every call.
+
+Each of these objects costs microseconds, so the finding is LOW: it matters only where the
+method runs for many objects per frame. That is an item's `paint`/`boundingRect`/`shape`
+(QGraphicsItem, item delegates: once per visible item or row on every repaint). A widget's
+`paintEvent` or a view's `drawForeground`/`drawBackground` runs once per repaint, where a pen
+or a path is nothing; there only a pixel buffer allocated per repaint (a QImage or a sized
+QPixmap) is reported. `QPixmap(path)` goes through QPixmapCache, so it is not a decode.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +20,12 @@ from analyzers.rules._shapes import body_nodes, import_map
 _PAINT_METHODS = frozenset(
     {"paint", "paintEvent", "drawBackground", "drawForeground", "boundingRect", "shape"}
 )
+# Called per item (or per row) on every repaint: QGraphicsItem and item-delegate API.
+_PER_ITEM_METHODS = frozenset({"boundingRect", "shape"})
+# `paint(self, painter, option, widget|index)`; a helper `paint(self, painter)` is not.
+_PER_ITEM_PAINT_PARAMS = 4
+# A pixel buffer: allocated and filled per repaint unless loaded from a file (cached).
+_BUFFERS = frozenset({"QImage", "QPixmap"})
 # Costly to build: a font is resolved against the font database, a path tessellated,
 # a gradient rebuilt; a pen or brush is cheap alone but adds up per item and per frame.
 _HEAVY = frozenset(
@@ -41,12 +55,14 @@ class PaintAllocations(Rule):
     RATIONALE = (
         "`paint()` runs for every visible item on every repaint (hover, drag, animation "
         "tick). Building QFont/QPainterPath/QPen/QBrush/QColor objects there allocates and "
-        "frees C++ objects per item per frame, and QFont construction resolves the font "
-        "each time; on a 100+ node canvas this is a large share of frame time."
+        "frees C++ objects per item per frame. Each costs microseconds, so it matters only "
+        "where many items repaint together (a canvas of hundreds of nodes and pipes during "
+        "a drag or an animation)."
     )
-    # A QPen or QBrush costs microseconds; it adds up only in paints of many items per frame.
-    IMPACT = 2
-    FREQUENCY = 7
+    # A QPen, QBrush or QPainterPath costs microseconds; it adds up only in paints of many
+    # items per frame, so it ranks LOW (score 29) beside real stalls.
+    IMPACT = 1
+    FREQUENCY = 5
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Build pens, brushes, colors and fonts once (class attributes or `__init__`) and "
@@ -114,6 +130,37 @@ def paint(self, painter, option, widget):
                     painter.setFont(QFont("x"))
             """
         ),
+        # A widget paints once per repaint: one gradient or path there is nothing.
+        Valid(
+            """\
+            from PySide6.QtGui import QLinearGradient, QPainterPath, QPen
+            class Shadow:
+                def paintEvent(self, event):
+                    gradient = QLinearGradient(0, 0, self.width(), 0)
+                    path = QPainterPath()
+                    path.addRoundedRect(self.rect(), 8, 8)
+                    self._painter.setPen(QPen(self._color, 1))
+            """
+        ),
+        # A pixmap loaded from a file comes out of QPixmapCache after the first paint.
+        Valid(
+            """\
+            from PyQt6.QtGui import QPixmap
+            class Badge:
+                def paintEvent(self, event):
+                    pixmap = QPixmap(icon_path("warning.png"))
+            """
+        ),
+        # A drawing helper's paint(painter) is called from one widget's paintEvent.
+        Valid(
+            """\
+            from PyQt5.QtGui import QPainterPath
+            class IconDrawer:
+                def paint(self, painter):
+                    path = QPainterPath()
+                    painter.drawPath(path)
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -137,6 +184,29 @@ def paint(self, painter, option, widget):
                     painter.setPen(QtGui.QPen(QtGui.QColor(80, 80, 80), 1))
             """,
             line=4,
+            message_contains="every visible item",
+        ),
+        # A delegate paints once per visible row.
+        Invalid(
+            """\
+            from PySide6.QtGui import QFontMetrics
+            class Delegate:
+                def paint(self, painter, option, index):
+                    metrics = QFontMetrics(option.font)
+            """,
+            line=4,
+            message_contains="QFontMetrics",
+        ),
+        # A widget-sized pixel buffer allocated and filled on every repaint.
+        Invalid(
+            """\
+            from PySide6.QtGui import QImage
+            class Chart:
+                def paintEvent(self, event):
+                    image = QImage(self.size(), QImage.Format.Format_ARGB32)
+            """,
+            line=4,
+            message_contains="pixel buffer",
         ),
     )
 
@@ -144,31 +214,72 @@ def paint(self, painter, option, widget):
         self._imports = import_map(node)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if node.name.value not in _PAINT_METHODS:
+        name = node.name.value
+        if name not in _PAINT_METHODS:
             return
+        per_item = name in _PER_ITEM_METHODS or (name == "paint" and _takes_item_args(node))
         counts: Counter[str] = Counter()
         first: cst.Call | None = None
+        buffer: tuple[cst.Call, str] | None = None
         for sub, _ in body_nodes(node):
             if not isinstance(sub, cst.Call):
                 continue
             qualified = self._imports.qualify(sub.func) or ""
             if not qualified.startswith(_QT_MODULES):
                 continue
-            name = qualified.rsplit(".", 1)[-1]
-            if name not in _HEAVY and name not in _LIGHT:
+            made = qualified.rsplit(".", 1)[-1]
+            if not per_item:
+                if buffer is None and made in _BUFFERS and _allocates_pixels(sub):
+                    buffer = (sub, made)
                 continue
-            counts[name] += 1
-            if first is None and name != "QColor":
+            if made not in _HEAVY and made not in _LIGHT:
+                continue
+            counts[made] += 1
+            if first is None and made != "QColor":
                 first = sub
-        heavy = sum(n for name, n in counts.items() if name in _HEAVY)
+        if not per_item:
+            if buffer is not None:
+                self.report(
+                    buffer[0],
+                    f"{name}() allocates a {buffer[1]} pixel buffer on every repaint: keep "
+                    "one buffer and redraw it only when the size or the content changes.",
+                )
+            return
+        heavy = sum(n for made, n in counts.items() if made in _HEAVY)
         # QColor is a small value type: it only adds weight to a finding, never makes one.
         tools = counts["QPen"] + counts["QBrush"]
         if first is None or (heavy == 0 and tools < 2):
             return
-        listed = ", ".join(f"{n} {name}" for name, n in counts.most_common())
+        listed = ", ".join(f"{n} {made}" for made, n in counts.most_common())
+        when = "on every repaint" if name == "paint" else "on every repaint and hit test"
         self.report(
             first,
-            f"{node.name.value}() constructs {listed} on every call: build them once "
-            f"(class attributes or __init__) and reuse; rebuild paths only when the "
-            f"geometry changes.",
+            f"{name}() constructs {listed} on every call; each is cheap, but {name}() runs "
+            f"for every visible item {when}, so on a scene of many items it adds up: "
+            "build them once (class attributes or __init__) and reuse; rebuild paths only "
+            "when the geometry changes.",
         )
+
+
+def _takes_item_args(node: cst.FunctionDef) -> bool:
+    """`paint(self, painter, option, widget)` (QGraphicsItem) or `(..., index)` (delegate)."""
+    params = node.params
+    positional = len(params.posonly_params) + len(params.params)
+    return positional >= _PER_ITEM_PAINT_PARAMS or isinstance(params.star_arg, cst.Param)
+
+
+_FILE_WORDS = ("path", "icon", "file", "resource")
+
+
+def _allocates_pixels(call: cst.Call) -> bool:
+    """`QImage(size, fmt)` or `QPixmap(w, h)`; not `QPixmap()` (null) nor `QPixmap(path)`."""
+    if not call.args:
+        return False
+    value = call.args[0].value
+    if isinstance(value, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        return False
+    target = value.func if isinstance(value, cst.Call) else value
+    named = target.attr.value if isinstance(target, cst.Attribute) else ""
+    if isinstance(target, cst.Name):
+        named = target.value
+    return not any(word in named.lower() for word in _FILE_WORDS)
