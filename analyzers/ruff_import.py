@@ -11,20 +11,25 @@ are imported instead of rewritten. Each becomes a `Finding` with rule id `RUF-AS
   has started) and `open()` in a coroutine (ASYNC230: quick for the small files it mostly
   opens). The blocking waits (ASYNC210/212/221/222/251) keep their rank.
 - A ruff finding at a line where one of our own rules already reports is dropped (ours carry
-  the call chain and the area-specific advice).
+  the call chain and the area-specific advice); so is a blocking one (`open()`, a process
+  wait) in a function where one of our rules already reports a blocking call: moving that
+  function's blocking work off the loop is one fix.
+- One finding per check per function: further hits of the same code in it are `related`.
 - No ruff executable is not an error: the import is skipped and the reason returned.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 
-from analyzers.findings import Finding, Priority
+from analyzers.findings import ChainStep, Finding, Priority
 
 # code -> (impact, frequency, difficulty, area, tags, advice)
 _CODES: Mapping[str, tuple[int, int, int, int, tuple[str, ...], str]] = {
@@ -115,11 +120,18 @@ def ruff_findings(
     asyncio_files: frozenset[str],
     area_for: Mapping[str, int | None],
     occupied: frozenset[tuple[str, int]],
+    blocking: frozenset[tuple[str, int]] = frozenset(),
 ) -> tuple[list[Finding], str]:
-    """Convert ruff's ASYNC diagnostics into Findings (see the module docstring)."""
+    """Convert ruff's ASYNC diagnostics into Findings (see the module docstring).
+
+    `occupied`: (path, line) where our rules report; `blocking`: those of them that report a
+    blocking call.
+    """
     raw, note = run_ruff(root, relpaths)
     out: list[Finding] = []
-    for item in raw:
+    spans: dict[str, list[tuple[int, int, str]]] = {}
+    firsts: dict[tuple[str, str, tuple[int, int, str] | None], int] = {}
+    for item in sorted(raw, key=_position):
         code = str(item.get("code") or "")
         spec = _CODES.get(code)
         if spec is None:
@@ -134,6 +146,20 @@ def ruff_findings(
         if code in DEMOTED_FOR_ASYNCIO and relpath in asyncio_files:
             continue
         impact, frequency, difficulty, default_area, tags, advice = spec
+        if relpath not in spans:
+            spans[relpath] = _function_spans(root / relpath)
+        function = _innermost(spans[relpath], line)
+        if function is not None and "blocking" in tags:
+            begin, last, _ = function
+            if any(p == relpath and begin <= n <= last for p, n in blocking):
+                continue
+        key = (code, relpath, function)
+        if function is not None and key in firsts:
+            kept = out[firsts[key]]
+            step = ChainStep(relpath, line, function[2], "same kind of call")
+            out[firsts[key]] = replace(kept, related=(*kept.related, step))
+            continue
+        firsts[key] = len(out)
         area = area_for.get(relpath) or default_area
         end = int(item.get("end_location", {}).get("row", line) or line)
         out.append(
@@ -152,6 +178,42 @@ def ruff_findings(
             )
         )
     return out, note
+
+
+def _position(item: dict) -> tuple[str, int, int]:
+    where = item.get("location") or {}
+    return (
+        str(item.get("filename", "")),
+        int(where.get("row", 0) or 0),
+        int(where.get("column", 0) or 0),
+    )
+
+
+def _function_spans(path: Path) -> list[tuple[int, int, str]]:
+    """(first line, last line, qualified name) of every function in the file; [] if unreadable."""
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return []
+    spans: list[tuple[int, int, str]] = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                if not isinstance(child, ast.ClassDef):
+                    spans.append((child.lineno, child.end_lineno or child.lineno, name))
+                visit(child, f"{name}.")
+            else:
+                visit(child, prefix)
+
+    visit(tree, "")
+    return spans
+
+
+def _innermost(spans: list[tuple[int, int, str]], line: int) -> tuple[int, int, str] | None:
+    around = [s for s in spans if s[0] <= line <= s[1]]
+    return min(around, key=lambda s: s[1] - s[0]) if around else None
 
 
 def _message(text: str, code: str, advice: str) -> str:

@@ -597,6 +597,7 @@ def _ruff(
         asyncio_files=_asyncio_files(summaries),
         area_for={s.relpath: profile.area_for(s.relpath) for s in summaries},
         occupied=frozenset((f.path, f.line) for f in findings),
+        blocking=frozenset((f.path, f.line) for f in findings if "blocking" in f.tags),
     )
     if note:
         result.notes.append(note)

@@ -69,3 +69,23 @@ def test_cheap_async_checks_are_low_and_say_why(tmp_path):
     assert "up to one sleep late" in got["RUF-ASYNC110"].message
     blocking = [f for f in result.findings if f.line == 11]
     assert [(f.rule, f.severity.value) for f in blocking] == [("CIA001", "HIGH")]
+
+
+def test_one_ruff_finding_per_check_per_function_and_none_beside_our_blocking_call(tmp_path):
+    (tmp_path / "nodes.py").write_text(
+        "import smtplib\n"
+        "async def copy_text(src, dst):\n"
+        "    with open(src) as fh:\n"  # ASYNC230, kept
+        "        text = fh.read()\n"
+        "    with open(dst, 'w') as fh:\n"  # ASYNC230 again: related to the first
+        "        fh.write(text)\n"
+        "async def send(host, path):\n"
+        "    with open(path, 'rb') as fh:\n"  # ASYNC230 beside our CIA001: one root cause
+        "        body = fh.read()\n"
+        "    smtplib.SMTP(host).sendmail('a', ['b'], body)\n"
+    )
+    result = audit(tmp_path, use_cache=False, jobs=1)
+    opened = [f for f in result.findings if f.rule == "RUF-ASYNC230"]
+    assert [(f.line, f.symbol) for f in opened] == [(3, "copy_text")]
+    assert [(s.line, s.symbol) for s in opened[0].related] == [(5, "copy_text")]
+    assert [(f.rule, f.line) for f in result.findings if f.symbol == "send"] == [("CIA001", 10)]
