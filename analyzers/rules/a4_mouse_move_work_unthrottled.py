@@ -1,0 +1,301 @@
+"""CIA411: O(n) work, whole repaints or I/O on every mouse move, with no throttle."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._shapes import (
+    body_nodes,
+    call_name,
+    call_receiver,
+    dotted,
+    methods_of,
+    names_text,
+    source_of,
+)
+from analyzers.rules.a4_scan_all_nodes_per_event import _reachable, _scan_name, _under_move_test
+
+# Qt handlers that run for every pixel the pointer moves (eventFilter only in its move branch).
+_MOVE_HANDLERS = ("mouseMoveEvent", "hoverMoveEvent", "dragMoveEvent", "eventFilter")
+# Collections as large as the document: every node, pipe, row or item.
+_DOCUMENT_SIZED = re.compile(
+    r"node|item|pipe|connection|edge|wire|row|entr|children|element|widget|shape|layer|record",
+    re.I,
+)
+_GROW = frozenset({"append", "extend", "add", "insert"})
+_REBUILD = re.compile(
+    r"^_?(rebuild|reload|repopulate|populate|recompute|recalculate|relayout|refresh_all|"
+    r"update_all|redraw_all|reset_model|rescan)",
+    re.I,
+)
+_WHOLE_REPAINT = frozenset(
+    {"self.viewport().update", "self.scene().update", "self.scene.update", "viewport().update"}
+)
+_IO_CALLS = frozenset({"open", "json.dump", "pickle.dump"})
+# A time check, a timer/debounce, or a "moved far enough" test in the handler's path.
+_THROTTLE = re.compile(
+    r"throttl|debounce|singleShot|monotonic|perf_counter|elapsed|hasExpired|QElapsedTimer|"
+    r"currentMSecsSinceEpoch|\btime\b|manhattanLength|startDragDistance|last_pos|_last_move|"
+    r"_pending|_scheduled|_timer\b|Timer\b",
+)
+
+
+def _iterated_attr(node: cst.CSTNode) -> str | None:
+    """`self._pipes` for `for p in self._pipes`, `self._pipes.values()`, `self._pipes[1:]`."""
+    it: cst.BaseExpression | None = None
+    if isinstance(node, (cst.For, cst.CompFor)):
+        it = node.iter
+    if it is None:
+        return None
+    if isinstance(it, cst.Call) and call_name(it) in ("items", "values", "keys") and not it.args:
+        it = it.func.value if isinstance(it.func, cst.Attribute) else it
+    if isinstance(it, cst.Subscript):
+        it = it.value
+    name = dotted(it)
+    if name and name.startswith("self.") and name.count(".") == 1:
+        return name
+    return None
+
+
+class MouseMoveWorkUnthrottled(Rule):
+    """Work proportional to the document on each of the hundreds of moves of one drag."""
+
+    ID = "CIA411"
+    AREA = 4
+    TITLE = "Per-mouse-move work without throttling"
+    RATIONALE = (
+        "Qt delivers a move event for every few pixels the pointer travels, 60-200 times a "
+        "second during a drag or hover. A handler that loops over every node, pipe or row, "
+        "rebuilds a path from every point collected so far, repaints the whole viewport or "
+        "writes settings on each of them makes every move cost O(document), so dragging "
+        "lags more as the workflow grows."
+    )
+    IMPACT = 5
+    FREQUENCY = 7
+    DIFFICULTY = 3
+    RECOMMENDATION = (
+        "Throttle the handler (skip moves within ~16-30 ms of the last processed one, or "
+        "only when the pointer moved more than a few pixels: `manhattanLength()`), or record "
+        "the position and let a single-shot QTimer do the work once per burst; extend paths "
+        "incrementally (`path.lineTo(pos)`) instead of rebuilding them, and update only the "
+        "rect that changed."
+    )
+    EXAMPLE_BEFORE = """\
+def mouseMoveEvent(self, event):
+    self._trail.append(event.scenePos())
+    path = QPainterPath(self._trail[0])
+    for point in self._trail[1:]:
+        path.lineTo(point)
+    self._trail_item.setPath(path)
+"""
+    EXAMPLE_AFTER = """\
+def mouseMoveEvent(self, event):
+    pos = event.scenePos()
+    if (pos - self._last_pos).manhattanLength() < 4:
+        return
+    self._last_pos = pos
+    self._path.lineTo(pos)
+    self._trail_item.setPath(self._path)
+"""
+    TAGS = ("qt", "latency", "input")
+    TRIGGERS = ("MoveEvent", "Move")
+    VALID = (
+        # Throttled by a time check.
+        Valid(
+            """\
+            class AutoConnect(QObject):
+                def eventFilter(self, watched, event):
+                    if event.type() == QEvent.Type.MouseMove:
+                        now = time.perf_counter() * 1000
+                        if now - self._last_update < 30:
+                            return False
+                        self._last_update = now
+                        self._update_suggestions()
+                    return False
+
+                def _update_suggestions(self):
+                    for pipe in self._pipes:
+                        pipe.highlight(self._drag)
+            """
+        ),
+        # Constant work per move: move one item, update one rect.
+        Valid(
+            """\
+            class FrameItem(QGraphicsRectItem):
+                def mouseMoveEvent(self, event):
+                    if self._resizing:
+                        rect = QRectF(self._start_rect)
+                        rect.setBottomRight(event.scenePos())
+                        self.prepareGeometryChange()
+                        self.setRect(rect)
+                        return
+                    super().mouseMoveEvent(event)
+            """
+        ),
+        # A loop over a few fixed handles is not O(document).
+        Valid(
+            """\
+            class ResizeHandles(QGraphicsItem):
+                def hoverMoveEvent(self, event):
+                    for corner in self._corners:
+                        if corner.contains(event.pos()):
+                            self.setCursor(corner.cursor)
+            """
+        ),
+        # Work deferred to a single-shot timer, once per burst of moves.
+        Valid(
+            """\
+            class Canvas(QGraphicsView):
+                def mouseMoveEvent(self, event):
+                    self._hover_pos = event.pos()
+                    self._hover_timer.start(30)
+                    super().mouseMoveEvent(event)
+
+                def _on_hover_timeout(self):
+                    for item in self._items:
+                        item.set_hover(item.contains(self._hover_pos))
+            """
+        ),
+    )
+    INVALID = (
+        # The cut path grows with every move and is rebuilt from all its points each time.
+        Invalid(
+            """\
+            class ConnectionCutter(QObject):
+                def eventFilter(self, watched, event):
+                    if event.type() == QEvent.Type.MouseMove:
+                        if self._cutting:
+                            self._extend_cut(event.position())
+                            return True
+                    elif event.type() == QEvent.Type.MouseButtonRelease:
+                        self._finish_cut()
+                    return False
+
+                def _extend_cut(self, pos):
+                    self._cut_points.append(pos)
+                    path = QPainterPath(self._cut_points[0])
+                    for point in self._cut_points[1:]:
+                        path.lineTo(point)
+                    self._path_item.setPath(path)
+
+                def _finish_cut(self):
+                    for pipe in self._pipes:
+                        pipe.check()
+            """,
+            line=14,
+            message_contains="self._cut_points",
+        ),
+        Invalid(
+            """\
+            class GraphView(QGraphicsView):
+                def mouseMoveEvent(self, event):
+                    self._hover_pos = self.mapToScene(event.pos())
+                    self.viewport().update()
+                    super().mouseMoveEvent(event)
+            """,
+            line=4,
+            message_contains="viewport",
+        ),
+        Invalid(
+            """\
+            class PipeLayer(QGraphicsObject):
+                def hoverMoveEvent(self, event):
+                    for pipe in self._pipes.values():
+                        pipe.set_hovered(pipe.shape().contains(event.pos()))
+            """,
+            line=3,
+            message_contains="self._pipes",
+        ),
+    )
+
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        return super().wants(source) and any(h in source for h in _MOVE_HANDLERS)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        methods = methods_of(node)
+        for entry in _MOVE_HANDLERS:
+            if entry not in methods:
+                continue
+            reached = _reachable(methods, entry)
+            bodies = {
+                name: [
+                    (sub, ancestors)
+                    for sub, ancestors in body_nodes(methods[name])
+                    if name != "eventFilter" or _under_move_test(ancestors, sub)
+                ]
+                for name in reached
+            }
+            if entry == "eventFilter" and not bodies["eventFilter"]:
+                continue
+            # Whole-graph scans are CIA406's finding; a throttle anywhere on the path
+            # (a time check, a debounce timer, a moved-enough test) bounds the rate.
+            if any(
+                isinstance(sub, cst.Call) and _scan_name(sub)
+                for found in bodies.values()
+                for sub, _ in found
+            ):
+                continue
+            if any(
+                _THROTTLE.search(names_text(sub.test if isinstance(sub, cst.If) else sub))
+                for found in bodies.values()
+                for sub, _ in found
+                if isinstance(sub, (cst.SimpleStatementLine, cst.If))
+            ):
+                continue
+            grown = {
+                receiver
+                for found in bodies.values()
+                for sub, _ in found
+                if isinstance(sub, cst.Call)
+                and call_name(sub) in _GROW
+                and (receiver := call_receiver(sub))
+            }
+            for name, path in sorted(reached.items(), key=lambda kv: len(kv[1])):
+                work = self._work(bodies[name], grown)
+                if work is None:
+                    continue
+                at, what = work
+                via = " -> ".join(f"{p}()" for p in path)
+                # A list collected during one gesture is as long as the drag, not the document.
+                during_drag = "grows on each move" in what
+                self.report(
+                    at,
+                    f"{what} on every mouse move ({via}) with no throttle: skip moves within "
+                    f"a few ms or pixels of the last one, or defer the work to a single-shot "
+                    f"timer.",
+                    impact=3 if during_drag else None,
+                    frequency=5 if during_drag else None,
+                )
+                return
+
+    @staticmethod
+    def _work(
+        found: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]], grown: set[str]
+    ) -> tuple[cst.CSTNode, str] | None:
+        for sub, _ in found:
+            attr = _iterated_attr(sub)
+            if attr is not None:
+                if attr in grown:
+                    return sub, (
+                        f"`{attr}` grows on each move and is walked whole each time "
+                        f"(O(n^2) over one drag)"
+                    )
+                if _DOCUMENT_SIZED.search(attr.rsplit(".", 1)[-1]):
+                    return sub, f"a loop over every entry of `{attr}` runs"
+                continue
+            if not isinstance(sub, cst.Call):
+                continue
+            name = dotted(sub.func) or ""
+            if name in _WHOLE_REPAINT and not sub.args:
+                return sub, f"`{name}()` repaints the whole view"
+            if _REBUILD.match(call_name(sub)):
+                return sub, f"`{source_of(sub.func)}()` rebuilds"
+            if name in _IO_CALLS or (
+                call_name(sub) == "setValue" and "settings" in (call_receiver(sub) or "").lower()
+            ):
+                return sub, f"`{source_of(sub.func)}()` does I/O"
+        return None
