@@ -100,4 +100,16 @@ class JobsPanel(QTreeWidget):
     def rebuild(self, jobs):
         self._tree.clear()
         for job in jobs:
-            self._tree.addTopLevelItem(QTreeWidgetItem([job.name]))  # expect: CIA407
+            self._tree.addTopLevelItem(QTreeWidgetItem([job.name]))
+
+
+class JobsTable:
+    def __init__(self, table):
+        self._table = table
+        self._table.setSortingEnabled(True)
+
+    def refresh(self, jobs):
+        self._table.setRowCount(len(jobs))
+        for row, job in enumerate(jobs):
+            self._table.setItem(row, 0, job.name_item())  # expect: CIA407
+            self._table.setItem(row, 1, job.state_item())
