@@ -7,7 +7,7 @@ import re
 import libcst as cst
 
 from analyzers.findings import Finding
-from analyzers.project import ProjectModel
+from analyzers.project import QT_PACKAGES, CallSite, FunctionInfo, ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import body_nodes, call_name, dotted, methods_of
 
@@ -17,6 +17,254 @@ _ONCE = re.compile(
     r"install|construct|make|register|attach)\w*|showEvent|main)$",
     re.IGNORECASE,
 )
+
+
+# Signals every Qt widget/object class has built in: `button.clicked` is a Qt signal even when
+# the button's class cannot be resolved. Generic words (`changed`, `error`) are left out.
+_QT_BUILTIN_SIGNALS = frozenset(
+    {
+        "aboutToHide",
+        "aboutToShow",
+        "accepted",
+        "activated",
+        "clicked",
+        "currentChanged",
+        "currentIndexChanged",
+        "currentItemChanged",
+        "currentRowChanged",
+        "currentTextChanged",
+        "customContextMenuRequested",
+        "dataChanged",
+        "dateChanged",
+        "destroyed",
+        "doubleClicked",
+        "editingFinished",
+        "entered",
+        "finished",
+        "hovered",
+        "itemActivated",
+        "itemChanged",
+        "itemClicked",
+        "itemDoubleClicked",
+        "itemSelectionChanged",
+        "layoutChanged",
+        "linkActivated",
+        "linkHovered",
+        "modelReset",
+        "pressed",
+        "rejected",
+        "released",
+        "returnPressed",
+        "rowsInserted",
+        "rowsRemoved",
+        "sectionClicked",
+        "selectionChanged",
+        "sliderMoved",
+        "sliderReleased",
+        "started",
+        "stateChanged",
+        "tabCloseRequested",
+        "textChanged",
+        "textEdited",
+        "timeout",
+        "toggled",
+        "triggered",
+        "valueChanged",
+        "visibilityChanged",
+    }
+)
+
+
+# Constructors of a signal/event object of some other library or of the project itself.
+_SIGNAL_LIKE = re.compile(r"signal|event|emitter|hook|observable|dispatch", re.IGNORECASE)
+
+
+def _is_qt_type(qualname: str) -> bool:
+    return qualname.split(".", 1)[0] in QT_PACKAGES
+
+
+def _qt_signal(project: ProjectModel, fn: FunctionInfo, signal: str) -> bool:
+    """Whether `self.<...>.<name>` can be shown to be a Qt signal.
+
+    Qt keeps one connection per `connect`; a project's own `Signal` class may dedupe or hold
+    weak references, and then connecting again adds nothing. So the sender's type decides:
+    a Qt signal declared on its class, a Qt class's built-in signal, an attribute of a Qt
+    object. An attribute the class creates with a constructor in a method (`self.seeked =
+    Signal()`) is never a Qt signal: those are class attributes. When the sender's type is
+    unknown, the name decides: declared as a Qt signal somewhere in the project and never
+    bound per object to a signal-like object, or a Qt built-in signal in a module that
+    imports Qt and that no project class binds per object either.
+    """
+    parts = signal.split(".")
+    name = parts[-1]
+    owners = _owner_types(project, fn.cls or None, parts[1:-1])
+    if owners:
+        return all(_qt_signal_of(project, owner, name) for owner in owners)
+    declared = project.memo("CIA402.signal_names", lambda: _signal_names(project))
+    if name in declared["instance"]:
+        return False
+    if name in declared["qt"]:
+        return True
+    summary = project.by_path.get(fn.relpath)
+    return name in _QT_BUILTIN_SIGNALS and bool(summary and summary.uses_qt)
+
+
+def _project_class(project: ProjectModel, qualname: str) -> str:
+    """The class a package re-exports (`pkg.widgets.PlusButton` imported in the package's
+    `__init__` from `pkg.widgets.buttons`), else `qualname` unchanged."""
+    for _ in range(3):
+        if qualname in project.classes:
+            break
+        module, _, name = qualname.rpartition(".")
+        summary = project.modules.get(module)
+        target = summary.imports.get(name) if summary is not None else None
+        if not target or target == qualname:
+            break
+        qualname = target
+    return qualname
+
+
+def _qt_signal_of(project: ProjectModel, owner: str, name: str) -> bool:
+    if owner not in project.classes:
+        return _is_qt_type(owner)
+    if project.signal_payload(owner, name) is not None:
+        return True
+    if project.attr_type(owner, name) is not None:
+        return False
+    return project.is_qt_class(owner) and name in _QT_BUILTIN_SIGNALS
+
+
+def _owner_types(project: ProjectModel, owner: str | None, attrs: list[str]) -> set[str]:
+    """The possible classes of `<owner>.<attrs...>`; empty when any of them is unknown.
+
+    A hop whose type the summaries do not know (a parameter, a module-level alias such as
+    `LVC = ListViewContainer`) is bridged by the next attribute's name: the project classes
+    that create an attribute of that name (`self.create_btn = PlusButton()`) are the
+    candidates, and all of them must be known.
+    """
+    if owner is not None:
+        owner = _project_class(project, owner)
+    if owner is not None and owner not in project.classes and "." not in owner:
+        owner = None  # a name the summary could not resolve
+    if not attrs:
+        return {owner} if owner else set()
+    if owner is None:
+        index = project.memo("CIA402.attr_owners", lambda: _attr_owners(project))
+        out: set[str] = set()
+        for candidate in index.get(attrs[0], ()):
+            found = _owner_types(project, candidate, attrs)
+            if not found:
+                return set()
+            out |= found
+        return out
+    if owner not in project.classes:
+        return set()  # an attribute of another library's object
+    return _owner_types(project, project.attr_type(owner, attrs[0]), attrs[1:])
+
+
+def _attr_owners(project: ProjectModel) -> dict[str, list[str]]:
+    """Attribute name -> the project classes that bind `self.<name>` to a known type."""
+    index: dict[str, list[str]] = {}
+    for klass in project.classes.values():
+        for attr in klass.attr_types:
+            index.setdefault(attr, []).append(klass.qualname)
+    return index
+
+
+def _signal_names(project: ProjectModel) -> dict[str, frozenset[str]]:
+    """Names declared as Qt signals, and names some class binds per object to a non-Qt
+    signal-like object (`self.seeked = Signal()`), across the project."""
+    qt = {name for klass in project.classes.values() for name in klass.signals}
+    instance = {
+        name
+        for klass in project.classes.values()
+        for name, ctor in klass.attr_types.items()
+        if not _is_qt_type(ctor) and _SIGNAL_LIKE.search(ctor.rsplit(".", 1)[-1])
+    }
+    return {"qt": frozenset(qt), "instance": frozenset(instance)}
+
+
+def _runs_once_per_object(project: ProjectModel, method: FunctionInfo) -> str | None:
+    """Why `method` runs once per object, else None.
+
+    It does when every call that may reach it calls it on an object the caller has just
+    created (`view = SongView(); view.show_song(song)`, or `self._thread = Worker();
+    self._thread.start()`), or on `self` from the class's own set-up code. Connecting there is
+    set-up like `__init__`: one connection per object. Any other reference (a call on an
+    object of unknown type, a call in a loop, the method handed over as a callback) means it
+    may run again on the same object.
+    """
+    if not method.cls or method.qualname in project.gui_functions:
+        return None
+    found = ""
+    for fn, call, ref, handed in _references(project, method.name):
+        verdict = _fresh_call(project, method, fn, call, ref, handed)
+        if verdict is None:
+            continue  # another class's method of the same name
+        if not verdict:
+            return None
+        found = found or fn.name
+    return f"each call is on an object `{found}` has just created" if found else None
+
+
+def _references(
+    project: ProjectModel, name: str
+) -> list[tuple[FunctionInfo, CallSite, str, bool]]:
+    """(function, call, `x.name` as written, handed over as an argument) across the project."""
+    index = project.memo("CIA402.method_refs", lambda: _method_refs(project))
+    return index.get(name, [])
+
+
+def _method_refs(
+    project: ProjectModel,
+) -> dict[str, list[tuple[FunctionInfo, CallSite, str, bool]]]:
+    index: dict[str, list[tuple[FunctionInfo, CallSite, str, bool]]] = {}
+    for fn in project.functions.values():
+        for call in fn.calls:
+            for ref, handed in ((call.target, False), *((c, True) for c in call.callables)):
+                receiver, dot, name = ref.rpartition(".")
+                if dot and receiver:
+                    index.setdefault(name, []).append((fn, call, ref, handed))
+    return index
+
+
+def _fresh_call(
+    project: ProjectModel,
+    method: FunctionInfo,
+    fn: FunctionInfo,
+    call: CallSite,
+    ref: str,
+    handed: bool,
+) -> bool | None:
+    """True: a call on a just-created object (or on self from set-up code); False: a call
+    that may repeat on the same object; None: a call of some other class's method."""
+    receiver = ref.rpartition(".")[0]
+    fresh = False
+    if receiver in ("self", "cls"):
+        rtype = fn.cls or None
+    elif receiver.startswith("self.") and receiver.count(".") == 1 and fn.cls:
+        rtype = project.attr_type(fn.cls, receiver[5:])
+        # `self._thread = Worker(...)` earlier in the same function.
+        fresh = rtype is not None and any(
+            c.target == rtype and c.line < call.line for c in fn.calls
+        )
+    elif "." not in receiver and receiver in fn.local_types:
+        rtype, fresh = fn.local_types[receiver], True
+    elif receiver in project.classes:
+        rtype = receiver  # `Base.method(self)`
+    else:
+        rtype = None
+    if rtype is not None:
+        if rtype not in project.classes:
+            return None
+        target = project.method(rtype, method.name)
+        if target is None or target.qualname != method.qualname:
+            return None
+    if handed or call.in_loop or rtype is None:
+        return False
+    if fresh:
+        return True
+    return receiver in ("self", "cls") and project.once_reason(fn.qualname) is not None
 
 
 def _assigned_self_attrs(func: cst.FunctionDef) -> set[str]:
@@ -191,30 +439,214 @@ def set_graph(self, graph):
                     self._settings.show()
             """
         ),
+        # The project's own Signal keeps weak references in a set: connecting the same bound
+        # method again adds nothing, and dead receivers drop out. Not Qt, no pile-up.
+        Valid(
+            """\
+            import weakref
+
+            class Signal:
+                def __init__(self):
+                    self.receivers = set()
+
+                def connect(self, receiver):
+                    self.receivers.add(weakref.WeakMethod(receiver))
+
+            class Player:
+                def __init__(self):
+                    self.seeked = Signal()
+
+            class PositionLabel:
+                def __init__(self, player: Player):
+                    self._player = player
+
+                def follow(self):
+                    self._player.seeked.connect(self.on_seeked)
+            """
+        ),
+        # A signal whose type cannot be shown to be Qt (an app attribute of unknown class,
+        # not a Qt built-in signal name) is no proof of a pile-up.
+        Valid(
+            """\
+            from PyQt6.QtWidgets import QWidget
+
+            class LyricView(QWidget):
+                def attach(self, app):
+                    self._app = app
+
+                def follow(self):
+                    self._app.live_lyric.line_changed.connect(self.on_line)
+            """
+        ),
+        # `clicked` of an object of unknown type, in a project where some class binds its own
+        # non-Qt `clicked` signal per object: not shown to be Qt.
+        Valid(
+            """\
+            from PyQt6.QtWidgets import QWidget
+            from app.dispatch import Signal
+
+            class SidebarItem:
+                def __init__(self):
+                    self.clicked = Signal()
+
+            class SideBar(QWidget):
+                def set_current(self, item):
+                    self.current = item
+
+                def follow(self):
+                    self.current.clicked.connect(self.on_item_clicked)
+            """
+        ),
+        # A new view per page render: the method runs once per view, on a view just
+        # created, and its own button's connection dies with it.
+        Valid(
+            """\
+            from PyQt6.QtWidgets import QPushButton, QWidget
+
+            class SongView(QWidget):
+                def __init__(self):
+                    super().__init__()
+                    self.copy_btn = QPushButton("Copy")
+
+                async def maybe_show_link(self, song):
+                    if song.url:
+                        self.copy_btn.clicked.connect(lambda: copy_text(song.url))
+
+            async def render_song_page(song):
+                view = SongView()
+                await view.maybe_show_link(song)
+                return view
+            """
+        ),
+        # A fresh thread object per test run; start() runs once per thread object.
+        Valid(
+            """\
+            from PySide6.QtCore import QObject, QThread, Signal
+            from PySide6.QtWidgets import QDialog
+
+            class ProbeWorker(QObject):
+                done = Signal(bool)
+
+            class ProbeThread(QThread):
+                done = Signal(bool)
+
+                def __init__(self):
+                    super().__init__()
+                    self._worker = ProbeWorker()
+
+                def start(self):
+                    self._worker.done.connect(self.done.emit)
+                    super().start()
+
+            class KeysDialog(QDialog):
+                def on_probe_clicked(self):
+                    self._probe = ProbeThread()
+                    self._probe.start()
+            """
+        ),
     )
     INVALID = (
         Invalid(
             """\
+            from NodeGraphQt import NodeGraph
+
             class Inspector:
-                def __init__(self, graph):
+                def __init__(self, graph: NodeGraph):
                     self._graph = graph
 
                 def refresh(self):
                     self._graph.node_selected.connect(self._on_node_selected)
                     self._populate()
             """,
-            line=6,
+            line=8,
             message_contains="self._graph.node_selected",
+        ),
+        # A Qt button's built-in signal gains one more slot on every switch.
+        Invalid(
+            """\
+            from PyQt6.QtWidgets import QPushButton, QWidget
+
+            class SourceBar(QWidget):
+                def __init__(self, app):
+                    super().__init__()
+                    self.add_btn = QPushButton("+")
+                    app.source_changed.connect(self.on_source_changed)
+
+                def on_source_changed(self, source):
+                    self.add_btn.clicked.connect(source.add_item)
+            """,
+            line=10,
+            message_contains="self.add_btn.clicked",
+        ),
+        # The section's type hides behind a module-level alias; the one class that creates a
+        # `create_btn` makes it a QPushButton, so `clicked` is Qt's, although another class
+        # of the project names its own non-Qt signal `clicked`.
+        Invalid(
+            """\
+            from PyQt6.QtWidgets import QFrame, QPushButton, QWidget
+            from app.dispatch import Signal
+
+            class SidebarItem:
+                def __init__(self):
+                    self.clicked = Signal()
+
+            class ListSection(QFrame):
+                def __init__(self):
+                    super().__init__()
+                    self.create_btn = QPushButton("+")
+
+            Section = ListSection
+
+            class SideBar(QWidget):
+                def __init__(self):
+                    super().__init__()
+                    self.playlists = Section()
+
+                def on_provider_changed(self, provider):
+                    self.playlists.create_btn.clicked.connect(provider.create_playlist)
+            """,
+            line=21,
+            message_contains="self.playlists.create_btn.clicked",
+        ),
+        # The toolbar is borrowed from a long-lived container, its signal is a Qt signal
+        # (declared with pyqtSignal), and each render adds one more lambda to it.
+        Invalid(
+            """\
+            from PyQt6.QtCore import pyqtSignal
+            from PyQt6.QtWidgets import QFrame
+
+            class FilterBar(QFrame):
+                filter_needed = pyqtSignal(list)
+
+            class ShelfRenderer:
+                def setup(self, container):
+                    self.bar = container.bar
+
+                def render(self):
+                    self.bar.filter_needed.connect(lambda kinds: self.apply(kinds))
+            """,
+            line=12,
+            message_contains="self.bar.filter_needed",
         ),
     )
 
     @classmethod
     def confirm(cls, finding: Finding, project: ProjectModel) -> Finding | None:
-        """Also dropped when another class disconnects the signal: a container that resets
-        its shared tab bar's signals before each renderer connects again."""
+        """Also dropped when another class disconnects the signal (a container that resets
+        its shared tab bar's signals before each renderer connects again), when the signal
+        cannot be shown to be a Qt signal, and when the method runs once per object."""
         found = super().confirm(finding, project)
         signal = finding.message.partition("`")[2].partition(".connect(")[0]
-        if found is not None and signal and project.disconnected(signal.rsplit(".", 1)[-1]):
+        if found is None or not signal or project.disconnected(signal.rsplit(".", 1)[-1]):
+            return None
+        fn = project.function_at(finding.path, finding.line)
+        if fn is None:
+            return found
+        # Only Qt keeps one connection per `connect`; a signal of another kind (a project's
+        # own Signal class holding weak references in a set) or of unknown kind is no proof.
+        if not _qt_signal(project, fn, signal):
+            return None
+        if _runs_once_per_object(project, fn) is not None:
             return None
         return found
 

@@ -1,5 +1,6 @@
 """A node item, a minimap and a results panel shaped like a NodeGraphQt canvas."""
 
+from NodeGraphQt import NodeGraph
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QBrush, QColor, QFont, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QTreeWidget, QTreeWidgetItem
@@ -49,7 +50,7 @@ class Minimap(QGraphicsView):
 
 
 class Canvas(QGraphicsView):
-    def __init__(self, graph):
+    def __init__(self, graph: NodeGraph):
         super().__init__()
         self._graph = graph
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)  # expect: CIA405

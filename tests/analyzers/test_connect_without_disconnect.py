@@ -1,0 +1,107 @@
+"""CIA402 across files: what the signal is and how often the method runs are facts of the whole
+project (re-exports, views created by another module's route), pinned on small trees."""
+
+from __future__ import annotations
+
+import textwrap
+
+from analyzers.context import FileContext
+from analyzers.engine import analyze_source
+from analyzers.project import ProjectModel, module_name_for, summarize_source
+from analyzers.rules.a4_connect_without_disconnect import ConnectWithoutDisconnect
+
+WIDGETS_INIT = "from .buttons import PlusButton\n"
+BUTTONS = """\
+from PyQt6.QtWidgets import QPushButton
+
+
+class PlusButton(QPushButton):
+    pass
+"""
+DISPATCH = """\
+class Signal:
+    def __init__(self):
+        self.receivers = set()
+
+    def connect(self, receiver):
+        self.receivers.add(receiver)
+
+
+class MenuEntry:
+    def __init__(self):
+        self.clicked = Signal()
+"""
+BAR = """\
+from PyQt6.QtWidgets import QFrame, QWidget
+
+from app.widgets import PlusButton
+
+
+class Section(QFrame):
+    def __init__(self):
+        super().__init__()
+        self.add_btn = PlusButton()
+
+
+class Bar(QWidget):
+    def __init__(self):
+        super().__init__()
+        self.section = Section()
+
+    def on_provider_switched(self, provider):
+        self.section.add_btn.clicked.connect(provider.add_item)
+"""
+VIEW = """\
+from PyQt6.QtWidgets import QPushButton, QWidget
+
+
+class SongView(QWidget):
+    def __init__(self):
+        super().__init__()
+        self.link_btn = QPushButton("Link")
+
+    def maybe_show_link(self, song):
+        self.link_btn.clicked.connect(lambda: open_url(song.url))
+"""
+ROUTES = """\
+from app.view import SongView
+
+
+async def render_song(song):
+    view = SongView()
+    view.maybe_show_link(song)
+    return view
+"""
+PLAYER = """\
+class Player:
+    def on_song_changed(self, song):
+        self._view.maybe_show_link(song)
+"""
+
+
+def _findings(files: dict[str, str], path: str) -> list[tuple[int, str]]:
+    sources = {p: textwrap.dedent(code) for p, code in files.items()}
+    model = ProjectModel.build([summarize_source(code, p) for p, code in sources.items()])
+    context = FileContext(relpath=path, module=module_name_for(path), project=model)
+    found = analyze_source(sources[path], context, [ConnectWithoutDisconnect])
+    return [(f.line, f.symbol) for f in found]
+
+
+def test_a_button_class_re_exported_by_its_package_is_a_qt_widget():
+    files = {
+        "app/widgets/__init__.py": WIDGETS_INIT,
+        "app/widgets/buttons.py": BUTTONS,
+        "app/dispatch.py": DISPATCH,
+        "app/bar.py": BAR,
+    }
+    assert _findings(files, "app/bar.py") == [(18, "Bar.on_provider_switched")]
+
+
+def test_a_method_called_only_on_views_another_module_just_created_runs_once_per_view():
+    files = {"app/view.py": VIEW, "app/routes.py": ROUTES}
+    assert _findings(files, "app/view.py") == []
+
+
+def test_one_call_on_an_object_of_unknown_type_means_it_may_run_again():
+    files = {"app/view.py": VIEW, "app/routes.py": ROUTES, "app/player.py": PLAYER}
+    assert _findings(files, "app/view.py") == [(10, "SongView.maybe_show_link")]
