@@ -7,6 +7,8 @@ import re
 import libcst as cst
 from libcst.metadata import PositionProvider
 
+from analyzers.findings import Finding
+from analyzers.project import QT_PACKAGES, FunctionInfo, ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import (
     LOOP_HEAD,
@@ -48,7 +50,31 @@ def _looks_like_model(receiver: str) -> bool:
 _REPAINT_CALL = re.compile(r"\.(update\(\)|repaint\(|setData\()")
 
 
-_OTHER_UI = re.compile(r"^\s*(?:import|from)\s+(?:curses|tkinter|urwid|textual|kivy)\b", re.M)
+# `update()` repaints only in Qt code; in a curses, Tk or web module it is something else.
+_QT_IMPORT = re.compile(
+    r"^\s*(?:import|from)\s+(?:PySide6|PySide2|PyQt5|PyQt6|qtpy|NodeGraphQt|pyqtgraph)\b", re.M
+)
+
+
+def _receiver_type(project: ProjectModel, fn: FunctionInfo, receiver: str) -> str | None:
+    """The class of `self`, `self._x`, `self._x._y` or a local `item = Item()`; None when
+    the summaries do not know it (or a call is on the way)."""
+    head, *attrs = receiver.split(".")
+    if head == "self":
+        owner: str | None = fn.cls or None
+    else:
+        owner = fn.local_types.get(head)
+    for attr in attrs:
+        if owner is None or "(" in attr or owner not in project.classes:
+            return None
+        owner = project.attr_type(owner, attr)
+    return owner
+
+
+def _is_qt(project: ProjectModel, qualname: str) -> bool:
+    if qualname in project.classes:
+        return project.is_qt_class(qualname)
+    return qualname.split(".", 1)[0] in (*QT_PACKAGES, "pyqtgraph")
 
 
 class RepaintInLoop(Rule):
@@ -102,6 +128,7 @@ self.viewport().update()
         ),
         Valid(
             """\
+            from PySide6.QtWidgets import QWidget
             def refresh(self, items):
                 for item in items:
                     item.set_state(1)
@@ -111,6 +138,7 @@ self.viewport().update()
         # Per-item update() is merged by the scene; a fresh item's setData paints nothing.
         Valid(
             """\
+            from PySide6.QtWidgets import QWidget
             def refresh(self, nodes, rows):
                 for node in nodes:
                     node.view.update()
@@ -122,6 +150,7 @@ self.viewport().update()
         # dict/set update takes an argument: not a repaint.
         Valid(
             """\
+            from PySide6.QtWidgets import QWidget
             def merge(self, parts):
                 for part in parts:
                     self._cache.update(part)
@@ -130,57 +159,124 @@ self.viewport().update()
         # Called in a function defined inside the loop's function but run later.
         Valid(
             """\
+            from PySide6.QtWidgets import QWidget
             def build(self, items):
                 for item in items:
                     item.on_change(lambda: item.update())
+            """
+        ),
+        # No Qt in the module: a progress bar's `update()` per chunk is not a repaint.
+        Valid(
+            """\
+            def download(self, chunks):
+                for chunk in chunks:
+                    self._out.write(chunk)
+                    self._bar.update()
+            """
+        ),
+        # A Qt module, but the receiver is the project's own statistics object.
+        Valid(
+            """\
+            from PySide6.QtWidgets import QWidget
+
+            class RowStats:
+                def update(self):
+                    self.count += 1
+
+            class LogPanel(QWidget):
+                def __init__(self):
+                    super().__init__()
+                    self._stats = RowStats()
+
+                def absorb(self, rows):
+                    for row in rows:
+                        self._rows.append(row)
+                        self._stats.update()
             """
         ),
     )
     INVALID = (
         Invalid(
             """\
+            from PySide6.QtWidgets import QWidget
             def highlight(self, nodes):
                 for node in nodes:
                     node.view.set_selected(True)
                     node.view.repaint()
             """,
-            line=4,
+            line=5,
             message_contains="node.view.repaint()",
         ),
         Invalid(
             """\
+            from PySide6.QtWidgets import QWidget
             def fill(self, rows):
                 for i, row in enumerate(rows):
                     self._model.setData(self._model.index(i, 0), row)
             """,
-            line=3,
+            line=4,
         ),
         Invalid(
             """\
+            from PySide6.QtWidgets import QWidget
             def select_all(self, nodes):
                 for node in nodes:
                     node.set_selected(True)
                     self.viewport().update()
             """,
-            line=4,
+            line=5,
         ),
         Invalid(
             """\
+            from PySide6.QtWidgets import QWidget
             def flash(self):
                 while self._pending:
                     self._pending.pop().repaint()
             """,
-            line=3,
+            line=4,
+        ),
+        # The receiver resolves to a Qt view the class created: the same view, N repaints.
+        Invalid(
+            """\
+            from PySide6.QtWidgets import QGraphicsView
+
+            class Board:
+                def __init__(self):
+                    self._view = QGraphicsView()
+
+                def mark(self, cells):
+                    for cell in cells:
+                        cell.marked = True
+                        self._view.repaint()
+            """,
+            line=10,
+            message_contains="self._view.repaint()",
         ),
     )
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        # In a curses or Tk module `update()` redraws a terminal or a Tk window, not a Qt
-        # widget; those toolkits are another story.
-        if _OTHER_UI.search(source):
-            return False
-        return super().wants(source) and indented_under(source, LOOP_HEAD, _REPAINT_CALL)
+        # Only a module that imports Qt repaints Qt widgets: in a curses or Tk module
+        # `update()` redraws a terminal or a Tk window, elsewhere it is some object's method.
+        return (
+            super().wants(source)
+            and _QT_IMPORT.search(source) is not None
+            and indented_under(source, LOOP_HEAD, _REPAINT_CALL)
+        )
+
+    @classmethod
+    def confirm(cls, finding: Finding, project: ProjectModel) -> Finding | None:
+        """Also dropped when the receiver is known not to be a Qt object (`self._stats =
+        Stats()` of the project, or another library's object)."""
+        found = super().confirm(finding, project)
+        receiver = finding.message.partition("`")[2].partition("`")[0].rpartition(".")[0]
+        fn = project.function_at(finding.path, finding.line)
+        if found is None or fn is None or not receiver:
+            return found
+        owner = _receiver_type(project, fn, receiver)
+        if owner is not None and not _is_qt(project, owner):
+            return None
+        return found
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         reported: set[int] = set()
