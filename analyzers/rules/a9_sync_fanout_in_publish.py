@@ -3,15 +3,51 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import libcst as cst
 
+from analyzers.context import FileContext
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import body_nodes, call_name, dotted, enclosing_loop, source_of
+from analyzers.rules._shapes import (
+    body_nodes,
+    call_name,
+    calls_in,
+    dotted,
+    enclosing_loop,
+    source_of,
+)
 
 # Bus-style entry points. Not `notify`/`fire`: a listener list of one or two callbacks
 # notified inline is ordinary observer code, not event-bus fan-out.
 _PUBLISH = re.compile(r"^_?(publish|emit|dispatch|broadcast)\w*$")
+# Handing a handler's call to one of these runs it later or concurrently, not inline: a task,
+# a gather, a queue, the event loop's ready queue, a worker pool.
+_HANDOFF = frozenset(
+    {
+        "create_task",
+        "ensure_future",
+        "gather",
+        "wait",
+        "put",
+        "put_nowait",
+        "call_soon",
+        "call_soon_threadsafe",
+        "run_coroutine_threadsafe",
+        "run_in_executor",
+        "submit",
+        "spawn",
+        "start_soon",
+        "singleShot",
+    }
+)
+# Collected coroutines run together afterwards when the function gathers or spawns them.
+_COLLECT = frozenset({"append", "extend", "add"})
+# A signal object's emit() calling its receivers is the primitive itself (Qt's direct
+# connections, blinker, a project's own Signal class); the cost belongs to its receivers.
+_SIGNAL_CLASS = re.compile(r"signal$", re.I)
+# Classes that carry other objects' events: everything published in the app goes through them.
+_BUS_CLASS = re.compile(r"bus|broker|dispatch|hub|mediator|pubsub|emitter|notifier", re.I)
 
 
 def _loop_targets(loop: cst.CSTNode) -> set[str]:
@@ -20,6 +56,18 @@ def _loop_targets(loop: cst.CSTNode) -> set[str]:
             return {loop.target.value}
         return {n.value for n, _ in body_nodes(loop.target) if isinstance(n, cst.Name)}
     return set()
+
+
+def _handed_off(ancestors: Sequence[cst.CSTNode], loop: cst.CSTNode, spawns: bool) -> bool:
+    """Whether the handler's call is handed to a task, a gather or a queue (inside the loop),
+    or collected there for a function that gathers or spawns what it collected."""
+    start = next((i for i, anc in enumerate(ancestors) if anc is loop), -1)
+    for anc in ancestors[start + 1 :]:
+        if isinstance(anc, cst.Call):
+            name = call_name(anc)
+            if name in _HANDOFF or (spawns and name in _COLLECT):
+                return True
+    return False
 
 
 class SyncFanoutInPublish(Rule):
@@ -90,6 +138,41 @@ def publish(self, event):
                     item(1)
             """
         ),
+        # Handlers run concurrently: their coroutines are collected and gathered.
+        Valid(
+            """\
+            import asyncio
+            class AlertBus:
+                async def publish(self, event):
+                    pending = []
+                    for handler in self._handlers.get(event.kind, []):
+                        pending.append(handler(event))
+                    await asyncio.gather(*pending, return_exceptions=True)
+            """
+        ),
+        # Each handler becomes its own task, or is queued onto the loop: none runs inline.
+        Valid(
+            """\
+            import asyncio
+            class StatusBus:
+                def publish(self, event):
+                    for handler in self._handlers[event.kind]:
+                        task = asyncio.create_task(handler(event))
+                        self._tasks.add(task)
+                def emit(self, event):
+                    for handler in self._handlers[event.kind]:
+                        self._loop.call_soon(handler, event)
+            """
+        ),
+        # A signal primitive calling its receivers is the primitive itself.
+        Valid(
+            """\
+            class Signal:
+                def emit(self, *args):
+                    for receiver in list(self.receivers):
+                        receiver(*args)
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -111,11 +194,36 @@ def publish(self, event):
             """,
             line=3,
         ),
+        # Collected but never gathered: the handlers were already called inline.
+        Invalid(
+            """\
+            class ResultBus:
+                def publish(self, event):
+                    results = []
+                    for handler in self._handlers[event.type]:
+                        results.append(handler(event))
+                    return results
+            """,
+            line=5,
+        ),
     )
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._classes: list[str] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not _PUBLISH.match(node.name.value):
             return
+        if self._classes and _SIGNAL_CLASS.search(self._classes[-1]):
+            return
+        spawns = {call_name(c) for c, _ in calls_in(node)} & _HANDOFF
         for sub, ancestors in body_nodes(node):
             if not isinstance(sub, cst.Call):
                 continue
@@ -127,7 +235,7 @@ def publish(self, event):
             via_helper = call_name(sub).startswith(("_call", "_invoke", "_dispatch")) and any(
                 isinstance(a.value, cst.Name) and a.value.value in handlers for a in sub.args
             )
-            if not (direct or via_helper):
+            if not (direct or via_helper) or _handed_off(ancestors, loop, bool(spawns)):
                 continue
             locks = [
                 name
@@ -137,15 +245,22 @@ def publish(self, event):
                 if (name := dotted(item.item)) and "lock" in name.lower()
             ]
             under = f" while holding `{locks[0]}`" if locks else ""
+            owner = self._classes[-1] if self._classes else ""
+            # An object notifying its own few listeners (a recorder, a model) is ordinary
+            # observer code whose rate nobody knows; a bus carries every event of the app.
+            own = bool(owner) and not _BUS_CLASS.search(owner)
             self.report(
                 sub,
                 f"{node.name.value}() calls every handler inline (`{source_of(sub, 40)}`)"
-                f"{under}: the publisher waits for the sum of all handlers. "
+                f"{under}{' (its own listeners)' if own else ''}: the publisher waits for "
+                "the sum of all handlers. "
                 + (
                     "Snapshot the handlers, release the lock, and deliver via the event "
                     "loop or a batcher."
                     if locks
                     else "Deliver via the event loop (queued) or a batcher."
                 ),
+                impact=2 if own else None,
+                frequency=2 if own else None,
             )
             return
