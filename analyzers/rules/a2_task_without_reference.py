@@ -13,6 +13,8 @@ _SPAWNERS = frozenset({"create_task", "ensure_future"})
 # TaskGroup (`tg.create_task`), aiorpcx/OldTaskGroup (`group.spawn`), trio/anyio nurseries.
 _GROUP = re.compile(r"(task_?group|^tg$|^group$|nursery)", re.I)
 _GROUP_SPAWNS = frozenset({"spawn", "create_task", "start_soon"})
+# `@Slot()` marks a method for a Qt signal (a button, a menu action), even on a plain class.
+_SLOTS = frozenset({"Slot", "pyqtSlot"})
 # A function that runs once per event, message or node: a task started there is one of many.
 _PER_EVENT = re.compile(
     r"^_?(on_|handle|notify|dispatch|process|receive|deliver)|"
@@ -174,7 +176,8 @@ class TaskWithoutReference(ProjectRule):
         """How the task is one of many ("one per item of a loop"...), "" for a one-off."""
         gui = self.project.gui_functions
         callers = self.project.callers(fn.qualname)
-        if fn.qualname in gui or (callers and all(c.qualname in gui for c, _ in callers)):
+        slot = any(d.rsplit(".", 1)[-1] in _SLOTS for d in fn.decorators)
+        if slot or fn.qualname in gui or (callers and all(c.qualname in gui for c, _ in callers)):
             return ""  # a Qt slot, or what only slots call: once per user action
         if call.in_loop:
             return "one per item of a loop"

@@ -82,8 +82,12 @@ def test_a_qt_slot_is_once_per_user_action():
                 asyncio.ensure_future(self.pick())
             async def pick(self):
                 await self.page.pick()
+        class Coordinator:
+            @Slot()
+            def on_run(self):
+                asyncio.create_task(self.runner.run())
         """
-    ) == [(7, "LOW", 26)]
+    ) == [(7, "LOW", 26), (13, "LOW", 26)]
 
 
 def test_tasks_owned_by_a_group_are_not_reported():
