@@ -101,7 +101,7 @@ def mouseMoveEvent(self, event):
     self._trail_item.setPath(self._path)
 """
     TAGS = ("qt", "latency", "input")
-    TRIGGERS = ("MoveEvent", "Move")
+    TRIGGERS = ("mouseMoveEvent", "hoverMoveEvent", "dragMoveEvent", "MouseMove", "HoverMove")
     VALID = (
         # Throttled by a time check.
         Valid(
@@ -213,7 +213,10 @@ def mouseMoveEvent(self, event):
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        return super().wants(source) and any(h in source for h in _MOVE_HANDLERS)
+        # A move handler, or an event filter that looks at move events.
+        return any(h in source for h in _MOVE_HANDLERS[:3]) or (
+            "eventFilter" in source and ("MouseMove" in source or "HoverMove" in source)
+        )
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         methods = methods_of(node)
