@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from analyzers.findings import ChainStep
 from analyzers.matching import BLOCKING_KINDS_ASYNC, short_name
 from analyzers.project import CallSite, FunctionInfo, ProjectModel
@@ -73,12 +75,21 @@ def _evicts_to_cap(fn: FunctionInfo, start: int, end: int) -> bool:
     )
 
 
+# A name called in a loop that says it is somebody else's code (`for handler in handlers:`).
+_CALLBACK_NAME = re.compile(r"handler|callback|listener|subscriber|observer|hook|^cb$|_cb$", re.I)
+
+
 def _runs_callbacks(project: ProjectModel, fn: FunctionInfo, call: CallSite) -> str:
-    """The name of a callback `call` runs: a local or parameter called directly
-    (`handler(event)` over a subscriber list), or handed to a project function that calls it
-    (`self._call_handler(handler, event)`). Foreign code of any duration under the lock."""
-    if "." not in call.target and project.resolve(fn, call.target) is None:
-        return call.target
+    """The name of a callback `call` runs: a parameter called directly, a handler called in
+    a loop over subscribers (`for handler in handlers: handler(event)`), or a name handed to
+    a project function that calls its parameter (`self._call_handler(handler, event)`).
+    Foreign code of any duration under the lock; a local alias of one of the object's own
+    methods (`func = self.can_send if ... else self.can_receive`) is none of these."""
+    target = call.target
+    if "." not in target and project.resolve(fn, target) is None:
+        if target in fn.params or (call.loop_line and _CALLBACK_NAME.search(target)):
+            return target
+        return ""
     callee = project.resolve(fn, call.target)
     if callee is None or callee.is_async:
         return ""
@@ -184,6 +195,19 @@ class ThreadLockInAsync(ProjectRule):
             "        with self.interfaces_lock:\n"
             "            interfaces = list(self.interfaces.values())\n"
             "        return interfaces\n"
+        ),
+        # A local alias of the object's own method is not a callback.
+        Valid(
+            "import threading\n"
+            "class Wallet:\n"
+            "    def __init__(self):\n"
+            "        self.lock = threading.RLock()\n"
+            "    def suggest(self, sending, amount):\n"
+            "        with self.lock:\n"
+            "            func = self.can_send if sending else self.can_receive\n"
+            "            return [c for c in self.channels if func(c) >= amount]\n"
+            "    async def pay(self, amount):\n"
+            "        return self.suggest(True, amount)\n"
         ),
         # Evicting the oldest entry to stay at a cap: the `while` runs about once per add,
         # so every critical section on this lock is over in microseconds.
