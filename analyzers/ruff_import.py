@@ -6,9 +6,11 @@ are imported instead of rewritten. Each becomes a `Finding` with rule id `RUF-AS
 
 - ASYNC109 (timeout parameter) and ASYNC240 (os.path in a coroutine) are demoted: dropped for
   asyncio code, where they are style advice with no measurable cost, and kept as LOW elsewhere.
+- ASYNC220 (`subprocess.Popen` in a coroutine) is not imported: Popen returns once the process
+  has started; waiting for it (`wait`, `communicate`) is what blocks, and CIA001 and ASYNC221/
+  222 report that.
 - Checks that are true but usually cheap are LOW and say why in the message: a sleep-polling
-  wait (ASYNC110), `subprocess.Popen` without a wait (ASYNC220: it returns once the process
-  has started) and `open()` in a coroutine (ASYNC230: quick for the small files it mostly
+  wait (ASYNC110) and `open()` in a coroutine (ASYNC230: quick for the small files it mostly
   opens). The blocking waits (ASYNC210/212/221/222/251) keep their rank.
 - A ruff finding at a line where one of our own rules already reports is dropped (ours carry
   the call chain and the area-specific advice); so is a blocking one (`open()`, a process
@@ -41,7 +43,6 @@ _CODES: Mapping[str, tuple[int, int, int, int, tuple[str, ...], str]] = {
     "ASYNC116": (3, 3, 1, 8, ("async",), "use an Event instead of a very long sleep"),
     "ASYNC210": (6, 5, 3, 8, ("async", "blocking"), "use an async HTTP client"),
     "ASYNC212": (6, 5, 3, 8, ("async", "blocking"), "use an async HTTP client"),
-    "ASYNC220": (2, 2, 2, 8, ("async",), "use asyncio.create_subprocess_exec"),
     "ASYNC221": (5, 4, 3, 8, ("async", "blocking"), "use asyncio.create_subprocess_exec"),
     "ASYNC222": (5, 4, 3, 8, ("async", "blocking"), "use asyncio.create_subprocess_exec"),
     "ASYNC230": (1, 4, 2, 8, ("async", "blocking"), "use aiofiles or asyncio.to_thread"),
@@ -53,8 +54,6 @@ _CODES: Mapping[str, tuple[int, int, int, int, tuple[str, ...], str]] = {
 _CHEAP_BECAUSE: Mapping[str, str] = {
     "ASYNC110": "the loop only wakes once per sleep to re-check, which costs little; an Event "
     "ends the wait at once instead of up to one sleep late",
-    "ASYNC220": "Popen returns as soon as the process has started; only waiting for it or "
-    "reading its pipes would block the loop",
     "ASYNC230": "opening a file and reading or writing a small one is quick; it stalls the loop "
     "only for large files or slow (network) drives",
 }
