@@ -264,12 +264,17 @@ def mouseMoveEvent(self, event):
                 at, what = work
                 via = " -> ".join(f"{p}()" for p in path)
                 # A list collected during one gesture is as long as the drag, not the document.
-                during_drag = "grows on each move" in what
+                during_drag = "grows on every mouse move" in what
                 self.report(
                     at,
-                    f"{what} on every mouse move ({via}) with no throttle: skip moves within "
-                    f"a few ms or pixels of the last one, or defer the work to a single-shot "
-                    f"timer.",
+                    f"{what} ({via}, no throttle): "
+                    + (
+                        "extend the result incrementally (keep the path and `lineTo` the new "
+                        "point) instead of rebuilding it from every point."
+                        if during_drag
+                        else "skip moves within a few ms or pixels of the last one, or defer "
+                        "the work to a single-shot timer."
+                    ),
                     impact=3 if during_drag else None,
                     frequency=5 if during_drag else None,
                 )
@@ -284,21 +289,21 @@ def mouseMoveEvent(self, event):
             if attr is not None:
                 if attr in grown:
                     return sub, (
-                        f"`{attr}` grows on each move and is walked whole each time "
+                        f"`{attr}` grows on every mouse move and is walked whole each time "
                         f"(O(n^2) over one drag)"
                     )
                 if _DOCUMENT_SIZED.search(attr.rsplit(".", 1)[-1]):
-                    return sub, f"a loop over every entry of `{attr}` runs"
+                    return sub, f"a loop over every entry of `{attr}` runs on every mouse move"
                 continue
             if not isinstance(sub, cst.Call):
                 continue
             name = dotted(sub.func) or ""
             if name in _WHOLE_REPAINT and not sub.args:
-                return sub, f"`{name}()` repaints the whole view"
+                return sub, f"`{name}()` repaints the whole view on every mouse move"
             if _REBUILD.match(call_name(sub)):
-                return sub, f"`{source_of(sub.func)}()` rebuilds"
+                return sub, f"`{source_of(sub.func)}()` rebuilds on every mouse move"
             if name in _IO_CALLS or (
                 call_name(sub) == "setValue" and "settings" in (call_receiver(sub) or "").lower()
             ):
-                return sub, f"`{source_of(sub.func)}()` does I/O"
+                return sub, f"`{source_of(sub.func)}()` does I/O on every mouse move"
         return None
