@@ -7,6 +7,8 @@ import re
 import libcst as cst
 
 from analyzers.context import FileContext
+from analyzers.findings import Finding
+from analyzers.project import ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import (
     LOOP_HEAD,
@@ -171,6 +173,25 @@ finally:
                         self._model.setItem(i, 0, QStandardItem(row.label))
             """
         ),
+        # The caller turns sorting off around the fill.
+        Valid(
+            """\
+            class RobotsTab:
+                def __init__(self, table):
+                    self._table = table
+                    self._table.setSortingEnabled(True)
+
+                def reload(self, robots):
+                    self._table.setSortingEnabled(False)
+                    self._fill(robots)
+                    self._table.setSortingEnabled(True)
+
+                def _fill(self, robots):
+                    self._table.setRowCount(len(robots))
+                    for row, robot in enumerate(robots):
+                        self._table.setItem(row, 0, QTableWidgetItem(robot.name))
+            """
+        ),
         # One undo macro around the loop.
         Valid(
             """\
@@ -237,6 +258,20 @@ finally:
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._sorted: list[dict[str, str]] = []
+
+    @classmethod
+    def confirm(cls, finding: Finding, project: ProjectModel) -> Finding | None:
+        """A table fill whose every caller turns sorting off around it is batched there."""
+        if "setSortingEnabled" not in finding.message:
+            return finding
+        fn = project.function_at(finding.path, finding.line)
+        callers = project.callers(fn.qualname) if fn is not None else []
+        if callers and all(
+            any(c.target.endswith(".setSortingEnabled") for c in caller.calls)
+            for caller, _ in callers
+        ):
+            return None
+        return finding
 
     @classmethod
     def wants(cls, source: str) -> bool:
