@@ -27,6 +27,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -128,6 +129,10 @@ def ruff_findings(
     """
     raw, note = run_ruff(root, relpaths)
     out: list[Finding] = []
+    # Functions are looked up (one parse per file) only where they can change the result: a
+    # file with a check's second hit, or with one of our blocking calls.
+    hits = Counter((str(item.get("filename", "")), str(item.get("code", ""))) for item in raw)
+    blocking_files = {path for path, _ in blocking}
     spans: dict[str, list[tuple[int, int, str]]] = {}
     firsts: dict[tuple[str, str, tuple[int, int, str] | None], int] = {}
     for item in sorted(raw, key=_position):
@@ -145,9 +150,13 @@ def ruff_findings(
         if code in DEMOTED_FOR_ASYNCIO and relpath in asyncio_files:
             continue
         impact, frequency, difficulty, default_area, tags, advice = spec
-        if relpath not in spans:
-            spans[relpath] = _function_spans(root / relpath)
-        function = _innermost(spans[relpath], line)
+        function = None
+        if hits[(str(item.get("filename", "")), code)] > 1 or (
+            "blocking" in tags and relpath in blocking_files
+        ):
+            if relpath not in spans:
+                spans[relpath] = _function_spans(root / relpath)
+            function = _innermost(spans[relpath], line)
         if function is not None and "blocking" in tags:
             begin, last, _ = function
             if any(p == relpath and begin <= n <= last for p, n in blocking):
