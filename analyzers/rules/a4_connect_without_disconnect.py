@@ -184,32 +184,34 @@ def _signal_names(project: ProjectModel) -> dict[str, frozenset[str]]:
     return {"qt": frozenset(qt), "instance": frozenset(instance)}
 
 
-def _runs_once_per_object(project: ProjectModel, method: FunctionInfo) -> str | None:
+def _runs_once_per_object(
+    project: ProjectModel, method: FunctionInfo, _seen: frozenset[str] = frozenset()
+) -> str | None:
     """Why `method` runs once per object, else None.
 
     It does when every call that may reach it calls it on an object the caller has just
-    created (`view = SongView(); view.show_song(song)`, or `self._thread = Worker();
-    self._thread.start()`), or on `self` from the class's own set-up code. Connecting there is
-    set-up like `__init__`: one connection per object. Any other reference (a call on an
-    object of unknown type, a call in a loop, the method handed over as a callback) means it
-    may run again on the same object.
+    created (`view = SongView(); view.show_song(song)`, `page = page_class(parent);
+    page.on_ready()`, or `self._thread = Worker(); self._thread.start()`), or on `self` from
+    the class's own set-up code or from a method that itself runs once per object.
+    Connecting there is set-up like `__init__`: one connection per object. Any other
+    reference (a call on an object of unknown type, a call in a loop, the method handed over
+    as a callback) means it may run again on the same object.
     """
-    if not method.cls or method.qualname in project.gui_functions:
+    if not method.cls or method.qualname in project.gui_functions or len(_seen) > 3:
         return None
+    seen = _seen | {method.qualname}
     found = ""
     for fn, call, ref, handed in _references(project, method.name):
-        verdict = _fresh_call(project, method, fn, call, ref, handed)
+        verdict = _fresh_call(project, method, fn, call, ref, handed, seen)
         if verdict is None:
             continue  # another class's method of the same name
         if not verdict:
             return None
         found = found or fn.name
-    return f"each call is on an object `{found}` has just created" if found else None
+    return f"runs once per object (called from `{found}`)" if found else None
 
 
-def _references(
-    project: ProjectModel, name: str
-) -> list[tuple[FunctionInfo, CallSite, str, bool]]:
+def _references(project: ProjectModel, name: str) -> list[tuple[FunctionInfo, CallSite, str, bool]]:
     """(function, call, `x.name` as written, handed over as an argument) across the project."""
     index = project.memo("CIA402.method_refs", lambda: _method_refs(project))
     return index.get(name, [])
@@ -235,9 +237,11 @@ def _fresh_call(
     call: CallSite,
     ref: str,
     handed: bool,
+    seen: frozenset[str],
 ) -> bool | None:
-    """True: a call on a just-created object (or on self from set-up code); False: a call
-    that may repeat on the same object; None: a call of some other class's method."""
+    """True: a call on a just-created object (or on self from code that runs once per
+    object); False: a call that may repeat on the same object; None: a call of some other
+    class's method."""
     receiver = ref.rpartition(".")[0]
     fresh = False
     if receiver in ("self", "cls"):
@@ -255,16 +259,52 @@ def _fresh_call(
     else:
         rtype = None
     if rtype is not None:
-        if rtype not in project.classes:
-            return None
+        rtype = _project_class(project, rtype)
+        if rtype in project.functions or rtype.startswith(("self.", "cls.")):
+            rtype, fresh = None, False  # what a factory returns: unknown, maybe not new
+        elif rtype not in project.classes and "." in rtype:
+            return None  # another library's object
+    if rtype is not None and rtype in project.classes:
         target = project.method(rtype, method.name)
         if target is None or target.qualname != method.qualname:
             return None
+    # `page = page_class(parent)`: a class held in a variable, called: a new object.
     if handed or call.in_loop or rtype is None:
         return False
     if fresh:
         return True
-    return receiver in ("self", "cls") and project.once_reason(fn.qualname) is not None
+    if receiver not in ("self", "cls") or fn.qualname in seen:
+        return False
+    return (
+        project.once_reason(fn.qualname) is not None
+        or _runs_once_per_object(project, fn, seen) is not None
+    )
+
+
+def _guarded_params(func: cst.FunctionDef) -> set[str]:
+    """Parameters the method returns early for when they are the object it already holds
+    (`if self._panel is panel: return`): it never connects twice to the same one."""
+    out: set[str] = set()
+    body = func.body.body if isinstance(func.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if not isinstance(stmt, cst.If) or not isinstance(stmt.test, cst.Comparison):
+            continue
+        test = stmt.test
+        if len(test.comparisons) != 1 or not isinstance(
+            test.comparisons[0].operator, (cst.Is, cst.Equal)
+        ):
+            continue
+        inner = stmt.body.body  # statements of a block, or small statements after the colon
+        returns = any(
+            isinstance(line, cst.SimpleStatementLine)
+            and any(isinstance(small, cst.Return) for small in line.body)
+            for line in inner
+        ) or any(isinstance(small, cst.Return) for small in inner)
+        sides = {dotted(test.left), dotted(test.comparisons[0].comparator)}
+        names = {side for side in sides if side and "." not in side}
+        if returns and names and any(side and side.startswith("self.") for side in sides):
+            out |= names
+    return out
 
 
 def _assigned_self_attrs(func: cst.FunctionDef) -> set[str]:
@@ -359,7 +399,7 @@ def set_graph(self, graph):
                     button.clicked.connect(self._on_click)
             """
         ),
-        # The class disconnects somewhere: assume it manages its connections.
+        # The class disconnects a signal of that name: it manages those connections.
         Valid(
             """\
             class Panel:
@@ -437,6 +477,22 @@ def set_graph(self, graph):
                         self._settings = SettingsDialog()
                         self._bus.theme_changed.connect(self._settings.apply_theme)
                     self._settings.show()
+            """
+        ),
+        # Returns early for the panel it already has: one connection per new panel object,
+        # never the same slot twice.
+        Valid(
+            """\
+            from PySide6.QtCore import QObject, Signal
+
+            class RobotsController(QObject):
+                robots_updated = Signal(list)
+
+                def set_panel(self, panel):
+                    if self._panel is panel:
+                        return
+                    self._panel = panel
+                    self.robots_updated.connect(panel.update_robots)
             """
         ),
         # The project's own Signal keeps weak references in a set: connecting the same bound
@@ -608,6 +664,30 @@ def set_graph(self, graph):
             line=21,
             message_contains="self.playlists.create_btn.clicked",
         ),
+        # A debounce helper connects its timer again on every call; that another class
+        # disconnects its own timer's `timeout` changes nothing here.
+        Invalid(
+            """\
+            from PySide6.QtCore import QObject, QTimer
+
+            class Debouncer(QObject):
+                def __init__(self, parent=None):
+                    super().__init__(parent)
+                    self._timer = QTimer(self)
+                    self._timer.setSingleShot(True)
+
+                def call(self, callback):
+                    self._pending = callback
+                    self._timer.timeout.connect(self._fire)
+                    self._timer.start(150)
+
+            class Poller:
+                def stop(self):
+                    self._poll_timer.timeout.disconnect(self._poll)
+            """,
+            line=11,
+            message_contains="self._timer.timeout",
+        ),
         # The toolbar is borrowed from a long-lived container, its signal is a Qt signal
         # (declared with pyqtSignal), and each render adds one more lambda to it.
         Invalid(
@@ -637,7 +717,13 @@ def set_graph(self, graph):
         cannot be shown to be a Qt signal, and when the method runs once per object."""
         found = super().confirm(finding, project)
         signal = finding.message.partition("`")[2].partition(".connect(")[0]
-        if found is None or not signal or project.disconnected(signal.rsplit(".", 1)[-1]):
+        if found is None or not signal:
+            return None
+        # Some other class disconnecting a `timeout` or `clicked` says nothing about this
+        # timer or button: every widget of a kind has them. A signal the project declares
+        # itself (a shared tab bar's `show_songs_needed`) is one object's, reset elsewhere.
+        name = signal.rsplit(".", 1)[-1]
+        if project.disconnected(name) and name not in _QT_BUILTIN_SIGNALS:
             return None
         fn = project.function_at(finding.path, finding.line)
         if fn is None:
@@ -652,9 +738,8 @@ def set_graph(self, graph):
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        # A file that disconnects anywhere almost always manages its connections; otherwise
-        # look (by lines, cheaply) for `self.x.sig.connect(` inside a not-run-once method.
-        if not super().wants(source) or ".disconnect(" in source:
+        # Look (by lines, cheaply) for `self.x.sig.connect(` inside a not-run-once method.
+        if not super().wants(source):
             return False
         method = ""
         for line in source.splitlines():
@@ -668,17 +753,25 @@ def set_graph(self, graph):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         methods = methods_of(node)
         connects: list[tuple[cst.Call, str, str]] = []
-        for name, method in methods.items():
+        # Names used where the class disconnects something (`self._model.changed.disconnect(
+        # ...)`, a helper such as `disconnect_slots_if_has(sig)`, a loop over signals): the
+        # class manages those signals. A network client's `.disconnect()` manages none.
+        disconnected: set[str] = set()
+        for method in methods.values():
             walk = body_nodes(method)
-            # `sig.disconnect(...)`, or a helper such as `disconnect_slots_if_has(sig)`.
             if any(
                 isinstance(sub, cst.Call) and "disconnect" in (call_name(sub) or "").lower()
                 for sub, _ in walk
             ):
-                return
+                disconnected.update(
+                    sub.attr.value for sub, _ in walk if isinstance(sub, cst.Attribute)
+                )
+        for name, method in methods.items():
+            walk = body_nodes(method)
             if _ONCE.match(name):
                 continue
             fresh = _assigned_self_attrs(method)
+            guarded = _guarded_params(method)
             local_objects = {
                 t.target.value
                 for n, _ in walk
@@ -699,6 +792,8 @@ def set_graph(self, graph):
                     continue
                 if len(signal.split(".")) < 3 and not _declared_signal(node, signal):
                     continue
+                if signal.rsplit(".", 1)[-1] in disconnected:
+                    continue
                 parts = signal.split(".")
                 if len(parts) > 2 and parts[1] in fresh:
                     continue
@@ -706,6 +801,9 @@ def set_graph(self, graph):
                 # call, never the same slot twice.
                 slot = dotted(sub.args[0].value) or ""
                 if "." in slot and slot.split(".", 1)[0] in local_objects:
+                    continue
+                # `if self._panel is panel: return` first: one connection per new panel.
+                if "." in slot and slot.split(".", 1)[0] in guarded:
                     continue
                 connects.append((sub, signal, name))
         for call, signal, method in connects:
