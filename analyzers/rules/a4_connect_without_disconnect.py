@@ -574,6 +574,30 @@ def set_graph(self, graph):
                 return view
             """
         ),
+        # A wizard builds a new page object per visit from a class it looks up, and calls
+        # on_ready() on it once; what on_ready() calls on self runs once per page too.
+        Valid(
+            """\
+            from PyQt6.QtWidgets import QCheckBox, QWidget
+
+            class OnlinePage(QWidget):
+                def __init__(self, wizard):
+                    super().__init__()
+                    self.online_cb = QCheckBox("Online")
+
+                def on_ready(self):
+                    self.prepare()
+
+                def prepare(self):
+                    self.online_cb.stateChanged.connect(self.on_updated)
+
+            class Wizard(QWidget):
+                def show_page(self, view):
+                    page_class = self.page_for(view)
+                    page = page_class(self)
+                    page.on_ready()
+            """
+        ),
         # A fresh thread object per test run; start() runs once per thread object.
         Valid(
             """\
