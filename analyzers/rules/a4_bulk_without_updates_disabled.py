@@ -16,11 +16,15 @@ from analyzers.rules._shapes import (
     call_name,
     call_receiver,
     enclosing_loop,
+    import_map,
     indented_under,
 )
 
 # Node-graph mutations: each one pushes its own undo command and emits its own signals.
 _GRAPH_MUTATORS = frozenset({"create_node", "delete_node", "remove_node", "add_node"})
+# `add_node`/`remove_node` are also the whole API of data-structure graphs (networkx, a
+# dependency graph of our own), which have no undo stack: only in a module using NodeGraphQt.
+_GENERIC_GRAPH_NAMES = frozenset({"add_node", "remove_node"})
 # Any of these in the function means the author groups the graph change already.
 _GRAPH_BATCHING = frozenset({"begin_undo", "beginMacro", "delete_nodes", "blockSignals"})
 # Widget inserts Qt batches by itself: layout is deferred and repaints coalesce until control
@@ -202,6 +206,18 @@ finally:
                 self._graph.end_undo()
             """
         ),
+        # A data-structure graph (no undo stack, no scene): adding nodes is dict work.
+        Valid(
+            """\
+            import networkx as nx
+
+            class Plan:
+                def __init__(self, steps):
+                    self._graph = nx.DiGraph()
+                    for step in steps:
+                        self._graph.add_node(step.id)
+            """
+        ),
         Valid(
             """\
             def add_one(self, spec):
@@ -258,6 +274,7 @@ finally:
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._sorted: list[dict[str, str]] = []
+        self._node_graph = False
 
     @classmethod
     def confirm(cls, finding: Finding, project: ProjectModel) -> Finding | None:
@@ -276,6 +293,9 @@ finally:
     @classmethod
     def wants(cls, source: str) -> bool:
         return super().wants(source) and indented_under(source, LOOP_HEAD, _MUTATOR_CALL)
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._node_graph = any(q.startswith("NodeGraphQt") for q in import_map(node).names.values())
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._sorted.append(_sorted_views(node))
@@ -309,7 +329,9 @@ finally:
             return
         for sub, ancestors in calls:
             name = call_name(sub)
-            if name not in _GRAPH_MUTATORS:
+            if name not in _GRAPH_MUTATORS or (
+                name in _GENERIC_GRAPH_NAMES and not self._node_graph
+            ):
                 continue
             receiver = call_receiver(sub) or ""
             # `self.add_node()` is the class's own bookkeeping, not a graph widget's.

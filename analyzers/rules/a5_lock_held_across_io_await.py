@@ -50,7 +50,6 @@ _EXCHANGES = frozenset(
         "query",
         "commit",
         "request",
-        "get",
         "post",
         "put",
         "patch",
@@ -315,6 +314,18 @@ self._in_use.add(ctx)
                     async with self._write_lock:
                         await self._db.execute("INSERT INTO audit VALUES (?, ?)", row)
                         await self._db.commit()
+            """
+        ),
+        # `get()` on a local queue waits for an entry, it is no round trip.
+        Valid(
+            """\
+            class WorkerPool:
+                async def acquire(self, kind):
+                    async with self._lock:
+                        ready = self._ready[kind]
+                        worker = await ready.get()
+                        self._busy.add(worker)
+                        return worker
             """
         ),
         # Not a pool: a session registry keeps its per-user limit consistent while it
