@@ -789,6 +789,7 @@ class _Summarizer:
 _CONTEXT_MANAGERS = frozenset({"contextmanager", "asynccontextmanager"})
 _FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _AWAITS = (ast.Await, ast.AsyncFor, ast.AsyncWith)
+_LOCK_NAME = re.compile(r"lock|mutex", re.I)
 
 
 def _first_await(node: ast.AST) -> int:
@@ -811,10 +812,30 @@ def _self_attr(expr: ast.AST, self_name: str) -> str | None:
     return None
 
 
+def _wrapper_lock(expr: ast.AST, wrapper: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The lock a wrapper takes: `self.lock` (its first parameter's attribute) or a
+    module-level lock it names (`_state_lock`)."""
+    params = wrapper.args.posonlyargs + wrapper.args.args
+    if params and (found := _self_attr(expr, params[0].arg)):
+        return found
+    local = {a.arg for a in (*params, *wrapper.args.kwonlyargs)}
+    if isinstance(expr, ast.Name) and _LOCK_NAME.search(expr.id) and expr.id not in local:
+        return expr.id
+    return None
+
+
+def _calls(body: Iterable[ast.AST], name: str) -> bool:
+    return any(
+        isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == name
+        for stmt in body
+        for c in ast.walk(stmt)
+    )
+
+
 def _lock_wrapper(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, bool] | None:
     """("self.lock", wrapper is async) for `def with_lock(func)` whose nested wrapper calls
-    `func(self, ...)` inside `with self.lock:`: every decorated method holds the lock for its
-    whole call."""
+    `func(self, ...)` inside `with self.lock:` (or after `self.lock.acquire()`): every
+    decorated function holds the lock for its whole call. A module-level lock is named bare."""
     params = node.args.posonlyargs + node.args.args
     if len(params) != 1 or not any(isinstance(s, _FUNCTION_DEFS) for s in node.body):
         return None
@@ -822,20 +843,22 @@ def _lock_wrapper(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, bo
     for wrapper in node.body:
         if not isinstance(wrapper, _FUNCTION_DEFS):
             continue
-        inner = wrapper.args.posonlyargs + wrapper.args.args
-        if not inner:
-            continue
+        is_async = isinstance(wrapper, ast.AsyncFunctionDef)
         for sub in ast.walk(wrapper):
-            if not isinstance(sub, (ast.With, ast.AsyncWith)):
-                continue
-            locks = [n for item in sub.items if (n := _self_attr(item.context_expr, inner[0].arg))]
-            calls_func = any(
-                isinstance(c, ast.Call) and isinstance(c.func, ast.Name) and c.func.id == func
-                for stmt in sub.body
-                for c in ast.walk(stmt)
-            )
-            if locks and calls_func:
-                return locks[0], isinstance(wrapper, ast.AsyncFunctionDef)
+            if isinstance(sub, (ast.With, ast.AsyncWith)):
+                locks = [
+                    n for item in sub.items if (n := _wrapper_lock(item.context_expr, wrapper))
+                ]
+                if locks and _calls(sub.body, func):
+                    return locks[0], is_async
+            elif (
+                isinstance(sub, ast.Call)
+                and isinstance(sub.func, ast.Attribute)
+                and sub.func.attr == "acquire"
+                and (lock := _wrapper_lock(sub.func.value, wrapper))
+                and _calls(wrapper.body, func)
+            ):
+                return lock, is_async
     return None
 
 
@@ -1289,7 +1312,7 @@ class ProjectModel:
         """Locks taken for a method by a decorator (`@with_lock`) or a context helper
         (`with self._locked():`) become lock uses of the method, like `with self._lock:`."""
         for fn in self.functions.values():
-            if not fn.cls:
+            if not fn.decorators and not fn.helper_withs:
                 continue
             found: list[LockUse] = []
             klass = self.classes.get(fn.cls)
@@ -1303,6 +1326,8 @@ class ProjectModel:
                 if deco is None or not deco.lock_wrapper:
                     continue
                 if fn.is_async and not deco.lock_wrapper_async:
+                    continue
+                if not fn.cls and deco.lock_wrapper.startswith("self."):
                     continue
                 awaits = [c.line for c in fn.calls if c.awaited]
                 first_await = min(awaits, default=0)

@@ -215,6 +215,28 @@ def fetch_rates(self):
             line=15,
             message_contains="self._locked()",
         ),
+        # A module-level lock taken with acquire()/release() around a plain function.
+        Invalid(
+            """\
+            import subprocess, threading
+            _render_lock = threading.Lock()
+
+            def serialized(func):
+                def wrapper(*args, **kwargs):
+                    _render_lock.acquire()
+                    try:
+                        return func(*args, **kwargs)
+                    finally:
+                        _render_lock.release()
+                return wrapper
+
+            @serialized
+            def render_preview(path):
+                return subprocess.run(["convert", path, "preview.png"], check=True)
+            """,
+            line=15,
+            message_contains="_render_lock",
+        ),
         Invalid(
             """\
             import threading, requests
@@ -247,7 +269,13 @@ def fetch_rates(self):
                 if not use.via or _SERIALIZING.search(use.lock) or _SERIALIZING.search(fn.name):
                     continue
                 # A coroutine holding a thread lock across an await is CIA101's finding.
-                if fn.is_async and use.await_line and project.lock_kind(fn.cls, use.lock[5:]):
+                if (
+                    fn.is_async
+                    and use.await_line
+                    and fn.cls
+                    and use.lock.startswith("self.")
+                    and project.lock_kind(fn.cls, use.lock[5:])
+                ):
                     continue
                 found = _slow_call(project, fn, use)
                 if found is None:

@@ -107,3 +107,40 @@ def test_thread_lock_rule_sees_a_coroutine_holding_the_lock_through_a_decorator(
     rule = next(r for r in all_rules() if r.ID == "CIA101")
     found = analyze_source(code, FileContext(relpath="engine.py"), [rule])
     assert [(f.line, "across `await`" in f.message) for f in found] == [(20, True)]
+
+
+def test_a_module_lock_taken_with_acquire_is_held_for_a_plain_function():
+    code = textwrap.dedent(
+        """
+        import threading
+        _cache_lock = threading.Lock()
+
+        def serialized(func):
+            def wrapper(*args, **kwargs):
+                _cache_lock.acquire()
+                try:
+                    return func(*args, **kwargs)
+                finally:
+                    _cache_lock.release()
+            return wrapper
+
+        @serialized
+        def load(path):
+            return path
+
+        def timed(func):
+            def wrapper(*args, **kwargs):
+                with _timer:
+                    return func(*args, **kwargs)
+            return wrapper
+
+        @timed
+        def save(path):
+            return path
+        """
+    )
+    model = ProjectModel.build([summarize_source(code, "app/cache.py")])
+    uses = model.functions["app.cache.load"].lock_uses
+    assert [(u.line, u.lock, u.via) for u in uses] == [(15, "_cache_lock", "@serialized")]
+    # `_timer` is not named like a lock.
+    assert model.functions["app.cache.save"].lock_uses == []
