@@ -60,6 +60,23 @@ def _iterated_attr(node: cst.CSTNode) -> str | None:
     return None
 
 
+def _on_change_only(ancestors: tuple[cst.CSTNode, ...], node: cst.CSTNode) -> bool:
+    """Inside `if index != self._hover_index:` (or `is not`): the work runs when the pointer
+    enters another row or item, not on every move."""
+    chain = (*ancestors, node)
+    for i, anc in enumerate(chain[:-1]):
+        if not isinstance(anc, cst.If) or chain[i + 1] is not anc.body:
+            continue
+        for sub in (anc.test, *(n for n, _ in body_nodes(anc.test))):
+            if isinstance(sub, cst.Comparison) and any(
+                isinstance(c.operator, (cst.NotEqual, cst.IsNot))
+                and "self." in f"{dotted(sub.left)} {dotted(c.comparator)}"
+                for c in sub.comparisons
+            ):
+                return True
+    return False
+
+
 class MouseMoveWorkUnthrottled(Rule):
     """Work proportional to the document on each of the hundreds of moves of one drag."""
 
@@ -143,6 +160,18 @@ def mouseMoveEvent(self, event):
                     for corner in self._corners:
                         if corner.contains(event.pos()):
                             self.setCursor(corner.cursor)
+            """
+        ),
+        # Repaints only when the pointer enters another row.
+        Valid(
+            """\
+            class SongsTable(QTableView):
+                def mouseMoveEvent(self, event):
+                    row = self.indexAt(event.pos()).row()
+                    if row != self._hover_row:
+                        self._hover_row = row
+                        self.viewport().update()
+                    super().mouseMoveEvent(event)
             """
         ),
         # Work deferred to a single-shot timer, once per burst of moves.
@@ -257,14 +286,17 @@ def mouseMoveEvent(self, event):
                 and call_name(sub) in _GROW
                 and (receiver := call_receiver(sub))
             }
+            graph_view = any("GraphicsView" in (dotted(b.value) or "") for b in node.bases)
             for name, path in sorted(reached.items(), key=lambda kv: len(kv[1])):
                 work = self._work(bodies[name], grown)
                 if work is None:
                     continue
-                at, what = work
+                at, what, kind = work
                 via = " -> ".join(f"{p}()" for p in path)
-                # A list collected during one gesture is as long as the drag, not the document.
-                during_drag = "grows on every mouse move" in what
+                # A list collected during one gesture is as long as the drag, not the document;
+                # a table's viewport repaints its visible rows only, a graph view every item.
+                during_drag = kind == "grow"
+                minor = during_drag or (kind == "repaint" and not graph_view)
                 self.report(
                     at,
                     f"{what} ({via}, no throttle): "
@@ -275,35 +307,42 @@ def mouseMoveEvent(self, event):
                         else "skip moves within a few ms or pixels of the last one, or defer "
                         "the work to a single-shot timer."
                     ),
-                    impact=3 if during_drag else None,
-                    frequency=5 if during_drag else None,
+                    impact=3 if minor else None,
+                    frequency=5 if minor else None,
                 )
                 return
 
     @staticmethod
     def _work(
         found: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]], grown: set[str]
-    ) -> tuple[cst.CSTNode, str] | None:
-        for sub, _ in found:
+    ) -> tuple[cst.CSTNode, str, str] | None:
+        """(where, what happens on every move, kind) for the first O(n), whole-view or I/O
+        step that is not limited to moves that change what is under the pointer."""
+        for sub, ancestors in found:
+            if _on_change_only(ancestors, sub):
+                continue
             attr = _iterated_attr(sub)
             if attr is not None:
                 if attr in grown:
-                    return sub, (
+                    what = (
                         f"`{attr}` grows on every mouse move and is walked whole each time "
                         f"(O(n^2) over one drag)"
                     )
+                    return sub, what, "grow"
                 if _DOCUMENT_SIZED.search(attr.rsplit(".", 1)[-1]):
-                    return sub, f"a loop over every entry of `{attr}` runs on every mouse move"
+                    what = f"a loop over every entry of `{attr}` runs on every mouse move"
+                    return sub, what, "loop"
                 continue
             if not isinstance(sub, cst.Call):
                 continue
             name = dotted(sub.func) or ""
             if name in _WHOLE_REPAINT and not sub.args:
-                return sub, f"`{name}()` repaints the whole view on every mouse move"
+                return sub, f"`{name}()` repaints the whole view on every mouse move", "repaint"
             if _REBUILD.match(call_name(sub)):
-                return sub, f"`{source_of(sub.func)}()` rebuilds on every mouse move"
+                what = f"`{source_of(sub.func)}()` rebuilds on every mouse move"
+                return sub, what, "rebuild"
             if name in _IO_CALLS or (
                 call_name(sub) == "setValue" and "settings" in (call_receiver(sub) or "").lower()
             ):
-                return sub, f"`{source_of(sub.func)}()` does I/O on every mouse move"
+                return sub, f"`{source_of(sub.func)}()` does I/O on every mouse move", "io"
         return None
