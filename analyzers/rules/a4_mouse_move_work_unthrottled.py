@@ -26,6 +26,8 @@ _DOCUMENT_SIZED = re.compile(
     re.I,
 )
 _GROW = frozenset({"append", "extend", "add", "insert"})
+# Calls that walk a whole item or widget subtree.
+_TREE_WALKS = frozenset({"childItems", "findChildren"})
 _REBUILD = re.compile(
     r"^_?(rebuild|reload|repopulate|populate|recompute|recalculate|relayout|refresh_all|"
     r"update_all|redraw_all|reset_model|rescan)",
@@ -57,6 +59,17 @@ def _iterated_attr(node: cst.CSTNode) -> str | None:
     name = dotted(it)
     if name and name.startswith("self.") and name.count(".") == 1:
         return name
+    return None
+
+
+def _tree_walk(node: cst.CSTNode) -> str | None:
+    """`self.childItems()` for `for child in self.childItems()`: a walk of a whole subtree."""
+    if (
+        isinstance(node, (cst.For, cst.CompFor))
+        and isinstance(node.iter, cst.Call)
+        and call_name(node.iter) in _TREE_WALKS
+    ):
+        return f"{source_of(node.iter.func)}()"
     return None
 
 
@@ -190,6 +203,16 @@ def mouseMoveEvent(self, event):
         ),
     )
     INVALID = (
+        Invalid(
+            """\
+            class GroupItem(QGraphicsItemGroup):
+                def hoverMoveEvent(self, event):
+                    for child in self.childItems():
+                        child.setOpacity(1.0 if child.isUnderMouse() else 0.6)
+            """,
+            line=3,
+            message_contains="self.childItems()",
+        ),
         # The cut path grows with every move and is rebuilt from all its points each time.
         Invalid(
             """\
@@ -321,6 +344,9 @@ def mouseMoveEvent(self, event):
         for sub, ancestors in found:
             if _on_change_only(ancestors, sub):
                 continue
+            walk = _tree_walk(sub)
+            if walk is not None:
+                return sub, f"a loop over `{walk}` runs on every mouse move", "loop"
             attr = _iterated_attr(sub)
             if attr is not None:
                 if attr in grown:
