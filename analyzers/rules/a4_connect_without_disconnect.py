@@ -269,16 +269,77 @@ def _fresh_call(
         if target is None or target.qualname != method.qualname:
             return None
     # `page = page_class(parent)`: a class held in a variable, called: a new object.
-    if handed or call.in_loop or rtype is None:
+    if rtype is None and _unrelated_call(project, fn, method):
+        return None
+    if handed or rtype is None:
         return False
     if fresh:
-        return True
+        # In a loop, only an object created in the same loop is new on each pass.
+        return not call.in_loop or any(
+            c.target == fn.local_types.get(receiver) and c.loop_line == call.loop_line
+            for c in fn.calls
+            if c.line <= call.line
+        )
+    if call.in_loop:
+        return False
     if receiver not in ("self", "cls") or fn.qualname in seen:
         return False
     return (
         project.once_reason(fn.qualname) is not None
         or _runs_once_per_object(project, fn, seen) is not None
     )
+
+
+def _unrelated_call(project: ProjectModel, fn: FunctionInfo, method: FunctionInfo) -> bool:
+    """Whether a call of `x.<name>()` on an object of unknown type in `fn` is some other
+    class's method: the name is common (other project classes define it too: `start`,
+    `run`, `show`) and `fn`'s module never names this class, a project base or a project
+    subclass of it, so it can hold one only through a hand-off. A name only this class
+    family defines is taken to mean this class wherever it is called."""
+    family = project.memo(f"CIA402.family:{method.cls}", lambda: _family(project, method.cls))
+    definers = project.memo(f"CIA402.definers:{method.name}", lambda: _definers(project, method))
+    if not definers - family:
+        return False
+    return not _sees_class(project, fn, family)
+
+
+def _definers(project: ProjectModel, method: FunctionInfo) -> frozenset[str]:
+    """The project classes that define a method of that name."""
+    return frozenset(q for q, klass in project.classes.items() if method.name in klass.methods)
+
+
+def _sees_class(project: ProjectModel, fn: FunctionInfo, names: frozenset[str]) -> bool:
+    """Whether `fn`'s module defines, imports or spells one of the classes `names`."""
+    summary = project.modules.get(fn.module)
+    refs = getattr(summary, "references", None)
+    if summary is None or refs is None:
+        return True
+    if any(project.classes[q].module == fn.module for q in names if q in project.classes):
+        return True
+    short = {q.rsplit(".", 1)[-1] for q in names}
+    imported = {full.rsplit(".", 1)[-1] for full in summary.imports.values()}
+    return bool(short & (imported | refs.names))
+
+
+def _family(project: ProjectModel, class_qualname: str) -> frozenset[str]:
+    """The class, its project bases and its project subclasses (qualified names)."""
+    family = _ancestors(project, class_qualname)
+    family |= {q for q in project.classes if class_qualname in _ancestors(project, q)}
+    return frozenset(family)
+
+
+def _ancestors(project: ProjectModel, class_qualname: str) -> set[str]:
+    """The class and its project bases, transitively."""
+    out: set[str] = set()
+    todo = [class_qualname]
+    while todo:
+        current = todo.pop()
+        klass = project.classes.get(current)
+        if klass is None or current in out:
+            continue
+        out.add(current)
+        todo.extend(klass.bases)
+    return out
 
 
 def _guarded_params(func: cst.FunctionDef) -> set[str]:

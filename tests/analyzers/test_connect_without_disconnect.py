@@ -105,3 +105,101 @@ def test_a_method_called_only_on_views_another_module_just_created_runs_once_per
 def test_one_call_on_an_object_of_unknown_type_means_it_may_run_again():
     files = {"app/view.py": VIEW, "app/routes.py": ROUTES, "app/player.py": PLAYER}
     assert _findings(files, "app/view.py") == [(10, "SongView.maybe_show_link")]
+
+
+PROBE = """\
+from PySide6.QtCore import QObject, QThread, Signal
+
+
+class ProbeWorker(QObject):
+    done = Signal(bool)
+
+
+class ProbeThread(QThread):
+    finished_probe = Signal(bool)
+
+    def __init__(self):
+        super().__init__()
+        self._worker = ProbeWorker()
+
+    def start(self):
+        self._worker.done.connect(self.finished_probe.emit)
+        super().start()
+"""
+DIALOG = """\
+from app.probe import ProbeThread
+
+
+class KeysDialog:
+    def on_probe_clicked(self):
+        self._probe = ProbeThread()
+        self._probe.start()
+"""
+SCHEDULER = """\
+class Scheduler:
+    def start(self):
+        self._running = True
+
+    def resume(self, job):
+        job.start()
+"""
+RESTARTER = """\
+from app.probe import ProbeThread
+
+
+class Restarter:
+    def restart(self, thread: "ProbeThread | None"):
+        thread.start()
+"""
+
+
+def test_a_common_method_name_called_where_the_class_is_never_named_is_another_class():
+    files = {"app/probe.py": PROBE, "app/dialog.py": DIALOG, "app/scheduler.py": SCHEDULER}
+    assert _findings(files, "app/probe.py") == []
+
+
+def test_a_common_method_name_called_where_the_class_is_named_may_be_this_class():
+    files = {"app/probe.py": PROBE, "app/dialog.py": DIALOG, "app/restarter.py": RESTARTER}
+    assert _findings(files, "app/probe.py") == [(16, "ProbeThread.start")]
+
+
+PAGE = """\
+from PyQt6.QtWidgets import QCheckBox, QWidget
+
+
+class Page(QWidget):
+    def __init__(self):
+        super().__init__()
+        self.box = QCheckBox()
+
+    def on_ready(self, spec):
+        self.box.toggled.connect(spec.apply)
+"""
+ONE_PAGE_PER_SPEC = """\
+from app.page import Page
+
+
+def build_pages(specs):
+    for spec in specs:
+        page = Page()
+        page.on_ready(spec)
+"""
+ONE_PAGE_ALL_SPECS = """\
+from app.page import Page
+
+
+def build_page(specs):
+    page = Page()
+    for spec in specs:
+        page.on_ready(spec)
+"""
+
+
+def test_an_object_created_in_the_loop_that_calls_the_method_is_new_on_each_pass():
+    files = {"app/page.py": PAGE, "app/build.py": ONE_PAGE_PER_SPEC}
+    assert _findings(files, "app/page.py") == []
+
+
+def test_an_object_created_before_the_loop_gets_the_call_on_every_pass():
+    files = {"app/page.py": PAGE, "app/build.py": ONE_PAGE_ALL_SPECS}
+    assert _findings(files, "app/page.py") == [(10, "Page.on_ready")]
