@@ -153,6 +153,27 @@ def fetch_rates(self):
                     await asyncio.sleep(5)
             """
         ),
+        # Waiting on the held condition releases it.
+        Valid(
+            """\
+            import threading
+            def synchronized(func):
+                def wrapper(self, *args, **kwargs):
+                    with self._cond:
+                        return func(self, *args, **kwargs)
+                return wrapper
+
+            class WorkQueue:
+                def __init__(self):
+                    self._cond = threading.Condition()
+
+                @synchronized
+                def take(self):
+                    while not self._items:
+                        self._cond.wait(timeout=1.0)
+                    return self._items.pop()
+            """
+        ),
         # The helper is a plain context manager, no lock inside.
         Valid(
             """\
