@@ -12,9 +12,10 @@ from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import body_nodes, call_name, dotted, methods_of
 
 # Methods that by name run once per object: connecting there is the normal pattern.
+# (`showEvent` is not one of them: it runs each time the widget is shown.)
 _ONCE = re.compile(
     r"^(__init__|__post_init__|_?(setup|set_up|init|initialize|create|build|connect|wire|"
-    r"install|construct|make|register|attach)\w*|showEvent|main)$",
+    r"install|construct|make|register|attach)\w*|main)$",
     re.IGNORECASE,
 )
 
@@ -772,6 +773,25 @@ def set_graph(self, graph):
                     self._poll_timer.timeout.disconnect(self._poll)
             """,
             line=11,
+            message_contains="self._timer.timeout",
+        ),
+        # showEvent runs each time the panel is shown: one more connection per show.
+        Invalid(
+            """\
+            from PySide6.QtCore import QTimer
+            from PySide6.QtWidgets import QWidget
+
+            class StatsPanel(QWidget):
+                def __init__(self):
+                    super().__init__()
+                    self._timer = QTimer(self)
+
+                def showEvent(self, event):
+                    self._timer.timeout.connect(self._refresh)
+                    self._timer.start(1000)
+                    super().showEvent(event)
+            """,
+            line=10,
             message_contains="self._timer.timeout",
         ),
         # The toolbar is borrowed from a long-lived container, its signal is a Qt signal
