@@ -121,11 +121,13 @@ def ruff_findings(
     area_for: Mapping[str, int | None],
     occupied: frozenset[tuple[str, int]],
     blocking: frozenset[tuple[str, int]] = frozenset(),
+    functions: Mapping[str, list[tuple[int, int, str]]] | None = None,
 ) -> tuple[list[Finding], str]:
     """Convert ruff's ASYNC diagnostics into Findings (see the module docstring).
 
     `occupied`: (path, line) where our rules report; `blocking`: those of them that report a
-    blocking call.
+    blocking call; `functions`: (first, last line, name) of each file's functions when the
+    caller has them (the audit's summaries), else files are parsed where needed.
     """
     raw, note = run_ruff(root, relpaths)
     out: list[Finding] = []
@@ -155,7 +157,8 @@ def ruff_findings(
             "blocking" in tags and relpath in blocking_files
         ):
             if relpath not in spans:
-                spans[relpath] = _function_spans(root / relpath)
+                known = functions.get(relpath) if functions is not None else None
+                spans[relpath] = known if known is not None else _function_spans(root / relpath)
             function = _innermost(spans[relpath], line)
         if function is not None and "blocking" in tags:
             begin, last, _ = function

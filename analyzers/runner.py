@@ -598,6 +598,13 @@ def _ruff(
         area_for={s.relpath: profile.area_for(s.relpath) for s in summaries},
         occupied=frozenset((f.path, f.line) for f in findings),
         blocking=frozenset((f.path, f.line) for f in findings if "blocking" in f.tags),
+        functions={
+            s.relpath: [
+                (fn.line, fn.end_line, fn.qualname.removeprefix(s.module + "."))
+                for fn in s.functions
+            ]
+            for s in summaries
+        },
     )
     if note:
         result.notes.append(note)

@@ -133,7 +133,7 @@ for node in order:
         if not super().wants(source):
             return False
         names = set(re.findall(r"^\s*(\w+)\s*(?::[^=]+)?= (?:\[|list\()", source, re.M))
-        names = {n for n in names if re.search(rf"\bin {re.escape(n)}\b", source)}
+        names &= set(re.findall(r"\bin (\w+)\b", source))  # one scan, not one per name
         if not names:
             return False
         test = re.compile(r"\bin (?:" + "|".join(map(re.escape, names)) + r")\b")

@@ -280,6 +280,14 @@ self._event_history.append(event)
         self, sub: cst.CSTNode, ancestors: tuple[cst.CSTNode, ...]
     ) -> tuple[str, cst.BaseExpression | None] | None:
         """(list name, cap) when `sub` drops the oldest entry of a length-capped list."""
+        # The shape first (a pop, an assignment of a slice, a del): the guard search up the
+        # ancestors is the expensive part and most nodes are none of these.
+        if not (
+            (isinstance(sub, cst.Call) and call_name(sub) == "pop")
+            or (isinstance(sub, cst.Assign) and isinstance(sub.value, cst.Subscript))
+            or (isinstance(sub, cst.Del) and isinstance(sub.target, cst.Subscript))
+        ):
+            return None
         guarded, cap = _length_guard(ancestors)
         if not guarded:
             return None
