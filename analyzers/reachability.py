@@ -26,6 +26,7 @@ the summary caches them.
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 import tomllib
 from collections import Counter
@@ -39,6 +40,10 @@ _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)", r
 # Whole-line comments: commented-out code (`# from .pool import Pool`) is not a use.
 _COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.M)
 _MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*['"]__main__['"]""", re.M)
+_RESOURCE_PATTERNS = ("*.ui", "*.qml")
+_SKIPPED_DIRS = frozenset(
+    {".git", ".venv", "venv", "node_modules", "site-packages", "build", "dist"}
+)
 # Module names that are run, not imported.
 _SCRIPT_NAMES = frozenset({"__main__", "setup", "conftest", "manage", "noxfile", "fabfile"})
 # Bases that add no framework hooks: a method of a class built only on these and on the
@@ -143,13 +148,13 @@ def outside_imports(base: Path) -> tuple[set[str], set[str], bytes]:
     application: its imports, the top-level shebang scripts' and pyproject's
     `[project.scripts]`/`[project.gui-scripts]` targets count as importers; the scripts'
     quoted words count as strings (`importlib.import_module("pkg.app")`). Also returns the
-    bytes read, so a cache can key on them."""
+    bytes read, so a cache can key on them. Qt Designer and QML files in the tree load
+    modules by name too (`<header>pkg.widgets.chart.h</header>`): their words count."""
+    words, seen = _resource_words(base)
     root = _repository_root(base)
     if root is None or root == base:
-        return set(), set(), b""
+        return set(), words, seen
     imported: set[str] = set()
-    words: set[str] = set()  # every word of the scripts: a name they use is used
-    seen = b""
     for path in sorted(root.iterdir()):
         try:
             if not path.is_file() or path.stat().st_size > 1_000_000:
@@ -171,6 +176,27 @@ def outside_imports(base: Path) -> tuple[set[str], set[str], bytes]:
             imported |= {target for target, _ in _import_targets(_import_statements(tree), "")}
             words |= set(_WORD.findall(data.decode("utf-8", "replace")))
     return imported, words, seen
+
+
+def _resource_words(base: Path) -> tuple[set[str], bytes]:
+    """Words of the `.ui` and `.qml` files under `base` (promoted widgets, QML imports)."""
+    words: set[str] = set()
+    seen = b""
+    if not base.is_dir():
+        return words, seen
+    for pattern in _RESOURCE_PATTERNS:
+        for path in sorted(base.rglob(pattern)):
+            if any(part in _SKIPPED_DIRS for part in path.parts):
+                continue
+            try:
+                if path.stat().st_size > 2_000_000:
+                    continue
+                data = path.read_bytes()
+            except OSError:
+                continue
+            seen += hashlib.sha256(data).digest()
+            words |= set(_WORD.findall(data.decode("utf-8", "replace")))
+    return words, seen
 
 
 def _pyproject_scripts(data: bytes) -> set[str]:
