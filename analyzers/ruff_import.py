@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -59,6 +60,8 @@ _CHEAP_BECAUSE: Mapping[str, str] = {
     "only for large files or slow (network) drives",
 }
 DEMOTED_FOR_ASYNCIO = frozenset({"ASYNC109", "ASYNC240"})
+# A loop with no condition: a keep-alive tick (Ctrl+C on Windows, a heartbeat), not a wait.
+_KEEP_ALIVE = re.compile(r"\s*while\s+(?:True|1)\s*:")
 RUFF_TIMEOUT_S = 120
 
 
@@ -136,6 +139,7 @@ def ruff_findings(
     hits = Counter((str(item.get("filename", "")), str(item.get("code", ""))) for item in raw)
     blocking_files = {path for path, _ in blocking}
     spans: dict[str, list[tuple[int, int, str]]] = {}
+    lines: dict[Path, list[str]] = {}
     firsts: dict[tuple[str, str, tuple[int, int, str] | None], int] = {}
     for item in sorted(raw, key=_position):
         code = str(item.get("code") or "")
@@ -151,6 +155,8 @@ def ruff_findings(
             continue
         if code in DEMOTED_FOR_ASYNCIO and relpath in asyncio_files:
             continue
+        if code == "ASYNC110" and _KEEP_ALIVE.match(_line_of(root / relpath, line, lines)):
+            continue  # `while True: await sleep(1)` ticks the loop; no condition to wait for
         impact, frequency, difficulty, default_area, tags, advice = spec
         function = None
         if hits[(str(item.get("filename", "")), code)] > 1 or (
@@ -198,6 +204,17 @@ def _position(item: dict) -> tuple[str, int, int]:
         int(where.get("row", 0) or 0),
         int(where.get("column", 0) or 0),
     )
+
+
+def _line_of(path: Path, line: int, cache: dict[Path, list[str]]) -> str:
+    """Line `line` (1-based) of `path`, "" when unreadable."""
+    if path not in cache:
+        try:
+            cache[path] = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            cache[path] = []
+    text = cache[path]
+    return text[line - 1] if 0 < line <= len(text) else ""
 
 
 def _function_spans(path: Path) -> list[tuple[int, int, str]]:

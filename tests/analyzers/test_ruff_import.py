@@ -56,6 +56,9 @@ def test_cheap_async_checks_are_low_and_say_why(tmp_path):
         "        await asyncio.sleep(1)\n"
         "async def run(cmd):\n"
         "    subprocess.run(cmd)\n"  # ASYNC221 (and our CIA001): really blocks
+        "async def wakeup():\n"
+        "    while True:\n"  # ASYNC110 from ruff, but a keep-alive tick: nothing to wait for
+        "        await asyncio.sleep(1)\n"
     )
     result = audit(tmp_path, use_cache=False, jobs=1)
     got = {f.rule: f for f in result.findings if f.rule.startswith("RUF-")}
@@ -65,6 +68,8 @@ def test_cheap_async_checks_are_low_and_say_why(tmp_path):
     }
     assert "only for large files" in got["RUF-ASYNC230"].message
     assert "up to one sleep late" in got["RUF-ASYNC110"].message
+    polls = [f.symbol for f in result.findings if f.rule == "RUF-ASYNC110"]
+    assert polls == ["wait_ready"]  # not the keep-alive tick
     blocking = [f for f in result.findings if f.line == 11]
     assert [(f.rule, f.severity.value) for f in blocking] == [("CIA001", "HIGH")]
 
