@@ -8,8 +8,8 @@ saying why, because dead code can come back and some of it is a known defect.
 
 The test is deliberately conservative (a false "unreachable" hides a real hot spot):
 - a name counts as used wherever it appears in another place than its own `def`/`class`
-  line, an import statement, `__all__` or a whole-line comment (commented-out code): code,
-  docstrings and strings all count, so `getattr(self, f"_on_{name}")` and registries by
+  line, an import statement, `__all__`, a docstring or a whole-line comment (commented-out
+  code): code and strings count, so `getattr(self, f"_on_{name}")` and registries by
   string keep code alive; methods that may be framework hooks (dunder, camelCase
   overrides, decorated, a class with bases outside the tree) are never called unused;
 - a module is unimported when no module of the tree, and no script at the repository root
@@ -37,6 +37,9 @@ from pathlib import Path
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _QUOTED = re.compile(r"""'([^'\n]{1,300})'|"([^"\n]{1,300})\"""")
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)", re.M)
+# Docstrings and other unprefixed triple-quoted text: prose ("Called by DebugExecutor
+# before each node") is not a use. f/r/b-prefixed ones are kept (an f-string holds code).
+_DOC_STRING = re.compile(r'(?<![A-Za-z])("""|\'\'\')[\s\S]*?\1')
 # Whole-line comments: commented-out code (`# from .pool import Pool`) is not a use.
 _COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.M)
 _MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*['"]__main__['"]""", re.M)
@@ -128,14 +131,15 @@ def references_of(
     are its import statements when the caller has walked them already."""
     statements = _import_statements(tree) if statements is None else statements
     refs = References(script=bool(_MAIN_GUARD.search(source)))
-    counts = Counter(_WORD.findall(_COMMENT_LINE.sub("", source)))
+    code = _COMMENT_LINE.sub("", _DOC_STRING.sub('""', source))
+    counts = Counter(_WORD.findall(code))
     spent: Counter[str] = Counter(_DEF.findall(source))
     for target, words in _import_targets(statements, package):
         refs.imported.add(target)
         spent.update(words)
     spent.update(_dunder_all_words(tree))
     refs.names = {word for word, n in counts.items() if n > spent.get(word, 0)}
-    for match in _QUOTED.finditer(source):
+    for match in _QUOTED.finditer(code):
         refs.strings.update(_WORD.findall(match.group(1) or match.group(2) or ""))
     return refs
 
@@ -300,8 +304,8 @@ class Reachability:
         return name in self.names or name in self.strings
 
     def class_reason(self, name: str, module: str, subclass: bool) -> str | None:
-        """Why a class is unreachable. A subclass of another class is left alone: plugin
-        registries find subclasses without naming them (`__subclasses__`, metaclasses)."""
+        """Why a class is unreachable. A subclass of another class of the tree is left alone:
+        plugin registries find subclasses without naming them (`__subclasses__`, metaclasses)."""
         if module in self.dead_modules:
             return self.dead_modules[module]
         if not subclass and not self.used_elsewhere(name):

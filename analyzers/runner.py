@@ -792,7 +792,9 @@ def _unreachable_at(
     cls = project.classes.get(fn.cls) if fn.cls else None
     if cls is not None:
         if whole_program or cls.name.startswith("_"):
-            why = reach.class_reason(cls.name, fn.module, subclass=bool(cls.bases))
+            # a subclass of the tree's own class may be found by a registry of subclasses
+            derived = any(base in project.classes for base in cls.bases)
+            why = reach.class_reason(cls.name, fn.module, subclass=derived)
             if why:
                 return why
         bases = project.memo(

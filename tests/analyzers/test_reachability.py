@@ -78,6 +78,7 @@ def test_commented_out_imports_defs_and_all_are_not_uses() -> None:
         __all__ = ["Pool"]
 
         def Gone():
+            '''Builds an Other; see also Documented.'''
             return Other()
         """
     )
@@ -86,6 +87,7 @@ def test_commented_out_imports_defs_and_all_are_not_uses() -> None:
     refs = reachability.references_of(source, ast.parse(source), "app.mod", "app")
     assert "Pool" not in refs.names and "Gone" not in refs.names
     assert "Other" in refs.names
+    assert "Documented" not in refs.names | refs.strings  # prose in a docstring is not a use
     assert {"app.pool", "app.pool.Pool", "app.pool.Other"} <= refs.imported
     assert "Pool" in refs.strings  # quoted: a registry by name would keep it alive
 
@@ -156,6 +158,12 @@ def test_public_names_are_judged_only_in_a_whole_program(tree: Path, tmp_path: P
         TREE["app/core.py"]
         + "\n\nasync def public_orphan():\n    import time\n    time.sleep(1)\n"
         + "\n\nasync def _private_sleeper():\n    import time\n    time.sleep(1)\n"
+        # on a framework's base, named nowhere: unused; on the tree's own base: a registry
+        # of subclasses may find it
+        + "\n\nfrom qtlike import QObject\n\n\nclass Bridge(QObject):\n"
+        + "    async def pump(self):\n        import time\n        time.sleep(1)\n"
+        + "\n\nclass Plugin(Plain):\n"
+        + "    async def pump(self):\n        import time\n        time.sleep(1)\n"
     )
     generic = audit(tree / "app", "generic", use_cache=False, jobs=1)
     tagged = {f.symbol for f in generic.findings if "unreachable" in f.tags and f.path == "core.py"}
@@ -165,4 +173,7 @@ def test_public_names_are_judged_only_in_a_whole_program(tree: Path, tmp_path: P
     assert load_profile(profile_file).static["whole_program"] is True
     whole = audit(tree / "app", load_profile(profile_file), use_cache=False, jobs=1)
     tagged = {f.symbol for f in whole.findings if "unreachable" in f.tags and f.path == "core.py"}
-    assert tagged == {"_private_sleeper", "public_orphan"}
+    assert tagged == {"_private_sleeper", "public_orphan", "Bridge.pump", "Plugin.pump"}
+    why = {f.symbol: f.message.partition("Unreachable today: ")[2] for f in whole.findings}
+    assert why["Bridge.pump"].startswith("class `Bridge` is named nowhere else")
+    assert why["Plugin.pump"].startswith("method `pump` is called")  # the class may be found
