@@ -8,6 +8,8 @@ trivial). The projects, each from the environment variable naming its source fol
     CASARE_2026_SRC   CasareRPA @ f63b9277 (2026-01), its src folder
     CALIB_ELECTRUM    Electrum (spesmilo/electrum, asyncio + PyQt), the repository root
     CALIB_FEELUOWN    FeelUOwn (feeluown/FeelUOwn, asyncio + Qt via qasync), the repository root
+    CALIB_TRIBLER     Tribler 7.14 (Tribler/tribler v7.14.0, asyncio core + PyQt5 GUI), the
+                      repository root; judged blind (nobody tuned a rule on it before)
 
 CALIB_JUDGEMENTS lists judgement files (os.pathsep-separated): JSON lists of
 {"rule", "path", "symbol", "statement", "verdict": "real"|"wrong"|"trivial", "note"}, keyed by
@@ -35,6 +37,7 @@ TREES = (
     ("CasareRPA 2026 f63b9277", "CASARE_2026_SRC", "casare_rpa"),
     ("Electrum", "CALIB_ELECTRUM", "generic"),
     ("FeelUOwn", "CALIB_FEELUOWN", "generic"),
+    ("Tribler", "CALIB_TRIBLER", "generic"),
 )
 VERDICTS = ("real", "wrong", "trivial")
 
