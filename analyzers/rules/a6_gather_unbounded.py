@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
@@ -16,6 +18,49 @@ from analyzers.rules._shapes import (
 )
 
 _BOUNDS = ("Semaphore", "BoundedSemaphore", "semaphore", "_semaphore", "TaskGroup", "limit")
+# Lifecycle methods: they run once per start or stop of the object, not per request.
+_LIFECYCLE_METHOD = re.compile(
+    r"^_*(?:a?start|startup|stop|shutdown|a?close|cleanup|clean_up|teardown|tear_down|dispose"
+    r"|terminate|finali[sz]e|unload|aexit|aenter)(?:_|$)",
+    re.I,
+)
+# What each part is asked to do when the object starts or stops as a whole.
+_LIFECYCLE_VERBS = frozenset(
+    {"start", "stop", "shutdown", "close", "aclose", "cleanup", "teardown", "dispose", "unload"}
+)
+# Wrappers that leave the set of items as it is: `self._parts.values()`, `list(self._parts)`.
+_VIEWS = frozenset({"values", "items", "keys", "copy", "list", "tuple", "sorted", "reversed"})
+
+
+def _own_parts(items: cst.BaseExpression | None) -> bool:
+    """Whether `items` is a collection the object holds (`self.components.values()`)."""
+    while isinstance(items, cst.Call) and call_name(items) in _VIEWS:
+        if isinstance(items.func, cst.Attribute):
+            items = items.func.value
+        elif items.args:
+            items = items.args[0].value
+        else:
+            return False
+    name = dotted(items)
+    return name is not None and name.split(".", 1)[0] in ("self", "cls") and "." in name
+
+
+def _lifecycle_of_own_parts(
+    func: cst.FunctionDef, items: cst.BaseExpression | None, element: cst.CSTNode | None
+) -> bool:
+    """A start/stop of every part the object holds: once per lifecycle, over the program's
+    own parts (components, children, downloads), not over data that grows per request.
+    The parts often wait on each other (a component's start awaits its dependencies, its
+    stop awaits its dependants), so a bound there could deadlock."""
+    if not _own_parts(items):
+        return False
+    if _LIFECYCLE_METHOD.match(func.name.value):
+        return True
+    if element is None:
+        return False
+    # `part.stop()`, also wrapped: `create_task(part.stop())`, `wait_for(part.stop(), 5)`.
+    calls = [element, *(n for n, _ in body_nodes(element))]
+    return any(isinstance(n, cst.Call) and call_name(n) in _LIFECYCLE_VERBS for n in calls)
 
 
 def _over_range(built: cst.CSTNode | None) -> bool:
@@ -88,6 +133,22 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
                 await asyncio.gather(*tasks)
             """
         ),
+        # Starting or stopping every part the object holds happens once per lifecycle, and
+        # the parts may wait on each other's start or stop: a bound there could deadlock.
+        Valid(
+            """\
+            import asyncio
+            class Host:
+                async def boot_plugins(self):
+                    await asyncio.gather(*[p.start() for p in self.plugins.values()])
+
+                async def shutdown(self):
+                    pending = []
+                    for transfer in self._transfers.values():
+                        pending.append(transfer.flush())
+                    await asyncio.gather(*pending)
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -99,6 +160,16 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
             """,
             line=4,
         ),
+        # The object's own list, but fetched per call, not started or stopped once.
+        Invalid(
+            """\
+            import asyncio
+            class Crawler:
+                async def refresh(self):
+                    return await asyncio.gather(*[self._fetch(u) for u in self.urls])
+            """,
+            line=4,
+        ),
     )
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -107,6 +178,8 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         walk = body_nodes(node)
         comps: dict[str, cst.BaseExpression] = {}
+        # name -> (the items it is built over, the per-item element)
+        built_over: dict[str, tuple[cst.BaseExpression | None, cst.CSTNode | None]] = {}
         bounded = False
         for sub, _anc in walk:
             if isinstance(sub, cst.Assign) and isinstance(
@@ -115,14 +188,19 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
                 for t in sub.targets:
                     if (name := dotted(t.target)) is not None:
                         comps[name] = sub.value
+                        built_over[name] = (sub.value.for_in.iter, sub.value.elt)
             if (
                 isinstance(sub, cst.Call)
                 and call_name(sub) == "append"
                 and isinstance(sub.func, cst.Attribute)
-                and enclosing_loop(sub, _anc) is not None
+                and (loop := enclosing_loop(sub, _anc)) is not None
                 and (name := dotted(sub.func.value)) is not None
             ):
                 comps[name] = sub
+                built_over[name] = (
+                    loop.iter if isinstance(loop, cst.For) else None,
+                    sub.args[0].value if sub.args else None,
+                )
             if isinstance(sub, (cst.Name, cst.Attribute)):
                 ident = sub.value if isinstance(sub, cst.Name) else sub.attr.value
                 if ident in _BOUNDS:
@@ -150,6 +228,12 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
             # `[worker() for _ in range(WORKERS)]` is the fixed set of workers the advice
             # asks for, not one coroutine per item.
             if _over_range(built):
+                continue
+            if isinstance(built, (cst.ListComp, cst.GeneratorExp)):
+                items, element = built.for_in.iter, built.elt
+            else:
+                items, element = built_over.get(dotted(source) or "", (None, None))
+            if _lifecycle_of_own_parts(node, items, element):
                 continue
             if built is not None:
                 self.report(

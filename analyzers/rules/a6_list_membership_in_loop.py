@@ -9,6 +9,7 @@ import libcst as cst
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import (
     LOOP_HEAD,
+    Ancestors,
     body_nodes,
     call_name,
     dotted,
@@ -17,8 +18,82 @@ from analyzers.rules._shapes import (
 )
 
 
-def _list_locals(func: cst.FunctionDef) -> dict[str, bool]:
-    """Local names bound to a list: name -> True if only ever bound to lists."""
+def _loops_around(node: cst.CSTNode, ancestors: Ancestors) -> list[cst.For | cst.While]:
+    """Every loop whose body holds `node`, innermost first."""
+    chain = (*ancestors, node)
+    return [
+        anc
+        for anc, child in zip(chain[-2::-1], chain[:0:-1], strict=True)
+        if isinstance(anc, (cst.For, cst.While)) and child is anc.body
+    ]
+
+
+def _len_of(expr: cst.BaseExpression, name: str) -> bool:
+    return (
+        isinstance(expr, cst.Call)
+        and call_name(expr) == "len"
+        and bool(expr.args)
+        and dotted(expr.args[0].value) == name
+    )
+
+
+def _compares_len(test: cst.BaseExpression, name: str) -> bool:
+    """`len(found) < wanted`, `limit <= len(found)`."""
+    return isinstance(test, cst.Comparison) and (
+        _len_of(test.left, name) or any(_len_of(c.comparator, name) for c in test.comparisons)
+    )
+
+
+def _counted(loop: cst.For | cst.While, name: str) -> bool:
+    """A loop that runs a count of times, not once per item of data: `range(retries)`, a
+    literal, a constant slice `items[:10]`, or `while len(found) < wanted` (the list caps
+    itself)."""
+    if isinstance(loop, cst.While):
+        return _compares_len(loop.test, name)
+    items = loop.iter
+    if isinstance(items, (cst.List, cst.Tuple, cst.Set)):
+        return True
+    if isinstance(items, cst.Call) and call_name(items) == "range":
+        # `range(len(data))` walks the data; `range(self._max_retries + 1)` counts.
+        return not any(
+            isinstance(n, cst.Call) and call_name(n) == "len" for n, _ in body_nodes(items)
+        )
+    if isinstance(items, cst.Subscript) and len(items.slice) == 1:
+        part = items.slice[0].slice
+        return (
+            isinstance(part, cst.Slice)
+            and part.lower is None
+            and isinstance(part.upper, cst.Integer)
+        )
+    return False
+
+
+def _capped(func: cst.FunctionDef, name: str) -> bool:
+    """`if len(found) >= limit: break` (or return) somewhere in the function."""
+    for node, _ in body_nodes(func):
+        if not isinstance(node, cst.If) or not _compares_len(node.test, name):
+            continue
+        if any(isinstance(n, (cst.Break, cst.Return)) for n, _ in body_nodes(node.body)):
+            return True
+    return False
+
+
+def _unhashable_fallback(ancestors: Ancestors) -> bool:
+    """Inside `except TypeError:`: the list is there because the items cannot go in a set."""
+    for anc in ancestors:
+        if isinstance(anc, cst.ExceptHandler) and anc.type is not None:
+            caught = anc.type.elements if isinstance(anc.type, cst.Tuple) else [anc.type]
+            for c in caught:
+                value = c.value if isinstance(c, cst.Element) else c
+                if dotted(value) == "TypeError":
+                    return True
+    return False
+
+
+def _list_locals(func: cst.FunctionDef) -> set[str]:
+    """Local lists that grow with the data the function walks: appended per item of a data
+    loop (not a count of retries, a literal, a constant slice or a self-capped `while len(x)
+    < n`), or extended by a whole collection. Literals and small capped lists stay small."""
     out: dict[str, bool] = {}
     for node, _ in body_nodes(func):
         if not isinstance(node, (cst.Assign, cst.AnnAssign)) or node.value is None:
@@ -36,19 +111,26 @@ def _list_locals(func: cst.FunctionDef) -> dict[str, bool]:
                 continue
             out[name] = out.get(name, True) and is_list
     grown: set[str] = set()
-    for node, _ in body_nodes(func):
+    for node, ancestors in body_nodes(func):
+        name, whole = None, None
         if isinstance(node, cst.Call) and call_name(node) in ("append", "extend", "insert"):
-            receiver = dotted(node.func.value) if isinstance(node.func, cst.Attribute) else None
-            if receiver:
-                grown.add(receiver)
-        elif (
-            isinstance(node, cst.AugAssign)
-            and isinstance(node.operator, cst.AddAssign)
-            and (name := dotted(node.target)) is not None
-        ):
+            if isinstance(node.func, cst.Attribute):
+                name = dotted(node.func.value)
+                whole = node.args[0].value if call_name(node) == "extend" and node.args else None
+        elif isinstance(node, cst.AugAssign) and isinstance(node.operator, cst.AddAssign):
+            name, whole = dotted(node.target), node.value
+        if name is None or not out.get(name):
+            continue
+        loops = _loops_around(node, ancestors)
+        if any(not _counted(loop, name) for loop in loops):
             grown.add(name)
-    # Only lists that grow while the function runs: a constant list literal stays small.
-    return {name: ok for name, ok in out.items() if ok and name in grown}
+        elif not loops and whole is not None and not isinstance(whole, (cst.List, cst.Tuple)):
+            grown.add(name)  # `found.extend(rows)`: as long as the data
+    return {name for name in grown if not _capped(func, name)}
+
+
+_WALK_IMPACT = 3
+_WALK_FREQUENCY = 4
 
 
 class ListMembershipInLoop(Rule):
@@ -62,8 +144,10 @@ class ListMembershipInLoop(Rule):
         "per-item loop whose list grows with the graph, each test is O(n) and the loop "
         "O(n^2): dependency analysis and cycle checks slow down sharply on large workflows."
     )
-    IMPACT = 3
-    FREQUENCY = 4
+    # LOW by default: most lists deduped this way hold a handful of items. A visited list in
+    # a worklist walk grows with the graph and is tested once per visit: MEDIUM.
+    IMPACT = 2
+    FREQUENCY = 2
     DIFFICULTY = 1
     RECOMMENDATION = (
         "Keep a `set` for membership (`visited = set()`, `visited.add(x)`), alongside the "
@@ -109,6 +193,48 @@ for node in order:
                 return "x" in parts
             """
         ),
+        # Capped lists stay small: a count of retries, a self-capped draw, an early break.
+        Valid(
+            """\
+            import random
+            def pick_worker(self, job, workers):
+                tried = []
+                for attempt in range(self.max_retries + 1):
+                    worker = self.choose([w for w in workers if w.id not in tried])
+                    tried.append(worker.id)
+
+            def sample_ports(count):
+                ports = []
+                while len(ports) < count:
+                    port = random.randint(1024, 65535)
+                    if port not in ports:
+                        ports.append(port)
+                return ports
+
+            def suggestions(titles, limit):
+                found = []
+                for title in titles:
+                    if title not in found:
+                        found.append(title)
+                        if len(found) >= limit:
+                            break
+                return found
+            """
+        ),
+        # The list is there because the items cannot be hashed: a set is no fix.
+        Valid(
+            """\
+            def unique(values):
+                try:
+                    return list(dict.fromkeys(values))
+                except TypeError:
+                    kept = []
+                    for value in values:
+                        if value not in kept:
+                            kept.append(value)
+                    return kept
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -125,6 +251,19 @@ for node in order:
             line=6,
             message_contains="visited",
         ),
+        # A dedupe in one pass over data: reported, LOW unless the data is large.
+        Invalid(
+            """\
+            def targets(edges, source):
+                found = []
+                for edge in edges:
+                    if edge.source == source and edge.target not in found:
+                        found.append(edge.target)
+                return found
+            """,
+            line=4,
+            message_contains="found",
+        ),
     )
 
     @classmethod
@@ -132,7 +271,7 @@ for node in order:
         # A list local that is the right side of an `in` test indented under a loop.
         if not super().wants(source):
             return False
-        names = set(re.findall(r"^\s*(\w+)\s*(?::[^=]+)?= (?:\[|list\()", source, re.M))
+        names = set(re.findall(r"^[ \t]*(\w+)[ \t]*(?::[^=\n]+)?= (?:\[|list\()", source, re.M))
         names &= set(re.findall(r"\bin (\w+)\b", source))  # one scan, not one per name
         if not names:
             return False
@@ -156,9 +295,21 @@ for node in order:
                     continue
                 if enclosing_loop(sub, ancestors, comprehensions=True) is None:
                     continue
+                if _unhashable_fallback(ancestors):
+                    continue
                 reported.add(name)
+                # A worklist walk (`while stack:`) tests a visited list that grows with the
+                # whole graph: quadratic in its size. A dedupe inside one pass over a
+                # collection costs as much only when that collection is large.
+                walk = any(
+                    isinstance(loop, cst.While) and not _counted(loop, name)
+                    for loop in _loops_around(sub, ancestors)
+                )
                 self.report(
                     sub,
-                    f"`{name}` is a list, so `in {name}` scans it on every iteration: keep "
-                    f"a set for membership (`{name} = set()`, `.add()`).",
+                    f"`{name}` is a list that grows with the data, so `in {name}` scans it on "
+                    f"every iteration: keep a set for membership (`{name} = set()`, "
+                    f"`.add()`).",
+                    impact=_WALK_IMPACT if walk else None,
+                    frequency=_WALK_FREQUENCY if walk else None,
                 )
