@@ -69,9 +69,12 @@ def _counted(loop: cst.For | cst.While, name: str) -> bool:
 
 
 def _capped(func: cst.FunctionDef, name: str) -> bool:
-    """`if len(found) >= limit: break` (or return) somewhere in the function."""
-    for node, _ in body_nodes(func):
+    """`if len(found) >= limit: break` (or return) in a loop: the list stops growing there.
+    The same test after the loop (`if len(found) <= 1: return`) caps nothing."""
+    for node, ancestors in body_nodes(func):
         if not isinstance(node, cst.If) or not _compares_len(node.test, name):
+            continue
+        if enclosing_loop(node, ancestors) is None:
             continue
         if any(isinstance(n, (cst.Break, cst.Return)) for n, _ in body_nodes(node.body)):
             return True

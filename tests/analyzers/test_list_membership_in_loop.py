@@ -83,3 +83,18 @@ def test_literal_counted_and_capped_lists_are_not_reported():
             return seen
         """
     ) == [(18, "LOW", 28)]
+
+
+def test_a_length_check_after_the_loop_caps_nothing():
+    assert _found(
+        """\
+        def branches(connections, start):
+            targets = []
+            for conn in connections:
+                if conn.source == start and conn.target not in targets:
+                    targets.append(conn.target)
+            if len(targets) <= 1:
+                return [targets]
+            return [[t] for t in targets]
+        """
+    ) == [(4, "LOW", 28)]
