@@ -45,6 +45,15 @@ def _own_parts(items: cst.BaseExpression | None) -> bool:
     return name is not None and name.split(".", 1)[0] in ("self", "cls") and "." in name
 
 
+def _fixed_items(items: cst.BaseExpression | None) -> bool:
+    """A set of items the code fixes: a literal, or a constant (`self.SERVICES`, `PEERS`)."""
+    if isinstance(items, (cst.List, cst.Tuple, cst.Set)):
+        return True
+    name = dotted(items)
+    last = name.rsplit(".", 1)[-1] if name else ""
+    return last.isupper() and len(last) > 1
+
+
 def _lifecycle_of_own_parts(
     func: cst.FunctionDef, items: cst.BaseExpression | None, element: cst.CSTNode | None
 ) -> bool:
@@ -149,6 +158,17 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
                     await asyncio.gather(*pending)
             """
         ),
+        # A set of items fixed in the code does not grow with the input.
+        Valid(
+            """\
+            import asyncio
+            class Health:
+                ENDPOINTS = ("db", "cache", "queue")
+                async def check_all(self):
+                    checks = [self.check(name) for name in self.ENDPOINTS]
+                    return await asyncio.gather(*checks)
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -233,7 +253,7 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
                 items, element = built.for_in.iter, built.elt
             else:
                 items, element = built_over.get(dotted(source) or "", (None, None))
-            if _lifecycle_of_own_parts(node, items, element):
+            if _fixed_items(items) or _lifecycle_of_own_parts(node, items, element):
                 continue
             if built is not None:
                 self.report(
