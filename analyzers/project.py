@@ -123,6 +123,9 @@ class ContainerUse:
     bounded: bool = False  # deque(maxlen=...)
     adds: list[tuple[int, str]] = field(default_factory=list)  # (line, how)
     removes: list[tuple[int, str]] = field(default_factory=list)
+    # add line -> source of the key or member added there (`self._jobs[job.id] = ...` ->
+    # "job.id", `self._seen.add(msg_id)` -> "msg_id"), for "what is it keyed by?"
+    keys: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -492,6 +495,8 @@ class _Summarizer:
                     defs[node.name] = f"{info.qualname}.{node.name}"
                 continue
             if isinstance(node, ast.Lambda):
+                if cls is not None:
+                    self._lambda_shrinks(node, cls, info)
                 continue
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
                 self._discarded.add(id(node.value))
@@ -674,7 +679,9 @@ class _Summarizer:
         value = node.value
         for target in targets:
             if isinstance(target, ast.Subscript):
-                self._container_event(cls, target.value, node.lineno, "setitem", info)
+                self._container_event(
+                    cls, target.value, node.lineno, "setitem", info, key=target.slice
+                )
             name = _dotted(target)
             if name and name.startswith("self.") and name.count(".") == 1:
                 ctor = self.resolve(value.func, defs) if isinstance(value, ast.Call) else None
@@ -688,7 +695,7 @@ class _Summarizer:
                     if use is None or use.kind == "?":
                         new = ContainerUse(kind, node.lineno, bounded)
                         if use is not None:
-                            new.adds, new.removes = use.adds, use.removes
+                            new.adds, new.removes, new.keys = use.adds, use.removes, use.keys
                         cls.containers[attr] = new
                 elif info.name != "__init__" and (use is not None or kind is not None):
                     # Re-assigned outside __init__: reset or rebuilt, so not only-growing.
@@ -768,10 +775,25 @@ class _Summarizer:
         if isinstance(func, ast.Attribute) and (
             func.attr in _GROW_METHODS or func.attr in _SHRINK_METHODS
         ):
-            self._container_event(cls, func.value, node.lineno, func.attr, info)
+            key = node.args[0] if func.attr in ("add", "setdefault") and node.args else None
+            self._container_event(cls, func.value, node.lineno, func.attr, info, key=key)
+
+    def _lambda_shrinks(self, node: ast.Lambda, cls: ClassInfo, info: FunctionInfo) -> None:
+        """`sig.connect(lambda: self._items.discard(item))`: a removal handed over as a
+        callback still removes (only removals: a lambda may never run, so adds are not counted)."""
+        for sub in ast.walk(node.body):
+            func = sub.func if isinstance(sub, ast.Call) else None
+            if isinstance(func, ast.Attribute) and func.attr in _SHRINK_METHODS:
+                self._container_event(cls, func.value, sub.lineno, func.attr, info)
 
     def _container_event(
-        self, cls: ClassInfo, target: ast.AST, line: int, how: str, info: FunctionInfo
+        self,
+        cls: ClassInfo,
+        target: ast.AST,
+        line: int,
+        how: str,
+        info: FunctionInfo,
+        key: ast.AST | None = None,
     ) -> None:
         name = _dotted(target)
         if not name or not name.startswith("self.") or name.count(".") != 1:
@@ -782,6 +804,8 @@ class _Summarizer:
             use.removes.append((line, how))
         elif info.name != "__init__":
             use.adds.append((line, how))
+            if key is not None:
+                use.keys[line] = ast.unparse(key)
 
 
 # -- locks taken by decorators and context helpers ----------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from analyzers.findings import ChainStep
+from analyzers.project import ContainerUse, FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -18,6 +19,21 @@ TRACKING_NAME = re.compile(
     r"active|requests|responses|futures|workers|locks|leases)$",
     re.I,
 )
+# Keys from a small fixed domain: one entry per level, kind, mode or hop count (a parameter or
+# attribute named so), or an enum member (`Level.HIGH`). A dict keyed so is bounded by design.
+_SMALL_DOMAIN_KEY = re.compile(
+    r"(?:^|[._])(?:levels?|kinds?|modes?|hops|hop_count|types?|categor(?:y|ies)|"
+    r"anonymity(?:_level)?|priority|severity)$"
+    r"|\.[A-Z][A-Z0-9_]*$",
+)
+# Keys derived from an exception's type or traceback location: a crash reporter's "seen" set
+# grows by distinct bugs, not by events. (Message, job and request ids stay reported.)
+_CRASH_KEY = re.compile(
+    r"traceback|groupid|exc_type|exception_type|^type\(\s*(?:e|ex|exc|err|error|exception)\s*\)"
+    r"|__class__",
+    re.I,
+)
+_SHRINKS = frozenset({"pop", "popitem", "remove", "discard", "clear", "difference_update"})
 
 
 class TrackingDictOnlyGrows(ProjectRule):
@@ -61,6 +77,37 @@ class TrackingDictOnlyGrows(ProjectRule):
             "class Registry:\n    def __init__(self):\n        self._handlers = {}\n"
             "    def register(self, name, fn):\n        self._handlers[name] = fn\n"
         ),
+        # Removed by a done-callback defined elsewhere in the module that gets the owner.
+        Valid(
+            "def _forget(group):\n"
+            "    def callback(task):\n        group.tasks.discard(task)\n"
+            "    return callback\n"
+            "class TaskGroup:\n    def __init__(self):\n        self.tasks = set()\n"
+            "    def spawn(self, task):\n        self.tasks.add(task)\n"
+            "        task.add_done_callback(_forget(self))\n"
+        ),
+        # Removed by a lambda connected to the item's own signal.
+        Valid(
+            "class Tracker:\n    def __init__(self):\n        self._workers = set()\n"
+            "    def track(self, worker):\n        self._workers.add(worker)\n"
+            "        worker.finished.connect(lambda: self._workers.discard(worker))\n"
+        ),
+        # One session per anonymity level: keyed by a small fixed domain, not per event.
+        Valid(
+            "class Manager:\n    def __init__(self):\n        self._sessions = {}\n"
+            "    def get_session(self, hops):\n"
+            "        if hops not in self._sessions:\n"
+            "            self._sessions[hops] = self._create(hops)\n"
+            "        return self._sessions[hops]\n"
+        ),
+        # A crash reporter shows each distinct bug once: grows by distinct tracebacks only.
+        Valid(
+            "class CrashHook:\n    def __init__(self):\n        self.seen = set()\n"
+            "    def handler(self, *exc_info):\n"
+            "        key = Reporter.traceback_groupid(*exc_info)\n"
+            "        if key in self.seen:\n            return\n"
+            "        self.seen.add(key)\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -80,14 +127,28 @@ class TrackingDictOnlyGrows(ProjectRule):
             "        self._connections.add(ws)\n",
             line=3,
         ),
+        # A seen-set of message ids grows with every message ever received.
+        Invalid(
+            "class MailTrigger:\n"
+            "    def __init__(self):\n"
+            "        self._seen = set()\n"
+            "    def on_message(self, msg):\n"
+            "        msg_id = parse_id(msg)\n"
+            "        if msg_id not in self._seen:\n"
+            "            self._seen.add(msg_id)\n",
+            line=3,
+        ),
     )
 
     def check_project(self) -> None:
+        pruned_elsewhere = self._pruned_through_owner()
         for klass in self.classes():
             for attr, use in klass.containers.items():
                 if use.kind not in ("dict", "set") or use.bounded or use.removes or not use.adds:
                     continue
                 if not TRACKING_NAME.search(attr.lstrip("_")):
+                    continue
+                if attr in pruned_elsewhere or self._small_domain(klass.qualname, use):
                     continue
                 line, _how = use.adds[0]
                 method = self._method_at(klass.qualname, line)
@@ -108,6 +169,40 @@ class TrackingDictOnlyGrows(ProjectRule):
                     symbol=f"{klass.qualname.removeprefix(klass.module + '.')}",
                     related=(ChainStep(self.context.relpath, line, method, "added here"),),
                 )
+
+    def _pruned_through_owner(self) -> set[str]:
+        """Attributes some function of the module removes from through another name than
+        `self` (`group.tasks.discard(task)` in a done-callback handed the owner)."""
+        pruned: set[str] = set()
+        for fn in self.functions():
+            for call in fn.calls:
+                parts = call.target.split(".")
+                if len(parts) >= 3 and parts[-1] in _SHRINKS and parts[0] not in ("self", "cls"):
+                    pruned.add(parts[-2])
+        return pruned
+
+    def _small_domain(self, class_qualname: str, use: ContainerUse) -> bool:
+        """Every add is keyed by a small fixed domain or by a crash's traceback/type."""
+        keys = []
+        for line, _how in use.adds:
+            key = use.keys.get(line)
+            if not key:
+                return False
+            fn = self._function_at(class_qualname, line)
+            derived = fn.local_types.get(key, "") if fn is not None else ""
+            keys.append((key, derived))
+        return all(
+            _SMALL_DOMAIN_KEY.search(key) or _CRASH_KEY.search(key) or _CRASH_KEY.search(derived)
+            for key, derived in keys
+        )
+
+    def _function_at(self, class_qualname: str, line: int) -> FunctionInfo | None:
+        inner = None
+        for fn in self.functions():
+            inside = fn.cls == class_qualname and fn.line <= line <= fn.end_line
+            if inside and (inner is None or fn.line >= inner.line):
+                inner = fn
+        return inner
 
     def _method_at(self, class_qualname: str, line: int) -> str:
         for fn in self.functions():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -89,6 +91,14 @@ class OpenedWithoutClose(ProjectRule):
             "import aiohttp\nasync def fetch(url):\n"
             "    async with aiohttp.ClientSession() as s:\n        return await s.get(url)\n"
         ),
+        # The site is created on the runner, and the runner's cleanup() stops every site on it.
+        Valid(
+            "from aiohttp import web\nclass Api:\n    async def start(self):\n"
+            "        self._runner = web.AppRunner(self._app)\n        await self._runner.setup()\n"
+            "        self._site = web.TCPSite(self._runner, 'localhost', 8080)\n"
+            "        await self._site.start()\n"
+            "    async def stop(self):\n        await self._runner.cleanup()\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -122,6 +132,7 @@ class OpenedWithoutClose(ProjectRule):
                     # Handing it to a helper (`await close_all(self._session)`) counts too.
                     if call.target.rsplit(".", 1)[-1] in _CLOSERS or "close" in call.target:
                         closed.update(c[5:] for c in call.callables if c.startswith("self."))
+            self._closed_with_owner(klass.methods.values(), klass.attr_types, closed)
             for attr, ctor in klass.attr_types.items():
                 what = _OPENERS.get(ctor)
                 if what is None or attr in closed:
@@ -133,3 +144,31 @@ class OpenedWithoutClose(ProjectRule):
                     "close it in stop() and on the start() error path.",
                     symbol=klass.qualname.removeprefix(klass.module + "."),
                 )
+
+    def _closed_with_owner(
+        self, methods: Iterable[str], attr_types: dict[str, str], closed: set[str]
+    ) -> None:
+        """Add to `closed` what goes with a closed owner: created from it
+        (`web.TCPSite(self._runner, ...)`) or registered on it (`self._runner.add(self._site)`).
+        Closing the runner, pool or container releases what it holds."""
+        owned: list[tuple[str, str]] = []  # (owner attr, owned attr)
+        for name in methods:
+            fn = self.project.functions.get(name)
+            if fn is None:
+                continue
+            for call in fn.calls:
+                owners = [
+                    c[5:] for c in call.callables if c.startswith("self.") and "." not in c[5:]
+                ]
+                created = [a for a, ctor in attr_types.items() if ctor == call.target]
+                owned += [(o, a) for o in owners for a in created if o != a]
+                parts = call.target.split(".")
+                if len(parts) == 3 and parts[0] == "self":
+                    owned += [(parts[1], o) for o in owners if o != parts[1]]
+        changed = True
+        while changed:
+            changed = False
+            for owner, attr in owned:
+                if owner in closed and attr not in closed:
+                    closed.add(attr)
+                    changed = True

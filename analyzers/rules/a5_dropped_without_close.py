@@ -11,9 +11,14 @@ from analyzers.rule import Invalid, Valid
 # Containers whose values are live OS/browser resources, whatever the module imports.
 _RESOURCE_NAME = re.compile(
     r"(^|_)(pages|browsers|browser_contexts|drivers|sockets|websockets|processes|procs|"
-    r"subprocesses|watchers|observers)$",
+    r"subprocesses)$",
     re.I,
 )
+# "Observers" and "watchers" are most often callbacks (observer pattern: functions, handlers,
+# flags), which have nothing to close; they are threads or OS watches only next to a library
+# that makes them so.
+_WATCHER_NAME = re.compile(r"(^|_)(watchers|observers)$", re.I)
+_WATCHER_LIBS = ("watchdog", "pyinotify", "inotify", "inotify_simple", "asyncinotify")
 # Connections are resources only next to a library that opens them.
 _CONNECTION_NAME = re.compile(r"(^|_)(connections|conns|ws_clients)$", re.I)
 _CONNECTION_LIBS = ("websockets", "socket", "aiohttp", "asyncpg", "psycopg", "paramiko")
@@ -61,6 +66,13 @@ class DroppedWithoutClose(ProjectRule):
             "class Book:\n    def __init__(self):\n        self._connections = {}\n"
             "    def forget(self, key):\n        del self._connections[key]\n"
         ),
+        # Observers of the observer pattern are callbacks: nothing to close.
+        Valid(
+            "class Notifier:\n    def __init__(self):\n        self.observers = {}\n"
+            "    def add_observer(self, callback):\n        self.observers[callback] = True\n"
+            "    def remove_observer(self, callback):\n"
+            "        self.observers.pop(callback, None)\n"
+        ),
         # The popped object is handed on: its new owner closes it.
         Valid(
             "class Pool:\n    def __init__(self):\n        self._browsers = {}\n"
@@ -87,6 +99,15 @@ class DroppedWithoutClose(ProjectRule):
             "        self._connections.pop(robot_id, None)\n",
             line=6,
         ),
+        Invalid(
+            "from watchdog.observers import Observer\n"
+            "class Folders:\n"
+            "    def __init__(self):\n"
+            "        self._observers = {}\n"
+            "    def unwatch(self, path):\n"
+            "        del self._observers[path]\n",
+            line=6,
+        ),
     )
 
     def check_project(self) -> None:
@@ -95,12 +116,14 @@ class DroppedWithoutClose(ProjectRule):
             return
         libs = {v.split(".", 1)[0] for v in summary.imports.values()}
         connections_are_resources = any(lib in libs for lib in _CONNECTION_LIBS)
+        watchers_are_resources = any(lib in libs for lib in _WATCHER_LIBS)
         functions = self.functions()
         for klass in summary.classes:
             for attr, use in klass.containers.items():
                 if not (
                     _RESOURCE_NAME.search(attr)
                     or (connections_are_resources and _CONNECTION_NAME.search(attr))
+                    or (watchers_are_resources and _WATCHER_NAME.search(attr))
                 ):
                     continue
                 for line, how in use.removes:
