@@ -63,6 +63,19 @@ class BlockingCallInAsync(ProjectRule):
     )
     INVALID = (
         Invalid("import time as t\nasync def f():\n    t.sleep(1)\n", line=3),
+        # A retry loop that breaks after the write: the write runs once, not per iteration.
+        Invalid(
+            "import os, asyncio\nasync def save(self, data):\n"
+            "    for _ in range(10):\n"
+            "        if await self.ready():\n"
+            "            with open(self.path, 'w') as f:\n"
+            "                f.write(data)\n"
+            "                os.fsync(f.fileno())\n"
+            "            break\n"
+            "        await asyncio.sleep(1)\n",
+            line=7,
+            message_contains="blocks the event loop in coroutine `save`",
+        ),
         # PrintWindow waits for the other process to paint its window into the bitmap.
         Invalid(
             "from ctypes import windll\nasync def grab(hwnd, hdc):\n"
@@ -118,8 +131,9 @@ class BlockingCallInAsync(ProjectRule):
                     by_kind.setdefault(kind, []).append(call)  # type: ignore[arg-type]
             for kind, calls in by_kind.items():
                 first = calls[0]
-                in_loop = any(c.in_loop for c in calls)
-                where = " inside a loop" if first.in_loop else ""
+                # A retry loop that exits after the call (`try: save(); break`) runs it once.
+                in_loop = any(c.in_loop and not c.leaves_loop for c in calls)
+                where = " inside a loop" if first.in_loop and not first.leaves_loop else ""
                 more = " (and further calls of the same kind)" if len(calls) > 1 else ""
                 typed = project.typed_target(fn, first.target)
                 what = f"`{first.target}()`" + (f" (`{typed}`)" if typed != first.target else "")

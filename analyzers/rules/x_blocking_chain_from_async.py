@@ -148,5 +148,5 @@ class BlockingChainFromAsync(ProjectRule):
                     end_line=call.end_line,
                     col=call.col,
                     chain=steps,
-                    frequency=7 if call.in_loop else None,
+                    frequency=7 if call.in_loop and not call.leaves_loop else None,
                 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from analyzers.matching import BLOCKING_KINDS_GUI, short_name
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
@@ -26,6 +28,33 @@ _GUI_ADVICE = {
 # query): a hitch when the user clicks, not the freeze of a network wait or a subprocess.
 _SHORT_KINDS = frozenset({"file", "file-bulk", "key-derivation", "sqlite", "clipboard"})
 _SHORT_IMPACT = 3
+
+# Handlers of a rare, deliberate user action: a settings change (`on_gossip_setting_changed`,
+# `setServerParameters`), closing a window (`closeEvent`) or a one-off destructive action on
+# a whole wallet or account (`checkThenDeleteWallet`). The window freezes once per action,
+# not per event, frame or item: the priority scale's rarest frequency and at most a
+# noticeable-stall impact (MEDIUM at most).
+_SETTING_CHANGE = re.compile(
+    r"(?:setting|config|preference|option)s?(?:changed|toggled|edited|applied)"
+    r"|^set\w*(?:parameters|params|settings|config|options|preferences)$"
+)
+_ONE_OFF_ACTION = re.compile(
+    r"(?:delete|remove|rename|erase|wipe)(?:wallet|account|profile|keystore|identity)"
+)
+_USER_ACTION_IMPACT = 5
+
+
+def _user_action(name: str) -> str:
+    """What rare user action the handler `name` answers ("" when it is not one)."""
+    flat = name.lower().replace("_", "")
+    if _SETTING_CHANGE.search(flat):
+        return "a settings change"
+    if name == "closeEvent":
+        return "closing the window"
+    found = _ONE_OFF_ACTION.search(flat)
+    if found:
+        return f"a one-off `{found.group(0)}`"
+    return ""
 
 
 class BlockingChainFromGui(ProjectRule):
@@ -117,6 +146,19 @@ class BlockingChainFromGui(ProjectRule):
         ),
     )
     INVALID = (
+        # A settings toggle waits for the network thread: reported, once per user action.
+        Invalid(
+            "import asyncio\n"
+            "from PySide6.QtWidgets import QWidget\n"
+            "class NetworkPane(QWidget):\n"
+            "    def __init__(self):\n"
+            "        self.config.proxyChanged.connect(self.on_proxy_setting_changed)\n"
+            "    def on_proxy_setting_changed(self):\n"
+            "        fut = asyncio.run_coroutine_threadsafe(self.net.restart(), self.loop)\n"
+            "        fut.result()\n",
+            line=8,
+            message_contains="once per user action (a settings change)",
+        ),
         # The GUI thread waiting on work it sent to the asyncio loop's thread.
         Invalid(
             "import asyncio\n"
@@ -160,19 +202,26 @@ class BlockingChainFromGui(ProjectRule):
             if why is None or fn.is_async:
                 continue
             reported: set[str] = set()
+            action = _user_action(fn.name)
+            freeze = (
+                f"freezing the window once per user action ({action})"
+                if action
+                else "freezing the window while it waits"
+            )
             for call in fn.calls:
                 if "once" in call.guards:  # `if self._x is None: self._x = load()`
                     continue
                 kind = project.call_blocking_kind(fn, call.target)
                 if kind in BLOCKING_KINDS_GUI:
+                    impact = _SHORT_IMPACT if kind in _SHORT_KINDS else self.IMPACT
                     self.report_at(
                         call.line,
                         f"`{fn.name}` runs on the GUI thread ({why}) and calls "
-                        f"`{call.target}()` ({kind}), freezing the window while it waits; "
-                        f"{_GUI_ADVICE[kind]}.",
+                        f"`{call.target}()` ({kind}), {freeze}; {_GUI_ADVICE[kind]}.",
                         end_line=call.end_line,
                         col=call.col,
-                        impact=_SHORT_IMPACT if kind in _SHORT_KINDS else None,
+                        impact=min(impact, _USER_ACTION_IMPACT) if action else impact,
+                        frequency=1 if action else None,
                     )
                     continue
                 found = project.chain_from_call(fn, call, BLOCKING_KINDS_GUI)
@@ -182,13 +231,16 @@ class BlockingChainFromGui(ProjectRule):
                 reported.add(callee.qualname)
                 steps = chain.steps
                 via = " -> ".join(short_name(s.symbol) for s in steps[1:])
+                impact = _SHORT_IMPACT if chain.kind in _SHORT_KINDS else self.IMPACT
+                once = f", {freeze}" if action else ""
                 self.report_at(
                     call.line,
                     f"`{fn.name}` runs on the GUI thread ({why}) and calls "
                     f"`{short_name(callee.qualname)}()`, which blocks in `{chain.call}()` "
-                    f"({chain.kind}) via {via}; {_GUI_ADVICE[chain.kind]}.",
+                    f"({chain.kind}) via {via}{once}; {_GUI_ADVICE[chain.kind]}.",
                     end_line=call.end_line,
                     col=call.col,
                     chain=steps,
-                    impact=_SHORT_IMPACT if chain.kind in _SHORT_KINDS else None,
+                    impact=min(impact, _USER_ACTION_IMPACT) if action else impact,
+                    frequency=1 if action else None,
                 )
