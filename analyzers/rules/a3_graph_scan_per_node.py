@@ -50,6 +50,17 @@ class GraphScanPerNode(ProjectRule):
             "        for c in self.connections:\n"
             "            out.setdefault(c.source, []).append(c)\n        return out\n"
         ),
+        # the inner loop walks one port's connections, looked up per item from an index
+        Valid(
+            "class Orchestrator:\n"
+            "    def next_nodes(self, node_id, ports):\n"
+            "        found = []\n"
+            "        for port in ports:\n"
+            "            connections = self._from_port(node_id, port)\n"
+            "            for c in connections:\n"
+            "                found.append(c.target)\n"
+            "        return found\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -83,7 +94,9 @@ class GraphScanPerNode(ProjectRule):
     def check_project(self) -> None:
         for fn in self.functions():
             scans = [
-                (line, it) for line, it in sorted(fn.loop_iters.items()) if _EDGE_LIST.search(it)
+                (line, it)
+                for line, it in sorted(fn.loop_iters.items())
+                if _EDGE_LIST.search(it) and not _looked_up_per_item(fn, line, it)
             ]
             if not scans:
                 continue
@@ -120,3 +133,15 @@ class GraphScanPerNode(ProjectRule):
                 ),
             )
             return
+
+
+def _looked_up_per_item(fn: FunctionInfo, line: int, iterated: str) -> bool:
+    """`for c in conns:` where `conns = lookup(...)` ran inside the outer loop: one item's
+    edges from an index or a port, not the whole edge list."""
+    if "." in iterated or "(" in iterated:
+        return False
+    assigned = fn.local_call_lines.get(iterated)
+    outer = fn.loop_parents.get(line, 0)
+    return bool(assigned) and any(
+        first == outer and first < assigned < line <= last for first, last in fn.loop_spans
+    )
