@@ -63,6 +63,15 @@ _ONCE_NAMES = re.compile(
     r"|create_layout)(?:_|$)",
     re.I,
 )
+# Lifecycle teardown: runs once per object, at the end of its life (`stop_x`, `close_page`
+# and `cleanup_idle` are not here: they act on one part and may run again and again).
+_TEARDOWN_NAMES = re.compile(
+    r"^_*(?:on_)?(?:shutdown|shut_down|stop|close|aclose|cleanup|clean_up|teardown|tear_down"
+    r"|exit|unload|dispose|aexit)_*$",
+    re.I,
+)
+# Event-loop runners: `asyncio.run(main())`, `loop.run_until_complete(serve())`.
+_LOOP_RUNNERS = frozenset({"run", "run_until_complete"})
 T = TypeVar("T")
 
 
@@ -81,6 +90,10 @@ class CallSite:
     discarded: bool = False  # the result is thrown away (the call is a statement)
     formats: bool = False  # first argument is built eagerly: f-string, `%` or `.format()`
     in_except: bool = False  # inside an `except` block (runs on the error path only)
+    # An unconditional `break`/`return`/`raise` follows the call in its loop's body (a retry
+    # loop that exits on success): it runs at most once per pass of the loop, and the loop is
+    # not inside another loop, so the call is not repeated.
+    leaves_loop: bool = False
     # For a copy or serialization call (`_COPY_CALLS`): what its first argument is, as
     # source ("self.context.variables", "payload"), or "<item>" when it is built from a name
     # bound anew on each iteration of a loop around the call (the item's own element).
@@ -154,6 +167,9 @@ class FunctionInfo:
     loop_spans: list[tuple[int, int]] = field(default_factory=list)
     # local name -> constructor it was bound to (`worker = Worker()`), for `worker.moveToThread`
     local_types: dict[str, str] = field(default_factory=dict)
+    # local name -> line of its last `name = call(...)` (a value recomputed inside a loop is
+    # per item: `conns = self._from_port(node, port)` is not the whole edge list)
+    local_call_lines: dict[str, int] = field(default_factory=dict)
     # local name -> line of its last `name = call(...)` (a value recomputed inside a loop is
     # per item: `conns = self._from_port(node, port)` is not the whole edge list)
     local_call_lines: dict[str, int] = field(default_factory=dict)
@@ -264,6 +280,7 @@ class _Summarizer:
         self._discarded: set[int] = set()
         self._shared: frozenset[str] = frozenset()
         self._in_except: set[int] = set()
+        self._leaving: set[int] = set()  # calls followed by a loop exit (`CallSite.leaves_loop`)
         self._param_types: dict[str, str] = {}
         self._loop_nodes: dict[int, ast.AST] = {}  # the current function's loops by line
         self._collect_imports(tree)
@@ -531,6 +548,7 @@ class _Summarizer:
                 if ctor:
                     info.local_types[node.targets[0].id] = ctor
                     info.local_call_lines[node.targets[0].id] = node.lineno
+                    info.local_call_lines[node.targets[0].id] = node.lineno
             children: list[tuple[ast.AST, int, bool, tuple[str, ...]]] = []
             if isinstance(node, ast.If):
                 body_guards, else_guards = _branch_guards(node, self.imports, self._shared)
@@ -551,6 +569,7 @@ class _Summarizer:
                 info.loop_spans.append((line, node.end_lineno or line))
                 if not isinstance(node, ast.While):
                     info.loop_iters[line] = _short_source(node.iter)
+                self._leaving.update(_calls_before_exit(node.body, nested_loop=bool(in_loop)))
                 head_loop = line if isinstance(node, ast.While) else in_loop
                 children += [(h, head_loop, False, guards) for h in head]
                 children += [(s, line, False, guards) for s in node.body]
@@ -600,6 +619,7 @@ class _Summarizer:
                 target=target,
                 awaited=awaited,
                 in_except=id(node) in self._in_except,
+                leaves_loop=bool(in_loop) and id(node) in self._leaving,
                 in_loop=bool(in_loop),
                 callables=tuple(callables),
                 loop_line=in_loop,
@@ -1117,6 +1137,53 @@ def _joined(guards: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
 
 def _exits(body: list[ast.stmt]) -> bool:
     return isinstance(body[-1], (ast.Return, ast.Raise))
+
+
+_LOOPS_AND_SCOPES = (
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+)
+_INNER_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _calls_before_exit(body: list[ast.stmt], nested_loop: bool) -> set[int]:
+    """Ids of the calls in a loop's body that an unconditional exit follows in their block
+    (`try: save(); break`): each runs at most once per pass of the loop. A `break` of a loop
+    inside another loop only leaves the inner one: there only `return`/`raise` count."""
+    exits = (ast.Return, ast.Raise) if nested_loop else (ast.Break, ast.Return, ast.Raise)
+    found: set[int] = set()
+    blocks = [body]
+    while blocks:
+        block = blocks.pop()
+        end = next((i for i, stmt in enumerate(block) if isinstance(stmt, exits)), None)
+        for i, stmt in enumerate(block):
+            if isinstance(stmt, _LOOPS_AND_SCOPES):
+                continue  # their own loops and scopes
+            if end is not None and i <= end:
+                found.update(_own_calls(stmt))
+            elif isinstance(stmt, ast.If):
+                blocks += [stmt.body, stmt.orelse]
+            elif isinstance(stmt, (ast.With, ast.AsyncWith)):
+                blocks.append(stmt.body)
+            elif isinstance(stmt, ast.Try):
+                blocks += [stmt.body, stmt.orelse, *(h.body for h in stmt.handlers)]
+    return found
+
+
+def _own_calls(stmt: ast.stmt) -> Iterator[int]:
+    """Ids of the calls of a statement, without entering nested loops and scopes."""
+    todo: list[ast.AST] = [stmt]
+    while todo:
+        node = todo.pop()
+        if node is not stmt and isinstance(node, (*_LOOPS_AND_SCOPES, *_INNER_SCOPES)):
+            continue
+        if isinstance(node, ast.Call):
+            yield id(node)
+        todo.extend(ast.iter_child_nodes(node))
 
 
 def _sequence_guards(
@@ -1673,10 +1740,12 @@ class ProjectModel:
                 once[fn.qualname] = "a command-line entry point (once per invocation)"
             elif _ONCE_NAMES.match(fn.name):
                 once[fn.qualname] = f"set-up code (`{fn.name}` runs once per object)"
+            elif _TEARDOWN_NAMES.match(fn.name):
+                once[fn.qualname] = f"at shutdown (`{fn.name}` is teardown, once per object)"
             elif fn.name == "run" and self.thread_targets.get(fn.qualname, "").endswith(".run"):
                 once[fn.qualname] = "a thread body (runs once per thread)"
         for _ in range(4):
-            changed = False
+            changed = self._find_loop_entries(once)
             for fn in self.functions.values():
                 q = fn.qualname
                 if q in once or q in self.gui_functions or q in self.thread_targets:
@@ -1697,6 +1766,59 @@ class ProjectModel:
             if not changed:
                 break
         return once
+
+    def _find_loop_entries(self, once: dict[str, str]) -> bool:
+        """Add to `once` the coroutines that once-only code (or a function nothing in the
+        tree calls: a console-script entry) hands to `asyncio.run(...)` or
+        `loop.run_until_complete(...)`: the program's entry, run once on a loop that has
+        nothing else to stall. True when something was added."""
+        added = False
+        for fn in self.functions.values():
+            runners = [
+                c
+                for c in fn.calls
+                if c.target.rsplit(".", 1)[-1] in _LOOP_RUNNERS and not c.in_loop
+            ]
+            if not runners or not self._entry_like(fn, once):
+                continue
+            for runner in runners:
+                for call in fn.calls:
+                    inside = (call.line, call.col) > (runner.line, runner.col)
+                    if call is runner or not inside or call.line > runner.end_line:
+                        continue
+                    coro = self.resolve(fn, call.target) or self._reexported(call.target)
+                    if coro is not None and coro.is_async and coro.qualname not in once:
+                        short = runner.target.rsplit(".", 1)[-1]
+                        once[coro.qualname] = (
+                            f"the program's entry (run to completion by `{short}()` in `{fn.name}`)"
+                        )
+                        added = True
+        return added
+
+    def _reexported(self, target: str) -> FunctionInfo | None:
+        """`pkg.climain` when `pkg/__init__.py` does `from .cli import climain`."""
+        owner, _, name = target.rpartition(".")
+        summary = self.modules.get(owner)
+        source = summary.imports.get(name) if summary else None
+        return self.functions.get(source) if source else None
+
+    def _entry_like(self, fn: FunctionInfo, once: dict[str, str]) -> bool:
+        """Once-only code, or a plain module function that nothing in the tree calls or
+        that only such functions call (outside loops): a `console_scripts` entry."""
+        if fn.qualname in once:
+            return True
+
+        def uncalled(f: FunctionInfo) -> bool:
+            top = not f.cls and f.qualname == f"{f.module}.{f.name}"
+            return top and not self.callers(f.qualname)
+
+        if uncalled(fn):
+            return True
+        callers = self.callers(fn.qualname)
+        return bool(callers) and all(
+            not call.in_loop and (caller.qualname in once or uncalled(caller))
+            for caller, call in callers
+        )
 
     def hot_functions(self, entry_points: Iterable[str], max_depth: int = 6) -> frozenset[str]:
         """The profile's hot entry points and every project function they call, a few calls
@@ -1778,8 +1900,9 @@ class ProjectModel:
         fn = self.function_at(relpath, line)
         if fn is None:
             return "module-level code runs once, at import"
-        if fn.in_loop_at(line):
+        here = [c for c in fn.calls if c.line == line]
+        if fn.in_loop_at(line) and not (here and all(c.leaves_loop for c in here)):
             return None
-        if any(c.line == line and "once" in c.guards for c in fn.calls):
+        if any("once" in c.guards for c in here):
             return "a first-creation branch (runs once)"
         return self.once_reason(fn.qualname)
