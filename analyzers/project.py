@@ -100,7 +100,8 @@ class CallSite:
     copies: str = ""
     # Conditions the call runs under, from the `if` statements around it (see `_branch_guards`):
     # "platform:<OS>" (only on that OS), "once" (a first-creation branch such as
-    # `if self._x is None:`), "loop-idle" (only when no event loop is running).
+    # `if self._x is None:`), "loop-idle" (only when no event loop is running), "file-once"
+    # (`if not os.path.exists(p):` around `open(p, "w")`: once per file).
     guards: tuple[str, ...] = ()
 
 
@@ -1099,6 +1100,9 @@ def _branch_guards(
         and call.func.attr == "is_running"
     ):
         return ((), ("loop-idle",)) if not negated else (("loop-idle",), ())
+    missing = _missing_file(call) if negated else None
+    if missing is not None and missing in _opened_paths(node.body):
+        return ("file-once",), ()  # `if not os.path.exists(p): open(p, "w")...`
     creation = _creation_subject(test)
     if creation is not None:
         subject, holds_until_created = creation
@@ -1121,6 +1125,35 @@ def _branch_guards(
         guard = (f"bound:{test.left.id}",)
         return guard, guard
     return (), ()
+
+
+def _missing_file(test: ast.AST) -> str | None:
+    """`p` (as source) for `os.path.exists(p)` / `os.path.isfile(p)` / `p.exists()`."""
+    if not isinstance(test, ast.Call) or not isinstance(test.func, ast.Attribute):
+        return None
+    if test.func.attr not in ("exists", "isfile", "is_file"):
+        return None
+    if _dotted(test.func) in ("os.path.exists", "os.path.isfile") and len(test.args) == 1:
+        return ast.unparse(test.args[0])
+    return ast.unparse(test.func.value) if not test.args else None
+
+
+def _opened_paths(body: list[ast.stmt]) -> set[str]:
+    """Sources of the paths a block creates: `open(p, ...)`, `p.write_text(...)`."""
+    paths: set[str] = set()
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if not isinstance(node, ast.Call):
+                continue
+            if isinstance(node.func, ast.Name) and node.func.id == "open" and node.args:
+                paths.add(ast.unparse(node.args[0]))
+            elif isinstance(node.func, ast.Attribute) and node.func.attr in (
+                "write_text",
+                "write_bytes",
+                "open",
+            ):
+                paths.add(ast.unparse(node.func.value))
+    return paths
 
 
 def _platform_of(call: CallSite) -> str:
@@ -1905,4 +1938,6 @@ class ProjectModel:
             return None
         if any("once" in c.guards for c in here):
             return "a first-creation branch (runs once)"
+        if any("file-once" in c.guards for c in here):
+            return "a create-if-missing branch (runs once per file)"
         return self.once_reason(fn.qualname)

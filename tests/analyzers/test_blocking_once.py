@@ -81,6 +81,18 @@ async def nested(self, groups):
         for item in group:
             os.fsync(item)
             return
+
+
+async def save_once(self, data):
+    if not os.path.exists(self.path):
+        for _ in range(10):
+            if await self.ready():
+                with open(self.path, "w") as f:
+                    os.fsync(f.fileno())
+                break
+            await asyncio.sleep(1)
+    if not os.path.exists(self.other):
+        os.fsync(self.fd)
 """
 
 
@@ -121,7 +133,16 @@ def test_a_call_followed_by_a_loop_exit_leaves_the_loop():
         ("drain", "sock.recv", 56): False,  # a conditional break: read per iteration
         ("nested", "os.fsync", 64): False,  # `break` leaves the inner loop only
         ("nested", "os.fsync", 67): True,  # `return` leaves both
+        ("save_once", "os.fsync", 76): True,
+        ("save_once", "asyncio.sleep", 78): False,
     }
+
+
+def test_a_create_if_missing_branch_runs_once_per_file():
+    model = _model()
+    assert model.runs_once_at("pkg/app.py", 76) == "a create-if-missing branch (runs once per file)"
+    assert model.runs_once_at("pkg/app.py", 78) is None  # the retry's wait repeats
+    assert model.runs_once_at("pkg/app.py", 80) is None  # the branch creates nothing
 
 
 def _finding(line: int, symbol: str) -> Finding:
