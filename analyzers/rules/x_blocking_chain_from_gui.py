@@ -39,7 +39,7 @@ _SETTING_CHANGE = re.compile(
     r"|^set\w*(?:parameters|params|settings|config|options|preferences)$"
 )
 _ONE_OFF_ACTION = re.compile(
-    r"(?:delete|remove|rename|erase|wipe)(?:wallet|account|profile|keystore|identity)"
+    r"(delete|remove|rename|erase|wipe)(wallet|account|profile|keystore|identity)"
 )
 _USER_ACTION_IMPACT = 5
 
@@ -53,7 +53,7 @@ def _user_action(name: str) -> str:
         return "closing the window"
     found = _ONE_OFF_ACTION.search(flat)
     if found:
-        return f"a one-off `{found.group(0)}`"
+        return f"a one-off {found.group(1)} of a {found.group(2)}"
     return ""
 
 

@@ -176,7 +176,7 @@ def test_rare_user_actions_are_named_and_per_event_handlers_are_not():
     assert _user_action("onProxySettingsChanged") == "a settings change"
     assert _user_action("setServerParameters") == "a settings change"
     assert _user_action("closeEvent") == "closing the window"
-    assert _user_action("checkThenDeleteWallet") == "a one-off `deletewallet`"
+    assert _user_action("checkThenDeleteWallet") == "a one-off delete of a wallet"
     for name in (
         "_on_validate_all",
         "_update_hover_element",
