@@ -171,9 +171,6 @@ class FunctionInfo:
     # local name -> line of its last `name = call(...)` (a value recomputed inside a loop is
     # per item: `conns = self._from_port(node, port)` is not the whole edge list)
     local_call_lines: dict[str, int] = field(default_factory=dict)
-    # local name -> line of its last `name = call(...)` (a value recomputed inside a loop is
-    # per item: `conns = self._from_port(node, port)` is not the whole edge list)
-    local_call_lines: dict[str, int] = field(default_factory=dict)
     # A decorator whose wrapper calls the function inside `with self.<lock>:` -> "self.<lock>"
     # (`lock_wrapper_async`: the wrapper is a coroutine, so the lock spans the awaits too).
     lock_wrapper: str = ""
@@ -548,7 +545,6 @@ class _Summarizer:
                 ctor = self.resolve(node.value.func, defs)
                 if ctor:
                     info.local_types[node.targets[0].id] = ctor
-                    info.local_call_lines[node.targets[0].id] = node.lineno
                     info.local_call_lines[node.targets[0].id] = node.lineno
             children: list[tuple[ast.AST, int, bool, tuple[str, ...]]] = []
             if isinstance(node, ast.If):
