@@ -37,9 +37,10 @@ from pathlib import Path
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _QUOTED = re.compile(r"""'([^'\n]{1,300})'|"([^"\n]{1,300})\"""")
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)", re.M)
-# Docstrings and other unprefixed triple-quoted text: prose ("Called by DebugExecutor
-# before each node") is not a use. f/r/b-prefixed ones are kept (an f-string holds code).
-_DOC_STRING = re.compile(r'(?<![A-Za-z])("""|\'\'\')[\s\S]*?\1')
+# Triple-quoted strings, prefixed or not, matched in order (an f-string's closing quotes
+# must not open a "docstring"). Prose ("Called by DebugExecutor before each node") is not a
+# use, so non-f ones are blanked; an f-string holds code and is kept.
+_TRIPLE = re.compile(r'(?<![A-Za-z0-9_])([rRbBuUfF]{0,2})("""|\'\'\')[\s\S]*?\2')
 # Whole-line comments: commented-out code (`# from .pool import Pool`) is not a use.
 _COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.M)
 _MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*['"]__main__['"]""", re.M)
@@ -120,6 +121,10 @@ def _dunder_all_words(tree: ast.Module) -> list[str]:
     return words
 
 
+def _blank_prose(match: re.Match[str]) -> str:
+    return match.group(0) if "f" in match.group(1).lower() else '""'
+
+
 def references_of(
     source: str,
     tree: ast.Module,
@@ -131,7 +136,7 @@ def references_of(
     are its import statements when the caller has walked them already."""
     statements = _import_statements(tree) if statements is None else statements
     refs = References(script=bool(_MAIN_GUARD.search(source)))
-    code = _COMMENT_LINE.sub("", _DOC_STRING.sub('""', source))
+    code = _TRIPLE.sub(_blank_prose, _COMMENT_LINE.sub("", source))
     counts = Counter(_WORD.findall(code))
     spent: Counter[str] = Counter(_DEF.findall(source))
     for target, words in _import_targets(statements, package):

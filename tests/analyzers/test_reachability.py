@@ -92,6 +92,21 @@ def test_commented_out_imports_defs_and_all_are_not_uses() -> None:
     assert "Pool" in refs.strings  # quoted: a registry by name would keep it alive
 
 
+def test_an_f_string_closing_quotes_do_not_open_a_docstring() -> None:
+    # the closing quotes of a triple-quoted f-string once paired with the next docstring
+    # and hid every name between them: a delegate in use was called unused
+    source = (
+        'css = f"""\n  color: {Color};\n"""\n'
+        "view = Delegate(parent=None)\n"
+        'def f():\n    """Prose Only."""\n'
+    )
+    import ast
+
+    refs = reachability.references_of(source, ast.parse(source), "app.mod", "app")
+    assert {"Delegate", "Color"} <= refs.names
+    assert "Prose" not in refs.names
+
+
 def test_unused_modules_are_those_nothing_imports_nor_names(tree: Path) -> None:
     result = audit(tree / "app", "generic", use_cache=False, jobs=1)
     by_path = {f.path: f for f in result.findings if f.rule == "CIA001"}
