@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 
 import libcst as cst
 
@@ -14,7 +15,7 @@ from analyzers.rules._shapes import (
     call_receiver,
     dotted,
     methods_of,
-    reachable_methods,
+    names_text,
 )
 
 # Qt virtuals that run per input event or per frame.
@@ -79,23 +80,95 @@ def _under_move_test(ancestors: tuple[cst.CSTNode, ...], node: cst.CSTNode) -> b
     return False
 
 
-def _reachable(methods: dict[str, cst.FunctionDef], entry: str) -> dict[str, list[str]]:
-    """Like `reachable_methods`, but from eventFilter only through its move-event branch."""
-    if entry != "eventFilter":
-        return reachable_methods(methods, entry)
-    paths: dict[str, list[str]] = {entry: [entry]}
-    for sub, ancestors in body_nodes(methods[entry]):
-        if not isinstance(sub, cst.Call) or not _under_move_test(ancestors, sub):
-            continue
-        func = sub.func
+# A test that says "something changed since the last draw": a dirty flag, a change
+# tracker's verdict, a pending-update flag.
+_CHANGE_WORDS = re.compile(
+    r"dirty|changed|needs?_(?:update|redraw|refresh|repaint|rebuild)|"
+    r"should_(?:update|redraw|refresh|repaint|rebuild)|pending|stale|invalidated",
+    re.IGNORECASE,
+)
+
+
+def _is_change_test(test: cst.BaseExpression) -> bool:
+    return bool(_CHANGE_WORDS.search(names_text(test)))
+
+
+def _exits(block: cst.BaseSuite) -> bool:
+    """The block only leaves (`return`, `continue`): the early-out of a guard clause."""
+    stmts = block.body if isinstance(block, cst.IndentedBlock) else [block]
+    last = stmts[-1] if stmts else None
+    if isinstance(last, cst.SimpleStatementLine):
+        return any(isinstance(s, (cst.Return, cst.Continue)) for s in last.body)
+    return False
+
+
+def _change_guarded(ancestors: tuple[cst.CSTNode, ...], node: cst.CSTNode) -> bool:
+    """Runs only when a change/dirty check says so, not on every event or tick.
+
+    Either inside `if self._dirty:` / `if tracker.should_update(...):`, or after a guard
+    clause `if not self._needs_update: return` earlier in the same block.
+    """
+    chain = (*ancestors, node)
+    for anc, child in itertools.pairwise(chain):
         if (
-            isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value == "self"
-            and func.attr.value in methods
+            isinstance(anc, cst.If)
+            and child is anc.body
+            and not (
+                isinstance(anc.test, cst.UnaryOperation) and isinstance(anc.test.operator, cst.Not)
+            )
+            and _is_change_test(anc.test)
         ):
-            for name, path in reachable_methods(methods, func.attr.value).items():
-                paths.setdefault(name, [entry, *path])
+            return True
+        if isinstance(anc, cst.IndentedBlock) and isinstance(child, cst.BaseStatement):
+            for stmt in anc.body:
+                if stmt is child:
+                    break
+                if (
+                    isinstance(stmt, cst.If)
+                    and isinstance(stmt.test, cst.UnaryOperation)
+                    and isinstance(stmt.test.operator, cst.Not)
+                    and _is_change_test(stmt.test)
+                    and _exits(stmt.body)
+                ):
+                    return True
+    return False
+
+
+def _self_callee(call: cst.Call, methods: dict[str, cst.FunctionDef]) -> str | None:
+    func = call.func
+    if (
+        isinstance(func, cst.Attribute)
+        and isinstance(func.value, cst.Name)
+        and func.value.value == "self"
+        and func.attr.value in methods
+    ):
+        return func.attr.value
+    return None
+
+
+def _reachable(methods: dict[str, cst.FunctionDef], entry: str) -> dict[str, list[str]]:
+    """Methods `entry` reaches through `self.X()` calls that run on every event or tick.
+
+    From eventFilter only through its move-event branch; a call made only when a
+    change/dirty check passes (`if tracker.should_update(...): self._redraw()`) does not
+    run per tick, so the chain stops there.
+    """
+    paths: dict[str, list[str]] = {entry: [entry]}
+    todo = [entry]
+    while todo:
+        name = todo.pop()
+        for sub, ancestors in body_nodes(methods[name]):
+            if not isinstance(sub, cst.Call):
+                continue
+            callee = _self_callee(sub, methods)
+            if callee is None or callee in paths:
+                continue
+            if name == "eventFilter" and not _under_move_test(ancestors, sub):
+                continue
+            if _change_guarded(ancestors, sub):
+                continue
+            paths[callee] = [*paths[name], callee]
+            todo.append(callee)
     return paths
 
 
@@ -155,7 +228,57 @@ def mouseMoveEvent(self, event):
             """
         ),
     )
+    VALID = (
+        *VALID,
+        # The tick only asks a change tracker; the scan runs when something changed.
+        Valid(
+            """\
+            class Minimap:
+                def __init__(self):
+                    self._timer.timeout.connect(self._tick)
+
+                def _tick(self):
+                    if self._tracker.should_update(self.viewport_rect()):
+                        self._redraw()
+
+                def _redraw(self):
+                    for node in self._graph.all_nodes():
+                        self._draw(node)
+            """
+        ),
+        # A guard clause on a dirty flag before the scan.
+        Valid(
+            """\
+            class Overview:
+                def __init__(self):
+                    self._timer.timeout.connect(self._refresh)
+
+                def _refresh(self):
+                    if not self._dirty:
+                        return
+                    self._dirty = False
+                    for item in self._view.scene().items():
+                        self._draw(item)
+            """
+        ),
+    )
     INVALID = (
+        # The scan that feeds the change check still runs on every tick.
+        Invalid(
+            """\
+            class Overview:
+                def __init__(self):
+                    self._timer.timeout.connect(self._refresh)
+
+                def _refresh(self):
+                    boxes = [i for i in self.scene.items() if hasattr(i, "node")]
+                    if not self._tracker.should_update(boxes):
+                        return
+                    self._draw(boxes)
+            """,
+            line=6,
+            message_contains="timeout",
+        ),
         Invalid(
             """\
             class AutoConnect:
@@ -225,6 +348,7 @@ def mouseMoveEvent(self, event):
                     if isinstance(sub, cst.Call)
                     and _scan_name(sub) is not None
                     and (method_name != "eventFilter" or _under_move_test(ancestors, sub))
+                    and not _change_guarded(ancestors, sub)
                 ]
                 if not scans:
                     continue
