@@ -24,6 +24,27 @@ _SLEEPS = frozenset({"time.sleep", "asyncio.sleep"})
 _RETRY_HEAD = re.compile(r"^\s*(?:async\s+)?(?:for|while)\b.*(?i:retr|attempt|tries)")
 _SLEEP_CALL = re.compile(r"sleep\(")
 _USER_SETTING = re.compile(r"config|get_parameter|get_input_value|resolve_value|options|settings")
+# The retried call talks to a server: the case where a fixed rate hammers a service that
+# is down, and many clients retrying in lockstep synchronize into bursts.
+_SERVER_CALL = re.compile(
+    r"request|http|url|session|client|api\b|fetch|download|upload|smtp|imap|mail|vault|"
+    r"server|rpc|socket|connect|remote|distribut|dispatch|publish|query|execute_sql|"
+    r"secret|token|webhook|robot|(?<![a-z])(?:get|post|put|patch|delete)(?![a-z])",
+    re.IGNORECASE,
+)
+# Other work outside the process: a peer, a UI element, a browser page, a file lock.
+_EXTERNAL_CALL = re.compile(
+    r"peer|send|recv|element|selector|locator|page|click|window|browser|wait_for|"
+    r"find|lock|open|read|write|launch|attach|subprocess",
+    re.IGNORECASE,
+)
+# A predicate or expression evaluated in-process: re-checking it is a schedule.
+_LOCAL_CHECK = re.compile(r"condition|predicate|eval|check", re.IGNORECASE)
+# Calls that never leave the process: logging, type checks, conversions.
+_LOCAL_CALL = re.compile(
+    r"^(?:.*\.)?(?:debug|info|warning|warn|error|exception|critical|log|print|isinstance|"
+    r"iscoroutine|iscoroutinefunction|len|str|int|float|bool|format|append|sleep)$"
+)
 
 
 def _is_retry_loop(loop: cst.CSTNode) -> bool:
@@ -33,6 +54,32 @@ def _is_retry_loop(loop: cst.CSTNode) -> bool:
     if isinstance(loop, cst.While):
         return bool(_RETRY_WORDS.search(names_text(loop.test)))
     return False
+
+
+def _literal_number(node: cst.CSTNode | None) -> float | None:
+    if isinstance(node, (cst.Integer, cst.Float)):
+        return float(node.evaluated_value)
+    return None
+
+
+def _literal_attempts(loop: cst.For | cst.While) -> float | None:
+    """N for `for attempt in range(N)` with a literal N, else None (unknown or configured)."""
+    if not isinstance(loop, cst.For) or not isinstance(loop.iter, cst.Call):
+        return None
+    if call_name(loop.iter) != "range" or len(loop.iter.args) != 1:
+        return None
+    return _literal_number(loop.iter.args[0].value)
+
+
+def _retried_calls(loop: cst.For | cst.While) -> list[str]:
+    """Dotted names of what the loop calls, minus logging, conversions and the sleep."""
+    out = []
+    for sub, _ in body_nodes(loop.body):
+        if isinstance(sub, cst.Call):
+            name = dotted(sub.func) or names_text(sub.func)
+            if name and not _LOCAL_CALL.match(name):
+                out.append(name)
+    return out
 
 
 def _names(node: cst.CSTNode) -> set[str]:
@@ -135,9 +182,50 @@ for attempt in range(retry_count + 1):
             line=8,
             message_contains="retry_delay",
         ),
+        # A retransmission to one peer: still a fixed rate, but LOW (no shared server).
+        Invalid(
+            """\
+            import asyncio
+            async def resend(self, tries):
+                for attempt in range(tries):
+                    self.send_message(self.peer, self.packet)
+                    await asyncio.sleep(self.interval)
+            """,
+            line=5,
+            message_contains="one peer",
+        ),
     )
     VALID = (
         *VALID,
+        # A user-configured re-check of a local condition: a schedule, not a retry
+        # against a failing service.
+        Valid(
+            """\
+            import asyncio
+            async def wait_until(self, rule):
+                for attempt in range(rule.max_checks + 1):
+                    try:
+                        if rule.predicate(self.state):
+                            return True
+                    except ValueError as e:
+                        logger.warning(f"check failed: {e}")
+                    await asyncio.sleep(rule.interval)
+                return False
+            """
+        ),
+        # A short bounded start-up wait: five tries one second apart, then give up.
+        Valid(
+            """\
+            import time
+            def call_local_service(endpoint):
+                for attempt in range(5):
+                    try:
+                        return http_post(endpoint)
+                    except ConnectionError:
+                        time.sleep(1.0)
+                raise NotRunning()
+            """
+        ),
         # The node's user-configured retry interval: a deliberate choice, not reported.
         Valid(
             """\
@@ -207,9 +295,29 @@ for attempt in range(retry_count + 1):
                 return
             if isinstance(delay, cst.BinaryOperation) and isinstance(delay.operator, cst.Power):
                 return
+            # A short bounded start-up wait (`for _ in range(5): ... sleep(1.0)`) cannot
+            # hammer anything: at most a handful of tries, seconds in total.
+            attempts, seconds = _literal_attempts(loop), _literal_number(delay)
+            if attempts is not None and seconds is not None and attempts * seconds <= 5.0:
+                return
+            calls = _retried_calls(loop)
+            server = any(_SERVER_CALL.search(c) for c in calls)
+            # A re-check of a local condition (a predicate, an expression) on a fixed
+            # interval is a schedule, not a retry against a failing service.
+            external = server or any(_EXTERNAL_CALL.search(c) for c in calls)
+            if not external and calls and all(_LOCAL_CHECK.search(c) for c in calls):
+                return
             self.report(
                 sub,
                 f"Retries wait a fixed `{source_of(delay, 40)}` between attempts: grow the "
-                f"delay per attempt (base * 2 ** attempt, capped) and add jitter.",
+                f"delay per attempt (base * 2 ** attempt, capped) and add jitter."
+                + (
+                    " The retried call talks to one peer or UI element, not a shared "
+                    "server: no retry storm, LOW."
+                    if external and not server
+                    else ""
+                ),
+                impact=2 if external and not server else None,
+                frequency=2 if external and not server else None,
             )
             return
