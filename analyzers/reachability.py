@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _WORD = re.compile(r"[A-Za-z_]\w*")
+_PROSE = re.compile(r"\s")  # a string with whitespace is a sentence, not a name to look up
+_FIELD = re.compile(r"\{([^{}]*)\}")  # an f-string's replacement fields
 _QUOTED = re.compile(r"""'([^'\n]{1,300})'|"([^"\n]{1,300})\"""")
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)", re.M)
 # Triple-quoted strings, prefixed or not, matched in order (an f-string's closing quotes
@@ -125,6 +127,13 @@ def _blank_prose(match: re.Match[str]) -> str:
     return match.group(0) if "f" in match.group(1).lower() else '""'
 
 
+def _keep_only_fields(match: re.Match[str]) -> str:
+    text = match.group(1) or match.group(2) or ""
+    if not _PROSE.search(text):
+        return match.group(0)
+    return '"' + " ".join(_FIELD.findall(text)) + '"'
+
+
 def references_of(
     source: str,
     tree: ast.Module,
@@ -137,15 +146,22 @@ def references_of(
     statements = _import_statements(tree) if statements is None else statements
     refs = References(script=bool(_MAIN_GUARD.search(source)))
     code = _TRIPLE.sub(_blank_prose, _COMMENT_LINE.sub("", source))
+    code = _QUOTED.sub(_keep_only_fields, code)  # log lines are prose, their {fields} code
     counts = Counter(_WORD.findall(code))
     spent: Counter[str] = Counter(_DEF.findall(source))
     for target, words in _import_targets(statements, package):
         refs.imported.add(target)
         spent.update(words)
-    spent.update(_dunder_all_words(tree))
+    exported = _dunder_all_words(tree)
+    spent.update(exported)
     refs.names = {word for word, n in counts.items() if n > spent.get(word, 0)}
+    # Names and paths in strings ("pkg.mod.Class", f"_on_{kind}"); prose is blanked above.
+    # An `__all__` entry is a re-export, not a lookup by name.
+    quoted: Counter[str] = Counter()
     for match in _QUOTED.finditer(code):
-        refs.strings.update(_WORD.findall(match.group(1) or match.group(2) or ""))
+        quoted.update(_WORD.findall(match.group(1) or match.group(2) or ""))
+    quoted.subtract(exported)
+    refs.strings = {word for word, n in quoted.items() if n > 0}
     return refs
 
 

@@ -89,7 +89,17 @@ def test_commented_out_imports_defs_and_all_are_not_uses() -> None:
     assert "Other" in refs.names
     assert "Documented" not in refs.names | refs.strings  # prose in a docstring is not a use
     assert {"app.pool", "app.pool.Pool", "app.pool.Other"} <= refs.imported
-    assert "Pool" in refs.strings  # quoted: a registry by name would keep it alive
+    assert "Pool" not in refs.strings  # listed in __all__ only: a re-export
+    registry = 'HANDLERS = {"pool": "Pool"}\n'
+    refs = reachability.references_of(registry, ast.parse(registry), "app.mod", "app")
+    assert "Pool" in refs.strings  # a registry by name keeps it alive
+    logged = 'log("Bridge initialized")\nload("app.plugins.Loaded")\n'
+    refs = reachability.references_of(logged, ast.parse(logged), "app.mod", "app")
+    assert "Loaded" in refs.strings and "Bridge" not in refs.strings  # a log line is prose
+    assert "Bridge" not in refs.names
+    fields = 'log(f"took {elapsed(t)} in Bridge")\n'
+    refs = reachability.references_of(fields, ast.parse(fields), "app.mod", "app")
+    assert "elapsed" in refs.names and "Bridge" not in refs.names  # {fields} are code
 
 
 def test_an_f_string_closing_quotes_do_not_open_a_docstring() -> None:
