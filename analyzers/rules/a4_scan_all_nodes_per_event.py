@@ -134,6 +134,16 @@ def _change_guarded(ancestors: tuple[cst.CSTNode, ...], node: cst.CSTNode) -> bo
     return False
 
 
+def _counted(ancestors: tuple[cst.CSTNode, ...]) -> bool:
+    """The scan is the direct argument of `len(...)`."""
+    return (
+        len(ancestors) >= 2
+        and isinstance(ancestors[-1], cst.Arg)
+        and isinstance(ancestors[-2], cst.Call)
+        and call_name(ancestors[-2]) == "len"
+    )
+
+
 def _self_callee(call: cst.Call, methods: dict[str, cst.FunctionDef]) -> str | None:
     func = call.func
     if (
@@ -263,6 +273,19 @@ def mouseMoveEvent(self, event):
         ),
     )
     INVALID = (
+        # Counting the nodes on each tick is still a scan, but a cheap one: LOW.
+        Invalid(
+            """\
+            class Minimap:
+                def __init__(self):
+                    self._timer.timeout.connect(self._tick)
+
+                def _tick(self):
+                    self._count = len(self._graph.all_nodes())
+            """,
+            line=6,
+            message_contains="only counts",
+        ),
         # The scan that feeds the change check still runs on every tick.
         Invalid(
             """\
@@ -342,9 +365,10 @@ def mouseMoveEvent(self, event):
             for method_name, path in sorted(_reachable(methods, entry).items()):
                 if method_name in reported:
                     continue
+                walk = body_nodes(methods[method_name])
                 scans = [
                     sub
-                    for sub, ancestors in body_nodes(methods[method_name])
+                    for sub, ancestors in walk
                     if isinstance(sub, cst.Call)
                     and _scan_name(sub) is not None
                     and (method_name != "eventFilter" or _under_move_test(ancestors, sub))
@@ -353,6 +377,10 @@ def mouseMoveEvent(self, event):
                 if not scans:
                     continue
                 reported.add(method_name)
+                # `len(graph.all_nodes())` only counts: a list copy of references, no
+                # per-node work; microseconds per tick even on a large graph.
+                scan_ids = {id(scan) for scan in scans}
+                count_only = all(_counted(anc) for sub, anc in walk if id(sub) in scan_ids)
                 via = " -> ".join(f"{p}()" for p in path[1:])
                 more = f" ({len(scans)} scans in this method)" if len(scans) > 1 else ""
                 self.report(
@@ -366,5 +394,12 @@ def mouseMoveEvent(self, event):
                         if "timeout" in label
                         else ": query the scene near the event (`scene.items(rect)`, "
                         "`itemAt`) or keep an index updated on add/remove/move."
+                    )
+                    + (
+                        " It only counts the nodes (no per-node work): cheap, LOW."
+                        if count_only
+                        else ""
                     ),
+                    impact=2 if count_only else None,
+                    frequency=2 if count_only else None,
                 )
