@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import deque
 
 from analyzers.findings import ChainStep
 from analyzers.matching import BLOCKING_KINDS_ASYNC, short_name
@@ -50,6 +51,66 @@ def slow_holders(project: ProjectModel) -> dict[tuple[str, str], ChainStep]:
         return out
 
     return project.memo("CIA101.slow_holders", build)
+
+
+# How many sync calls deep from a thread's entry point a lock taken there still counts.
+_THREAD_DEPTH = 4
+# Calls that run a function they are handed in another thread (its arguments go there too).
+_HANDS_TO_THREAD = frozenset(
+    {"Thread", "Timer", "submit", "run_in_executor", "to_thread", "start_new_thread"}
+)
+
+
+def thread_takers(project: ProjectModel) -> dict[tuple[str, str], ChainStep]:
+    """(class that owns the lock, `self._lock`) -> a function that may run off the event loop
+    thread and takes it: a thread body (`Thread(target=)`, `run_in_executor`, `to_thread`,
+    `QThread.run`, `QRunnable.run`), a slot of an object moved to a worker thread, or a sync
+    function they call a few calls deep; or a method that hands the lock itself to a thread.
+
+    A thread lock only stalls the event loop while ANOTHER thread holds it. A lock that
+    only loop-thread code takes (a GUI-thread event bus, a queue driven from coroutines) is
+    never contended: an uncontended acquire costs about 100 ns."""
+
+    def build() -> dict[tuple[str, str], ChainStep]:
+        out: dict[tuple[str, str], ChainStep] = {}
+        todo: deque[tuple[FunctionInfo, int, str]] = deque()
+        for fn in project.functions.values():
+            where = project.thread_targets.get(fn.qualname)
+            if where is None and fn.cls and fn.cls in project.worker_classes:
+                where = project.worker_classes[fn.cls]
+            if where is not None and not fn.is_async:
+                todo.append((fn, 0, where))
+            for call in fn.calls:
+                if fn.cls and call.target.rsplit(".", 1)[-1] in _HANDS_TO_THREAD:
+                    for ref in call.callables:
+                        attr = ref.removeprefix("self.")
+                        owner = project.lock_owner(fn.cls, attr) if "." not in attr else None
+                        if owner is not None and ref.startswith("self."):
+                            why = "hands it to another thread"
+                            step = ChainStep(fn.relpath, call.line, fn.qualname, why)
+                            out.setdefault((owner, ref), step)
+        seen = {fn.qualname for fn, _, _ in todo}
+        while todo:
+            fn, depth, where = todo.popleft()
+            if fn.cls:
+                for use in fn.lock_uses:
+                    owner = project.lock_owner(fn.cls, use.lock.removeprefix("self."))
+                    if owner is not None and (owner, use.lock) not in out:
+                        why = f"may run in another thread ({where})"
+                        out[(owner, use.lock)] = ChainStep(fn.relpath, use.line, fn.qualname, why)
+            if depth >= _THREAD_DEPTH:
+                continue
+            for call in fn.calls:
+                if call.awaited:
+                    continue
+                callee = project.resolve(fn, call.target)
+                if callee is None or callee.is_async or callee.qualname in seen:
+                    continue
+                seen.add(callee.qualname)
+                todo.append((callee, depth + 1, where))
+        return out
+
+    return project.memo("CIA101.thread_takers", build)
 
 
 # Calls that only take entries out of a container (an eviction loop's whole body).
@@ -121,6 +182,10 @@ def _slow_work(project: ProjectModel, fn: FunctionInfo, first: int, last: int) -
         if found is not None:
             return f"holds it while `{short_name(found[0].qualname)}()` blocks ({found[1].kind})"
     return ""
+
+
+def _steps(slow: ChainStep, taker: ChainStep) -> tuple[ChainStep, ...]:
+    return (slow,) if slow == taker else (slow, taker)
 
 
 class ThreadLockInAsync(ProjectRule):
@@ -232,6 +297,51 @@ class ThreadLockInAsync(ProjectRule):
             "            job = self._by_id.get(job_id)\n"
             "        return job\n"
         ),
+        # The same bus used only on the GUI/loop thread: no other thread ever takes its
+        # lock, so the coroutine never waits for it (an uncontended acquire is ~100 ns).
+        Valid(
+            "import threading\n"
+            "class Bus:\n"
+            "    def __init__(self):\n"
+            "        self._guard = threading.RLock()\n"
+            "        self._handlers = []\n"
+            "    def publish(self, event):\n"
+            "        with self._guard:\n"
+            "            for handler in self._handlers:\n"
+            "                handler(event)\n"
+            "class Picker:\n"
+            "    def __init__(self):\n"
+            "        self._bus = Bus()\n"
+            "    async def open(self, target):\n"
+            "        await self._show(target)\n"
+            "        self._bus.publish(target)\n"
+        ),
+        # A worker thread exists, but it takes another object's lock, not the queue's.
+        Valid(
+            "import threading, time\n"
+            "class Stats:\n"
+            "    def __init__(self):\n"
+            "        self._lock = threading.Lock()\n"
+            "    def flush(self):\n"
+            "        with self._lock:\n"
+            "            self._counts.clear()\n"
+            "class JobQueue:\n"
+            "    def __init__(self):\n"
+            "        self._lock = threading.Lock()\n"
+            "        self._stats = Stats()\n"
+            "    def dequeue(self):\n"
+            "        with self._lock:\n"
+            "            while not self._jobs:\n"
+            "                time.sleep(0.05)\n"
+            "            return self._jobs.pop()\n"
+            "    def start(self):\n"
+            "        threading.Thread(target=self._stats.flush).start()\n"
+            "class Engine:\n"
+            "    def __init__(self):\n"
+            "        self._queue = JobQueue()\n"
+            "    async def loop(self):\n"
+            "        return self._queue.dequeue()\n"
+        ),
     )
     INVALID = (
         # Subscribers' handlers run inside the critical section: a worker thread publishing
@@ -251,13 +361,18 @@ class ThreadLockInAsync(ProjectRule):
             "            handler(event)\n"
             "        except Exception:\n"
             "            pass\n"
+            "    def watch(self, source):\n"
+            "        threading.Thread(target=self._pump, args=(source,)).start()\n"
+            "    def _pump(self, source):\n"
+            "        for event in source:\n"
+            "            self.publish(event)\n"
             "class Picker:\n"
             "    def __init__(self):\n"
             "        self._bus = Bus()\n"
             "    async def open(self, target):\n"
             "        await self._show(target)\n"
             "        self._bus.publish(target)\n",
-            line=20,
+            line=25,
             message_contains="Bus.publish",
         ),
         Invalid(
@@ -281,13 +396,40 @@ class ThreadLockInAsync(ProjectRule):
             "            while not self._jobs:\n"
             "                time.sleep(0.05)\n"
             "            return self._jobs.pop()\n"
+            "    def start_reaper(self, pool):\n"
+            "        pool.submit(self.reap)\n"
+            "    def reap(self):\n"
+            "        with self._lock:\n"
+            "            self._jobs.clear()\n"
             "class Engine:\n"
             "    def __init__(self):\n"
             "        self._queue = JobQueue()\n"
             "    async def loop(self):\n"
             "        job = self._queue.dequeue(self.robot)\n",
-            line=14,
+            line=19,
             message_contains="JobQueue.dequeue",
+        ),
+        # The lock object itself is handed to a pool thread, which holds it while it drains.
+        Invalid(
+            "import threading, time\n"
+            "def drain(lock, items):\n"
+            "    with lock:\n"
+            "        items.clear()\n"
+            "class Cache:\n"
+            "    def __init__(self):\n"
+            "        self._lock = threading.Lock()\n"
+            "        self._items = []\n"
+            "    def start(self, pool):\n"
+            "        pool.submit(drain, self._lock, self._items)\n"
+            "    def refill(self):\n"
+            "        with self._lock:\n"
+            "            while not self._items:\n"
+            "                time.sleep(0.1)\n"
+            "    async def get(self):\n"
+            "        with self._lock:\n"
+            "            return self._items.pop()\n",
+            line=16,
+            message_contains="Cache.start",
         ),
     )
 
@@ -306,26 +448,35 @@ class ThreadLockInAsync(ProjectRule):
                     awaited = ChainStep(fn.relpath, await_line, fn.qualname, "await")
                     self.report_at(line, message, impact=8, related=(awaited,))
                 else:
-                    slow = self._slow_holder(project, fn, lock)
-                    if slow is None:
+                    found = self._slow_holder(project, fn, lock)
+                    if found is None:
                         continue
+                    slow, taker = found
                     message = (
                         f"coroutine `{fn.name}` takes {kind} `{lock}` on the event loop "
-                        f"thread, and `{short_name(slow.symbol)}` {slow.note}: while it "
-                        "does, every task stalls; use an asyncio.Lock (coroutines only) or "
-                        "hand work over via a queue."
+                        f"thread, `{short_name(taker.symbol)}` takes it from another thread "
+                        f"and `{short_name(slow.symbol)}` {slow.note}: while it does, every "
+                        "task stalls; use an asyncio.Lock (coroutines only) or hand work "
+                        "over via a queue."
                     )
-                    self.report_at(line, message, related=(slow,))
+                    self.report_at(line, message, related=_steps(slow, taker))
         self._sync_lock_callees(project)
 
     @staticmethod
-    def _slow_holder(project: ProjectModel, fn: FunctionInfo, lock: str) -> ChainStep | None:
+    def _slow_holder(
+        project: ProjectModel, fn: FunctionInfo, lock: str
+    ) -> tuple[ChainStep, ChainStep] | None:
+        """(where a holder of the lock does slow work, where code that may run in another
+        thread takes it); None when no other thread takes it: the loop never waits for it."""
         owner = project.lock_owner(fn.cls, lock.removeprefix("self.")) if fn.cls else None
-        return slow_holders(project).get((owner, lock)) if owner else None
+        taker = thread_takers(project).get((owner, lock)) if owner else None
+        slow = slow_holders(project).get((owner, lock)) if taker else None
+        return (slow, taker) if slow is not None and taker is not None else None
 
     def _sync_lock_callees(self, project: ProjectModel) -> None:
         sites: dict[
-            tuple[str, str], list[tuple[FunctionInfo, int, FunctionInfo, int, ChainStep | None]]
+            tuple[str, str],
+            list[tuple[FunctionInfo, int, FunctionInfo, int, tuple[ChainStep, ChainStep] | None]],
         ] = {}
         for fn in self.functions():
             if not fn.is_async:
@@ -351,7 +502,8 @@ class ThreadLockInAsync(ProjectRule):
                 others = len(found) - 1
                 more = " (other coroutine call sites in this file do too)" if others else ""
                 why = (
-                    f", and `{short_name(slow.symbol)}` {slow.note}"
+                    f", `{short_name(slow[1].symbol)}` takes it from another thread and "
+                    f"`{short_name(slow[0].symbol)}` {slow[0].note}"
                     if slow is not None
                     else " across an await"
                 )
@@ -365,5 +517,5 @@ class ThreadLockInAsync(ProjectRule):
                         ChainStep(fn.relpath, line, fn.qualname, callee.qualname),
                         ChainStep(callee.relpath, lock_line, callee.qualname, f"with {lock}"),
                     ),
-                    related=(slow,) if slow is not None else (),
+                    related=_steps(*slow) if slow is not None else (),
                 )

@@ -50,3 +50,10 @@ class JobQueue:
     def complete(self, job_id):
         with self._lock:
             self._running.pop(job_id, None)
+
+    def start_reaper(self, pool):
+        pool.submit(self.reap_finished)
+
+    def reap_finished(self):
+        with self._lock:
+            self._running.clear()
