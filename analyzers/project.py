@@ -550,6 +550,9 @@ class _Summarizer:
             if isinstance(node, ast.If):
                 body_guards, else_guards = _branch_guards(node, self.imports, self._shared)
                 children.append((node.test, in_loop, False, guards))
+                if in_loop:  # "branch:<loop line>": runs on some iterations of that loop
+                    body_guards = (*body_guards, f"branch:{in_loop}")
+                    else_guards = (*else_guards, f"branch:{in_loop}")
                 for branch, extra in ((node.body, body_guards), (node.orelse, else_guards)):
                     children += [
                         (c, in_loop, False, g)

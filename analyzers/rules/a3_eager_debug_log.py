@@ -108,6 +108,15 @@ class EagerDebugLog(ProjectRule):
             line=4,
             message_contains="a short string is cheap",
         ),
+        # logged only when the queue overflows: some iterations, and the message says so
+        Invalid(
+            "from loguru import logger\nasync def dispatch(self):\n    for item in self.items:\n"
+            "        if self.queue.qsize() > self.limit:\n"
+            "            logger.debug(f'queue full: {self.queue.qsize()}')\n"
+            "        self.handle(item)\n",
+            line=5,
+            message_contains="iterations of a loop where its condition holds",
+        ),
         # Draining a queue: `wait_for` returns as soon as an item is there, it does not pace.
         Invalid(
             "import asyncio\nfrom loguru import logger\n"
@@ -147,9 +156,16 @@ class EagerDebugLog(ProjectRule):
                 continue
             first = hits[0]
             more = " (and more in this function)" if len(hits) > 1 else ""
+            # under an `if` in the loop it runs on some iterations only (a throttle, a
+            # skipped item, a dead receiver): say so rather than "every iteration"
+            when = (
+                "on the iterations of a loop where its condition holds"
+                if f"branch:{first.loop_line}" in first.guards
+                else "on every iteration of a loop"
+            )
             self.report_at(
                 first.line,
-                f"`{fn.name}` formats a debug message on every iteration of a loop{more}, "
+                f"`{fn.name}` formats a debug message {when}{more}, "
                 "even when DEBUG is off; a short string is cheap, so this matters only if the "
                 "loop runs very often or a value has a costly repr: pass the values as "
                 "arguments for lazy formatting.",
