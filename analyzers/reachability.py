@@ -31,7 +31,7 @@ import re
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 _WORD = re.compile(r"[A-Za-z_]\w*")
@@ -61,12 +61,27 @@ _PLAIN_BASES = frozenset(
 
 @dataclass
 class References:
-    """What one module imports and names (plain data: cached with the module summary)."""
+    """What one module imports and names (plain data: cached with the module summary).
 
-    imported: set[str] = field(default_factory=set)  # "pkg.mod", "pkg.mod.Name"
-    names: set[str] = field(default_factory=set)  # words used beyond defs and imports
-    strings: set[str] = field(default_factory=set)  # words inside quoted strings
+    Kept as three newline-joined strings: the summary is pickled to the cache and back from
+    each worker, and a thousand-word set per file cost more to pickle than to compute."""
+
+    imported_text: str = ""  # "pkg.mod", "pkg.mod.Name"
+    names_text: str = ""  # words used beyond defs and imports
+    strings_text: str = ""  # words inside quoted strings that are names, not prose
     script: bool = False  # has an `if __name__ == "__main__":` block
+
+    @property
+    def imported(self) -> frozenset[str]:
+        return frozenset(self.imported_text.split("\n")) - {""}
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self.names_text.split("\n")) - {""}
+
+    @property
+    def strings(self) -> frozenset[str]:
+        return frozenset(self.strings_text.split("\n")) - {""}
 
 
 def _import_targets(
@@ -144,25 +159,29 @@ def references_of(
     """What the module imports and names. `package` resolves relative imports; `statements`
     are its import statements when the caller has walked them already."""
     statements = _import_statements(tree) if statements is None else statements
-    refs = References(script=bool(_MAIN_GUARD.search(source)))
+    imported: set[str] = set()
     code = _TRIPLE.sub(_blank_prose, _COMMENT_LINE.sub("", source))
     code = _QUOTED.sub(_keep_only_fields, code)  # log lines are prose, their {fields} code
     counts = Counter(_WORD.findall(code))
     spent: Counter[str] = Counter(_DEF.findall(source))
     for target, words in _import_targets(statements, package):
-        refs.imported.add(target)
+        imported.add(target)
         spent.update(words)
     exported = _dunder_all_words(tree)
     spent.update(exported)
-    refs.names = {word for word, n in counts.items() if n > spent.get(word, 0)}
+    names = [word for word, n in counts.items() if n > spent.get(word, 0)]
     # Names and paths in strings ("pkg.mod.Class", f"_on_{kind}"); prose is blanked above.
     # An `__all__` entry is a re-export, not a lookup by name.
     quoted: Counter[str] = Counter()
     for match in _QUOTED.finditer(code):
         quoted.update(_WORD.findall(match.group(1) or match.group(2) or ""))
     quoted.subtract(exported)
-    refs.strings = {word for word, n in quoted.items() if n > 0}
-    return refs
+    return References(
+        imported_text="\n".join(imported),
+        names_text="\n".join(names),
+        strings_text="\n".join(word for word, n in quoted.items() if n > 0),
+        script=bool(_MAIN_GUARD.search(source)),
+    )
 
 
 # -- the repository's own scripts ---------------------------------------------------------------
