@@ -452,7 +452,10 @@ class _Summarizer:
             cls=cls.qualname if cls else "",
             decorators=tuple(decorators),
             params=params,
-            catches_all=_catches_all(node, decorators),
+            # only a coroutine is handed to create_task (CIA202 asks); sync bodies skip the walk
+            catches_all=(
+                _catches_all(node, decorators) if isinstance(node, ast.AsyncFunctionDef) else ""
+            ),
         )
         self.summary.functions.append(info)
         wrapper = _lock_wrapper(node)
