@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from analyzers.findings import ChainStep
 from analyzers.matching import blocking_kind
-from analyzers.reachability import References, references_of
+from analyzers.reachability import References, import_statements, references_of
 
 QT_PACKAGES = ("PySide6", "PySide2", "PyQt5", "PyQt6", "qtpy", "NodeGraphQt")
 # Methods Qt calls on the GUI thread when they override a QWidget/QGraphicsItem/QObject method.
@@ -248,25 +248,6 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
-_STATEMENT_LEVEL = (ast.stmt, ast.excepthandler, ast.match_case)
-
-
-def _import_statements(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
-    """Import statements at any depth, in `ast.walk`'s order, without entering expressions.
-
-    Imports are statements, so only statement lists need walking; `ast.walk` over every
-    expression node cost a sixth of the per-file summary. Breadth-first like `ast.walk`, so
-    a name imported twice keeps the same first target.
-    """
-    todo = deque([tree])
-    while todo:
-        node = todo.popleft()
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            yield node
-            continue
-        todo.extend(c for c in ast.iter_child_nodes(node) if isinstance(c, _STATEMENT_LEVEL))
-
-
 class _Summarizer:
     """Walks one module's ast once and fills a ModuleSummary."""
 
@@ -286,7 +267,7 @@ class _Summarizer:
 
     # -- names -------------------------------------------------------------------------------
     def _collect_imports(self, tree: ast.AST) -> None:
-        self.import_nodes = list(_import_statements(tree))  # reused by `references_of`
+        self.import_nodes = list(import_statements(tree))  # reused by `references_of`
         for node in self.import_nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:

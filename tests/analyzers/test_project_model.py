@@ -111,7 +111,7 @@ def test_import_statements_match_ast_walk_order_at_every_depth():
     """The statement-only walk must see imports in ast.walk's order (first target wins)."""
     import ast
 
-    from analyzers.project import _import_statements
+    from analyzers.reachability import import_statements
 
     source = (
         "import a\n"
@@ -131,5 +131,5 @@ def test_import_statements_match_ast_walk_order_at_every_depth():
     )
     tree = ast.parse(source)
     expected = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
-    assert list(_import_statements(tree)) == expected
+    assert list(import_statements(tree)) == expected
     assert len(expected) == 7
