@@ -434,7 +434,9 @@ class Agent:
         New instances are caught by wrapping `cls.__init__` (restored on detach). Existing
         ones: while installing (attach mode) one batched gc pass finds them; for a class
         whose module was imported later, its module's globals and class attributes are
-        looked at (module-level singletons), which costs nothing like a gc pass.
+        looked at (module-level singletons), which costs nothing like a gc pass. An instance
+        held elsewhere (a local, another object) is missed here: probes whose hooks see the
+        instance (bus publish, pool acquire, queue put) adopt it on its first use instead.
         """
         callbacks = self._instance_callbacks.setdefault(cls, [])
         callbacks.append(callback)

@@ -313,3 +313,62 @@ def test_agent_thread_work_never_starts_a_collection() -> None:
     finally:
         gc.callbacks.remove(record)
         (gc.enable if was_enabled else gc.disable)()
+
+
+class _LateHookedBus:
+    def __init__(self) -> None:
+        self._handlers: dict[str, list] = {}
+
+    def subscribe(self, event_type: str, handler: object) -> None:
+        self._handlers.setdefault(event_type, []).append(handler)
+
+    def publish(self, event: object) -> None:
+        for h in list(self._handlers.get("tick", [])):
+            h(event)
+
+
+def test_a_bus_built_before_its_class_was_hooked_is_adopted_on_first_publish() -> None:
+    """Launch mode can hook a bus class after the app built its bus in a local, where no
+    module-global scan finds it: its first publish must still time the handlers it holds."""
+    from inspector.agent.probes.bus import BusProbe
+    from inspector.agent.runtime import Agent
+
+    def on_tick(event: object) -> None:
+        pass
+
+    bus = _LateHookedBus()  # held only here, like `bus = Bus()` inside the app's main()
+    bus.subscribe("tick", on_tick)
+    agent = Agent({"probes": {"bus": [{"class": f"{__name__}:_LateHookedBus"}]}})
+    probe = agent.probe("bus")
+    assert isinstance(probe, BusProbe)
+    probe.install()  # resolves now, after the bus exists, outside attach mode's gc pass
+    try:
+        assert not isinstance(bus._handlers["tick"][0], TimedHandler)
+        bus.publish("e")
+        assert isinstance(bus._handlers["tick"][0], TimedHandler)
+        assert [h.handler for h in probe.buses[0].touched] == [on_tick]
+        assert bus in probe.buses[0].instances
+    finally:
+        probe.uninstall()
+        agent.patcher.restore_all()
+    assert bus._handlers["tick"] == [on_tick]
+
+
+def test_instance_set_forgets_the_dead_so_a_reused_address_is_new() -> None:
+    import gc
+
+    from inspector.agent.probes import InstanceSet
+
+    class Thing:
+        pass
+
+    seen = InstanceSet()
+    first = Thing()
+    seen.add(first)
+    assert first in seen and len(seen) == 1
+    del first
+    gc.collect()
+    assert len(seen) == 0 and list(seen) == []
+    later = Thing()
+    seen.add(later)
+    assert later in seen and list(seen) == [later]

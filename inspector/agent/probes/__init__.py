@@ -37,30 +37,40 @@ class Probe:
 
 
 class InstanceSet:
-    """Weakly remembered live instances of a hooked class (strongly, and capped, if it must)."""
+    """Weakly remembered live instances of a hooked class (strongly, and capped, if it must).
+
+    `by_id` maps id(obj) to a weak reference (or, for an object without a __weakref__ slot,
+    the object itself, so its id stays its own), so a hot hook can ask "seen this one?" for
+    the price of one dict lookup. A dead instance's entry goes with it, so a new object at
+    the same address is not taken for it.
+    """
 
     CAP = 64
 
     def __init__(self) -> None:
-        self._weak: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._strong: list[Any] = []
-        self._ids: set[int] = set()
+        self.by_id: dict[int, Any] = {}
+        self._strong = 0
 
     def add(self, obj: Any) -> None:
         key = id(obj)
-        if key in self._ids:
+        by_id = self.by_id
+        if key in by_id:
             return
         try:
-            self._weak.add(obj)
-        except TypeError:  # no __weakref__ slot
-            if len(self._strong) >= self.CAP:
-                return
-            self._strong.append(obj)
-        self._ids.add(key)
+            by_id[key] = weakref.ref(obj, lambda _ref: by_id.pop(key, None))
+        except TypeError:  # no __weakref__ slot: held, and capped
+            if self._strong < self.CAP:
+                self._strong += 1
+                by_id[key] = obj
+
+    def __contains__(self, obj: Any) -> bool:
+        return id(obj) in self.by_id
 
     def __iter__(self):  # type: ignore[no-untyped-def]
-        yield from list(self._weak)
-        yield from list(self._strong)
+        for held in list(self.by_id.values()):
+            obj = held() if isinstance(held, weakref.ref) else held
+            if obj is not None:
+                yield obj
 
     def __len__(self) -> int:
-        return len(self._weak) + len(self._strong)
+        return len(self.by_id)

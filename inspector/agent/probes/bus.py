@@ -293,6 +293,8 @@ class BusProbe(Probe):
         def publish(bus: Any, event: Any, *args: Any, **kwargs: Any) -> Any:
             previous = stats.current
             try:
+                if id(bus) not in stats.instances.by_id and stats.active:
+                    self._adopt(bus, stats)  # a bus built before its class was hooked
                 attr = stats.type_attr
                 etype = getattr(event, attr, None) if attr else stats.event_type_of(event)
                 ours = provenance.driving()
@@ -322,6 +324,8 @@ class BusProbe(Probe):
         def emit(bus: Any, event_type: Any, *args: Any, **kwargs: Any) -> Any:
             previous = stats.current
             try:
+                if id(bus) not in stats.instances.by_id and stats.active:
+                    self._adopt(bus, stats)
                 ours = provenance.driving()
                 etype = event_type if ours is None else WorkloadEvent(event_type, ours)
                 stats.count_event(etype)
