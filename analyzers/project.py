@@ -486,8 +486,20 @@ class _Summarizer:
             for s, g in _sequence_guards(list(stmts), none, self.imports, self._shared)
         ]
         stack.reverse()
+        special = _SCAN_SPECIAL
         while stack:
             node, in_loop, awaited, guards = stack.pop()
+            if type(node) not in special:
+                # Most nodes (names, attributes, constants, operators...) only lead to their
+                # children: push those, minus the childless context/operator singletons.
+                children = [
+                    (c, in_loop, False, guards)
+                    for c in ast.iter_child_nodes(node)
+                    if type(c) not in _SCAN_LEAVES
+                ]
+                children.reverse()
+                stack.extend(children)
+                continue
             if isinstance(node, ast.ExceptHandler):
                 for sub in node.body:
                     self._in_except.update(id(n) for n in ast.walk(sub) if isinstance(n, ast.Call))
@@ -1200,6 +1212,46 @@ def _own_calls(stmt: ast.stmt) -> Iterator[int]:
         if isinstance(node, ast.Call):
             yield id(node)
         todo.extend(ast.iter_child_nodes(node))
+
+
+# Node types `ProjectModel._scan` looks at; every other node only leads to its children.
+_SCAN_SPECIAL: frozenset[type] = frozenset(
+    {
+        ast.ExceptHandler,
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.Lambda,
+        ast.Expr,
+        ast.Call,
+        ast.Delete,
+        ast.AugAssign,
+        ast.With,
+        ast.AsyncWith,
+        ast.While,
+        ast.Assign,
+        ast.AnnAssign,
+        ast.If,
+        ast.For,
+        ast.AsyncFor,
+        ast.ListComp,
+        ast.SetComp,
+        ast.DictComp,
+        ast.GeneratorExp,
+        ast.Await,
+    }
+)
+# Childless nodes (expression contexts, operators) `_scan` never needs to visit.
+_SCAN_LEAVES: frozenset[type] = frozenset(
+    t
+    for t in (
+        *ast.expr_context.__subclasses__(),
+        *ast.operator.__subclasses__(),
+        *ast.unaryop.__subclasses__(),
+        *ast.cmpop.__subclasses__(),
+        *ast.boolop.__subclasses__(),
+    )
+)
 
 
 def _sequence_guards(
