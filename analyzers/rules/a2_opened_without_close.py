@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
+from analyzers.single_instance import made_once, runs_once_per_program
 
 # Constructor (qualified name, or prefix ending in ".") -> what it opens.
 _OPENERS: dict[str, str] = {
@@ -99,6 +100,21 @@ class OpenedWithoutClose(ProjectRule):
             "        await self._site.start()\n"
             "    async def stop(self):\n        await self._runner.cleanup()\n"
         ),
+        # Made once (in the service's __init__, which main() runs once) and served once: no
+        # start/stop cycle, the runner lives as long as the process.
+        Valid(
+            "import asyncio\nfrom aiohttp import web\n"
+            "class RpcServer:\n"
+            "    async def serve(self):\n"
+            "        self._runner = web.AppRunner(web.Application())\n"
+            "        await self._runner.setup()\n"
+            "class Service:\n"
+            "    def __init__(self):\n"
+            "        self.rpc = RpcServer()\n"
+            "        asyncio.ensure_future(self.rpc.serve())\n"
+            "def main():\n"
+            "    Service()\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -110,6 +126,24 @@ class OpenedWithoutClose(ProjectRule):
             "    async def stop(self):\n"
             "        self._running = False\n",
             line=4,
+            message_contains="self._runner",
+        ),
+        # Made once, but a toggle serves again after each stop: each cycle leaks a runner.
+        Invalid(
+            "import asyncio\nfrom aiohttp import web\n"
+            "class RpcServer:\n"
+            "    async def serve(self):\n"
+            "        self._runner = web.AppRunner(web.Application())\n"
+            "        await self._runner.setup()\n"
+            "class Service:\n"
+            "    def __init__(self):\n"
+            "        self.rpc = RpcServer()\n"
+            "    def on_enabled(self, enabled):\n"
+            "        if enabled:\n"
+            "            asyncio.ensure_future(self.rpc.serve())\n"
+            "def main():\n"
+            "    Service()\n",
+            line=5,
             message_contains="self._runner",
         ),
     )
@@ -137,13 +171,25 @@ class OpenedWithoutClose(ProjectRule):
                 what = _OPENERS.get(ctor)
                 if what is None or attr in closed:
                     continue
+                line = klass.attr_lines.get(attr, klass.line)
+                if self._opened_once(klass.qualname, line):
+                    continue
                 self.report_at(
-                    klass.attr_lines.get(attr, klass.line),
+                    line,
                     f"`self.{attr}` ({what}, `{ctor}`) is opened here but no method of "
                     f"{klass.name} closes or stops it: every start/stop cycle leaks it; "
                     "close it in stop() and on the start() error path.",
                     symbol=klass.qualname.removeprefix(klass.module + "."),
                 )
+
+    def _opened_once(self, cls: str, line: int) -> bool:
+        """The program makes one instance of the class and opens the resource once on it
+        (in `__init__`, or in a method only once-only code calls): there is no start/stop
+        cycle to leak in, and the resource lives as long as the process."""
+        if made_once(self.project, cls) is None:
+            return False
+        fn = self.project.function_at(self.context.relpath, line)
+        return fn is not None and runs_once_per_program(self.project, fn)
 
     def _closed_with_owner(
         self, methods: Iterable[str], attr_types: dict[str, str], closed: set[str]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 import libcst as cst
+from libcst.metadata import PositionProvider
 
+from analyzers.findings import Finding
 from analyzers.project import ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import (
@@ -18,6 +20,7 @@ from analyzers.rules._shapes import (
     reachable_methods,
     self_method_calls,
 )
+from analyzers.single_instance import made_once, runs_once_per_program
 
 _SUBSCRIBE = frozenset(
     {"subscribe", "subscribe_all", "subscribe_filtered", "add_listener", "add_handler", "on"}
@@ -86,6 +89,26 @@ def cleanup(self):
                     self._bus.subscribe(EventType.SAVED, lambda e: None)
             """
         ),
+        # Made once, in the application's set-up, which `main()` runs once: the one
+        # subscription lives as long as the window, its natural lifetime.
+        Valid(
+            """\
+            class PickerController:
+                def initialize(self):
+                    get_event_bus().subscribe(EventType.PICKED, self._on_picked)
+
+                def _on_picked(self, event):
+                    pass
+
+            class Application:
+                def __init__(self):
+                    self._picker = PickerController()
+                    self._picker.initialize()
+
+            def main():
+                Application().run()
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -115,7 +138,67 @@ def cleanup(self):
             line=4,
             message_contains="__del__",
         ),
+        # Made once, but initialize() runs again on every reload: each reload subscribes
+        # once more and every event is handled one more time.
+        Invalid(
+            """\
+            class PickerController:
+                def initialize(self):
+                    get_event_bus().subscribe(EventType.PICKED, self._on_picked)
+
+                def _on_picked(self, event):
+                    pass
+
+            class Application:
+                def __init__(self):
+                    self._picker = PickerController()
+                    self._picker.initialize()
+
+                def reload(self):
+                    self._picker.initialize()
+
+            def main():
+                Application().run()
+            """,
+            line=3,
+            message_contains="1 subscription",
+        ),
+        # One instance per document: each opened document adds a subscriber for good.
+        Invalid(
+            """\
+            class DocumentView:
+                def __init__(self, doc):
+                    get_event_bus().subscribe(EventType.SAVED, self._on_saved)
+
+                def _on_saved(self, event):
+                    pass
+
+            class Editor:
+                def open(self, doc):
+                    self.views.append(DocumentView(doc))
+            """,
+            line=3,
+            message_contains="1 subscription",
+        ),
     )
+
+    @classmethod
+    def confirm(cls, finding: Finding, project: ProjectModel) -> Finding | None:
+        """Dropped when the program makes one instance of the class and subscribes once on
+        it (from `__init__`, or set-up only once-only code runs): a controller built once in
+        the application's set-up keeps its subscriptions for the life of the window, which
+        is their natural lifetime. Several construction sites, a re-initialisation path or
+        no known construction at all keep the finding."""
+        found = super().confirm(finding, project)
+        fn = project.function_at(finding.path, finding.line)
+        if found is None or fn is None or not fn.cls or made_once(project, fn.cls) is None:
+            return found
+        # The other subscriptions are the finding's related lines.
+        lines = [finding.line, *(r.line for r in finding.related if r.path == finding.path)]
+        subscribing = [project.function_at(finding.path, line) for line in lines]
+        if all(f is not None and runs_once_per_program(project, f) for f in subscribing):
+            return None
+        return found
 
     @classmethod
     def wants(cls, source: str) -> bool:
@@ -143,6 +226,12 @@ def cleanup(self):
                 target = dotted(handler) or ""
                 if target.startswith("self.") and target.count(".") == 1:
                     subs.append(sub)
+        # Each further subscription as a related line: `confirm` asks whether each one's
+        # method runs once.
+        related = tuple(
+            self._loop_step(self.get_metadata(PositionProvider, sub).start.line, "subscription")
+            for sub in subs[1:]
+        )
         if not subs:
             return
         if unsubscribing:
@@ -155,6 +244,7 @@ def cleanup(self):
                 "`__del__`, which never runs while the bus holds those bound methods: the "
                 "object and everything it references live as long as the bus; unsubscribe "
                 "from an explicit cleanup its owner calls.",
+                related=related,
             )
             return
         count = f"{len(subs)} subscriptions" if len(subs) > 1 else "1 subscription"
@@ -168,6 +258,7 @@ def cleanup(self):
             f"{node.name.value} makes {count} with bound methods (first: "
             f"`{dotted(arg(subs[0], 1) or arg(subs[0], 0))}`) and never unsubscribes: the "
             f"bus keeps the object alive; unsubscribe {where}.",
+            related=related,
         )
 
     def _only_from_del(

@@ -1,0 +1,205 @@
+"""Which project classes the program makes only once, and which code runs once per program.
+
+A leak "per instance" or "per start/stop cycle" needs many instances or many cycles. A
+controller built once in the application's set-up, or a server built once in the daemon's
+`__init__`, holds its bus subscription or its socket for the life of the process: that is
+its natural lifetime, not a leak.
+
+`made_once(project, C)` answers "is C constructed exactly once per program run?" from the
+construction sites the project model can see: every call resolved to C (through package
+re-exports and module aliases too) must sit in once-only code - import-time code, an entry
+point, a set-up method of a class that is itself made once (bounded recursion), a function
+whose every known caller is such code, or a first-creation branch - and not in a loop.
+Two sites (or a subclass, or C handed around as a value) mean "not known to be once". So
+do zero sites: a class built by a registry or by code outside the tree is unknown, and the
+rules keep their finding. Construction sites in separate scripts (modules nothing imports)
+are separate programs, each making C once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analyzers.project import CallSite, FunctionInfo, ProjectModel
+
+_MAX_DEPTH = 6
+# Name-based once-only reasons (`ProjectModel.once_reason`) that mean once per object or per
+# program. Teardown runs once too but is no place a resource is opened; "only called from
+# once-only code" is re-derived here from the callers, per program rather than per object.
+_ONCE_PREFIXES = (
+    "set-up code",
+    "the program's entry",
+    "a command-line entry point",
+    "called once, at import time",
+    "a thread body",
+)
+# Calls that take a class as an argument without making or keeping an instance of it.
+_TYPE_TESTS = frozenset({"builtins.isinstance", "builtins.issubclass", "typing.cast", "cast"})
+
+
+@dataclass(frozen=True)
+class _Site:
+    relpath: str
+    module: str
+    line: int  # 0 for import-time code (the model keeps no line for it)
+    fn: FunctionInfo | None  # None: import-time code or the `__main__` block
+    call: CallSite | None
+
+    def where(self) -> str:
+        return f"{self.relpath}:{self.line}" if self.line else self.relpath
+
+
+@dataclass
+class _Index:
+    sites: dict[str, list[_Site]]
+    escaped: set[str]  # classes handed around as values: `register(Panel)`, `factory=Panel`
+    subclassed: set[str]
+    scripts: set[str]  # modules nothing in the tree imports (or with a `__main__` block)
+
+
+def class_named(project: ProjectModel, target: str) -> str | None:
+    """The project class a resolved call target names, following package re-exports
+    (`pkg.controllers.Panel` when `pkg/controllers/__init__.py` imports it from `.panel`)."""
+    for _ in range(4):
+        if target in project.classes:
+            return target
+        owner, _, name = target.rpartition(".")
+        summary = project.modules.get(owner)
+        source = summary.imports.get(name) if summary else None
+        if not source or source == target:
+            return None
+        target = source
+    return None
+
+
+def _index(project: ProjectModel) -> _Index:
+    named: dict[str, str | None] = {}
+
+    def lookup(target: str) -> str | None:
+        if target not in named:
+            head = target.split(".", 1)[0]
+            named[target] = None if head in ("self", "cls") else class_named(project, target)
+        return named[target]
+
+    index = _Index({}, set(), set(), set())
+    imported: set[str] = set()
+    for summary in project.modules.values():
+        refs = summary.references
+        if refs is not None:
+            for name in refs.imported:
+                parts = name.split(".")
+                imported.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+        for target in summary.module_calls:
+            cls = lookup(target)
+            if cls is not None:
+                site = _Site(summary.relpath, summary.module, 0, None, None)
+                index.sites.setdefault(cls, []).append(site)
+        for klass in summary.classes:
+            for base in klass.bases:
+                parent = lookup(base)
+                if parent is not None:
+                    index.subclassed.add(parent)
+    for summary in project.modules.values():
+        refs = summary.references
+        if summary.module not in imported or (refs is not None and refs.script):
+            index.scripts.add(summary.module)
+    for fn in project.functions.values():
+        for call in fn.calls:
+            cls = lookup(call.target)
+            if cls is not None:
+                site = _Site(fn.relpath, fn.module, call.line, fn, call)
+                index.sites.setdefault(cls, []).append(site)
+            if call.target in _TYPE_TESTS:
+                continue
+            for ref in call.callables:
+                passed = lookup(ref)
+                if passed is not None:
+                    index.escaped.add(passed)
+    return index
+
+
+class _Once:
+    """One top-level question; the recursion's memo and cycle guard live as long as it."""
+
+    def __init__(self, project: ProjectModel, index: _Index) -> None:
+        self.project = project
+        self.index = index
+        self.busy: set[str] = set()
+
+    def made_once(self, cls: str, depth: int) -> _Site | None:
+        index = self.index
+        sites = index.sites.get(cls, [])
+        if (
+            depth <= 0
+            or not sites
+            or cls in self.busy
+            or cls in index.escaped
+            or cls in index.subclassed
+        ):
+            return None
+        self.busy.add(cls)
+        try:
+            scripts = [s for s in sites if s.module in index.scripts]
+            library = [s for s in sites if s.module not in index.scripts]
+            if library:
+                if len(library) != 1 or scripts:
+                    return None
+                chosen = library
+            else:
+                modules = [s.module for s in scripts]
+                if len(set(modules)) != len(modules):
+                    return None
+                chosen = scripts
+            if all(s.fn is None or self.call_once(s.fn, s.call, depth - 1) for s in chosen):
+                return chosen[0]
+            return None
+        finally:
+            self.busy.discard(cls)
+
+    def call_once(self, fn: FunctionInfo, call: CallSite | None, depth: int) -> bool:
+        """The call in `fn` runs at most once per program run."""
+        if call is not None:
+            if call.in_loop and not call.leaves_loop:
+                return False
+            if "once" in call.guards:
+                return not fn.cls or self.made_once(fn.cls, depth - 1) is not None
+        return self.fn_once(fn, depth)
+
+    def fn_once(self, fn: FunctionInfo, depth: int) -> bool:
+        """`fn` runs at most once per program run."""
+        project = self.project
+        q = fn.qualname
+        if depth <= 0 or q in project.gui_functions or q in project.thread_targets:
+            return False
+        if fn.cls and fn.name == "__init__":
+            return self.made_once(fn.cls, depth - 1) is not None
+        callers = project.callers(q)
+        if callers:
+            # Known callers decide, whatever the name says: an `initialize()` that a reload
+            # path calls again subscribes again.
+            return all(self.call_once(c, site, depth - 1) for c, site in callers)
+        reason = project.once_reason(q) or ""
+        if not reason.startswith(_ONCE_PREFIXES):
+            return False
+        return not fn.cls or self.made_once(fn.cls, depth - 1) is not None
+
+
+def made_once(project: ProjectModel, cls: str) -> str | None:
+    """Where the program makes its only instance of project class `cls` ("path:line", or
+    "path" for import-time code), or None when it may make several or nobody knows."""
+    cache: dict[str, str | None] = project.memo("single_instance.made_once", dict)
+    if cls not in cache:
+        index = project.memo("single_instance.index", lambda: _index(project))
+        site = _Once(project, index).made_once(cls, _MAX_DEPTH)
+        cache[cls] = site.where() if site is not None else None
+    return cache[cls]
+
+
+def runs_once_per_program(project: ProjectModel, fn: FunctionInfo) -> bool:
+    """`fn` runs at most once per program run (see `made_once` for what counts as once)."""
+    key = "single_instance.runs_once"
+    cache: dict[str, bool] = project.memo(key, dict)
+    if fn.qualname not in cache:
+        index = project.memo("single_instance.index", lambda: _index(project))
+        cache[fn.qualname] = _Once(project, index).fn_once(fn, _MAX_DEPTH)
+    return cache[fn.qualname]

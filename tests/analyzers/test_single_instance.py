@@ -1,0 +1,141 @@
+"""`analyzers.single_instance`: which classes a program makes only once."""
+
+from __future__ import annotations
+
+import textwrap
+
+from analyzers.project import ProjectModel, summarize_source
+from analyzers.single_instance import made_once, runs_once_per_program
+
+
+def _model(files: dict[str, str]) -> ProjectModel:
+    return ProjectModel.build(
+        summarize_source(textwrap.dedent(code), path) for path, code in files.items()
+    )
+
+
+_PANEL = """\
+class Panel:
+    def __init__(self):
+        pass
+
+    def setup(self):
+        pass
+"""
+
+
+def test_made_once_through_a_package_reexport_and_a_module_alias():
+    model = _model(
+        {
+            "app/ui/panel.py": _PANEL,
+            "app/ui/__init__.py": "from .panel import Panel\n",
+            "app/main.py": """\
+                from app import ui as widgets
+
+                class Window:
+                    def __init__(self):
+                        self.panel = widgets.Panel()
+                        self.panel.setup()
+
+                def main():
+                    Window()
+                """,
+        }
+    )
+    assert made_once(model, "app.ui.panel.Panel") == "app/main.py:5"
+    assert made_once(model, "app.main.Window") == "app/main.py:9"
+    assert runs_once_per_program(model, model.functions["app.ui.panel.Panel.setup"])
+
+
+def test_not_once_when_two_sites_a_loop_a_subclass_a_factory_or_no_site():
+    model = _model(
+        {
+            "app/ui/panel.py": _PANEL,
+            "app/twice.py": """\
+                from app.ui.panel import Panel
+
+                class Window:
+                    def __init__(self):
+                        self.left = Panel()
+                        self.right = Panel()
+
+                class Editor:
+                    def __init__(self, docs):
+                        self.views = [View() for doc in docs]
+
+                class View:
+                    pass
+
+                class Base:
+                    pass
+
+                class Derived(Base):
+                    pass
+
+                class Made:
+                    pass
+
+                def main():
+                    Window()
+                    Editor([])
+                    Base()
+                    register(Made)
+                """,
+        }
+    )
+    assert made_once(model, "app.ui.panel.Panel") is None  # two sites
+    assert made_once(model, "app.twice.View") is None  # in a comprehension
+    assert made_once(model, "app.twice.Base") is None  # a subclass makes more
+    assert made_once(model, "app.twice.Made") is None  # handed to a factory
+    assert made_once(model, "app.twice.Derived") is None  # never constructed: unknown
+    assert made_once(model, "app.twice.Window") == "app/twice.py:25"
+
+
+def test_a_set_up_method_called_again_on_reload_is_not_once():
+    model = _model(
+        {
+            "app/ui/panel.py": _PANEL,
+            "app/main.py": """\
+                from app.ui.panel import Panel
+
+                class Window:
+                    def __init__(self):
+                        self.panel = Panel()
+                        self.panel.setup()
+
+                    def reload(self):
+                        self.panel.setup()
+
+                def main():
+                    Window()
+                """,
+        }
+    )
+    assert made_once(model, "app.ui.panel.Panel") == "app/main.py:5"
+    assert not runs_once_per_program(model, model.functions["app.ui.panel.Panel.setup"])
+
+
+def test_each_script_is_its_own_program_and_a_singleton_getter_makes_one():
+    model = _model(
+        {
+            "app/daemon.py": """\
+                class Daemon:
+                    pass
+
+                class Bus:
+                    pass
+
+                _bus = None
+
+                def get_bus():
+                    global _bus
+                    if _bus is None:
+                        _bus = Bus()
+                    return _bus
+                """,
+            "app/scripts/one.py": "from app.daemon import Daemon\nd = Daemon()\n",
+            "app/scripts/two.py": "from app.daemon import Daemon\nd = Daemon()\n",
+        }
+    )
+    assert made_once(model, "app.daemon.Daemon") in ("app/scripts/one.py", "app/scripts/two.py")
+    assert made_once(model, "app.daemon.Bus") == "app/daemon.py:12"
