@@ -100,7 +100,8 @@ class CallSite:
     copies: str = ""
     # Conditions the call runs under, from the `if` statements around it (see `_branch_guards`):
     # "platform:<OS>" (only on that OS), "once" (a first-creation branch such as
-    # `if self._x is None:`), "loop-idle" (only when no event loop is running), "file-once"
+    # `if self._x is None:`; with "per-key" for `if key not in self._x:`, once per key),
+    # "loop-idle" (only when no event loop is running), "file-once"
     # (`if not os.path.exists(p):` around `open(p, "w")`: once per file).
     guards: tuple[str, ...] = ()
 
@@ -1104,11 +1105,15 @@ def _branch_guards(
         if "." not in subject and subject not in shared:
             return (), ()  # a local: created anew on every call
         branch = node.body if holds_until_created else node.orelse
+        # `if key not in self._x:` creates once per key, not once: "per-key" says so.
+        inner = test.operand if negated else test  # type: ignore[attr-defined]
+        keyed = isinstance(inner, ast.Compare) and isinstance(inner.ops[0], (ast.In, ast.NotIn))
+        once = ("once", "per-key") if keyed else ("once",)
         if subject in _assigned_names(branch):
-            return (("once",), ()) if holds_until_created else ((), ("once",))
+            return (once, ()) if holds_until_created else ((), once)
         # `if self._x is not None: return self._x` - creation follows the early return.
         if not holds_until_created and node.body and not node.orelse and _exits(node.body):
-            return (), ("once",)
+            return (), once
     # `if depth < MAX_DEPTH:` / `elif n < 2:`: code under an ordering test of a plain name
     # (a depth or budget counter) is bounded by it; "bound:<name>" on both branches.
     if (

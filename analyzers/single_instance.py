@@ -161,7 +161,8 @@ class _Once:
         if call is not None:
             if call.in_loop and not call.leaves_loop:
                 return False
-            if "once" in call.guards:
+            # A first-creation branch makes one object; `if key not in self._x:` one per key.
+            if "once" in call.guards and "per-key" not in call.guards:
                 return not fn.cls or self.made_once(fn.cls, depth - 1) is not None
         return self.fn_once(fn, depth)
 

@@ -139,3 +139,27 @@ def test_each_script_is_its_own_program_and_a_singleton_getter_makes_one():
     )
     assert made_once(model, "app.daemon.Daemon") in ("app/scripts/one.py", "app/scripts/two.py")
     assert made_once(model, "app.daemon.Bus") == "app/daemon.py:12"
+
+
+def test_a_per_key_creation_branch_makes_one_object_per_key():
+    model = _model(
+        {
+            "app/stats.py": """\
+                class Stats:
+                    pass
+
+                class Telemetry:
+                    def __init__(self):
+                        self._stats = {}
+
+                    def record(self, key):
+                        if key not in self._stats:
+                            self._stats[key] = Stats()
+
+                def main():
+                    Telemetry()
+                """,
+        }
+    )
+    assert made_once(model, "app.stats.Telemetry") == "app/stats.py:13"
+    assert made_once(model, "app.stats.Stats") is None
