@@ -89,6 +89,12 @@ class CallSite:
     loop_line: int = 0  # innermost enclosing loop's line, 0 when not in a loop
     discarded: bool = False  # the result is thrown away (the call is a statement)
     formats: bool = False  # first argument is built eagerly: f-string, `%` or `.format()`
+    # When `formats`: the source of each value formatted into it (`{event}` -> "event").
+    format_values: tuple[str, ...] = ()
+    # Keyword names the call passes ("*" for `**kw`) and how many positional arguments
+    # (-1 with `*args`): whether a parameter keeps its default in the callee.
+    keywords: tuple[str, ...] = ()
+    nargs: int = 0
     in_except: bool = False  # inside an `except` block (runs on the error path only)
     # An unconditional `break`/`return`/`raise` follows the call in its loop's body (a retry
     # loop that exits on success): it runs at most once per pass of the loop, and the loop is
@@ -102,7 +108,8 @@ class CallSite:
     # "platform:<OS>" (only on that OS), "once" (a first-creation branch such as
     # `if self._x is None:`; with "per-key" for `if key not in self._x:`, once per key),
     # "loop-idle" (only when no event loop is running), "file-once"
-    # (`if not os.path.exists(p):` around `open(p, "w")`: once per file).
+    # (`if not os.path.exists(p):` around `open(p, "w")`: once per file), "unless-arg:<p>"
+    # (`if not show_gui:` with `show_gui=True`: not taken while the caller leaves p out).
     guards: tuple[str, ...] = ()
 
 
@@ -262,6 +269,7 @@ class _Summarizer:
         self._in_except: set[int] = set()
         self._leaving: set[int] = set()  # calls followed by a loop exit (`CallSite.leaves_loop`)
         self._param_types: dict[str, str] = {}
+        self._flag_defaults: dict[str, bool] = {}
         self._loop_nodes: dict[int, ast.AST] = {}  # the current function's loops by line
         self._collect_imports(tree)
         self.summary.uses_qt = any(v.split(".", 1)[0] in QT_PACKAGES for v in self.imports.values())
@@ -452,6 +460,17 @@ class _Summarizer:
             for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
             if (t := self._annotated_type(a.annotation, defs))
         }
+        # `def f(show_gui=True)`: parameters with a constant default -> its truth value
+        positional = (*args.posonlyargs, *args.args)
+        pairs = [
+            *zip(positional[len(positional) - len(args.defaults) :], args.defaults, strict=True)
+        ]
+        pairs += [
+            (a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None
+        ]
+        self._flag_defaults = {
+            a.arg: bool(d.value) for a, d in pairs if isinstance(d, ast.Constant)
+        }
         local_defs = dict(defs)
         nested: list[ast.stmt] = []
         # Names the function declares global: `if _cache is None: _cache = load()` creates
@@ -546,6 +565,13 @@ class _Summarizer:
             children: list[tuple[ast.AST, int, bool, tuple[str, ...]]] = []
             if isinstance(node, ast.If):
                 body_guards, else_guards = _branch_guards(node, self.imports, self._shared)
+                off = _default_branch(node.test, self._flag_defaults)
+                if off is not None:  # the branch the parameter's default does not take
+                    guard = f"unless-arg:{off[0]}"
+                    if off[1]:
+                        body_guards = (*body_guards, guard)
+                    else:
+                        else_guards = (*else_guards, guard)
                 children.append((node.test, in_loop, False, guards))
                 if in_loop:  # "branch:<loop line>": runs on some iterations of that loop
                     body_guards = (*body_guards, f"branch:{in_loop}")
@@ -608,6 +634,7 @@ class _Summarizer:
                 name = self.resolve(arg, defs)
                 if name:
                     callables.append(name)
+        formats = bool(node.args) and _is_eager_format(node.args[0])
         info.calls.append(
             CallSite(
                 line=node.lineno,
@@ -621,7 +648,10 @@ class _Summarizer:
                 callables=tuple(callables),
                 loop_line=in_loop,
                 discarded=id(node) in self._discarded,
-                formats=bool(node.args) and _is_eager_format(node.args[0]),
+                formats=formats,
+                format_values=_formatted_values(node.args[0]) if formats else (),
+                keywords=tuple(k.arg or "*" for k in node.keywords),
+                nargs=-1 if any(isinstance(a, ast.Starred) for a in node.args) else len(node.args),
                 guards=guards,
                 copies=self._copied(node, info, in_loop) if target in _COPY_CALLS else "",
             )
@@ -1127,6 +1157,17 @@ def _branch_guards(
     return (), ()
 
 
+def _default_branch(test: ast.AST, defaults: Mapping[str, bool]) -> tuple[str, bool] | None:
+    """(`p`, True) when a parameter's default skips the body of `if p:` / `if not p:`,
+    (`p`, False) when it skips the else branch; None for any other test."""
+    negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
+    name = test.operand if negated else test  # type: ignore[attr-defined]
+    if not isinstance(name, ast.Name) or name.id not in defaults:
+        return None
+    body_taken = defaults[name.id] != negated  # the body runs under the default
+    return name.id, not body_taken
+
+
 def _missing_file(test: ast.AST) -> str | None:
     """`p` (as source) for `os.path.exists(p)` / `os.path.isfile(p)` / `p.exists()`."""
     if not isinstance(test, ast.Call) or not isinstance(test.func, ast.Attribute):
@@ -1164,6 +1205,40 @@ def _platform_of(call: CallSite) -> str:
     return ""
 
 
+def _follows(call: CallSite, skip: frozenset[str]) -> bool:
+    """A chain goes on through the call: it runs now (not awaited, not once-only) and not in
+    a branch that a parameter the caller left out skips (`skip`: see `unpassed`)."""
+    if call.awaited or "once" in call.guards:
+        return False
+    return not skip or not any(
+        g.startswith("unless-arg:") and g.partition(":")[2] in skip for g in call.guards
+    )
+
+
+def unpassed(call: CallSite, callee: FunctionInfo) -> frozenset[str]:
+    """Parameters of `callee` that guard a branch (`if not show_gui:`) and that `call` leaves
+    at their default: neither by keyword nor by position (`*args`/`**kw` pass anything)."""
+    if call.nargs < 0 or "*" in call.keywords:
+        return frozenset()
+    flags = {
+        g.partition(":")[2] for c in callee.calls for g in c.guards if g.startswith("unless-arg:")
+    }
+    if not flags:
+        return frozenset()
+    params = callee.params
+    shift = 1 if params and params[0] in ("self", "cls") else 0
+    return frozenset(
+        p
+        for p in flags
+        if p not in call.keywords and (p not in params or params.index(p) - shift >= call.nargs)
+    )
+
+
+def _rank(chain: BlockingChain) -> tuple[bool, bool]:
+    """Fallback chains, best first: on a normal path before an error path, then any OS."""
+    return chain.error_path, bool(chain.platform)
+
+
 def _joined(guards: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
     return guards + tuple(g for g in extra if g not in guards)
 
@@ -1196,7 +1271,7 @@ def _calls_before_exit(body: list[ast.stmt], nested_loop: bool) -> set[int]:
         for i, stmt in enumerate(block):
             if isinstance(stmt, _LOOPS_AND_SCOPES):
                 continue  # their own loops and scopes
-            if end is not None and i <= end:
+            if end is not None and i <= end and not _continues(stmt):
                 found.update(_own_calls(stmt))
             elif isinstance(stmt, ast.If):
                 blocks += [stmt.body, stmt.orelse]
@@ -1205,6 +1280,20 @@ def _calls_before_exit(body: list[ast.stmt], nested_loop: bool) -> set[int]:
             elif isinstance(stmt, ast.Try):
                 blocks += [stmt.body, stmt.orelse, *(h.body for h in stmt.handlers)]
     return found
+
+
+def _continues(stmt: ast.stmt) -> bool:
+    """A `continue` of the enclosing loop in the statement: its calls may run on every pass
+    without reaching the exit that follows (`if skip: log(); continue`)."""
+    todo: list[ast.AST] = [stmt]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Continue):
+            return True
+        if node is not stmt and isinstance(node, (*_LOOPS_AND_SCOPES, *_INNER_SCOPES)):
+            continue
+        todo.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _own_calls(stmt: ast.stmt) -> Iterator[int]:
@@ -1392,6 +1481,19 @@ def _short_source(node: ast.AST, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _formatted_values(arg: ast.AST) -> tuple[str, ...]:
+    """Sources of the values an eager format interpolates (see `_is_eager_format`)."""
+    if isinstance(arg, ast.JoinedStr):
+        values = [v.value for v in arg.values if isinstance(v, ast.FormattedValue)]
+    elif isinstance(arg, ast.BinOp):  # "..." % (a, b)
+        values = list(arg.right.elts) if isinstance(arg.right, ast.Tuple) else [arg.right]
+    elif isinstance(arg, ast.Call):  # "...".format(a, b=c)
+        values = [*arg.args, *(k.value for k in arg.keywords)]
+    else:
+        values = []
+    return tuple(_short_source(v) for v in values)
+
+
 def _is_eager_format(arg: ast.AST) -> bool:
     """An argument formatted before the call, whether or not the log level is enabled."""
     if isinstance(arg, ast.JoinedStr):
@@ -1436,6 +1538,8 @@ class BlockingChain:
     kind: str
     call: str  # qualified name of the blocking call at the end
     platform: str = ""  # "macOS" when a call on the way runs only there ("" everywhere)
+    # A call on the way runs only inside an `except` handler: on an error or fallback path.
+    error_path: bool = False
 
     @property
     def depth(self) -> int:
@@ -1709,50 +1813,68 @@ class ProjectModel:
         return kind
 
     def blocking_chain(
-        self, fn: FunctionInfo, kinds: frozenset[str], max_depth: int = 5
+        self,
+        fn: FunctionInfo,
+        kinds: frozenset[str],
+        max_depth: int = 5,
+        off: frozenset[str] = frozenset(),
     ) -> BlockingChain | None:
         """Shortest chain of sync calls from `fn` down to a blocking call of one of `kinds`.
 
         `fn` itself is not a hop: the first step is the first call made in `fn`'s body.
         Awaited calls and calls to coroutine functions are not followed (they do not run
-        inside `fn`'s frame); neither are calls into worker-thread helpers.
+        inside `fn`'s frame); neither are calls into worker-thread helpers, nor branches a
+        parameter's default skips when the caller leaves it out (`off` for `fn` itself).
         """
-        key = (fn.qualname, kinds)
+        key = (fn.qualname, kinds, off)
         if key in self._chains:
             return self._chains[key]
         result: BlockingChain | None = None
-        # A chain through a call that runs only on one OS is kept as a fallback: a chain that
-        # blocks everywhere, if there is one, says more.
+        # A chain through a call that runs only on one OS, or only in an `except` handler
+        # (an error or fallback path), is kept as a fallback: a chain that blocks everywhere
+        # on the normal path, if there is one, says more.
         fallback: BlockingChain | None = None
-        queue: deque[tuple[FunctionInfo, tuple[ChainStep, ...], str]] = deque([(fn, (), "")])
-        seen = {fn.qualname}
+        queue: deque[tuple[FunctionInfo, tuple[ChainStep, ...], str, bool, frozenset[str]]]
+        queue = deque([(fn, (), "", False, off)])
+        seen = {fn.qualname: False}  # qualname -> reached only through an error path
         while queue and result is None:
-            current, steps, platform = queue.popleft()
-            for call in current.calls:
-                if call.awaited or "once" in call.guards:
-                    continue
+            current, steps, platform, error, skip = queue.popleft()
+            calls = [c for c in current.calls if _follows(c, skip)]
+            for call in calls:
                 kind = self.call_blocking_kind(current, call.target)
                 if kind in kinds:
                     step = ChainStep(current.relpath, call.line, current.qualname, call.target)
                     os_name = platform or _platform_of(call)
-                    found = BlockingChain((*steps, step), kind, call.target, os_name)  # type: ignore[arg-type]
-                    if not os_name:
+                    on_error = error or call.in_except
+                    found = BlockingChain(
+                        (*steps, step),
+                        kind,  # type: ignore[arg-type]
+                        call.target,
+                        os_name,
+                        on_error,
+                    )
+                    if not os_name and not on_error:
                         result = found
                         break
-                    fallback = fallback or found
+                    if fallback is None or _rank(found) < _rank(fallback):
+                        fallback = found
             if result is not None or len(steps) >= max_depth:
                 continue
-            for call in current.calls:
-                if call.awaited or "once" in call.guards:
-                    continue
+            for call in calls:
                 callee = self.resolve(current, call.target)
-                if callee is None or callee.is_async or callee.qualname in seen:
+                if callee is None or callee.is_async:
                     continue
+                on_error = error or call.in_except
+                if callee.qualname in seen and (on_error or not seen[callee.qualname]):
+                    continue  # seen already, and not only through an error path
                 if self.runs_elsewhere(callee.qualname):
                     continue
-                seen.add(callee.qualname)
+                seen[callee.qualname] = on_error
                 step = ChainStep(current.relpath, call.line, current.qualname, callee.qualname)
-                queue.append((callee, (*steps, step), platform or _platform_of(call)))
+                platform_now = platform or _platform_of(call)
+                queue.append(
+                    (callee, (*steps, step), platform_now, on_error, unpassed(call, callee))
+                )
         result = result or fallback
         self._chains[key] = result
         return result
@@ -1768,14 +1890,19 @@ class ProjectModel:
         self, fn: FunctionInfo, call: CallSite, kinds: frozenset[str]
     ) -> tuple[FunctionInfo, BlockingChain] | None:
         """The callee of `call` in `fn` and its blocking chain, with `call` as the first step;
-        None when the call runs once (first-creation branch), elsewhere, or never blocks."""
-        if call.awaited or "once" in call.guards:
+        None when the call runs once (first-creation branch), elsewhere, or never blocks.
+
+        Also None when only an error or fallback path blocks (a call on the way sits in an
+        `except` handler: `except ImportError: install_silently()`): the path the code takes
+        when things work does not block, and a failure that stalls once is not the defect
+        these rules describe."""
+        if call.awaited or call.in_except or "once" in call.guards:
             return None
         callee = self.resolve(fn, call.target)
         if callee is None or callee.is_async or self.runs_elsewhere(callee.qualname):
             return None
-        chain = self.blocking_chain(callee, kinds)
-        if chain is None:
+        chain = self.blocking_chain(callee, kinds, off=unpassed(call, callee))
+        if chain is None or chain.error_path:
             return None
         first = ChainStep(fn.relpath, call.line, fn.qualname, callee.qualname)
         platform = _platform_of(call) or chain.platform

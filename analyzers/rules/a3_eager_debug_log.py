@@ -2,15 +2,20 @@
 
 A short f-string costs well under a microsecond, so the finding is LOW and says so: it adds
 up only in loops that run thousands of times a second or when a value has a costly `repr`.
-A loop paced by a sleep is not reported at all.
+A loop paced by a sleep is not reported at all. Under an `if` inside the loop (a throttle, a
+skipped item, a dead receiver) the message is formatted on some iterations only: that is worth
+a finding only when a value is costly to format (a payload, a container, a call's result) or
+when the branch is how the loop ends (`if found: log; break`), which a per-event function takes
+on every call.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 
 from analyzers.findings import ChainStep
-from analyzers.project import FunctionInfo
+from analyzers.project import CallSite, FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -22,6 +27,58 @@ HOT_NAME = re.compile(
     r"(dequeue|get_next|next_nodes|execute_node|_execute_from_node|run_node|publish|emit|"
     r"dispatch|route|paint|Event$|eventFilter|_loop$|on_node_\w+|handle_event)"
 )
+
+
+# Calls whose result is a short scalar: a size, a name, a coordinate, a flag, a clock.
+_CHEAP_CALL = re.compile(
+    r"^(len|id|type|hex|int|float|round|abs|bool|min|max|qsize|size|count|x|y|width|height|"
+    r"time|monotonic|perf_counter|total_seconds|isoformat|lower|upper|strip|name|objectName|"
+    r"rowCount|columnCount|get_(id|name|type|status)|(is|has)_\w+)$"
+)
+# Names of values whose str/repr is big: a whole payload or a container of them.
+_PAYLOAD_NAME = re.compile(
+    r"^_*(event|evt|payload|data|message|msg|packet|record|body|request|response|result|"
+    r"results|items|nodes|args|kwargs|params|context|ctx|variables|config|headers|rows|"
+    r"entries|history|graph|workflow|snapshot|document|content|buffer|frame|values|outputs|"
+    r"inputs|connections|jobs|tasks)$",
+    re.I,
+)
+_STRINGIFY = frozenset({"str", "repr", "format", "ascii"})
+
+
+def _costly_value(sources: tuple[str, ...]) -> str | None:
+    """The first formatted value whose formatting costs more than a short string: a
+    container display, a payload-named value, or a call's result (the call runs too)."""
+    for source in sources:
+        try:
+            node = ast.parse(source.strip(), mode="eval").body
+        except SyntaxError:
+            continue
+        if _costly_node(node):
+            return source
+    return None
+
+
+def _costly_node(node: ast.AST) -> bool:
+    if isinstance(node, (ast.List, ast.Dict, ast.Set, ast.Tuple, ast.ListComp, ast.DictComp)):
+        return True
+    if isinstance(node, (ast.SetComp, ast.GeneratorExp)):
+        return True
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name in _STRINGIFY:  # `repr(x)` costs what formatting `x` costs
+            return any(_costly_node(a) for a in node.args)
+        return not _CHEAP_CALL.match(name)
+    if isinstance(node, ast.Name):
+        return bool(_PAYLOAD_NAME.match(node.id))
+    if isinstance(node, ast.Attribute):
+        return bool(_PAYLOAD_NAME.match(node.attr))
+    if isinstance(node, ast.Subscript):  # `job.id[:8]` is a short slice
+        return not isinstance(node.slice, ast.Slice) and _costly_node(node.value)
+    if isinstance(node, ast.Constant):
+        return False
+    return any(_costly_node(child) for child in ast.iter_child_nodes(node))
 
 
 def _in_paced_loop(fn: FunctionInfo, line: int) -> bool:
@@ -98,6 +155,40 @@ class EagerDebugLog(ProjectRule):
             "        status = await client.status(request_id)\n"
             "        logger.debug(f'still processing {request_id}: {status}')\n"
         ),
+        # Logged only while throttling (the branch then sleeps), and the values are sizes.
+        Valid(
+            "import asyncio\n"
+            "class Peer:\n"
+            "    async def _message_loop(self):\n"
+            "        async for msg in self.transport.read_messages():\n"
+            "            await self.process(msg)\n"
+            "            if self.queue.qsize() > self.SOFT_MAX:\n"
+            "                delay = self.queue.qsize() / 1000\n"
+            "                self.logger.debug(f'slowing down, qsize={self.queue.qsize()}')\n"
+            "                await asyncio.sleep(delay)\n"
+        ),
+        # The dead-receiver branch is rare, and a weak reference's repr is short.
+        Valid(
+            "import logging\n"
+            "logger = logging.getLogger(__name__)\n"
+            "class Signal:\n"
+            "    def emit(self, *args):\n"
+            "        for receiver in self.receivers:\n"
+            "            if self._is_alive(receiver):\n"
+            "                receiver()(*args)\n"
+            "            else:\n"
+            "                logger.debug('receiver:{} is dead'.format(receiver))\n"
+        ),
+        # A skipped item with short ids: the scan costs, not the string.
+        Valid(
+            "from loguru import logger\n"
+            "def dequeue(self, robot):\n"
+            "    for job in self._queue:\n"
+            "        if job.environment != robot.environment:\n"
+            "            logger.debug(f'job {job.id[:8]} needs {job.environment}')\n"
+            "            continue\n"
+            "        return job\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -108,14 +199,40 @@ class EagerDebugLog(ProjectRule):
             line=4,
             message_contains="a short string is cheap",
         ),
-        # logged only when the queue overflows: some iterations, and the message says so
+        # A costly value under a branch: the whole event's repr on every overdue event.
         Invalid(
-            "from loguru import logger\nasync def dispatch(self):\n    for item in self.items:\n"
-            "        if self.queue.qsize() > self.limit:\n"
-            "            logger.debug(f'queue full: {self.queue.qsize()}')\n"
-            "        self.handle(item)\n",
+            "from loguru import logger\n"
+            "def dispatch(self):\n"
+            "    for event in self._pending:\n"
+            "        if event.retries > self.limit:\n"
+            "            logger.debug(f'dropping {event}')\n"
+            "        self.deliver(event)\n",
             line=5,
-            message_contains="iterations of a loop where its condition holds",
+            message_contains="`event` into a debug message on the iterations",
+        ),
+        # `.format` is as eager as an f-string; a call's result is computed first.
+        Invalid(
+            "from loguru import logger\n"
+            "def publish_all(self):\n"
+            "    for sub in self.subscribers:\n"
+            "        if sub.muted:\n"
+            "            logger.debug('skip {} for {}'.format(sub.name, self.snapshot()))\n",
+            line=5,
+            message_contains="`self.snapshot()`",
+        ),
+        # The branch that ends the loop runs on every call of a per-event function.
+        Invalid(
+            "from loguru import logger\n"
+            "class DropFilter:\n"
+            "    def eventFilter(self, obj, event):\n"
+            "        for item in self.view.items(event.pos()):\n"
+            "            name = type(item).__name__\n"
+            "            if 'Port' in name:\n"
+            "                logger.debug(f'port {name} under the cursor')\n"
+            "                break\n"
+            "        return False\n",
+            line=7,
+            message_contains="once per call, on the branch that ends its loop",
         ),
         # Draining a queue: `wait_for` returns as soon as an item is there, it does not pace.
         Invalid(
@@ -135,43 +252,57 @@ class EagerDebugLog(ProjectRule):
         project = self.project
         hot = set(self.context.options.get("entry_points", ()))
         for fn in self.functions():
-            if not (
+            per_event = (
                 fn.qualname in hot
-                or fn.loops
-                or HOT_NAME.search(fn.name)
+                or HOT_NAME.search(fn.name) is not None
                 or (fn.qualname in project.gui_functions and fn.name.endswith("Event"))
-            ):
+            )
+            if not (per_event or fn.loops):
                 continue
-            hits = [
-                c
-                for c in fn.calls
-                if c.in_loop
-                and not c.in_except
-                and c.formats
-                and c.target.endswith(".debug")
-                and c.target.rsplit(".", 1)[0].rsplit(".", 1)[-1] in _LOGGER_NAMES
-                and not _in_paced_loop(fn, c.line)
-            ]
+            hits: list[tuple[CallSite, str]] = []
+            for c in fn.calls:
+                if not (
+                    c.in_loop
+                    and not c.in_except
+                    and c.formats
+                    and c.target.endswith(".debug")
+                    and c.target.rsplit(".", 1)[0].rsplit(".", 1)[-1] in _LOGGER_NAMES
+                    and not _in_paced_loop(fn, c.line)
+                ):
+                    continue
+                costly = _costly_value(c.format_values)
+                if f"branch:{c.loop_line}" not in c.guards:
+                    when = "on every iteration of a loop"
+                elif costly is not None:
+                    when = "on the iterations of a loop where its condition holds"
+                elif c.leaves_loop and per_event:
+                    when = "once per call, on the branch that ends its loop"
+                else:
+                    # a rare branch (a throttle, a skipped item, a dead receiver) formatting
+                    # a short string: nothing a user could measure
+                    continue
+                what = f"`{costly}` into a debug message" if costly else "a debug message"
+                hits.append((c, f"{what} {when}"))
             if not hits:
                 continue
-            first = hits[0]
+            first, what = hits[0]
             more = " (and more in this function)" if len(hits) > 1 else ""
-            # under an `if` in the loop it runs on some iterations only (a throttle, a
-            # skipped item, a dead receiver): say so rather than "every iteration"
-            when = (
-                "on the iterations of a loop where its condition holds"
-                if f"branch:{first.loop_line}" in first.guards
-                else "on every iteration of a loop"
+            cost = (
+                "building that repr costs more than a short string"
+                if _costly_value(first.format_values)
+                else "a short string is cheap, so this matters only if the loop runs very "
+                "often or a value has a costly repr"
             )
             self.report_at(
                 first.line,
-                f"`{fn.name}` formats a debug message {when}{more}, "
-                "even when DEBUG is off; a short string is cheap, so this matters only if the "
-                "loop runs very often or a value has a costly repr: pass the values as "
-                "arguments for lazy formatting.",
+                f"`{fn.name}` formats {what}{more}, even when DEBUG is off; {cost}: pass the "
+                "values as arguments for lazy formatting.",
                 end_line=first.end_line,
                 related=(
                     ChainStep(fn.relpath, first.loop_line, fn.qualname, "loop"),
-                    *(ChainStep(fn.relpath, h.line, fn.qualname, "debug call") for h in hits[1:]),
+                    *(
+                        ChainStep(fn.relpath, h.line, fn.qualname, "debug call")
+                        for h, _ in hits[1:]
+                    ),
                 ),
             )

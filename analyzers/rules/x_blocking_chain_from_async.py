@@ -73,8 +73,65 @@ class BlockingChainFromAsync(ProjectRule):
             "            self._cached = self._version()\n"
             "        return self._cached\n"
         ),
+        # Only the fallback blocks: the installer runs a subprocess when the GUI import
+        # fails, the normal path does not block.
+        Valid(
+            "import subprocess\n"
+            "def install_silent():\n"
+            "    subprocess.run(['tool', 'install'])\n"
+            "def ensure_ready():\n"
+            "    try:\n"
+            "        from gui_installer import run_dialog\n"
+            "        return run_dialog()\n"
+            "    except ImportError:\n"
+            "        return install_silent()\n"
+            "async def start(self):\n"
+            "    ensure_ready()\n"
+        ),
+        # The blocking branch needs `show_gui=False`; this caller keeps the default.
+        Valid(
+            "import subprocess\n"
+            "def install_silent():\n"
+            "    subprocess.run(['tool', 'install'])\n"
+            "def ensure_ready(show_gui=True, parent=None):\n"
+            "    if not show_gui:\n"
+            "        return install_silent()\n"
+            "    return ask_user(parent)\n"
+            "async def start(self):\n"
+            "    ensure_ready(parent=self.window)\n"
+        ),
     )
     INVALID = (
+        # ... while a caller that asks for the silent path blocks (by keyword or position).
+        Invalid(
+            "import subprocess\n"
+            "def install_silent():\n"
+            "    subprocess.run(['tool', 'install'])\n"
+            "def ensure_ready(show_gui=True):\n"
+            "    if not show_gui:\n"
+            "        return install_silent()\n"
+            "    return ask_user()\n"
+            "async def start(self):\n"
+            "    ensure_ready(False)\n",
+            line=9,
+            message_contains="install_silent",
+        ),
+        # A blocking call on the normal path counts, however many fallbacks there are.
+        Invalid(
+            "import time\n"
+            "def settle():\n"
+            "    time.sleep(1)\n"
+            "def retry(conn):\n"
+            "    try:\n"
+            "        conn.reset()\n"
+            "    except OSError:\n"
+            "        settle()\n"
+            "    settle()\n"
+            "async def execute(self):\n"
+            "    retry(self.conn)\n",
+            line=11,
+            message_contains="time.sleep",
+        ),
         # A collaborator injected through `__init__` (typed by its annotation), two hops
         # down: the store's save fsyncs on the event loop.
         Invalid(

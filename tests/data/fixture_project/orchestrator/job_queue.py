@@ -35,7 +35,7 @@ class JobQueue:
                 item = heapq.heappop(self._queue)
                 job = self._jobs.get(item.job_id)
                 if job.robot_id and job.robot_id != robot.id:
-                    logger.debug(f"job {job.id} is for robot {job.robot_id}")
+                    logger.debug(f"job {job.id} is for robot {job.robot_id}: {job.payload}")
                     skipped.append(item)
                     continue
                 selected = item
