@@ -5,8 +5,8 @@ up only in loops that run thousands of times a second or when a value has a cost
 A loop paced by a sleep is not reported at all. Under an `if` inside the loop (a throttle, a
 skipped item, a dead receiver) the message is formatted on some iterations only: that is worth
 a finding only when a value is costly to format (a payload, a container, a call's result) or
-when the branch is how the loop ends (`if found: log; break`), which a per-event function takes
-on every call.
+when the branch is how the loop ends (`if found: log; break`) in an event handler or filter,
+which takes it on every event.
 """
 
 from __future__ import annotations
@@ -189,6 +189,17 @@ class EagerDebugLog(ProjectRule):
             "            continue\n"
             "        return job\n"
         ),
+        # The branch that ends the loop, in a function that is no event handler: once a call.
+        Valid(
+            "from loguru import logger\n"
+            "def emit_inspector_signal(self, node):\n"
+            "    parent = self.view.parent()\n"
+            "    while parent:\n"
+            "        if hasattr(parent, 'show_inspector'):\n"
+            "            logger.debug(f'showing inspector for {node.name}')\n"
+            "            return\n"
+            "        parent = parent.parent()\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -220,7 +231,7 @@ class EagerDebugLog(ProjectRule):
             line=5,
             message_contains="`self.snapshot()`",
         ),
-        # The branch that ends the loop runs on every call of a per-event function.
+        # The branch that ends the loop runs on every call of an event filter.
         Invalid(
             "from loguru import logger\n"
             "class DropFilter:\n"
@@ -252,12 +263,14 @@ class EagerDebugLog(ProjectRule):
         project = self.project
         hot = set(self.context.options.get("entry_points", ()))
         for fn in self.functions():
-            per_event = (
+            # Qt calls an event handler or filter for every event it sees: what it does
+            # once per call, it does per event (a profile hot entry point, likewise).
+            handler = (
                 fn.qualname in hot
-                or HOT_NAME.search(fn.name) is not None
+                or fn.name == "eventFilter"
                 or (fn.qualname in project.gui_functions and fn.name.endswith("Event"))
             )
-            if not (per_event or fn.loops):
+            if not (handler or HOT_NAME.search(fn.name) or fn.loops):
                 continue
             hits: list[tuple[CallSite, str]] = []
             for c in fn.calls:
@@ -275,7 +288,7 @@ class EagerDebugLog(ProjectRule):
                     when = "on every iteration of a loop"
                 elif costly is not None:
                     when = "on the iterations of a loop where its condition holds"
-                elif c.leaves_loop and per_event:
+                elif c.leaves_loop and handler:
                     when = "once per call, on the branch that ends its loop"
                 else:
                     # a rare branch (a throttle, a skipped item, a dead receiver) formatting
