@@ -126,7 +126,9 @@ class _Once:
         self.index = index
         self.busy: set[str] = set()
 
-    def made_once(self, cls: str, depth: int) -> _Site | None:
+    def made_at(self, cls: str, depth: int) -> list[_Site] | None:
+        """The construction sites of `cls` in one program run when each runs at most once
+        (so the program makes exactly that many instances, or fewer), else None."""
         index = self.index
         sites = index.sites.get(cls, [])
         if (
@@ -141,20 +143,21 @@ class _Once:
         try:
             scripts = [s for s in sites if s.module in index.scripts]
             library = [s for s in sites if s.module not in index.scripts]
-            if library:
-                if len(library) != 1 or scripts:
-                    return None
-                chosen = library
-            else:
-                modules = [s.module for s in scripts]
-                if len(set(modules)) != len(modules):
-                    return None
-                chosen = scripts
-            if all(s.fn is None or self.call_once(s.fn, s.call, depth - 1) for s in chosen):
-                return chosen[0]
+            if library and scripts:
+                return None
+            # Scripts are separate programs: count the instances of the one making most.
+            programs: dict[str, list[_Site]] = {}
+            for site in scripts:
+                programs.setdefault(site.module, []).append(site)
+            if all(s.fn is None or self.call_once(s.fn, s.call, depth - 1) for s in sites):
+                return library or max(programs.values(), key=len)
             return None
         finally:
             self.busy.discard(cls)
+
+    def made_once(self, cls: str, depth: int) -> _Site | None:
+        sites = self.made_at(cls, depth)
+        return sites[0] if sites and len(sites) == 1 else None
 
     def call_once(self, fn: FunctionInfo, call: CallSite | None, depth: int) -> bool:
         """The call in `fn` runs at most once per program run."""
@@ -193,6 +196,27 @@ def made_once(project: ProjectModel, cls: str) -> str | None:
         index = project.memo("single_instance.index", lambda: _index(project))
         site = _Once(project, index).made_once(cls, _MAX_DEPTH)
         cache[cls] = site.where() if site is not None else None
+    return cache[cls]
+
+
+def made_at(project: ProjectModel, cls: str) -> list[tuple[str, int, str]] | None:
+    """(path, line, enclosing function) of every place a program run makes an instance of
+    `cls`, when each of them runs once: the program holds exactly that many for its life.
+    None when a site may run again and again, or nobody knows (see `made_once`)."""
+    cache: dict[str, list[tuple[str, int, str]] | None] = project.memo(
+        "single_instance.made_at", dict
+    )
+    if cls not in cache:
+        index = project.memo("single_instance.index", lambda: _index(project))
+        sites = _Once(project, index).made_at(cls, _MAX_DEPTH)
+        cache[cls] = (
+            [
+                (s.relpath, s.line, s.fn.qualname.removeprefix(f"{s.module}.") if s.fn else "")
+                for s in sites
+            ]
+            if sites is not None
+            else None
+        )
     return cache[cls]
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import libcst as cst
 from libcst.metadata import PositionProvider
 
-from analyzers.findings import Finding
+from analyzers.findings import ChainStep, Finding
 from analyzers.project import ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import (
@@ -20,7 +21,7 @@ from analyzers.rules._shapes import (
     reachable_methods,
     self_method_calls,
 )
-from analyzers.single_instance import made_once, runs_once_per_program
+from analyzers.single_instance import made_at, runs_once_per_program
 
 _SUBSCRIBE = frozenset(
     {"subscribe", "subscribe_all", "subscribe_filtered", "add_listener", "add_handler", "on"}
@@ -163,6 +164,34 @@ def cleanup(self):
             line=3,
             message_contains="1 subscription",
         ),
+        # Made once by the window and once more by the application: two live instances,
+        # each handling every event.
+        Invalid(
+            """\
+            class RunController:
+                def initialize(self):
+                    get_event_bus().subscribe(EventType.NODE_DONE, self._on_done)
+
+                def _on_done(self, event):
+                    pass
+
+            class Window:
+                def __init__(self):
+                    self._runs = RunController()
+                    self._runs.initialize()
+
+            class Application:
+                def __init__(self):
+                    self._window = Window()
+                    self._runs = RunController()
+                    self._runs.initialize()
+
+            def main():
+                Application().run()
+            """,
+            line=3,
+            message_contains="is made in 2 places",
+        ),
         # One instance per document: each opened document adds a subscriber for good.
         Invalid(
             """\
@@ -187,18 +216,38 @@ def cleanup(self):
         """Dropped when the program makes one instance of the class and subscribes once on
         it (from `__init__`, or set-up only once-only code runs): a controller built once in
         the application's set-up keeps its subscriptions for the life of the window, which
-        is their natural lifetime. Several construction sites, a re-initialisation path or
-        no known construction at all keep the finding."""
+        is their natural lifetime. A re-initialisation path or no known construction keeps
+        the finding; several construction sites, each run once, turn it into "every event
+        is handled once per instance" (a window and the application each building one)."""
         found = super().confirm(finding, project)
         fn = project.function_at(finding.path, finding.line)
-        if found is None or fn is None or not fn.cls or made_once(project, fn.cls) is None:
+        if found is None or fn is None or not fn.cls:
+            return found
+        sites = made_at(project, fn.cls)
+        if not sites:
             return found
         # The other subscriptions are the finding's related lines.
         lines = [finding.line, *(r.line for r in finding.related if r.path == finding.path)]
         subscribing = [project.function_at(finding.path, line) for line in lines]
-        if all(f is not None and runs_once_per_program(project, f) for f in subscribing):
+        if not all(f is not None and runs_once_per_program(project, f) for f in subscribing):
+            return found
+        if len(sites) == 1:
             return None
-        return found
+        # Several instances, each made once and kept for the program's life: nothing
+        # accumulates, but every instance handles every event.
+        name = fn.cls.rsplit(".", 1)[-1]
+        handler = finding.message.partition("(first: `")[2].partition("`")[0]
+        made = tuple(ChainStep(path, line, symbol, "made here") for path, line, symbol in sites)
+        return replace(
+            found,
+            message=(
+                f"{name} is made in {len(sites)} places, each instance kept for the life of "
+                f"the program, and each one subscribes `{handler}` (and its other handlers) to "
+                "the bus: every event is handled once per instance. Make one instance and "
+                "share it, or unsubscribe the one that is not used."
+            ),
+            related=(*found.related, *(m for m in made if m.line)),
+        )
 
     @classmethod
     def wants(cls, source: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from analyzers.project import ProjectModel, summarize_source
-from analyzers.single_instance import made_once, runs_once_per_program
+from analyzers.single_instance import made_at, made_once, runs_once_per_program
 
 
 def _model(files: dict[str, str]) -> ProjectModel:
@@ -84,6 +84,12 @@ def test_not_once_when_two_sites_a_loop_a_subclass_a_factory_or_no_site():
         }
     )
     assert made_once(model, "app.ui.panel.Panel") is None  # two sites
+    # ... each run once, so the program holds exactly two, for its whole life
+    assert made_at(model, "app.ui.panel.Panel") == [
+        ("app/twice.py", 5, "Window.__init__"),
+        ("app/twice.py", 6, "Window.__init__"),
+    ]
+    assert made_at(model, "app.twice.View") is None
     assert made_once(model, "app.twice.View") is None  # in a comprehension
     assert made_once(model, "app.twice.Base") is None  # a subclass makes more
     assert made_once(model, "app.twice.Made") is None  # handed to a factory
@@ -138,6 +144,7 @@ def test_each_script_is_its_own_program_and_a_singleton_getter_makes_one():
         }
     )
     assert made_once(model, "app.daemon.Daemon") in ("app/scripts/one.py", "app/scripts/two.py")
+    assert len(made_at(model, "app.daemon.Daemon") or []) == 1  # one per program
     assert made_once(model, "app.daemon.Bus") == "app/daemon.py:12"
 
 
