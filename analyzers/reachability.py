@@ -15,8 +15,10 @@ The test is deliberately conservative (a false "unreachable" hides a real hot sp
 - a module is unimported when no module of the tree, and no script at the repository root
   (`run.py`, a shebang script, `[project.scripts]` of pyproject.toml), imports it or
   anything inside it, its name and its package's name appear in no quoted string (dynamic
-  imports, plugin folders), and it is not a script itself. Modules imported only by
-  unimported ones are unimported too.
+  imports, plugin folders; a module's own strings do not count), and it is not a script
+  itself (a `__main__` block that only starts a Qt application around the module's widget
+  is a demo, not a script). Modules imported only by unimported ones, and modules of a
+  package nothing imports, are unimported too.
 
 Per file, `references_of` collects the facts from the source text and the ast's import
 statements (no extra walk over every expression: the audit's cold time is a target), and
@@ -46,6 +48,9 @@ _TRIPLE = re.compile(r'(?<![A-Za-z0-9_])([rRbBuUfF]{0,2})("""|\'\'\')[\s\S]*?\2'
 # Whole-line comments: commented-out code (`# from .pool import Pool`) is not a use.
 _COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.M)
 _MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*['"]__main__['"]""", re.M)
+# A `__main__` block that starts a Qt application shows the module's widget on its own: a
+# developer's demo, not how the program runs it (the program imports the widget).
+_QT_APP = re.compile(r"\bQ(?:Gui|Core)?Application\b")
 _RESOURCE_PATTERNS = ("*.ui", "*.qml")
 _SKIPPED_DIRS = frozenset(
     {".git", ".venv", "venv", "node_modules", "site-packages", "build", "dist"}
@@ -70,6 +75,7 @@ class References:
     names_text: str = ""  # words used beyond defs and imports
     strings_text: str = ""  # words inside quoted strings that are names, not prose
     script: bool = False  # has an `if __name__ == "__main__":` block
+    demo: bool = False  # ... that only starts a Qt application around the module's widgets
 
     @property
     def imported(self) -> frozenset[str]:
@@ -181,11 +187,13 @@ def references_of(
     for match in _QUOTED.finditer(code):
         quoted.update(_WORD.findall(match.group(1) or match.group(2) or ""))
     quoted.subtract(exported)
+    main = _MAIN_GUARD.search(source)
     return References(
         imported_text="\n".join(imported),
         names_text="\n".join(names),
         strings_text="\n".join(word for word, n in quoted.items() if n > 0),
-        script=bool(_MAIN_GUARD.search(source)),
+        script=main is not None,
+        demo=main is not None and _QT_APP.search(source, main.end()) is not None,
     )
 
 
@@ -289,8 +297,13 @@ class Reachability:
     ) -> None:
         self.modules = {m.name: m for m in modules}
         self.strings: set[str] = set(outside_words)
+        self._outside_words = outside_words
+        # How many modules quote each word: a module's own strings do not load it by name.
+        self._quoted_by: Counter[str] = Counter()
         for m in self.modules.values():
-            self.strings |= m.refs.strings
+            module_strings = m.refs.strings
+            self.strings |= module_strings
+            self._quoted_by.update(module_strings)
         self.entry_modules = {e.rsplit(".", 1)[0] for e in entry_points}
         self.dead_modules = self._dead_modules(outside)
         # A name used only inside unused modules does not keep code alive.
@@ -326,16 +339,26 @@ class Reachability:
         while changed:
             changed = False
             for name in candidates:
-                if name not in dead and importers[name] and importers[name] <= dead.keys():
+                if name in dead:
+                    continue
+                package = name.rpartition(".")[0]
+                if importers[name] and importers[name] <= dead.keys():
                     via = ", ".join(f"`{i}`" for i in sorted(importers[name])[:2])
                     dead[name] = f"module `{name}` is imported only by unused {via}"
                     changed = True
+                elif not importers[name] and package in dead:
+                    # importing `pkg.mod` imports `pkg`: nothing imports anything inside it
+                    dead[name] = f"module `{name}` is in package `{package}`, which nothing imports"
+                    changed = True
+        for name, reason in dead.items():
+            if self.modules[name].refs.demo:
+                dead[name] = f"{reason} (its `__main__` block only demonstrates it)"
         return dead
 
     def _maybe_run(self, m: _Module) -> bool:
         """Could the module be run or loaded by name? (a script, a plugin, the top package)"""
         parts = m.name.split(".")
-        if m.refs.script or parts[-1] in _SCRIPT_NAMES or len(parts) <= 1:
+        if (m.refs.script and not m.refs.demo) or parts[-1] in _SCRIPT_NAMES or len(parts) <= 1:
             return True
         if m.name in self.entry_modules or any(
             e.startswith(m.name + ".") for e in self.entry_modules
@@ -343,7 +366,8 @@ class Reachability:
             return True
         if parts[-1].startswith("test") or "tests" in parts:
             return True
-        return parts[-1] in self.strings
+        last = parts[-1]
+        return last in self._outside_words or self._quoted_by[last] > (last in m.refs.strings)
 
     def used_elsewhere(self, name: str) -> bool:
         return name in self.names or name in self.strings

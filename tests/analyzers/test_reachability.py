@@ -53,6 +53,12 @@ TREE = {
     "app/plugin_by_name.py": BLOCKING,
     "app/commented.py": BLOCKING,
     "app/tool.py": BLOCKING + '\nif __name__ == "__main__":\n    tick()\n',
+    # a widget module whose __main__ block only shows it in a QApplication: a demo
+    "app/widgets/preview.py": BLOCKING
+    + '\nif __name__ == "__main__":\n    qt = QApplication([])\n    tick()\n',
+    # a package nothing imports; its module quotes its own name (a usage string)
+    "app/debug/__init__.py": "",
+    "app/debug/tracer.py": BLOCKING + 'USAGE = "tracer"\n',
     # a widget Qt Designer promotes by module name: the .ui file loads it
     "app/widgets/__init__.py": "",
     "app/widgets/chart.py": BLOCKING,
@@ -122,7 +128,13 @@ def test_unused_modules_are_those_nothing_imports_nor_names(tree: Path) -> None:
     by_path = {f.path: f for f in result.findings if f.rule == "CIA001"}
     dead = {path for path, f in by_path.items() if "unreachable" in f.tags}
     # old_pool: nothing imports it; legacy: only old_pool does; commented: only a comment
-    assert dead == {"old_pool.py", "legacy.py", "commented.py"}
+    assert dead == {
+        "old_pool.py",
+        "legacy.py",
+        "commented.py",
+        "widgets/preview.py",
+        "debug/tracer.py",
+    }
     alive = set(by_path) - dead
     # named in a string (importlib), a script with a __main__ block, a .ui file's widget
     assert alive == {"plugin_by_name.py", "tool.py", "widgets/chart.py"}
@@ -135,6 +147,13 @@ def test_unused_modules_are_those_nothing_imports_nor_names(tree: Path) -> None:
         "module `app.legacy` is imported only by unused `app.old_pool`."
     )
     assert by_path["tool.py"].severity.value != "LOW"
+    assert by_path["widgets/preview.py"].message.endswith(
+        "module `app.widgets.preview` is imported by nothing in the audited tree "
+        "(its `__main__` block only demonstrates it)."
+    )
+    assert by_path["debug/tracer.py"].message.endswith(
+        "module `app.debug.tracer` is in package `app.debug`, which nothing imports."
+    )
 
 
 def test_scripts_outside_the_audited_folder_count_as_importers(tree: Path) -> None:
