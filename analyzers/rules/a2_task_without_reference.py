@@ -54,6 +54,20 @@ class TaskWithoutReference(ProjectRule):
     TRIGGERS = tuple(sorted(_SPAWNERS))
     VALID = (
         Valid("import asyncio\nasync def f(c):\n    t = asyncio.create_task(c)\n    await t\n"),
+        # The project installs a task factory that holds every task until it is done.
+        Valid(
+            "import asyncio\n_running = set()\n"
+            "def keep_tasks(loop):\n"
+            "    def factory(loop_, coro, **kw):\n"
+            "        task = asyncio.Task(coro, loop=loop_, **kw)\n"
+            "        _running.add(task)\n"
+            "        task.add_done_callback(_running.discard)\n"
+            "        return task\n"
+            "    loop.set_task_factory(factory)\n"
+            "class Trigger:\n"
+            "    def on_event(self, event):\n"
+            "        asyncio.create_task(self._fire(event))\n"
+        ),
         Valid(
             "import asyncio\nclass T:\n    def start(self):\n"
             "        self._tasks.add(asyncio.create_task(self._run()))\n"
@@ -133,6 +147,8 @@ class TaskWithoutReference(ProjectRule):
     )
 
     def check_project(self) -> None:
+        if self.project.memo("CIA202.task_factory", self._installs_task_factory):
+            return  # the project's own task factory keeps every task (Electrum does this)
         for fn in self.functions():
             for call in fn.calls:
                 receiver, _, verb = call.target.rpartition(".")
@@ -148,6 +164,16 @@ class TaskWithoutReference(ProjectRule):
                 if handled and callee is not None and self._owner_cancels(callee):
                     continue
                 self._report(fn, call, callee, handled)
+
+    def _installs_task_factory(self) -> bool:
+        """`loop.set_task_factory(...)` anywhere in the project: a factory installed to keep
+        a strong reference to every task until it finishes, which is what this rule asks
+        for each call site."""
+        return any(
+            call.target.rsplit(".", 1)[-1] == "set_task_factory"
+            for fn in self.project.functions.values()
+            for call in fn.calls
+        )
 
     def _report(
         self, fn: FunctionInfo, call: CallSite, callee: FunctionInfo | None, handled: str
