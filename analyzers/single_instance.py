@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 from analyzers.project import CallSite, FunctionInfo, ProjectModel
 
-_MAX_DEPTH = 6
+# Steps of the recursion: a class made in a set-up method of a class made in `main()` is
+# about four steps per class.
+_MAX_DEPTH = 16
 # Name-based once-only reasons (`ProjectModel.once_reason`) that mean once per object or per
 # program. Teardown runs once too but is no place a resource is opened; "only called from
 # once-only code" is re-derived here from the callers, per program rather than per object.
@@ -54,7 +56,7 @@ class _Index:
     sites: dict[str, list[_Site]]
     escaped: set[str]  # classes handed around as values: `register(Panel)`, `factory=Panel`
     subclassed: set[str]
-    scripts: set[str]  # modules nothing in the tree imports (or with a `__main__` block)
+    scripts: set[str]  # modules nothing in the tree imports: programs of their own
 
 
 def class_named(project: ProjectModel, target: str) -> str | None:
@@ -99,10 +101,8 @@ def _index(project: ProjectModel) -> _Index:
                 parent = lookup(base)
                 if parent is not None:
                     index.subclassed.add(parent)
-    for summary in project.modules.values():
-        refs = summary.references
-        if summary.module not in imported or (refs is not None and refs.script):
-            index.scripts.add(summary.module)
+    # A module with a `__main__` block that others import is part of their program too.
+    index.scripts.update(m for m in project.modules if m not in imported)
     for fn in project.functions.values():
         for call in fn.calls:
             cls = lookup(call.target)
@@ -125,6 +125,9 @@ class _Once:
         self.project = project
         self.index = index
         self.busy: set[str] = set()
+        # Per question: a function's answer (False while it is being worked out, which cuts
+        # call cycles), so the recursion visits each function once.
+        self.fn_memo: dict[str, bool] = {}
 
     def made_at(self, cls: str, depth: int) -> list[_Site] | None:
         """The construction sites of `cls` in one program run when each runs at most once
@@ -171,6 +174,13 @@ class _Once:
 
     def fn_once(self, fn: FunctionInfo, depth: int) -> bool:
         """`fn` runs at most once per program run."""
+        q = fn.qualname
+        if q not in self.fn_memo:
+            self.fn_memo[q] = False
+            self.fn_memo[q] = self._fn_once(fn, depth)
+        return self.fn_memo[q]
+
+    def _fn_once(self, fn: FunctionInfo, depth: int) -> bool:
         project = self.project
         q = fn.qualname
         if depth <= 0 or q in project.gui_functions or q in project.thread_targets:

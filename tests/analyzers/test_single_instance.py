@@ -170,3 +170,38 @@ def test_a_per_key_creation_branch_makes_one_object_per_key():
     )
     assert made_once(model, "app.stats.Telemetry") == "app/stats.py:13"
     assert made_once(model, "app.stats.Stats") is None
+
+
+def test_a_main_module_that_others_import_shares_their_program():
+    model = _model(
+        {
+            "app/ui/panel.py": _PANEL,
+            "app/window.py": """\
+                from app.ui.panel import Panel
+
+                class Window:
+                    def __init__(self):
+                        self.panel = Panel()
+                """,
+            "app/app.py": """\
+                from app.ui.panel import Panel
+                from app.window import Window
+
+                class App:
+                    def __init__(self):
+                        self.window = Window()
+                        self.panel = Panel()
+
+                def main():
+                    App()
+
+                if __name__ == "__main__":
+                    main()
+                """,
+            "app/launcher.py": "from app.app import main\nmain()\n",
+        }
+    )
+    assert made_at(model, "app.ui.panel.Panel") == [
+        ("app/window.py", 5, "Window.__init__"),
+        ("app/app.py", 7, "App.__init__"),
+    ]
