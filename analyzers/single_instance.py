@@ -172,6 +172,31 @@ class _Once:
                 return not fn.cls or self.made_once(fn.cls, depth - 1) is not None
         return self.fn_once(fn, depth)
 
+    def per_instance(
+        self, fn: FunctionInfo, depth: int, seen: frozenset[str] = frozenset()
+    ) -> bool:
+        """Method `fn` runs at most once on each object of its class."""
+        project = self.project
+        q = fn.qualname
+        if not fn.cls or depth <= 0 or q in seen:
+            return False
+        if q in project.gui_functions or q in project.thread_targets:
+            return False
+        if fn.name == "__init__":
+            return True
+        callers = project.callers(q)
+        if not callers:
+            return (project.once_reason(q) or "").startswith(_ONCE_PREFIXES)
+        for caller, call in callers:
+            if call.in_loop and not call.leaves_loop:
+                return False
+            same_object = caller.cls == fn.cls and call.target.startswith("self.")
+            if same_object and self.per_instance(caller, depth - 1, seen | {q}):
+                continue
+            if not self.call_once(caller, call, depth - 1):
+                return False
+        return True
+
     def fn_once(self, fn: FunctionInfo, depth: int) -> bool:
         """`fn` runs at most once per program run."""
         q = fn.qualname
@@ -196,6 +221,17 @@ class _Once:
         if not reason.startswith(_ONCE_PREFIXES):
             return False
         return not fn.cls or self.made_once(fn.cls, depth - 1) is not None
+
+
+def runs_once_per_instance(project: ProjectModel, fn: FunctionInfo) -> bool:
+    """Method `fn` runs at most once on each object of its class: `__init__`, set-up only
+    `__init__`/set-up of the same object calls, or a method whose every known caller runs
+    once per program (no reload path calls it again)."""
+    cache: dict[str, bool] = project.memo("single_instance.per_instance", dict)
+    if fn.qualname not in cache:
+        index = project.memo("single_instance.index", lambda: _index(project))
+        cache[fn.qualname] = _Once(project, index).per_instance(fn, _MAX_DEPTH)
+    return cache[fn.qualname]
 
 
 def made_once(project: ProjectModel, cls: str) -> str | None:

@@ -21,7 +21,7 @@ from analyzers.rules._shapes import (
     reachable_methods,
     self_method_calls,
 )
-from analyzers.single_instance import made_at, runs_once_per_program
+from analyzers.single_instance import made_at, runs_once_per_instance
 
 _SUBSCRIBE = frozenset(
     {"subscribe", "subscribe_all", "subscribe_filtered", "add_listener", "add_handler", "on"}
@@ -229,7 +229,7 @@ def cleanup(self):
         # The other subscriptions are the finding's related lines.
         lines = [finding.line, *(r.line for r in finding.related if r.path == finding.path)]
         subscribing = [project.function_at(finding.path, line) for line in lines]
-        if not all(f is not None and runs_once_per_program(project, f) for f in subscribing):
+        if not all(f is not None and runs_once_per_instance(project, f) for f in subscribing):
             return found
         if len(sites) == 1:
             return None

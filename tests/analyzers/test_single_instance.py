@@ -5,7 +5,12 @@ from __future__ import annotations
 import textwrap
 
 from analyzers.project import ProjectModel, summarize_source
-from analyzers.single_instance import made_at, made_once, runs_once_per_program
+from analyzers.single_instance import (
+    made_at,
+    made_once,
+    runs_once_per_instance,
+    runs_once_per_program,
+)
 
 
 def _model(files: dict[str, str]) -> ProjectModel:
@@ -45,6 +50,7 @@ def test_made_once_through_a_package_reexport_and_a_module_alias():
     assert made_once(model, "app.ui.panel.Panel") == "app/main.py:5"
     assert made_once(model, "app.main.Window") == "app/main.py:9"
     assert runs_once_per_program(model, model.functions["app.ui.panel.Panel.setup"])
+    assert runs_once_per_instance(model, model.functions["app.ui.panel.Panel.setup"])
 
 
 def test_not_once_when_two_sites_a_loop_a_subclass_a_factory_or_no_site():
@@ -119,6 +125,7 @@ def test_a_set_up_method_called_again_on_reload_is_not_once():
     )
     assert made_once(model, "app.ui.panel.Panel") == "app/main.py:5"
     assert not runs_once_per_program(model, model.functions["app.ui.panel.Panel.setup"])
+    assert not runs_once_per_instance(model, model.functions["app.ui.panel.Panel.setup"])
 
 
 def test_each_script_is_its_own_program_and_a_singleton_getter_makes_one():
