@@ -432,6 +432,29 @@ def build(
     )
 
 
+_QT_MODULES = ("PySide6.", "PySide2.", "PyQt6.", "PyQt5.", "qtpy.")
+
+
+def qt_helper(qualname: str, bases_of: Mapping[str, tuple[str, ...]], method: str) -> bool:
+    """A method Qt cannot call by name on a class whose only outside ancestors are Qt's:
+    Qt's virtuals are camelCase, so a snake_case name with an underscore is the tree's own
+    (`function_reason` still spares `on_<object>_<signal>`: `connectSlotsByName`)."""
+    core = method.strip("_")
+    if "_" not in core or method.startswith("__"):
+        return False
+    todo, seen = [qualname], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if current in bases_of:
+            todo.extend(bases_of[current])
+        elif current not in _PLAIN_BASES and not current.startswith(_QT_MODULES):
+            return False
+    return True
+
+
 def plain_bases(qualname: str, bases_of: Mapping[str, tuple[str, ...]]) -> bool:
     """A class whose ancestors are all the tree's own classes or hook-free builtins."""
     todo, seen = [qualname], set()

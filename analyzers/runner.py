@@ -800,7 +800,9 @@ def _unreachable_at(
         bases = project.memo(
             "reach.bases", lambda: {q: c.bases for q, c in project.classes.items()}
         )
-        if not reachability.plain_bases(cls.qualname, bases):
+        if not reachability.plain_bases(cls.qualname, bases) and not reachability.qt_helper(
+            cls.qualname, bases, fn.name
+        ):
             return None  # any method may be a framework's hook
     if not (whole_program or private):
         return None

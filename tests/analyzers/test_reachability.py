@@ -221,3 +221,47 @@ def test_public_names_are_judged_only_in_a_whole_program(tree: Path, tmp_path: P
     why = {f.symbol: f.message.partition("Unreachable today: ")[2] for f in whole.findings}
     assert why["Bridge.pump"].startswith("class `Bridge` is named nowhere else")
     assert why["Plugin.pump"].startswith("method `pump` is called")  # the class may be found
+
+
+def test_a_qt_widgets_own_snake_case_method_can_be_unused(tmp_path: Path) -> None:
+    """Qt calls camelCase virtuals and `on_<object>_<signal>` slots by name, never a
+    snake_case helper: on a class whose only outside ancestors are Qt's, such a helper
+    nobody names is unreachable; on another framework's subclass it may be a hook."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "__init__.py").write_text("from .timeline import Stream, Timeline\nTimeline(Stream)\n")
+    (app / "timeline.py").write_text(
+        textwrap.dedent(
+            """\
+            import asyncio
+            import time
+            from PySide6.QtWidgets import QWidget
+
+
+            class Timeline(QWidget):
+                async def add_event(self, event):
+                    time.sleep(0.1)
+
+                async def paintEvent(self, event):
+                    time.sleep(0.1)
+
+                async def on_clear_clicked(self):
+                    time.sleep(0.1)
+
+
+            class Stream(asyncio.Protocol):
+                async def data_received(self, data):
+                    time.sleep(0.1)
+            """
+        )
+    )
+    profile_file = tmp_path / "whole.toml"
+    profile_file.write_text('name = "whole"\n[static]\nwhole_program = true\n')
+    result = audit(app, load_profile(profile_file), use_cache=False, jobs=1)
+    found = {f.symbol: "unreachable" in f.tags for f in result.findings if f.rule == "CIA001"}
+    assert found == {
+        "Timeline.add_event": True,
+        "Timeline.paintEvent": False,
+        "Timeline.on_clear_clicked": False,
+        "Stream.data_received": False,
+    }
