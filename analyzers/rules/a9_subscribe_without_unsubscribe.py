@@ -137,7 +137,7 @@ def cleanup(self):
                     self.cleanup()
             """,
             line=4,
-            message_contains="__del__",
+            message_contains="its `cleanup()` unsubscribes, but nothing in the tree calls it",
         ),
         # Made once, but initialize() runs again on every reload: each reload subscribes
         # once more and every event is handled one more time.
@@ -286,13 +286,19 @@ def cleanup(self):
         if unsubscribing:
             if not self._only_from_del(node, methods, unsubscribing):
                 return
+            helpers = sorted(unsubscribing - {"__del__"})
+            how = (
+                f"its `{helpers[0]}()` unsubscribes, but nothing in the tree calls it except "
+                "`__del__`"
+                if helpers
+                else "it unsubscribes only from `__del__`"
+            )
             self.report(
                 subs[0],
                 f"{node.name.value} subscribes bound methods (first: "
-                f"`{dotted(arg(subs[0], 1) or arg(subs[0], 0))}`) and unsubscribes only from "
-                "`__del__`, which never runs while the bus holds those bound methods: the "
-                "object and everything it references live as long as the bus; unsubscribe "
-                "from an explicit cleanup its owner calls.",
+                f"`{dotted(arg(subs[0], 1) or arg(subs[0], 0))}`) and {how}, which never "
+                "runs while the bus holds those bound methods: the object and everything it "
+                "references live as long as the bus; have its owner call the cleanup.",
                 related=related,
             )
             return
