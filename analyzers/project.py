@@ -143,6 +143,7 @@ class ContainerUse:
     kind: str  # "dict", "list", "set", "deque", "weak", "?" (not seen created)
     line: int
     bounded: bool = False  # deque(maxlen=...)
+    empty: bool = False  # created empty in __init__ (`[]`, `{}`, `set()`, `deque(maxlen=n)`)
     adds: list[tuple[int, str]] = field(default_factory=list)  # (line, how)
     removes: list[tuple[int, str]] = field(default_factory=list)
     # add line -> source of the key or member added there (`self._jobs[job.id] = ...` ->
@@ -744,7 +745,7 @@ class _Summarizer:
                         k.arg == "maxlen" for k in value.keywords
                     )
                     if use is None or use.kind == "?":
-                        new = ContainerUse(kind, node.lineno, bounded)
+                        new = ContainerUse(kind, node.lineno, bounded, _created_empty(value))
                         if use is not None:
                             new.adds, new.removes, new.keys = use.adds, use.removes, use.keys
                         cls.containers[attr] = new
@@ -1385,6 +1386,14 @@ _CONTAINER_CTORS = {
     "weakref.WeakKeyDictionary": "weak",
     "weakref.WeakSet": "weak",
 }
+
+
+def _created_empty(value: ast.AST | None) -> bool:
+    if isinstance(value, (ast.List, ast.Set)):
+        return not value.elts
+    if isinstance(value, ast.Dict):
+        return not value.keys
+    return isinstance(value, ast.Call) and not value.args
 
 
 def _container_kind(value: ast.AST | None, ctor: str | None) -> str | None:

@@ -7,6 +7,8 @@ import re
 import libcst as cst
 from libcst.metadata import PositionProvider
 
+from analyzers.findings import Finding
+from analyzers.project import ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import body_nodes, call_name, dotted, source_of
 
@@ -55,6 +57,10 @@ def _mentions(expr: cst.CSTNode, names: set[str]) -> bool:
         return expr.value in names
     text = dotted(expr)  # type: ignore[arg-type]
     return text is not None and text.split(".", 1)[0] in names
+
+
+# The peers' collection named in the message: "awaits each of `self._triggers.items()`".
+_SELF_ATTR = re.compile(r"awaits each of `self\.(_\w+)\b")
 
 
 class SequentialAwaitOverPeers(Rule):
@@ -129,6 +135,20 @@ class SequentialAwaitOverPeers(Rule):
                         await handler.handle(event)
             """
         ),
+        # `_channels` starts empty and nothing in the class ever adds to it: the loop
+        # never awaits anything.
+        Valid(
+            """\
+            class Realtime:
+                def __init__(self):
+                    self._channels = []
+
+                async def disconnect(self):
+                    for channel in self._channels:
+                        await channel.unsubscribe()
+                    self._channels.clear()
+            """
+        ),
     )
     INVALID = (
         # Closing every client socket in turn at shutdown: a dead peer costs its close
@@ -178,6 +198,25 @@ class SequentialAwaitOverPeers(Rule):
             line=5,
         ),
     )
+
+    @classmethod
+    def confirm(cls, finding: Finding, project: ProjectModel) -> Finding | None:
+        """Dropped when the peers are a private collection of the class that starts empty
+        and that the class never adds to nor rebinds: the loop has nothing to await."""
+        found = super().confirm(finding, project)
+        fn = project.function_at(finding.path, finding.line)
+        match = _SELF_ATTR.search(finding.message)
+        if found is None or fn is None or not fn.cls or match is None:
+            return found
+        info = project.classes.get(fn.cls)
+        use = info.containers.get(match.group(1)) if info is not None else None
+        never_filled = (
+            use is not None
+            and use.empty
+            and not use.adds
+            and not any(how == "reassign" for _, how in use.removes)
+        )
+        return None if never_filled else found
 
     @classmethod
     def wants(cls, source: str) -> bool:

@@ -38,8 +38,8 @@ EXPECTED = {
     ("CIA204", "orchestrator/dispatcher.py", 29),
     ("CIA106", "orchestrator/dispatcher.py", 25),
     ("CIA204", "triggers/manager.py", 12),
-    ("CIA106", "triggers/manager.py", 17),
-    ("CIA001", "triggers/manager.py", 25),
+    ("CIA106", "triggers/manager.py", 20),
+    ("CIA001", "triggers/manager.py", 28),
     ("CIA004", "canvas/dialogs.py", 8),
 }
 

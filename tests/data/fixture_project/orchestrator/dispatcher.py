@@ -31,3 +31,9 @@ class RobotServer:
     def check_rate_limit(self, client_id, now):
         self._request_counts[client_id] = now
         return True
+
+    def accept(self, client_id, conn):
+        self._connections[client_id] = conn
+
+    def drop(self, client_id):
+        self._connections.pop(client_id, None)

@@ -11,6 +11,9 @@ class TriggerManager:
         for trigger in self._triggers.values():
             await trigger.start()
 
+    def register(self, trigger):
+        self._triggers[trigger.id] = trigger
+
 
 class MailboxTrigger:
     def __init__(self):
