@@ -29,6 +29,26 @@ _DATA_WORDS = re.compile(
 )
 
 
+_STORING_CALLS = frozenset({"append", "extend", "add", "insert", "put", "put_nowait", "setdefault"})
+
+
+def _kept_elsewhere(loop: cst.For, name: str) -> str | None:
+    """Where the loop stores another reference to the string `name`, if it does: an
+    assignment of the bare name to another target, or a container call taking it."""
+    for node, _ in body_nodes(loop.body):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name):
+            if node.value.value == name:
+                return dotted(node.targets[0].target) or "another name"
+        elif (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value in _STORING_CALLS
+            and any(isinstance(a.value, cst.Name) and a.value.value == name for a in node.args)
+        ):
+            return dotted(node.func) or node.func.attr.value
+    return None
+
+
 class StringConcatInLoop(Rule):
     """Each `+=` copies the whole string built so far."""
 
@@ -37,9 +57,10 @@ class StringConcatInLoop(Rule):
     TITLE = "String built by += in a loop"
     RATIONALE = (
         "Python strings are immutable: `text += piece` in a loop copies everything built so "
-        "far on each step (CPython's in-place shortcut does not apply to attributes, to "
-        "strings with other references, or on other interpreters), so building output from "
-        "many rows, lines or attachments is O(n^2) in time and churns memory."
+        "far on each step wherever CPython's in-place shortcut does not apply (an attribute, "
+        "or a local the loop also stores elsewhere), so building output from many rows, "
+        "lines or attachments is O(n^2) in time and churns memory. A plain local nothing "
+        "else refers to is extended in place and is not reported."
     )
     IMPACT = 3
     FREQUENCY = 4
@@ -74,6 +95,17 @@ result = "".join(f"{row['name']},{row['value']}\\n" for row in rows)
                     total += r.value
             """
         ),
+        # A local nothing else refers to: CPython extends it in place (amortized linear).
+        Valid(
+            """\
+            def to_text(rows):
+                text = ""
+                for row in rows:
+                    text += str(row) + "\\n"
+                    label.setText(text)
+                return text
+            """
+        ),
         # A few modifier keys: short whatever the method.
         Valid(
             """\
@@ -87,14 +119,26 @@ result = "".join(f"{row['name']},{row['value']}\\n" for row in rows)
     INVALID = (
         Invalid(
             """\
-            def to_text(rows):
+            def to_text(self, rows):
                 text = ""
                 for row in rows:
                     text += str(row) + "\\n"
+                    self.preview = text
                 return text
             """,
             line=4,
-            message_contains="text",
+            message_contains="the loop also keeps it in `self.preview`",
+        ),
+        Invalid(
+            """\
+            class Log:
+                def render(self, lines):
+                    self.text = ""
+                    for line in lines:
+                        self.text += line
+            """,
+            line=5,
+            message_contains="an attribute is never extended in place",
         ),
     )
 
@@ -124,9 +168,18 @@ result = "".join(f"{row['name']},{row['value']}\\n" for row in rows)
             # few modifier keys or table columns make a short string whatever the method.
             if not _DATA_WORDS.search(names_text(loop.iter)):
                 continue
+            if "." in name:
+                why = "an attribute is never extended in place"
+            else:
+                # CPython extends a local string in place while it is the only reference:
+                # the copy happens only when the loop stores the string somewhere else too.
+                kept = _kept_elsewhere(loop, name)
+                if kept is None:
+                    continue
+                why = f"the loop also keeps it in `{kept}`, so CPython cannot extend it in place"
             reported.add(name)
             self.report(
                 sub,
-                f"`{name} += ...` in a loop copies the whole string each time: append the "
-                f"pieces to a list and `''.join()` them once after the loop.",
+                f"`{name} += ...` in a loop copies the whole string each time ({why}): "
+                "append the pieces to a list and `''.join()` them once after the loop.",
             )

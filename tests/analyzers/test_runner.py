@@ -206,8 +206,8 @@ def test_a_file_is_analyzed_without_automatic_collections_and_leaves_gc_as_found
     from analyzers.runner import FileTask, _safe_analyze
 
     source = "".join(
-        f"def f{i}(items):\n    out = ''\n    for x in items:\n        out += str(x)\n"
-        "    return out\n"
+        f"def f{i}(items, seen):\n    out = ''\n    for x in items:\n        out += str(x)\n"
+        "        seen.append(out)\n    return out\n"
         for i in range(400)
     )
     started: list[int] = []

@@ -8,6 +8,7 @@ class RowsToTextNode:
         text = ""
         for row in self.get_input_value("rows"):
             text += ",".join(row) + "\n"  # expect: CIA801
+            self.preview = text
         return {"text": text}
 
 
