@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from analyzers.findings import Finding
+from analyzers.project import ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import body_nodes, call_name, import_map
 
@@ -62,6 +64,22 @@ def _run_sync(coro):
                 asyncio.run(serve())
             """
         ),
+        # The wrapper lives in a function run by asyncio.to_thread: no loop runs there.
+        Valid(
+            """\
+            import asyncio
+            import concurrent.futures
+
+            async def ocr(image):
+                def _extract():
+                    def _run(coro):
+                        asyncio.get_running_loop()
+                        with concurrent.futures.ThreadPoolExecutor() as pool:
+                            return pool.submit(asyncio.run, coro).result()
+                    return _run(recognize(image))
+                return await asyncio.to_thread(_extract)
+            """
+        ),
         Valid(
             """\
             import asyncio, concurrent.futures
@@ -90,6 +108,20 @@ def _run_sync(coro):
             message_contains="_run_async",
         ),
     )
+
+    @classmethod
+    def confirm(cls, finding: Finding, project: ProjectModel) -> Finding | None:
+        """Dropped when the wrapper runs in a worker thread (it, or the function it is
+        nested in, is handed to `asyncio.to_thread`, an executor or a Thread): no loop runs
+        there, so nothing is blocked."""
+        found = super().confirm(finding, project)
+        fn = project.function_at(finding.path, finding.line)
+        while found is not None and fn is not None:
+            if fn.qualname in project.thread_targets:
+                return None
+            outer = fn.qualname.rpartition(".")[0]
+            fn = project.functions.get(outer)
+        return found
 
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
