@@ -28,6 +28,20 @@ def _id_equality(test: cst.BaseExpression) -> bool:
     return "id" in names_text(test).lower()
 
 
+def _only_skips(body: cst.BaseSuite) -> bool:
+    """`if ...: continue` (or `pass`): the branch does nothing with the node."""
+    small = [
+        part
+        for stmt in (body.body if isinstance(body, cst.IndentedBlock) else [body])
+        for part in (
+            stmt.body
+            if isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite))
+            else [stmt]
+        )
+    ]
+    return bool(small) and all(isinstance(p, (cst.Continue, cst.Pass)) for p in small)
+
+
 class NodeLookupByScan(Rule):
     """O(n) per lookup; O(n^2) when called per node, per event or per execution step."""
 
@@ -68,6 +82,19 @@ return self._nodes_by_id.get(node_id)  # kept up to date on node_created / nodes
             """\
             def find(self, node_id):
                 return self._nodes_by_id.get(node_id)
+            """
+        ),
+        # A nearest-node search: the id test only skips the current node.
+        Valid(
+            """\
+            def nearest(self, current_id, x):
+                best = None
+                for node in self.graph.all_nodes():
+                    if node.get_property("node_id") == current_id:
+                        continue
+                    if best is None or abs(node.x - x) < abs(best.x - x):
+                        best = node
+                return best
             """
         ),
         # Visiting every node is the point here (export), not a lookup.
@@ -119,7 +146,13 @@ return self._nodes_by_id.get(node_id)  # kept up to date on node_created / nodes
                         scanned.add(name)
         for sub, _ in walk:
             if isinstance(sub, cst.For) and _is_graph_scan(sub.iter, scanned):
-                tests = [n.test for n, _ in body_nodes(sub.body) if isinstance(n, cst.If)]
+                # A lookup acts on the match; an id test that only skips the current node
+                # (`continue`) belongs to a search by something else (nearest, free slot).
+                tests = [
+                    n.test
+                    for n, _ in body_nodes(sub.body)
+                    if isinstance(n, cst.If) and not _only_skips(n.body)
+                ]
             elif isinstance(sub, (cst.GeneratorExp, cst.ListComp)) and _is_graph_scan(
                 sub.for_in.iter, scanned
             ):
