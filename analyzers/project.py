@@ -207,6 +207,9 @@ class ClassInfo:
     lock_attrs: dict[str, str] = field(default_factory=dict)  # "_lock" -> "threading.Lock"
     containers: dict[str, ContainerUse] = field(default_factory=dict)  # "_jobs" -> use
     attr_lines: dict[str, int] = field(default_factory=dict)  # where attr_types were set
+    # attr_types known only from an annotation (`self._s = session` with `session: Session`):
+    # the object is handed in, not made here, so its owner is elsewhere.
+    injected: set[str] = field(default_factory=set)
     # Qt signals declared in the class body: "changed" -> ("builtins.dict",) (payload types,
     # resolved names or the C++ type string as written, e.g. "QVariantMap")
     signals: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -814,6 +817,8 @@ class _Summarizer:
         for target in targets:
             name = _dotted(target)
             if name and name.startswith("self.") and name.count(".") == 1:
+                if name[5:] not in cls.attr_types:
+                    cls.injected.add(name[5:])
                 cls.attr_types.setdefault(name[5:], typed)
                 cls.attr_lines.setdefault(name[5:], node.lineno)
 

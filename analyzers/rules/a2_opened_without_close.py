@@ -88,6 +88,14 @@ class OpenedWithoutClose(ProjectRule):
             "        self._observer = Observer()\n        self._observer.start()\n"
             "    def stop(self):\n        self._observer.stop()\n"
         ),
+        # The session is handed in: its owner (`async with ClientSession()`) closes it.
+        Valid(
+            "import aiohttp\nclass RpcClient:\n"
+            "    def __init__(self, session: aiohttp.ClientSession, url: str):\n"
+            "        self.session = session\n        self.url = url\n"
+            "    async def request(self, body):\n"
+            "        return await self.session.post(self.url, json=body)\n"
+        ),
         Valid(
             "import aiohttp\nasync def fetch(url):\n"
             "    async with aiohttp.ClientSession() as s:\n        return await s.get(url)\n"
@@ -169,8 +177,8 @@ class OpenedWithoutClose(ProjectRule):
             self._closed_with_owner(klass.methods.values(), klass.attr_types, closed)
             for attr, ctor in klass.attr_types.items():
                 what = _OPENERS.get(ctor)
-                if what is None or attr in closed:
-                    continue
+                if what is None or attr in closed or attr in klass.injected:
+                    continue  # closed here, or handed in by an owner that closes it
                 line = klass.attr_lines.get(attr, klass.line)
                 if self._opened_once(klass.qualname, line):
                     continue
