@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 import libcst as cst
 from libcst.metadata import PositionProvider
 
+from analyzers.findings import Finding
+from analyzers.project import ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import body_nodes, call_name, call_receiver, enclosing_loop
 
@@ -40,6 +45,24 @@ def _inside_match_branch(loop: cst.For, ancestors: tuple[cst.CSTNode, ...]) -> b
             ):
                 return True
     return False
+
+
+_EMITTED = re.compile(r"^`self\.(\w+)\.emit\(")
+
+
+def _connected_signals(project: ProjectModel) -> frozenset[str]:
+    """Names connected as signals anywhere (`x.<name>.connect(...)`), or named in a string
+    (Designer and QML connect by name)."""
+    names: set[str] = set()
+    for fn in project.functions.values():
+        for call in fn.calls:
+            head, _, verb = call.target.rpartition(".")
+            if verb == "connect" and head:
+                names.add(head.rsplit(".", 1)[-1])
+    for summary in project.modules.values():
+        if summary.references is not None:
+            names |= summary.references.strings
+    return frozenset(names)
 
 
 class EmitInLoop(Rule):
@@ -98,9 +121,23 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
                 for node in nodes:
                     node.reset()
                     self.node_status_changed.emit(node.id, "idle")
+
+            def bind(panel, graph):
+                graph.node_status_changed.connect(panel.refresh)
             """,
             line=4,
             message_contains="self.node_status_changed",
+        ),
+        # A signal nothing connects to: reported LOW, saying each emit finds no receiver.
+        Invalid(
+            """\
+            def layout(self, nodes):
+                for node in nodes:
+                    node.setPos(0, 0)
+                    self.node_moved.emit(node.id)
+            """,
+            line=4,
+            message_contains="Nothing in the audited tree connects to `node_moved` today",
         ),
     )
 
@@ -120,6 +157,27 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             ):
                 return True
         return False
+
+    @classmethod
+    def confirm(cls, finding: Finding, project: ProjectModel) -> Finding | None:
+        """LOW, saying so, when the emitted Qt signal is connected nowhere in the project
+        (no `.<signal>.connect(` call and its name in no string, e.g. a `.ui` connection):
+        an emit with no receiver costs next to nothing today, however often it fires; the
+        loop still is one the first receiver will pay for."""
+        found = super().confirm(finding, project)
+        match = _EMITTED.search(finding.message)
+        if found is None or match is None:
+            return found
+        connected = project.memo("CIA904.connected_signals", lambda: _connected_signals(project))
+        if match.group(1) in connected:
+            return found
+        return replace(
+            found,
+            message=f"{found.message} Nothing in the audited tree connects to "
+            f"`{match.group(1)}` today, so each emit finds no receiver and costs little.",
+            priority=replace(found.priority, impact=1, frequency=2),
+            tags=(*found.tags, "no-receiver"),
+        )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         # A batcher's flush delivers what it batched: that loop is the fix, not the defect.

@@ -46,3 +46,7 @@ class ExecutionPanelController:
         for node in nodes:
             node.reset()
             self.node_status_changed.emit(node.id, "idle")  # expect: CIA904
+
+
+def bind_status_panel(panel, controller):
+    controller.node_status_changed.connect(panel.refresh)

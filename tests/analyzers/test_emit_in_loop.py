@@ -1,0 +1,28 @@
+"""CIA904: a per-item emit, and what it costs when nothing is connected."""
+
+from __future__ import annotations
+
+from analyzers.context import FileContext
+from analyzers.engine import analyze_source
+from analyzers.rules.a9_emit_in_loop import EmitInLoop
+
+LOOP = (
+    "def layout(self, nodes):\n"
+    "    for node in nodes:\n"
+    "        node.setPos(0, 0)\n"
+    "        self.node_moved.emit(node.id)\n"
+)
+
+
+def _found(code: str) -> list[tuple[int, str, int, bool]]:
+    findings = analyze_source(code, FileContext(relpath="graph.py"), [EmitInLoop])
+    return [(f.line, f.severity.value, f.priority.score, "no-receiver" in f.tags) for f in findings]
+
+
+def test_a_connected_signal_keeps_the_rule_default() -> None:
+    connected = LOOP + "\ndef bind(panel, graph):\n    graph.node_moved.connect(panel.refresh)\n"
+    assert _found(connected) == [(4, "HIGH", 59, False)]
+
+
+def test_a_signal_nothing_connects_is_low() -> None:
+    assert _found(LOOP) == [(4, "LOW", 14, True)]
