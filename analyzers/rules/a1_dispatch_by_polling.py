@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from analyzers.findings import ChainStep
+from analyzers.project import FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -14,6 +15,18 @@ _LOOKS_FOR_WORK = re.compile(
     r"process_queue|queued)",
     re.I,
 )
+
+
+# Awaiting one of these in the loop means the loop is woken by work (a queue's get, an
+# event's wait): a sleep elsewhere in it is a back-off for work not yet due, not a poll.
+_WAKERS = frozenset({"get", "wait", "recv", "receive", "get_nowait_or_wait", "wait_for_work"})
+
+
+def _waits_for_work(fn: FunctionInfo, first: int, last: int) -> bool:
+    return any(
+        c.awaited and first <= c.line <= last and c.target.rsplit(".", 1)[-1] in _WAKERS
+        for c in fn.calls
+    )
 
 
 class DispatchByPolling(ProjectRule):
@@ -52,6 +65,14 @@ class DispatchByPolling(ProjectRule):
             "import asyncio\nclass D:\n    async def _loop(self):\n        while self._running:\n"
             "            job = await self._queue.get()\n            await self._dispatch(job)\n"
         ),
+        # Woken by its queue; the sleep only backs off when the first item is not due yet.
+        Valid(
+            "import asyncio\nclass Sender:\n    async def process_send_queue(self):\n"
+            "        while True:\n            due, key = await self.send_queue.get()\n"
+            "            if due > now():\n                self.send_queue.put_nowait((due, key))\n"
+            "                await asyncio.sleep(1)\n                continue\n"
+            "            self._send_pending_message(key)\n"
+        ),
         # Periodic maintenance (health checks, heartbeats) has no event to wait for.
         Valid(
             "import asyncio\nclass S:\n    async def _health_loop(self):\n"
@@ -81,7 +102,7 @@ class DispatchByPolling(ProjectRule):
                     if loop.line <= c.line <= loop.end_line
                     and _LOOKS_FOR_WORK.search(c.target.rsplit(".", 1)[-1])
                 ]
-                if not hits:
+                if not hits or _waits_for_work(fn, loop.line, loop.end_line):
                     continue
                 first = hits[0]
                 self.report_at(
