@@ -39,7 +39,9 @@ class ContainerGrowsPerEvent(ProjectRule):
         "ever removes, evicts, bounds or clears it. Memory grows with every new key for the "
         "life of the object, which for triggers, servers and rate limiters is the process."
     )
-    IMPACT = 4
+    # Growth by small keys (ids, hashes) per event takes hours to matter: judges called every
+    # HIGH one trivial. MEDIUM until the retained memory is measured (DYN-MEMORY-RETAINED).
+    IMPACT = 3
     FREQUENCY = 5
     DIFFICULTY = 3
     RECOMMENDATION = (

@@ -25,8 +25,11 @@ class GraphScanPerNode(ProjectRule):
         "node, the run costs O(V*E) instead of O(V+E): a 500-node workflow does ~250,000 "
         "comparisons where ~1,000 would do."
     )
-    IMPACT = 4
-    FREQUENCY = 6
+    # On workflow graphs of tens to hundreds of nodes an O(V*E) pass costs milliseconds per
+    # run: blind judges found no CIA303 worth HIGH in eleven verdicts (trivial or wrong).
+    # MEDIUM until a measurement shows big graphs; it stays reported (a known defect class).
+    IMPACT = 3
+    FREQUENCY = 4
     DIFFICULTY = 3
     RECOMMENDATION = (
         "Build an adjacency index once per workflow (dict node_id -> list of outgoing "

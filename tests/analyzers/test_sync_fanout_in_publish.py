@@ -28,7 +28,7 @@ def test_a_bus_calling_handlers_inline_is_medium_an_objects_own_listeners_low():
                 for callback in self._callbacks.get(name, []):
                     callback(*args)
         """
-    ) == [(4, "MEDIUM", 45), (8, "LOW", 20)]
+    ) == [(4, "MEDIUM", 35), (8, "LOW", 20)]
 
 
 def test_handlers_handed_to_tasks_gathers_queues_or_the_loop_are_not_inline():
