@@ -442,6 +442,19 @@ def qt_helper(qualname: str, bases_of: Mapping[str, tuple[str, ...]], method: st
     core = method.strip("_")
     if "_" not in core or method.startswith("__"):
         return False
+    return all(
+        base in _PLAIN_BASES or base.startswith(_QT_MODULES)
+        for base in _outside_ancestors(qualname, bases_of)
+    )
+
+
+def plain_bases(qualname: str, bases_of: Mapping[str, tuple[str, ...]]) -> bool:
+    """A class whose ancestors are all the tree's own classes or hook-free builtins."""
+    return all(base in _PLAIN_BASES for base in _outside_ancestors(qualname, bases_of))
+
+
+def _outside_ancestors(qualname: str, bases_of: Mapping[str, tuple[str, ...]]) -> Iterator[str]:
+    """The ancestors of a class that are not the tree's own classes (builtins, libraries)."""
     todo, seen = [qualname], set()
     while todo:
         current = todo.pop()
@@ -450,22 +463,5 @@ def qt_helper(qualname: str, bases_of: Mapping[str, tuple[str, ...]], method: st
         seen.add(current)
         if current in bases_of:
             todo.extend(bases_of[current])
-        elif current not in _PLAIN_BASES and not current.startswith(_QT_MODULES):
-            return False
-    return True
-
-
-def plain_bases(qualname: str, bases_of: Mapping[str, tuple[str, ...]]) -> bool:
-    """A class whose ancestors are all the tree's own classes or hook-free builtins."""
-    todo, seen = [qualname], set()
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        if current not in bases_of:
-            if current not in _PLAIN_BASES:
-                return False
-            continue
-        todo.extend(bases_of[current])
-    return True
+        else:
+            yield current
