@@ -1398,7 +1398,12 @@ def _created_empty(value: ast.AST | None) -> bool:
         return not value.elts
     if isinstance(value, ast.Dict):
         return not value.keys
-    return isinstance(value, ast.Call) and not value.args
+    # `deque(maxlen=n)` starts empty; `dict(a=1)` or `Counter(words)` does not.
+    return (
+        isinstance(value, ast.Call)
+        and not value.args
+        and all(k.arg == "maxlen" for k in value.keywords)
+    )
 
 
 def _container_kind(value: ast.AST | None, ctor: str | None) -> str | None:

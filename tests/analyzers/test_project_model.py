@@ -133,3 +133,33 @@ def test_import_statements_match_ast_walk_order_at_every_depth():
     expected = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
     assert list(import_statements(tree)) == expected
     assert len(expected) == 7
+
+
+def test_a_container_is_known_to_start_empty_only_when_it_does():
+    model = ProjectModel.build(
+        [
+            summarize_source(
+                textwrap.dedent(
+                    """
+                    import collections
+
+                    class Hub:
+                        def __init__(self):
+                            self._a = []
+                            self._b = collections.deque(maxlen=10)
+                            self._c = dict(default=1)
+                            self._d = [1]
+                    """
+                ),
+                "hub.py",
+                "hub",
+            )
+        ]
+    )
+    containers = model.classes["hub.Hub"].containers
+    assert {name: use.empty for name, use in containers.items()} == {
+        "_a": True,
+        "_b": True,
+        "_c": False,
+        "_d": False,
+    }
