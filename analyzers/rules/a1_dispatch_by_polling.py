@@ -19,7 +19,7 @@ _LOOKS_FOR_WORK = re.compile(
 
 # Awaiting one of these in the loop means the loop is woken by work (a queue's get, an
 # event's wait): a sleep elsewhere in it is a back-off for work not yet due, not a poll.
-_WAKERS = frozenset({"get", "wait", "recv", "receive", "get_nowait_or_wait", "wait_for_work"})
+_WAKERS = frozenset({"get", "wait", "recv", "receive"})
 
 
 def _waits_for_work(fn: FunctionInfo, first: int, last: int) -> bool:
