@@ -64,6 +64,31 @@ def test_generic_profile_maps_nothing():
     assert load_profile("generic").area_for("orchestrator/engine.py") is None
 
 
+def test_generic_profile_audits_only_the_shipped_application(tmp_path):
+    """Tests, examples, benchmarks, docs and vendored copies are left out by default."""
+    from analyzers.runner import discover
+
+    kept = ["app/core.py", "app/ui/window.py", "app/testing_tools.py", "app/externally.py"]
+    left_out = [
+        "tests/test_core.py",
+        "app/tests/test_window.py",
+        "app/test_main.py",
+        "examples/demo.py",
+        "benchmarks/bench_core.py",
+        "docs/conf.py",
+        "app/_vendor/six.py",
+        "app/utils/external/dafsa.py",
+        "third_party/lib.py",
+    ]
+    for rel in kept + left_out:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x = 1\n")
+    found = {
+        p.relative_to(tmp_path).as_posix() for p in discover(tmp_path, load_profile("generic"), [])
+    }
+    assert found == set(kept)
+
+
 def test_unknown_profile_and_bad_files_are_one_line_errors(tmp_path):
     with pytest.raises(ProfileError, match="unknown profile"):
         load_profile("nonesuch")
