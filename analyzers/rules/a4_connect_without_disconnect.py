@@ -661,6 +661,24 @@ def set_graph(self, graph):
                     page.on_ready()
             """
         ),
+        # Closing hands the object to deleteLater once the server stops: the slot destroys
+        # the window, so there is nothing left to pile up on.
+        Valid(
+            """\
+            from PyQt5.QtWidgets import QWidget
+
+            class DocViewer(QWidget):
+                def __init__(self, server):
+                    super().__init__()
+                    self.server = server
+
+                def closeEvent(self, event):
+                    if self.server:
+                        self.server.finished.connect(self.deleteLater)
+                        self.server.quit()
+                    super().closeEvent(event)
+            """
+        ),
         # A fresh thread object per test run; start() runs once per thread object.
         Valid(
             """\
@@ -907,6 +925,10 @@ def set_graph(self, graph):
                 # call, never the same slot twice.
                 slot = dotted(sub.args[0].value) or ""
                 if "." in slot and slot.split(".", 1)[0] in local_objects:
+                    continue
+                # `sig.connect(self.deleteLater)`: the slot destroys the receiver, and its
+                # connections with it; a second one only schedules the same deletion.
+                if slot.rsplit(".", 1)[-1] == "deleteLater":
                     continue
                 # `if self._panel is panel: return` first: one connection per new panel.
                 if "." in slot and slot.split(".", 1)[0] in guarded:
