@@ -12,10 +12,13 @@ from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import body_nodes, call_name, dotted, methods_of
 
 # Methods that by name run once per object: connecting there is the normal pattern.
-# (`showEvent` is not one of them: it runs each time the widget is shown.)
+# (`showEvent` is not one of them: it runs each time the widget is shown.) A framework's
+# set-up hook spelled as an event (`on_initialize`, `on_setup`) is one too, but only the bare
+# verb: `on_create_clicked` or `on_connect` (each reconnect) are handlers that repeat.
 _ONCE = re.compile(
     r"^(__init__|__post_init__|_?(setup|set_up|init|initialize|create|build|connect|wire|"
-    r"install|construct|make|register|attach)\w*|main)$",
+    r"install|construct|make|register|attach)\w*|"
+    r"_?on_?(setup|set_up|init|initiali[sz]e|build|construct|install)|main)$",
     re.IGNORECASE,
 )
 
@@ -679,6 +682,19 @@ def set_graph(self, graph):
                     super().closeEvent(event)
             """
         ),
+        # The plugin framework calls its set-up hook once per plugin object.
+        Valid(
+            """\
+            from PySide6.QtWidgets import QWidget
+
+            class HistoryPlugin:
+                def __init__(self, window: QWidget):
+                    self.window = window
+
+                def on_initialize(self):
+                    self.window.restore_scroll.connect(self._restore_scroll)
+            """
+        ),
         # A fresh thread object per test run; start() runs once per thread object.
         Valid(
             """\
@@ -811,6 +827,25 @@ def set_graph(self, graph):
             """,
             line=10,
             message_contains="self._timer.timeout",
+        ),
+        # `on_connect` is an event handler, not a set-up hook: it runs on every reconnect,
+        # and the ping timer gains one more slot each time.
+        Invalid(
+            """\
+            from PySide6.QtCore import QTimer
+            from PySide6.QtWidgets import QWidget
+
+            class LinkStatus(QWidget):
+                def __init__(self):
+                    super().__init__()
+                    self._ping = QTimer(self)
+
+                def on_connect(self):
+                    self._ping.timeout.connect(self._send_ping)
+                    self._ping.start(5000)
+            """,
+            line=10,
+            message_contains="self._ping.timeout",
         ),
         # The toolbar is borrowed from a long-lived container, its signal is a Qt signal
         # (declared with pyqtSignal), and each render adds one more lambda to it.
