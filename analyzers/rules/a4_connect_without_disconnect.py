@@ -22,6 +22,11 @@ _ONCE = re.compile(
     re.IGNORECASE,
 )
 
+# A decorator that registers the method as a one-time lifecycle callback, given what to wait
+# for (`@on_plugin_available(plugin=...)`, `@on_app_ready(app)`): the framework calls it once,
+# when that thing comes up. A change handler (`@on_trait_change("x")`) is not one.
+_LIFECYCLE_DECORATOR = re.compile(r"^on_\w*(available|ready|startup)$")
+
 
 # Signals every Qt widget/object class has built in: `button.clicked` is a Qt signal even when
 # the button's class cannot be resolved. Generic words (`changed`, `error`) are left out.
@@ -345,6 +350,16 @@ def _ancestors(project: ProjectModel, class_qualname: str) -> set[str]:
         out.add(current)
         todo.extend(klass.bases)
     return out
+
+
+def _lifecycle_hook(func: cst.FunctionDef) -> bool:
+    """Whether a lifecycle decorator with arguments registers `func` to run once."""
+    return any(
+        isinstance(d.decorator, cst.Call)
+        and bool(d.decorator.args)
+        and bool(_LIFECYCLE_DECORATOR.match(call_name(d.decorator)))
+        for d in func.decorators
+    )
 
 
 def _guarded_params(func: cst.FunctionDef) -> set[str]:
@@ -695,6 +710,24 @@ def set_graph(self, graph):
                     self.window.restore_scroll.connect(self._restore_scroll)
             """
         ),
+        # The plugin framework calls the decorated hook once, when the plugin it names
+        # comes up.
+        Valid(
+            """\
+            from PySide6.QtCore import QObject, Signal
+
+            class SyncService(QObject):
+                sig_synced = Signal(str)
+
+            class FilesPlugin:
+                def __init__(self, sync: SyncService):
+                    self._sync = sync
+
+                @on_plugin_available(plugin="sync")
+                def on_sync_available(self):
+                    self._sync.sig_synced.connect(self._reload)
+            """
+        ),
         # A fresh thread object per test run; start() runs once per thread object.
         Valid(
             """\
@@ -927,7 +960,7 @@ def set_graph(self, graph):
                 )
         for name, method in methods.items():
             walk = body_nodes(method)
-            if _ONCE.match(name):
+            if _ONCE.match(name) or _lifecycle_hook(method):
                 continue
             fresh = _assigned_self_attrs(method)
             guarded = _guarded_params(method)
