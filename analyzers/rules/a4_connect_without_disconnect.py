@@ -404,6 +404,42 @@ def _assigned_self_attrs(func: cst.FunctionDef) -> set[str]:
     return out
 
 
+def _replaced_self_attrs(func: cst.FunctionDef) -> set[str]:
+    """`self.X` attributes the function replaces with a new object whose predecessor dies:
+    built with no arguments (no parent keeps the old one alive once the reference drops), or
+    the old one retired first (`self.X.setParent(None)`, `self.X.deleteLater()`,
+    `sip.delete(self.X)`, `del self.X`). A connection to the old one dies with it. One built
+    with arguments and never retired may live on as a child of its parent, still connected.
+    """
+    built: dict[str, bool] = {}  # attribute -> built without arguments
+    retired: set[str] = set()
+    for node, _ in body_nodes(func):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+            for t in node.targets:
+                name = dotted(t.target)
+                if name and name.startswith("self.") and name.count(".") == 1:
+                    built[name[5:]] = built.get(name[5:], True) and not node.value.args
+        elif isinstance(node, cst.Del):
+            name = dotted(node.target)
+            if name and name.startswith("self.") and name.count(".") == 1:
+                retired.add(name[5:])
+        elif isinstance(node, cst.Call):
+            called = call_name(node)
+            func_of = node.func.value if isinstance(node.func, cst.Attribute) else None
+            if called in ("deleteLater", "setParent") and func_of is not None:
+                name = dotted(func_of)
+                none = called == "deleteLater" or (
+                    len(node.args) == 1 and dotted(node.args[0].value) == "None"
+                )
+                if name and name.startswith("self.") and name.count(".") == 1 and none:
+                    retired.add(name[5:])
+            elif called == "delete" and len(node.args) == 1:
+                name = dotted(node.args[0].value)
+                if name and name.startswith("self.") and name.count(".") == 1:
+                    retired.add(name[5:])
+    return {attr for attr, bare in built.items() if bare or attr in retired}
+
+
 def _declared_signal(cls: cst.ClassDef, signal: str) -> bool:
     """Whether `self.<name>` is a `Signal(...)` declared in the class body."""
     name = signal.split(".")[-1]
@@ -728,6 +764,27 @@ def set_graph(self, graph):
                     self._sync.sig_synced.connect(self._reload)
             """
         ),
+        # Each call retires the old highlighter and builds a new one; the timer's connection
+        # to the old one dies with it, so the timer never holds more than one.
+        Valid(
+            """\
+            from PyQt5.QtCore import QTimer
+            from PyQt5.QtWidgets import QPlainTextEdit
+
+            class Editor(QPlainTextEdit):
+                def __init__(self):
+                    super().__init__()
+                    self._redraw_timer = QTimer(self)
+                    self.highlighter = None
+
+                def set_language(self, highlighter_class):
+                    if self.highlighter is not None:
+                        self.highlighter.setParent(None)
+                        self.highlighter.setDocument(None)
+                    self.highlighter = highlighter_class(self.document())
+                    self._redraw_timer.timeout.connect(self.highlighter.rehighlight)
+            """
+        ),
         # A fresh thread object per test run; start() runs once per thread object.
         Valid(
             """\
@@ -861,6 +918,29 @@ def set_graph(self, graph):
             line=10,
             message_contains="self._timer.timeout",
         ),
+        # A new probe per restart, but each is a child of the monitor: the old probes live
+        # on, still connected, and every tick samples all of them.
+        Invalid(
+            """\
+            from PySide6.QtCore import QObject, QTimer
+            from PySide6.QtWidgets import QWidget
+
+            class Probe(QObject):
+                def sample(self):
+                    pass
+
+            class Monitor(QWidget):
+                def __init__(self):
+                    super().__init__()
+                    self._tick = QTimer(self)
+
+                def restart(self):
+                    self.probe = Probe(self)
+                    self._tick.timeout.connect(self.probe.sample)
+            """,
+            line=15,
+            message_contains="self._tick.timeout",
+        ),
         # `on_connect` is an event handler, not a set-up hook: it runs on every reconnect,
         # and the ping timer gains one more slot each time.
         Invalid(
@@ -963,6 +1043,7 @@ def set_graph(self, graph):
             if _ONCE.match(name) or _lifecycle_hook(method):
                 continue
             fresh = _assigned_self_attrs(method)
+            replaced = _replaced_self_attrs(method)
             guarded = _guarded_params(method)
             local_objects = {
                 t.target.value
@@ -993,6 +1074,13 @@ def set_graph(self, graph):
                 # call, never the same slot twice.
                 slot = dotted(sub.args[0].value) or ""
                 if "." in slot and slot.split(".", 1)[0] in local_objects:
+                    continue
+                # `self.h.setParent(None); self.h = Highlighter(doc); sig.connect(
+                # self.h.rehighlight)`: the same, for a receiver kept on self whose
+                # predecessor is gone, and its connection with it.
+                if slot.count(".") == 2 and slot.startswith("self.") and (
+                    slot.split(".")[1] in replaced
+                ):
                     continue
                 # `sig.connect(self.deleteLater)`: the slot destroys the receiver, and its
                 # connections with it; a second one only schedules the same deletion.
