@@ -1078,8 +1078,10 @@ def set_graph(self, graph):
                 # `self.h.setParent(None); self.h = Highlighter(doc); sig.connect(
                 # self.h.rehighlight)`: the same, for a receiver kept on self whose
                 # predecessor is gone, and its connection with it.
-                if slot.count(".") == 2 and slot.startswith("self.") and (
-                    slot.split(".")[1] in replaced
+                if (
+                    slot.count(".") == 2
+                    and slot.startswith("self.")
+                    and slot.split(".")[1] in replaced
                 ):
                     continue
                 # `sig.connect(self.deleteLater)`: the slot destroys the receiver, and its
