@@ -22,6 +22,11 @@ _ONCE = re.compile(
     re.IGNORECASE,
 )
 
+# Methods that add one more item to a collection the object keeps (`add_page`, `addTab`,
+# `append_row`): connecting the item handed in is one connection per item, by design.
+_ADDS_ITEM = re.compile(r"^_?(add|append|insert)(_|[A-Z]|$)")
+
+
 # A decorator that registers the method as a one-time lifecycle callback, given what to wait
 # for (`@on_plugin_available(plugin=...)`, `@on_app_ready(app)`): the framework calls it once,
 # when that thing comes up. A change handler (`@on_trait_change("x")`) is not one.
@@ -350,6 +355,12 @@ def _ancestors(project: ProjectModel, class_qualname: str) -> set[str]:
         out.add(current)
         todo.extend(klass.bases)
     return out
+
+
+def _param_names(func: cst.FunctionDef) -> set[str]:
+    params = func.params
+    every = (*params.posonly_params, *params.params, *params.kwonly_params)
+    return {p.name.value for p in every} - {"self", "cls"}
 
 
 def _lifecycle_hook(func: cst.FunctionDef) -> bool:
@@ -785,6 +796,20 @@ def set_graph(self, graph):
                     self._redraw_timer.timeout.connect(self.highlighter.rehighlight)
             """
         ),
+        # Each page added gets its own connection: the dialog's signal reaches every page.
+        Valid(
+            """\
+            from PyQt5.QtCore import pyqtSignal
+            from PyQt5.QtWidgets import QDialog
+
+            class SettingsDialog(QDialog):
+                validate_all = pyqtSignal()
+
+                def add_page(self, page):
+                    self.validate_all.connect(page.validate)
+                    self.pages.append(page)
+            """
+        ),
         # A fresh thread object per test run; start() runs once per thread object.
         Valid(
             """\
@@ -918,6 +943,22 @@ def set_graph(self, graph):
             line=10,
             message_contains="self._timer.timeout",
         ),
+        # An add method connecting a callback handed in: the same callback may come again,
+        # and then it runs twice per emit.
+        Invalid(
+            """\
+            from PyQt5.QtCore import pyqtSignal
+            from PyQt5.QtWidgets import QWidget
+
+            class Toolbar(QWidget):
+                refreshed = pyqtSignal()
+
+                def add_listener(self, callback):
+                    self.refreshed.connect(callback)
+            """,
+            line=8,
+            message_contains="self.refreshed",
+        ),
         # A new probe per restart, but each is a child of the monitor: the old probes live
         # on, still connected, and every tick samples all of them.
         Invalid(
@@ -1045,6 +1086,7 @@ def set_graph(self, graph):
             fresh = _assigned_self_attrs(method)
             replaced = _replaced_self_attrs(method)
             guarded = _guarded_params(method)
+            items = _param_names(method) if _ADDS_ITEM.match(name) else set()
             local_objects = {
                 t.target.value
                 for n, _ in walk
@@ -1087,6 +1129,13 @@ def set_graph(self, graph):
                 # `sig.connect(self.deleteLater)`: the slot destroys the receiver, and its
                 # connections with it; a second one only schedules the same deletion.
                 if slot.rsplit(".", 1)[-1] == "deleteLater":
+                    continue
+                # `add_page(self, page)`: each page added gets its own connection to the
+                # dialog's signal (a broadcast to all pages). A bare callable handed in
+                # (`sig.connect(callback)`) may be the same one again: still reported, as is
+                # `item.method` outside an add method (`on_provider_changed(self, p)`
+                # connecting `p.create` while the previous provider's slot stays connected).
+                if "." in slot and slot.split(".", 1)[0] in items:
                     continue
                 # `if self._panel is panel: return` first: one connection per new panel.
                 if "." in slot and slot.split(".", 1)[0] in guarded:
