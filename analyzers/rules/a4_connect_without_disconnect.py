@@ -451,6 +451,50 @@ def _replaced_self_attrs(func: cst.FunctionDef) -> set[str]:
     return {attr for attr, bare in built.items() if bare or attr in retired}
 
 
+def _setup_calls(
+    func: cst.FunctionDef, methods: dict[str, cst.FunctionDef], name: str
+) -> dict[int, set[str]]:
+    """`self.<helper>()` statements of the method's own body (not under an `if` or a loop),
+    by id of the call -> the `self.X` the helper always binds to a new object.
+
+    `self._fade_setup(); self.anim.finished.connect(...)` where `_fade_setup` does
+    `self.anim = QPropertyAnimation(...)`: the sender is new on every call, as if the method
+    had built it itself. One level deep, helpers of the same class only.
+    """
+    out: dict[int, set[str]] = {}
+    body = func.body.body if isinstance(func.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            call = small.value if isinstance(small, cst.Expr) else None
+            if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+                continue
+            helper = call.func.attr.value
+            if dotted(call.func.value) != "self" or helper == name or helper not in methods:
+                continue
+            built = _built_unconditionally(methods[helper])
+            if built:
+                out[id(call)] = built
+    return out
+
+
+def _built_unconditionally(func: cst.FunctionDef) -> set[str]:
+    """`self.X = <call>(...)` statements of the function's own body (not under an `if`)."""
+    out: set[str] = set()
+    body = func.body.body if isinstance(func.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and isinstance(small.value, cst.Call):
+                for t in small.targets:
+                    target = dotted(t.target)
+                    if target and target.startswith("self.") and target.count(".") == 1:
+                        out.add(target[5:])
+    return out
+
+
 def _declared_signal(cls: cst.ClassDef, signal: str) -> bool:
     """Whether `self.<name>` is a `Signal(...)` declared in the class body."""
     name = signal.split(".")[-1]
@@ -810,6 +854,26 @@ def set_graph(self, graph):
                     self.pages.append(page)
             """
         ),
+        # Each fade builds a new animation in a helper first: its `finished` is a new
+        # object's signal, with only this fade's slot.
+        Valid(
+            """\
+            from PyQt5.QtCore import QPropertyAnimation
+            from PyQt5.QtWidgets import QDialog, QGraphicsOpacityEffect
+
+            class Toast(QDialog):
+                def _prepare_fade(self):
+                    self.effect = QGraphicsOpacityEffect(self)
+                    self.setGraphicsEffect(self.effect)
+                    self.anim = QPropertyAnimation(self.effect, b"opacity")
+
+                def fade_out(self):
+                    self._prepare_fade()
+                    self.anim.setEndValue(0.0)
+                    self.anim.finished.connect(self.hide)
+                    self.anim.start()
+            """
+        ),
         # A fresh thread object per test run; start() runs once per thread object.
         Valid(
             """\
@@ -959,6 +1023,26 @@ def set_graph(self, graph):
             line=8,
             message_contains="self.refreshed",
         ),
+        # The helper builds the animation only the first time: later calls connect to the
+        # same one again.
+        Invalid(
+            """\
+            from PyQt5.QtCore import QPropertyAnimation
+            from PyQt5.QtWidgets import QDialog
+
+            class Toast(QDialog):
+                def _prepare_fade(self):
+                    if self.anim is None:
+                        self.anim = QPropertyAnimation(self, b"windowOpacity")
+
+                def fade_out(self):
+                    self._prepare_fade()
+                    self.anim.finished.connect(self.hide)
+                    self.anim.start()
+            """,
+            line=11,
+            message_contains="self.anim.finished",
+        ),
         # A new probe per restart, but each is a child of the monitor: the old probes live
         # on, still connected, and every tick samples all of them.
         Invalid(
@@ -1094,7 +1178,12 @@ def set_graph(self, graph):
                 for t in n.targets
                 if isinstance(t.target, cst.Name)
             }
+            setups = _setup_calls(method, methods, name)
+            built_by_setup: set[str] = set()
             for sub, _ in walk:
+                if id(sub) in setups:
+                    built_by_setup |= setups[id(sub)]
+                    continue
                 if not (isinstance(sub, cst.Call) and call_name(sub) == "connect"):
                     continue
                 # A Qt connect takes the slot (and maybe a connection type); `db.connect()`
@@ -1110,7 +1199,7 @@ def set_graph(self, graph):
                 if signal.rsplit(".", 1)[-1] in disconnected:
                     continue
                 parts = signal.split(".")
-                if len(parts) > 2 and parts[1] in fresh:
+                if len(parts) > 2 and (parts[1] in fresh or parts[1] in built_by_setup):
                     continue
                 # `coll = Collection(path); sig.connect(coll.on_added)`: a new receiver each
                 # call, never the same slot twice.
