@@ -36,6 +36,27 @@ def _int_constants(module_or_class_body: cst.CSTNode) -> dict[str, int]:
     return out
 
 
+def _empties(test: cst.BaseExpression) -> bool:
+    """`not self._items`, `not items and ...`, `len(self._items) == 0`: a "nothing left" test."""
+    for sub in (test, *(n for n, _ in body_nodes(test))):
+        if (
+            isinstance(sub, cst.UnaryOperation)
+            and isinstance(sub.operator, cst.Not)
+            and isinstance(sub.expression, (cst.Name, cst.Attribute))
+        ):
+            return True
+        if (
+            isinstance(sub, cst.Comparison)
+            and isinstance(sub.left, cst.Call)
+            and call_name(sub.left) == "len"
+            and len(sub.comparisons) == 1
+            and isinstance(sub.comparisons[0].operator, cst.Equal)
+            and int_value(sub.comparisons[0].comparator) == 0
+        ):
+            return True
+    return False
+
+
 class FastTimerWithoutVisibilityCheck(Rule):
     """Animation or minimap timers keep ticking while nobody can see the result."""
 
@@ -140,6 +161,30 @@ def _tick(self):
                     self._rebuild()
             """
         ),
+        # Demand-driven: the timer runs only while something is animated and stops when the
+        # last item leaves, so it costs nothing once the work is done.
+        Valid(
+            """\
+            class Animator:
+                def __init__(self):
+                    self._items = set()
+                    self._timer = QTimer()
+                    self._timer.timeout.connect(self._tick)
+
+                def register(self, item):
+                    self._items.add(item)
+                    self._timer.start(16)
+
+                def unregister(self, item):
+                    self._items.discard(item)
+                    if not self._items:
+                        self._timer.stop()
+
+                def _tick(self):
+                    for item in self._items:
+                        item.advance()
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -185,14 +230,19 @@ def _tick(self):
         # timer attribute -> slot method name, from `self.X.timeout.connect(self.slot)`
         slots: dict[str, str] = {}
         single_shot: set[str] = set()  # timers that fire once per start (debounce)
+        idle_stop: set[str] = set()  # timers stopped when their work runs out
         starts: list[tuple[cst.Call, str, int]] = []
         for method in methods.values():
-            for sub, _ in body_nodes(method):
+            for sub, ancestors in body_nodes(method):
                 if not isinstance(sub, cst.Call):
                     continue
                 name = call_name(sub)
                 receiver = call_receiver(sub) or ""
-                if name == "setSingleShot":
+                if name == "stop" and any(
+                    isinstance(a, cst.If) and _empties(a.test) for a in ancestors
+                ):
+                    idle_stop.add(receiver)
+                elif name == "setSingleShot":
                     flag = arg(sub, 0)
                     if not (isinstance(flag, cst.Name) and flag.value == "False"):
                         single_shot.add(receiver)
@@ -208,7 +258,7 @@ def _tick(self):
                     if interval is not None and 0 < interval < _FAST_MS:
                         starts.append((sub, receiver, interval))
         for call, timer, interval in starts:
-            if timer in single_shot:
+            if timer in single_shot or timer in idle_stop:
                 continue
             slot = slots.get(timer)
             if slot is None or slot not in methods:
