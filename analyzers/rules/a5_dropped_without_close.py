@@ -8,12 +8,18 @@ from analyzers.project import FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
-# Containers whose values are live OS/browser resources, whatever the module imports.
+# Containers whose values are live OS resources, whatever the module imports.
 _RESOURCE_NAME = re.compile(
-    r"(^|_)(pages|browsers|browser_contexts|drivers|sockets|websockets|processes|procs|"
-    r"subprocesses)$",
+    r"(^|_)(sockets|websockets|processes|procs|subprocesses)$",
     re.I,
 )
+# "Pages", "drivers" and "contexts" are browser objects only next to a browser library:
+# elsewhere they are a settings dialog's pages, device drivers or plain records (a dict of
+# preference pages holding widget classes has nothing to close).
+_BROWSER_NAME = re.compile(r"(^|_)(pages|browsers|browser_contexts|drivers)$", re.I)
+_BROWSER_LIBS = ("playwright", "pyppeteer", "selenium", "undetected_chromedriver", "nodriver")
+# ... or next to code that opens them (`await browser.new_page()`), whatever it imports.
+_BROWSER_OPENERS = frozenset({"new_page", "new_context", "newPage", "launch_persistent_context"})
 # "Observers" and "watchers" are most often callbacks (observer pattern: functions, handlers,
 # flags), which have nothing to close; they are threads or OS watches only next to a library
 # that makes them so.
@@ -73,6 +79,14 @@ class DroppedWithoutClose(ProjectRule):
             "    def remove_observer(self, callback):\n"
             "        self.observers.pop(callback, None)\n"
         ),
+        # A settings dialog's pages (widget classes and options, no browser library): a
+        # record of what to build, nothing open to close.
+        Valid(
+            "class Preferences:\n    def __init__(self):\n        self.config_pages = {}\n"
+            "    def register(self, plugin, page_class):\n"
+            "        self.config_pages[plugin.NAME] = (page_class, plugin)\n"
+            "    def deregister(self, plugin):\n        self.config_pages.pop(plugin.NAME)\n"
+        ),
         # The popped object is handed on: its new owner closes it.
         Valid(
             "class Pool:\n    def __init__(self):\n        self._browsers = {}\n"
@@ -81,13 +95,16 @@ class DroppedWithoutClose(ProjectRule):
     )
     INVALID = (
         Invalid(
+            "from typing import TYPE_CHECKING\n"
+            "if TYPE_CHECKING:\n"
+            "    from playwright.async_api import Page\n"
             "class BrowserResources:\n"
             "    def __init__(self):\n"
-            "        self.pages = {}\n"
+            "        self.pages: dict[str, Page] = {}\n"
             "    def close_page(self, name):\n"
             "        if name in self.pages:\n"
             "            del self.pages[name]\n",
-            line=6,
+            line=9,
             message_contains="self.pages",
         ),
         Invalid(
@@ -118,10 +135,18 @@ class DroppedWithoutClose(ProjectRule):
         connections_are_resources = any(lib in libs for lib in _CONNECTION_LIBS)
         watchers_are_resources = any(lib in libs for lib in _WATCHER_LIBS)
         functions = self.functions()
+        browsers_are_resources = (
+            any(lib in libs for lib in _BROWSER_LIBS)
+            or any("WebEngine" in v for v in summary.imports.values())
+            or any(
+                c.target.rsplit(".", 1)[-1] in _BROWSER_OPENERS for f in functions for c in f.calls
+            )
+        )
         for klass in summary.classes:
             for attr, use in klass.containers.items():
                 if not (
                     _RESOURCE_NAME.search(attr)
+                    or (browsers_are_resources and _BROWSER_NAME.search(attr))
                     or (connections_are_resources and _CONNECTION_NAME.search(attr))
                     or (watchers_are_resources and _WATCHER_NAME.search(attr))
                 ):
