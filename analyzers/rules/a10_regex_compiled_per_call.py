@@ -292,14 +292,26 @@ def highlight(self, text):
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        return (
-            super().wants(source)
-            and ("for " in source or "while " in source)
-            and re.search(
-                r"\.(?:compile|(?:full)?match|search|subn?|findall|finditer|split)\(", source
-            )
-            is not None
-        )
+        # A loop and an re call whose pattern can be built per item. Ruled out by text: no
+        # argument (`str.split()`), a pattern written as one plain string literal (the usual
+        # case), a bare name nothing in the file assigns (a parameter or a loop target).
+        # Bare calls count too (`from re import sub`).
+        if not super().wants(source) or re.search(r"\b(?:for|while)\b", source) is None:
+            return False
+        for call in re.finditer(
+            r"\b(?:compile|fullmatch|match|search|subn?|findall|finditer|split)\s*\(\s*",
+            source,
+        ):
+            rest = source[call.end() : call.end() + 400]
+            if rest.startswith(")") or re.match(
+                r"""[rRbBuU]{0,2}(?:"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')\s*[,)]""", rest
+            ):
+                continue
+            name = re.match(r"([A-Za-z_]\w*)\s*[,)]", rest)
+            if name and not re.search(rf"\b{name.group(1)}[ \t]*=(?!=)", source):
+                continue
+            return True
+        return False
 
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
