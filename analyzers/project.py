@@ -95,6 +95,9 @@ class CallSite:
     # (-1 with `*args`): whether a parameter keeps its default in the callee.
     keywords: tuple[str, ...] = ()
     nargs: int = 0
+    # Keyword arguments passed as constants, with their truth value ("find_all=1" for
+    # `find_all=True`): which branch of an `if find_all:` in the callee runs for this caller.
+    constants: tuple[str, ...] = ()
     in_except: bool = False  # inside an `except` block (runs on the error path only)
     # An unconditional `break`/`return`/`raise` follows the call in its loop's body (a retry
     # loop that exits on success): it runs at most once per pass of the loop, and the loop is
@@ -109,7 +112,9 @@ class CallSite:
     # `if self._x is None:`; with "per-key" for `if key not in self._x:`, once per key),
     # "loop-idle" (only when no event loop is running), "file-once"
     # (`if not os.path.exists(p):` around `open(p, "w")`: once per file), "unless-arg:<p>"
-    # (`if not show_gui:` with `show_gui=True`: not taken while the caller leaves p out).
+    # (`if not show_gui:` with `show_gui=True`: not taken while the caller leaves p out),
+    # "when-arg:<p>=<0|1>" (the branch runs only while p has that truth value: a caller
+    # passing `p=True` explicitly skips the branch of `if not p:`).
     guards: tuple[str, ...] = ()
 
 
@@ -507,7 +512,9 @@ class _Summarizer:
         none: tuple[str, ...] = ()
         stack: list[tuple[ast.AST, int, bool, tuple[str, ...]]] = [
             (s, loop_line, False, g)
-            for s, g in _sequence_guards(list(stmts), none, self.imports, self._shared)
+            for s, g in _sequence_guards(
+                list(stmts), none, self.imports, self._shared, self._flag_defaults
+            )
         ]
         stack.reverse()
         special = _SCAN_SPECIAL
@@ -569,13 +576,8 @@ class _Summarizer:
             children: list[tuple[ast.AST, int, bool, tuple[str, ...]]] = []
             if isinstance(node, ast.If):
                 body_guards, else_guards = _branch_guards(node, self.imports, self._shared)
-                off = _default_branch(node.test, self._flag_defaults)
-                if off is not None:  # the branch the parameter's default does not take
-                    guard = f"unless-arg:{off[0]}"
-                    if off[1]:
-                        body_guards = (*body_guards, guard)
-                    else:
-                        else_guards = (*else_guards, guard)
+                flag_body, flag_else = _flag_guards(node.test, self._flag_defaults)
+                body_guards, else_guards = (*body_guards, *flag_body), (*else_guards, *flag_else)
                 children.append((node.test, in_loop, False, guards))
                 if in_loop:  # "branch:<loop line>": runs on some iterations of that loop
                     body_guards = (*body_guards, f"branch:{in_loop}")
@@ -584,7 +586,11 @@ class _Summarizer:
                     children += [
                         (c, in_loop, False, g)
                         for c, g in _sequence_guards(
-                            branch, _joined(guards, extra), self.imports, self._shared
+                            branch,
+                            _joined(guards, extra),
+                            self.imports,
+                            self._shared,
+                            self._flag_defaults,
                         )
                     ]
             elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
@@ -655,6 +661,11 @@ class _Summarizer:
                 formats=formats,
                 format_values=_formatted_values(node.args[0]) if formats else (),
                 keywords=tuple(k.arg or "*" for k in node.keywords),
+                constants=tuple(
+                    f"{k.arg}={int(bool(k.value.value))}"
+                    for k in node.keywords
+                    if k.arg and isinstance(k.value, ast.Constant)
+                ),
                 nargs=-1 if any(isinstance(a, ast.Starred) for a in node.args) else len(node.args),
                 guards=guards,
                 copies=self._copied(node, info, in_loop) if target in _COPY_CALLS else "",
@@ -1163,6 +1174,26 @@ def _branch_guards(
     return (), ()
 
 
+def _flag_guards(
+    test: ast.AST, defaults: Mapping[str, bool]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Guards of the body and of the else side of `if p:` / `if not p:` on a parameter with a
+    constant default: "unless-arg:p" on the side the default does not take, and on each side
+    "when-arg:p=<truth value p has there>"."""
+    off = _default_branch(test, defaults)
+    if off is None:
+        return (), ()
+    name, body_off = off
+    truth = int(not (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)))
+    body: tuple[str, ...] = (f"when-arg:{name}={truth}",)
+    other: tuple[str, ...] = (f"when-arg:{name}={1 - truth}",)
+    if body_off:
+        body = (f"unless-arg:{name}", *body)
+    else:
+        other = (f"unless-arg:{name}", *other)
+    return body, other
+
+
 def _default_branch(test: ast.AST, defaults: Mapping[str, bool]) -> tuple[str, bool] | None:
     """(`p`, True) when a parameter's default skips the body of `if p:` / `if not p:`,
     (`p`, False) when it skips the else branch; None for any other test."""
@@ -1213,31 +1244,42 @@ def _platform_of(call: CallSite) -> str:
 
 def _follows(call: CallSite, skip: frozenset[str]) -> bool:
     """A chain goes on through the call: it runs now (not awaited, not once-only) and not in
-    a branch that a parameter the caller left out skips (`skip`: see `unpassed`)."""
+    a branch that the caller's arguments skip (`skip`: see `unpassed`): one a parameter left
+    at its default skips, or one a constant the caller passes skips (`p=0` in `skip` skips
+    the branches that run only while p is true)."""
     if call.awaited or "once" in call.guards:
         return False
-    return not skip or not any(
-        g.startswith("unless-arg:") and g.partition(":")[2] in skip for g in call.guards
-    )
+    if not skip:
+        return True
+    for g in call.guards:
+        kind, _, what = g.partition(":")
+        if kind == "unless-arg" and what in skip:
+            return False
+        if kind == "when-arg" and f"{what[:-1]}{1 - int(what[-1])}" in skip:
+            return False
+    return True
 
 
 def unpassed(call: CallSite, callee: FunctionInfo) -> frozenset[str]:
     """Parameters of `callee` that guard a branch (`if not show_gui:`) and that `call` leaves
-    at their default: neither by keyword nor by position (`*args`/`**kw` pass anything)."""
+    at their default: neither by keyword nor by position (`*args`/`**kw` pass anything);
+    and, as "p=0"/"p=1", the flags it passes as constants (`validate(x, find_all=True)`)."""
     if call.nargs < 0 or "*" in call.keywords:
         return frozenset()
-    flags = {
-        g.partition(":")[2] for c in callee.calls for g in c.guards if g.startswith("unless-arg:")
-    }
-    if not flags:
+    kinds = ("unless-arg:", "when-arg:")
+    guards = {g for c in callee.calls for g in c.guards if g.startswith(kinds)}
+    if not guards:
         return frozenset()
+    flags = {g.partition(":")[2] for g in guards if g.startswith("unless-arg:")}
     params = callee.params
     shift = 1 if params and params[0] in ("self", "cls") else 0
-    return frozenset(
+    left_out = {
         p
         for p in flags
         if p not in call.keywords and (p not in params or params.index(p) - shift >= call.nargs)
-    )
+    }
+    tested = {g.partition(":")[2][:-2] for g in guards if g.startswith("when-arg:")}
+    return frozenset(left_out | {c for c in call.constants if c[:-2] in tested})
 
 
 def _rank(chain: BlockingChain) -> tuple[bool, bool]:
@@ -1359,15 +1401,19 @@ def _sequence_guards(
     guards: tuple[str, ...],
     imports: Mapping[str, str],
     shared: frozenset[str] = frozenset(),
+    flags: Mapping[str, bool] | None = None,
 ) -> list[tuple[ast.stmt, tuple[str, ...]]]:
     """Each statement with the guards it runs under: after `if <test>: return`, the rest of
-    the block runs only where the test failed (`if sys.platform != "win32": return`)."""
+    the block runs only where the test failed (`if sys.platform != "win32": return`, `if
+    find_all: return ...`)."""
     out: list[tuple[ast.stmt, tuple[str, ...]]] = []
     current = guards
     for stmt in stmts:
         out.append((stmt, current))
         if isinstance(stmt, ast.If) and not stmt.orelse and stmt.body and _exits(stmt.body):
             else_guards = _branch_guards(stmt, imports, shared)[1]
+            if flags:
+                else_guards = (*else_guards, *_flag_guards(stmt.test, flags)[1])
             if else_guards:
                 current = _joined(current, else_guards)
     return out

@@ -100,6 +100,18 @@ class BlockingChainFromAsync(ProjectRule):
             "async def start(self):\n"
             "    ensure_ready(parent=self.window)\n"
         ),
+        # The sleep is on the branch the default takes; this caller passes the flag that
+        # takes the other one.
+        Valid(
+            "import time\n"
+            "def find(root, selector, find_all=False):\n"
+            "    if find_all:\n"
+            "        return root.find_all(selector)\n"
+            "    time.sleep(0.5)\n"
+            "    return root.find(selector)\n"
+            "async def check_all(self, selector):\n"
+            "    return find(self.root, selector, find_all=True)\n"
+        ),
     )
     INVALID = (
         # ... while a caller that asks for the silent path blocks (by keyword or position).
