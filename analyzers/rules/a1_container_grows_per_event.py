@@ -8,7 +8,7 @@ from analyzers.findings import ChainStep
 from analyzers.project import ClassInfo, FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
-from analyzers.rules.a1_tracking_dict_only_grows import TRACKING_NAME
+from analyzers.rules.a1_tracking_dict_only_grows import TRACKING_NAME, keyed_by_small_domain
 from analyzers.rules.a3_unbounded_history import HISTORY_NAME
 
 # Methods that run once per event, poll, message or request (not set-up or registration).
@@ -70,6 +70,12 @@ class ContainerGrowsPerEvent(ProjectRule):
             "class Registry:\n    def __init__(self):\n        self._factories = {}\n"
             "    def register_factory(self, name, fn):\n        self._factories[name] = fn\n"
         ),
+        # A restart counter per language server: one key per language, a small fixed domain.
+        Valid(
+            "class Provider:\n    def __init__(self):\n        self.restart_counts = {}\n"
+            "    def check_restart(self, language):\n"
+            "        self.restart_counts[language] = 0\n"
+        ),
         Valid(
             "from collections import deque\nclass Probe:\n    def __init__(self):\n"
             "        self._samples = deque(maxlen=100)\n"
@@ -106,6 +112,8 @@ class ContainerGrowsPerEvent(ProjectRule):
                 if not DYNAMIC_KEY_NAME.search(attr.lstrip("_")):
                     continue
                 if self._covered_elsewhere(attr, use.kind):
+                    continue
+                if keyed_by_small_domain(use, klass.qualname, functions):
                     continue
                 for line, how in use.adds:
                     method = self._method_at(functions, klass, line)

@@ -21,9 +21,11 @@ TRACKING_NAME = re.compile(
 )
 # Keys from a small fixed domain: one entry per level, kind, mode or hop count (a parameter or
 # attribute named so), or an enum member (`Level.HIGH`). A dict keyed so is bounded by design.
+# A language (programming or human: one language server, one translation per language) is a
+# small fixed domain too.
 _SMALL_DOMAIN_KEY = re.compile(
     r"(?:^|[._])(?:levels?|kinds?|modes?|hops|hop_count|types?|categor(?:y|ies)|"
-    r"anonymity(?:_level)?|priority|severity)$"
+    r"anonymity(?:_level)?|priority|severity|languages?|lang|locale)$"
     r"|\.[A-Z][A-Z0-9_]*$",
 )
 # Keys derived from an exception's type or traceback location: a crash reporter's "seen" set
@@ -99,6 +101,13 @@ class TrackingDictOnlyGrows(ProjectRule):
             "        if hops not in self._sessions:\n"
             "            self._sessions[hops] = self._create(hops)\n"
             "        return self._sessions[hops]\n"
+        ),
+        # One language-server client per programming language: a small fixed domain.
+        Valid(
+            "class Completion:\n    def __init__(self):\n        self.clients = {}\n"
+            "    def update_configuration(self):\n"
+            "        for language in self.get_languages():\n"
+            "            self.clients[language] = {'status': 'stopped'}\n"
         ),
         # A crash reporter shows each distinct bug once: grows by distinct tracebacks only.
         Valid(
@@ -182,30 +191,40 @@ class TrackingDictOnlyGrows(ProjectRule):
         return pruned
 
     def _small_domain(self, class_qualname: str, use: ContainerUse) -> bool:
-        """Every add is keyed by a small fixed domain or by a crash's traceback/type."""
-        keys = []
-        for line, _how in use.adds:
-            key = use.keys.get(line)
-            if not key:
-                return False
-            fn = self._function_at(class_qualname, line)
-            derived = fn.local_types.get(key, "") if fn is not None else ""
-            keys.append((key, derived))
-        return all(
-            _SMALL_DOMAIN_KEY.search(key) or _CRASH_KEY.search(key) or _CRASH_KEY.search(derived)
-            for key, derived in keys
-        )
-
-    def _function_at(self, class_qualname: str, line: int) -> FunctionInfo | None:
-        inner = None
-        for fn in self.functions():
-            inside = fn.cls == class_qualname and fn.line <= line <= fn.end_line
-            if inside and (inner is None or fn.line >= inner.line):
-                inner = fn
-        return inner
+        return keyed_by_small_domain(use, class_qualname, self.functions())
 
     def _method_at(self, class_qualname: str, line: int) -> str:
         for fn in self.functions():
             if fn.cls == class_qualname and fn.line <= line <= fn.end_line:
                 return fn.name
         return "?"
+
+
+def keyed_by_small_domain(
+    use: ContainerUse, class_qualname: str, functions: list[FunctionInfo]
+) -> bool:
+    """Every add is keyed by a small fixed domain (a level, a kind, a language) or by a
+    crash's traceback/type: the container is bounded by design."""
+    keys = []
+    for line, _how in use.adds:
+        key = use.keys.get(line)
+        if not key:
+            return False
+        fn = _function_at(functions, class_qualname, line)
+        derived = fn.local_types.get(key, "") if fn is not None else ""
+        keys.append((key, derived))
+    return all(
+        _SMALL_DOMAIN_KEY.search(key) or _CRASH_KEY.search(key) or _CRASH_KEY.search(derived)
+        for key, derived in keys
+    )
+
+
+def _function_at(
+    functions: list[FunctionInfo], class_qualname: str, line: int
+) -> FunctionInfo | None:
+    inner = None
+    for fn in functions:
+        inside = fn.cls == class_qualname and fn.line <= line <= fn.end_line
+        if inside and (inner is None or fn.line >= inner.line):
+            inner = fn
+    return inner
