@@ -35,6 +35,9 @@ _CRASH_KEY = re.compile(
     r"|__class__",
     re.I,
 )
+# A cache of the program's own icons, glyphs or fonts holds at most one entry per asset it
+# ships (times a size or a theme): bounded by the program, not by the events it sees.
+_ASSET_CACHE = re.compile(r"(?:icon|glyph|font)s?_?cache$|^cached?_(?:icons|glyphs|fonts)$", re.I)
 _SHRINKS = frozenset({"pop", "popitem", "remove", "discard", "clear", "difference_update"})
 
 
@@ -109,6 +112,14 @@ class TrackingDictOnlyGrows(ProjectRule):
             "        for language in self.get_languages():\n"
             "            self.clients[language] = {'status': 'stopped'}\n"
         ),
+        # An icon cache fills up to the icons the program ships, then only serves hits.
+        Valid(
+            "class Icons:\n    def __init__(self):\n        self._icon_cache = {}\n"
+            "    def get_icon(self, name, size):\n        key = f'{name}-{size}'\n"
+            "        if key not in self._icon_cache:\n"
+            "            self._icon_cache[key] = load_icon(name, size)\n"
+            "        return self._icon_cache[key]\n"
+        ),
         # A crash reporter shows each distinct bug once: grows by distinct tracebacks only.
         Valid(
             "class CrashHook:\n    def __init__(self):\n        self.seen = set()\n"
@@ -158,6 +169,8 @@ class TrackingDictOnlyGrows(ProjectRule):
                 if not TRACKING_NAME.search(attr.lstrip("_")):
                     continue
                 if attr in pruned_elsewhere or self._small_domain(klass.qualname, use):
+                    continue
+                if _ASSET_CACHE.search(attr.lstrip("_")):
                     continue
                 line, _how = use.adds[0]
                 method = self._method_at(klass.qualname, line)
