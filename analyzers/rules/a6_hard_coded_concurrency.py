@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
@@ -107,6 +109,23 @@ def __init__(self, max_concurrency: int | None = None):
             line=2,
         ),
     )
+
+    @classmethod
+    def wants(cls, source: str) -> bool:
+        # A report needs a semaphore or executor built with a number literal (first
+        # argument, `max_workers=` or `value=`); a name such as `max_workers` alone is no
+        # finding. An aliased import (`Semaphore as S`) hides the call: then let it through.
+        if not super().wants(source):
+            return False
+        if re.search(r"(?:Semaphore|Executor)\s+as\b", source):
+            return True
+        for call in re.finditer(r"(?:Semaphore|Executor)\s*\(", source):
+            window = source[call.end() : call.end() + 300]
+            if re.match(r"[\s(]*\d", window) or re.search(
+                r"\b(?:max_workers|value)\s*=[\s(]*\d", window
+            ):
+                return True
+        return False
 
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
