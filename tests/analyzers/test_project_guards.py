@@ -112,7 +112,8 @@ def test_a_local_is_created_on_every_call_a_global_once():
             """,
         )
     )
-    assert _guards(model, "g.find") == [(5, "window.find_child", ())]
+    # Not "once": a local is made again on every call; the branch needs `element` falsy.
+    assert _guards(model, "g.find") == [(5, "window.find_child", ("when-arg:element=0",))]
     assert _guards(model, "g.table") == [(11, "build_table", ("once",))]
 
 
