@@ -1,4 +1,4 @@
-"""CIA304: a function recursing along the user's workflow graph (depth = longest path)."""
+"""CIA304: a function recursing along a graph's edges (depth = longest path)."""
 
 from __future__ import annotations
 
@@ -15,20 +15,27 @@ _GRAPHY = re.compile(
 )
 
 
+# Graphs the program declares in its own code: plugins and their dependencies, extensions,
+# classes and their bases, widgets and menus. Their depth is what the authors wrote, a
+# handful of levels, never a chain long enough for RecursionError.
+_DECLARED_IN_CODE = re.compile(
+    r"plugin|extension|addon|subclass|superclass|\bbases\b|__bases__|mro|widget|menu", re.I
+)
+
 _DEPTH_PARAM = re.compile(r"(?i)^_?(max_)?(depth|level|remaining|budget|ttl)$|_depth$")
 
 
 class RecursionOverGraph(ProjectRule):
-    """Python's recursion limit (~1000) caps the workflow size the code can handle."""
+    """Python's recursion limit (~1000) caps the graph size the code can handle."""
 
     ID = "CIA304"
     AREA = 3
-    TITLE = "Recursion over the user's workflow graph"
+    TITLE = "Recursion along a graph's edges"
     RATIONALE = (
-        "The recursion depth equals the length of the longest path in a graph the user "
-        "builds. A long chain of nodes (or a generated workflow) exceeds the interpreter's "
-        "recursion limit and fails with RecursionError; each frame also costs far more than "
-        "a stack entry."
+        "The recursion depth equals the length of the longest path in the graph it walks "
+        "(a workflow the user builds, a dependency chain, nested user data). A long chain "
+        "(or a generated graph) exceeds the interpreter's recursion limit and fails with "
+        "RecursionError; each frame also costs far more than a stack entry."
     )
     IMPACT = 4
     FREQUENCY = 2
@@ -75,6 +82,16 @@ class RecursionOverGraph(ProjectRule):
             "                result.update(self.inspect_tx_candidate(o.next, n + 1))\n"
             "        return result\n"
         ),
+        # Plugin dependencies are declared by the program's own plugins: a few levels deep.
+        Valid(
+            "class Registry:\n"
+            "    def required_dependencies(self, plugin_name):\n"
+            "        direct = set(self.plugin_dependencies.get(plugin_name, []))\n"
+            "        found = set(direct)\n"
+            "        for plugin in direct:\n"
+            "            found |= self.required_dependencies(plugin)\n"
+            "        return found\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -107,11 +124,14 @@ class RecursionOverGraph(ProjectRule):
                 over = fn.loop_iters.get(call.loop_line, "")
                 if not (_GRAPHY.search(over) or _GRAPHY.search(fn.name)):
                     continue
+                walked = " ".join((over, fn.name, *fn.params[:2]))
+                if _DECLARED_IN_CODE.search(walked):
+                    continue
                 self.report_at(
                     call.line,
                     f"`{fn.name}` recurses once per step along `{over or 'the graph'}`: the "
-                    "depth is the longest path of the user's workflow, so a long chain hits "
-                    "RecursionError (limit ~1000); use an explicit stack.",
+                    "depth is the longest chain in the data it walks, so a chain of ~1000 "
+                    "steps hits RecursionError; use an explicit stack.",
                     end_line=call.end_line,
                 )
                 break
