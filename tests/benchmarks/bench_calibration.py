@@ -10,6 +10,10 @@ trivial). The projects, each from the environment variable naming its source fol
     CALIB_FEELUOWN    FeelUOwn (feeluown/FeelUOwn, asyncio + Qt via qasync), the repository root
     CALIB_TRIBLER     Tribler 7.14 (Tribler/tribler v7.14.0, asyncio core + PyQt5 GUI), the
                       repository root; judged blind (nobody tuned a rule on it before)
+    CALIB_SPYDER      Spyder IDE (spyder-ide/spyder, Qt with asyncio in its remote client and
+                      dispatcher), its `spyder` package folder
+    CALIB_GALACTEEK   Galacteek (pinnaculum/galacteek, PyQt5 + asyncio via qasync), the
+                      repository root; kept blind: judged once, no rule tuned on it
 
 CALIB_JUDGEMENTS lists judgement files (os.pathsep-separated): JSON lists of
 {"rule", "path", "symbol", "statement", "verdict": "real"|"wrong"|"trivial", "note"}, keyed by
@@ -38,6 +42,8 @@ TREES = (
     ("Electrum", "CALIB_ELECTRUM", "generic"),
     ("FeelUOwn", "CALIB_FEELUOWN", "generic"),
     ("Tribler", "CALIB_TRIBLER", "generic"),
+    ("Spyder", "CALIB_SPYDER", "generic"),
+    ("Galacteek", "CALIB_GALACTEEK", "generic"),
 )
 VERDICTS = ("real", "wrong", "trivial")
 
