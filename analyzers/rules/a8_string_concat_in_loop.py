@@ -147,8 +147,22 @@ result = "".join(f"{row['name']},{row['value']}\\n" for row in rows)
         # A name initialized to a string literal and later extended with `+=`.
         if not super().wants(source):
             return False
-        names = set(re.findall(r"^\s*([\w.]+) = f?[\"']", source, re.M))
-        return any(re.search(rf"{re.escape(n)} \+=", source) for n in names)
+        # A local (no dot) is only reported when the loop also keeps it elsewhere: assigned
+        # as a bare name to another target, or passed to a container call (`_kept_elsewhere`).
+        names = set(re.findall(r"^\s*([\w.]+)\s*=\s*[rRbBuUfF]{0,2}[\"']", source, re.M))
+        for n in names:
+            name = re.escape(n)
+            if not re.search(rf"(?<![\w.]){name}\s*\+=", source):
+                continue
+            if "." in n or re.search(rf"=[\s(]*{name}[ \t)]*(?:[;#\n]|$)", source):
+                return True
+            if re.search(
+                rf"\.\s*(?:append|extend|add|insert|put|put_nowait|setdefault)\s*\("
+                rf"[^;]{{0,300}}?(?<![\w.]){name}\b(?!\s*[.(\[])",
+                source,
+            ):
+                return True
+        return False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         strings = _string_locals(node)
