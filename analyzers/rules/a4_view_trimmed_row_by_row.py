@@ -11,6 +11,38 @@ from analyzers.rules._shapes import body_nodes, call_name, call_receiver, enclos
 _REMOVE_FIRST = frozenset({"removeRow", "takeItem", "takeTopLevelItem", "removeRows"})
 
 
+def _count_call(expr: cst.BaseExpression) -> bool:
+    """`self.topLevelItemCount()`, `table.rowCount()`, `lst.count()`: the view's row count."""
+    return (
+        isinstance(expr, cst.Call) and not expr.args and call_name(expr).lower().endswith("count")
+    )
+
+
+def _empties_view(loop: cst.CSTNode) -> bool:
+    """The loop removes every row, not a surplus over a limit: `for _ in range(count())`,
+    `while count():`, `while count() > 0:`."""
+    if isinstance(loop, cst.For):
+        it = loop.iter
+        return (
+            isinstance(it, cst.Call)
+            and call_name(it) == "range"
+            and len(it.args) == 1
+            and _count_call(it.args[0].value)
+        )
+    if isinstance(loop, cst.While):
+        test = loop.test
+        if _count_call(test):
+            return True
+        return (
+            isinstance(test, cst.Comparison)
+            and _count_call(test.left)
+            and len(test.comparisons) == 1
+            and isinstance(test.comparisons[0].operator, (cst.GreaterThan, cst.NotEqual))
+            and int_value(test.comparisons[0].comparator) == 0
+        )
+    return False
+
+
 class ViewTrimmedRowByRow(Rule):
     """`while table.rowCount() > max: table.removeRow(0)` after every appended log line."""
 
@@ -59,6 +91,19 @@ class ViewTrimmedRowByRow(Rule):
         ),
     )
     INVALID = (
+        # Emptying the tree to re-insert its items sorted: once per sort, LOW.
+        Invalid(
+            """\
+            class OutlineTree:
+                def sort_roots(self, ordered):
+                    for _ in range(self.topLevelItemCount()):
+                        self.takeTopLevelItem(0)
+                    for index, item in enumerate(ordered):
+                        self.insertTopLevelItem(index, item)
+            """,
+            line=4,
+            message_contains="empties the whole view",
+        ),
         Invalid(
             """\
             class LogTab:
@@ -86,6 +131,20 @@ class ViewTrimmedRowByRow(Rule):
                 continue
             receiver = call_receiver(sub) or "the view"
             line = self.get_metadata(PositionProvider, loop).start.line
+            if _empties_view(loop):
+                # Emptying the view (to re-sort or reload it) runs once per user action over
+                # the rows it holds, not once per appended message.
+                self.report(
+                    sub,
+                    f"`{receiver}.{call_name(sub)}(0)` in a loop empties the whole view one "
+                    "row at a time; it runs once per call, not per appended entry, so it "
+                    "costs little unless the view holds thousands of rows: take or remove "
+                    "them all in one call.",
+                    related=(self._loop_step(line),),
+                    impact=1,
+                    frequency=3,
+                )
+                return
             self.report(
                 sub,
                 f"`{receiver}.{call_name(sub)}(0)` in a loop trims the view one row at a time: "
