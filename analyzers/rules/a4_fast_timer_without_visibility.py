@@ -19,7 +19,7 @@ from analyzers.rules._shapes import (
 )
 
 _FAST_MS = 100
-_START_CALL = re.compile(r"\.(start|setInterval)\(\s*(\d{1,2}\b|[\w.]*interval|[A-Z_]{3,})", re.I)
+_START_CALL = re.compile(r"timer[\w.()]*\s*\.\s*(?:start|setInterval)\s*\(\s*", re.I)
 _VISIBILITY = ("isVisible", "isHidden", "visibleRegion", "isMinimized", "isActiveWindow")
 _VISIBILITY_EVENTS = ("hideEvent", "showEvent", "changeEvent")
 
@@ -209,8 +209,19 @@ def _tick(self):
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        # A timer started or re-timed with a short literal, a name or an interval attribute.
-        return super().wants(source) and _START_CALL.search(source) is not None
+        # A `*timer*` started or re-timed with a number under 100: written there, or a name
+        # the file assigns such a number (the only intervals `visit_ClassDef` resolves).
+        if not super().wants(source):
+            return False
+        short = r"\(*\s*(?:\d{1,2}(?![\d_])|0[xXoObB])"
+        for call in _START_CALL.finditer(source):
+            rest = source[call.end() : call.end() + 200]
+            if re.match(short, rest):
+                return True
+            name = re.match(r"([\w.]+)\s*[,)]", rest)
+            if name and re.search(rf"(?<![\w.]){re.escape(name.group(1))}\s*={short}", source):
+                return True
+        return False
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module_constants = {
