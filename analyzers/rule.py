@@ -72,6 +72,10 @@ class Rule(cst.BatchableCSTVisitor):
     INVALID: ClassVar[Sequence[Invalid]] = ()
     # Rules that only make sense with the whole-project model (call graph) say so here.
     NEEDS_PROJECT: ClassVar[bool] = False
+    # The cost happens only when the code at the finding's `related` steps runs (the methods
+    # that append to or grow what the finding is about): when none of them is reachable,
+    # neither is the cost, however reachable the finding's own line is.
+    DRIVEN_BY_RELATED: ClassVar[bool] = False
     # Cheap prefilter: when non-empty, the rule runs on a file only if its source text contains
     # at least one of these substrings (e.g. ("heapq",) or ("create_task", "ensure_future")).
     # Files that no rule wants are never parsed by libcst, which is most of a cold audit's

@@ -809,6 +809,23 @@ def _unreachable_at(
     return reach.function_reason(fn.name, fn.decorators, method=cls is not None)
 
 
+def _drivers_unreachable(
+    project: ProjectModel, reach: Reachability, finding: Finding, profile: Profile
+) -> str | None:
+    """Why the code that drives the finding's cost (its `related` steps: the methods that
+    append or add) is unreachable, when every one of them is; else None."""
+    reasons = []
+    for step in finding.related:
+        at_step = replace(finding, path=step.path, line=step.line)
+        why = _unreachable_at(project, reach, at_step, profile)
+        if why is None:
+            return None
+        reasons.append(f"{step.symbol.rpartition('.')[2]}() runs, and {why}")
+    if not reasons:
+        return None
+    return "it costs only when " + "; or when ".join(reasons[:2])
+
+
 def calibrate_severity(
     findings: list[Finding],
     project: ProjectModel,
@@ -832,6 +849,7 @@ def calibrate_severity(
     """
     hot = project.hot_functions(profile.entry_points)
     targets = profile.platforms
+    driven = {r.ID: r.DRIVEN_BY_RELATED for r in all_rules()}
     out: list[Finding] = []
     for finding in findings:
         if finding.kind != "static" or finding.priority.source != "default":
@@ -865,6 +883,8 @@ def calibrate_severity(
             if once:
                 priority = _capped(priority, _MEDIUM_CEILING, f"runs once: {once}")
         unused = _unreachable_at(project, reach, finding, profile) if reach else None
+        if reach and not unused and finding.related and driven.get(finding.rule, False):
+            unused = _drivers_unreachable(project, reach, finding, profile)
         if unused:
             tags = (*tags, "unreachable")
             message = f"{message.rstrip()} Unreachable today: {unused}."

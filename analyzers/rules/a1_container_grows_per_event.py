@@ -31,6 +31,7 @@ class ContainerGrowsPerEvent(ProjectRule):
     """Seen-id sets, rate-limit counters, per-key caches filled per event and never emptied."""
 
     ID = "CIA106"
+    DRIVEN_BY_RELATED = True
     AREA = 1
     TITLE = "Container filled per event and never pruned"
     RATIONALE = (

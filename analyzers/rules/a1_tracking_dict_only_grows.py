@@ -45,6 +45,7 @@ class TrackingDictOnlyGrows(ProjectRule):
     """Per-item state that is added on every job/connection and never evicted: a slow leak."""
 
     ID = "CIA104"
+    DRIVEN_BY_RELATED = True
     AREA = 1
     TITLE = "Tracking dict or set only ever grows"
     RATIONALE = (

@@ -23,6 +23,7 @@ class RecomputedPerAppendedEntry(ProjectRule):
     """`append_entry()` then `_update_statistics()` summing over the whole history."""
 
     ID = "CIA410"
+    DRIVEN_BY_RELATED = True
     AREA = 4
     TITLE = "All entries recomputed for each appended entry"
     RATIONALE = (

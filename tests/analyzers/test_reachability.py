@@ -265,3 +265,45 @@ def test_a_qt_widgets_own_snake_case_method_can_be_unused(tmp_path: Path) -> Non
         "Timeline.on_clear_clicked": False,
         "Stream.data_received": False,
     }
+
+
+def test_a_cost_driven_only_by_unreachable_code_is_unreachable(tmp_path: Path) -> None:
+    """A history recomputed per appended entry costs only when something appends: when the
+    only appender is named nowhere, the finding on the (reachable) rebuild is unreachable."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "__init__.py").write_text(
+        "from .panels import Log, Timeline\nlog = Log()\nlog.clear()\nlog.add_line('x')\n"
+        "Timeline().clear()\n"
+    )
+    rebuild = (
+        "    def _rebuild(self):\n"
+        "        total = 0\n"
+        "        for entry in self._entries:\n"
+        "            total += entry.duration\n"
+        "        self._total = total\n"
+    )
+    (app / "panels.py").write_text(
+        "class Timeline:\n"
+        "    def __init__(self):\n        self._entries = []\n\n"
+        "    def record_entry(self, entry):\n"
+        "        self._entries.append(entry)\n        self._rebuild()\n\n"
+        "    def clear(self):\n        self._entries = []\n        self._rebuild()\n\n"
+        f"{rebuild}\n\n"
+        "class Log:\n"
+        "    def __init__(self):\n        self._entries = []\n\n"
+        "    def add_line(self, entry):\n"
+        "        self._entries.append(entry)\n        self._rebuild()\n\n"
+        "    def clear(self):\n        self._entries = []\n        self._rebuild()\n\n"
+        f"{rebuild}"
+    )
+    profile_file = tmp_path / "whole.toml"
+    profile_file.write_text('name = "whole"\n[static]\nwhole_program = true\n')
+    result = audit(app, load_profile(profile_file), use_cache=False, jobs=1)
+    found = {f.symbol: f for f in result.findings if f.rule == "CIA410"}
+    assert set(found) == {"Timeline._rebuild", "Log._rebuild"}
+    assert "unreachable" not in found["Log._rebuild"].tags
+    assert found["Timeline._rebuild"].message.endswith(
+        "Unreachable today: it costs only when record_entry() runs, and method `record_entry` "
+        "is called or named nowhere else in the audited tree."
+    )
