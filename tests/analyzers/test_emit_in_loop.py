@@ -21,7 +21,7 @@ def _found(code: str) -> list[tuple[int, str, int, bool]]:
 
 def test_a_connected_signal_keeps_the_rule_default() -> None:
     connected = LOOP + "\ndef bind(panel, graph):\n    graph.node_moved.connect(panel.refresh)\n"
-    assert _found(connected) == [(4, "HIGH", 59, False)]
+    assert _found(connected) == [(4, "MEDIUM", 49, False)]
 
 
 def test_a_signal_nothing_connects_is_low() -> None:
