@@ -47,6 +47,11 @@ def _inside_match_branch(loop: cst.For, ancestors: tuple[cst.CSTNode, ...]) -> b
     return False
 
 
+# Qt handlers that run once per user gesture (a drop, a context menu, a double click): the
+# loop covers what the user dropped or picked, once.
+_GESTURE_HANDLERS = frozenset({"dropEvent", "contextMenuEvent", "mouseDoubleClickEvent"})
+
+
 def _first_seen_branch(loop: cst.For, ancestors: tuple[cst.CSTNode, ...]) -> bool:
     """Under `if key not in seen:` inside the loop: it emits once per new key, not per item."""
     inside = False
@@ -146,6 +151,20 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             line=4,
             message_contains="self.node_status_changed",
         ),
+        # Files dropped on the widget: once per drop, LOW, saying so.
+        Invalid(
+            """\
+            class Stack:
+                def dropEvent(self, event):
+                    for fname in dropped_files(event.mimeData()):
+                        self.open_requested.emit(fname)
+
+            def bind(stack, editor):
+                stack.open_requested.connect(editor.load)
+            """,
+            line=4,
+            message_contains="once per user gesture",
+        ),
         # Only for keys not seen before (one per new file, lines batched elsewhere).
         Invalid(
             """\
@@ -230,6 +249,7 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             if not any(w in iterable for w in _BULK_WORDS):
                 continue
             line = self.get_metadata(PositionProvider, loop).start.line
+            gesture = node.name.value in _GESTURE_HANDLERS
             per = (
                 "once per new item of its loop"
                 if _first_seen_branch(loop, ancestors)
@@ -238,7 +258,15 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             self.report(
                 sub,
                 f"`{receiver}.{call_name(sub)}(...)` fires {per}: emit one batched "
-                "signal/event after the loop.",
+                "signal/event after the loop."
+                + (
+                    f" It runs in {node.name.value}(), once per user gesture over what the "
+                    "user dropped or picked, so it costs little."
+                    if gesture
+                    else ""
+                ),
                 related=(self._loop_step(line),),
+                impact=1 if gesture else None,
+                frequency=3 if gesture else None,
             )
             return

@@ -26,3 +26,14 @@ def test_a_connected_signal_keeps_the_rule_default() -> None:
 
 def test_a_signal_nothing_connects_is_low() -> None:
     assert _found(LOOP) == [(4, "LOW", 14, True)]
+
+
+def test_an_emit_per_dropped_file_is_low() -> None:
+    code = (
+        "class Stack:\n"
+        "    def dropEvent(self, event):\n"
+        "        for fname in event.files:\n"
+        "            self.load_file.emit(fname)\n"
+        "\ndef bind(stack, editor):\n    stack.load_file.connect(editor.load)\n"
+    )
+    assert _found(code) == [(4, "LOW", 19, False)]
