@@ -73,6 +73,25 @@ def _tree_walk(node: cst.CSTNode) -> str | None:
     return None
 
 
+def _cleared(node: cst.CSTNode) -> str | None:
+    """`self._decos` for `self._decos.clear()`, `self._decos[:] = []`, `del self._decos[:]`,
+    `self._decos = []`: emptied on the move path, so it does not accumulate over a drag."""
+    if isinstance(node, cst.Call) and call_name(node) == "clear" and not node.args:
+        return call_receiver(node)
+    targets: list[cst.BaseExpression] = []
+    if isinstance(node, cst.Assign):
+        targets = [t.target for t in node.targets]
+    elif isinstance(node, cst.Del):
+        targets = [node.target]
+    for target in targets:
+        if isinstance(target, cst.Subscript):
+            target = target.value
+        name = dotted(target)
+        if name and name.startswith("self."):
+            return name
+    return None
+
+
 def _on_change_only(ancestors: tuple[cst.CSTNode, ...], node: cst.CSTNode) -> bool:
     """Inside `if index != self._hover_index:` (or `is not`): the work runs when the pointer
     enters another row or item, not on every move."""
@@ -185,6 +204,21 @@ def mouseMoveEvent(self, event):
                         self._hover_row = row
                         self.viewport().update()
                     super().mouseMoveEvent(event)
+            """
+        ),
+        # The decorations are removed and the list emptied before new ones are added: it
+        # holds one scope's decorations, not one per move.
+        Valid(
+            """\
+            class FoldingPanel(QWidget):
+                def mouseMoveEvent(self, event):
+                    self._highlight(self.block_at(event.pos()))
+
+                def _highlight(self, block):
+                    for deco in self._scope_decos:
+                        self.editor.remove_decoration(deco)
+                    self._scope_decos[:] = []
+                    self._scope_decos.append(self.editor.decorate(block))
             """
         ),
         # Work deferred to a single-shot timer, once per burst of moves.
@@ -308,6 +342,15 @@ def mouseMoveEvent(self, event):
                 if isinstance(sub, cst.Call)
                 and call_name(sub) in _GROW
                 and (receiver := call_receiver(sub))
+            }
+            # A list emptied on the same path (`self._decos[:] = []`) holds one move's worth;
+            # a reset under an `if` (at the start of a drag) does not count.
+            grown -= {
+                name
+                for found in bodies.values()
+                for sub, ancestors in found
+                if (name := _cleared(sub)) is not None
+                and not any(isinstance(a, cst.If) for a in ancestors)
             }
             graph_view = any("GraphicsView" in (dotted(b.value) or "") for b in node.bases)
             for name, path in sorted(reached.items(), key=lambda kv: len(kv[1])):
