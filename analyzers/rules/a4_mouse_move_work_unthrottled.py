@@ -16,7 +16,12 @@ from analyzers.rules._shapes import (
     names_text,
     source_of,
 )
-from analyzers.rules.a4_scan_all_nodes_per_event import _reachable, _scan_name, _under_move_test
+from analyzers.rules.a4_scan_all_nodes_per_event import (
+    _change_guarded,
+    _scan_name,
+    _self_callee,
+    _under_move_test,
+)
 
 # Qt handlers that run for every pixel the pointer moves (eventFilter only in its move branch).
 _MOVE_HANDLERS = ("mouseMoveEvent", "hoverMoveEvent", "dragMoveEvent", "eventFilter")
@@ -107,6 +112,30 @@ def _on_change_only(ancestors: tuple[cst.CSTNode, ...], node: cst.CSTNode) -> bo
             ):
                 return True
     return False
+
+
+def _reachable(methods: dict[str, cst.FunctionDef], entry: str) -> dict[str, list[str]]:
+    """Methods `entry` reaches through `self.X()` calls made on every move: from eventFilter
+    only through its move branch, and not through a call made only when the pointer enters
+    another row or scope (`if line != self._over_line: self._highlight(line)`) or when a
+    dirty flag says so."""
+    paths: dict[str, list[str]] = {entry: [entry]}
+    todo = [entry]
+    while todo:
+        name = todo.pop()
+        for sub, ancestors in body_nodes(methods[name]):
+            if not isinstance(sub, cst.Call):
+                continue
+            callee = _self_callee(sub, methods)
+            if callee is None or callee in paths:
+                continue
+            if name == "eventFilter" and not _under_move_test(ancestors, sub):
+                continue
+            if _change_guarded(ancestors, sub) or _on_change_only(ancestors, sub):
+                continue
+            paths[callee] = [*paths[name], callee]
+            todo.append(callee)
+    return paths
 
 
 class MouseMoveWorkUnthrottled(Rule):
@@ -219,6 +248,21 @@ def mouseMoveEvent(self, event):
                         self.editor.remove_decoration(deco)
                     self._scope_decos[:] = []
                     self._scope_decos.append(self.editor.decorate(block))
+            """
+        ),
+        # The helper runs only when the pointer enters another line: per change, not per move.
+        Valid(
+            """\
+            class Gutter(QWidget):
+                def mouseMoveEvent(self, event):
+                    line = self.line_at(event.pos())
+                    if line != self._over_line and self._over_line is not None:
+                        self._over_line = line
+                        self._highlight(line)
+
+                def _highlight(self, line):
+                    for item in self._items:
+                        item.set_active(item.line == line)
             """
         ),
         # Work deferred to a single-shot timer, once per burst of moves.
