@@ -329,6 +329,17 @@ def mouseMoveEvent(self, event):
             line=4,
             message_contains="viewport",
         ),
+        # A table's hover repaint: LOW, saying why.
+        Invalid(
+            """\
+            class HoverTable(QTableView):
+                def mouseMoveEvent(self, event):
+                    if self.indexAt(event.pos()).isValid():
+                        self.viewport().update()
+            """,
+            line=4,
+            message_contains="one paint of the visible rows",
+        ),
         Invalid(
             """\
             class PipeLayer(QGraphicsObject):
@@ -406,19 +417,30 @@ def mouseMoveEvent(self, event):
                 # A list collected during one gesture is as long as the drag, not the document;
                 # a table's viewport repaints its visible rows only, a graph view every item.
                 during_drag = kind == "grow"
-                minor = during_drag or (kind == "repaint" and not graph_view)
-                self.report(
-                    at,
-                    f"{what} ({via}, no throttle): "
-                    + (
+                # Qt merges update() calls into one paint per event-loop pass, and a table or
+                # list repaints only its visible rows: a hover highlight costs little there.
+                table_repaint = kind == "repaint" and not graph_view
+                if during_drag:
+                    advice = (
                         "extend the result incrementally (keep the path and `lineTo` the new "
                         "point) instead of rebuilding it from every point."
-                        if during_drag
-                        else "skip moves within a few ms or pixels of the last one, or defer "
+                    )
+                elif table_repaint:
+                    advice = (
+                        "Qt merges these into one paint of the visible rows per event-loop "
+                        "pass, so it costs little; repainting only the rows that changed "
+                        "(`update(visualRect(index))`) would do."
+                    )
+                else:
+                    advice = (
+                        "skip moves within a few ms or pixels of the last one, or defer "
                         "the work to a single-shot timer."
-                    ),
-                    impact=3 if minor else None,
-                    frequency=5 if minor else None,
+                    )
+                self.report(
+                    at,
+                    f"{what} ({via}, no throttle): {advice}",
+                    impact=1 if table_repaint else 3 if during_drag else None,
+                    frequency=5 if table_repaint or during_drag else None,
                 )
                 return
 

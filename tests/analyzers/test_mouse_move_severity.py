@@ -31,4 +31,4 @@ CODE = textwrap.dedent(
 def test_priority_follows_what_the_move_costs():
     found = analyze_source(CODE, FileContext(relpath="view.py"), [MouseMoveWorkUnthrottled])
     ranked = [(f.line, f.priority.impact, f.priority.frequency) for f in found]
-    assert ranked == [(5, 5, 7), (10, 3, 5), (15, 3, 5)]
+    assert ranked == [(5, 5, 7), (10, 1, 5), (15, 3, 5)]
