@@ -100,6 +100,14 @@ class OpenedWithoutClose(ProjectRule):
             "import aiohttp\nasync def fetch(url):\n"
             "    async with aiohttp.ClientSession() as s:\n        return await s.get(url)\n"
         ),
+        # Assigned through a property whose setter stores `self._session`; close() closes it.
+        Valid(
+            "import aiohttp\nclass RemoteApi:\n"
+            "    @property\n    def session(self):\n        return self._session\n"
+            "    @session.setter\n    def session(self, value):\n        self._session = value\n"
+            "    async def connect(self):\n        self.session = aiohttp.ClientSession()\n"
+            "    async def close(self):\n        await self._session.close()\n"
+        ),
         # The site is created on the runner, and the runner's cleanup() stops every site on it.
         Valid(
             "from aiohttp import web\nclass Api:\n    async def start(self):\n"
@@ -175,6 +183,11 @@ class OpenedWithoutClose(ProjectRule):
                     if call.target.rsplit(".", 1)[-1] in _CLOSERS or "close" in call.target:
                         closed.update(c[5:] for c in call.callables if c.startswith("self."))
             self._closed_with_owner(klass.methods.values(), klass.attr_types, closed)
+            # `self.session = ClientSession()` through a property stores `self._session`:
+            # closing the backing attribute closes what the property was given.
+            closed.update(
+                name for name in klass.methods if not name.startswith("_") and f"_{name}" in closed
+            )
             for attr, ctor in klass.attr_types.items():
                 what = _OPENERS.get(ctor)
                 if what is None or attr in closed or attr in klass.injected:
