@@ -435,12 +435,30 @@ def build(
 _QT_MODULES = ("PySide6.", "PySide2.", "PyQt6.", "PyQt5.", "qtpy.")
 
 
+# Qt virtuals a Python subclass overrides whose names are one lowercase word (the rest are
+# camelCase): QObject/QWidget/QGraphicsItem events and painting, models, QThread/QRunnable,
+# QIODevice, QValidator, QUndoCommand, animations, styles, image handlers, plugins.
+_QT_WORD_VIRTUALS = frozenset(
+    {
+        "event", "paint", "run", "data", "flags", "parent", "index", "sibling", "buddy",
+        "sort", "accept", "reject", "done", "open", "close", "reset", "seek", "pos", "size",
+        "advance", "shape", "type", "contains", "validate", "fixup", "undo", "redo", "id",
+        "duration", "clone", "read", "write", "format", "option", "keys", "create", "polish",
+        "unpolish", "interpolated", "transition", "test", "text", "child", "state", "role",
+        "rect", "update", "show", "hide", "exec", "timeout", "value", "name", "fetch",
+    }
+)  # fmt: skip
+
+
 def qt_helper(qualname: str, bases_of: Mapping[str, tuple[str, ...]], method: str) -> bool:
     """A method Qt cannot call by name on a class whose only outside ancestors are Qt's:
-    Qt's virtuals are camelCase, so a snake_case name with an underscore is the tree's own
+    Qt's virtuals are camelCase or one of a few one-word names, so a snake_case name with an
+    underscore, or another lowercase word (`dispatch`), is the tree's own
     (`function_reason` still spares `on_<object>_<signal>`: `connectSlotsByName`)."""
     core = method.strip("_")
-    if "_" not in core or method.startswith("__"):
+    if method.startswith("__") or not core.islower():
+        return False
+    if "_" not in core and core in _QT_WORD_VIRTUALS:
         return False
     return all(
         base in _PLAIN_BASES or base.startswith(_QT_MODULES)

@@ -248,6 +248,12 @@ def test_a_qt_widgets_own_snake_case_method_can_be_unused(tmp_path: Path) -> Non
                 async def on_clear_clicked(self):
                     time.sleep(0.1)
 
+                async def dispatch(self, event):
+                    time.sleep(0.1)
+
+                async def validate(self, text, pos):
+                    time.sleep(0.1)
+
 
             class Stream(asyncio.Protocol):
                 async def data_received(self, data):
@@ -263,6 +269,8 @@ def test_a_qt_widgets_own_snake_case_method_can_be_unused(tmp_path: Path) -> Non
         "Timeline.add_event": True,
         "Timeline.paintEvent": False,
         "Timeline.on_clear_clicked": False,
+        "Timeline.dispatch": True,  # a word no Qt class overrides
+        "Timeline.validate": False,  # QValidator.validate
         "Stream.data_received": False,
     }
 
