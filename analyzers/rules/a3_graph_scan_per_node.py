@@ -11,6 +11,13 @@ from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
 _EDGE_LIST = re.compile(r"(^|\.)(connections|edges|links|wires|pipes)(\(\))?$")
+# `node.edges`, `state.edges`, `port.connections()`: one vertex's own edges (an adjacency
+# list), not the graph's whole edge list; walking them for each vertex is O(V+E).
+_OWN_EDGES = re.compile(
+    r"^(?:\w*node|n|v|u|vertex|state|port|item|current|source|target|parent|child|"
+    r"node_item|src|dst)\.(?:connections|edges|links|wires|pipes)(\(\))?$",
+    re.I,
+)
 
 
 class GraphScanPerNode(ProjectRule):
@@ -64,6 +71,16 @@ class GraphScanPerNode(ProjectRule):
             "                found.append(c.target)\n"
             "        return found\n"
         ),
+        # Each state's own edges, walked once per state: O(V+E), an adjacency list already.
+        Valid(
+            "class Automaton:\n"
+            "    def transitions(self):\n"
+            "        out = []\n"
+            "        for state_id, node in self.nodes.items():\n"
+            "            for label in node.edges:\n"
+            "                out.append((state_id, label))\n"
+            "        return out\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -99,7 +116,9 @@ class GraphScanPerNode(ProjectRule):
             scans = [
                 (line, it)
                 for line, it in sorted(fn.loop_iters.items())
-                if _EDGE_LIST.search(it) and not _looked_up_per_item(fn, line, it)
+                if _EDGE_LIST.search(it)
+                and not _OWN_EDGES.match(it)
+                and not _looked_up_per_item(fn, line, it)
             ]
             if not scans:
                 continue
