@@ -56,19 +56,38 @@ def _is_retry_loop(loop: cst.CSTNode) -> bool:
     return False
 
 
-def _literal_number(node: cst.CSTNode | None) -> float | None:
+def _literal_number(
+    node: cst.CSTNode | None, defaults: dict[str, float] | None = None
+) -> float | None:
+    """A literal number, or a parameter whose default is one (`retries: int = 10`)."""
     if isinstance(node, (cst.Integer, cst.Float)):
         return float(node.evaluated_value)
+    if isinstance(node, cst.Name) and defaults:
+        return defaults.get(node.value)
     return None
 
 
-def _literal_attempts(loop: cst.For | cst.While) -> float | None:
-    """N for `for attempt in range(N)` with a literal N, else None (unknown or configured)."""
+def _literal_defaults(node: cst.FunctionDef) -> dict[str, float]:
+    """Parameters with a literal number as default: `def connect(self, retries=10, delay=0.5)`."""
+    out: dict[str, float] = {}
+    params = node.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        value = _literal_number(param.default)
+        if value is not None:
+            out[param.name.value] = value
+    return out
+
+
+def _literal_attempts(
+    loop: cst.For | cst.While, defaults: dict[str, float] | None = None
+) -> float | None:
+    """N for `for attempt in range(N)` with a literal N (or a parameter whose default is
+    one), else None (unknown or configured)."""
     if not isinstance(loop, cst.For) or not isinstance(loop.iter, cst.Call):
         return None
     if call_name(loop.iter) != "range" or len(loop.iter.args) != 1:
         return None
-    return _literal_number(loop.iter.args[0].value)
+    return _literal_number(loop.iter.args[0].value, defaults)
 
 
 def _retried_calls(loop: cst.For | cst.While) -> list[str]:
@@ -226,6 +245,19 @@ for attempt in range(retry_count + 1):
                 raise NotRunning()
             """
         ),
+        # The same bounded wait with its bounds as parameter defaults: ten tries 0.5 s apart
+        # for a server the program just started.
+        Valid(
+            """\
+            import asyncio
+            async def connect_tcp(self, retries: int = 10, delay: float = 0.5):
+                for attempt in range(retries):
+                    try:
+                        return await self.client.start_tcp(self.host, self.port)
+                    except ConnectionRefusedError:
+                        await asyncio.sleep(delay)
+            """
+        ),
         # The node's user-configured retry interval: a deliberate choice, not reported.
         Valid(
             """\
@@ -248,11 +280,13 @@ for attempt in range(retry_count + 1):
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
         self._user_settings: set[str] = set()
+        self._defaults: dict[str, float] = {}
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         # Locals read from the node's/user's configuration: a delay the user chose on
         # purpose (a node's "retry interval" property) is not reported.
         self._user_settings = set()
+        self._defaults = _literal_defaults(node)
         for sub, _ in body_nodes(node):
             if isinstance(sub, cst.Assign) and isinstance(sub.value, cst.Call):
                 text = names_text(sub.value)
@@ -297,7 +331,9 @@ for attempt in range(retry_count + 1):
                 return
             # A short bounded start-up wait (`for _ in range(5): ... sleep(1.0)`) cannot
             # hammer anything: at most a handful of tries, seconds in total.
-            attempts, seconds = _literal_attempts(loop), _literal_number(delay)
+            # Parameters count by their defaults (`retries: int = 10, delay: float = 0.5`).
+            attempts = _literal_attempts(loop, self._defaults)
+            seconds = _literal_number(delay, self._defaults)
             if attempts is not None and seconds is not None and attempts * seconds <= 5.0:
                 return
             calls = _retried_calls(loop)
