@@ -15,7 +15,7 @@ from collections import Counter
 import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import body_nodes, import_map
+from analyzers.rules._shapes import body_nodes, dotted, import_map
 
 _PAINT_METHODS = frozenset(
     {"paint", "paintEvent", "drawBackground", "drawForeground", "boundingRect", "shape"}
@@ -151,6 +151,18 @@ def paint(self, painter, option, widget):
                     pixmap = QPixmap(icon_path("warning.png"))
             """
         ),
+        # The scaled pixmap is kept and rebuilt only when it is missing or the width changed.
+        Valid(
+            """\
+            from qtpy.QtGui import QPixmap
+            class FigureCanvas:
+                def paintEvent(self, event):
+                    rect = self.rect()
+                    if self._scaled is None or self._scaled.width() != rect.width():
+                        self._scaled = QPixmap(render_svg(self.fig, rect.size()))
+                    self._painter.drawPixmap(rect, self._scaled)
+            """
+        ),
         # A drawing helper's paint(painter) is called from one widget's paintEvent.
         Valid(
             """\
@@ -221,7 +233,7 @@ def paint(self, painter, option, widget):
         counts: Counter[str] = Counter()
         first: cst.Call | None = None
         buffer: tuple[cst.Call, str] | None = None
-        for sub, _ in body_nodes(node):
+        for sub, ancestors in body_nodes(node):
             if not isinstance(sub, cst.Call):
                 continue
             qualified = self._imports.qualify(sub.func) or ""
@@ -229,7 +241,12 @@ def paint(self, painter, option, widget):
                 continue
             made = qualified.rsplit(".", 1)[-1]
             if not per_item:
-                if buffer is None and made in _BUFFERS and _allocates_pixels(sub):
+                if (
+                    buffer is None
+                    and made in _BUFFERS
+                    and _allocates_pixels(sub)
+                    and not _rebuilt_on_change(ancestors)
+                ):
                     buffer = (sub, made)
                 continue
             if made not in _HEAVY and made not in _LIGHT:
@@ -259,6 +276,26 @@ def paint(self, painter, option, widget):
             "build them once (class attributes or __init__) and reuse; rebuild paths only "
             "when the geometry changes.",
         )
+
+
+def _rebuilt_on_change(ancestors: tuple[cst.CSTNode, ...]) -> bool:
+    """`if self._scaled is None or self._scaled.width() != rect.width(): self._scaled = ...`:
+    a buffer kept on the object and rebuilt only when it is missing or the size changed."""
+    kept = {
+        name
+        for anc in ancestors
+        if isinstance(anc, cst.Assign)
+        for t in anc.targets
+        if (name := dotted(t.target)) and name.startswith("self.")
+    }
+    if not kept:
+        return False
+    for anc in ancestors:
+        if isinstance(anc, cst.If):
+            tested = {dotted(n) for n, _ in body_nodes(anc.test) if isinstance(n, cst.Attribute)}
+            if kept & tested:
+                return True
+    return False
 
 
 def _takes_item_args(node: cst.FunctionDef) -> bool:
