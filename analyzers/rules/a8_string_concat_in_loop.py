@@ -149,10 +149,18 @@ result = "".join(f"{row['name']},{row['value']}\\n" for row in rows)
             return False
         # A local (no dot) is only reported when the loop also keeps it elsewhere: assigned
         # as a bare name to another target, or passed to a container call (`_kept_elsewhere`).
-        names = set(re.findall(r"^\s*([\w.]+)\s*=\s*[rRbBuUfF]{0,2}[\"']", source, re.M))
-        for n in names:
+        # From the few `+=` back to their targets: a regex over the whole file per name, or
+        # even one that tries every identifier, cost more than all other prefilters together.
+        grown: set[str] = set()
+        at = source.find("+=")
+        while at != -1:
+            target = re.search(r"(?<![\w.])([A-Za-z_][\w.]*)\s*$", source[max(0, at - 200) : at])
+            if target:
+                grown.add(target.group(1))
+            at = source.find("+=", at + 2)
+        for n in grown:
             name = re.escape(n)
-            if not re.search(rf"(?<![\w.]){name}\s*\+=", source):
+            if not re.search(rf"^\s*{name}\s*=\s*[rRbBuUfF]{{0,2}}[\"']", source, re.M):
                 continue
             if "." in n or re.search(rf"=[\s(]*{name}[ \t)]*(?:[;#\n]|$)", source):
                 return True
