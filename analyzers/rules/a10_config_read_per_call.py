@@ -117,7 +117,17 @@ def get_timeout(self):
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        return super().wants(source) and _READ_LINE.search(source) is not None
+        # The same test as `_READ_LINE` (a config word on a line that reads a file), line by
+        # line from each read: the one regex backtracked over every line of every file.
+        if not super().wants(source):
+            return False
+        reads = r"(?i)json\.load|yaml\.\w*load|toml\w*\.load|read_text|read_bytes|open\("
+        for read in re.finditer(reads, source):
+            start = source.rfind("\n", 0, read.start()) + 1
+            end = source.find("\n", read.end())
+            if _CONFIG_WORDS.search(source, start, len(source) if end == -1 else end):
+                return True
+        return False
 
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
