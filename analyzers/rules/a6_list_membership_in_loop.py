@@ -274,8 +274,19 @@ for node in order:
         # A list local that is the right side of an `in` test indented under a loop.
         if not super().wants(source):
             return False
-        names = set(re.findall(r"^[ \t]*(\w+)[ \t]*(?::[^=\n]+)?= (?:\[|list\()", source, re.M))
-        names &= set(re.findall(r"\bin (\w+)\b", source))  # one scan, not one per name
+        # Both scans start from a literal ("= [", "in "), which `re` finds fast; the same
+        # tests anchored at every line start or word boundary were most of this prefilter.
+        names: set[str] = set()
+        for built in re.finditer(r"= (?:\[|list\()", source):
+            line_start = source.rfind("\n", 0, built.start()) + 1
+            local = re.fullmatch(
+                r"[ \t]*(\w+)[ \t]*(?::[^=\n]+)?", source[line_start : built.start()]
+            )
+            if local:
+                names.add(local.group(1))
+        if not names:
+            return False
+        names &= set(re.findall(r"in (?<!\win )(\w+)", source))  # one scan, not one per name
         if not names:
             return False
         test = re.compile(r"\bin (?:" + "|".join(map(re.escape, names)) + r")\b")
