@@ -8,12 +8,10 @@ import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import (
-    LOOP_HEAD,
     body_nodes,
     call_name,
     enclosing_loop,
     import_map,
-    indented_under,
     is_awaited,
     source_of,
 )
@@ -96,6 +94,14 @@ for element in elements:
         ),
     )
     INVALID = (
+        # A comprehension is a loop too, with no `for` line above the capture.
+        Invalid(
+            """\
+            def snapshots(screens):
+                return [screen.grabWindow(0) for screen in screens]
+            """,
+            line=2,
+        ),
         Invalid(
             """\
             from PIL import ImageGrab
@@ -111,7 +117,13 @@ for element in elements:
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        return super().wants(source) and indented_under(source, LOOP_HEAD, _CAPTURE_CALL)
+        # A capture call and a loop anywhere: a capture in a comprehension
+        # (`[s.grabWindow(0) for s in screens]`) is reported too, and has no loop line above.
+        return (
+            super().wants(source)
+            and _CAPTURE_CALL.search(source) is not None
+            and re.search(r"\b(?:for|while)\b", source) is not None
+        )
 
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
