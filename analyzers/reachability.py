@@ -74,6 +74,11 @@ class References:
     imported_text: str = ""  # "pkg.mod", "pkg.mod.Name"
     names_text: str = ""  # words used beyond defs and imports
     strings_text: str = ""  # words inside quoted strings that are names, not prose
+    # What the quoted strings could load as modules: "browser_pool" for "browser_pool",
+    # "pkg.browser_pool", "pkg/browser_pool.py" or "browser_pool.BrowserPool", and every
+    # dotted prefix ("pkg", "pkg.browser_pool"); a middle word of a dotted name that is no
+    # module path ("app.browser_pool.active", a metric) loads nothing.
+    loads_text: str = ""
     script: bool = False  # has an `if __name__ == "__main__":` block
     demo: bool = False  # ... that only starts a Qt application around the module's widgets
 
@@ -88,6 +93,23 @@ class References:
     @property
     def strings(self) -> frozenset[str]:
         return frozenset(self.strings_text.split("\n")) - {""}
+
+    @property
+    def loads(self) -> frozenset[str]:
+        return frozenset(self.loads_text.split("\n")) - {""}
+
+
+def _loadable(text: str) -> Iterator[str]:
+    """Module names or paths a quoted string may load (see `References.loads_text`)."""
+    for part in re.split(r"[:/\\]", text):
+        parts = part.removesuffix(".py").split(".")
+        if not all(_WORD.fullmatch(p) for p in parts):
+            continue
+        yield parts[-1]
+        for i in range(1, len(parts)):
+            yield ".".join(parts[:i])
+            if parts[i][:1].isupper():  # "browser_pool.BrowserPool": module, then attribute
+                yield parts[i - 1]
 
 
 def _import_targets(
@@ -184,14 +206,19 @@ def references_of(
     # Names and paths in strings ("pkg.mod.Class", f"_on_{kind}"); prose is blanked above.
     # An `__all__` entry is a re-export, not a lookup by name.
     quoted: Counter[str] = Counter()
+    loads: set[str] = set()
     for match in _QUOTED.finditer(code):
-        quoted.update(_WORD.findall(match.group(1) or match.group(2) or ""))
+        text = match.group(1) or match.group(2) or ""
+        quoted.update(_WORD.findall(text))
+        loads.update(_loadable(text))
+    loads.difference_update(exported)
     quoted.subtract(exported)
     main = _MAIN_GUARD.search(source)
     return References(
         imported_text="\n".join(imported),
         names_text="\n".join(names),
         strings_text="\n".join(word for word, n in quoted.items() if n > 0),
+        loads_text="\n".join(loads),
         script=main is not None,
         demo=main is not None and _QT_APP.search(source, main.end()) is not None,
     )
@@ -301,9 +328,8 @@ class Reachability:
         # How many modules quote each word: a module's own strings do not load it by name.
         self._quoted_by: Counter[str] = Counter()
         for m in self.modules.values():
-            module_strings = m.refs.strings
-            self.strings |= module_strings
-            self._quoted_by.update(module_strings)
+            self.strings |= m.refs.strings
+            self._quoted_by.update(m.refs.loads)
         self.entry_modules = {e.rsplit(".", 1)[0] for e in entry_points}
         self.dead_modules = self._dead_modules(outside)
         # A name used only inside unused modules does not keep code alive.
@@ -367,7 +393,12 @@ class Reachability:
         if parts[-1].startswith("test") or "tests" in parts:
             return True
         last = parts[-1]
-        return last in self._outside_words or self._quoted_by[last] > (last in m.refs.strings)
+        own = m.refs.loads
+        return (
+            last in self._outside_words
+            or self._quoted_by[last] > (last in own)
+            or self._quoted_by[m.name] > (m.name in own)
+        )
 
     def used_elsewhere(self, name: str) -> bool:
         return name in self.names or name in self.strings
