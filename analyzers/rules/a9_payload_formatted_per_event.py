@@ -105,7 +105,20 @@ class PayloadFormattedPerEvent(Rule):
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        return super().wants(source) and _PER_EVENT_DEF.search(source) is not None
+        # A per-event method that takes a payload parameter (read from its signature, up to
+        # `) ->` or `):`) and a debug/info f-string (TRIGGERS).
+        if not super().wants(source):
+            return False
+        for method in _PER_EVENT_DEF.finditer(source):
+            header = re.compile(r"\)\s*(?:->|:)").search(source, method.end())
+            params = source[method.end() : header.end() if header else len(source)]
+            if re.search(
+                r"\b(?:event|evt|payload|data|message|msg|packet|record|item|body)\s*[:,)=]",
+                params,
+                re.I,
+            ):
+                return True
+        return False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not _PER_EVENT_METHOD.match(node.name.value):
