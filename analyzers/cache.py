@@ -118,13 +118,18 @@ class AuditCache:
         return value
 
     def put(self, key: str, value: FileResult) -> None:
+        self.put_pickled(key, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def put_pickled(self, key: str, data: bytes) -> None:
+        """Store an entry already pickled (a pool worker pickles its result once, for the
+        cache and for the trip back to the auditing process)."""
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Write then rename, so a concurrent reader never sees half an entry.
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.write(data)
             os.replace(tmp, path)
         except OSError:
             pass  # a cache that cannot be written only costs speed

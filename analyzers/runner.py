@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import gc
 import os
+import pickle
 import re
 import stat
 import threading
@@ -470,11 +471,7 @@ def audit(
         progress(len(done), total)
     workers = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
     result.jobs = workers
-    fresh = _run_tasks([t for _, t in tasks], workers, progress, len(done), total)
-    for (key, _task), file_result in zip(tasks, fresh, strict=True):
-        if store is not None:
-            store.put(key, file_result)
-        done.append(file_result)
+    done += _run_tasks(tasks, workers, progress, len(done), total, store)
     if store is not None:
         result.cache_hits = store.hits
 
@@ -631,37 +628,53 @@ def _asyncio_files(summaries: list[ModuleSummary]) -> frozenset[str]:
 
 
 def _run_tasks(
-    tasks: Sequence[FileTask],
+    tasks: Sequence[tuple[str, FileTask]],
     workers: int,
     progress: Progress | None,
     already: int,
     total: int,
+    store: AuditCache | None = None,
 ) -> list[FileResult]:
+    """Results of `(cache key, task)` pairs in order, each stored in `store` under its key."""
     if not tasks:
         return []
     if workers <= 1 or len(tasks) < _MIN_FILES_FOR_POOL:
         out = []
-        for i, task in enumerate(tasks, 1):
+        for i, (key, task) in enumerate(tasks, 1):
             out.append(_safe_analyze(task))
+            if store is not None:
+                store.put(key, out[-1])
             if progress:
                 progress(already + i, total)
         return out
     results: list[FileResult | None] = [None] * len(tasks)
     # Biggest files first, so no worker is left with a huge file at the end.
-    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].source))
+    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i][1].source))
     with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
-        futures = {pool.submit(_safe_analyze, tasks[i]): i for i in order}
+        futures = {pool.submit(_analyze_pickled, tasks[i][1], tasks[i][0], store): i for i in order}
         finished = already
         for future in as_completed(futures):
             i = futures[future]
             try:
-                results[i] = future.result()
+                results[i] = pickle.loads(future.result())
             except Exception as exc:  # a worker died: report the file, keep going
-                results[i] = FileResult(tasks[i].relpath, error=f"analyzer crashed: {exc}")
+                results[i] = FileResult(tasks[i][1].relpath, error=f"analyzer crashed: {exc}")
+                if store is not None:
+                    store.put(tasks[i][0], results[i])
             finished += 1
             if progress:
                 progress(finished, total)
     return [r for r in results if r is not None]
+
+
+def _analyze_pickled(task: FileTask, key: str, store: AuditCache | None) -> bytes:
+    """`_safe_analyze` in a pool worker, pickled once: the same bytes go into the cache
+    (written here, in parallel) and back to the auditing process, which no longer pickles
+    every result a second time, one after another, once the pool is done."""
+    data = pickle.dumps(_safe_analyze(task), protocol=pickle.HIGHEST_PROTOCOL)
+    if store is not None:
+        store.put_pickled(key, data)
+    return data
 
 
 def _safe_analyze(task: FileTask) -> FileResult:

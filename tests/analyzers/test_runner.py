@@ -139,6 +139,20 @@ def test_an_edited_file_misses_the_cache(tmp_path):
     assert any(f.path == "nodes/email_node.py" and f.line == 3 for f in result.findings)
 
 
+def test_pool_workers_fill_the_cache_for_the_next_run(tmp_path):
+    root = tmp_path / "copy"
+    shutil.copytree(FIXTURE, root)
+    first = audit(root, cache=AuditCache(tmp_path / "c", salt="t"), jobs=2)
+    assert first.jobs == 2
+    (root / "nodes" / "email_node.py").write_text(BLOCKING)
+    cache = AuditCache(tmp_path / "c", salt="t")
+    second = audit(root, cache=cache, jobs=2)
+    assert (cache.misses, cache.hits) == (1, second.files - 1)
+    assert [f.to_dict() for f in second.findings if f.path != "nodes/email_node.py"] == [
+        f.to_dict() for f in first.findings if f.path != "nodes/email_node.py"
+    ]
+
+
 def test_process_pool_gives_the_same_findings_as_one_process():
     serial = audit(FIXTURE, use_cache=False, jobs=1)
     pooled = audit(FIXTURE, use_cache=False, jobs=2)
