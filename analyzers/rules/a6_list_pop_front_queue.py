@@ -51,6 +51,11 @@ def _pushed_in(loop: cst.CSTNode, name: str) -> bool:
     return False
 
 
+def _returned(loop: cst.CSTNode, ancestors: tuple[cst.CSTNode, ...]) -> bool:
+    """The pop is in a `return` inside the loop: the loop ends with the first item popped."""
+    return any(isinstance(a, cst.Return) for a in ancestors[ancestors.index(loop) :])
+
+
 class ListPopFrontQueue(Rule):
     """`list.pop(0)` shifts every remaining element: BFS becomes quadratic."""
 
@@ -110,6 +115,18 @@ while queue:
         ),
     )
     INVALID = (
+        # One pop per call, the loop only picks which list: LOW, it says why.
+        Invalid(
+            """\
+            class PriorityQueue:
+                def dequeue(self):
+                    for priority in range(3, -1, -1):
+                        if self._queues[priority]:
+                            return self._queues[priority].pop(0)
+            """,
+            line=5,
+            message_contains="one O(n) pop per call",
+        ),
         # Draining pending registrations built before the loop: LOW, it says why.
         Invalid(
             """\
@@ -146,6 +163,18 @@ while queue:
                 continue
             name = call_receiver(sub) or "the list"
             line = self.get_metadata(PositionProvider, loop).start.line
+            if _returned(loop, ancestors):
+                # `for p in priorities: if q[p]: return q[p].pop(0)`: one pop per call.
+                self.report(
+                    sub,
+                    f"`{name}.pop(0)` shifts the rest of the list, but the loop returns with "
+                    "the first item it pops: one O(n) pop per call, not a quadratic loop; a "
+                    "collections.deque with popleft() makes it O(1).",
+                    related=(self._loop_step(line),),
+                    impact=1,
+                    frequency=3,
+                )
+                continue
             if _pushed_in(loop, name):
                 self.report(
                     sub,
