@@ -13,6 +13,7 @@ METADATA_DEPENDENCIES); the project model (ast based) resolves names with the sa
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -47,6 +48,16 @@ _BLOCKING_EXACT: dict[str, str] = {
     "poplib.POP3_SSL": "network",
     "ftplib.FTP": "network",
     "ftplib.FTP_TLS": "network",
+    # requests: only the calls that send a request. The rest of the package builds plain
+    # data (CaseInsensitiveDict, Request, PreparedRequest, auth helpers, exceptions).
+    **{
+        f"{owner}.{verb}": "network"
+        for owner in ("requests", "requests.api", "requests.Session", "requests.sessions.Session")
+        for verb in ("get", "post", "put", "patch", "delete", "head", "options", "request")
+    },
+    "requests.Session.send": "network",
+    "requests.sessions.Session.send": "network",
+    "requests.adapters.HTTPAdapter.send": "network",
     "httpx.get": "network",
     "httpx.post": "network",
     "httpx.put": "network",
@@ -119,7 +130,6 @@ _BLOCKING_METHODS: dict[str, str] = {
 
 # Every call into these modules blocks (UI automation talks to other processes synchronously).
 _BLOCKING_PREFIXES: dict[str, str] = {
-    "requests.": "network",
     "uiautomation.": "ui-automation",
     "pywinauto.": "ui-automation",
     "pyautogui.": "ui-automation",
@@ -142,13 +152,31 @@ _BLOCKING_PREFIXES: dict[str, str] = {
     "win32clipboard.": "clipboard",
 }
 
-# Calls under a blocking prefix that do not block (constructors of plain data, constants).
+# Calls under a blocking prefix that do not block (constructors of plain data, constants,
+# setters that only store a value). An entry names one callable and every callable whose
+# name continues it ("win32gui.GetWindow" covers GetWindowText and GetWindowRect), but not
+# the methods of what it builds: "paramiko.SSHClient" (building the client) leaves
+# "paramiko.SSHClient.connect" blocking. An entry ending in "." covers a whole namespace.
 _NOT_BLOCKING = frozenset(
     {
-        "requests.exceptions",
-        "requests.Session",
-        "requests.adapters.HTTPAdapter",
-        "requests.auth.HTTPBasicAuth",
+        # Setters of a client object: they store a flag, the next command uses it.
+        "ftplib.FTP.set_pasv",
+        "ftplib.FTP.set_debuglevel",
+        "ftplib.FTP_TLS.set_pasv",
+        "ftplib.FTP_TLS.set_debuglevel",
+        "smtplib.SMTP.set_debuglevel",
+        "smtplib.SMTP_SSL.set_debuglevel",
+        "poplib.POP3.set_debuglevel",
+        "poplib.POP3_SSL.set_debuglevel",
+        # The archive's directory is read when it is opened: listing it reads memory.
+        "zipfile.ZipFile.namelist",
+        "zipfile.ZipFile.infolist",
+        "zipfile.ZipFile.getinfo",
+        "zipfile.ZipFile.setpassword",
+        "sqlite3.Connection.cursor",
+        "sqlite3.Connection.create_function",
+        "sqlite3.Connection.create_aggregate",
+        "sqlite3.Connection.set_trace_callback",
         # GDI handle bookkeeping returns at once: releasing a DC is not waiting on a window.
         "win32gui.ReleaseDC",
         "win32gui.DeleteObject",
@@ -188,13 +216,42 @@ _NOT_BLOCKING = frozenset(
         "uiautomation.SetGlobalSearchTimeout",
         "uiautomation.UIAutomationInitializerInThread",
         "pyautogui.size",
+        "pyautogui.position",
+        "pyautogui.onScreen",
         "paramiko.RSAKey",
+        "paramiko.RSAKey.",
         "paramiko.AutoAddPolicy",
+        "paramiko.WarningPolicy",
+        "paramiko.RejectPolicy",
         "paramiko.SSHClient",
-        "paramiko.ssh_exception",
+        "paramiko.SSHClient.set_missing_host_key_policy",
+        "paramiko.ssh_exception.",
+        "pywinauto.Application",
+        "pywinauto.application.Application",
+        "pywinauto.Desktop",
         "win32clipboard.CF_",
     }
 )
+# `auto.WindowControl(Name=...)` only records what to search for: the search runs when the
+# control is first used (`.Exists()`, `.Click()`). `GetRootControl()` and friends query
+# UI Automation at once.
+_LAZY_CONTROL = re.compile(r"uiautomation\.(?!Get)\w*Control")
+# Raising a library's error builds an object; it never waits on anything.
+_EXCEPTION_CLASS = re.compile(r"[A-Z]\w*(?:Error|Exception|Warning)")
+
+
+def _exempt(qualname: str) -> bool:
+    """Whether `qualname`, under a blocking prefix, names a call that does not block."""
+    _, _, last = qualname.rpartition(".")
+    if _EXCEPTION_CLASS.fullmatch(last) or _LAZY_CONTROL.fullmatch(qualname):
+        return True
+    for entry in _NOT_BLOCKING:
+        if qualname.startswith(entry) and (
+            entry.endswith(".") or "." not in qualname[len(entry) :]
+        ):
+            return True
+    return False
+
 
 # What each consumer treats as blocking. Plain file I/O is left out of the async/GUI sets:
 # small config reads are everywhere and a flood of them hides the real stalls; area 8's
@@ -263,9 +320,7 @@ def blocking_kind(qualname: str) -> str | None:
         return kind
     for prefix, kind in _BLOCKING_PREFIXES.items():
         if qualname.startswith(prefix):
-            if any(qualname.startswith(n) for n in _NOT_BLOCKING):
-                return None
-            return kind
+            return None if _exempt(qualname) else kind
     owner, _, method = qualname.rpartition(".")
     if owner and owner not in ("self", "cls"):
         return _BLOCKING_METHODS.get(method)

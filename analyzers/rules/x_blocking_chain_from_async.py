@@ -188,10 +188,11 @@ class BlockingChainFromAsync(ProjectRule):
             "import uiautomation as auto\n"
             "class Ctx:\n"
             "    def find(self, name):\n"
-            "        return auto.WindowControl(Name=name)\n"
+            "        window = auto.WindowControl(Name=name)\n"
+            "        return window.Exists(5)\n"
             "    async def click(self, name):\n"
             "        el = self.find(name)\n",
-            line=6,
+            line=7,
         ),
     )
 

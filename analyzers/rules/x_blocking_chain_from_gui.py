@@ -131,6 +131,20 @@ class BlockingChainFromGui(ProjectRule):
             "        self.worker.moveToThread(self.thread)\n"
             "        self.thread.started.connect(self.worker.process)\n"
         ),
+        # A dict class from a network package sends nothing: only calls that do I/O block.
+        Valid(
+            "from requests.structures import CaseInsensitiveDict\n"
+            "from PySide6.QtWidgets import QWidget\n"
+            "def with_home(env):\n"
+            "    env = CaseInsensitiveDict(env)\n"
+            "    env.setdefault('HOME', '/home/me')\n"
+            "    return dict(env)\n"
+            "class EnvPane(QWidget):\n"
+            "    def __init__(self):\n"
+            "        self.table.itemChanged.connect(self.on_edit)\n"
+            "    def on_edit(self):\n"
+            "        self.env = with_home(self.env)\n"
+        ),
         Valid(
             "import requests\n"
             "from PySide6.QtCore import QObject, QThread\n"

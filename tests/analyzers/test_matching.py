@@ -25,6 +25,22 @@ from analyzers.registry import all_rules
         ("client.sendmail", "network"),  # a method of a connected client object
         ("self.sendmail", None),  # our own method of that name is not the library's
         ("json.dumps", None),
+        # Under a blocking package, only what does I/O blocks: a dict class, an exception,
+        # a setter, a lazy search description, reading an archive's loaded directory.
+        ("requests.structures.CaseInsensitiveDict", None),
+        ("requests.structures.CaseInsensitiveDict.setdefault", None),
+        ("requests.append", None),  # a local list that shares the package's name
+        ("requests.Session.get", "network"),  # a method of what the exempt call builds
+        ("paramiko.SSHClient.connect", "network"),
+        ("pyperclip.PyperclipException", None),
+        ("ftplib.FTP.set_pasv", None),
+        ("ftplib.FTP.login", "network"),
+        ("zipfile.ZipFile.namelist", None),
+        ("uiautomation.WindowControl", None),
+        ("uiautomation.WindowControl.Exists", "ui-automation"),
+        ("uiautomation.GetRootControl", "ui-automation"),
+        ("win32gui.GetWindowText", None),
+        ("subprocess.list2cmdline", None),
     ],
 )
 def test_blocking_kind_of_a_qualified_name(qualname: str, kind: str | None) -> None:
