@@ -114,7 +114,8 @@ class CallSite:
     # (`if not os.path.exists(p):` around `open(p, "w")`: once per file), "unless-arg:<p>"
     # (`if not show_gui:` with `show_gui=True`: not taken while the caller leaves p out),
     # "when-arg:<p>=<0|1>" (the branch runs only while p has that truth value: a caller
-    # passing `p=True` explicitly skips the branch of `if not p:`).
+    # passing `p=True` explicitly skips the branch of `if not p:`), "key" (the branch picks
+    # one key or shortcut, `if event.key() == Qt.Key_Return:`: once per that key press).
     guards: tuple[str, ...] = ()
 
 
@@ -1171,7 +1172,25 @@ def _branch_guards(
     ):
         guard = (f"bound:{test.left.id}",)
         return guard, guard
+    if _picks_key(test):
+        return ("key",), ()
     return (), ()
+
+
+def _picks_key(test: ast.AST) -> bool:
+    """`event.key() == Qt.Key_Return`, `key in (Qt.Key_Enter, ...)`, `event.matches(
+    QKeySequence.Copy)`: the test picks one key or shortcut of a key handler."""
+    for node in ast.walk(test):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("Key_"):
+            return True
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "matches"
+            and "KeySequence" in ((_dotted(node.args[0]) or "") if node.args else "")
+        ):
+            return True
+    return False
 
 
 def _flag_guards(

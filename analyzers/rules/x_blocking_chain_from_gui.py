@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from analyzers.matching import BLOCKING_KINDS_GUI, short_name
+from analyzers.project import ProjectModel
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -33,7 +34,11 @@ _SHORT_IMPACT = 3
 # `setServerParameters`), closing a window (`closeEvent`) or a one-off destructive action on
 # a whole wallet or account (`checkThenDeleteWallet`). The window freezes once per action,
 # not per event, frame or item: the priority scale's rarest frequency and at most a
-# noticeable-stall impact (MEDIUM at most).
+# noticeable-stall impact (MEDIUM at most). The same holds for a slot connected only to a
+# user-command signal (a button's `clicked`, a menu action's `triggered`) and for the branch
+# of a key handler that picks one key (`if event.key() == Qt.Key_Return:`); an unconditional
+# blocking call in `keyPressEvent` runs on every keystroke and keeps the full rank, as one
+# in `mousePressEvent`/`mouseReleaseEvent` does (every click), unlike a double-click.
 _SETTING_CHANGE = re.compile(
     r"(?:setting|config|preference|option)s?(?:changed|toggled|edited|applied)"
     r"|^set\w*(?:parameters|params|settings|config|options|preferences)$"
@@ -44,6 +49,14 @@ _ONE_OFF_ACTION = re.compile(
 _USER_ACTION_IMPACT = 5
 
 
+# Signals that fire once per deliberate user command: a button click, a menu or toolbar
+# action, a dialog's OK, Enter in a line edit, a double-click on an item. A slot connected
+# only to these runs when the user asks, not per event, frame or keystroke.
+_COMMAND_SIGNALS = frozenset(
+    {"clicked", "triggered", "accepted", "doubleClicked", "returnPressed", "activated"}
+)
+
+
 def _user_action(name: str) -> str:
     """What rare user action the handler `name` answers ("" when it is not one)."""
     flat = name.lower().replace("_", "")
@@ -51,10 +64,39 @@ def _user_action(name: str) -> str:
         return "a settings change"
     if name == "closeEvent":
         return "closing the window"
+    if name == "mouseDoubleClickEvent":  # the "open this" gesture, like `doubleClicked`
+        return "a double-click"
     found = _ONE_OFF_ACTION.search(flat)
     if found:
         return f"a one-off {found.group(1)} of a {found.group(2)}"
     return ""
+
+
+def _command_slots(project: ProjectModel) -> dict[str, str]:
+    """Functions connected only to user-command signals -> the signal (one of them).
+
+    `button.clicked.connect(self.f)`, and the keyword form of action factories
+    (`QAction(text, triggered=self.f)`, `create_action(..., triggered=self.f)`) when the call
+    hands over one project function. A function also connected to any other signal (a timer,
+    a model change) is not a command: it runs on that signal's schedule too."""
+    signals: dict[str, set[str]] = {}
+    for fn in project.functions.values():
+        for call in fn.calls:
+            owner, _, last = call.target.rpartition(".")
+            if last == "connect":
+                signal = owner.rpartition(".")[2] or owner
+                targets = [project.resolve(fn, ref) for ref in call.callables]
+            elif _COMMAND_SIGNALS.intersection(call.keywords):
+                targets = [t for t in (project.resolve(fn, r) for r in call.callables) if t]
+                if len(targets) != 1:
+                    continue
+                signal = next(k for k in call.keywords if k in _COMMAND_SIGNALS)
+            else:
+                continue
+            for target in targets:
+                if target is not None:
+                    signals.setdefault(target.qualname, set()).add(signal)
+    return {q: min(found) for q, found in signals.items() if found and found <= _COMMAND_SIGNALS}
 
 
 class BlockingChainFromGui(ProjectRule):
@@ -160,6 +202,36 @@ class BlockingChainFromGui(ProjectRule):
         ),
     )
     INVALID = (
+        # "Show in file manager" from a menu: one short subprocess per user command (MEDIUM).
+        Invalid(
+            "import subprocess\n"
+            "from PySide6.QtCore import Slot\n"
+            "from PySide6.QtGui import QAction\n"
+            "from PySide6.QtWidgets import QWidget\n"
+            "class FilesPane(QWidget):\n"
+            "    def __init__(self):\n"
+            "        self.reveal = QAction('Show in folder', self, triggered=self.on_reveal)\n"
+            "    @Slot()\n"
+            "    def on_reveal(self):\n"
+            "        subprocess.call(['xdg-open', self.folder])\n",
+            line=10,
+            message_contains="once per user action (a button or menu command, `triggered`)",
+        ),
+        # Enter on a file opens it in an external program: one key's command, not per keystroke.
+        Invalid(
+            "import subprocess\n"
+            "from PySide6.QtCore import Qt\n"
+            "from PySide6.QtWidgets import QTreeView\n"
+            "def launch(path):\n"
+            "    subprocess.call(['open', path])\n"
+            "class Files(QTreeView):\n"
+            "    def keyPressEvent(self, event):\n"
+            "        if event.key() in (Qt.Key_Enter, Qt.Key_Return):\n"
+            "            launch(self.current_path())\n"
+            "        super().keyPressEvent(event)\n",
+            line=9,
+            message_contains="one key's command in `keyPressEvent`",
+        ),
         # A settings toggle waits for the network thread: reported, once per user action.
         Invalid(
             "import asyncio\n"
@@ -216,15 +288,24 @@ class BlockingChainFromGui(ProjectRule):
             if why is None or fn.is_async:
                 continue
             reported: set[str] = set()
-            action = _user_action(fn.name)
-            freeze = (
-                f"freezing the window once per user action ({action})"
-                if action
-                else "freezing the window while it waits"
+            commands = project.memo("CIA003.command_slots", lambda: _command_slots(project))
+            signal = commands.get(fn.qualname)
+            handler_action = _user_action(fn.name) or (
+                f"a button or menu command, `{signal}`" if signal else ""
             )
             for call in fn.calls:
                 if "once" in call.guards:  # `if self._x is None: self._x = load()`
                     continue
+                action = handler_action or (
+                    f"one key's command in `{fn.name}`, not every keystroke"
+                    if "key" in call.guards
+                    else ""
+                )
+                freeze = (
+                    f"freezing the window once per user action ({action})"
+                    if action
+                    else "freezing the window while it waits"
+                )
                 kind = project.call_blocking_kind(fn, call.target)
                 if kind in BLOCKING_KINDS_GUI:
                     impact = _SHORT_IMPACT if kind in _SHORT_KINDS else self.IMPACT
