@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzers.project import CallSite, FunctionInfo
+from analyzers.project import CallSite, FunctionInfo, ProjectModel
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -31,6 +31,23 @@ def _nested_loop_kind(target: str, in_coroutine: bool) -> str | None:
 
 _MODAL_DIALOG_CLASSES = frozenset({"qmessagebox", "qinputdialog", "qfiledialog", "qcolordialog"})
 _MODAL_STATIC_METHODS = frozenset({"question", "warning", "information", "critical", "about"})
+
+# Libraries that run asyncio on the Qt event loop. Only there does a nested Qt loop resume
+# other asyncio tasks inside a running one ('Cannot enter into task').
+_QT_ASYNCIO_BRIDGES = frozenset({"qasync", "quamash", "asyncqt", "qtinter"})
+
+
+def _asyncio_on_qt_loop(project: ProjectModel) -> bool:
+    """Whether the project imports a library that drives asyncio from the Qt loop."""
+
+    def build() -> bool:
+        for summary in project.modules.values():
+            for name in summary.imports.values():
+                if name.split(".", 1)[0] in _QT_ASYNCIO_BRIDGES or ".QtAsyncio" in name:
+                    return True
+        return False
+
+    return project.memo("CIA004.asyncio_on_qt_loop", build)
 
 
 class NestedEventLoop(ProjectRule):
@@ -81,6 +98,17 @@ class NestedEventLoop(ProjectRule):
             "    def on_about(self):\n        AboutDialog(self).exec()\n"
         ),
         Valid("async def f(code):\n    exec(code)\n"),
+        # No asyncio on the Qt loop: a local QEventLoop as a modal wait is Qt's own idiom.
+        Valid(
+            "from PySide6.QtCore import QEventLoop\n"
+            "from PySide6.QtWidgets import QWidget\n"
+            "class Console(QWidget):\n"
+            "    def __init__(self):\n"
+            "        self.shell.input_requested.connect(self.wait_input)\n"
+            "    def wait_input(self):\n"
+            "        self.input_loop = QEventLoop()\n"
+            "        self.input_loop.exec()\n"
+        ),
         # Runs the loop only when none is running (start-up, tests); otherwise schedules.
         Valid(
             "import asyncio\n"
@@ -97,6 +125,20 @@ class NestedEventLoop(ProjectRule):
         ),
     )
     INVALID = (
+        # The same wait where qasync runs asyncio on the Qt loop: tasks resume inside it.
+        Invalid(
+            "import qasync\n"
+            "from PySide6.QtCore import QEventLoop\n"
+            "from PySide6.QtWidgets import QWidget\n"
+            "class Console(QWidget):\n"
+            "    def __init__(self):\n"
+            "        self.shell.input_requested.connect(self.wait_input)\n"
+            "    def wait_input(self):\n"
+            "        self.input_loop = QEventLoop()\n"
+            "        self.input_loop.exec()\n",
+            line=9,
+            message_contains="under qasync other tasks resume inside it",
+        ),
         Invalid(
             "from PySide6.QtWidgets import QInputDialog\n"
             "class SchedulesView:\n"
@@ -132,6 +174,7 @@ class NestedEventLoop(ProjectRule):
 
     def check_project(self) -> None:
         project = self.project
+        bridged = _asyncio_on_qt_loop(project)
         for fn in self.functions():
             gui = project.gui_functions.get(fn.qualname)
             if not fn.is_async and gui is None:
@@ -146,27 +189,36 @@ class NestedEventLoop(ProjectRule):
                     kind = "modal exec"
                 if kind == "asyncio loop" and "loop-idle" in call.guards:
                     continue  # `if not loop.is_running(): loop.run_until_complete(...)`
+                if kind == "QEventLoop" and not (bridged or fn.is_async):
+                    # A local QEventLoop as a modal wait (for input, for a formatter with a
+                    # timeout) is Qt's own idiom, the one `QDialog.exec()` uses: with no
+                    # asyncio on the Qt loop, there is no task for it to re-enter.
+                    continue
                 self.report_at(
                     call.line,
-                    _message(fn, call.target, kind, gui),
+                    _message(fn, call.target, kind, gui, bridged),
                     end_line=call.end_line,
                     col=call.col,
-                    impact=_impact(fn, call, kind),
+                    impact=_impact(fn, call, kind, bridged),
                 )
 
 
-def _impact(fn: FunctionInfo, call: CallSite, kind: str) -> int | None:
+def _impact(fn: FunctionInfo, call: CallSite, kind: str, bridged: bool) -> int | None:
     """A second asyncio loop breaks the program; one `processEvents()` in a GUI handler,
     outside any loop, is a re-entrancy hazard that costs little (blind judges: trivial at
-    HIGH). The rule's default otherwise."""
+    HIGH). With no asyncio on the Qt loop, `processEvents()` in a GUI handler only lets
+    queued slots and input run early (MEDIUM at most, even in a loop). The rule's default
+    otherwise."""
     if kind == "asyncio loop":
         return 7
     if kind == "processEvents" and not fn.is_async and not call.in_loop:
         return 3
+    if kind == "processEvents" and not fn.is_async and not bridged:
+        return 4
     return None
 
 
-def _message(fn: FunctionInfo, target: str, kind: str, gui: str | None) -> str:
+def _message(fn: FunctionInfo, target: str, kind: str, gui: str | None, bridged: bool) -> str:
     where = f"coroutine `{fn.name}`" if fn.is_async else f"`{fn.name}` ({gui})"
     if kind == "asyncio loop":
         return (
@@ -175,10 +227,10 @@ def _message(fn: FunctionInfo, target: str, kind: str, gui: str | None) -> str:
             "`await` the coroutine instead."
         )
     if kind == "processEvents":
+        others = "(under qasync) other tasks" if bridged else "input handlers"
         return (
             f"`{target}()` in {where} re-enters the Qt event loop: queued slots, timers and "
-            "(under qasync) other tasks run re-entrantly here; move the slow work off the "
-            "GUI thread instead."
+            f"{others} run re-entrantly here; move the slow work off the GUI thread instead."
         )
     if kind == "QEventLoop":
         return (

@@ -19,6 +19,7 @@ def _found(code: str) -> list[tuple[int, str, int]]:
 def test_process_events_once_in_a_handler_is_medium_in_a_loop_high() -> None:
     assert _found(
         """\
+        import qasync
         from PySide6.QtWidgets import QApplication, QWidget
         class View(QWidget):
             def mousePressEvent(self, e):
@@ -29,4 +30,29 @@ def test_process_events_once_in_a_handler_is_medium_in_a_loop_high() -> None:
                     item.refresh()
                     QApplication.processEvents()
         """
-    ) == [(5, "MEDIUM", 35), (9, "HIGH", 55)]
+    ) == [(6, "MEDIUM", 35), (10, "HIGH", 55)]
+
+
+_HANDLERS = """\
+from PySide6.QtWidgets import QApplication, QWidget
+class View(QWidget):
+    def mouseMoveEvent(self, e):
+        for item in self.items():
+            item.refresh()
+            QApplication.processEvents()
+"""
+
+
+def test_without_asyncio_on_the_qt_loop_process_events_is_medium_and_says_no_qasync() -> None:
+    findings = analyze_source(_HANDLERS, FileContext(relpath="view.py"), [NestedEventLoop])
+    assert [(f.line, f.severity.value, f.priority.score) for f in findings] == [(6, "MEDIUM", 45)]
+    assert "qasync" not in findings[0].message
+
+
+def test_a_bridge_imported_anywhere_keeps_the_qasync_hazard() -> None:
+    for bridge in ("import qasync\n", "from PySide6 import QtAsyncio\n", "import quamash\n"):
+        findings = analyze_source(
+            bridge + _HANDLERS, FileContext(relpath="view.py"), [NestedEventLoop]
+        )
+        assert [(f.severity.value, f.priority.score) for f in findings] == [("HIGH", 55)]
+        assert "(under qasync) other tasks" in findings[0].message
