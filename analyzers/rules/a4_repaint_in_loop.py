@@ -258,11 +258,17 @@ self.viewport().update()
     def wants(cls, source: str) -> bool:
         # Only a module that imports Qt repaints Qt widgets: in a curses or Tk module
         # `update()` redraws a terminal or a Tk window, elsewhere it is some object's method.
-        return (
-            super().wants(source)
-            and _QT_IMPORT.search(source) is not None
-            and indented_under(source, LOOP_HEAD, _REPAINT_CALL)
-        )
+        # `setData` is only reported on a model, plot, curve, series, table or tree: with no
+        # such word in the 300 characters before any `.setData(`, only repaints count.
+        if not super().wants(source) or _QT_IMPORT.search(source) is None:
+            return False
+        calls = _REPAINT_CALL
+        if not any(
+            re.search(r"(?i)model|plot|curve|series|table|tree", source[max(0, at - 300) : at])
+            for at in (m.start() for m in re.finditer(r"\.\s*setData\s*\(", source))
+        ):
+            calls = re.compile(r"\.(update\(\)|repaint\()")
+        return indented_under(source, LOOP_HEAD, calls)
 
     @classmethod
     def confirm(cls, finding: Finding, project: ProjectModel) -> Finding | None:
