@@ -196,7 +196,7 @@ def references_of(
     code = _TRIPLE.sub(_blank_prose, _COMMENT_LINE.sub("", source))
     code = _QUOTED.sub(_keep_only_fields, code)  # log lines are prose, their {fields} code
     counts = Counter(_WORD.findall(code))
-    spent: Counter[str] = Counter(_DEF.findall(source))
+    spent: Counter[str] = Counter(_DEF.findall(code))  # a def in a docstring example is prose
     for target, words in _import_targets(statements, package):
         imported.add(target)
         spent.update(words)
@@ -416,7 +416,7 @@ class Reachability:
         """Why a function or method nobody names is unreachable, else None (its module and
         class are the caller's to check). Decorated functions may be registered; hook-like
         names are called by a framework."""
-        if decorators or (method and _maybe_hook(name)) or name.startswith("__"):
+        if not may_be_unused(name, decorators, method):
             return None
         if self.used_elsewhere(name):
             return None
@@ -431,6 +431,12 @@ class Reachability:
             prefixes = tuple(sorted(w for w in self.strings if w.endswith("_") and len(w) >= 3))
             self._prefixes = prefixes
         return prefixes
+
+
+def may_be_unused(name: str, decorators: tuple[str, ...], method: bool) -> bool:
+    """Whether nobody naming a function means nobody calls it: a decorated function may be
+    registered, a dunder or hook-like method is called by a framework."""
+    return not (decorators or (method and _maybe_hook(name)) or name.startswith("__"))
 
 
 def _maybe_hook(name: str) -> bool:

@@ -21,7 +21,7 @@ import stat
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -33,12 +33,19 @@ import libcst as cst
 from analyzers import reachability
 from analyzers.cache import AuditCache, FileResult
 from analyzers.context import FileContext
+from analyzers.dead_callers import CallerIndex
 from analyzers.engine import analyze_module, confirm_findings
 from analyzers.findings import AREAS, ChainStep, Finding, Priority, Severity, rank
 from analyzers.identity import stamp_identity
 from analyzers.parsing import parse_module
 from analyzers.profile import Profile, glob_matches, load_profile
-from analyzers.project import ModuleSummary, ProjectModel, module_name_for, summarize_tree
+from analyzers.project import (
+    FunctionInfo,
+    ModuleSummary,
+    ProjectModel,
+    module_name_for,
+    summarize_tree,
+)
 from analyzers.reachability import Reachability, outside_imports
 from analyzers.registry import all_rules
 from analyzers.rule import Rule
@@ -515,11 +522,11 @@ def audit(
         outside_words,
         profile.entry_points,
     )
-    findings = calibrate_severity(findings, project, profile, reach)
+    sources = {relpath: source for relpath, _, source in read}
+    findings = calibrate_severity(findings, project, profile, reach, sources)
     relpaths = [s.relpath for s in summaries]
     findings = mark_unassigned(findings, profile, result, relpaths)
     result.warnings = profile_warnings(profile, project, relpaths)
-    sources = {relpath: source for relpath, _, source in read}
     result.findings = rank(stamp_identity(deduplicate(findings), sources))
     result.errors.sort()
     if store is not None and tree_key and not result.notes:
@@ -780,13 +787,17 @@ def _platform_at(project: ProjectModel, finding: Finding) -> str:
 
 
 def _unreachable_at(
-    project: ProjectModel, reach: Reachability, finding: Finding, profile: Profile
+    project: ProjectModel,
+    reach: Reachability,
+    finding: Finding,
+    profile: Profile,
+    callers: CallerIndex | None = None,
 ) -> str | None:
     """Why the code holding the finding is unreachable, or None.
 
     A module nothing imports counts in every profile; a class or function nobody names only
     with `[static] whole_program = true` (an application: no plugin calls its public API)
-    or when its name is private."""
+    or when its name is private. With `callers`, so does one used only by unreachable code."""
     summary = project.by_path.get(finding.path)
     if summary is None:
         return None
@@ -800,9 +811,27 @@ def _unreachable_at(
             return None
     if fn is None:
         return None
+    return _function_unreachable(project, reach, fn, profile, callers, frozenset())
+
+
+# How far up the callers a finding's reachability is followed (each step checks every user).
+_CALLER_DEPTH = 6
+
+
+def _function_unreachable(
+    project: ProjectModel,
+    reach: Reachability,
+    fn: FunctionInfo,
+    profile: Profile,
+    callers: CallerIndex | None,
+    seen: frozenset[str],
+) -> str | None:
+    if fn.module in reach.dead_modules:
+        return reach.dead_modules[fn.module]
     whole_program = bool(profile.static.get("whole_program", False))
     private = fn.name.startswith("_") and not fn.name.startswith("__")
     cls = project.classes.get(fn.cls) if fn.cls else None
+    seen = seen | {fn.qualname}
     if cls is not None:
         if whole_program or cls.name.startswith("_"):
             # a subclass of the tree's own class may be found by a registry of subclasses
@@ -810,6 +839,12 @@ def _unreachable_at(
             why = reach.class_reason(cls.name, fn.module, subclass=derived)
             if why:
                 return why
+            if not derived and callers is not None:
+                why = _used_only_by_unreachable(
+                    project, reach, cls.name, "class", profile, callers, seen
+                )
+                if why:
+                    return why
         bases = project.memo(
             "reach.bases", lambda: {q: c.bases for q, c in project.classes.items()}
         )
@@ -819,18 +854,53 @@ def _unreachable_at(
             return None  # any method may be a framework's hook
     if not (whole_program or private):
         return None
-    return reach.function_reason(fn.name, fn.decorators, method=cls is not None)
+    why = reach.function_reason(fn.name, fn.decorators, method=cls is not None)
+    if why or callers is None or len(seen) > _CALLER_DEPTH:
+        return why
+    if not reachability.may_be_unused(fn.name, fn.decorators, method=cls is not None):
+        return None
+    what = "method" if cls is not None else "function"
+    return _used_only_by_unreachable(project, reach, fn.name, what, profile, callers, seen)
+
+
+def _used_only_by_unreachable(
+    project: ProjectModel,
+    reach: Reachability,
+    name: str,
+    what: str,
+    profile: Profile,
+    callers: CallerIndex,
+    seen: frozenset[str],
+) -> str | None:
+    """Why `name` is unreachable when every use of it is inside unreachable functions."""
+    users = callers.only_callers(name)
+    if not users:
+        return None
+    # Users already being asked about are a cycle (`close_page` calling another object's
+    # `close_page`): a cycle nothing outside it uses keeps nothing alive.
+    for user in users:
+        if user.qualname in seen:
+            continue
+        if _function_unreachable(project, reach, user, profile, callers, seen) is None:
+            return None
+    names = ", ".join(f"`{u.qualname.removeprefix(u.module + '.')}`" for u in users[:3])
+    verb = "made" if what == "class" else "called"
+    return f"{what} `{name}` is {verb} only from {names}, which nothing reaches"
 
 
 def _drivers_unreachable(
-    project: ProjectModel, reach: Reachability, finding: Finding, profile: Profile
+    project: ProjectModel,
+    reach: Reachability,
+    finding: Finding,
+    profile: Profile,
+    callers: CallerIndex | None = None,
 ) -> str | None:
     """Why the code that drives the finding's cost (its `related` steps: the methods that
     append or add) is unreachable, when every one of them is; else None."""
     reasons = []
     for step in finding.related:
         at_step = replace(finding, path=step.path, line=step.line)
-        why = _unreachable_at(project, reach, at_step, profile)
+        why = _unreachable_at(project, reach, at_step, profile, callers)
         if why is None:
             return None
         reasons.append(f"{step.symbol.rpartition('.')[2]}() runs, and {why}")
@@ -844,6 +914,7 @@ def calibrate_severity(
     project: ProjectModel,
     profile: Profile,
     reach: Reachability | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> list[Finding]:
     """Severities a static guess can honestly claim.
 
@@ -863,6 +934,9 @@ def calibrate_severity(
     hot = project.hot_functions(profile.entry_points)
     targets = profile.platforms
     driven = {r.ID: r.DRIVEN_BY_RELATED for r in all_rules()}
+    # With the sources, code used only by unreachable code is unreachable too (asked only
+    # where it changes a rank: a LOW finding stays LOW either way).
+    index = CallerIndex(project, reach, sources) if reach and sources is not None else None
     out: list[Finding] = []
     for finding in findings:
         if finding.kind != "static" or finding.priority.source != "default":
@@ -895,9 +969,10 @@ def calibrate_severity(
             once = project.runs_once_at(finding.path, finding.line)
             if once:
                 priority = _capped(priority, _MEDIUM_CEILING, f"runs once: {once}")
-        unused = _unreachable_at(project, reach, finding, profile) if reach else None
+        callers = index if priority.score > _LOW_CEILING else None
+        unused = _unreachable_at(project, reach, finding, profile, callers) if reach else None
         if reach and not unused and finding.related and driven.get(finding.rule, False):
-            unused = _drivers_unreachable(project, reach, finding, profile)
+            unused = _drivers_unreachable(project, reach, finding, profile, callers)
         if unused:
             tags = (*tags, "unreachable")
             message = f"{message.rstrip()} Unreachable today: {unused}."

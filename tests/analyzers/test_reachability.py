@@ -112,6 +112,21 @@ def test_commented_out_imports_defs_and_all_are_not_uses() -> None:
     assert "elapsed" in refs.names and "Bridge" not in refs.names  # {fields} are code
 
 
+def test_a_def_in_a_docstring_example_does_not_hide_a_use() -> None:
+    # a base class documents its hook with an example `def`; the one real call of the hook
+    # was netted against that example and the overrides were called unused
+    source = (
+        "class Base:\n"
+        '    """Subclasses implement:\n\n        async def _run_op(self, ctx): ...\n    """\n'
+        "    async def _run_op(self, ctx):\n        ...\n"
+        "    async def execute(self, ctx):\n        return await self._run_op(ctx)\n"
+    )
+    import ast
+
+    refs = reachability.references_of(source, ast.parse(source), "app.mod", "app")
+    assert "_run_op" in refs.names
+
+
 def test_an_f_string_closing_quotes_do_not_open_a_docstring() -> None:
     # the closing quotes of a triple-quoted f-string once paired with the next docstring
     # and hid every name between them: a delegate in use was called unused
@@ -321,3 +336,44 @@ def test_a_cost_driven_only_by_unreachable_code_is_unreachable(tmp_path: Path) -
         "Unreachable today: it costs only when record_entry() runs, and method `record_entry` "
         "is called or named nowhere else in the audited tree."
     )
+
+
+def test_code_used_only_by_unreachable_code_is_unreachable(tmp_path: Path) -> None:
+    """A method called only by a method nothing calls, a class made only by a class nobody
+    makes: unreachable, through any number of steps; one use the model did not see (an
+    assignment, module-level code) keeps the name alive."""
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "__init__.py").write_text(
+        "from .metrics import Engine, Metrics, Live\nm = Metrics()\nlive = Live()\nlive.begin()\n"
+    )
+    sleeper = "        time.sleep(1)\n"
+    (app / "metrics.py").write_text(
+        "import time\n\n\n"
+        "class Metrics:\n"
+        "    def start_collection(self):\n        self._loop()\n\n"
+        "    def _loop(self):\n        self._sample()\n\n"
+        f"    async def _sample(self):\n{sleeper}\n\n"
+        "class Queue:\n"
+        f"    async def pop(self):\n{sleeper}\n\n"
+        "class Engine:\n"
+        "    def __init__(self, q: Queue):\n        self._queue = Queue()\n\n\n"
+        "class Live:\n"
+        "    def begin(self):\n        self._kept = self._probe\n\n"
+        "    def never(self):\n        self._probe()\n\n"
+        f"    async def _probe(self):\n{sleeper}"
+    )
+    profile_file = tmp_path / "whole.toml"
+    profile_file.write_text('name = "whole"\n[static]\nwhole_program = true\n')
+    result = audit(app, load_profile(profile_file), use_cache=False, jobs=1)
+    why = {
+        f.symbol: f.message.partition("Unreachable today: ")[2]
+        for f in result.findings
+        if f.rule == "CIA001"
+    }
+    assert why == {
+        "Metrics._sample": "method `_sample` is called only from `Metrics._loop`, "
+        "which nothing reaches.",
+        "Queue.pop": "class `Queue` is made only from `Engine.__init__`, which nothing reaches.",
+        "Live._probe": "",  # `self._kept = self._probe` is a use the call graph does not see
+    }
