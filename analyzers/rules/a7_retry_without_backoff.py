@@ -18,10 +18,11 @@ from analyzers.rules._shapes import (
     source_of,
 )
 
-_RETRY_WORDS = re.compile(r"retr|attempt|tries", re.IGNORECASE)
+# "tries" as a word of its own (`max_tries`, `tries`), not inside "entries" or "countries".
+_RETRY_WORDS = re.compile(r"retr|attempt|(?<![a-z])tries", re.IGNORECASE)
 _BACKOFF_WORDS = re.compile(r"backoff|jitter|exponential|random|uniform", re.IGNORECASE)
 _SLEEPS = frozenset({"time.sleep", "asyncio.sleep"})
-_RETRY_HEAD = re.compile(r"^\s*(?:async\s+)?(?:for|while)\b.*(?i:retr|attempt|tries)")
+_RETRY_HEAD = re.compile(r"^\s*(?:async\s+)?(?:for|while)\b.*(?i:retr|attempt|(?<![a-z])tries)")
 _SLEEP_CALL = re.compile(r"sleep\(")
 _USER_SETTING = re.compile(r"config|get_parameter|get_input_value|resolve_value|options|settings")
 # The retried call talks to a server: the case where a fixed rate hammers a service that
@@ -151,6 +152,17 @@ for attempt in range(retry_count + 1):
     TAGS = ("resilience", "retry")
     TRIGGERS = ("sleep(",)
     VALID = (
+        # A pause per feed entry paces an import; nothing is retried ("entries" is not
+        # "tries").
+        Valid(
+            """\
+            import asyncio
+            async def load_entries(self, feed):
+                for entry in feed.entries:
+                    await asyncio.sleep(0.1)
+                    await self.store(entry)
+            """
+        ),
         Valid(
             """\
             import asyncio
