@@ -39,6 +39,10 @@ def _call_index(project: ProjectModel) -> tuple[set[str], dict[str, set[str]]]:
     return resolved, by_name
 
 
+# Decorators that turn a method into an attribute read.
+_ACCESSORS = frozenset({"property", "cached_property", "getter", "setter"})
+
+
 class EvictionNeverScheduled(ProjectRule):
     """Idle connections and contexts are kept until the process exits."""
 
@@ -95,6 +99,10 @@ async def _sweep_forever(self):
                     await self._db.execute("DELETE FROM dlq WHERE failed_at < $1", cutoff)
             """
         ),
+        # A property read, not a method anyone schedules.
+        Valid(
+            "class ChatToken:\n    @property\n    def expires(self):\n        return self._expiry\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -117,6 +125,8 @@ async def _sweep_forever(self):
             if fn.cls
             and _EVICTORS.match(fn.name)
             and not any(_RETENTION_PARAM.search(p) for p in fn.params)
+            # A property (`token.expires`) is read, not called: not an eviction method.
+            and not any(d.rpartition(".")[2] in _ACCESSORS for d in fn.decorators)
         ]
         if not candidates:
             return
