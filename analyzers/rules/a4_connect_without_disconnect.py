@@ -281,7 +281,9 @@ def _fresh_call(
             return None  # another library's object
     if rtype is not None and rtype in project.classes:
         target = project.method(rtype, method.name)
-        if target is None or target.qualname != method.qualname:
+        # `self.prepare()` in a base class's __init__ runs the subclass's override.
+        overridden = receiver in ("self", "cls") and rtype in _ancestors(project, method.cls)
+        if (target is None or target.qualname != method.qualname) and not overridden:
             return None
     # `page = page_class(parent)`: a class held in a variable, called: a new object.
     if rtype is None and _unrelated_call(project, fn, method):
@@ -549,6 +551,23 @@ def set_graph(self, graph):
     TAGS = ("qt", "leak", "signals", "per-call")
     TRIGGERS = (".connect(",)
     VALID = (
+        # A template method: the base class's __init__ calls `self.prepare()`, so each
+        # subclass's override runs once per object.
+        Valid(
+            """\
+            class FormController:
+                def __init__(self, ui):
+                    self.ui = ui
+                    self.prepare()
+
+                def prepare(self):
+                    pass
+
+            class AccountForm(FormController):
+                def prepare(self):
+                    self.ui.test_button.clicked.connect(self.on_test)
+            """
+        ),
         Valid(
             """\
             class Panel:

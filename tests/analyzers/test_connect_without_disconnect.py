@@ -203,3 +203,39 @@ def test_an_object_created_in_the_loop_that_calls_the_method_is_new_on_each_pass
 def test_an_object_created_before_the_loop_gets_the_call_on_every_pass():
     files = {"app/page.py": PAGE, "app/build.py": ONE_PAGE_ALL_SPECS}
     assert _findings(files, "app/page.py") == [(10, "Page.on_ready")]
+
+
+FORM_BASE = """\
+from PyQt6.QtWidgets import QPushButton, QWidget
+
+
+class FormController(QWidget):
+    def __init__(self):
+        super().__init__()
+        self.test_button = QPushButton("Test")
+        self.save_button = QPushButton("Save")
+        self.prepare()
+
+    def prepare(self):
+        pass
+"""
+FORM = """\
+from app.base import FormController
+
+
+class AccountForm(FormController):
+    def prepare(self):
+        self.test_button.clicked.connect(self.on_test)
+
+    def reload(self):
+        self.save_button.clicked.connect(self.on_save)
+
+    def on_test(self):
+        self.reload()
+"""
+
+
+def test_an_override_the_base_class_init_calls_runs_once_per_object():
+    # `self.prepare()` in FormController.__init__ runs AccountForm.prepare: set-up code
+    files = {"app/base.py": FORM_BASE, "app/form.py": FORM}
+    assert _findings(files, "app/form.py") == [(9, "AccountForm.reload")]
