@@ -46,9 +46,23 @@ def _length_guard(ancestors: tuple[cst.CSTNode, ...]) -> tuple[bool, cst.BaseExp
             and isinstance(test.comparisons[0].operator, (cst.GreaterThan, cst.GreaterThanEqual))
         ):
             return True, test.comparisons[0].comparator
-        if any(isinstance(n, cst.Call) and call_name(n) == "len" for n, _ in body_nodes(test)):
+        # A size compared with something (`if len(x) > self.cap and ...`, `cap < len(x)`);
+        # `while len(segments) and ...` only asks whether the list is empty: no cap at all.
+        if any(_compares_length(n) for n in (test, *(n for n, _ in body_nodes(test)))):
             return True, None
     return False, None
+
+
+_ORDER = (cst.GreaterThan, cst.GreaterThanEqual, cst.LessThan, cst.LessThanEqual)
+
+
+def _compares_length(node: cst.CSTNode) -> bool:
+    if not isinstance(node, cst.Comparison):
+        return False
+    if not any(isinstance(c.operator, _ORDER) for c in node.comparisons):
+        return False
+    operands = (node.left, *(c.comparator for c in node.comparisons))
+    return any(isinstance(o, cst.Call) and call_name(o) == "len" for o in operands)
 
 
 def _code(node: cst.CSTNode) -> str:
@@ -196,6 +210,19 @@ self._event_history.append(event)
                 shots = sorted(folder.glob("*.png"), key=lambda p: p.stat().st_mtime)
                 while len(shots) > self.max_shots:
                     shots.pop(0).unlink()
+            """
+        ),
+        # Stripping a common prefix off a list of path segments: the `len()` only asks
+        # whether it is empty; no history, no cap.
+        Valid(
+            """\
+            def relative(base, iri):
+                base_segments = base.split("/")
+                iri_segments = iri.split("/")
+                while len(base_segments) and base_segments[0] == iri_segments[0]:
+                    base_segments.pop(0)
+                    iri_segments.pop(0)
+                return "/".join(iri_segments)
             """
         ),
     )
