@@ -553,7 +553,11 @@ class _Summarizer:
             elif isinstance(node, ast.Delete) and cls is not None:
                 for target in node.targets:
                     if isinstance(target, ast.Subscript):
-                        self._container_event(cls, target.value, node.lineno, "del", info)
+                        # `del self.cache[outer][inner]` shrinks what `self.cache` holds.
+                        held = target.value
+                        while isinstance(held, ast.Subscript):
+                            held = held.value
+                        self._container_event(cls, held, node.lineno, "del", info)
             elif isinstance(node, ast.AugAssign) and cls is not None:
                 self._container_event(cls, node.target, node.lineno, "augassign", info)
             elif isinstance(node, (ast.With, ast.AsyncWith)) and cls is not None:

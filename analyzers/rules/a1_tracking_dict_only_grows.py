@@ -74,6 +74,18 @@ class TrackingDictOnlyGrows(ProjectRule):
     TAGS = ("memory", "leak")
     TRIGGERS = ("self._", "self.")
     VALID = (
+        # A two-level cache trimmed in its inner dicts (`del self.cache[k1][k2]`).
+        Valid(
+            "from collections import deque\n"
+            "class ContextCache:\n    def __init__(self, size=100):\n"
+            "        self.order = deque()\n        self.cache = {}\n        self.size = size\n"
+            "    def set(self, outer, inner, value):\n"
+            "        if len(self.order) == self.size:\n"
+            "            old = self.order.popleft()\n"
+            "            del self.cache[old[0]][old[1]]\n"
+            "        self.order.append((outer, inner))\n"
+            "        self.cache.setdefault(outer, {})[inner] = value\n"
+        ),
         Valid(
             "class Q:\n    def __init__(self):\n        self._jobs = {}\n"
             "    def add(self, job):\n        self._jobs[job.id] = job\n"
