@@ -22,10 +22,12 @@ from collections import Counter
 from collections.abc import Mapping
 
 from analyzers.project import FunctionInfo, ProjectModel
-from analyzers.reachability import Reachability
+from analyzers.reachability import _COMMENT_LINE, _TRIPLE, Reachability, _blank_prose
 
 # A name mentioned in more modules than this is taken as used (each needs a parse to check).
 _MAX_MODULES = 6
+# Modules parsed per audit to count mentions (~10 ms each); past it, names stay alive.
+_MAX_PARSES = 40
 
 
 class CallerIndex:
@@ -46,6 +48,7 @@ class CallerIndex:
         ]
         self._live_paths = {relpath for relpath, _ in self._live}
         self._answers: dict[str, list[FunctionInfo] | None] = {}
+        self._code: dict[str, str | None] = {}
 
     def _index(self) -> dict[str, Counter[str]]:
         if self._uses is None:
@@ -61,9 +64,18 @@ class CallerIndex:
             self._uses = uses
         return self._uses
 
+    def _code_text(self, relpath: str) -> str | None:
+        if relpath not in self._code:
+            source = self._sources.get(relpath)
+            self._code[relpath] = None if source is None else _code_only(source)
+        return self._code[relpath]
+
     def _mentioned(self, relpath: str) -> Counter[str] | None:
-        """How often each name is mentioned in a module's code (None: cannot tell)."""
+        """How often each name is mentioned in a module's code (None: cannot tell, or the
+        audit's parse budget is spent)."""
         if relpath not in self._mentions:
+            if len(self._mentions) >= _MAX_PARSES:
+                return None
             self._mentions[relpath] = _mentions(self._sources.get(relpath))
         return self._mentions[relpath]
 
@@ -84,25 +96,21 @@ class CallerIndex:
         per_module: Counter[str] = Counter()
         for qualname, count in callers.items():
             per_module[functions[qualname].relpath] += count
-        # Cheap first: a live module that names it where the model saw no use of it.
-        relevant = []
-        for relpath, names in self._live:
-            if name in names:
-                if relpath not in per_module:
-                    return None
-                relevant.append(relpath)
+        # Every live module that names it, or holds a use of it.
+        relevant = [relpath for relpath, names in self._live if name in names]
         relevant += [p for p in per_module if p not in relevant and p in self._live_paths]
         if len(relevant) > _MAX_MODULES:
             return None  # a name that common is used live somewhere; not worth the parse
         word = re.compile(rf"\b{re.escape(name)}\b")
         for relpath in relevant:
-            # The text mentions it at least as often as the code does (imports, comments,
-            # annotations too): when the counts already agree there is nothing to parse.
-            source = self._sources.get(relpath)
-            if source is None:
+            # The code's text (comments, docstrings and imports blanked) mentions it at
+            # least as often as the syntax tree does (annotations too): when the counts
+            # already agree there is nothing to parse.
+            code = self._code_text(relpath)
+            if code is None:
                 return None
-            written = len(word.findall(source)) - len(
-                re.findall(rf"\b(?:def|class)\s+{re.escape(name)}\b", source)
+            written = len(word.findall(code)) - len(
+                re.findall(rf"\b(?:def|class)\s+{re.escape(name)}\b", code)
             )
             if written == per_module[relpath]:
                 continue
@@ -110,6 +118,15 @@ class CallerIndex:
             if mentioned is None or mentioned[name] != per_module[relpath]:
                 return None
         return [functions[q] for q in callers]
+
+
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+)?import[ \t]+(?:\([^)]*\)|[^\n]*)", re.M)
+
+
+def _code_only(source: str) -> str:
+    """The source with docstrings, whole-line comments and import statements blanked."""
+    code = _TRIPLE.sub(_blank_prose, _COMMENT_LINE.sub("", source))  # f-strings stay code
+    return _IMPORT.sub("", code)
 
 
 def _mentions(source: str | None) -> Counter[str] | None:

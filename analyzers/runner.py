@@ -937,6 +937,10 @@ def calibrate_severity(
     # With the sources, code used only by unreachable code is unreachable too (asked only
     # where it changes a rank: a LOW finding stays LOW either way).
     index = CallerIndex(project, reach, sources) if reach and sources is not None else None
+    if index is not None:  # the costliest findings first: the parse budget goes to them
+        for finding in sorted(findings, key=lambda f: -f.priority.score):
+            if finding.priority.score > _LOW_CEILING:
+                _unreachable_at(project, reach, finding, profile, index)
     out: list[Finding] = []
     for finding in findings:
         if finding.kind != "static" or finding.priority.source != "default":
