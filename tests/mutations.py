@@ -57,8 +57,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         "blocking-exemptions-lost",
         "analyzers/matching.py",
-        "if any(qualname.startswith(n) for n in _NOT_BLOCKING):",
-        "if False:",
+        "if qualname.startswith(entry) and (",
+        "if False and (",
         ("tests/analyzers/test_matching.py",),
     ),
     Mutation(
