@@ -13,6 +13,7 @@ from analyzers.rules._shapes import (
     call_name,
     call_receiver,
     dotted,
+    int_value,
     methods_of,
     source_of,
 )
@@ -48,12 +49,43 @@ def _length_guard(ancestors: tuple[cst.CSTNode, ...]) -> tuple[bool, cst.BaseExp
             return True, test.comparisons[0].comparator
         # A size compared with something (`if len(x) > self.cap and ...`, `cap < len(x)`);
         # `while len(segments) and ...` only asks whether the list is empty: no cap at all.
-        if any(_compares_length(n) for n in (test, *(n for n, _ in body_nodes(test)))):
+        for node in (test, *(n for n, _ in body_nodes(test))):
+            if not _compares_length(node):
+                continue
+            first = node.comparisons[0]  # type: ignore[attr-defined]
+            if (
+                isinstance(node.left, cst.Call)  # type: ignore[attr-defined]
+                and len(node.comparisons) == 1  # type: ignore[attr-defined]
+                and isinstance(first.operator, (cst.GreaterThan, cst.GreaterThanEqual))
+            ):
+                return True, first.comparator  # `len(x) > cap and ...`
             return True, None
     return False, None
 
 
 _ORDER = (cst.GreaterThan, cst.GreaterThanEqual, cst.LessThan, cst.LessThanEqual)
+
+
+def _local_ints(func: cst.FunctionDef) -> dict[str, int]:
+    """Locals the function sets only to integer literals (`n = 5`, `n = 0 if q else 1`),
+    with the largest value each can hold."""
+    out: dict[str, int] = {}
+    other: set[str] = set()
+    for sub, _ in body_nodes(func):
+        if not isinstance(sub, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+            continue
+        targets = [t.target for t in sub.targets] if isinstance(sub, cst.Assign) else [sub.target]
+        value = sub.value
+        options = [value.body, value.orelse] if isinstance(value, cst.IfExp) else [value]
+        numbers = [int_value(o) for o in options]
+        for target in targets:
+            if not isinstance(target, cst.Name):
+                continue
+            if isinstance(sub, cst.AugAssign) or None in numbers:
+                other.add(target.value)
+            else:
+                out[target.value] = max(out.get(target.value, 0), *numbers)  # type: ignore[arg-type]
+    return {k: v for k, v in out.items() if k not in other}
 
 
 def _compares_length(node: cst.CSTNode) -> bool:
@@ -217,12 +249,13 @@ self._event_history.append(event)
         Valid(
             """\
             def relative(base, iri):
-                base_segments = base.split("/")
-                iri_segments = iri.split("/")
-                while len(base_segments) and base_segments[0] == iri_segments[0]:
-                    base_segments.pop(0)
-                    iri_segments.pop(0)
-                return "/".join(iri_segments)
+                base = base.split("/")
+                iri = iri.split("/")
+                last = 1
+                while len(base) and len(iri) > last and base[0] == iri[0]:
+                    base.pop(0)
+                    iri.pop(0)
+                return "/".join(iri)
             """
         ),
     )
@@ -303,6 +336,8 @@ self._event_history.append(event)
             if "." not in name and name in fresh:
                 continue  # built in this call: trimmed once, not per entry
             size = self._cap_value(cap)
+            if size is None and isinstance(cap, cst.Name):
+                size = _local_ints(node).get(cap.value)  # `last = 0 if query else 1`
             if size is not None and size <= _SMALL_WINDOW:
                 continue
             if name in batched:
