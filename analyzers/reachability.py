@@ -101,12 +101,16 @@ class References:
 
 def _loadable(text: str) -> Iterator[str]:
     """Module names or paths a quoted string may load (see `References.loads_text`)."""
-    for part in re.split(r"[:/\\]", text):
+    # An f-string's {field} stands for any name: f"app.services.{name}.__service__" loads
+    # every `__service__` module, f"app.plugins.{name}" any module of app.plugins ("*").
+    for part in re.split(r"[:/\\]", _FIELD.sub("*", text)):
         parts = part.removesuffix(".py").split(".")
-        if not all(_WORD.fullmatch(p) for p in parts):
+        if not all(p == "*" or _WORD.fullmatch(p) for p in parts):
             continue
-        yield parts[-1]
+        yield parts[-1] if parts[-1] != "*" else ".".join(parts[:-1]) + ".*"
         for i in range(1, len(parts)):
+            if "*" in parts[:i]:
+                break
             yield ".".join(parts[:i])
             if parts[i][:1].isupper():  # "browser_pool.BrowserPool": module, then attribute
                 yield parts[i - 1]
@@ -398,6 +402,7 @@ class Reachability:
             last in self._outside_words
             or self._quoted_by[last] > (last in own)
             or self._quoted_by[m.name] > (m.name in own)
+            or self._quoted_by[f"{m.name.rpartition('.')[0]}.*"] > 0
         )
 
     def used_elsewhere(self, name: str) -> bool:
