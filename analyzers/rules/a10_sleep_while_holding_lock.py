@@ -58,6 +58,16 @@ await asyncio.sleep(wait)
                 await asyncio.sleep(wait)
             """
         ),
+        # A zero sleep only lets other tasks run; it adds no delay to anyone.
+        Valid(
+            """\
+            import asyncio
+            async def add(self, item):
+                async with self._lock:
+                    self._items.append(item)
+                    await asyncio.sleep(0)
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -87,6 +97,12 @@ await asyncio.sleep(wait)
             return
         for sub, _ in body_nodes(node.body):
             if isinstance(sub, cst.Call) and self._imports.qualify(sub.func) in _SLEEPS:
+                delay = sub.args[0].value if sub.args else None
+                if (
+                    isinstance(delay, (cst.Integer, cst.Float))
+                    and float(delay.evaluated_value) == 0
+                ):
+                    continue  # `sleep(0)` yields to the loop; nobody waits out a delay
                 self.report(
                     sub,
                     f"`{source_of(sub)}` runs while `{locks[0]}` is held: every other caller "
