@@ -16,6 +16,8 @@ _EVICTORS = re.compile(
 # Parameters of a retention API: an operator (or a maintenance job) chooses how much history
 # to drop. That is data retention, not a pool's idle eviction that nothing schedules.
 _RETENTION_PARAM = re.compile(r"older|days|age|before|retention|cutoff|keep|since", re.I)
+# Parameters a sweep of idle entries may take (a clock, a bound, a flag).
+_SWEEP_PARAM = re.compile(r"now|time|ts|limit|max|min|count|force|idle|timeout|dry", re.I)
 
 _INDEX_CACHE: dict[int, tuple[ProjectModel, set[str], dict[str, set[str]]]] = {}
 
@@ -99,6 +101,12 @@ async def _sweep_forever(self):
                     await self._db.execute("DELETE FROM dlq WHERE failed_at < $1", cutoff)
             """
         ),
+        # Removes the one entry it is handed: a targeted delete, not an idle sweep.
+        Valid(
+            "class Pins:\n"
+            "    def purge(self, object_hash):\n"
+            "        self._pins.pop(object_hash, None)\n"
+        ),
         # A property read, not a method anyone schedules.
         Valid(
             "class ChatToken:\n    @property\n    def expires(self):\n        return self._expiry\n"
@@ -125,6 +133,8 @@ async def _sweep_forever(self):
             if fn.cls
             and _EVICTORS.match(fn.name)
             and not any(_RETENTION_PARAM.search(p) for p in fn.params)
+            # `purge(self, key)` removes the entry it is given: not a sweep of idle ones.
+            and not any(not _SWEEP_PARAM.search(p) for p in fn.params if p not in ("self", "cls"))
             # A property (`token.expires`) is read, not called: not an eviction method.
             and not any(d.rpartition(".")[2] in _ACCESSORS for d in fn.decorators)
         ]
