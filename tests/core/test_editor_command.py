@@ -17,8 +17,8 @@ def test_vscode_preset() -> None:
 
 
 def test_path_with_quotes_and_semicolons_stays_one_argument() -> None:
-    argv = build_argv("vim +{line} {path}", "/tmp/x'; rm -rf ~.py", 3)
-    assert argv == ["vim", "+3", "/tmp/x'; rm -rf ~.py"]
+    argv = build_argv("vim +{line} {path}", "/src/x'; rm -rf ~.py", 3)
+    assert argv == ["vim", "+3", "/src/x'; rm -rf ~.py"]
 
 
 def test_template_without_path_gets_the_path_appended() -> None:
