@@ -17,10 +17,9 @@ from analyzers.rules._shapes import (
     source_of,
 )
 from analyzers.rules.a4_scan_all_nodes_per_event import (
-    _change_guarded,
     _scan_name,
-    _self_callee,
     _under_move_test,
+    reachable_per_event,
 )
 
 # Qt handlers that run for every pixel the pointer moves (eventFilter only in its move branch).
@@ -112,30 +111,6 @@ def _on_change_only(ancestors: tuple[cst.CSTNode, ...], node: cst.CSTNode) -> bo
             ):
                 return True
     return False
-
-
-def _reachable(methods: dict[str, cst.FunctionDef], entry: str) -> dict[str, list[str]]:
-    """Methods `entry` reaches through `self.X()` calls made on every move: from eventFilter
-    only through its move branch, and not through a call made only when the pointer enters
-    another row or scope (`if line != self._over_line: self._highlight(line)`) or when a
-    dirty flag says so."""
-    paths: dict[str, list[str]] = {entry: [entry]}
-    todo = [entry]
-    while todo:
-        name = todo.pop()
-        for sub, ancestors in body_nodes(methods[name]):
-            if not isinstance(sub, cst.Call):
-                continue
-            callee = _self_callee(sub, methods)
-            if callee is None or callee in paths:
-                continue
-            if name == "eventFilter" and not _under_move_test(ancestors, sub):
-                continue
-            if _change_guarded(ancestors, sub) or _on_change_only(ancestors, sub):
-                continue
-            paths[callee] = [*paths[name], callee]
-            todo.append(callee)
-    return paths
 
 
 class MouseMoveWorkUnthrottled(Rule):
@@ -364,7 +339,9 @@ def mouseMoveEvent(self, event):
         for entry in _MOVE_HANDLERS:
             if entry not in methods:
                 continue
-            reached = _reachable(methods, entry)
+            # Not through a call made only when the pointer enters another row or scope
+            # (`if line != self._over_line: self._highlight(line)`).
+            reached = reachable_per_event(methods, entry, stops=_on_change_only)
             bodies = {
                 name: [
                     (sub, ancestors)

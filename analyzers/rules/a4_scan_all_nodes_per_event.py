@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 
 import libcst as cst
 
@@ -156,12 +157,16 @@ def _self_callee(call: cst.Call, methods: dict[str, cst.FunctionDef]) -> str | N
     return None
 
 
-def _reachable(methods: dict[str, cst.FunctionDef], entry: str) -> dict[str, list[str]]:
+def reachable_per_event(
+    methods: dict[str, cst.FunctionDef],
+    entry: str,
+    stops: Callable[[tuple[cst.CSTNode, ...], cst.CSTNode], bool] | None = None,
+) -> dict[str, list[str]]:
     """Methods `entry` reaches through `self.X()` calls that run on every event or tick.
 
     From eventFilter only through its move-event branch; a call made only when a
     change/dirty check passes (`if tracker.should_update(...): self._redraw()`) does not
-    run per tick, so the chain stops there.
+    run per tick, so the chain stops there, as it does where `stops(ancestors, call)` says.
     """
     paths: dict[str, list[str]] = {entry: [entry]}
     todo = [entry]
@@ -175,7 +180,7 @@ def _reachable(methods: dict[str, cst.FunctionDef], entry: str) -> dict[str, lis
                 continue
             if name == "eventFilter" and not _under_move_test(ancestors, sub):
                 continue
-            if _change_guarded(ancestors, sub):
+            if _change_guarded(ancestors, sub) or (stops is not None and stops(ancestors, sub)):
                 continue
             paths[callee] = [*paths[name], callee]
             todo.append(callee)
@@ -362,7 +367,7 @@ def mouseMoveEvent(self, event):
                         entries.setdefault(target, f"{target}() (connected to `{signal}`)")
         reported: set[str] = set()
         for entry, label in sorted(entries.items()):
-            for method_name, path in sorted(_reachable(methods, entry).items()):
+            for method_name, path in sorted(reachable_per_event(methods, entry).items()):
                 if method_name in reported:
                     continue
                 walk = body_nodes(methods[method_name])
