@@ -937,10 +937,13 @@ def calibrate_severity(
     # With the sources, code used only by unreachable code is unreachable too (asked only
     # where it changes a rank: a LOW finding stays LOW either way).
     index = CallerIndex(project, reach, sources) if reach and sources is not None else None
-    if index is not None:  # the costliest findings first: the parse budget goes to them
+    # The costliest findings are asked first, so the parse budget goes to them; the main
+    # loop reuses their answers.
+    asked: dict[int, str | None] = {}
+    if index is not None:
         for finding in sorted(findings, key=lambda f: -f.priority.score):
             if finding.priority.score > _LOW_CEILING:
-                _unreachable_at(project, reach, finding, profile, index)
+                asked[id(finding)] = _unreachable_at(project, reach, finding, profile, index)
     out: list[Finding] = []
     for finding in findings:
         if finding.kind != "static" or finding.priority.source != "default":
@@ -974,7 +977,10 @@ def calibrate_severity(
             if once:
                 priority = _capped(priority, _MEDIUM_CEILING, f"runs once: {once}")
         callers = index if priority.score > _LOW_CEILING else None
-        unused = _unreachable_at(project, reach, finding, profile, callers) if reach else None
+        if callers is not None and id(finding) in asked:
+            unused = asked[id(finding)]
+        else:
+            unused = _unreachable_at(project, reach, finding, profile, callers) if reach else None
         if reach and not unused and finding.related and driven.get(finding.rule, False):
             unused = _drivers_unreachable(project, reach, finding, profile, callers)
         if unused:
