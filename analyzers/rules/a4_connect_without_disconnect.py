@@ -15,6 +15,8 @@ from analyzers.rules._shapes import body_nodes, call_name, dotted, methods_of
 # (`showEvent` is not one of them: it runs each time the widget is shown.) A framework's
 # set-up hook spelled as an event (`on_initialize`, `on_setup`) is one too, but only the bare
 # verb: `on_create_clicked` or `on_connect` (each reconnect) are handlers that repeat.
+# `self.<attr>...<signal>.connect(`: the only connects the rule reports (see `wants`).
+_SELF_SENDER_CONNECT = re.compile(r"\bself\.\w+(?:\.\w+)*\.connect\(")
 _ONCE = re.compile(
     r"^(__init__|__post_init__|_?(setup|set_up|init|initialize|create|build|connect|wire|"
     r"install|construct|make|register|attach)\w*|"
@@ -1154,7 +1156,9 @@ def set_graph(self, graph):
 
     @classmethod
     def wants(cls, source: str) -> bool:
-        # Look (by lines, cheaply) for `self.x.sig.connect(` inside a not-run-once method.
+        # Look (by lines, cheaply) for `self.x.sig.connect(` inside a not-run-once method:
+        # only a sender reached from `self` is reported, so "self." anywhere on the line
+        # (`btn.clicked.connect(self.on_click)`) let two thirds of Qt files through for nothing.
         if not super().wants(source):
             return False
         method = ""
@@ -1162,7 +1166,11 @@ def set_graph(self, graph):
             stripped = line.lstrip()
             if stripped.startswith(("def ", "async def ")):
                 method = stripped.split("def ", 1)[1].split("(", 1)[0]
-            elif ".connect(" in stripped and "self." in stripped and not _ONCE.match(method):
+            elif (
+                ".connect(" in stripped
+                and _SELF_SENDER_CONNECT.search(stripped)
+                and not _ONCE.match(method)
+            ):
                 return True
         return False
 

@@ -239,3 +239,21 @@ def test_an_override_the_base_class_init_calls_runs_once_per_object():
     # `self.prepare()` in FormController.__init__ runs AccountForm.prepare: set-up code
     files = {"app/base.py": FORM_BASE, "app/form.py": FORM}
     assert _findings(files, "app/form.py") == [(9, "AccountForm.reload")]
+
+
+def test_prefilter_wants_only_a_sender_reached_from_self():
+    # A local sender connected to a slot on self is never reported: no parse for it.
+    local_sender = (
+        "class Panel:\n"
+        "    def refresh(self):\n"
+        "        button = make_button()\n"
+        "        button.clicked.connect(self.on_click)\n"
+    )
+    assert not ConnectWithoutDisconnect.wants(local_sender)
+    assert ConnectWithoutDisconnect.wants(
+        local_sender.replace("button.clicked", "self.button.clicked")
+    )
+    # ... and not in a method that runs once.
+    assert not ConnectWithoutDisconnect.wants(
+        local_sender.replace("button.clicked", "self.button.clicked").replace("refresh", "__init__")
+    )
