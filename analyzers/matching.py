@@ -8,7 +8,8 @@ METADATA_DEPENDENCIES); the project model (ast based) resolves names with the sa
 `blocking_kind(qualname)` says whether a call blocks the calling thread and how
 ("sleep", "network", "subprocess", "file", "file-bulk", "sqlite", "thread-wait",
 "key-derivation", "clipboard", "ui-automation", "screen-capture", "console");
-`BLOCKING_KINDS_*` name the sets the async and GUI rules care about.
+`blocking_cost(kind, qualname)` says how long one such call typically holds the thread
+("ms" or "unbounded"); `BLOCKING_KINDS_*` name the sets the async and GUI rules care about.
 """
 
 from __future__ import annotations
@@ -288,6 +289,38 @@ BLOCKING_KINDS_GUI = frozenset(
     }
 )
 
+# How long one call typically holds the thread. Most kinds are unbounded: they wait on a
+# network peer, another process or thread, a timeout, or do work that grows with the data.
+# A few calls are one round trip to the OS, the clipboard or the window manager: a few ms
+# per call, a hitch rather than a freeze, so rules rank them MEDIUM at most and say so.
+_MS_SCALE_KINDS = frozenset({"clipboard"})
+# One small syscall filed under a costlier kind (`statvfs`/`GetDiskFreeSpaceEx`), and opening
+# an SQLite file: the open is lazy, the first statement reads the file and waits on locks
+# (the queries, `sqlite3.Connection.execute` and friends, stay unbounded).
+_MS_SCALE_CALLS = frozenset({"shutil.disk_usage", "sqlite3.connect"})
+# ... and calls of an ms-scale kind that wait for something to happen (a clipboard change).
+_UNBOUNDED_CALLS = ("pyperclip.waitFor",)
+MS_SCALE_NOTE = "a few ms per call, a short hitch rather than a freeze"
+
+
+def blocking_cost(kind: str, qualname: str = "") -> str:
+    """How long one blocking call holds the thread: "ms" (a few ms) or "unbounded"."""
+    if qualname in _MS_SCALE_CALLS:
+        return "ms"
+    if kind in _MS_SCALE_KINDS and not qualname.startswith(_UNBOUNDED_CALLS):
+        return "ms"
+    return "unbounded"
+
+
+# Coroutines that handle closing a tab, window or view run once per close, not per event.
+_CLOSE_HANDLER = re.compile(r"(?:on_?)?close(?:_?event)?", re.I)
+
+
+def is_close_handler(name: str) -> bool:
+    """`onClose`, `on_close`, `closeEvent`, `close`: runs once when the user closes something."""
+    return _CLOSE_HANDLER.fullmatch(name) is not None
+
+
 KIND_ADVICE: dict[str, str] = {
     "sleep": "use `await asyncio.sleep(...)` (or a QTimer on the GUI thread)",
     "network": "use an async client (aiohttp/httpx.AsyncClient/aiosmtplib) or "
@@ -313,8 +346,16 @@ KIND_ADVICE: dict[str, str] = {
 }
 
 
+# Factories whose result is an object of a catalogued class: `conn = sqlite3.connect(p)` types
+# `conn.execute` as `sqlite3.connect.execute`, which is `sqlite3.Connection.execute`.
+_RETURNS = {"sqlite3.connect.": "sqlite3.Connection."}
+
+
 def blocking_kind(qualname: str) -> str | None:
     """How a call to `qualname` blocks the calling thread, or None if it does not."""
+    for factory, cls in _RETURNS.items():
+        if qualname.startswith(factory):
+            qualname = cls + qualname[len(factory) :]
     kind = _BLOCKING_EXACT.get(qualname)
     if kind is not None:
         return kind

@@ -29,6 +29,23 @@ def _waits_for_work(fn: FunctionInfo, first: int, last: int) -> bool:
     )
 
 
+# The same loop keeps a connection to a server alive (heartbeats, reconnects): the queue it
+# polls lives in another process or machine, so no in-process event can wake it. A small
+# query per tick and a pickup latency of one interval is that design's price, not a defect
+# of this code: LOW, and the finding says what would remove the latency (a push channel).
+_REMOTE_CLIENT = re.compile(r"heartbeat|reconnect|^_?connect$|^_?ping$|keep_?alive", re.I)
+_REMOTE_IMPACT = 2
+_REMOTE_FREQUENCY = 2
+
+
+def _remote_client(fn: FunctionInfo, first: int, last: int) -> str:
+    """The heartbeat/reconnect call in the loop's lines that marks a remote queue, or ""."""
+    for c in fn.calls:
+        if first <= c.line <= last and _REMOTE_CLIENT.search(c.target.rsplit(".", 1)[-1]):
+            return c.target
+    return ""
+
+
 class DispatchByPolling(ProjectRule):
     """`while running: dispatch_pending(); await asyncio.sleep(5)`: work waits for the tick."""
 
@@ -81,6 +98,19 @@ class DispatchByPolling(ProjectRule):
         ),
     )
     INVALID = (
+        # A robot polling its server's job table next to its heartbeat: reported, but LOW
+        # and saying that the queue is remote.
+        Invalid(
+            "import asyncio\n"
+            "class Worker:\n"
+            "    async def _run(self):\n"
+            "        while self.running:\n"
+            "            await self._send_heartbeat()\n"
+            "            await self._claim_next()\n"
+            "            await asyncio.sleep(self.poll_interval)\n",
+            line=4,
+            message_contains="polls a remote queue",
+        ),
         Invalid(
             "import asyncio\n"
             "class JobDispatcher:\n"
@@ -105,11 +135,26 @@ class DispatchByPolling(ProjectRule):
                 if not hits or _waits_for_work(fn, loop.line, loop.end_line):
                     continue
                 first = hits[0]
+                remote = _remote_client(fn, loop.line, loop.end_line)
+                if remote:
+                    message = (
+                        f"`{fn.name}` polls a remote queue (`{first.target}()`) every tick of "
+                        f"the loop that also keeps its server connection (`{remote}()`): the "
+                        "enqueue side is another process, so a job waits up to one interval; "
+                        "only a push channel (LISTEN/NOTIFY, a realtime subscription) would "
+                        "remove that latency, a small query per tick is the intended design."
+                    )
+                else:
+                    message = (
+                        f"`{fn.name}` sleeps a fixed interval between looks for pending work "
+                        f"(`{first.target}()`): work submitted after a tick waits for the next "
+                        "one and idle ticks still scan; wake the loop from the enqueue side."
+                    )
                 self.report_at(
                     loop.line,
-                    f"`{fn.name}` sleeps a fixed interval between looks for pending work "
-                    f"(`{first.target}()`): work submitted after a tick waits for the next one "
-                    "and idle ticks still scan; wake the loop from the enqueue side.",
+                    message,
+                    impact=_REMOTE_IMPACT if remote else None,
+                    frequency=_REMOTE_FREQUENCY if remote else None,
                     end_line=loop.line,
                     related=(
                         ChainStep(fn.relpath, first.line, fn.qualname, first.target),

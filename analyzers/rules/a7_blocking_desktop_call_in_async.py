@@ -49,9 +49,44 @@ _DESKTOP_SYNC_METHODS = frozenset(
         "SetFocus",
     }
 )
+# ... of which these are one window-manager or property round trip on an element or window
+# the caller already holds: moving, resizing or changing a window's state, reading one
+# property, sending one key chord. A few ms per call through the sync wrapper (its thread
+# hand-off included): MEDIUM at most. Searches, waits with timeouts, typing text (one
+# interval per character), clicks (the libraries sleep after each), form interactions (they
+# open lists and wait for them), captures and OCR stay unbounded.
+_QUICK_DESKTOP_METHODS = frozenset(
+    {
+        "move_window",
+        "resize_window",
+        "maximize_window",
+        "minimize_window",
+        "restore_window",
+        "verify_element_property",
+        "send_hotkey",
+        "move_mouse",
+    }
+)
+# A mouse move given a duration animates over it (sleeping per step): unbounded.
+_ANIMATED = frozenset({"duration", "interval", "timeout", "wait", "wait_time", "waitTime"})
+# One such call through a wrapper is a hitch, not a freeze: with the rule's frequency and
+# difficulty it scores MEDIUM (2*10 + 4*5 - 4*2 = 32) and stays below the hot-path promotion.
+_MS_IMPACT = 2
 _METHOD_CALL = re.compile(r"\.(" + "|".join(sorted(_DESKTOP_SYNC_METHODS)) + r")\(")
 # Not win32gui/win32api: those are single Win32 calls that return in microseconds.
 _UIA_MODULES = ("uiautomation.", "pywinauto.", "pyautogui.")
+
+
+def _quick(call: cst.Call) -> bool:
+    """One quick round trip: a method of `_QUICK_DESKTOP_METHODS` that is not told to animate
+    (`move_mouse(x, y)`, but not `move_mouse(x, y, duration)` or `move_mouse(x, y, duration=1)`)."""
+    if call_name(call) not in _QUICK_DESKTOP_METHODS or not isinstance(call.func, cst.Attribute):
+        return False
+    if call_name(call) != "move_mouse":
+        return True
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    named = {a.keyword.value for a in call.args if a.keyword is not None}
+    return len(positional) <= 2 and not named & _ANIMATED and not any(a.star for a in call.args)
 
 
 class BlockingDesktopCallInAsync(Rule):
@@ -143,6 +178,26 @@ async def execute(self, context):
             line=3,
             message_contains="window._control.SetFocus",
         ),
+        # Moving a window the node already holds: one round trip, a hitch (MEDIUM).
+        Invalid(
+            """\
+            async def execute(self, context):
+                ctx.move_window(self.window, 10, 10)
+            """,
+            line=2,
+            message_contains="for a few ms per call",
+        ),
+        # A key chord next to typed text: the typing (one interval per character) keeps the
+        # full rank, and the finding names it.
+        Invalid(
+            """\
+            async def execute(self, context):
+                ctx.send_hotkey("Ctrl", "a")
+                ctx.send_keys(self.text, 0.05)
+            """,
+            line=2,
+            message_contains="(and 1 more such call, among them `ctx.send_keys(...)`)",
+        ),
     )
 
     @classmethod
@@ -177,11 +232,25 @@ async def execute(self, context):
                 blocking.append((sub, source_of(sub.func)))
         if not blocking:
             return
+        first, name = blocking[0]
+        slow = [label for call, label in blocking if not _quick(call)]
         others = len(blocking) - 1
+        cost = (
+            ""
+            if slow
+            else " for a few ms per call (one window or property round trip through a sync "
+            "wrapper; longer only if the target window hangs): a short hitch, not a freeze"
+        )
+        # The first call is quick (a key chord) but a later one is not: name that one.
+        which = f", among them `{slow[0]}(...)`" if slow and _quick(first) else ""
         self.report(
-            blocking[0][0],
-            f"`{blocking[0][1]}(...)` blocks the event loop inside async "
-            f"{node.name.value}()"
-            + (f" (and {others} more such call{'s' if others > 1 else ''})" if others else "")
+            first,
+            f"`{name}(...)` blocks the event loop inside async {node.name.value}(){cost}"
+            + (
+                f" (and {others} more such call{'s' if others > 1 else ''}{which})"
+                if others
+                else ""
+            )
             + ": await the async variant or run it via asyncio.to_thread.",
+            impact=None if slow else _MS_IMPACT,
         )

@@ -38,7 +38,10 @@ class LoopNodeRebuildsSequence(Rule):
         "the saved loop state repeats O(n) work and allocation per iteration, so an n-item "
         "loop costs O(n^2) before any body node runs."
     )
-    IMPACT = 4
+    # Copying n references (or n small ints) runs in C: microseconds per iteration for loops
+    # of thousands of items, next to a node run's own overhead; it only shows near 1e5 items.
+    # A true O(n^2), but MEDIUM at most (2*10 + 6*5 - 2*2 = 46), and the message says so.
+    IMPACT = 2
     FREQUENCY = 6
     DIFFICULTY = 2
     RECOMMENDATION = (
@@ -128,6 +131,7 @@ if state is None:
                 sub,
                 f"`{source_of(sub, 50)}` runs on every iteration of {node.name.value} (its "
                 f"execute() is re-entered per item): build the sequence only when the loop "
-                f"state is first created.",
+                f"state is first created. A copy in C: microseconds per iteration below some "
+                f"thousands of items, it shows only in loops near 1e5 items.",
             )
             return

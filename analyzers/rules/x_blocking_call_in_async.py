@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from analyzers.findings import ChainStep
-from analyzers.matching import BLOCKING_KINDS_ASYNC, KIND_ADVICE
-from analyzers.project import CallSite
+from analyzers.matching import (
+    BLOCKING_KINDS_ASYNC,
+    KIND_ADVICE,
+    MS_SCALE_NOTE,
+    blocking_cost,
+    is_close_handler,
+)
+from analyzers.project import CallSite, FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
+
+# One clipboard or window-manager round trip: a few ms. With the rule's frequency and
+# difficulty this scores MEDIUM, inside a loop too (2*10 + 7*5 - 3*2 = 49), and stays below
+# the profile hot-path promotion (impact 4 and up).
+_MS_IMPACT = 2
 
 
 class BlockingCallInAsync(ProjectRule):
@@ -113,6 +124,26 @@ class BlockingCallInAsync(ProjectRule):
             "async def upload(self, ftp, name, fh):\n    ftp.storbinary('STOR ' + name, fh)\n",
             line=2,
         ),
+        # A clipboard write is a few Win32 calls: reported as a hitch (MEDIUM), not a freeze.
+        Invalid(
+            "import pyperclip\nasync def clear_clipboard(self):\n    pyperclip.copy('')\n",
+            line=3,
+            message_contains="clipboard, a few ms per call",
+        ),
+        # ... but waiting for the clipboard to change waits on the user.
+        Invalid(
+            "import pyperclip\nasync def next_paste(self):\n"
+            "    pyperclip.copy('')\n    return pyperclip.waitForNewPaste(30)\n",
+            line=3,
+            message_contains="(clipboard) (and further calls of the same kind: `pyperclip.wai",
+        ),
+        # Removing a tab's scratch folder when the tab closes: once per close.
+        Invalid(
+            "import shutil\nclass EditorTab:\n    async def onClose(self):\n"
+            "        shutil.rmtree(self.scratch_dir)\n",
+            line=4,
+            message_contains="runs once per close",
+        ),
     )
 
     def check_project(self) -> None:
@@ -131,20 +162,36 @@ class BlockingCallInAsync(ProjectRule):
                     by_kind.setdefault(kind, []).append(call)  # type: ignore[arg-type]
             for kind, calls in by_kind.items():
                 first = calls[0]
+                slow = [c for c in calls if self._cost(fn, kind, c) != "ms"]
                 # A retry loop that exits after the call (`try: save(); break`) runs it once.
                 in_loop = any(c.in_loop and not c.leaves_loop for c in calls)
                 where = " inside a loop" if first.in_loop and not first.leaves_loop else ""
                 more = " (and further calls of the same kind)" if len(calls) > 1 else ""
+                if slow and slow[0] is not first:
+                    # The first call is quick (opening a database): name the one that is not.
+                    more = f" (and further calls of the same kind: `{slow[0].target}()`)"
                 typed = project.typed_target(fn, first.target)
                 what = f"`{first.target}()`" + (f" (`{typed}`)" if typed != first.target else "")
+                # How long and how often: a clipboard or single-syscall call costs a few ms
+                # (MEDIUM at most); a close handler runs once per close, not per event.
+                cost = f", {MS_SCALE_NOTE}" if not slow else ""
+                once = is_close_handler(fn.name)
+                when = "; it runs once per close" if once else ""
                 self.report_at(
                     first.line,
                     f"{what} blocks the event loop{where} in coroutine "
-                    f"`{fn.name}` ({kind}){more}; {KIND_ADVICE[kind]}.",
+                    f"`{fn.name}` ({kind}{cost}){more}{when}; {KIND_ADVICE[kind]}.",
                     end_line=first.end_line,
                     col=first.col,
-                    frequency=7 if in_loop else None,
+                    impact=_MS_IMPACT if not slow else None,
+                    frequency=1 if once else 7 if in_loop else None,
                     related=tuple(
                         ChainStep(fn.relpath, c.line, fn.qualname, c.target) for c in calls[1:]
                     ),
                 )
+
+    def _cost(self, fn: FunctionInfo, kind: str, call: CallSite) -> str:
+        """Whether the call, as written or typed by its receiver, costs "ms" or is "unbounded"."""
+        typed = self.project.typed_target(fn, call.target)
+        quick = "ms" in (blocking_cost(kind, call.target), blocking_cost(kind, typed))
+        return "ms" if quick else "unbounded"

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from analyzers.matching import BLOCKING_KINDS_ASYNC, KIND_ADVICE, short_name
+from analyzers.matching import (
+    BLOCKING_KINDS_ASYNC,
+    KIND_ADVICE,
+    MS_SCALE_NOTE,
+    blocking_cost,
+    is_close_handler,
+    short_name,
+)
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
+
+# A clipboard or single-syscall call at the end of the chain costs a few ms: MEDIUM at most
+# (2*10 + 7*5 - 4*2 = 47 inside a loop), below the hot-path promotion (impact 4 and up).
+_MS_IMPACT = 2
 
 
 class BlockingChainFromAsync(ProjectRule):
@@ -210,13 +221,21 @@ class BlockingChainFromAsync(ProjectRule):
                 reported.add(callee.qualname)
                 steps = chain.steps
                 path = " -> ".join(short_name(s.symbol) for s in steps[1:])
+                # How long and how often (see BlockingCallInAsync): a few ms per call ranks
+                # MEDIUM at most; a close handler runs once per close.
+                quick = blocking_cost(chain.kind, chain.call) == "ms"
+                cost = f", {MS_SCALE_NOTE}" if quick else ""
+                once = is_close_handler(fn.name)
+                when = "; it runs once per close" if once else ""
+                in_loop = call.in_loop and not call.leaves_loop
                 self.report_at(
                     call.line,
                     f"coroutine `{fn.name}` calls sync `{short_name(callee.qualname)}()`, which "
-                    f"blocks the event loop in `{chain.call}()` ({chain.kind}) via {path}; "
-                    f"{KIND_ADVICE[chain.kind]}.",
+                    f"blocks the event loop in `{chain.call}()` ({chain.kind}{cost}) via "
+                    f"{path}{when}; {KIND_ADVICE[chain.kind]}.",
                     end_line=call.end_line,
                     col=call.col,
                     chain=steps,
-                    frequency=7 if call.in_loop and not call.leaves_loop else None,
+                    impact=_MS_IMPACT if quick else None,
+                    frequency=1 if once else 7 if in_loop else None,
                 )
