@@ -16,6 +16,7 @@ attribute hooks, which this walk does not call, go through libcst's own traversa
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -94,6 +95,84 @@ def visit_order(node_type: type) -> tuple[str, ...]:
     return order
 
 
+def _node_subclasses(base: type) -> set[type]:
+    out = {base}
+    todo = [base]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            if sub not in out:
+                out.add(sub)
+                todo.append(sub)
+    return out
+
+
+def _field_node_types(node_type: type) -> set[type] | None:
+    """Node types a field of `node_type` may hold, from libcst's annotations (every subclass
+    of an annotated base); None when some annotation cannot be read."""
+    try:
+        hints = typing.get_type_hints(node_type)
+    except Exception:
+        return None
+    out: set[type] = set()
+    for f in dataclasses.fields(node_type):
+        todo = [hints.get(f.name)]
+        while todo:
+            hint = todo.pop()
+            if isinstance(hint, type):
+                if issubclass(hint, cst.CSTNode):
+                    out |= _node_subclasses(hint)
+                continue
+            if typing.get_origin(hint) is typing.Literal:
+                continue  # `Literal["..."]`: plain values, no node
+            args = typing.get_args(hint)
+            if not args:
+                if hint is None or hint is type(None):
+                    continue
+                return None  # a string or an unresolved annotation: could be anything
+            todo.extend(a for a in args if a is not Ellipsis and a is not type(None))
+    return out
+
+
+_BELOW: dict[type, frozenset[str] | None] = {}
+
+
+def types_below(node_type: type) -> frozenset[str] | None:
+    """Names of every node type that can occur anywhere under a `node_type` node, or None
+    if libcst's annotations do not say (then anything can)."""
+    if node_type in _BELOW:
+        return _BELOW[node_type]
+    seen: set[type] = set()
+    todo = [node_type]
+    names: set[str] = set()
+    result: frozenset[str] | None = None
+    while todo:
+        current = todo.pop()
+        children = _field_node_types(current)
+        if children is None:
+            break
+        for child in children - seen:
+            seen.add(child)
+            names.add(child.__name__)
+            todo.append(child)
+    else:
+        result = frozenset(names)
+    _BELOW[node_type] = result
+    return result
+
+
+# frozenset of hooked type names -> node type -> whether nothing under (or at) it is hooked
+_PRUNE: dict[frozenset[str], dict[type, bool]] = {}
+
+
+def _prunable(hooked: frozenset[str]) -> dict[type, bool]:
+    table = _PRUNE.get(hooked)
+    if table is None:
+        if len(_PRUNE) > 256:
+            _PRUNE.clear()
+        table = _PRUNE[hooked] = {}
+    return table
+
+
 def _has_attribute_hooks(methods: dict[str, list[VisitorMethod]]) -> bool:
     # `visit_Call` is a node hook, `visit_Call_func` an attribute hook: node type names are
     # CamelCase without underscores.
@@ -112,8 +191,18 @@ def visit_readonly(module: cst.CSTNode, visitors: Sequence[Batchable]) -> None:
     # Per node type: (visit methods, leave methods, field names in visiting order).
     plan: dict[type, tuple[list[VisitorMethod], list[VisitorMethod], tuple[str, ...]]] = {}
     node_base = cst.CSTNode
-    hooked = {name.split("_", 1)[1] for name in methods}
+    hooked = frozenset(name.split("_", 1)[1] for name in methods)
     skip = frozenset() if hooked & _TRIVIA_NAMES else _TRIVIA
+    # A subtree where no node can be of a hooked type is not walked: with only statement-
+    # level hooks (functions, classes, loops), no expression is entered at all. Expressions
+    # are most of a tree's nodes, and most files are walked for such hooks only.
+    prune = _prunable(hooked)
+
+    def skipped(node_type: type) -> bool:
+        below = types_below(node_type)
+        pruned = node_type.__name__ not in hooked and below is not None and not below & hooked
+        prune[node_type] = pruned
+        return pruned
 
     def walk(node: cst.CSTNode) -> None:
         node_type = type(node)
@@ -134,9 +223,20 @@ def visit_readonly(module: cst.CSTNode, visitors: Sequence[Batchable]) -> None:
             value_type = type(value)
             if value_type in (list, tuple):
                 for item in value:
-                    if type(item) not in skip and isinstance(item, node_base):
+                    item_type = type(item)
+                    if (
+                        item_type not in skip
+                        and isinstance(item, node_base)
+                        and not prune.get(item_type, False)
+                        and not (item_type not in prune and skipped(item_type))
+                    ):
                         walk(item)
-            elif value_type not in skip and isinstance(value, node_base):
+            elif (
+                value_type not in skip
+                and isinstance(value, node_base)
+                and not prune.get(value_type, False)
+                and not (value_type not in prune and skipped(value_type))
+            ):
                 walk(value)
         for fn in leaves:
             fn(node)

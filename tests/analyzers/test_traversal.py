@@ -125,3 +125,47 @@ def test_trivia_is_skipped_without_changing_what_rules_see(name, source):
     for node in iter_nodes(module):
         if type(node) in _TRIVIA:
             assert all(type(n) in _TRIVIA for n in iter_nodes(node))
+
+
+class _SubsetRecorder:
+    """Hooks only the given node types, as a file's wanted rules do."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.log: list[tuple[str, int]] = []
+
+    def get_visitors(self) -> dict:
+        out = {}
+        for name in self.names:
+            out[f"visit_{name}"] = lambda node: self.log.append(("visit", id(node)))
+            out[f"leave_{name}"] = lambda node: self.log.append(("leave", id(node)))
+        return out
+
+
+HOOK_SETS = (
+    ("Module", "FunctionDef", "ClassDef"),  # statement-level only: expressions are pruned
+    ("FunctionDef", "For", "While", "With"),
+    ("Call",),  # calls sit in lambdas, comprehensions, decorators, defaults, f-strings
+    ("Lambda", "GeneratorExp", "Yield"),
+    ("Name",),
+)
+
+
+@pytest.mark.parametrize("names", HOOK_SETS, ids=lambda v: "+".join(v))
+@pytest.mark.parametrize(("name", "source"), _sources()[:12], ids=lambda v: v[:30])
+def test_pruned_subtrees_hide_no_hooked_node(names, name, source):
+    module = cst.parse_module(source)
+    ours, theirs = _SubsetRecorder(names), _Reference()
+    visit_readonly(module, [ours])
+    module.visit(theirs)
+    wanted = {id(n) for n in iter_nodes(module) if type(n).__name__ in names}
+    assert ours.log == [entry for entry in theirs.log if entry[1] in wanted]
+
+
+def test_nothing_below_a_name_or_a_statement_line_is_a_function():
+    from analyzers.traversal import types_below
+
+    assert types_below(cst.Name) is not None and not types_below(cst.Name) & {"Call", "Name"}
+    assert "FunctionDef" not in types_below(cst.SimpleStatementLine)
+    assert {"Call", "Lambda"} <= types_below(cst.SimpleStatementLine)
+    assert {"FunctionDef", "ClassDef", "Call"} <= types_below(cst.If)
