@@ -472,6 +472,11 @@ def audit(
         area = profile.area_for(relpath)
         tasks.append((key, FileTask(relpath, source, area, disabled, package)))
 
+    # ruff reads the files itself: started now, it runs while our workers do, instead of
+    # after them on the audit's serial tail.
+    use_ruff = bool(profile.static.get("ruff", True))
+    early_ruff = _RuffInBackground(base, [relpath for relpath, _, _ in read]) if use_ruff else None
+
     # 2. Analyze the rest, in a process pool when it pays.
     total = len(done) + len(tasks)
     if progress:
@@ -513,8 +518,8 @@ def audit(
             findings += instance.findings
 
     findings = confirm_findings(findings, project, [r for r in all_rules() if r.ID not in disabled])
-    if profile.static.get("ruff", True) and summaries:
-        findings += _ruff(base, summaries, profile, findings, result)
+    if early_ruff is not None and summaries:
+        findings += _ruff(base, summaries, profile, findings, result, early_ruff.result())
     findings = apply_rule_options(findings, profile)
     reach = reachability.build(
         ((s.module, s.relpath, s.references) for s in summaries if s.references),
@@ -580,20 +585,54 @@ def _restore(cached: object, result: AuditResult) -> bool:
     return True
 
 
+class _RuffInBackground:
+    """`run_ruff` on a thread: ruff is another process, so it overlaps with the workers."""
+
+    def __init__(self, base: Path, relpaths: list[str]) -> None:
+        from analyzers.ruff_import import run_ruff
+
+        self._base = base
+        self._out: tuple[list[dict], str] = ([], "")
+        self._thread = threading.Thread(
+            target=self._run, args=(run_ruff, relpaths), name="audit-ruff", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, run_ruff: Callable[..., tuple[list[dict], str]], relpaths: list[str]) -> None:
+        try:
+            self._out = run_ruff(self._base, relpaths)
+        except Exception as exc:  # never lose the audit over ruff
+            self._out = ([], f"ruff failed to run: {type(exc).__name__}: {exc}")
+
+    def result(self) -> tuple[list[dict], str]:
+        self._thread.join()
+        return self._out
+
+
 def _ruff(
     base: Path,
     summaries: list[ModuleSummary],
     profile: Profile,
     findings: list[Finding],
     result: AuditResult,
+    diagnostics: tuple[list[dict], str] | None = None,
 ) -> list[Finding]:
     """ruff's ASYNC findings for the analyzed files, minus lines our rules already cover.
 
+    `diagnostics`: ruff's output for every file read, when it ran already; only the files
+    that were analyzed count (one our parser rejects is an error, not a ruff finding).
     Not cached on its own: it depends on every file, and an unchanged tree's whole result,
     ruff's findings included, comes from the tree cache (`_tree_key`).
     """
     from analyzers.ruff_import import ruff_findings
 
+    if diagnostics is not None:
+        analyzed = {(base / s.relpath).resolve() for s in summaries}
+        raw, ruff_note = diagnostics
+        diagnostics = (
+            [d for d in raw if Path(str(d.get("filename", ""))).resolve() in analyzed],
+            ruff_note,
+        )
     disabled = profile.disabled_rules
     found, note = ruff_findings(
         base,
@@ -609,6 +648,7 @@ def _ruff(
             ]
             for s in summaries
         },
+        diagnostics=diagnostics,
     )
     if note:
         result.notes.append(note)

@@ -173,6 +173,17 @@ class BlockingChainFromAsync(ProjectRule):
             line=12,
             message_contains="os.fsync",
         ),
+        # Opening SQLite is quick, but the helper also queries: it keeps the full rank.
+        Invalid(
+            "import sqlite3\n"
+            "def load(path):\n"
+            "    conn = sqlite3.connect(path)\n"
+            "    return conn.execute('select * from jobs').fetchall()\n"
+            "async def refresh(self):\n"
+            "    self.rows = load(self.path)\n",
+            line=6,
+            message_contains="(sqlite) via",
+        ),
         # The new catalogue entries reach the chain rule too (bulk copies here).
         Invalid(
             "import shutil\n"
@@ -207,6 +218,20 @@ class BlockingChainFromAsync(ProjectRule):
         ),
     )
 
+    def _slow_beside(self, qualname: str) -> bool:
+        """Whether the function holding a quick blocking call (opening a database) also makes
+        an unbounded one (its queries): then the chain is not a few-ms hitch."""
+        holder = self.project.functions.get(qualname)
+        if holder is None:
+            return False
+        for call in holder.calls:
+            kind = self.project.call_blocking_kind(holder, call.target)
+            if kind in BLOCKING_KINDS_ASYNC and not call.awaited:
+                typed = self.project.typed_target(holder, call.target)
+                if "ms" not in (blocking_cost(kind, call.target), blocking_cost(kind, typed)):
+                    return True
+        return False
+
     def check_project(self) -> None:
         project = self.project
         for fn in self.functions():
@@ -223,7 +248,9 @@ class BlockingChainFromAsync(ProjectRule):
                 path = " -> ".join(short_name(s.symbol) for s in steps[1:])
                 # How long and how often (see BlockingCallInAsync): a few ms per call ranks
                 # MEDIUM at most; a close handler runs once per close.
-                quick = blocking_cost(chain.kind, chain.call) == "ms"
+                quick = blocking_cost(chain.kind, chain.call) == "ms" and not self._slow_beside(
+                    chain.steps[-1].symbol
+                )
                 cost = f", {MS_SCALE_NOTE}" if quick else ""
                 once = is_close_handler(fn.name)
                 when = "; it runs once per close" if once else ""

@@ -66,9 +66,14 @@ def test_a_clipboard_write_or_sqlite_open_is_medium_a_subprocess_or_query_high()
 
 
 CHAIN = """\
-import pyperclip, shutil
+import pyperclip, shutil, sqlite3
 def put(text):
     pyperclip.copy(text)
+def open_db(path):
+    return sqlite3.connect(path)
+def load(path):
+    conn = sqlite3.connect(path)
+    return conn.execute('select * from jobs').fetchall()
 def wipe(folder):
     shutil.rmtree(folder)
 class Tab:
@@ -78,14 +83,19 @@ class Tab:
         wipe(self.folder)
     async def save(self):
         wipe(self.folder)
+    async def attach(self, path):
+        self.db = open_db(path)
+        self.rows = load(path)
 """
 
 
 def test_chains_to_quick_calls_and_close_handlers_are_medium() -> None:
     assert _found(BlockingChainFromAsync, CHAIN) == [
-        (8, "MEDIUM", 37),
-        (10, "MEDIUM", 47),
-        (12, "HIGH", 67),
+        (13, "MEDIUM", 37),
+        (15, "MEDIUM", 47),
+        (17, "HIGH", 67),
+        (19, "MEDIUM", 37),
+        (20, "HIGH", 67),
     ]
 
 
