@@ -15,6 +15,7 @@ METADATA_DEPENDENCIES); the project model (ast based) resolves names with the sa
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -351,6 +352,9 @@ KIND_ADVICE: dict[str, str] = {
 _RETURNS = {"sqlite3.connect.": "sqlite3.Connection."}
 
 
+# Asked for every call of every function on each pass over the project (CIA001/002/003...):
+# the same few thousand names again and again, each through every prefix of the catalogue.
+@lru_cache(maxsize=65536)
 def blocking_kind(qualname: str) -> str | None:
     """How a call to `qualname` blocks the calling thread, or None if it does not."""
     for factory, cls in _RETURNS.items():

@@ -156,10 +156,22 @@ class Profile:
 
     def area_for(self, relpath: str) -> int | None:
         """The area the first matching `[areas]` glob gives `relpath`, else None."""
+        memo = self._areas_by_path
+        if relpath in memo:
+            return memo[relpath]
+        found = None
         for pattern, area in self.areas:
             if glob_matches(pattern, relpath):
-                return area
-        return None
+                found = area
+                break
+        memo[relpath] = found
+        return found
+
+    @cached_property
+    def _areas_by_path(self) -> dict[str, int | None]:
+        # Asked per file by the workers and again per finding and per file by the project
+        # passes: tens of thousands of glob matches on a large tree.
+        return {}
 
     def is_excluded(self, relpath: str) -> bool:
         return any(glob_matches(p, relpath) for p in self.exclude)

@@ -125,14 +125,18 @@ def ruff_findings(
     occupied: frozenset[tuple[str, int]],
     blocking: frozenset[tuple[str, int]] = frozenset(),
     functions: Mapping[str, list[tuple[int, int, str]]] | None = None,
+    diagnostics: tuple[list[dict], str] | None = None,
 ) -> tuple[list[Finding], str]:
     """Convert ruff's ASYNC diagnostics into Findings (see the module docstring).
+
+    `diagnostics`: what `run_ruff` returned, when the caller ran it already (the audit
+    starts ruff before its own analysis, so ruff runs while the workers do).
 
     `occupied`: (path, line) where our rules report; `blocking`: those of them that report a
     blocking call; `functions`: (first, last line, name) of each file's functions when the
     caller has them (the audit's summaries), else files are parsed where needed.
     """
-    raw, note = run_ruff(root, relpaths)
+    raw, note = diagnostics if diagnostics is not None else run_ruff(root, relpaths)
     out: list[Finding] = []
     # Functions are looked up (one parse per file) only where they can change the result: a
     # file with a check's second hit, or with one of our blocking calls.

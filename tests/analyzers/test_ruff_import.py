@@ -92,3 +92,28 @@ def test_one_ruff_finding_per_check_per_function_and_none_beside_our_blocking_ca
     assert [(f.line, f.symbol) for f in opened] == [(3, "copy_text")]
     assert [(s.line, s.symbol) for s in opened[0].related] == [(5, "copy_text")]
     assert [(f.rule, f.line) for f in result.findings if f.symbol == "send"] == [("CIA001", 10)]
+
+
+def test_ruff_output_counts_only_for_files_the_audit_analyzed(tmp_path):
+    # ruff runs beside the workers on every file read; a file our parser rejected (newer
+    # syntax, say) is reported as an error, not as ruff findings.
+    from analyzers.profile import load_profile
+    from analyzers.project import summarize_source
+    from analyzers.runner import AuditResult, _ruff
+
+    for name in ("kept.py", "rejected.py"):
+        (tmp_path / name).write_text("async def load(path):\n    return open(path).read()\n")
+    item = {
+        "code": "ASYNC230",
+        "message": "Async functions should not open files with blocking methods like `open`",
+        "location": {"row": 2, "column": 12},
+        "end_location": {"row": 2, "column": 16},
+    }
+    diagnostics = [
+        {**item, "filename": str(tmp_path / "kept.py")},
+        {**item, "filename": str(tmp_path / "rejected.py")},
+    ]
+    summaries = [summarize_source((tmp_path / "kept.py").read_text(), "kept.py", "kept")]
+    result = AuditResult(root=str(tmp_path), profile="generic", rules=0)
+    found = _ruff(tmp_path, summaries, load_profile("generic"), [], result, (diagnostics, ""))
+    assert [(f.rule, f.path, f.line) for f in found] == [("RUF-ASYNC230", "kept.py", 2)]
