@@ -8,7 +8,9 @@ at another time), and caches the walk so that several rules judging the same fun
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import itertools
 import re
 import typing
 from collections.abc import Iterator
@@ -352,16 +354,76 @@ def source_of(node: cst.CSTNode, limit: int = 60) -> str:
 LOOP_HEAD = re.compile(r"^\s*(?:async\s+)?(?:for|while)\b")
 
 
+_MULTILINE: dict[re.Pattern[str], re.Pattern[str]] = {}
+
+
+def _multiline(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """`pattern` with `^`/`$` at every line: whatever it finds in one line it finds there
+    in the whole text too."""
+    found = _MULTILINE.get(pattern)
+    if found is None:
+        found = _MULTILINE[pattern] = re.compile(pattern.pattern, pattern.flags | re.M)
+    return found
+
+
 def indented_under(
     source: str, head: re.Pattern[str], body: re.Pattern[str], window: int = 150
 ) -> bool:
     """Whether a line matching `body` sits indented under a recent line matching `head`.
 
     A text-only prefilter (no parsing): lets a rule skip files where its shape cannot occur,
-    e.g. an `emit(` under a `for`, so most files never need a libcst pass for it.
+    e.g. an `emit(` under a `for`, so most files never need a libcst pass for it. A head
+    counts when it is at most `window` lines above and every non-blank line since is
+    indented deeper than it.
     """
+    if _LINE_BREAKS_BESIDES_NEWLINE.search(source):
+        return _indented_under_by_lines(source.splitlines(), head, body, window)
+    # Two searches over the whole text find the few lines that matter; only the `window`
+    # lines above each body match are then read, instead of two searches per line.
+    bodies = [m.span() for m in _multiline(body).finditer(source)]
+    if not bodies or _multiline(head).search(source) is None:
+        return False
+    lines = source.split("\n")
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
+    is_head: dict[int, bool] = {}
+    # every line a match touches (one spanning a line break is looked at on each line)
+    candidates = {
+        n
+        for begin, end in bodies
+        for n in range(
+            bisect.bisect_right(starts, begin) - 1, bisect.bisect_right(starts, end) - 1 + 1
+        )
+    }
+    for number in sorted(candidates):
+        first = max(0, number - window)
+        heads: list[tuple[int, int]] = []
+        for n in range(first, number + 1):
+            line = lines[n]
+            stripped = line.lstrip()
+            if not stripped:
+                continue
+            indent = len(line) - len(stripped)
+            heads = [(i, h) for i, h in heads if i < indent]
+            if n == number:
+                if heads and body.search(line):
+                    return True
+                break
+            if n not in is_head:
+                is_head[n] = head.search(line) is not None
+            if is_head[n]:
+                heads.append((indent, n))
+    return False
+
+
+# `str.splitlines` also breaks at these; text holding one is read line by line as before.
+_LINE_BREAKS_BESIDES_NEWLINE = re.compile("[\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _indented_under_by_lines(
+    lines: list[str], head: re.Pattern[str], body: re.Pattern[str], window: int
+) -> bool:
     heads: list[tuple[int, int]] = []
-    for number, line in enumerate(source.splitlines()):
+    for number, line in enumerate(lines):
         stripped = line.lstrip()
         if not stripped:
             continue
