@@ -123,7 +123,12 @@ class Rule(cst.BatchableCSTVisitor):
     @classmethod
     def wants(cls, source: str) -> bool:
         """Whether the prefilter lets this rule run on `source` (see TRIGGERS)."""
-        return not cls.TRIGGERS or any(t in source for t in cls.TRIGGERS)
+        # A plain loop: a generator per call was most of this test's cost (every rule,
+        # every file).
+        for trigger in cls.TRIGGERS:
+            if trigger in source:
+                return True
+        return not cls.TRIGGERS
 
     def report(
         self,
