@@ -16,6 +16,11 @@ are imported instead of rewritten. Each becomes a `Finding` with rule id `RUF-AS
   the call chain and the area-specific advice); so is a blocking one (`open()`, a process
   wait) in a function where one of our rules already reports a blocking call: moving that
   function's blocking work off the loop is one fix.
+- ASYNC110 is dropped where the loop's condition itself awaits (`while not await
+  announce(): await asyncio.sleep(3)`): each round does real work (a network call, a
+  subprocess) and sleeps between tries, a retry with back-off. There is no flag another task
+  sets, so no Event to wait on. A condition that only re-reads state (`while not self.ready`,
+  `while not fut.done()`) stays.
 - One finding per check per function: further hits of the same code in it are `related`.
 - No ruff executable is not an error: the import is skipped and the reason returned.
 """
@@ -62,6 +67,8 @@ _CHEAP_BECAUSE: Mapping[str, str] = {
 DEMOTED_FOR_ASYNCIO = frozenset({"ASYNC109", "ASYNC240"})
 # A loop with no condition: a keep-alive tick (Ctrl+C on Windows, a heartbeat), not a wait.
 _KEEP_ALIVE = re.compile(r"\s*while\s+(?:True|1)\s*:")
+_AWAIT = re.compile(r"\bawait\b")
+_WHILE_HEAD_MAX_LINES = 8
 RUFF_TIMEOUT_S = 120
 
 
@@ -161,6 +168,8 @@ def ruff_findings(
             continue
         if code == "ASYNC110" and _KEEP_ALIVE.match(_line_of(root / relpath, line, lines)):
             continue  # `while True: await sleep(1)` ticks the loop; no condition to wait for
+        if code == "ASYNC110" and _AWAIT.search(_while_head(root / relpath, line, lines)):
+            continue  # `while not await try_again(): sleep` retries real work; no flag to wait on
         impact, frequency, difficulty, default_area, tags, advice = spec
         function = None
         if hits[(str(item.get("filename", "")), code)] > 1 or (
@@ -219,6 +228,21 @@ def _line_of(path: Path, line: int, cache: dict[Path, list[str]]) -> str:
             cache[path] = []
     text = cache[path]
     return text[line - 1] if 0 < line <= len(text) else ""
+
+
+def _while_head(path: Path, line: int, cache: dict[Path, list[str]]) -> str:
+    """The `while` header starting at `line`, up to its colon (a few lines at most), without
+    comments; "" when `line` does not start a while loop."""
+    first = _line_of(path, line, cache)
+    if not first.lstrip().startswith("while"):
+        return ""
+    parts: list[str] = []
+    for n in range(line, line + _WHILE_HEAD_MAX_LINES):
+        text = _line_of(path, n, cache).split("#", 1)[0].rstrip()
+        parts.append(text)
+        if text.endswith(":"):
+            break
+    return " ".join(parts)
 
 
 def _function_spans(path: Path) -> list[tuple[int, int, str]]:

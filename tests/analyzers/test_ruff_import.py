@@ -59,6 +59,11 @@ def test_cheap_async_checks_are_low_and_say_why(tmp_path):
         "async def wakeup():\n"
         "    while True:\n"  # ASYNC110 from ruff, but a keep-alive tick: nothing to wait for
         "        await asyncio.sleep(1)\n"
+        "async def join_swarm(tracker):\n"
+        "    while not (\n"  # ASYNC110 from ruff, but a retry around real (network) work
+        "        await tracker.announce()\n"
+        "    ):\n"
+        "        await asyncio.sleep(3)\n"
     )
     result = audit(tmp_path, use_cache=False, jobs=1)
     got = {f.rule: f for f in result.findings if f.rule.startswith("RUF-")}
@@ -69,7 +74,7 @@ def test_cheap_async_checks_are_low_and_say_why(tmp_path):
     assert "only for large files" in got["RUF-ASYNC230"].message
     assert "up to one sleep late" in got["RUF-ASYNC110"].message
     polls = [f.symbol for f in result.findings if f.rule == "RUF-ASYNC110"]
-    assert polls == ["wait_ready"]  # not the keep-alive tick
+    assert polls == ["wait_ready"]  # not the keep-alive tick, nor the retry
     blocking = [f for f in result.findings if f.line == 11]
     assert [(f.rule, f.severity.value) for f in blocking] == [("CIA001", "HIGH")]
 
