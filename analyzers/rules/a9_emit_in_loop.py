@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import libcst as cst
 from libcst.metadata import PositionProvider
 
 from analyzers.findings import Finding
-from analyzers.project import ProjectModel
+from analyzers.project import ClassInfo, ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import body_nodes, call_name, call_receiver, enclosing_loop
+
+if TYPE_CHECKING:
+    from analyzers.context import FileContext
 
 _BULK_WORDS = (
     "nodes",
@@ -33,8 +37,11 @@ _BULK_WORDS = (
 
 
 def _inside_match_branch(loop: cst.For, ancestors: tuple[cst.CSTNode, ...]) -> bool:
-    """Under `if x == wanted:` inside the loop: a find-by-key loop emits once, not per item."""
+    """Under `if x == wanted:` inside the loop: a find-by-key loop emits once, not per item.
+    So under `if key in bucket:` where `bucket` is the loop's item and `key` is not: a loop
+    asking which of a few containers holds one key emits for the ones that do, not per item."""
     inside = False
+    targets = _target_names(loop.target)
     for anc in ancestors:
         if anc is loop:
             inside = True
@@ -44,7 +51,34 @@ def _inside_match_branch(loop: cst.For, ancestors: tuple[cst.CSTNode, ...]) -> b
                 isinstance(c.operator, (cst.Equal, cst.Is)) for c in test.comparisons
             ):
                 return True
+            if _key_in_item(test, targets):
+                return True
     return False
+
+
+def _target_names(target: cst.BaseExpression) -> frozenset[str]:
+    return frozenset(
+        n.value
+        for n in [target, *(sub for sub, _ in body_nodes(target))]
+        if isinstance(n, cst.Name)
+    )
+
+
+def _key_in_item(test: cst.BaseExpression, item_names: frozenset[str]) -> bool:
+    """`key in item`: the container is the loop's item, the key comes from outside it."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    comp = test.comparisons[0]
+    if not isinstance(comp.operator, cst.In):
+        return False
+    return _uses(comp.comparator, item_names) and not _uses(test.left, item_names)
+
+
+def _uses(expr: cst.BaseExpression, names: frozenset[str]) -> bool:
+    return any(
+        isinstance(n, cst.Name) and n.value in names
+        for n in [expr, *(sub for sub, _ in body_nodes(expr))]
+    )
 
 
 # Qt handlers that run once per user gesture (a drop, a context menu, a double click): the
@@ -68,6 +102,172 @@ def _first_seen_branch(loop: cst.For, ancestors: tuple[cst.CSTNode, ...]) -> boo
 
 
 _EMITTED = re.compile(r"^`self\.(\w+)\.emit\(")
+
+# `X = []` / `X: list = []` in a class body, or `set()`, `dict()`, `()`: starts empty.
+_EMPTY_CTORS = frozenset({"list", "dict", "set", "tuple", "deque", "OrderedDict"})
+_FILLING_CALLS = frozenset(
+    {"append", "add", "setdefault", "update", "insert", "extend", "appendleft", "__setitem__"}
+)
+# Tag carried from the file pass to `confirm`: the loop's `self.<attr>` that nothing in the
+# class fills; the whole project is checked there before the finding is dropped.
+_NEVER_FILLED = "never-filled:"
+
+
+def _is_empty_literal(expr: cst.BaseExpression | None) -> bool:
+    if isinstance(expr, (cst.List, cst.Set, cst.Tuple)):
+        return not expr.elements
+    if isinstance(expr, cst.Dict):
+        return not expr.elements
+    return isinstance(expr, cst.Call) and call_name(expr) in _EMPTY_CTORS and not expr.args
+
+
+def _self_attr(expr: cst.BaseExpression) -> str | None:
+    """`self.X`, `self.X.items()`/`.values()`/`.keys()`, `list(self.X)` -> "X"."""
+    if isinstance(expr, cst.Call):
+        if call_name(expr) in ("items", "values", "keys") and isinstance(expr.func, cst.Attribute):
+            return _self_attr(expr.func.value)
+        if call_name(expr) in ("list", "tuple", "sorted", "reversed") and len(expr.args) == 1:
+            return _self_attr(expr.args[0].value)
+        return None
+    if (
+        isinstance(expr, cst.Attribute)
+        and isinstance(expr.value, cst.Name)
+        and expr.value.value == "self"
+    ):
+        return expr.attr.value
+    return None
+
+
+def _class_attr_starts_empty(cls: cst.ClassDef, attr: str) -> bool:
+    if not isinstance(cls.body, cst.IndentedBlock):
+        return False
+    for stmt in cls.body.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign) and any(
+                isinstance(t.target, cst.Name) and t.target.value == attr for t in small.targets
+            ):
+                return _is_empty_literal(small.value)
+            if (
+                isinstance(small, cst.AnnAssign)
+                and isinstance(small.target, cst.Name)
+                and small.target.value == attr
+            ):
+                return _is_empty_literal(small.value)
+    return False
+
+
+def _in_file_lineage(cls: cst.ClassDef, module: cst.Module | None) -> list[cst.ClassDef]:
+    """The class, then its base classes defined at the top of the same file."""
+    by_name: dict[str, cst.ClassDef] = {}
+    if module is not None:
+        for stmt in module.body:
+            if isinstance(stmt, cst.ClassDef):
+                by_name[stmt.name.value] = stmt
+    out = [cls]
+    todo = [cls]
+    while todo:
+        for base in todo.pop().bases:
+            name = base.value.value if isinstance(base.value, cst.Name) else None
+            found = by_name.get(name or "")
+            if found is not None and found not in out:
+                out.append(found)
+                todo.append(found)
+    return out
+
+
+def _class_fills(cls: cst.ClassDef, attr: str) -> bool:
+    """Whether any method of the class adds to or rebinds `self.<attr>` (other than to an
+    empty container)."""
+    for sub, _ancestors in body_nodes(cls):
+        if isinstance(sub, cst.Call) and isinstance(sub.func, cst.Attribute):
+            if sub.func.attr.value in _FILLING_CALLS and _self_attr(sub.func.value) == attr:
+                return True
+        elif isinstance(sub, cst.Assign):
+            for t in sub.targets:
+                if _writes(t.target, attr) and not _is_empty_literal(sub.value):
+                    return True
+        elif (
+            isinstance(sub, (cst.AugAssign, cst.AnnAssign))
+            and _writes(sub.target, attr)
+            and (isinstance(sub, cst.AugAssign) or not _is_empty_literal(sub.value))
+        ):
+            return True
+    return False
+
+
+def _writes(target: cst.BaseExpression, attr: str) -> bool:
+    """`self.X = ...`, `self.X[k] = ...` or a tuple target holding one of them."""
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return any(_writes(e.value, attr) for e in target.elements)
+    if isinstance(target, cst.Subscript):
+        return _self_attr(target.value) == attr
+    return _self_attr(target) == attr
+
+
+def _filled_elsewhere(project: ProjectModel, cls_name: str, attr: str) -> bool:
+    """Whether code outside the class could fill its `<attr>`: a `<obj>.<attr>.append(...)`
+    -style call on anything but an unrelated class's own `self`, or a subclass that creates
+    or fills `self.<attr>`."""
+    related = {q for q, c in project.classes.items() if _is_or_inherits(project, c, cls_name)}
+    related_names = {q.rsplit(".", 1)[-1] for q in related} | {cls_name}
+    for fn in project.functions.values():
+        for call in fn.calls:
+            if attr in call.keywords and _constructs(call.target, related_names):
+                return True  # `Cls(attr=[...])`: dataclass/attrs fields are set this way
+            head, _, verb = call.target.rpartition(".")
+            if verb not in _FILLING_CALLS or (not head.endswith(f".{attr}") and head != attr):
+                continue
+            if head == f"self.{attr}" and fn.cls not in related:
+                continue  # another class's own attribute of the same name
+            return True
+    for q in related:
+        use = project.classes[q].containers.get(attr)
+        if use is not None and (use.adds or use.removes or (use.kind != "?" and not use.empty)):
+            return True
+    return False
+
+
+def _constructs(target: str, class_names: set[str]) -> bool:
+    parts = target.split(".")
+    if parts[-1] == "__init__" and len(parts) > 1:
+        parts = parts[:-1]
+    return parts[-1] in class_names
+
+
+def _is_or_inherits(project: ProjectModel, klass: ClassInfo, cls_name: str) -> bool:
+    seen: set[str] = set()
+    todo = [klass]
+    while todo:
+        c = todo.pop()
+        if c.name == cls_name:
+            return True
+        for base in c.bases:
+            if base not in seen:
+                seen.add(base)
+                if base in project.classes:
+                    todo.append(project.classes[base])
+                elif base.rsplit(".", 1)[-1] == cls_name:
+                    return True
+    return False
+
+
+def _paced_by(loop: cst.For) -> str:
+    """`await asyncio.sleep(x)` (x not 0) directly in the loop's body: each item already
+    waits that long, so the emit is noise next to the deliberate pacing. Its source, or ""."""
+    for sub, anc in body_nodes(loop.body):
+        if (
+            isinstance(sub, cst.Call)
+            and call_name(sub) == "sleep"
+            and anc
+            and isinstance(anc[-1], cst.Await)
+            and sub.args
+            and not (isinstance(sub.args[0].value, cst.Integer) and sub.args[0].value.value == "0")
+            and enclosing_loop(sub, (loop, *anc)) is loop
+        ):
+            return cst.Module(body=[]).code_for_node(sub)
+    return ""
 
 
 def _connected_signals(project: ProjectModel) -> frozenset[str]:
@@ -136,6 +336,30 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
                     self.progress.emit(self._pct)
             """
         ),
+        # Which of a few named buckets holds the key: it emits for the one or two that do.
+        Valid(
+            """\
+            def forget(self, key):
+                for name, bucket in self.buckets_by_state.items():
+                    if key in bucket:
+                        del bucket[key]
+                        self.entry_removed.emit(name, key)
+            """
+        ),
+        # The loop walks a class-level list (here of a base class) nothing in the project
+        # ever fills: it never runs.
+        Valid(
+            """\
+            class SourcesMixin:
+                sources: list = []
+
+            class Watcher(Service, SourcesMixin):
+                async def pump(self):
+                    for source in self.sources:
+                        for entry in source.new_entries():
+                            bus.publish("watch", entry)
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -189,6 +413,33 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             line=4,
             message_contains="Nothing in the audited tree connects to `node_moved` today",
         ),
+        # The same class-level list, filled from outside the class: the loop does run.
+        Invalid(
+            """\
+            class Watcher:
+                sources: list = []
+
+                async def pump(self):
+                    for source in self.sources:
+                        for entry in source.new_entries():
+                            bus.publish("watch", entry)
+
+            def watch(watcher, feed):
+                watcher.sources.append(feed)
+            """,
+            line=7,
+        ),
+        # Each item already sleeps 100 ms: LOW, saying the emits are paced.
+        Invalid(
+            """\
+            async def import_entries(self, feed):
+                for entry in feed.entries:
+                    await asyncio.sleep(0.1)
+                    self.entry_added.emit(entry)
+            """,
+            line=4,
+            message_contains="deliberate pacing",
+        ),
     )
 
     @classmethod
@@ -215,6 +466,12 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
         an emit with no receiver costs next to nothing today, however often it fires; the
         loop still is one the first receiver will pay for."""
         found = super().confirm(finding, project)
+        marker = next((t for t in finding.tags if t.startswith(_NEVER_FILLED)), "")
+        if found is not None and marker:
+            cls_name, _, attr = marker[len(_NEVER_FILLED) :].rpartition(".")
+            if not _filled_elsewhere(project, cls_name, attr):
+                return None  # the loop walks a container nothing fills: it never runs
+            found = replace(found, tags=tuple(t for t in found.tags if t != marker))
         match = _EMITTED.search(finding.message)
         if found is None or match is None:
             return found
@@ -228,6 +485,40 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             priority=replace(found.priority, impact=1, frequency=2),
             tags=(*found.tags, "no-receiver"),
         )
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._classes: list[cst.ClassDef] = []
+        self._module: cst.Module | None = None
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module = node
+
+    def _never_filled(self, node: cst.FunctionDef, loops: list[cst.For]) -> str:
+        """`Class.attr` when one of the loops walks `self.<attr>`, which starts empty in the
+        body of the class or of a base class in the same file, and which none of them fills
+        ("" otherwise): the loop runs only if code elsewhere fills it, and `confirm` checks
+        that over the whole project."""
+        if not self._classes:
+            return ""
+        cls = self._classes[-1]
+        if not isinstance(cls.body, cst.IndentedBlock) or node not in cls.body.body:
+            return ""
+        lineage = _in_file_lineage(cls, self._module)
+        for loop in loops:
+            attr = _self_attr(loop.iter)
+            if attr is None:
+                continue
+            declaring = next((c for c in lineage if _class_attr_starts_empty(c, attr)), None)
+            if declaring is not None and not any(_class_fills(c, attr) for c in lineage):
+                return f"{declaring.name.value}.{attr}"
+        return ""
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         # A batcher's flush delivers what it batched: that loop is the fix, not the defect.
@@ -250,23 +541,33 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
                 continue
             line = self.get_metadata(PositionProvider, loop).start.line
             gesture = node.name.value in _GESTURE_HANDLERS
+            paced = "" if gesture else _paced_by(loop)
             per = (
                 "once per new item of its loop"
                 if _first_seen_branch(loop, ancestors)
                 else ("once per item of its loop")
             )
+            why = ""
+            if gesture:
+                why = (
+                    f" It runs in {node.name.value}(), once per user gesture over what the "
+                    "user dropped or picked, so it costs little."
+                )
+            elif paced:
+                why = (
+                    f" Each item already waits `{paced}` in the same loop, so the emits are "
+                    "spread out and cost little next to that deliberate pacing."
+                )
             self.report(
                 sub,
                 f"`{receiver}.{call_name(sub)}(...)` fires {per}: emit one batched "
-                "signal/event after the loop."
-                + (
-                    f" It runs in {node.name.value}(), once per user gesture over what the "
-                    "user dropped or picked, so it costs little."
-                    if gesture
-                    else ""
-                ),
+                "signal/event after the loop." + why,
                 related=(self._loop_step(line),),
-                impact=1 if gesture else None,
-                frequency=3 if gesture else None,
+                impact=1 if gesture or paced else None,
+                frequency=3 if gesture or paced else None,
             )
+            empty = self._never_filled(node, [a for a in ancestors if isinstance(a, cst.For)])
+            if empty:
+                found = self.findings[-1]
+                self.findings[-1] = replace(found, tags=(*found.tags, _NEVER_FILLED + empty))
             return

@@ -37,3 +37,17 @@ def test_an_emit_per_dropped_file_is_low() -> None:
         "\ndef bind(stack, editor):\n    stack.load_file.connect(editor.load)\n"
     )
     assert _found(code) == [(4, "LOW", 19, False)]
+
+
+def test_an_emit_per_item_of_a_paced_loop_is_low() -> None:
+    code = (
+        "class Feeds:\n"
+        "    async def load(self, feed):\n"
+        "        for entry in feed.entries:\n"
+        "            await asyncio.sleep(0.1)\n"
+        "            self.entry_added.emit(entry)\n"
+        "\ndef bind(feeds, view):\n    feeds.entry_added.connect(view.add_row)\n"
+    )
+    assert _found(code) == [(5, "LOW", 19, False)]
+    # sleep(0) only yields: no pacing, the rule's default rank.
+    assert _found(code.replace("sleep(0.1)", "sleep(0)")) == [(5, "MEDIUM", 49, False)]
