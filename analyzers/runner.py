@@ -18,6 +18,7 @@ import os
 import pickle
 import re
 import stat
+import sys
 import threading
 import time
 from collections import Counter
@@ -321,7 +322,7 @@ def analyze_file(task: FileTask) -> FileResult:
         if line is None and "\x00" in task.source:  # ast names no line for a null byte
             line = task.source.count("\n", 0, task.source.index("\x00")) + 1
         where = f" at line {line}" if line is not None else ""
-        result.error = f"syntax error{where}: {exc.msg}"
+        result.error = f"syntax error{where}: {exc.msg}{_newer_syntax_hint(task.source)}"
         return result
     except (ValueError, RecursionError) as exc:  # e.g. null bytes, absurd nesting
         result.error = f"cannot parse: {exc}"
@@ -361,6 +362,20 @@ def analyze_file(task: FileTask) -> FileResult:
     if failed:
         result.error = "partly analyzed: " + "; ".join(failed)
     return result
+
+
+def _newer_syntax_hint(source: str) -> str:
+    """What to do when this Python rejects a file libcst's parser (which knows newer
+    grammars, e.g. `def f[T]()` of 3.12) accepts: the summaries need this Python's `ast`."""
+    try:
+        parse_module(source)
+    except Exception:
+        return ""
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return (
+        f" (valid in a newer Python than {version}: run the inspector on the Python the "
+        "project targets to analyze this file)"
+    )
 
 
 def _crashed_rule(exc: BaseException) -> type[Rule] | None:

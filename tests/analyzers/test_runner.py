@@ -248,3 +248,22 @@ def test_a_file_is_analyzed_without_automatic_collections_and_leaves_gc_as_found
         assert started == [] and not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_file_in_newer_syntax_says_which_python_can_read_it():
+    import sys
+
+    from analyzers.runner import FileTask, analyze_file
+
+    generic = "def first[T](xs: list[T]) -> T:\n    return xs[0]\n"  # PEP 695, Python 3.12
+    result = analyze_file(FileTask("first.py", generic, None))
+    if sys.version_info >= (3, 12):
+        assert result.error == ""
+    else:
+        assert result.error == (
+            "syntax error at line 1: expected '(' (valid in a newer Python than "
+            f"{sys.version_info.major}.{sys.version_info.minor}: run the inspector on the "
+            "Python the project targets to analyze this file)"
+        )
+    broken = analyze_file(FileTask("broken.py", "def broken(:\n    pass\n", None))
+    assert broken.error == "syntax error at line 1: invalid syntax"
