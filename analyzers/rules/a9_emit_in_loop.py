@@ -542,11 +542,8 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             line = self.get_metadata(PositionProvider, loop).start.line
             gesture = node.name.value in _GESTURE_HANDLERS
             paced = "" if gesture else _paced_by(loop)
-            per = (
-                "once per new item of its loop"
-                if _first_seen_branch(loop, ancestors)
-                else ("once per item of its loop")
-            )
+            first_seen = _first_seen_branch(loop, ancestors)
+            per = "once per new item of its loop" if first_seen else "once per item of its loop"
             why = ""
             if gesture:
                 why = (
@@ -558,13 +555,19 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
                     f" Each item already waits `{paced}` in the same loop, so the emits are "
                     "spread out and cost little next to that deliberate pacing."
                 )
+            elif first_seen:
+                why = (
+                    " It fires only for keys not seen before, so each emit announces one new "
+                    "thing, which a receiver usually shows as one row anyway: batching saves "
+                    "little."
+                )
             self.report(
                 sub,
                 f"`{receiver}.{call_name(sub)}(...)` fires {per}: emit one batched "
                 "signal/event after the loop." + why,
                 related=(self._loop_step(line),),
-                impact=1 if gesture or paced else None,
-                frequency=3 if gesture or paced else None,
+                impact=1 if gesture or paced else (2 if first_seen else None),
+                frequency=3 if gesture or paced or first_seen else None,
             )
             empty = self._never_filled(node, [a for a in ancestors if isinstance(a, cst.For)])
             if empty:

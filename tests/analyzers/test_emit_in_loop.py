@@ -51,3 +51,16 @@ def test_an_emit_per_item_of_a_paced_loop_is_low() -> None:
     assert _found(code) == [(5, "LOW", 19, False)]
     # sleep(0) only yields: no pacing, the rule's default rank.
     assert _found(code.replace("sleep(0.1)", "sleep(0)")) == [(5, "MEDIUM", 49, False)]
+
+
+def test_an_emit_only_for_keys_not_seen_before_is_low() -> None:
+    code = (
+        "class Search:\n"
+        "    def process(self):\n"
+        "        for name, line in self.results:\n"
+        "            if name not in self.files:\n"
+        "                self.files.append(name)\n"
+        "                self.file_found.emit(name)\n"
+        "\ndef bind(search, tree):\n    search.file_found.connect(tree.add_file)\n"
+    )
+    assert _found(code) == [(6, "LOW", 29, False)]
