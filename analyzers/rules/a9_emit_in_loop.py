@@ -177,10 +177,20 @@ def _in_file_lineage(cls: cst.ClassDef, module: cst.Module | None) -> list[cst.C
     return out
 
 
+def _method_nodes(cls: cst.ClassDef) -> list[cst.CSTNode]:
+    """Every node inside the class's own methods (nested scopes of theirs not entered)."""
+    out: list[cst.CSTNode] = []
+    if isinstance(cls.body, cst.IndentedBlock):
+        for stmt in cls.body.body:
+            if isinstance(stmt, cst.FunctionDef):
+                out.extend(sub for sub, _ancestors in body_nodes(stmt))
+    return out
+
+
 def _class_fills(cls: cst.ClassDef, attr: str) -> bool:
     """Whether any method of the class adds to or rebinds `self.<attr>` (other than to an
     empty container)."""
-    for sub, _ancestors in body_nodes(cls):
+    for sub in _method_nodes(cls):
         if isinstance(sub, cst.Call) and isinstance(sub.func, cst.Attribute):
             if sub.func.attr.value in _FILLING_CALLS and _self_attr(sub.func.value) == attr:
                 return True
@@ -251,6 +261,33 @@ def _is_or_inherits(project: ProjectModel, klass: ClassInfo, cls_name: str) -> b
                 elif base.rsplit(".", 1)[-1] == cls_name:
                     return True
     return False
+
+
+_SMALL_CAP = 1000
+
+
+def _capped_by(cls: cst.ClassDef | None, attr: str | None) -> str:
+    """`maxlen=...` when the class creates `self.<attr>` as a `deque(maxlen=...)` (a
+    literal cap of at most a thousand, or a name): the loop walks at most that many items.
+    Its source, or ""."""
+    if cls is None or attr is None:
+        return ""
+    for sub in _method_nodes(cls):
+        if not (isinstance(sub, cst.Assign) and isinstance(sub.value, cst.Call)):
+            continue
+        if call_name(sub.value) != "deque" or not any(
+            _self_attr(t.target) == attr for t in sub.targets
+        ):
+            continue
+        for a in sub.value.args:
+            if a.keyword is not None and a.keyword.value == "maxlen":
+                value = a.value
+                if isinstance(value, cst.Integer) and int(value.value) > _SMALL_CAP:
+                    return ""
+                if isinstance(value, cst.Name) and value.value == "None":
+                    return ""
+                return cst.Module(body=[]).code_for_node(a).strip().rstrip(",")
+    return ""
 
 
 def _paced_by(loop: cst.For) -> str:
@@ -542,6 +579,8 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             line = self.get_metadata(PositionProvider, loop).start.line
             gesture = node.name.value in _GESTURE_HANDLERS
             paced = "" if gesture else _paced_by(loop)
+            own = self._classes[-1] if self._classes else None
+            capped = "" if gesture or paced else _capped_by(own, _self_attr(loop.iter))
             first_seen = _first_seen_branch(loop, ancestors)
             per = "once per new item of its loop" if first_seen else "once per item of its loop"
             why = ""
@@ -555,6 +594,11 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
                     f" Each item already waits `{paced}` in the same loop, so the emits are "
                     "spread out and cost little next to that deliberate pacing."
                 )
+            elif capped:
+                why = (
+                    f" The loop walks `{cst.Module(body=[]).code_for_node(loop.iter)}`, a deque "
+                    f"created with `{capped}`, so one call emits at most that many times."
+                )
             elif first_seen:
                 why = (
                     " It fires only for keys not seen before, so each emit announces one new "
@@ -566,8 +610,8 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
                 f"`{receiver}.{call_name(sub)}(...)` fires {per}: emit one batched "
                 "signal/event after the loop." + why,
                 related=(self._loop_step(line),),
-                impact=1 if gesture or paced else (2 if first_seen else None),
-                frequency=3 if gesture or paced or first_seen else None,
+                impact=1 if gesture or paced else (2 if first_seen or capped else None),
+                frequency=3 if gesture or paced or first_seen or capped else None,
             )
             empty = self._never_filled(node, [a for a in ancestors if isinstance(a, cst.For)])
             if empty:

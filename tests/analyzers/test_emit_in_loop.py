@@ -64,3 +64,20 @@ def test_an_emit_only_for_keys_not_seen_before_is_low() -> None:
         "\ndef bind(search, tree):\n    search.file_found.connect(tree.add_file)\n"
     )
     assert _found(code) == [(6, "LOW", 29, False)]
+
+
+def test_an_emit_per_item_of_a_capped_deque_is_low() -> None:
+    code = (
+        "class History:\n"
+        "    def __init__(self, size=256):\n"
+        "        self._entries = collections.deque(maxlen=size)\n"
+        "    def clear(self):\n"
+        "        for entry in self._entries:\n"
+        "            self.entry_removed.emit(entry)\n"
+        "        self._entries.clear()\n"
+        "\ndef bind(history, view):\n    history.entry_removed.connect(view.drop_row)\n"
+    )
+    assert _found(code) == [(6, "LOW", 29, False)]
+    # A cap of a million is no small bound: the rule's default rank.
+    big = code.replace("maxlen=size", "maxlen=1_000_000")
+    assert _found(big) == [(6, "MEDIUM", 49, False)]
