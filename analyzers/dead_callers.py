@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Mapping
 
 from analyzers.project import FunctionInfo, ProjectModel
-from analyzers.reachability import _COMMENT_LINE, _TRIPLE, Reachability, _blank_prose
+from analyzers.reachability import _TRIPLE, Reachability, _blank_prose, strip_comments
 
 # A name mentioned in more modules than this is taken as used (each needs a parse to check).
 _MAX_MODULES = 6
@@ -41,13 +41,13 @@ class CallerIndex:
         self._sources = sources
         self._uses: dict[str, Counter[str]] | None = None  # name -> {caller qualname: uses}
         self._mentions: dict[str, Counter[str] | None] = {}  # relpath -> name counts
-        self._live = [  # (relpath, names) of every module something imports
-            (m.relpath, m.refs.names)
+        self._live = [  # (relpath, names, attributes) of every module something imports
+            (m.relpath, m.refs.names, m.refs.attrs)
             for m in reach.modules.values()
             if m.name not in reach.dead_modules
         ]
-        self._live_paths = {relpath for relpath, _ in self._live}
-        self._answers: dict[str, list[FunctionInfo] | None] = {}
+        self._live_paths = {relpath for relpath, _, _ in self._live}
+        self._answers: dict[tuple[str, bool], list[FunctionInfo] | None] = {}
         self._code: dict[str, str | None] = {}
 
     def _index(self) -> dict[str, Counter[str]]:
@@ -79,15 +79,17 @@ class CallerIndex:
             self._mentions[relpath] = _mentions(self._sources.get(relpath))
         return self._mentions[relpath]
 
-    def only_callers(self, name: str) -> list[FunctionInfo] | None:
+    def only_callers(self, name: str, method: bool = False) -> list[FunctionInfo] | None:
         """The functions that use `name`, when they account for every mention of it in live
-        code; None when some mention is elsewhere or nothing uses it."""
-        if name not in self._answers:
-            self._answers[name] = self._only_callers(name)
-        return self._answers[name]
+        code; None when some mention is elsewhere or nothing uses it. A `method` is
+        mentioned only as an attribute (`obj.name`): a bare `name` is another variable."""
+        key = (name, method)
+        if key not in self._answers:
+            self._answers[key] = self._only_callers(name, method)
+        return self._answers[key]
 
-    def _only_callers(self, name: str) -> list[FunctionInfo] | None:
-        if name in self._reach.strings:
+    def _only_callers(self, name: str, method: bool) -> list[FunctionInfo] | None:
+        if name in self._reach.strings or name in self._reach.registered:
             return None  # looked up by name somewhere (getattr, a registry, a config file)
         callers = self._index().get(name)
         if not callers:
@@ -97,25 +99,34 @@ class CallerIndex:
         for qualname, count in callers.items():
             per_module[functions[qualname].relpath] += count
         # Every live module that names it, or holds a use of it.
-        relevant = [relpath for relpath, names in self._live if name in names]
+        relevant = [
+            relpath for relpath, names, attrs in self._live if name in (attrs if method else names)
+        ]
         relevant += [p for p in per_module if p not in relevant and p in self._live_paths]
         if len(relevant) > _MAX_MODULES:
             return None  # a name that common is used live somewhere; not worth the parse
         word = re.compile(rf"\b{re.escape(name)}\b")
+        attribute = re.compile(rf"\.\s*{re.escape(name)}\b")
         for relpath in relevant:
             # The code's text (comments, docstrings and imports blanked) mentions it at
             # least as often as the syntax tree does (annotations too): when the counts
-            # already agree there is nothing to parse.
+            # already agree there is nothing to parse. For a method, only when every
+            # mention is an attribute (the model's uses may include a bare `name()`).
             code = self._code_text(relpath)
             if code is None:
                 return None
             written = len(word.findall(code)) - len(
                 re.findall(rf"\b(?:def|class)\s+{re.escape(name)}\b", code)
             )
-            if written == per_module[relpath]:
+            if written == per_module[relpath] and (
+                not method or len(attribute.findall(code)) == written
+            ):
                 continue
             mentioned = self._mentioned(relpath)
-            if mentioned is None or mentioned[name] != per_module[relpath]:
+            if (
+                mentioned is None
+                or mentioned[f".{name}" if method else name] != per_module[relpath]
+            ):
                 return None
         return [functions[q] for q in callers]
 
@@ -125,7 +136,7 @@ _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+\S+[ \t]+)?import[ \t]+(?:\([^)]*\)|[
 
 def _code_only(source: str) -> str:
     """The source with docstrings, whole-line comments and import statements blanked."""
-    code = _TRIPLE.sub(_blank_prose, _COMMENT_LINE.sub("", source))  # f-strings stay code
+    code = _TRIPLE.sub(_blank_prose, strip_comments(source))  # f-strings stay code
     return _IMPORT.sub("", code)
 
 
@@ -159,11 +170,13 @@ def _mentions(source: str | None) -> Counter[str] | None:
             counts[node.id] += 1
         elif isinstance(node, ast.Attribute):
             counts[node.attr] += 1
+            counts[f".{node.attr}"] += 1  # how a method is named
         elif (
             isinstance(node, ast.Constant)
             and isinstance(node.value, str)
             and node.value.isidentifier()
         ):
             counts[node.value] += 1
+            counts[f".{node.value}"] += 1
         todo.extend(ast.iter_child_nodes(node))
     return counts

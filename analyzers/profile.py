@@ -12,7 +12,8 @@ A profile is a TOML file in `resources/profiles/` (or any path). The static-anal
     disable = ["CIA305"]    # rule ids
     platforms = ["Windows"] # the OSes users run: code only another OS runs ranks lower
     whole_program = true    # an application: a public function nothing in the tree calls
-                            # is unused (findings there rank LOW, see `reachability`)
+                            # is unused (findings there rank LOW, see `reachability`);
+                            # unset: decided from the tree (`Reachability.whole_program`)
     [static.rules.CIA001]   # per-rule priority inputs (impact/frequency/difficulty) or area
     impact = 9
 

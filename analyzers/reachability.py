@@ -28,6 +28,7 @@ the summary caches them.
 from __future__ import annotations
 
 import ast
+import builtins
 import hashlib
 import re
 import tomllib
@@ -39,6 +40,8 @@ from pathlib import Path
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _PROSE = re.compile(r"\s")  # a string with whitespace is a sentence, not a name to look up
 _FIELD = re.compile(r"\{([^{}]*)\}")  # an f-string's replacement fields
+_ATTRIBUTE = re.compile(r"\.[ \t]*([A-Za-z_]\w*)")
+_PROPERTY = re.compile(r"\bproperty\(([^()]*)\)")  # `size = property(get_size, set_size)`
 _QUOTED = re.compile(r"""'([^'\n]{1,300})'|"([^"\n]{1,300})\"""")
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)", re.M)
 # Triple-quoted strings, prefixed or not, matched in order (an f-string's closing quotes
@@ -47,10 +50,22 @@ _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)", r
 _TRIPLE = re.compile(r'(?<![A-Za-z0-9_])([rRbBuUfF]{0,2})("""|\'\'\')[\s\S]*?\2')
 # Whole-line comments: commented-out code (`# from .pool import Pool`) is not a use.
 _COMMENT_LINE = re.compile(r"^[ \t]*#.*$", re.M)
+# A comment after code on a line with no quote in it (`x = 1  # loader = Loader()`); with a
+# quote the `#` may be inside a string (or end a triple-quoted one), so the line stays.
+_HASH_TO_END = re.compile(r"#[^'\"\n]*$", re.M)
 _MAIN_GUARD = re.compile(r"""^if\s+__name__\s*==\s*['"]__main__['"]""", re.M)
 # A `__main__` block that starts a Qt application shows the module's widget on its own: a
 # developer's demo, not how the program runs it (the program imports the widget).
 _QT_APP = re.compile(r"\bQ(?:Gui|Core)?Application\b")
+# The program's own application object: a Qt application made or subclassed (not only
+# asked for with `QApplication.instance()`), or a Tk root window.
+_APP_OBJECT = re.compile(
+    r"\bclass\s+\w+\s*\([^)]*\bQ(?:Gui|Core)?Application\b"
+    r"|\bQ(?:Gui|Core)?Application\s*\(|\bTk\s*\(\s*\)"
+)
+# Plugins installed beside the program, found through entry-point groups it reads: they
+# call the program's published API (`importlib.metadata.entry_points(group=...)`).
+_ENTRY_POINT_LOOKUP = re.compile(r"\b(?:iter_)?entry_points\s*\(")
 _RESOURCE_PATTERNS = ("*.ui", "*.qml")
 _SKIPPED_DIRS = frozenset(
     {".git", ".venv", "venv", "node_modules", "site-packages", "build", "dist"}
@@ -73,6 +88,12 @@ class References:
 
     imported_text: str = ""  # "pkg.mod", "pkg.mod.Name"
     names_text: str = ""  # words used beyond defs and imports
+    # Words used as an attribute (`obj.frame`, `Cls.frame`) or handed to `property(...)`: a
+    # method is reached only so (or by a string); a bare `frame` is some local variable.
+    attrs_text: str = ""
+    # Classes a decorator may register (`@register_trigger class EmailTrigger`): found
+    # through the registry, never by name.
+    registered_text: str = ""
     strings_text: str = ""  # words inside quoted strings that are names, not prose
     # What the quoted strings could load as modules: "browser_pool" for "browser_pool",
     # "pkg.browser_pool", "pkg/browser_pool.py" or "browser_pool.BrowserPool", and every
@@ -81,6 +102,8 @@ class References:
     loads_text: str = ""
     script: bool = False  # has an `if __name__ == "__main__":` block
     demo: bool = False  # ... that only starts a Qt application around the module's widgets
+    app: bool = False  # makes or subclasses the application object (outside a demo block)
+    plugin_host: bool = False  # loads plugins through entry-point groups
 
     @property
     def imported(self) -> frozenset[str]:
@@ -89,6 +112,14 @@ class References:
     @property
     def names(self) -> frozenset[str]:
         return frozenset(self.names_text.split("\n")) - {""}
+
+    @property
+    def registered(self) -> frozenset[str]:
+        return frozenset(self.registered_text.split("\n")) - {""}
+
+    @property
+    def attrs(self) -> frozenset[str]:
+        return frozenset(self.attrs_text.split("\n")) - {""}
 
     @property
     def strings(self) -> frozenset[str]:
@@ -197,7 +228,7 @@ def references_of(
     are its import statements when the caller has walked them already."""
     statements = import_statements(tree) if statements is None else statements
     imported: set[str] = set()
-    code = _TRIPLE.sub(_blank_prose, _COMMENT_LINE.sub("", source))
+    code = _TRIPLE.sub(_blank_prose, strip_comments(source))
     code = _QUOTED.sub(_keep_only_fields, code)  # log lines are prose, their {fields} code
     counts = Counter(_WORD.findall(code))
     spent: Counter[str] = Counter(_DEF.findall(code))  # a def in a docstring example is prose
@@ -207,6 +238,10 @@ def references_of(
     exported = _dunder_all_words(tree)
     spent.update(exported)
     names = [word for word, n in counts.items() if n > spent.get(word, 0)]
+    attrs = set(_ATTRIBUTE.findall(code))
+    if "property(" in code:
+        for match in _PROPERTY.finditer(code):
+            attrs.update(_WORD.findall(match.group(1)))
     # Names and paths in strings ("pkg.mod.Class", f"_on_{kind}"); prose is blanked above.
     # An `__all__` entry is a re-export, not a lookup by name.
     quoted: Counter[str] = Counter()
@@ -218,14 +253,64 @@ def references_of(
     loads.difference_update(exported)
     quoted.subtract(exported)
     main = _MAIN_GUARD.search(source)
+    demo = main is not None and _QT_APP.search(source, main.end()) is not None
+    demo_block = _MAIN_GUARD.search(code) if demo else None
+    app_code = code[: demo_block.start()] if demo_block else code  # a demo's app is not one
     return References(
         imported_text="\n".join(imported),
         names_text="\n".join(names),
+        attrs_text="\n".join(attrs),
+        registered_text="\n".join(_registered_classes(tree)),
         strings_text="\n".join(word for word, n in quoted.items() if n > 0),
         loads_text="\n".join(loads),
         script=main is not None,
-        demo=main is not None and _QT_APP.search(source, main.end()) is not None,
+        demo=demo,
+        app=("Application" in app_code or "Tk(" in app_code)
+        and _APP_OBJECT.search(app_code) is not None,
+        plugin_host="entry_points" in code and _ENTRY_POINT_LOOKUP.search(code) is not None,
     )
+
+
+# Class decorators that register nothing: they rewrite or wrap the class in place (a
+# singleton or deprecation wrapper is still made by name).
+_PLAIN_CLASS_DECORATORS = frozenset(
+    {"dataclass", "total_ordering", "final", "runtime_checkable", "unique", "s", "define",
+     "frozen", "mutable", "attrs"}
+)  # fmt: skip
+_PLAIN_CLASS_DECORATOR_WORDS = ("singleton", "dataclass", "deprecat")
+
+
+def _registered_classes(tree: ast.Module) -> Iterator[str]:
+    """Module-level (and nested) classes with a decorator that may register them."""
+    todo = [s for s in tree.body if isinstance(s, ast.ClassDef)]
+    while todo:
+        node = todo.pop()
+        todo.extend(s for s in node.body if isinstance(s, ast.ClassDef))
+        for decorator in node.decorator_list:
+            target = decorator.func if isinstance(decorator, ast.Call) else decorator
+            name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+            if name not in _PLAIN_CLASS_DECORATORS and not any(
+                word in name.lower() for word in _PLAIN_CLASS_DECORATOR_WORDS
+            ):
+                yield node.name
+                break
+
+
+def strip_comments(source: str) -> str:
+    """The source without its comments (commented-out code names nothing)."""
+    source = _COMMENT_LINE.sub("", source)
+    parts, last = [], 0
+    for match in _HASH_TO_END.finditer(source):  # few per file: check each line's code
+        start = match.start()
+        code = source[source.rfind("\n", 0, start) + 1 : start]
+        if "'" in code or '"' in code or "#" in code:
+            continue
+        parts.append(source[last:start])
+        last = match.end()
+    if not parts:
+        return source
+    parts.append(source[last:])
+    return "".join(parts)
 
 
 # -- the repository's own scripts ---------------------------------------------------------------
@@ -336,11 +421,17 @@ class Reachability:
             self._quoted_by.update(m.refs.loads)
         self.entry_modules = {e.rsplit(".", 1)[0] for e in entry_points}
         self.dead_modules = self._dead_modules(outside)
+        self.application = self._application(outside)
+        self.plugin_host = any(m.refs.plugin_host for m in self.modules.values())
         # A name used only inside unused modules does not keep code alive.
         self.names: set[str] = set(outside_words)
+        self.attrs: set[str] = set(outside_words)
+        self.registered: set[str] = set()
         for m in self.modules.values():
             if m.name not in self.dead_modules:
                 self.names |= m.refs.names
+                self.attrs |= m.refs.attrs
+                self.registered |= m.refs.registered
 
     def _dead_modules(self, outside: set[str]) -> dict[str, str]:
         importers: dict[str, set[str]] = {name: set() for name in self.modules}
@@ -385,6 +476,68 @@ class Reachability:
                 dead[name] = f"{reason} (its `__main__` block only demonstrates it)"
         return dead
 
+    def _application(self, outside: set[str]) -> str | None:
+        """Why the tree is an application (nothing outside it imports its public API), or None.
+
+        Structural evidence only, both halves needed: it makes its own application object
+        (a Qt application made or subclassed, a Tk root), outside tests and demo blocks; and
+        it is started as a program (a `__main__` module or script, console/gui scripts
+        declared by its packaging, a script outside the folder that imports it). A library
+        that makes a QApplication for its users (`mkQApp`) declares no program."""
+        made = sorted(
+            (
+                name
+                for name, m in self.modules.items()
+                if m.refs.app and not _test_like(name) and name not in self.dead_modules
+            ),
+            key=lambda name: (name.count("."), name),
+        )
+        if not made:
+            return None
+        started = ""
+        mains = sorted(
+            (
+                name
+                for name, m in self.modules.items()
+                if not _test_like(name)
+                and (
+                    name.rpartition(".")[2] == "__main__"
+                    or (m.refs.script and not m.refs.demo and name.rpartition(".")[2] != "setup")
+                )
+            ),
+            key=lambda name: (not name.endswith("__main__"), name.count("."), name),
+        )
+        declared = {"console_scripts", "gui_scripts"} & (
+            self._outside_words
+            | {
+                w
+                for name, m in self.modules.items()
+                if name.rpartition(".")[2] == "setup"
+                for w in m.refs.strings
+            }
+        )
+        inside = {p for target in outside for p in _prefixes(target)} & self.modules.keys()
+        if declared:
+            started = f"its packaging declares {' and '.join(sorted(declared))}"
+        elif mains:
+            started = f"`{mains[0]}` runs it"
+        elif inside:
+            started = "a script outside the audited folder starts it"
+        if not started:
+            return None
+        return f"the tree is an application: `{made[0]}` makes its application object, {started}"
+
+    def whole_program(self, setting: object = None) -> str | None:
+        """Whether a public name nothing in the tree uses is unused, and why: the profile's
+        `whole_program` wins; else an application's code is (`application`), unless it
+        loads plugins through entry-point groups: installed plugins call its API, and its
+        own plugins are named only in packaging metadata the audit may not see."""
+        if setting is not None:
+            return WHOLE_PROGRAM_SETTING if setting else None
+        if self.application is None or self.plugin_host:
+            return None
+        return self.application
+
     def _maybe_run(self, m: _Module) -> bool:
         """Could the module be run or loaded by name? (a script, a plugin, the top package)"""
         parts = m.name.split(".")
@@ -405,8 +558,13 @@ class Reachability:
             or self._quoted_by[f"{m.name.rpartition('.')[0]}.*"] > 0
         )
 
-    def used_elsewhere(self, name: str) -> bool:
-        return name in self.names or name in self.strings
+    def used_elsewhere(self, name: str, method: bool = False) -> bool:
+        """Named in live code or a string; a method only as an attribute (`obj.name`)."""
+        return (
+            name in (self.attrs if method else self.names)
+            or name in self.strings
+            or name in self.registered
+        )
 
     def class_reason(self, name: str, module: str, subclass: bool) -> str | None:
         """Why a class is unreachable. A subclass of another class of the tree is left alone:
@@ -417,13 +575,15 @@ class Reachability:
             return f"class `{name}` is named nowhere else in the audited tree"
         return None
 
-    def function_reason(self, name: str, decorators: tuple[str, ...], method: bool) -> str | None:
+    def function_reason(
+        self, name: str, decorators: tuple[str, ...], method: bool, camel_hooks: bool = True
+    ) -> str | None:
         """Why a function or method nobody names is unreachable, else None (its module and
         class are the caller's to check). Decorated functions may be registered; hook-like
-        names are called by a framework."""
-        if not may_be_unused(name, decorators, method):
+        names are called by a framework (camelCase ones only with `camel_hooks`)."""
+        if not may_be_unused(name, decorators, method, camel_hooks):
             return None
-        if self.used_elsewhere(name):
+        if self.used_elsewhere(name, method):
             return None
         if any(name.startswith(prefix) for prefix in self._string_prefixes()):
             return None  # getattr(self, f"_handle_{kind}") style dispatch
@@ -438,20 +598,36 @@ class Reachability:
         return prefixes
 
 
-def may_be_unused(name: str, decorators: tuple[str, ...], method: bool) -> bool:
+def may_be_unused(
+    name: str, decorators: tuple[str, ...], method: bool, camel_hooks: bool = True
+) -> bool:
     """Whether nobody naming a function means nobody calls it: a decorated function may be
-    registered, a dunder or hook-like method is called by a framework."""
-    return not (decorators or (method and _maybe_hook(name)) or name.startswith("__"))
+    registered, a dunder or hook-like method is called by a framework. `camel_hooks=False`:
+    the method's class has no ancestor that calls camelCase names (see `own_camel_case`)."""
+    return not (decorators or (method and _maybe_hook(name, camel_hooks)) or name.startswith("__"))
 
 
-def _maybe_hook(name: str) -> bool:
+def _maybe_hook(name: str, camel: bool = True) -> bool:
     """Framework hooks are called by name from outside: dunders, camelCase Qt overrides,
     `on_<object>_<signal>` auto-connected slots, visitor/handler conventions, tests."""
     return (
         name.startswith("__")
-        or (name[:1].islower() and any(c.isupper() for c in name) and "_" not in name.strip("_"))
+        or (camel and _camel_case(name))
         or name.startswith(("on_", "visit_", "leave_", "test_", "do_"))
     )
+
+
+def _camel_case(name: str) -> bool:
+    return name[:1].islower() and any(c.isupper() for c in name) and "_" not in name.strip("_")
+
+
+# What `Reachability.whole_program` answers when the profile decides (reasons need not say).
+WHOLE_PROGRAM_SETTING = "[static] whole_program = true"
+
+
+def _test_like(module: str) -> bool:
+    parts = module.split(".")
+    return parts[-1].startswith("test") or "tests" in parts or parts[-1] == "conftest"
 
 
 def _prefixes(dotted: str) -> Iterator[str]:
@@ -503,14 +679,105 @@ def qt_helper(qualname: str, bases_of: Mapping[str, tuple[str, ...]], method: st
     if "_" not in core and core in _QT_WORD_VIRTUALS:
         return False
     return all(
-        base in _PLAIN_BASES or base.startswith(_QT_MODULES)
+        _plain(base) or base.startswith(_QT_MODULES)
         for base in _outside_ancestors(qualname, bases_of)
     )
 
 
+# Frameworks that call camelCase methods of their subclasses by name (Qt is `_QT_MODULES`):
+# Twisted's `dataReceived`, unittest's `setUp`, wx, SAX handlers, VTK, PyObjC, pyglet.
+_CAMEL_FRAMEWORKS = (
+    "twisted.", "unittest.", "wx.", "xml.", "vtk", "OpenGL.", "objc.", "AppKit.",
+    "Foundation.", "pyglet.", "java.", "System.",
+)  # fmt: skip
+
+
+def own_camel_case(qualname: str, bases_of: Mapping[str, tuple[str, ...]], method: str) -> bool:
+    """A camelCase method no framework calls by name: the outside ancestors of its class,
+    and of every class of the tree built on it (a mixin's `dropEvent` overrides the
+    QWidget's it is mixed into), are builtins or PEP 8 libraries (whose hooks are
+    snake_case: `mode.Service.on_start`), not Qt or another camelCase framework. An ancestor
+    whose origin is unknown may be either."""
+    if not _camel_case(method):
+        return False
+    for cls in (qualname, *_descendants(qualname, bases_of)):
+        for base in _outside_ancestors(cls, bases_of):
+            if _plain(base):
+                continue
+            if "." not in base or base.startswith((*_QT_MODULES, *_CAMEL_FRAMEWORKS)):
+                return False
+    return True
+
+
+def _descendants(qualname: str, bases_of: Mapping[str, tuple[str, ...]]) -> set[str]:
+    """The tree's classes built on `qualname`, at any depth."""
+    children = _children(bases_of)
+    found: set[str] = set()
+    todo = list(children.get(qualname, ()))
+    while todo:
+        cls = todo.pop()
+        if cls not in found:
+            found.add(cls)
+            todo.extend(children.get(cls, ()))
+    return found
+
+
+def finds_subclasses(
+    qualname: str,
+    bases_of: Mapping[str, tuple[str, ...]],
+    methods_of: Mapping[str, Iterable[str]],
+    module_of: Mapping[str, str],
+    reach: Reachability,
+) -> bool:
+    """Whether the tree could find a subclass without naming it: something asks a class for
+    its `__subclasses__()`, or one of the class's own ancestors registers subclasses
+    (`__init_subclass__`, a metaclass). Without that, a subclass nobody names is unused."""
+    if "__subclasses__" in reach.names:
+        return True
+    todo, seen = list(bases_of.get(qualname, ())), set()
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in bases_of:
+            continue
+        seen.add(current)
+        if "__init_subclass__" in methods_of.get(current, ()):
+            return True
+        module = reach.modules.get(module_of.get(current, ""))
+        if module is not None and "metaclass" in module.refs.names:
+            return True
+        todo.extend(bases_of[current])
+    return False
+
+
+_CHILDREN: dict[int, tuple[Mapping[str, tuple[str, ...]], dict[str, list[str]]]] = {}
+
+
+def _children(bases_of: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    """Subclasses per class, built once per bases mapping (the runner memoizes that one)."""
+    cached = _CHILDREN.get(id(bases_of))
+    if cached is not None and cached[0] is bases_of:
+        return cached[1]
+    children: dict[str, list[str]] = {}
+    for cls, bases in bases_of.items():
+        for base in bases:
+            children.setdefault(base, []).append(cls)
+    _CHILDREN.clear()  # one audit's mapping at a time: no growth across audits
+    _CHILDREN[id(bases_of)] = (bases_of, children)
+    return children
+
+
 def plain_bases(qualname: str, bases_of: Mapping[str, tuple[str, ...]]) -> bool:
     """A class whose ancestors are all the tree's own classes or hook-free builtins."""
-    return all(base in _PLAIN_BASES for base in _outside_ancestors(qualname, bases_of))
+    return all(_plain(base) for base in _outside_ancestors(qualname, bases_of))
+
+
+def _plain(base: str) -> bool:
+    """`object`, `ABC`, ... or a builtin type (`builtins.object`, `Exception`, `dict`): they
+    call no method of a subclass by name but dunders."""
+    if base in _PLAIN_BASES:
+        return True
+    name = base.removeprefix("builtins.")
+    return "." not in name and isinstance(getattr(builtins, name, None), type)
 
 
 def _outside_ancestors(qualname: str, bases_of: Mapping[str, tuple[str, ...]]) -> Iterator[str]:

@@ -883,39 +883,72 @@ def _function_unreachable(
 ) -> str | None:
     if fn.module in reach.dead_modules:
         return reach.dead_modules[fn.module]
-    whole_program = bool(profile.static.get("whole_program", False))
+    # A public name nobody uses is unused only in a whole program: the profile says so, or
+    # the tree is an application (`Reachability.whole_program`); the reason then says which.
+    whole = reach.whole_program(profile.static.get("whole_program"))
     private = fn.name.startswith("_") and not fn.name.startswith("__")
     cls = project.classes.get(fn.cls) if fn.cls else None
     seen = seen | {fn.qualname}
+    camel_hooks = True
     if cls is not None:
-        if whole_program or cls.name.startswith("_"):
+        bases = project.memo(
+            "reach.bases", lambda: {q: c.bases for q, c in project.classes.items()}
+        )
+        if whole or cls.name.startswith("_"):
             # a subclass of the tree's own class may be found by a registry of subclasses
-            derived = any(base in project.classes for base in cls.bases)
-            why = reach.class_reason(cls.name, fn.module, subclass=derived)
+            registered = any(base in project.classes for base in cls.bases) and (
+                reachability.finds_subclasses(
+                    cls.qualname,
+                    bases,
+                    project.memo(
+                        "reach.methods",
+                        lambda: {q: tuple(c.methods) for q, c in project.classes.items()},
+                    ),
+                    project.memo(
+                        "reach.modules", lambda: {q: c.module for q, c in project.classes.items()}
+                    ),
+                    reach,
+                )
+            )
+            why = reach.class_reason(cls.name, fn.module, subclass=registered)
             if why:
-                return why
-            if not derived and callers is not None:
+                return _whole_program_says(why, whole, cls.name)
+            if not registered and callers is not None:
                 why = _used_only_by_unreachable(
                     project, reach, cls.name, "class", profile, callers, seen
                 )
                 if why:
-                    return why
-        bases = project.memo(
-            "reach.bases", lambda: {q: c.bases for q, c in project.classes.items()}
-        )
-        if not reachability.plain_bases(cls.qualname, bases) and not reachability.qt_helper(
-            cls.qualname, bases, fn.name
-        ):
+                    return _whole_program_says(why, whole, cls.name)
+        plain = reachability.plain_bases(cls.qualname, bases)
+        own_camel = reachability.own_camel_case(cls.qualname, bases, fn.name)
+        if not (plain or own_camel or reachability.qt_helper(cls.qualname, bases, fn.name)):
             return None  # any method may be a framework's hook
-    if not (whole_program or private):
+        camel_hooks = not own_camel  # a plain mixin's camelCase may override a Qt virtual
+    if not (whole or private):
         return None
-    why = reach.function_reason(fn.name, fn.decorators, method=cls is not None)
+    why = reach.function_reason(
+        fn.name, fn.decorators, method=cls is not None, camel_hooks=camel_hooks
+    )
     if why or callers is None or len(seen) > _CALLER_DEPTH:
-        return why
-    if not reachability.may_be_unused(fn.name, fn.decorators, method=cls is not None):
+        return _whole_program_says(why, whole, fn.name) if why else why
+    if not reachability.may_be_unused(fn.name, fn.decorators, cls is not None, camel_hooks):
         return None
     what = "method" if cls is not None else "function"
-    return _used_only_by_unreachable(project, reach, fn.name, what, profile, callers, seen)
+    why = _used_only_by_unreachable(project, reach, fn.name, what, profile, callers, seen)
+    return _whole_program_says(why, whole, fn.name) if why else why
+
+
+def _whole_program_says(why: str, whole: str | None, name: str) -> str:
+    """The reason, saying why a public name nobody uses counts as unused (a private one
+    needs no whole program; neither does a reason already given further down a chain)."""
+    if (
+        not whole
+        or whole == reachability.WHOLE_PROGRAM_SETTING
+        or name.startswith("_")
+        or "application" in why
+    ):
+        return why
+    return f"{why} ({whole}, so a public name is not kept alive by outside users)"
 
 
 def _used_only_by_unreachable(
@@ -928,7 +961,7 @@ def _used_only_by_unreachable(
     seen: frozenset[str],
 ) -> str | None:
     """Why `name` is unreachable when every use of it is inside unreachable functions."""
-    users = callers.only_callers(name)
+    users = callers.only_callers(name, method=what == "method")
     if not users:
         return None
     # Users already being asked about are a cycle (`close_page` calling another object's

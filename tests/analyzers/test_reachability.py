@@ -234,11 +234,15 @@ def test_public_names_are_judged_only_in_a_whole_program(tree: Path, tmp_path: P
         TREE["app/core.py"]
         + "\n\nasync def public_orphan():\n    import time\n    time.sleep(1)\n"
         + "\n\nasync def _private_sleeper():\n    import time\n    time.sleep(1)\n"
-        # on a framework's base, named nowhere: unused; on the tree's own base: a registry
-        # of subclasses may find it
+        # on a framework's base, named nowhere: unused; on the tree's own base: unused too,
+        # unless that base registers its subclasses (`__init_subclass__`, a metaclass)
         + "\n\nfrom qtlike import QObject\n\n\nclass Bridge(QObject):\n"
         + "    async def pump(self):\n        import time\n        time.sleep(1)\n"
         + "\n\nclass Plugin(Plain):\n"
+        + "    async def pump(self):\n        import time\n        time.sleep(1)\n"
+        + "\n\nclass Hooked:\n    REGISTRY = []\n\n"
+        + "    def __init_subclass__(cls):\n        Hooked.REGISTRY.append(cls)\n"
+        + "\n\nclass Registered(Hooked):\n"
         + "    async def pump(self):\n        import time\n        time.sleep(1)\n"
     )
     generic = audit(tree / "app", "generic", use_cache=False, jobs=1)
@@ -249,10 +253,17 @@ def test_public_names_are_judged_only_in_a_whole_program(tree: Path, tmp_path: P
     assert load_profile(profile_file).static["whole_program"] is True
     whole = audit(tree / "app", load_profile(profile_file), use_cache=False, jobs=1)
     tagged = {f.symbol for f in whole.findings if "unreachable" in f.tags and f.path == "core.py"}
-    assert tagged == {"_private_sleeper", "public_orphan", "Bridge.pump", "Plugin.pump"}
+    assert tagged == {
+        "_private_sleeper",
+        "public_orphan",
+        "Bridge.pump",
+        "Plugin.pump",
+        "Registered.pump",
+    }
     why = {f.symbol: f.message.partition("Unreachable today: ")[2] for f in whole.findings}
     assert why["Bridge.pump"].startswith("class `Bridge` is named nowhere else")
-    assert why["Plugin.pump"].startswith("method `pump` is called")  # the class may be found
+    assert why["Plugin.pump"].startswith("class `Plugin` is named nowhere else")
+    assert why["Registered.pump"].startswith("method `pump` is called")  # the class is found
 
 
 def test_a_qt_widgets_own_snake_case_method_can_be_unused(tmp_path: Path) -> None:
