@@ -692,15 +692,21 @@ _CAMEL_FRAMEWORKS = (
 )  # fmt: skip
 
 
-def own_camel_case(qualname: str, bases_of: Mapping[str, tuple[str, ...]], method: str) -> bool:
+def own_camel_case(
+    qualname: str,
+    bases_of: Mapping[str, tuple[str, ...]],
+    method: str,
+    children: Mapping[str, list[str]] | None = None,
+) -> bool:
     """A camelCase method no framework calls by name: the outside ancestors of its class,
     and of every class of the tree built on it (a mixin's `dropEvent` overrides the
     QWidget's it is mixed into), are builtins or PEP 8 libraries (whose hooks are
     snake_case: `mode.Service.on_start`), not Qt or another camelCase framework. An ancestor
-    whose origin is unknown may be either."""
+    whose origin is unknown may be either. `children`: `subclasses(bases_of)`, if known."""
     if not _camel_case(method):
         return False
-    for cls in (qualname, *_descendants(qualname, bases_of)):
+    children = subclasses(bases_of) if children is None else children
+    for cls in (qualname, *_descendants(qualname, children)):
         for base in _outside_ancestors(cls, bases_of):
             if _plain(base):
                 continue
@@ -709,9 +715,8 @@ def own_camel_case(qualname: str, bases_of: Mapping[str, tuple[str, ...]], metho
     return True
 
 
-def _descendants(qualname: str, bases_of: Mapping[str, tuple[str, ...]]) -> set[str]:
+def _descendants(qualname: str, children: Mapping[str, list[str]]) -> set[str]:
     """The tree's classes built on `qualname`, at any depth."""
-    children = _children(bases_of)
     found: set[str] = set()
     todo = list(children.get(qualname, ()))
     while todo:
@@ -749,20 +754,12 @@ def finds_subclasses(
     return False
 
 
-_CHILDREN: dict[int, tuple[Mapping[str, tuple[str, ...]], dict[str, list[str]]]] = {}
-
-
-def _children(bases_of: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
-    """Subclasses per class, built once per bases mapping (the runner memoizes that one)."""
-    cached = _CHILDREN.get(id(bases_of))
-    if cached is not None and cached[0] is bases_of:
-        return cached[1]
+def subclasses(bases_of: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
+    """The direct subclasses of each class (the inverse of `bases_of`)."""
     children: dict[str, list[str]] = {}
     for cls, bases in bases_of.items():
         for base in bases:
             children.setdefault(base, []).append(cls)
-    _CHILDREN.clear()  # one audit's mapping at a time: no growth across audits
-    _CHILDREN[id(bases_of)] = (bases_of, children)
     return children
 
 

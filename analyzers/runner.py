@@ -920,7 +920,8 @@ def _function_unreachable(
                 if why:
                     return _whole_program_says(why, whole, cls.name)
         plain = reachability.plain_bases(cls.qualname, bases)
-        own_camel = reachability.own_camel_case(cls.qualname, bases, fn.name)
+        children = project.memo("reach.children", lambda: reachability.subclasses(bases))
+        own_camel = reachability.own_camel_case(cls.qualname, bases, fn.name, children)
         if not (plain or own_camel or reachability.qt_helper(cls.qualname, bases, fn.name)):
             return None  # any method may be a framework's hook
         camel_hooks = not own_camel  # a plain mixin's camelCase may override a Qt virtual
