@@ -13,7 +13,11 @@ trivial). The projects, each from the environment variable naming its source fol
     CALIB_SPYDER      Spyder IDE (spyder-ide/spyder, Qt with asyncio in its remote client and
                       dispatcher), its `spyder` package folder
     CALIB_GALACTEEK   Galacteek (pinnaculum/galacteek, PyQt5 + asyncio via qasync), the
-                      repository root; kept blind: judged once, no rule tuned on it
+                      repository root; judged blind twice, then tuned on
+    CALIB_ERT         ert (equinor/ert, PySide6 GUI + asyncio ensemble evaluator), its `src`
+                      folder; judged blind, no rule tuned on it before
+    CALIB_BITCOIN_SAFE  Bitcoin Safe (andreasgriffin/bitcoin-safe, PyQt6 + asyncio), its
+                      `bitcoin_safe` package folder; judged blind, no rule tuned on it before
 
 CALIB_JUDGEMENTS lists judgement files (os.pathsep-separated): JSON lists of
 {"rule", "path", "symbol", "statement", "verdict": "real"|"wrong"|"trivial", "note"}, keyed by
@@ -44,6 +48,8 @@ TREES = (
     ("Tribler", "CALIB_TRIBLER", "generic"),
     ("Spyder", "CALIB_SPYDER", "generic"),
     ("Galacteek", "CALIB_GALACTEEK", "generic"),
+    ("ert", "CALIB_ERT", "generic"),
+    ("Bitcoin Safe", "CALIB_BITCOIN_SAFE", "generic"),
 )
 VERDICTS = ("real", "wrong", "trivial")
 
