@@ -345,9 +345,11 @@ _EMPTY_MODULE = cst.Module(body=[])
 
 
 def source_of(node: cst.CSTNode, limit: int = 60) -> str:
-    """The node's source, first line only, shortened: for naming the object in a message."""
-    lines = _EMPTY_MODULE.code_for_node(node).strip().splitlines() or [""]
-    code = lines[0].strip()
+    """The node's source on one line (runs of whitespace and line breaks as one space),
+    shortened: for naming the object in a message. Only the first line used to be kept,
+    which made `gather(*(\n work(x) for x in xs))` read as "gather(*(" in a message."""
+    code = " ".join(_EMPTY_MODULE.code_for_node(node).split())
+    code = re.sub(r"([(\[{]) ", r"\1", re.sub(r" ([)\]}])", r"\1", code))
     return code if len(code) <= limit else code[: limit - 3] + "..."
 
 
