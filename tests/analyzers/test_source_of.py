@@ -22,5 +22,5 @@ def test_a_multi_line_expression_reads_as_one_line():
 
 def test_long_code_is_shortened_to_the_limit():
     assert source_of(_expr("first_function_name(argument_one, argument_two)\n"), 20) == (
-        "first_function_n..."
+        "first_function_na..."
     )
