@@ -274,3 +274,81 @@ def runs_once_per_program(project: ProjectModel, fn: FunctionInfo) -> bool:
         index = project.memo("single_instance.index", lambda: _index(project))
         cache[fn.qualname] = _Once(project, index).fn_once(fn, _MAX_DEPTH)
     return cache[fn.qualname]
+
+
+def made_per_run(project: ProjectModel, cls: str) -> str | None:
+    """Where the program makes project class `cls` afresh for each run of some work (a job,
+    an evaluation, a request), when every instance is: bound to a local of a function that
+    runs again and again, stored by such a function on `self.<attr>` (replacing the previous
+    run's), stored in `__init__` of a class that is itself made per run, handed to the
+    constructor of such a class, or returned by a helper whose every caller does one of
+    these. Each instance then dies with its run. None when any site keeps it longer (import
+    time, set-up code, a thread body) or nobody knows (no site, a factory, a subclass)."""
+    cache: dict[str, str | None] = project.memo("single_instance.made_per_run", dict)
+    if cls not in cache:
+        index = project.memo("single_instance.index", lambda: _index(project))
+        cache[cls] = _PerRun(project, index).cls_site(cls, _MAX_DEPTH // 2)
+    return cache[cls]
+
+
+class _PerRun:
+    """`made_per_run`'s recursion over construction sites and the functions around them."""
+
+    def __init__(self, project: ProjectModel, index: _Index) -> None:
+        self.project = project
+        self.index = index
+        self.busy: set[str] = set()
+
+    def cls_site(self, cls: str, depth: int) -> str | None:
+        index = self.index
+        sites = index.sites.get(cls, [])
+        if depth <= 0 or not sites or cls in self.busy:
+            return None
+        if cls in index.escaped or cls in index.subclassed:
+            return None
+        self.busy.add(cls)
+        try:
+            for site in sites:
+                if site.fn is None or site.call is None:
+                    return None
+                if not self.site_per_run(cls, site.fn, site.call, depth):
+                    return None
+            return sites[0].where()
+        finally:
+            self.busy.discard(cls)
+
+    def repeats(self, fn: FunctionInfo) -> bool:
+        """`fn` is neither set-up, entry-point nor thread-body code: it runs per call."""
+        project = self.project
+        if fn.qualname in project.thread_targets or project.once_reason(fn.qualname):
+            return False
+        return not runs_once_per_program(project, fn)
+
+    def site_per_run(self, cls: str, fn: FunctionInfo, call: CallSite, depth: int) -> bool:
+        project = self.project
+        # Handed to the constructor of a class made per run (`Owner(Part(...))`).
+        for other in fn.calls:
+            if other is call or not other.line <= call.line <= other.end_line:
+                continue
+            if (other.line, other.col) >= (call.line, call.col):
+                continue
+            owner = class_named(project, other.target) if "." in other.target else None
+            if owner is not None and owner != cls and self.cls_site(owner, depth - 1):
+                return True
+        owner_cls = project.classes.get(fn.cls) if fn.cls else None
+        if owner_cls is not None:
+            for attr, line in owner_cls.attr_lines.items():
+                if line != call.line or owner_cls.attr_types.get(attr) is None:
+                    continue
+                if fn.name == "__init__":
+                    return self.cls_site(owner_cls.qualname, depth - 1) is not None
+                # Replaced on each call of a method that runs per run.
+                return self.repeats(fn)
+        if any(class_named(project, t) == cls for t in fn.local_types.values()):
+            return self.repeats(fn)
+        # Neither kept nor passed on here: the helper returns it (`return Driver(...)`);
+        # its callers decide.
+        callers = project.callers(fn.qualname)
+        if not callers or depth <= 0:
+            return False
+        return all(self.site_per_run(cls, c, site, depth - 1) for c, site in callers)

@@ -8,6 +8,7 @@ from analyzers.findings import ChainStep
 from analyzers.project import ContainerUse, FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
+from analyzers.single_instance import made_per_run
 
 # Names of per-item bookkeeping (one entry per job, run, connection, ...). Registries of
 # handlers, node types, widgets and settings are bounded by design and not matched.
@@ -141,8 +142,31 @@ class TrackingDictOnlyGrows(ProjectRule):
             "        if key in self.seen:\n            return\n"
             "        self.seen.add(key)\n"
         ),
+        # A scheduler made for each evaluation: its task dict dies with the run.
+        Valid(
+            "class Scheduler:\n    def __init__(self, driver):\n"
+            "        self.driver = driver\n        self._tasks = {}\n"
+            "    def start(self, index):\n        self._tasks[index] = object()\n"
+            "class Driver:\n    def __init__(self):\n        self._locks = {}\n"
+            "    def submit(self, index):\n"
+            "        if index not in self._locks:\n"
+            "            self._locks[index] = object()\n"
+            "def make_driver():\n    return Driver()\n"
+            "class Evaluation:\n    def __init__(self):\n"
+            "        self._scheduler = Scheduler(make_driver())\n"
+            "async def evaluate(count):\n    evaluation = Evaluation()\n"
+            "    return evaluation\n"
+        ),
     )
     INVALID = (
+        # The same scheduler made once at start-up lives for the whole program.
+        Invalid(
+            "class Scheduler:\n    def __init__(self):\n        self._tasks = {}\n"
+            "    def start(self, index):\n        self._tasks[index] = object()\n"
+            "def main():\n    scheduler = Scheduler()\n    scheduler.start(1)\n"
+            "if __name__ == '__main__':\n    main()\n",
+            line=3,
+        ),
         Invalid(
             "class JobQueue:\n"
             "    def __init__(self):\n"
@@ -184,6 +208,10 @@ class TrackingDictOnlyGrows(ProjectRule):
                 if attr in pruned_elsewhere or self._small_domain(klass.qualname, use):
                     continue
                 if _ASSET_CACHE.search(attr.lstrip("_")):
+                    continue
+                # An object made afresh for each run (a scheduler per evaluation, a use case
+                # per workflow run) takes its containers with it when the run ends.
+                if made_per_run(self.project, klass.qualname):
                     continue
                 line, _how = use.adds[0]
                 method = self._method_at(klass.qualname, line)

@@ -66,6 +66,22 @@ class RecomputedPerAppendedEntry(ProjectRule):
             "    def _update_width(self):\n"
             "        self.width = max(len(i.text) for i in self._items)\n"
         ),
+        # Each new entry is followed by a trim to the last ten: a rebuild costs at most ten.
+        Valid(
+            "class Tray:\n    def __init__(self):\n        self._recent = []\n"
+            "    def add_entry(self, entry):\n        self._recent.append(entry)\n"
+            "        self._recent = self._recent[-10:]\n        self._rebuild_menu()\n"
+            "    def _rebuild_menu(self):\n"
+            "        for entry in self._recent:\n            self.menu.addAction(entry)\n"
+        ),
+        Valid(
+            "from collections import deque\n"
+            "class Log:\n    def __init__(self):\n        self._lines = deque(maxlen=50)\n"
+            "    def add_line(self, line):\n        self._lines.append(line)\n"
+            "        self._rebuild_view()\n"
+            "    def _rebuild_view(self):\n"
+            "        for line in self._lines:\n            self.view.addItem(line)\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -99,13 +115,17 @@ class RecomputedPerAppendedEntry(ProjectRule):
         functions = self.functions()
         for klass in self.classes():
             for attr, use in klass.containers.items():
-                if use.kind not in ("list", "deque"):
+                if use.kind not in ("list", "deque") or use.bounded:
                     continue
                 for line, how in use.adds:
                     if how not in ("append", "appendleft", "insert", "extend"):
                         continue
                     adder = self._method_at(functions, klass, line)
                     if adder is None or not _PER_ENTRY.match(adder.name):
+                        continue
+                    # The adder trims the history to a cap (`self._h = self._h[-N:]`,
+                    # `del self._h[:-N]`, `self._h.pop(0)`): a pass over it costs at most N.
+                    if any(adder.line <= r <= adder.end_line for r, _how in use.removes):
                         continue
                     if self._report_pass(adder, attr):
                         break
