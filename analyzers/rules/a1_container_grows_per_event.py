@@ -82,6 +82,17 @@ class ContainerGrowsPerEvent(ProjectRule):
             "        self._samples = deque(maxlen=100)\n"
             "    def on_sample(self, s):\n        self._samples.append(s)\n"
         ),
+        # A start-up probe: a one-shot timer removes the event filter after a window, so
+        # the ids it records are the few windows shown in that window.
+        Valid(
+            "class StartupProbe(QObject):\n    def __init__(self, app):\n"
+            "        super().__init__()\n        self._app = app\n"
+            "        self._shown_ids = set()\n        app.installEventFilter(self)\n"
+            "        timer = QTimer(self)\n        timer.setSingleShot(True)\n"
+            "        timer.timeout.connect(self.stop)\n        timer.start(5000)\n"
+            "    def stop(self):\n        self._app.removeEventFilter(self)\n"
+            "    def on_show(self, widget):\n        self._shown_ids.add(id(widget))\n"
+        ),
     )
     INVALID = (
         Invalid(
@@ -115,6 +126,8 @@ class ContainerGrowsPerEvent(ProjectRule):
                 if self._covered_elsewhere(attr, use.kind):
                     continue
                 if keyed_by_small_domain(use, klass.qualname, functions):
+                    continue
+                if _stops_itself(klass, functions):
                     continue
                 for line, how in use.adds:
                     method = self._method_at(functions, klass, line)
@@ -151,3 +164,17 @@ class ContainerGrowsPerEvent(ProjectRule):
             if fn.cls == klass.qualname and fn.line <= line <= fn.end_line:
                 return fn
         return None
+
+
+# Ways an object takes itself off the event path (`app.removeEventFilter(self)`, scheduling
+# its own deletion) and ways a window ends once (a one-shot timer).
+_UNHOOKS = (".removeEventFilter", "self.deleteLater")
+_ONE_SHOTS = (".setSingleShot", "QTimer.singleShot")
+
+
+def _stops_itself(klass: ClassInfo, functions: list[FunctionInfo]) -> bool:
+    """The class removes its own event filter (or deletes itself) and arms a one-shot timer:
+    the events that fill it stop for good after a window, so the container stays small."""
+    targets = [call.target for fn in functions if fn.cls == klass.qualname for call in fn.calls]
+    unhooks = any(t.endswith(_UNHOOKS[0]) or t == _UNHOOKS[1] for t in targets)
+    return unhooks and any(t.endswith(_ONE_SHOTS) for t in targets)
