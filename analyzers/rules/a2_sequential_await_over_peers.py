@@ -10,6 +10,7 @@ from libcst.metadata import PositionProvider
 from analyzers.findings import Finding
 from analyzers.project import ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._containers import never_filled
 from analyzers.rules._shapes import body_nodes, call_name, dotted, source_of
 
 # Collections of independent peers reached over the network or another process: each await
@@ -149,6 +150,21 @@ class SequentialAwaitOverPeers(Rule):
                     self._channels.clear()
             """
         ),
+        # Only `add_sink` fills `_sinks`, and nothing ever calls it: the list stays empty.
+        Valid(
+            """\
+            class Alarms:
+                def __init__(self):
+                    self._sinks = []
+
+                def add_sink(self, sink):
+                    self._sinks.append(sink)
+
+                async def raise_alarm(self, alarm):
+                    for sink in self._sinks:
+                        await sink.send(alarm)
+            """
+        ),
     )
     INVALID = (
         # Closing every client socket in turn at shutdown: a dead peer costs its close
@@ -197,26 +213,38 @@ class SequentialAwaitOverPeers(Rule):
             """,
             line=5,
         ),
+        # The same shape once something registers a sink: the loop awaits each in turn.
+        Invalid(
+            """\
+            class Alarms:
+                def __init__(self):
+                    self._sinks = []
+
+                def add_sink(self, sink):
+                    self._sinks.append(sink)
+
+                async def raise_alarm(self, alarm):
+                    for sink in self._sinks:
+                        await sink.send(alarm)
+
+            def wire(alarms, mailer):
+                alarms.add_sink(mailer)
+            """,
+            line=10,
+        ),
     )
 
     @classmethod
     def confirm(cls, finding: Finding, project: ProjectModel) -> Finding | None:
         """Dropped when the peers are a private collection of the class that starts empty
-        and that the class never adds to nor rebinds: the loop has nothing to await."""
+        and that only methods nothing calls add to or rebind (or nothing does): the loop
+        has nothing to await."""
         found = super().confirm(finding, project)
         fn = project.function_at(finding.path, finding.line)
         match = _SELF_ATTR.search(finding.message)
         if found is None or fn is None or not fn.cls or match is None:
             return found
-        info = project.classes.get(fn.cls)
-        use = info.containers.get(match.group(1)) if info is not None else None
-        never_filled = (
-            use is not None
-            and use.empty
-            and not use.adds
-            and not any(how == "reassign" for _, how in use.removes)
-        )
-        return None if never_filled else found
+        return None if never_filled(project, fn.cls, match.group(1)) else found
 
     @classmethod
     def wants(cls, source: str) -> bool:

@@ -8,6 +8,7 @@ import libcst as cst
 
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import (
+    ImportMap,
     body_nodes,
     call_name,
     dotted,
@@ -70,6 +71,52 @@ def _lifecycle_of_own_parts(
     # `part.stop()`, also wrapped: `create_task(part.stop())`, `wait_for(part.stop(), 5)`.
     calls = [element, *(n for n, _ in body_nodes(element))]
     return any(isinstance(n, cst.Call) and call_name(n) in _LIFECYCLE_VERBS for n in calls)
+
+
+# Run once when the object or the program goes away: what starts at once there starts once.
+_SHUTDOWN_NAME = re.compile(
+    r"(?:^|_)(?:terminate|shutdown|close|stop|teardown|tear_down|cleanup|dispose|finali[sz]e"
+    r"|unload|aexit|exit|quit)(?:_|$)",
+    re.I,
+)
+# Calls that hand their work to a library's bounded worker pool: anyio's worker threads
+# (capped by its default CapacityLimiter), the loop's default executor (a bounded
+# ThreadPoolExecutor), aiofiles (the same executor). Starting many of them queues the work;
+# the pool decides how much runs at once.
+_POOLED_CALLS = ("anyio.to_thread.", "trio.to_thread.", "asyncio.to_thread", "aiofiles.")
+_POOLED_OBJECTS = ("anyio.Path", "anyio.open_file", "trio.Path")
+
+
+def _pooled(element: cst.CSTNode | None, imports: ImportMap) -> bool:
+    """Whether the per-item element runs on a library's bounded worker pool:
+    `anyio.Path(p).exists()`, `anyio.to_thread.run_sync(f, p)`,
+    `loop.run_in_executor(pool, f, p)`, `asyncio.to_thread(f, p)`."""
+    if not isinstance(element, cst.Call):
+        return False
+    if call_name(element) == "run_in_executor":
+        return True
+    qualified = imports.qualify(element.func) or ""
+    if qualified.startswith(_POOLED_CALLS):
+        return True
+    # A method of an object made by `anyio.Path(...)`: each method is a worker-thread call.
+    func = element.func
+    while isinstance(func, cst.Attribute):
+        inner = func.value
+        if isinstance(inner, cst.Call):
+            return (imports.qualify(inner.func) or "") in _POOLED_OBJECTS
+        func = inner
+    return False
+
+
+def _created_as_they_arrive(loop: cst.CSTNode | None) -> bool:
+    """A `while` loop (or an `async for`) that awaits before each append: the tasks it
+    collects were started one by one as their work arrived, and the gather after it only
+    waits for them to finish; nothing new starts at once."""
+    if isinstance(loop, cst.For) and loop.asynchronous is not None:
+        return True
+    if not isinstance(loop, cst.While):
+        return False
+    return any(isinstance(n, cst.Await) for n, _ in body_nodes(loop.body))
 
 
 def _over_range(built: cst.CSTNode | None) -> bool:
@@ -169,8 +216,53 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
                     return await asyncio.gather(*checks)
             """
         ),
+        # Tasks started one by one as each batch arrived: the gather only waits for them.
+        Valid(
+            """\
+            import asyncio
+            class Reaper:
+                async def reap_batches(self):
+                    started = []
+                    while not self._done.is_set():
+                        batch = await self._next_batch()
+                        started.append(asyncio.create_task(self._reap(batch)))
+                    await asyncio.gather(*started)
+            """
+        ),
+        # Each call runs on anyio's worker threads, which its default limiter caps.
+        Valid(
+            """\
+            import asyncio
+            import anyio
+            async def all_written(paths):
+                return all(await asyncio.gather(*[anyio.Path(p).is_file() for p in paths]))
+            """
+        ),
     )
     INVALID = (
+        # One task per item, all created in one pass: they all run at once.
+        Invalid(
+            """\
+            import asyncio
+            async def cancel(self, job_ids):
+                pending = []
+                for job_id in job_ids:
+                    pending.append(asyncio.create_task(self._run_cancel_command(job_id)))
+                await asyncio.gather(*pending)
+            """,
+            line=6,
+        ),
+        # Once at shutdown: true, but LOW, and says so.
+        Invalid(
+            """\
+            import asyncio
+            class Hub:
+                async def _send_goodbye_on_shutdown(self):
+                    await asyncio.gather(*(self._sock.send(peer, b"bye") for peer in self._peers))
+            """,
+            line=4,
+            message_contains="once when things shut down",
+        ),
         Invalid(
             """\
             import asyncio
@@ -200,6 +292,7 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
         comps: dict[str, cst.BaseExpression] = {}
         # name -> (the items it is built over, the per-item element)
         built_over: dict[str, tuple[cst.BaseExpression | None, cst.CSTNode | None]] = {}
+        appended_in: dict[str, cst.CSTNode] = {}  # name -> the loop whose body appends to it
         bounded = False
         for sub, _anc in walk:
             if isinstance(sub, cst.Assign) and isinstance(
@@ -217,6 +310,7 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
                 and (name := dotted(sub.func.value)) is not None
             ):
                 comps[name] = sub
+                appended_in[name] = loop
                 built_over[name] = (
                     loop.iter if isinstance(loop, cst.For) else None,
                     sub.args[0].value if sub.args else None,
@@ -255,9 +349,23 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
                 items, element = built_over.get(dotted(source) or "", (None, None))
             if _fixed_items(items) or _lifecycle_of_own_parts(node, items, element):
                 continue
-            if built is not None:
+            if _created_as_they_arrive(appended_in.get(dotted(source) or "")):
+                continue
+            if _pooled(element, self._imports):
+                continue
+            if built is None:
+                continue
+            message = (
+                f"`gather(*{source_of(source, 40)})` starts one coroutine per item at "
+                f"once: bound it with a semaphore or a fixed set of worker tasks."
+            )
+            if _SHUTDOWN_NAME.search(node.name.value):
                 self.report(
                     sub,
-                    f"`gather(*{source_of(source, 40)})` starts one coroutine per item at "
-                    f"once: bound it with a semaphore or a fixed set of worker tasks.",
+                    f"{message} It runs in {node.name.value}(), once when things shut "
+                    "down, so starting them all at once costs little.",
+                    impact=2,
+                    frequency=1,
                 )
+            else:
+                self.report(sub, message)

@@ -70,6 +70,37 @@ def _handed_off(ancestors: Sequence[cst.CSTNode], loop: cst.CSTNode, spawns: boo
     return False
 
 
+def _collected_into(call: cst.Call, ancestors: Sequence[cst.CSTNode]) -> str | None:
+    """`results` when the handler's result is stored there: `results[key] = handler(...)`,
+    `results.append(handler(...))`."""
+    parent = ancestors[-1] if ancestors else None
+    if isinstance(parent, cst.Assign) and parent.value is call and len(parent.targets) == 1:
+        target = parent.targets[0].target
+        if isinstance(target, cst.Subscript):
+            return dotted(target.value)
+    if isinstance(parent, cst.Arg) and len(ancestors) > 1:
+        outer = ancestors[-2]
+        if (
+            isinstance(outer, cst.Call)
+            and call_name(outer) in ("append", "add")
+            and isinstance(outer.func, cst.Attribute)
+        ):
+            return dotted(outer.func.value)
+    return None
+
+
+def _returns(node: cst.FunctionDef, name: str) -> bool:
+    """Whether the function returns `name` (as is, or wrapped: `dict(name)`, `list(name)`)."""
+    for sub, _ in body_nodes(node):
+        if isinstance(sub, cst.Return) and sub.value is not None:
+            value = sub.value
+            while isinstance(value, cst.Call) and len(value.args) == 1:
+                value = value.args[0].value
+            if dotted(value) == name:
+                return True
+    return False
+
+
 class SyncFanoutInPublish(Rule):
     """One slow subscriber delays the publisher and every later subscriber."""
 
@@ -167,6 +198,19 @@ def publish(self, event):
                         self._loop.call_soon(handler, event)
             """
         ),
+        # A dispatch that returns what every handler answered is a query: the caller needs
+        # the answers now, so calling the handlers inline is its contract.
+        Valid(
+            """\
+            class Registry:
+                def dispatch(self, *args):
+                    answers = {}
+                    with self._lock:
+                        for key, handler in self._handlers.items():
+                            answers[key] = handler(*args)
+                    return answers
+            """
+        ),
         # A signal primitive calling its receivers is the primitive itself.
         Valid(
             """\
@@ -205,7 +249,7 @@ def publish(self, event):
                     results = []
                     for handler in self._handlers[event.type]:
                         results.append(handler(event))
-                    return results
+                    self._log.debug("%d handlers ran", len(results))
             """,
             line=5,
         ),
@@ -240,6 +284,9 @@ def publish(self, event):
             )
             if not (direct or via_helper) or _handed_off(ancestors, loop, bool(spawns)):
                 continue
+            collected = _collected_into(sub, ancestors)
+            if collected is not None and _returns(node, collected):
+                continue  # returns the handlers' answers: a query, not a publish
             locks = [
                 name
                 for anc in ancestors

@@ -1,0 +1,53 @@
+"""Whether a class's own container ever holds anything (a project-model helper shared by
+rules; not a rule: no `Rule` subclass here).
+
+A loop over `self._handlers` runs only if something puts a handler there. When the class
+creates the container empty and the only code that adds to it (or rebinds it) sits in
+methods nothing in the audited tree ever names (`add_handler`, never called, registered or
+looked up by a string), the container stays empty and the loop never runs.
+"""
+
+from __future__ import annotations
+
+from analyzers.project import ProjectModel
+
+_MEMO_KEY = "containers.mentioned_names"
+
+
+def _mentioned_names(project: ProjectModel) -> frozenset[str] | None:
+    """Every word any module uses as a name, an attribute, a registered class or a quoted
+    identifier (definitions and imports excluded); None when some module was summarized
+    without its references (nothing can then be said to be unused)."""
+
+    def build() -> frozenset[str] | None:
+        words: set[str] = set()
+        for summary in project.modules.values():
+            refs = summary.references
+            if refs is None:
+                return None
+            for text in (refs.names_text, refs.attrs_text, refs.strings_text, refs.registered_text):
+                words.update(text.split("\n"))
+        return frozenset(words)
+
+    return project.memo(_MEMO_KEY, build)
+
+
+def _never_runs(project: ProjectModel, relpath: str, line: int, cls: str) -> bool:
+    """The code at `line` sits in a plain method of `cls` whose name nothing mentions."""
+    fn = project.function_at(relpath, line)
+    if fn is None or fn.cls != cls or fn.decorators or fn.name.startswith("__"):
+        return False
+    mentioned = _mentioned_names(project)
+    return mentioned is not None and fn.name not in mentioned
+
+
+def never_filled(project: ProjectModel, cls: str, attr: str) -> bool:
+    """Whether `cls` creates `self.<attr>` empty and only never-called methods of its own
+    add to it or rebind it (or nothing does): the container is always empty."""
+    info = project.classes.get(cls)
+    use = info.containers.get(attr) if info is not None else None
+    if info is None or use is None or not use.empty:
+        return False
+    fills = [line for line, _ in use.adds]
+    fills += [line for line, how in use.removes if how == "reassign"]
+    return all(_never_runs(project, info.relpath, line, cls) for line in fills)
