@@ -303,6 +303,19 @@ _MS_SCALE_CALLS = frozenset({"shutil.disk_usage", "sqlite3.connect"})
 _UNBOUNDED_CALLS = ("pyperclip.waitFor",)
 MS_SCALE_NOTE = "a few ms per call, a short hitch rather than a freeze"
 
+# Handing a URL or file to the desktop (the browser, the file manager, the default app): the
+# call starts the opener and returns; a helper that calls one of these on one platform and
+# runs `xdg-open`/`open`/`start` through subprocess on another is the same hand-off there.
+_DESKTOP_OPENERS = frozenset(
+    {"webbrowser.open", "webbrowser.open_new", "webbrowser.open_new_tab", "os.startfile"}
+)
+OPENER_NOTE = "it hands the target to the desktop opener, which returns within ms"
+
+
+def is_desktop_opener(qualname: str) -> bool:
+    """`webbrowser.open`, `os.startfile`, `QDesktopServices.openUrl` (any Qt binding)."""
+    return qualname in _DESKTOP_OPENERS or qualname.endswith("QDesktopServices.openUrl")
+
 
 def blocking_cost(kind: str, qualname: str = "") -> str:
     """How long one blocking call holds the thread: "ms" (a few ms) or "unbounded"."""

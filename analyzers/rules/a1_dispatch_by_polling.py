@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from analyzers.findings import ChainStep
-from analyzers.project import FunctionInfo
+from analyzers.project import FunctionInfo, ProjectModel
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -22,11 +22,20 @@ _LOOKS_FOR_WORK = re.compile(
 _WAKERS = frozenset({"get", "wait", "recv", "receive"})
 
 
-def _waits_for_work(fn: FunctionInfo, first: int, last: int) -> bool:
-    return any(
-        c.awaited and first <= c.line <= last and c.target.rsplit(".", 1)[-1] in _WAKERS
-        for c in fn.calls
-    )
+# A blocking wait on a thread-safe queue or event returns as soon as an item is put or the
+# event set: with a timeout it is an event wait with a safety net, not a fixed-interval poll.
+_BLOCKING_WAKERS = re.compile(
+    r"^(queue\.\w*Queue\.get|multiprocessing\.\w*Queue\.get|threading\.(Event|Condition)\.wait)$"
+)
+
+
+def _waits_for_work(project: ProjectModel, fn: FunctionInfo, first: int, last: int) -> bool:
+    for c in fn.calls:
+        if not first <= c.line <= last or c.target.rsplit(".", 1)[-1] not in _WAKERS:
+            continue
+        if c.awaited or _BLOCKING_WAKERS.match(project.typed_target(fn, c.target)):
+            return True
+    return False
 
 
 # The same loop keeps a connection to a server alive (heartbeats, reconnects): the queue it
@@ -90,6 +99,16 @@ class DispatchByPolling(ProjectRule):
             "                await asyncio.sleep(1)\n                continue\n"
             "            self._send_pending_message(key)\n"
         ),
+        # Woken by a thread-safe queue: `get(timeout=...)` returns as soon as an item is put,
+        # and `sleep(0)` only yields to the loop's other tasks.
+        Valid(
+            "import asyncio, queue\nclass Relay:\n    def __init__(self):\n"
+            "        self.inbox = queue.Queue()\n    async def _pump(self):\n"
+            "        while self.running:\n            try:\n"
+            "                item = self.inbox.get(timeout=0.1)\n"
+            "            except queue.Empty:\n                await asyncio.sleep(0)\n"
+            "                continue\n            await self.dispatch_event(item)\n"
+        ),
         # Periodic maintenance (health checks, heartbeats) has no event to wait for.
         Valid(
             "import asyncio\nclass S:\n    async def _health_loop(self):\n"
@@ -132,7 +151,7 @@ class DispatchByPolling(ProjectRule):
                     if loop.line <= c.line <= loop.end_line
                     and _LOOKS_FOR_WORK.search(c.target.rsplit(".", 1)[-1])
                 ]
-                if not hits or _waits_for_work(fn, loop.line, loop.end_line):
+                if not hits or _waits_for_work(self.project, fn, loop.line, loop.end_line):
                     continue
                 first = hits[0]
                 remote = _remote_client(fn, loop.line, loop.end_line)

@@ -13,6 +13,7 @@ from analyzers.matching import (
 from analyzers.project import CallSite, FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
+from analyzers.thread_loops import KEEP_RANK_KINDS, thread_loop_of
 
 # One clipboard or window-manager round trip: a few ms. With the rule's frequency and
 # difficulty this scores MEDIUM, inside a loop too (2*10 + 7*5 - 3*2 = 49), and stays below
@@ -137,6 +138,22 @@ class BlockingCallInAsync(ProjectRule):
             line=3,
             message_contains="(clipboard) (and further calls of the same kind: `pyperclip.wai",
         ),
+        # A private loop started in a worker thread: the wait holds only that loop (MEDIUM).
+        Invalid(
+            "import asyncio, queue, threading\n"
+            "class Publisher:\n"
+            "    def __init__(self):\n"
+            "        self.q = queue.Queue()\n"
+            "        self.worker = threading.Thread(target=self._serve)\n"
+            "    def _serve(self):\n"
+            "        asyncio.run(self._pump())\n"
+            "    async def _pump(self):\n"
+            "        while True:\n"
+            "            item = self.q.get(timeout=0.1)\n"
+            "            await self.send(item)\n",
+            line=10,
+            message_contains="own thread, not the GUI loop: only that loop's other tasks wait",
+        ),
         # Removing a tab's scratch folder when the tab closes: once per close.
         Invalid(
             "import shutil\nclass EditorTab:\n    async def onClose(self):\n"
@@ -177,13 +194,19 @@ class BlockingCallInAsync(ProjectRule):
                 cost = f", {MS_SCALE_NOTE}" if not slow else ""
                 once = is_close_handler(fn.name)
                 when = "; it runs once per close" if once else ""
+                # On a loop that runs in its own thread only that loop's tasks wait.
+                loop = thread_loop_of(project, fn.qualname)
+                aside = kind not in KEEP_RANK_KINDS and loop is not None
+                if loop is not None:
+                    when += f"; it runs on {loop}, not the GUI loop"
+                    when += ": only that loop's other tasks wait" if aside else ""
                 self.report_at(
                     first.line,
                     f"{what} blocks the event loop{where} in coroutine "
                     f"`{fn.name}` ({kind}{cost}){more}{when}; {KIND_ADVICE[kind]}.",
                     end_line=first.end_line,
                     col=first.col,
-                    impact=_MS_IMPACT if not slow else None,
+                    impact=_MS_IMPACT if not slow or aside else None,
                     frequency=1 if once else 7 if in_loop else None,
                     related=tuple(
                         ChainStep(fn.relpath, c.line, fn.qualname, c.target) for c in calls[1:]

@@ -12,6 +12,7 @@ from analyzers.matching import (
 )
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
+from analyzers.thread_loops import KEEP_RANK_KINDS, thread_loop_of
 
 # A clipboard or single-syscall call at the end of the chain costs a few ms: MEDIUM at most
 # (2*10 + 7*5 - 4*2 = 47 inside a loop), below the hot-path promotion (impact 4 and up).
@@ -194,6 +195,24 @@ class BlockingChainFromAsync(ProjectRule):
             line=5,
             message_contains="file-bulk",
         ),
+        # Handed to a loop that runs in a background thread: a folder copy there ranks MEDIUM.
+        Invalid(
+            "import shutil\n"
+            "from looptools import LoopInThread\n"
+            "def sizes(root):\n"
+            "    shutil.copytree(root, root + '.bak')\n"
+            "class Plugins:\n"
+            "    def __init__(self, loop: LoopInThread):\n"
+            "        self.loop = loop\n"
+            "    async def rescan(self, root):\n"
+            "        return sizes(root)\n"
+            "    def on_click(self, root):\n"
+            "        async def job():\n"
+            "            return await self.rescan(root)\n"
+            "        self.loop.run_task(job())\n",
+            line=9,
+            message_contains="`LoopInThread` runs in a background thread",
+        ),
         Invalid(
             "import time\n"
             "def _backoff():\n"
@@ -255,6 +274,12 @@ class BlockingChainFromAsync(ProjectRule):
                 once = is_close_handler(fn.name)
                 when = "; it runs once per close" if once else ""
                 in_loop = call.in_loop and not call.leaves_loop
+                # On a loop that runs in its own thread only that loop's tasks wait.
+                loop = thread_loop_of(project, fn.qualname)
+                aside = chain.kind not in KEEP_RANK_KINDS and loop is not None
+                if loop is not None:
+                    when += f"; it runs on {loop}, not the GUI loop"
+                    when += ": only that loop's other tasks wait" if aside else ""
                 self.report_at(
                     call.line,
                     f"coroutine `{fn.name}` calls sync `{short_name(callee.qualname)}()`, which "
@@ -263,6 +288,6 @@ class BlockingChainFromAsync(ProjectRule):
                     end_line=call.end_line,
                     col=call.col,
                     chain=steps,
-                    impact=_MS_IMPACT if quick else None,
+                    impact=_MS_IMPACT if quick or aside else None,
                     frequency=1 if once else 7 if in_loop else None,
                 )

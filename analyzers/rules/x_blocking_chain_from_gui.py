@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from analyzers.matching import BLOCKING_KINDS_GUI, short_name
+from analyzers.matching import BLOCKING_KINDS_GUI, OPENER_NOTE, is_desktop_opener, short_name
 from analyzers.project import ProjectModel
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
@@ -55,6 +55,18 @@ _USER_ACTION_IMPACT = 5
 _COMMAND_SIGNALS = frozenset(
     {"clicked", "triggered", "accepted", "doubleClicked", "returnPressed", "activated"}
 )
+
+
+def _opener_beside(project: ProjectModel, qualnames: list[str]) -> str:
+    """A desktop opener (`webbrowser.open`, `os.startfile`) called by one of the functions:
+    their subprocess calls launch `xdg-open`/`open` the same way, or ""."""
+    for qualname in qualnames:
+        holder = project.functions.get(qualname)
+        for call in holder.calls if holder else ():
+            for name in (call.target, project.typed_target(holder, call.target)):
+                if is_desktop_opener(name):
+                    return name
+    return ""
 
 
 def _user_action(name: str) -> str:
@@ -232,6 +244,23 @@ class BlockingChainFromGui(ProjectRule):
             line=9,
             message_contains="one key's command in `keyPressEvent`",
         ),
+        # A link opener: `xdg-open` through subprocess here, `webbrowser.open` elsewhere. It
+        # hands the URL to the browser and returns: ms-scale, MEDIUM even on a non-command signal.
+        Invalid(
+            "import subprocess, sys, webbrowser\n"
+            "from PySide6.QtWidgets import QLabel\n"
+            "def open_link(url):\n"
+            "    if sys.platform == 'linux':\n"
+            "        return subprocess.run(['xdg-open', url]).returncode == 0\n"
+            "    return webbrowser.open(url)\n"
+            "class Quote(QLabel):\n"
+            "    def __init__(self):\n"
+            "        self.linkActivated.connect(self.on_link)\n"
+            "    def on_link(self, href):\n"
+            "        open_link(href)\n",
+            line=11,
+            message_contains="(subprocess; it hands the target to the desktop opener",
+        ),
         # A settings toggle waits for the network thread: reported, once per user action.
         Invalid(
             "import asyncio\n"
@@ -309,10 +338,15 @@ class BlockingChainFromGui(ProjectRule):
                 kind = project.call_blocking_kind(fn, call.target)
                 if kind in BLOCKING_KINDS_GUI:
                     impact = _SHORT_IMPACT if kind in _SHORT_KINDS else self.IMPACT
+                    opener = kind == "subprocess" and _opener_beside(project, [fn.qualname])
+                    if opener:
+                        impact, kind_note = _SHORT_IMPACT, f"{kind}; {OPENER_NOTE}"
+                    else:
+                        kind_note = kind
                     self.report_at(
                         call.line,
                         f"`{fn.name}` runs on the GUI thread ({why}) and calls "
-                        f"`{call.target}()` ({kind}), {freeze}; {_GUI_ADVICE[kind]}.",
+                        f"`{call.target}()` ({kind_note}), {freeze}; {_GUI_ADVICE[kind]}.",
                         end_line=call.end_line,
                         col=call.col,
                         impact=min(impact, _USER_ACTION_IMPACT) if action else impact,
@@ -328,11 +362,16 @@ class BlockingChainFromGui(ProjectRule):
                 via = " -> ".join(short_name(s.symbol) for s in steps[1:])
                 impact = _SHORT_IMPACT if chain.kind in _SHORT_KINDS else self.IMPACT
                 once = f", {freeze}" if action else ""
+                kind_note = chain.kind
+                if chain.kind == "subprocess" and _opener_beside(
+                    project, [s.symbol for s in steps[1:]]
+                ):
+                    impact, kind_note = _SHORT_IMPACT, f"{chain.kind}; {OPENER_NOTE}"
                 self.report_at(
                     call.line,
                     f"`{fn.name}` runs on the GUI thread ({why}) and calls "
                     f"`{short_name(callee.qualname)}()`, which blocks in `{chain.call}()` "
-                    f"({chain.kind}) via {via}{once}; {_GUI_ADVICE[chain.kind]}.",
+                    f"({kind_note}) via {via}{once}; {_GUI_ADVICE[chain.kind]}.",
                     end_line=call.end_line,
                     col=call.col,
                     chain=steps,
