@@ -65,6 +65,9 @@ _QUICK_DESKTOP_METHODS = frozenset(
         "verify_element_property",
         "send_hotkey",
         "move_mouse",
+        # one focus request to a window or element already in hand (no search, no wait)
+        "SetFocus",
+        "set_focus",
     }
 )
 # A mouse move given a duration animates over it (sleeping per step): unbounded.

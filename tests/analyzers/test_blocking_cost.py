@@ -108,6 +108,8 @@ async def search(self, ctx):
     ctx.find_child(self.selector, timeout=5)
 async def glide(self, ctx):
     ctx.move_mouse(self.x, self.y, duration=2)
+async def focus(self, ctx):
+    self.window.SetFocus()
 """
 
 
@@ -116,6 +118,7 @@ def test_window_state_is_medium_a_search_or_animation_high() -> None:
         (2, "MEDIUM", 32),
         (5, "HIGH", 62),
         (8, "HIGH", 62),
+        (10, "MEDIUM", 32),
     ]
 
 
