@@ -126,8 +126,27 @@ def _closure_callers(project: ProjectModel) -> dict[str, list[str]]:
     return index
 
 
-def _build(project: ProjectModel) -> dict[str, str]:
-    on_thread = _roots(project)
+def _cli_roots(project: ProjectModel) -> dict[str, str]:
+    """Coroutines a command-line entry point runs with `asyncio.run(main())`: a sync function
+    in a module without Qt, not a thread body. The loop is the program's; nothing but what
+    `main` starts runs on it, and a prompt there waits for the user by design."""
+    roots: dict[str, str] = {}
+    bodies = _thread_bodies(project)
+    for fn in project.functions.values():
+        if fn.is_async or fn.qualname in bodies or fn.qualname in project.gui_functions:
+            continue
+        module = project.modules.get(fn.module)
+        if module is None or module.uses_qt:
+            continue
+        for call in fn.calls:
+            if call.target in _LOOP_STARTERS:
+                for coro in _coroutines_in_span(project, fn, call.line, call.end_line):
+                    roots.setdefault(coro.qualname, f"`{_short(fn.qualname)}`")
+    return roots
+
+
+def _build(project: ProjectModel, roots: dict[str, str] | None = None) -> dict[str, str]:
+    on_thread = _roots(project) if roots is None else roots
     closures = _closure_callers(project)
     todo = list(on_thread)
     while todo:
@@ -151,6 +170,12 @@ def thread_loop_of(project: ProjectModel, qualname: str) -> str | None:
     """Which loop-in-a-thread the coroutine runs on, in words, or None (it may run on the
     GUI's loop)."""
     return project.memo("thread_loops.coroutines", lambda: _build(project)).get(qualname)
+
+
+def cli_main_of(project: ProjectModel, qualname: str) -> str | None:
+    """The command-line entry point whose `asyncio.run()` runs the coroutine, or None."""
+    build = lambda: _build(project, _cli_roots(project))  # noqa: E731
+    return project.memo("thread_loops.cli_coroutines", build).get(qualname)
 
 
 # A request to a server or a child process can hold a loop for seconds: on a loop shared by

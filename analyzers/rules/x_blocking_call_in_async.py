@@ -13,7 +13,7 @@ from analyzers.matching import (
 from analyzers.project import CallSite, FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
-from analyzers.thread_loops import KEEP_RANK_KINDS, thread_loop_of
+from analyzers.thread_loops import KEEP_RANK_KINDS, cli_main_of, thread_loop_of
 
 # One clipboard or window-manager round trip: a few ms. With the rule's frequency and
 # difficulty this scores MEDIUM, inside a loop too (2*10 + 7*5 - 3*2 = 49), and stays below
@@ -57,6 +57,11 @@ class BlockingCallInAsync(ProjectRule):
         Valid(
             "import asyncio, shutil\nasync def f(src, dst):\n"
             "    await asyncio.to_thread(shutil.copy2, src, dst)\n"
+        ),
+        # A command-line entry point's only coroutine asking the user: the prompt is the point.
+        Valid(
+            "import asyncio\nasync def main():\n    name = input('Name? ')\n"
+            "    await greet(name)\ndef cli():\n    asyncio.run(main())\n"
         ),
         # Popen itself returns at once; only waiting for it blocks.
         Valid("import subprocess\nasync def f(cmd):\n    return subprocess.Popen(cmd).pid\n"),
@@ -178,6 +183,8 @@ class BlockingCallInAsync(ProjectRule):
                 if kind in BLOCKING_KINDS_ASYNC:
                     by_kind.setdefault(kind, []).append(call)  # type: ignore[arg-type]
             for kind, calls in by_kind.items():
+                if kind == "console" and cli_main_of(project, fn.qualname):
+                    continue  # a command-line prompt: waiting for the user is the point
                 first = calls[0]
                 slow = [c for c in calls if self._cost(fn, kind, c) != "ms"]
                 # A retry loop that exits after the call (`try: save(); break`) runs it once.

@@ -12,7 +12,7 @@ from analyzers.matching import (
 )
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
-from analyzers.thread_loops import KEEP_RANK_KINDS, thread_loop_of
+from analyzers.thread_loops import KEEP_RANK_KINDS, cli_main_of, thread_loop_of
 
 # A clipboard or single-syscall call at the end of the chain costs a few ms: MEDIUM at most
 # (2*10 + 7*5 - 4*2 = 47 inside a loop), below the hot-path promotion (impact 4 and up).
@@ -55,6 +55,17 @@ class BlockingChainFromAsync(ProjectRule):
         Valid(
             "import time\nclass A:\n    def _wait(self):\n        time.sleep(1)\n"
             "    def run(self):\n        self._wait()\n"
+        ),
+        # The coroutine a command-line entry point runs with `asyncio.run()` prompts the user.
+        Valid(
+            "import asyncio\n"
+            "def confirm():\n"
+            "    return input('Continue? [y/N] ') == 'y'\n"
+            "async def run(opts):\n"
+            "    if confirm():\n"
+            "        await work(opts)\n"
+            "def entry(argv=None):\n"
+            "    asyncio.run(run(argv))\n"
         ),
         # Cached helpers block once, on the first call only.
         Valid(
@@ -262,6 +273,8 @@ class BlockingChainFromAsync(ProjectRule):
                 if found is None or found[0].qualname in reported:
                     continue
                 callee, chain = found
+                if chain.kind == "console" and cli_main_of(project, fn.qualname):
+                    continue  # a command-line prompt: waiting for the user is the point
                 reported.add(callee.qualname)
                 steps = chain.steps
                 path = " -> ".join(short_name(s.symbol) for s in steps[1:])

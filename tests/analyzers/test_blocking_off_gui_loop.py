@@ -67,3 +67,22 @@ def test_desktop_opener_through_subprocess_is_medium():
     alone = example.code.replace("    return webbrowser.open(url)\n", "    return False\n")
     (finding,) = _run(BlockingChainFromGui, alone)
     assert finding.severity == "CRITICAL"
+
+
+CLI = """
+import asyncio
+def confirm():
+    return input('Continue? [y/N] ') == 'y'
+async def run(opts):
+    if confirm():
+        await work(opts)
+def entry(argv=None):
+    asyncio.run(run(argv))
+"""
+
+
+def test_prompt_in_a_command_line_main_coroutine_is_not_reported():
+    assert _run(BlockingChainFromAsync, CLI) == []
+    # In a Qt module the same `asyncio.run` may be called from a slot: still reported.
+    (finding,) = _run(BlockingChainFromAsync, "from PySide6 import QtCore\n" + CLI)
+    assert (finding.line, finding.severity) == (7, "HIGH")
