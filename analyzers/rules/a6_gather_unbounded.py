@@ -362,8 +362,9 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
             if _SHUTDOWN_NAME.search(node.name.value):
                 self.report(
                     sub,
-                    f"{message} It runs in {node.name.value}(), once when things shut "
-                    "down, so starting them all at once costs little.",
+                    f"`gather(*{source_of(source, 40)})` starts one coroutine per item at "
+                    f"once, but it runs in {node.name.value}(), once when things shut down: "
+                    "starting them all at once costs little there, and a bound buys little.",
                     impact=2,
                     frequency=1,
                 )
