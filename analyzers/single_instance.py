@@ -18,6 +18,7 @@ are separate programs, each making C once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from analyzers.project import CallSite, FunctionInfo, ProjectModel
@@ -291,6 +292,12 @@ def made_per_run(project: ProjectModel, cls: str) -> str | None:
     return cache[cls]
 
 
+# Methods that bring up something long-lived: what they make is kept for the service's life.
+_STARTS_SERVICE = re.compile(
+    r"^_*(?:start|connect|open|serve|listen|launch|run_forever|attach|enable)(?:_|$)", re.I
+)
+
+
 class _PerRun:
     """`made_per_run`'s recursion over construction sites and the functions around them."""
 
@@ -318,9 +325,12 @@ class _PerRun:
             self.busy.discard(cls)
 
     def repeats(self, fn: FunctionInfo) -> bool:
-        """`fn` is neither set-up, entry-point nor thread-body code: it runs per call."""
+        """`fn` is neither set-up, entry-point, thread-body nor service start-up code (what
+        `start()` or `serve()` makes lives as long as the service): it runs per call."""
         project = self.project
         if fn.qualname in project.thread_targets or project.once_reason(fn.qualname):
+            return False
+        if _STARTS_SERVICE.match(fn.name):
             return False
         return not runs_once_per_program(project, fn)
 
@@ -337,12 +347,17 @@ class _PerRun:
                 return True
         owner_cls = project.classes.get(fn.cls) if fn.cls else None
         if owner_cls is not None:
-            for attr, line in owner_cls.attr_lines.items():
-                if line != call.line or owner_cls.attr_types.get(attr) is None:
-                    continue
+            # The model keeps one line per attribute: `self._x = C()` in a method that runs
+            # per call is matched by type (it replaces the previous run's object).
+            kept = [
+                attr
+                for attr, typ in owner_cls.attr_types.items()
+                if owner_cls.attr_lines.get(attr) == call.line
+                or (fn.name != "__init__" and class_named(project, typ) == cls)
+            ]
+            if kept:
                 if fn.name == "__init__":
                     return self.cls_site(owner_cls.qualname, depth - 1) is not None
-                # Replaced on each call of a method that runs per run.
                 return self.repeats(fn)
         if any(class_named(project, t) == cls for t in fn.local_types.values()):
             return self.repeats(fn)

@@ -157,6 +157,17 @@ class TrackingDictOnlyGrows(ProjectRule):
             "async def evaluate(count):\n    evaluation = Evaluation()\n"
             "    return evaluation\n"
         ),
+        # A use case made anew by each run of a runner: each run replaces the last one.
+        Valid(
+            "class UseCase:\n    def __init__(self):\n        self._instances = {}\n"
+            "    def node(self, node_id):\n"
+            "        if node_id not in self._instances:\n"
+            "            self._instances[node_id] = object()\n"
+            "        return self._instances[node_id]\n"
+            "class Runner:\n    def __init__(self):\n"
+            "        self._current: UseCase | None = None\n"
+            "    async def run_workflow(self):\n        self._current = UseCase()\n"
+        ),
     )
     INVALID = (
         # The same scheduler made once at start-up lives for the whole program.
@@ -165,6 +176,14 @@ class TrackingDictOnlyGrows(ProjectRule):
             "    def start(self, index):\n        self._tasks[index] = object()\n"
             "def main():\n    scheduler = Scheduler()\n    scheduler.start(1)\n"
             "if __name__ == '__main__':\n    main()\n",
+            line=3,
+        ),
+        # Made by a service's `start()`: it lives as long as the service, not one run.
+        Invalid(
+            "class Scheduler:\n    def __init__(self):\n        self._tasks = {}\n"
+            "    def add(self, index):\n        self._tasks[index] = object()\n"
+            "class Service:\n    def __init__(self):\n        self._scheduler = None\n"
+            "    async def start(self):\n        self._scheduler = Scheduler()\n",
             line=3,
         ),
         Invalid(
