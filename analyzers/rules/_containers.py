@@ -32,6 +32,26 @@ def _mentioned_names(project: ProjectModel) -> frozenset[str] | None:
     return project.memo(_MEMO_KEY, build)
 
 
+_FILLING = frozenset({"append", "add", "setdefault", "update", "insert", "extend", "appendleft"})
+
+
+def _filled_from_outside(project: ProjectModel) -> frozenset[str]:
+    """Attribute names some code fills through another object: `tracker._items.append(x)`
+    (any `<obj>.<attr>.<adder>(...)` call whose object is not `self`)."""
+
+    def build() -> frozenset[str]:
+        out: set[str] = set()
+        for fn in project.functions.values():
+            for call in fn.calls:
+                head, _, verb = call.target.rpartition(".")
+                owner, _, attr = head.rpartition(".")
+                if verb in _FILLING and owner and owner != "self":
+                    out.add(attr)
+        return frozenset(out)
+
+    return project.memo("containers.filled_from_outside", build)
+
+
 def _never_runs(project: ProjectModel, relpath: str, line: int, cls: str) -> bool:
     """The code at `line` sits in a plain method of `cls` whose name nothing mentions."""
     fn = project.function_at(relpath, line)
@@ -41,13 +61,19 @@ def _never_runs(project: ProjectModel, relpath: str, line: int, cls: str) -> boo
     return mentioned is not None and fn.name not in mentioned
 
 
-def never_filled(project: ProjectModel, cls: str, attr: str) -> bool:
-    """Whether `cls` creates `self.<attr>` empty and only never-called methods of its own
-    add to it or rebind it (or nothing does): the container is always empty."""
+def never_filled(
+    project: ProjectModel, cls: str, attr: str, *, unused_adders: bool = False
+) -> bool:
+    """Whether `cls` creates `self.<attr>` empty, nothing fills it through another object,
+    and only never-called methods of its own add to it or rebind it (or nothing does): the
+    container is always empty. With `unused_adders`, only when such methods exist (the
+    class meant it to be filled, and nobody does)."""
     info = project.classes.get(cls)
     use = info.containers.get(attr) if info is not None else None
-    if info is None or use is None or not use.empty:
+    if info is None or use is None or not use.empty or attr in _filled_from_outside(project):
         return False
     fills = [line for line, _ in use.adds]
     fills += [line for line, how in use.removes if how == "reassign"]
+    if unused_adders and not fills:
+        return False
     return all(_never_runs(project, info.relpath, line, cls) for line in fills)

@@ -12,6 +12,7 @@ from libcst.metadata import PositionProvider
 from analyzers.findings import Finding
 from analyzers.project import ClassInfo, ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._containers import never_filled
 from analyzers.rules._shapes import body_nodes, call_name, call_receiver, enclosing_loop
 
 if TYPE_CHECKING:
@@ -263,6 +264,20 @@ def _is_or_inherits(project: ProjectModel, klass: ClassInfo, cls_name: str) -> b
     return False
 
 
+_OWN_ITER = re.compile(r"^(?:(?:list|tuple|sorted|reversed)\()?self\.(\w+)\b")
+
+
+def _walks_unfilled(finding: Finding, project: ProjectModel) -> bool:
+    """Whether the finding's loop walks `self.<attr>` of its class, created empty and added
+    to only by methods nothing in the tree calls (`_containers.never_filled`). A container
+    no method adds to is left to the class-body check above, which also asks the project."""
+    fn = project.function_at(finding.path, finding.line)
+    if fn is None or not fn.cls or not finding.related:
+        return False
+    match = _OWN_ITER.match(fn.loop_iters.get(finding.related[0].line, ""))
+    return match is not None and never_filled(project, fn.cls, match.group(1), unused_adders=True)
+
+
 _SMALL_CAP = 1000
 
 
@@ -397,6 +412,21 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
                             bus.publish("watch", entry)
             """
         ),
+        # Only `track` fills `self._items`, and nothing ever calls it: the list stays empty.
+        Valid(
+            """\
+            class Tracker:
+                def __init__(self):
+                    self._items = []
+
+                def track(self, item):
+                    self._items.append(item)
+
+                def refresh(self):
+                    for item in self._items:
+                        self.item_changed.emit(item)
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -509,6 +539,8 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             if not _filled_elsewhere(project, cls_name, attr):
                 return None  # the loop walks a container nothing fills: it never runs
             found = replace(found, tags=tuple(t for t in found.tags if t != marker))
+        if found is not None and _walks_unfilled(found, project):
+            return None  # only methods nothing calls fill what the loop walks
         match = _EMITTED.search(finding.message)
         if found is None or match is None:
             return found

@@ -64,3 +64,20 @@ def test_local_callbacks_and_handlers_are_not_peers():
         )
         == []
     )
+
+
+def test_sinks_filled_only_through_another_object_still_count():
+    code = """\
+        class Alarms:
+            def __init__(self):
+                self._sinks = []
+
+            async def raise_alarm(self, alarm):
+                for sink in self._sinks:
+                    await sink.send(alarm)
+
+        def wire(alarms, mailer):
+            alarms._sinks.append(mailer)
+        """
+    assert _found(code) == [(7, "HIGH", 56)]
+    assert _found(code.replace("alarms._sinks.append(mailer)", "pass")) == []
