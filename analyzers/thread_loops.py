@@ -82,7 +82,7 @@ def _coroutines_in_span(
 def _roots(project: ProjectModel) -> dict[str, str]:
     """Coroutine qualname -> which loop it is handed to."""
     roots: dict[str, str] = {}
-    bodies = _thread_bodies(project)
+    bodies = project.memo("thread_loops.bodies", lambda: _thread_bodies(project))
     for fn in project.functions.values():
         for call in fn.calls:
             last = call.target.rsplit(".", 1)[-1]
@@ -91,9 +91,12 @@ def _roots(project: ProjectModel) -> dict[str, str]:
                 where = f"the private event loop `{_short(fn.qualname)}` starts in its own thread"
             elif last in _THREAD_LOOP_METHODS:
                 typed = project.typed_target(fn, call.target)
-                owner = typed.rpartition(".")[0].rsplit(".", 1)[-1]
+                receiver = typed.rpartition(".")[0]
+                owner = receiver.rsplit(".", 1)[-1]
                 if owner and _THREAD_LOOP_CLASS.search(owner):
-                    where = f"the event loop `{owner}` runs in a background thread"
+                    # A class (`LoopInThread`), or the attribute holding one untyped.
+                    shown = owner if owner[:1].isupper() else receiver
+                    where = f"the event loop `{shown}` runs in a background thread"
             if where is None:
                 continue
             for coro in _coroutines_in_span(project, fn, call.line, call.end_line):
@@ -131,7 +134,7 @@ def _cli_roots(project: ProjectModel) -> dict[str, str]:
     in a module without Qt, not a thread body. The loop is the program's; nothing but what
     `main` starts runs on it, and a prompt there waits for the user by design."""
     roots: dict[str, str] = {}
-    bodies = _thread_bodies(project)
+    bodies = project.memo("thread_loops.bodies", lambda: _thread_bodies(project))
     for fn in project.functions.values():
         if fn.is_async or fn.qualname in bodies or fn.qualname in project.gui_functions:
             continue
