@@ -52,28 +52,28 @@ def _filled_from_outside(project: ProjectModel) -> frozenset[str]:
     return project.memo("containers.filled_from_outside", build)
 
 
-def _never_runs(project: ProjectModel, relpath: str, line: int, cls: str) -> bool:
-    """The code at `line` sits in a plain method of `cls` whose name nothing mentions."""
+def _uncalled_method(project: ProjectModel, relpath: str, line: int, cls: str) -> str:
+    """The name of the plain method of `cls` holding `line`, when nothing mentions that
+    name anywhere in the tree ("" otherwise)."""
     fn = project.function_at(relpath, line)
     if fn is None or fn.cls != cls or fn.decorators or fn.name.startswith("__"):
-        return False
+        return ""
     mentioned = _mentioned_names(project)
-    return mentioned is not None and fn.name not in mentioned
+    return fn.name if mentioned is not None and fn.name not in mentioned else ""
 
 
-def never_filled(
-    project: ProjectModel, cls: str, attr: str, *, unused_adders: bool = False
-) -> bool:
-    """Whether `cls` creates `self.<attr>` empty, nothing fills it through another object,
-    and only never-called methods of its own add to it or rebind it (or nothing does): the
-    container is always empty. With `unused_adders`, only when such methods exist (the
-    class meant it to be filled, and nobody does)."""
+def unused_fillers(project: ProjectModel, cls: str, attr: str) -> tuple[str, ...] | None:
+    """When `cls` creates `self.<attr>` empty, nothing fills it through another object, and
+    only methods of its own that nothing calls add to it or rebind it, those methods' names
+    (`()` when nothing at all fills it): the container is always empty today. None when
+    something may fill it."""
     info = project.classes.get(cls)
     use = info.containers.get(attr) if info is not None else None
     if info is None or use is None or not use.empty or attr in _filled_from_outside(project):
-        return False
+        return None
     fills = [line for line, _ in use.adds]
     fills += [line for line, how in use.removes if how == "reassign"]
-    if unused_adders and not fills:
-        return False
-    return all(_never_runs(project, info.relpath, line, cls) for line in fills)
+    names = [_uncalled_method(project, info.relpath, line, cls) for line in fills]
+    if not all(names):
+        return None
+    return tuple(dict.fromkeys(names))

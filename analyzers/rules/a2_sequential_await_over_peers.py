@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import libcst as cst
 from libcst.metadata import PositionProvider
@@ -10,7 +11,7 @@ from libcst.metadata import PositionProvider
 from analyzers.findings import Finding
 from analyzers.project import ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._containers import never_filled
+from analyzers.rules._containers import unused_fillers
 from analyzers.rules._shapes import body_nodes, call_name, dotted, source_of
 
 # Collections of independent peers reached over the network or another process: each await
@@ -150,21 +151,6 @@ class SequentialAwaitOverPeers(Rule):
                     self._channels.clear()
             """
         ),
-        # Only `add_sink` fills `_sinks`, and nothing ever calls it: the list stays empty.
-        Valid(
-            """\
-            class Alarms:
-                def __init__(self):
-                    self._sinks = []
-
-                def add_sink(self, sink):
-                    self._sinks.append(sink)
-
-                async def raise_alarm(self, alarm):
-                    for sink in self._sinks:
-                        await sink.send(alarm)
-            """
-        ),
     )
     INVALID = (
         # Closing every client socket in turn at shutdown: a dead peer costs its close
@@ -213,6 +199,24 @@ class SequentialAwaitOverPeers(Rule):
             """,
             line=5,
         ),
+        # Only `add_sink` fills `_sinks`, and nothing ever calls it: the list stays empty
+        # today; LOW, saying so.
+        Invalid(
+            """\
+            class Alarms:
+                def __init__(self):
+                    self._sinks = []
+
+                def add_sink(self, sink):
+                    self._sinks.append(sink)
+
+                async def raise_alarm(self, alarm):
+                    for sink in self._sinks:
+                        await sink.send(alarm)
+            """,
+            line=10,
+            message_contains="only add_sink() adds to it",
+        ),
         # The same shape once something registers a sink: the loop awaits each in turn.
         Invalid(
             """\
@@ -237,14 +241,28 @@ class SequentialAwaitOverPeers(Rule):
     @classmethod
     def confirm(cls, finding: Finding, project: ProjectModel) -> Finding | None:
         """Dropped when the peers are a private collection of the class that starts empty
-        and that only methods nothing calls add to or rebind (or nothing does): the loop
-        has nothing to await."""
+        and that nothing adds to nor rebinds: the loop has nothing to await. LOW, saying
+        so, when only methods nothing calls add to it: empty today, a cost the first
+        caller of the adder brings."""
         found = super().confirm(finding, project)
         fn = project.function_at(finding.path, finding.line)
         match = _SELF_ATTR.search(finding.message)
         if found is None or fn is None or not fn.cls or match is None:
             return found
-        return None if never_filled(project, fn.cls, match.group(1)) else found
+        adders = unused_fillers(project, fn.cls, match.group(1))
+        if adders is None:
+            return found
+        if not adders:
+            return None
+        named = ", ".join(f"{a}()" for a in adders)
+        return replace(
+            found,
+            message=f"{found.message} Today `self.{match.group(1)}` stays empty: only "
+            f"{named} adds to it, and nothing in the audited tree calls that, so the loop "
+            "awaits nothing until something registers a peer.",
+            priority=replace(found.priority, impact=1, frequency=1),
+            tags=(*found.tags, "never-filled"),
+        )
 
     @classmethod
     def wants(cls, source: str) -> bool:

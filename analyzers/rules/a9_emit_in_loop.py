@@ -12,7 +12,7 @@ from libcst.metadata import PositionProvider
 from analyzers.findings import Finding
 from analyzers.project import ClassInfo, ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._containers import never_filled
+from analyzers.rules._containers import unused_fillers
 from analyzers.rules._shapes import body_nodes, call_name, call_receiver, enclosing_loop
 
 if TYPE_CHECKING:
@@ -267,15 +267,17 @@ def _is_or_inherits(project: ProjectModel, klass: ClassInfo, cls_name: str) -> b
 _OWN_ITER = re.compile(r"^(?:(?:list|tuple|sorted|reversed)\()?self\.(\w+)\b")
 
 
-def _walks_unfilled(finding: Finding, project: ProjectModel) -> bool:
-    """Whether the finding's loop walks `self.<attr>` of its class, created empty and added
-    to only by methods nothing in the tree calls (`_containers.never_filled`). A container
-    no method adds to is left to the class-body check above, which also asks the project."""
+def _unused_fillers_of_loop(finding: Finding, project: ProjectModel) -> tuple[str, ...]:
+    """The never-called methods that alone fill the `self.<attr>` the finding's loop walks
+    (`_containers.unused_fillers`); () when that is not the case. A container nothing at
+    all adds to is left to the class-body check above, which also asks the project."""
     fn = project.function_at(finding.path, finding.line)
     if fn is None or not fn.cls or not finding.related:
-        return False
+        return ()
     match = _OWN_ITER.match(fn.loop_iters.get(finding.related[0].line, ""))
-    return match is not None and never_filled(project, fn.cls, match.group(1), unused_adders=True)
+    if match is None:
+        return ()
+    return unused_fillers(project, fn.cls, match.group(1)) or ()
 
 
 _SMALL_CAP = 1000
@@ -412,21 +414,6 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
                             bus.publish("watch", entry)
             """
         ),
-        # Only `track` fills `self._items`, and nothing ever calls it: the list stays empty.
-        Valid(
-            """\
-            class Tracker:
-                def __init__(self):
-                    self._items = []
-
-                def track(self, item):
-                    self._items.append(item)
-
-                def refresh(self):
-                    for item in self._items:
-                        self.item_changed.emit(item)
-            """
-        ),
     )
     INVALID = (
         Invalid(
@@ -539,8 +526,16 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             if not _filled_elsewhere(project, cls_name, attr):
                 return None  # the loop walks a container nothing fills: it never runs
             found = replace(found, tags=tuple(t for t in found.tags if t != marker))
-        if found is not None and _walks_unfilled(found, project):
-            return None  # only methods nothing calls fill what the loop walks
+        adders = _unused_fillers_of_loop(found, project) if found is not None else None
+        if found is not None and adders:
+            named = ", ".join(f"{a}()" for a in adders)
+            found = replace(
+                found,
+                message=f"{found.message} Today the loop walks an empty container: only "
+                f"{named} adds to it, and nothing in the audited tree calls that.",
+                priority=replace(found.priority, impact=1, frequency=1),
+                tags=(*found.tags, "never-filled"),
+            )
         match = _EMITTED.search(finding.message)
         if found is None or match is None:
             return found

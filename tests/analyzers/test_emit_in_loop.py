@@ -81,3 +81,21 @@ def test_an_emit_per_item_of_a_capped_deque_is_low() -> None:
     # A cap of a million is no small bound: the rule's default rank.
     big = code.replace("maxlen=size", "maxlen=1_000_000")
     assert _found(big) == [(6, "MEDIUM", 49, False)]
+
+
+def test_a_loop_over_items_only_an_uncalled_method_adds_is_low() -> None:
+    code = (
+        "class Tracker:\n"
+        "    def __init__(self):\n"
+        "        self._items = []\n"
+        "    def track(self, item):\n"
+        "        self._items.append(item)\n"
+        "    def refresh(self):\n"
+        "        for item in self._items:\n"
+        "            self.item_changed.emit(item)\n"
+        "\ndef bind(tracker, view):\n    tracker.item_changed.connect(view.redraw)\n"
+    )
+    assert _found(code) == [(8, "LOW", 9, False)]
+    # Once something calls the adder, the rule's default rank.
+    called = code + "\ndef feed(tracker, item):\n    tracker.track(item)\n"
+    assert _found(called) == [(8, "MEDIUM", 49, False)]

@@ -81,3 +81,21 @@ def test_sinks_filled_only_through_another_object_still_count():
         """
     assert _found(code) == [(7, "HIGH", 56)]
     assert _found(code.replace("alarms._sinks.append(mailer)", "pass")) == []
+
+
+def test_sinks_only_an_uncalled_method_adds_are_low():
+    code = """\
+        class Alarms:
+            def __init__(self):
+                self._sinks = []
+
+            def add_sink(self, sink):
+                self._sinks.append(sink)
+
+            async def raise_alarm(self, alarm):
+                for sink in self._sinks:
+                    await sink.send(alarm)
+        """
+    assert _found(code) == [(10, "LOW", 11)]
+    wired = code + "\n        def wire(alarms, m):\n            alarms.add_sink(m)\n"
+    assert _found(wired) == [(10, "HIGH", 56)]
