@@ -8,6 +8,7 @@ from analyzers.project import ProjectModel, summarize_source
 from analyzers.single_instance import (
     made_at,
     made_once,
+    made_per_run,
     runs_once_per_instance,
     runs_once_per_program,
 )
@@ -212,3 +213,49 @@ def test_a_main_module_that_others_import_shares_their_program():
         ("app/window.py", 5, "Window.__init__"),
         ("app/app.py", 7, "App.__init__"),
     ]
+
+
+_PER_RUN = """\
+class Driver:
+    pass
+
+class Scheduler:
+    def __init__(self, driver):
+        self.driver = driver
+
+class Evaluation:
+    def __init__(self):
+        self.scheduler = Scheduler(make_driver())
+
+class Service:
+    def __init__(self):
+        self.current: Evaluation | None = None
+
+    async def start(self):
+        self.kept = Scheduler(Driver())
+
+    async def run_case(self):
+        self.current = Evaluation()
+
+def make_driver():
+    return Driver()
+
+async def evaluate():
+    evaluation = Evaluation()
+    return evaluation
+
+def main():
+    Service()
+"""
+_START = "    async def start(self):\n        self.kept = Scheduler(Driver())\n"
+
+
+def test_made_per_run_follows_locals_owners_arguments_and_factories():
+    model = _model({"app/run.py": _PER_RUN})
+    assert made_per_run(model, "app.run.Evaluation") == "app/run.py:20"
+    assert made_per_run(model, "app.run.Scheduler") is None  # `start()` keeps one
+    assert made_per_run(model, "app.run.Driver") is None  # handed to that one too
+    assert made_per_run(model, "app.run.Service") is None  # made once, by `main()`
+    model = _model({"app/run.py": _PER_RUN.replace(_START, "")})
+    assert made_per_run(model, "app.run.Scheduler") == "app/run.py:10"
+    assert made_per_run(model, "app.run.Driver") == "app/run.py:21"
