@@ -22,6 +22,8 @@ _FAST_MS = 100
 _START_CALL = re.compile(r"timer[\w.()]*\s*\.\s*(?:start|setInterval)\s*\(\s*", re.I)
 _VISIBILITY = ("isVisible", "isHidden", "visibleRegion", "isMinimized", "isActiveWindow")
 _VISIBILITY_EVENTS = ("hideEvent", "showEvent", "changeEvent")
+# What a tick may call and still cost nothing while hidden: a repaint request, arithmetic.
+_LIGHT_CALLS = frozenset({"self.update", "abs", "min", "max", "int", "float", "round", "divmod"})
 
 
 def _int_constants(module_or_class_body: cst.CSTNode) -> dict[str, int]:
@@ -34,6 +36,17 @@ def _int_constants(module_or_class_body: cst.CSTNode) -> dict[str, int]:
             if value is not None and name:
                 out[name] = value
     return out
+
+
+def _reaches_target(test: cst.BaseExpression) -> bool:
+    """`abs(self._glow - self._target) < 0.01`, `self._step >= STEPS`: an ordering test, the
+    shape of "the animation has arrived" (an error flag is a plain truth test)."""
+    ordering = (cst.LessThan, cst.LessThanEqual, cst.GreaterThan, cst.GreaterThanEqual)
+    return any(
+        isinstance(sub, cst.Comparison)
+        and any(isinstance(c.operator, ordering) for c in sub.comparisons)
+        for sub in (test, *(n for n, _ in body_nodes(test)))
+    )
 
 
 def _empties(test: cst.BaseExpression) -> bool:
@@ -186,6 +199,29 @@ def _tick(self):
             """
         ),
     )
+    VALID = (
+        *VALID,
+        # The tick eases a hover glow towards its target and stops its own timer on arrival.
+        Valid(
+            """\
+            class Card(QWidget):
+                def __init__(self):
+                    self._timer = QTimer(self)
+                    self._timer.setInterval(16)
+                    self._timer.timeout.connect(self._tick)
+
+                def enterEvent(self, event):
+                    self._target = 1.0
+                    self._timer.start()
+
+                def _tick(self):
+                    self._glow += (self._target - self._glow) * 0.2
+                    if abs(self._target - self._glow) < 0.01:
+                        self._timer.stop()
+                    self.update()
+            """
+        ),
+    )
     INVALID = (
         Invalid(
             """\
@@ -204,6 +240,22 @@ def _tick(self):
             """,
             line=8,
             message_contains="16 ms",
+        ),
+        # A wave offset moved and a repaint asked for: microseconds while hidden, LOW.
+        Invalid(
+            """\
+            class WaveBar(QWidget):
+                def __init__(self):
+                    self.wave_timer = QTimer(self)
+                    self.wave_timer.timeout.connect(self.update_wave)
+                    self.wave_timer.start(30)
+
+                def update_wave(self):
+                    self._offset = (self._offset + 2) % 100
+                    self.update()
+            """,
+            line=5,
+            message_contains="costs microseconds",
         ),
     )
 
@@ -275,6 +327,18 @@ def _tick(self):
             if slot is None or slot not in methods:
                 continue
             reach = reachable_methods(methods, slot)
+            # An animation timer its own tick stops once the values arrive (a hover glow
+            # easing to its target): it runs for a fraction of a second after an event,
+            # not for as long as the widget exists.
+            if any(
+                isinstance(sub, cst.Call)
+                and call_name(sub) == "stop"
+                and call_receiver(sub) == timer
+                and any(isinstance(a, cst.If) and _reaches_target(a.test) for a in ancestors)
+                for m in reach
+                for sub, ancestors in body_nodes(methods[m])
+            ):
+                continue
             checks = any(
                 isinstance(sub, (cst.Name, cst.Attribute))
                 and (sub.value if isinstance(sub, cst.Name) else sub.attr.value) in _VISIBILITY
@@ -282,6 +346,28 @@ def _tick(self):
                 for sub, _ in body_nodes(methods[m])
             )
             if checks:
+                continue
+            walked = [sub for m in reach for sub, _ in body_nodes(methods[m])]
+            own = {f"self.{m}" for m in reach}
+            calls = [
+                (dotted(sub.func) or "")
+                for sub in walked
+                if isinstance(sub, cst.Call) and dotted(sub.func) not in own
+            ]
+            if not any(isinstance(sub, (cst.For, cst.While)) for sub in walked) and all(
+                name in _LIGHT_CALLS or name.startswith("math.") for name in calls
+            ):
+                # A tick that moves a number and asks for a repaint: Qt paints nothing for
+                # a hidden widget, so while hidden it costs microseconds.
+                self.report(
+                    call,
+                    f"`{timer}` fires every {interval} ms into {slot}(), which never checks "
+                    "isVisible(); the tick only updates a value and calls update(), which "
+                    "paints nothing while the widget is hidden, so it costs microseconds: "
+                    "still, stop the timer in hideEvent.",
+                    impact=1,
+                    frequency=4,
+                )
                 continue
             self.report(
                 call,
