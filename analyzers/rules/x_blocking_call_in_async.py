@@ -19,6 +19,8 @@ from analyzers.thread_loops import KEEP_RANK_KINDS, cli_main_of, thread_loop_of
 # difficulty this scores MEDIUM, inside a loop too (2*10 + 7*5 - 3*2 = 49), and stays below
 # the profile hot-path promotion (impact 4 and up).
 _MS_IMPACT = 2
+# A call only an `except` block makes: ranked for a rare path (MEDIUM at most).
+_ERROR_PATH_IMPACT = 4
 
 
 class BlockingCallInAsync(ProjectRule):
@@ -207,14 +209,22 @@ class BlockingCallInAsync(ProjectRule):
                 if loop is not None:
                     when += f"; it runs on {loop}, not the GUI loop"
                     when += ": only that loop's other tasks wait" if aside else ""
+                # Clean-up after a failure (`except: shutil.rmtree(partial)`) stalls the loop
+                # only when something already went wrong: a rare path, MEDIUM at most.
+                on_error = all(c.in_except for c in calls)
+                if on_error:
+                    when += "; only on the error path (in an `except` block)"
+                impact = _MS_IMPACT if not slow or aside else None
+                if on_error:
+                    impact = min(impact or self.IMPACT, _ERROR_PATH_IMPACT)
                 self.report_at(
                     first.line,
                     f"{what} blocks the event loop{where} in coroutine "
                     f"`{fn.name}` ({kind}{cost}){more}{when}; {KIND_ADVICE[kind]}.",
                     end_line=first.end_line,
                     col=first.col,
-                    impact=_MS_IMPACT if not slow or aside else None,
-                    frequency=1 if once else 7 if in_loop else None,
+                    impact=impact,
+                    frequency=1 if once else 2 if on_error else 7 if in_loop else None,
                     related=tuple(
                         ChainStep(fn.relpath, c.line, fn.qualname, c.target) for c in calls[1:]
                     ),

@@ -171,3 +171,27 @@ class Bar(QToolBar):
 
 def test_repainting_each_button_once_is_medium_one_view_n_times_high() -> None:
     assert _found(RepaintInLoop, PAINT) == [(6, "MEDIUM", 46), (10, "HIGH", 66)]
+
+
+CLEANUP = """\
+import shutil
+class Installer:
+    async def install(self, target):
+        try:
+            await self.download(target)
+        except Exception:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+    async def reset(self, target):
+        shutil.rmtree(target)
+"""
+
+
+def test_a_blocking_clean_up_only_an_except_block_makes_is_medium() -> None:
+    # 4*10 + 2*5 - 3*2: rare (an error path) and not worse than a stall; the same call on
+    # the normal path keeps the rule's rank.
+    assert _found(BlockingCallInAsync, CLEANUP) == [(7, "MEDIUM", 44), (10, "HIGH", 69)]
+    finding = analyze_source(
+        textwrap.dedent(CLEANUP), FileContext(relpath="node.py"), [BlockingCallInAsync]
+    )[0]
+    assert "only on the error path" in finding.message
