@@ -13,7 +13,13 @@ from analyzers.findings import Finding
 from analyzers.project import ClassInfo, ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._containers import unused_fillers
-from analyzers.rules._shapes import body_nodes, call_name, call_receiver, enclosing_loop
+from analyzers.rules._shapes import (
+    body_nodes,
+    call_name,
+    call_receiver,
+    enclosing_loop,
+    source_of,
+)
 
 if TYPE_CHECKING:
     from analyzers.context import FileContext
@@ -308,19 +314,27 @@ def _capped_by(cls: cst.ClassDef | None, attr: str | None) -> str:
 
 
 def _paced_by(loop: cst.For) -> str:
-    """`await asyncio.sleep(x)` (x not 0) directly in the loop's body: each item already
-    waits that long, so the emit is noise next to the deliberate pacing. Its source, or ""."""
+    """`await asyncio.sleep(x)` (x not 0), or any other awaited call, directly in the loop's
+    body: each item already waits that long (or for that I/O: a subprocess, a request), so
+    the emit is noise next to it. Its source, or ""."""
     for sub, anc in body_nodes(loop.body):
         if (
             isinstance(sub, cst.Call)
-            and call_name(sub) == "sleep"
             and anc
             and isinstance(anc[-1], cst.Await)
-            and sub.args
-            and not (isinstance(sub.args[0].value, cst.Integer) and sub.args[0].value.value == "0")
+            and not (
+                call_name(sub) == "sleep"
+                and (
+                    not sub.args
+                    or (
+                        isinstance(sub.args[0].value, cst.Integer)
+                        and sub.args[0].value.value == "0"
+                    )
+                )
+            )
             and enclosing_loop(sub, (loop, *anc)) is loop
         ):
-            return cst.Module(body=[]).code_for_node(sub)
+            return source_of(sub, 60)
     return ""
 
 
@@ -494,6 +508,29 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             line=4,
             message_contains="deliberate pacing",
         ),
+        # Each item runs a program and waits for it: the log line per item is paced by it.
+        Invalid(
+            """\
+            async def run_steps(self, steps):
+                for item in steps.items:
+                    self.log_line.emit(f"running {item}")
+                    proc = await asyncio.create_subprocess_exec(item)
+                    await proc.wait()
+            """,
+            line=3,
+            message_contains="waits `asyncio.create_subprocess_exec(item)`",
+        ),
+        # A progress signal per item is what a progress dialog shows: LOW.
+        Invalid(
+            """\
+            def run(self):
+                for i, vm in enumerate(self.selected_items):
+                    vm.template = self.template
+                    self.dialog.progress_signal.emit(i)
+            """,
+            line=4,
+            message_contains="how a progress bar moves",
+        ),
     )
 
     @classmethod
@@ -605,13 +642,21 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
                 continue
             line = self.get_metadata(PositionProvider, loop).start.line
             gesture = node.name.value in _GESTURE_HANDLERS
+            # `progress_signal.emit(i)` per item is what moves a progress bar: the point of
+            # the signal, and each item's work (the reason for a progress bar) costs more.
+            gesture = gesture or "progress" in receiver.rsplit(".", 1)[-1].lower()
             paced = "" if gesture else _paced_by(loop)
             own = self._classes[-1] if self._classes else None
             capped = "" if gesture or paced else _capped_by(own, _self_attr(loop.iter))
             first_seen = _first_seen_branch(loop, ancestors)
             per = "once per new item of its loop" if first_seen else "once per item of its loop"
             why = ""
-            if gesture:
+            if gesture and node.name.value not in _GESTURE_HANDLERS:
+                why = (
+                    " It reports progress: one emit per item is how a progress bar moves, "
+                    "and each item's own work costs far more than the signal."
+                )
+            elif gesture:
                 why = (
                     f" It runs in {node.name.value}(), once per user gesture over what the "
                     "user dropped or picked, so it costs little."
