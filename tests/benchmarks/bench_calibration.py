@@ -18,6 +18,11 @@ trivial). The projects, each from the environment variable naming its source fol
                       folder; judged blind, no rule tuned on it before
     CALIB_BITCOIN_SAFE  Bitcoin Safe (andreasgriffin/bitcoin-safe, PyQt6 + asyncio), its
                       `bitcoin_safe` package folder; judged blind, no rule tuned on it before
+    CALIB_MFW_PYQT6   MFW-PyQt6 (overflow65537/MFW-PyQt6, PySide6 + qasync), the repository
+                      root; judged blind after the ert / Bitcoin Safe fixes
+    CALIB_MFWPH       MFWPH (TanyaShue/MFWPH, PySide6 + qasync), the repository root; blind too
+    CALIB_QUBES_MANAGER  qubes-manager (QubesOS/qubes-manager, PyQt5 + asyncio), the
+                      repository root; blind too
 
 CALIB_JUDGEMENTS lists judgement files (os.pathsep-separated): JSON lists of
 {"rule", "path", "symbol", "statement", "verdict": "real"|"wrong"|"trivial", "note"}, keyed by
@@ -50,6 +55,9 @@ TREES = (
     ("Galacteek", "CALIB_GALACTEEK", "generic"),
     ("ert", "CALIB_ERT", "generic"),
     ("Bitcoin Safe", "CALIB_BITCOIN_SAFE", "generic"),
+    ("MFW-PyQt6", "CALIB_MFW_PYQT6", "generic"),
+    ("MFWPH", "CALIB_MFWPH", "generic"),
+    ("qubes-manager", "CALIB_QUBES_MANAGER", "generic"),
 )
 VERDICTS = ("real", "wrong", "trivial")
 
