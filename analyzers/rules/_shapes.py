@@ -287,10 +287,10 @@ def methods_of(cls: cst.ClassDef) -> dict[str, cst.FunctionDef]:
     return out
 
 
-def self_method_calls(func: cst.FunctionDef) -> set[str]:
-    """Names of `self.X(...)` calls in the function body."""
+def self_method_calls(scope: cst.CSTNode) -> set[str]:
+    """Names of `self.X(...)` calls under `scope` (a function's body, or only a loop)."""
     out: set[str] = set()
-    for call, _ in calls_in(func):
+    for call, _ in calls_in(scope):
         f = call.func
         if (
             isinstance(f, cst.Attribute)

@@ -16,6 +16,7 @@ from analyzers.rules._shapes import (
     dotted,
     enclosing_loop,
     methods_of,
+    self_method_calls,
     source_of,
 )
 
@@ -136,28 +137,13 @@ def _freed_by_time(acquire: cst.FunctionDef, loop: cst.CSTNode, cls: cst.ClassDe
     if cls is None:
         return False
     methods = methods_of(cls)
-    for name in sorted(_self_calls_in(loop) & methods.keys()):
+    for name in sorted(self_method_calls(loop) & methods.keys()):
         helper = methods[name]
         if helper is not acquire and _clock_meets_rate(helper, helper):
             return True
     releases = [methods[n] for n in _RELEASE_METHODS if n in methods]
     others = [n for n in methods if n not in _RELEASE_METHODS and _OTHER_RELEASE.search(n)]
     return bool(releases) and not others and all(_is_noop(f) for f in releases)
-
-
-def _self_calls_in(scope: cst.CSTNode) -> set[str]:
-    """Names of `self.X(...)` calls under `scope` (a loop, not only a whole function)."""
-    out: set[str] = set()
-    for sub, _anc in body_nodes(scope):
-        if isinstance(sub, cst.Call):
-            f = sub.func
-            if (
-                isinstance(f, cst.Attribute)
-                and isinstance(f.value, cst.Name)
-                and f.value.value == "self"
-            ):
-                out.add(f.attr.value)
-    return out
 
 
 class PoolWaitByPolling(Rule):
