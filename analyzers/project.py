@@ -1826,6 +1826,13 @@ class ProjectModel:
                 yield klass
                 todo.extend(klass.bases)
 
+    def derives_from(self, class_qualname: str, base: str) -> bool:
+        """Whether the class is `base` or has it among its bases, through project classes
+        (`base` may be outside the project: "threading.Thread")."""
+        return class_qualname == base or any(
+            base in klass.bases for klass in self._class_and_bases(class_qualname)
+        )
+
     def method(self, class_qualname: str, name: str) -> FunctionInfo | None:
         """`name` looked up on the class and then its project bases, in MRO-ish order."""
         for klass in self._class_and_bases(class_qualname):

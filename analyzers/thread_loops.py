@@ -40,29 +40,13 @@ def _thread_bodies(project: ProjectModel) -> set[str]:
         for call in fn.calls:
             if not call.callables or call.target not in project.classes:
                 continue
-            if not _is_thread_class(project, call.target):
+            if not project.derives_from(call.target, "threading.Thread"):
                 continue
             for ref in call.callables:
                 target = project.resolve(fn, ref)
                 if target is not None and not target.is_async:
                     bodies.add(target.qualname)
     return bodies
-
-
-def _is_thread_class(project: ProjectModel, qualname: str) -> bool:
-    seen: set[str] = set()
-    todo = [qualname]
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        if current == "threading.Thread":
-            return True
-        klass = project.classes.get(current)
-        if klass is not None:
-            todo.extend(klass.bases)
-    return False
 
 
 def _coroutines_in_span(

@@ -86,3 +86,12 @@ def test_prompt_in_a_command_line_main_coroutine_is_not_reported():
     # In a Qt module the same `asyncio.run` may be called from a slot: still reported.
     (finding,) = _run(BlockingChainFromAsync, "from PySide6 import QtCore\n" + CLI)
     assert (finding.line, finding.severity) == (7, "HIGH")
+
+
+def test_a_thread_subclass_given_a_target_runs_it_in_its_own_thread():
+    # `Worker(threading.Thread)` called with `target=`: the target is a thread body too.
+    code = THREAD_LOOP.replace(
+        "class Publisher:", "class Worker(threading.Thread):\n    pass\nclass Publisher:"
+    ).replace("threading.Thread(target=self._serve)", "Worker(target=self._serve)")
+    findings = sorted(_run(BlockingCallInAsync, code), key=lambda f: f.line)
+    assert [(f.line, f.severity) for f in findings] == [(15, "MEDIUM"), (16, "CRITICAL")]
