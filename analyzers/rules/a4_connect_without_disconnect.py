@@ -499,6 +499,70 @@ def _built_unconditionally(func: cst.FunctionDef) -> set[str]:
     return out
 
 
+def _statements(body: cst.BaseSuite | cst.BaseExpression) -> list[cst.CSTNode]:
+    """The small statements of a def's body, or a lambda's expression (docstrings left out)."""
+    if isinstance(body, cst.BaseExpression):
+        return [body]
+    out: list[cst.CSTNode] = []
+    stmts = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    for stmt in stmts:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            out.append(stmt)
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Expr) and isinstance(
+                small.value, (cst.SimpleString, cst.ConcatenatedString, cst.Ellipsis)
+            ):
+                continue
+            out.append(small)
+    return out
+
+
+# `setValue`, `set_text`: a setter called again with the same argument changes nothing.
+_SETTER = re.compile(r"^set(_[a-z]|[A-Z])")
+
+
+def _slot_effect(
+    slot: cst.BaseExpression, method: cst.FunctionDef, methods: dict[str, cst.FunctionDef]
+) -> str:
+    """What a duplicate connection of `slot` repeats: "nothing" (`pass`, a docstring, a bare
+    `return`), "setter" (only `self.<x>.setValue(v)`-style setters: repeating one with the same
+    value changes nothing) or "" (anything else, or a slot not found in the class)."""
+    body: cst.BaseSuite | cst.BaseExpression | None = None
+    name = dotted(slot) or ""
+    if isinstance(slot, cst.Lambda):
+        body = slot.body
+    elif name.startswith("self.") and name.count(".") == 1 and name[5:] in methods:
+        body = methods[name[5:]].body
+    elif isinstance(slot, cst.Name):
+        for node, _ in body_nodes(method):
+            if isinstance(node, cst.FunctionDef) and node.name.value == name:
+                body = node.body
+    if body is None:
+        return ""
+    stmts = _statements(body)
+    if all(
+        isinstance(s, cst.Pass)
+        or (isinstance(s, cst.Return) and s.value is None)
+        or (isinstance(s, cst.Name) and s.value == "None")
+        for s in stmts
+    ):
+        return "nothing"
+    calls = [
+        s.value if isinstance(s, cst.Expr) else s
+        for s in stmts
+        if isinstance(s, cst.Expr) or isinstance(s, cst.Call)
+    ]
+    if len(calls) == len(stmts) and all(
+        isinstance(c, cst.Call)
+        and _SETTER.match(call_name(c) or "")
+        and (dotted(c.func) or "").startswith("self.")
+        for c in calls
+    ):
+        return "setter"
+    return ""
+
+
 def _declared_signal(cls: cst.ClassDef, signal: str) -> bool:
     """Whether `self.<name>` is a `Signal(...)` declared in the class body."""
     name = signal.split(".")[-1]
@@ -921,8 +985,47 @@ def set_graph(self, graph):
                     self._probe.start()
             """
         ),
+        # The slot connected again on each rare URL is a closure that does nothing: the
+        # extra connections run nothing.
+        Valid(
+            """\
+            from PySide6.QtCore import QTimer
+
+            class Tab:
+                def __init__(self):
+                    self._resolve = QTimer()
+
+                def open_address(self, address):
+                    def on_resolve_timeout():
+                        pass
+
+                    if address.startswith("name:"):
+                        self._resolve.timeout.connect(on_resolve_timeout)
+                        self._resolve.start(5000)
+            """
+        ),
     )
     INVALID = (
+        # Each run adds a connection, but the slot only sets the progress value: the
+        # duplicates set the same value again. True and harmless: LOW.
+        Invalid(
+            """\
+            from PySide6.QtCore import Signal
+            from PySide6.QtWidgets import QDialog, QProgressDialog
+
+            class BatchWindow(QDialog):
+                progress = Signal(int)
+
+                def run_batch(self):
+                    self.bar = QProgressDialog()
+                    self.progress.connect(self.on_progress)
+
+                def on_progress(self, value):
+                    self.bar.setValue(value)
+            """,
+            line=9,
+            message_contains="harmless beyond the extra connections, LOW",
+        ),
         Invalid(
             """\
             from NodeGraphQt import NodeGraph
@@ -1256,11 +1359,26 @@ def set_graph(self, graph):
                 # `if self._panel is panel: return` first: one connection per new panel.
                 if "." in slot and slot.split(".", 1)[0] in guarded:
                     continue
-                connects.append((sub, signal, name))
-        for call, signal, method in connects:
-            self.report(
-                call,
+                effect = _slot_effect(sub.args[0].value, method, methods)
+                # A slot that does nothing: the extra connections run nothing.
+                if effect != "nothing":
+                    connects.append((sub, signal, name, effect))
+        for call, signal, method, effect in connects:
+            message = (
                 f"`{signal}.connect(...)` runs on every call of {method}() and the class "
                 f"never disconnects, so each call adds another connection: connect once in "
-                f"__init__/setup, or disconnect the previous connection first.",
+                f"__init__/setup, or disconnect the previous connection first."
             )
+            if effect == "setter":
+                # Each emit then sets the same value N times: a leak of connections, no
+                # change in behaviour and microseconds of work.
+                self.report(
+                    call,
+                    f"{message} The slot only calls setters, so the duplicates set the "
+                    "same value again on each emit: harmless beyond the extra connections, "
+                    "LOW.",
+                    impact=1,
+                    frequency=3,
+                )
+                continue
+            self.report(call, message)
