@@ -551,7 +551,7 @@ def _slot_effect(
     calls = [
         s.value if isinstance(s, cst.Expr) else s
         for s in stmts
-        if isinstance(s, cst.Expr) or isinstance(s, cst.Call)
+        if isinstance(s, (cst.Expr, cst.Call))
     ]
     if len(calls) == len(stmts) and all(
         isinstance(c, cst.Call)
