@@ -106,9 +106,22 @@ def _node_subclasses(base: type) -> set[type]:
     return out
 
 
-def _field_node_types(node_type: type) -> set[type] | None:
+_FIELD_TYPES: dict[type, frozenset[type] | None] = {}
+
+
+def _field_node_types(node_type: type) -> frozenset[type] | None:
     """Node types a field of `node_type` may hold, from libcst's annotations (every subclass
-    of an annotated base); None when some annotation cannot be read."""
+    of an annotated base); None when some annotation cannot be read.
+
+    Memoized: `types_below` asks it of every type under every hooked type, and
+    `typing.get_type_hints` is slow (4.5 s for libcst's 382 node types unmemoized, in each
+    worker process, against 0.1 s)."""
+    if node_type not in _FIELD_TYPES:
+        _FIELD_TYPES[node_type] = _read_field_node_types(node_type)
+    return _FIELD_TYPES[node_type]
+
+
+def _read_field_node_types(node_type: type) -> frozenset[type] | None:
     try:
         hints = typing.get_type_hints(node_type)
     except Exception:
@@ -130,7 +143,7 @@ def _field_node_types(node_type: type) -> set[type] | None:
                     continue
                 return None  # a string or an unresolved annotation: could be anything
             todo.extend(a for a in args if a is not Ellipsis and a is not type(None))
-    return out
+    return frozenset(out)
 
 
 _BELOW: dict[type, frozenset[str] | None] = {}
