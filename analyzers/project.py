@@ -1438,6 +1438,33 @@ def _scan_children(node: ast.AST) -> list[ast.AST]:
     return out
 
 
+# A state an object reaches once in normal operation and then keeps: synced, loaded, ready.
+_PHASE_DONE = re.compile(
+    r"^_*(?:is_|has_)?(?:fully_)?(?:synced|sync_done|done|finished|completed?|ready|loaded"
+    r"|initiali[sz]ed|settled)$",
+    re.I,
+)
+
+
+def _phase_reached(test: ast.AST) -> str | None:
+    """`self._status` for `self._status is Status.synced` / `== State.DONE`, `self._loaded`
+    for `self._loaded` / `self.is_ready()`: a test that holds once the object has reached a
+    final phase of its work. Code after `if <test>: return` runs only until then."""
+    if isinstance(test, ast.Call) and not test.args:
+        test = test.func
+    name = _dotted(test)
+    if name is not None:
+        last = name.rsplit(".", 1)[-1]
+        return name if name.startswith("self.") and _PHASE_DONE.match(last) else None
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        if not isinstance(test.ops[0], (ast.Is, ast.Eq)):
+            return None
+        left, right = _dotted(test.left), _dotted(test.comparators[0])
+        if left and right and left.startswith("self.") and "." in right:
+            return left if _PHASE_DONE.match(right.rsplit(".", 1)[-1]) else None
+    return None
+
+
 def _sequence_guards(
     stmts: list[ast.stmt],
     guards: tuple[str, ...],
@@ -1456,6 +1483,9 @@ def _sequence_guards(
             else_guards = _branch_guards(stmt, imports, shared)[1]
             if flags:
                 else_guards = (*else_guards, *_flag_guards(stmt.test, flags)[1])
+            phase = _phase_reached(stmt.test)
+            if phase:
+                else_guards = (*else_guards, f"until:{phase}")
             if else_guards:
                 current = _joined(current, else_guards)
     return out

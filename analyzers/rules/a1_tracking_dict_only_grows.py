@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from analyzers.findings import ChainStep
-from analyzers.project import ContainerUse, FunctionInfo
+from analyzers.project import CallSite, ContainerUse, FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 from analyzers.single_instance import made_per_run
@@ -39,6 +39,9 @@ _CRASH_KEY = re.compile(
 # A cache of the program's own icons, glyphs or fonts holds at most one entry per asset it
 # ships (times a size or a theme): bounded by the program, not by the events it sees.
 _ASSET_CACHE = re.compile(r"(?:icon|glyph|font)s?_?cache$|^cached?_(?:icons|glyphs|fonts)$", re.I)
+# What a per-key lock table holds: asyncio's or threading's Lock, RLock, Semaphore, Event,
+# Condition (or a project's own `...Lock`).
+_LOCK_TYPES = re.compile(r"^(?:\w*Lock|R?Lock|(?:Bounded)?Semaphore|Event|Condition)$")
 _SHRINKS = frozenset({"pop", "popitem", "remove", "discard", "clear", "difference_update"})
 
 
@@ -168,8 +171,45 @@ class TrackingDictOnlyGrows(ProjectRule):
             "        self._current: UseCase | None = None\n"
             "    async def run_workflow(self):\n        self._current = UseCase()\n"
         ),
+        # One lock per realization, made the first time that realization is submitted and
+        # reused by every resubmission: a few small locks, one per key.
+        Valid(
+            "import asyncio\n"
+            "class Driver:\n    def __init__(self):\n        self._submit_locks = {}\n"
+            "    async def submit(self, index, job):\n"
+            "        if index not in self._submit_locks:\n"
+            "            self._submit_locks[index] = asyncio.Lock()\n"
+            "        async with self._submit_locks[index]:\n"
+            "            await job.send()\n"
+        ),
+        # Blocks are counted only while the first sync runs; once synced, nothing is added.
+        Valid(
+            "class Client:\n    def __init__(self):\n        self._seen = set()\n"
+            "        self._state = State.SYNCING\n"
+            "    def on_block(self, block_hash):\n"
+            "        if self._state is State.SYNCED:\n            return\n"
+            "        self._seen.add(block_hash)\n"
+        ),
     )
     INVALID = (
+        # A lock per job id, made afresh for each job: one more entry per job, for good.
+        Invalid(
+            "import asyncio\n"
+            "class Runner:\n    def __init__(self):\n        self._locks = {}\n"
+            "    async def run(self, job):\n"
+            "        self._locks[job.id] = asyncio.Lock()\n"
+            "        async with self._locks[job.id]:\n"
+            "            await job.send()\n",
+            line=4,
+        ),
+        # Closing is no phase the object reaches in normal work: it grows until then.
+        Invalid(
+            "class Client:\n    def __init__(self):\n        self._seen = set()\n"
+            "    def on_block(self, block_hash):\n"
+            "        if self._closed:\n            return\n"
+            "        self._seen.add(block_hash)\n",
+            line=3,
+        ),
         # The same scheduler made once at start-up lives for the whole program.
         Invalid(
             "class Scheduler:\n    def __init__(self):\n        self._tasks = {}\n"
@@ -232,6 +272,10 @@ class TrackingDictOnlyGrows(ProjectRule):
                 # per workflow run) takes its containers with it when the run ends.
                 if made_per_run(self.project, klass.qualname):
                     continue
+                if self._locks_per_key(klass.qualname, use) or self._until_phase(
+                    klass.qualname, use
+                ):
+                    continue
                 line, _how = use.adds[0]
                 method = self._method_at(klass.qualname, line)
                 what = "gains an entry" if use.kind == "dict" else "gains a member"
@@ -251,6 +295,35 @@ class TrackingDictOnlyGrows(ProjectRule):
                     symbol=f"{klass.qualname.removeprefix(klass.module + '.')}",
                     related=(ChainStep(self.context.relpath, line, method, "added here"),),
                 )
+
+    def _calls_at(self, class_qualname: str, line: int) -> list[CallSite]:
+        fn = _function_at(self.functions(), class_qualname, line)
+        return [c for c in fn.calls if c.line == line] if fn is not None else []
+
+    def _locks_per_key(self, class_qualname: str, use: ContainerUse) -> bool:
+        """Every add stores a fresh lock (or event, semaphore, condition) made only when its
+        key has none yet (`if key not in self._locks: self._locks[key] = Lock()`, or
+        `setdefault`): callers reuse one lock per key, the entries are a few hundred bytes
+        each, and there is one per key the program ever locks (a realization, a version)."""
+        if use.kind != "dict":
+            return False
+        for line, how in use.adds:
+            calls = self._calls_at(class_qualname, line)
+            makes_lock = any(_LOCK_TYPES.match(c.target.rsplit(".", 1)[-1]) for c in calls)
+            reused = how == "setdefault" or any("per-key" in c.guards for c in calls)
+            if not (makes_lock and reused):
+                return False
+        return True
+
+    def _until_phase(self, class_qualname: str, use: ContainerUse) -> bool:
+        """Every add runs only until the object reaches a final phase (after `if
+        self._status is Status.synced: return`): growth stops there, bounded by the work
+        done before it (the blocks of the initial sync, the items queued before start-up)."""
+        for line, _how in use.adds:
+            calls = self._calls_at(class_qualname, line)
+            if not any(g.startswith("until:") for c in calls for g in c.guards):
+                return False
+        return True
 
     def _pruned_through_owner(self) -> set[str]:
         """Attributes some function of the module removes from through another name than

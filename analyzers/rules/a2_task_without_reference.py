@@ -102,8 +102,26 @@ class TaskWithoutReference(ProjectRule):
             "    async def stop(self):\n"
             "        await self.taskgroup.cancel_remaining()\n"
         ),
+        # Started after the loop has stopped (Ctrl+C ended `run_forever()`): no loop runs
+        # the task, so it is never collected mid-run (`asyncio.create_task` even raises).
+        Valid(
+            "import asyncio\n"
+            "def run(loop):\n"
+            "    try:\n"
+            "        loop.run_forever()\n"
+            "    except KeyboardInterrupt:\n"
+            "        asyncio.create_task(cleanup())\n"
+        ),
     )
     INVALID = (
+        # Scheduled before the loop runs: the loop starts it, and holds it only weakly.
+        Invalid(
+            "import asyncio\n"
+            "def main(loop):\n"
+            "    asyncio.ensure_future(serve())\n"
+            "    loop.run_forever()\n",
+            line=3,
+        ),
         Invalid(
             "import asyncio\n"
             "class Trigger:\n"
@@ -154,6 +172,8 @@ class TaskWithoutReference(ProjectRule):
                 receiver, _, verb = call.target.rpartition(".")
                 if not call.discarded or verb not in _SPAWNERS:
                     continue
+                if _after_loop_stopped(fn, call):
+                    continue  # no loop runs it: the task never starts, nothing to collect
                 if _GROUP.search(receiver.rsplit(".", 1)[-1]):
                     continue  # tg.create_task(...): the group keeps the task
                 coro = _spawned_call(fn, call)
@@ -235,6 +255,30 @@ class TaskWithoutReference(ProjectRule):
                 if info is not None and any(_cancels_own(c.target) for c in info.calls):
                     return True
         return False
+
+
+# Calls that run an event loop until it stops: code after them in the same function runs
+# with no loop running (`with loop: loop.run_forever()`, `asyncio.run(main())`).
+_RUNS_LOOP = frozenset({"run_forever", "run_until_complete"})
+
+
+def _runs_loop(target: str) -> bool:
+    return target.rsplit(".", 1)[-1] in _RUNS_LOOP or target == "asyncio.run"
+
+
+def _after_loop_stopped(fn: FunctionInfo, spawn: CallSite) -> bool:
+    """A plain function that ran the event loop earlier (`loop.run_forever()`) and starts
+    the task after it returned or raised (an `except KeyboardInterrupt:` after it), with no
+    loop run after the spawn: no loop is running there, so the task never runs (and
+    `asyncio.create_task` raises)."""
+    if fn.is_async:
+        return False
+    ran = [c for c in fn.calls if _runs_loop(c.target)]
+    return (
+        bool(ran)
+        and all(c.line < spawn.line for c in ran)
+        and (spawn.in_except or spawn.line > max(c.end_line for c in ran))
+    )
 
 
 def _into_group(target: str) -> bool:
