@@ -16,6 +16,7 @@ import libcst as cst
 from libcst.metadata import PositionProvider, ProviderT
 
 from analyzers.findings import ChainStep, Finding, Priority
+from analyzers.triggers import triggers_in
 
 if TYPE_CHECKING:
     from analyzers.context import FileContext
@@ -123,12 +124,9 @@ class Rule(cst.BatchableCSTVisitor):
     @classmethod
     def wants(cls, source: str) -> bool:
         """Whether the prefilter lets this rule run on `source` (see TRIGGERS)."""
-        # A plain loop: a generator per call was most of this test's cost (every rule,
-        # every file).
-        for trigger in cls.TRIGGERS:
-            if trigger in source:
-                return True
-        return not cls.TRIGGERS
+        if not cls.TRIGGERS:
+            return True
+        return not triggers_in(source, cls.TRIGGERS).isdisjoint(cls.TRIGGERS)
 
     def report(
         self,
