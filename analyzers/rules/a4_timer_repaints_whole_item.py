@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import libcst as cst
+import libcst.matchers as m
 
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import (
@@ -17,7 +18,7 @@ from analyzers.rules._shapes import (
     methods_of,
     reachable_methods,
 )
-from analyzers.rules.a4_fast_timer_without_visibility import _int_constants
+from analyzers.rules.a4_fast_timer_without_visibility import _int_constants, _reaches_target
 
 _FAST_MS = 100
 # Signals that fire once per animation frame: a timer's timeout, a QVariantAnimation's
@@ -25,10 +26,10 @@ _FAST_MS = 100
 _TICK_SIGNALS = ("timeout", "valueChanged", "frameChanged")
 _FRAME_SIGNALS = ("valueChanged", "frameChanged")
 # State that moves a small part of a larger drawing: a spinner's angle, a dash offset, a
-# blinking dot, a pulse, a progress ring. Opacity and alpha are left out: a fade changes the
-# whole item, so the whole item has to be repainted.
+# blinking dot, a pulse, a progress ring. Opacity, alpha and a glow are left out: a fade or a
+# light over the surface changes the whole item, so the whole item has to be repainted.
 _DETAIL = re.compile(
-    r"angle|phase|offset|dash|blink|spin|pulse|rotation|frame|step|tick|progress|glow|dot"
+    r"angle|phase|offset|dash|blink|spin|pulse|rotation|frame|step|tick|progress|dot"
     r"|caret|cursor_visible|marching",
     re.I,
 )
@@ -56,6 +57,35 @@ def _assigned_attrs(func: cst.CSTNode, owner: str) -> set[str]:
             ):
                 out.add(target.attr.value)
     return out
+
+
+def _dash_offsets(module: cst.Module | None) -> set[str]:
+    """Attribute names handed to `pen.setDashOffset(...)` anywhere in the module: the detail
+    they move is a dashed border, which runs around the whole outline."""
+    if module is None:
+        return set()
+    out: set[str] = set()
+    for call in m.findall(module, m.Call(func=m.Attribute(attr=m.Name("setDashOffset")))):
+        name = dotted(arg(call, 0)) if isinstance(call, cst.Call) else None  # type: ignore[arg-type]
+        if name:
+            out.add(name.rsplit(".", 1)[-1])
+    return out
+
+
+def _stops_on_arrival(
+    methods: dict[str, cst.FunctionDef], reach: list[str] | set[str], driver: str
+) -> bool:
+    """The tick stops its own timer once the animated values arrive (`if abs(x - target) <
+    0.01: self._timer.stop()`): a hover or fade easing that runs for a fraction of a second
+    after an event, not a continuous animation."""
+    return any(
+        isinstance(sub, cst.Call)
+        and call_name(sub) == "stop"
+        and call_receiver(sub) == driver
+        and any(isinstance(a, cst.If) and _reaches_target(a.test) for a in ancestors)
+        for name in reach
+        for sub, ancestors in body_nodes(methods[name])
+    )
 
 
 def _draw_calls(methods: dict[str, cst.FunctionDef]) -> int:
@@ -168,6 +198,35 @@ def _spin(self):
                     p.drawRect(self.rect())
             """
         ),
+        # A hover easing whose tick stops its own timer once the value arrives: a fraction
+        # of a second after each enter or leave, not a continuous animation.
+        Valid(
+            """\
+            class HoverCard(QWidget):
+                def __init__(self):
+                    self._timer = QTimer(self)
+                    self._timer.setInterval(16)
+                    self._timer.timeout.connect(self._ease)
+
+                def enterEvent(self, event):
+                    self._target_phase = 1.0
+                    self._timer.start()
+
+                def _ease(self):
+                    self._phase += (self._target_phase - self._phase) * 0.2
+                    if abs(self._target_phase - self._phase) < 0.01:
+                        self._timer.stop()
+                    self.update()
+
+                def paintEvent(self, event):
+                    p = QPainter(self)
+                    p.fillRect(self.rect(), self._bg)
+                    p.drawText(self.rect(), self._text)
+                    p.drawPixmap(0, 0, self._icon)
+                    p.drawLine(0, 0, 10, 0)
+                    p.drawEllipse(self._dot_rect.translated(self._phase * 10, 0))
+            """
+        ),
         # Twice a second is cheap whatever it repaints.
         Valid(
             """\
@@ -231,6 +290,32 @@ def _spin(self):
             line=11,
             message_contains="node._dash_offset",
         ),
+        # The same, where the node paints the offset as a marching dashed border: the
+        # border runs around the whole outline, so the whole item is nearly the right rect.
+        Invalid(
+            """\
+            class Coordinator:
+                def __init__(self):
+                    self._timer = QTimer()
+                    self._timer.timeout.connect(self._tick)
+                    self._timer.start(50)
+
+                def _tick(self):
+                    self._offset = (self._offset + 1) % 8
+                    for node in self._running:
+                        node._march_offset = self._offset
+                        node.update()
+
+            class RunningNode(QGraphicsItem):
+                def paint(self, painter, option, widget):
+                    pen = QPen(self._color)
+                    pen.setDashOffset(self._march_offset)
+                    painter.setPen(pen)
+                    painter.drawRoundedRect(self._rect, 6, 6)
+            """,
+            line=11,
+            message_contains="dashed border",
+        ),
     )
 
     @classmethod
@@ -238,6 +323,8 @@ def _spin(self):
         return super().wants(source) and any(f".{s}.connect" in source for s in _TICK_SIGNALS)
 
     def visit_Module(self, node: cst.Module) -> None:
+        self._module = node
+        self._dashes: set[str] | None = None
         self._module_constants = {
             name: value
             for stmt in node.body
@@ -285,7 +372,10 @@ def _spin(self):
                 rate = f"every {intervals[driver]} ms"
             else:
                 continue
-            for name in reachable_methods(methods, slot):
+            reach = reachable_methods(methods, slot)
+            if _stops_on_arrival(methods, reach, driver):
+                continue
+            for name in reach:
                 found = self._whole_update(methods[name])
                 if found is None:
                     continue
@@ -298,12 +388,26 @@ def _spin(self):
                     what = f"all of {node.name.value}"
                 else:
                     what = f"each whole `{owner}`"
-                self.report(
-                    call,
+                message = (
                     f"`{dotted(call.func)}()` in {name}() (driven by `{driver}.{signal}`, "
                     f"{rate}) repaints {what} to move `{moved}`: update only the animated "
-                    f"part's rect, and stop the timer when hidden.",
+                    f"part's rect, and stop the timer when hidden."
                 )
+                if self._dashes is None:
+                    self._dashes = _dash_offsets(getattr(self, "_module", None))
+                if moved.rsplit(".", 1)[-1] in self._dashes:
+                    # A marching dashed border runs around the whole outline: the rect it
+                    # needs is most of the item's, so a smaller update gains little.
+                    self.report(
+                        call,
+                        f"{message} The moving part is a dashed border (`setDashOffset`), "
+                        "which runs around the whole outline, so updating a smaller rect "
+                        "saves little: LOW.",
+                        impact=1,
+                        frequency=4,
+                    )
+                    return
+                self.report(call, message)
                 return
 
     @staticmethod
