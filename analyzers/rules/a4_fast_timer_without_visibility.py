@@ -24,6 +24,23 @@ _VISIBILITY = ("isVisible", "isHidden", "visibleRegion", "isMinimized", "isActiv
 _VISIBILITY_EVENTS = ("hideEvent", "showEvent", "changeEvent")
 # What a tick may call and still cost nothing while hidden: a repaint request, arithmetic.
 _LIGHT_CALLS = frozenset({"self.update", "abs", "min", "max", "int", "float", "round", "divmod"})
+# Value objects a tick may build for a setter (a colour, a point) at no cost worth a timer.
+_VALUE_TYPES = frozenset(
+    {"QColor", "QPoint", "QPointF", "QRect", "QRectF", "QSize", "QSizeF", "QLineF"}
+)
+_SETTER = re.compile(r"^set[A-Z]")
+
+
+def _light_call(name: str) -> bool:
+    """A call a tick can make many times a second for nothing worth a timer while hidden:
+    arithmetic, a clock, a value object, a property setter (`effect.setColor(c)`)."""
+    last = name.rsplit(".", 1)[-1]
+    return (
+        name in _LIGHT_CALLS
+        or name.startswith(("math.", "time."))
+        or name in _VALUE_TYPES
+        or bool(_SETTER.match(last) and "." in name)
+    )
 
 
 def _int_constants(module_or_class_body: cst.CSTNode) -> dict[str, int]:
@@ -257,6 +274,32 @@ def _tick(self):
             line=5,
             message_contains="costs microseconds",
         ),
+        # A pulsing shadow colour, set on each tick; the helper that ends the pulse (and
+        # tidies up once) is not per-tick work. Microseconds while hidden: LOW.
+        Invalid(
+            """\
+            class Pane(QWidget):
+                def __init__(self):
+                    self._pulse_timer = QTimer(self)
+                    self._pulse_timer.setInterval(40)
+                    self._pulse_timer.timeout.connect(self._pulse)
+
+                def _pulse(self):
+                    if not self._pulsing:
+                        self._end_pulse()
+                        return
+                    phase = (time.monotonic() - self._since) % 1.0
+                    color = QColor(255, 40, 40)
+                    color.setAlpha(int(80 + 150 * math.sin(phase * math.pi)))
+                    self._shadow.setColor(color)
+
+                def _end_pulse(self):
+                    self._pulse_timer.stop()
+                    QApplication.instance().removeEventFilter(self)
+            """,
+            line=4,
+            message_contains="costs microseconds",
+        ),
     )
 
     @classmethod
@@ -347,24 +390,40 @@ def _tick(self):
             )
             if checks:
                 continue
-            walked = [sub for m in reach for sub, _ in body_nodes(methods[m])]
-            own = {f"self.{m}" for m in reach}
+            # The per-tick work: what the slot reaches without entering the helper that
+            # stops this timer (that runs once, when the animation ends).
+            stoppers = {
+                m
+                for m in methods
+                if m != slot
+                and any(
+                    isinstance(sub, cst.Call)
+                    and call_name(sub) == "stop"
+                    and call_receiver(sub) == timer
+                    for sub, _ in body_nodes(methods[m])
+                )
+            }
+            per_tick = reachable_methods(
+                {m: f for m, f in methods.items() if m not in stoppers}, slot
+            )
+            walked = [sub for m in per_tick for sub, _ in body_nodes(methods[m])]
+            own = {f"self.{m}" for m in methods}
             calls = [
                 (dotted(sub.func) or "")
                 for sub in walked
                 if isinstance(sub, cst.Call) and dotted(sub.func) not in own
             ]
             if not any(isinstance(sub, (cst.For, cst.While)) for sub in walked) and all(
-                name in _LIGHT_CALLS or name.startswith("math.") for name in calls
+                _light_call(name) for name in calls
             ):
-                # A tick that moves a number and asks for a repaint: Qt paints nothing for
-                # a hidden widget, so while hidden it costs microseconds.
+                # A tick that moves a number, sets a colour or asks for a repaint: Qt paints
+                # nothing for a hidden widget, so while hidden it costs microseconds.
                 self.report(
                     call,
                     f"`{timer}` fires every {interval} ms into {slot}(), which never checks "
-                    "isVisible(); the tick only updates a value and calls update(), which "
-                    "paints nothing while the widget is hidden, so it costs microseconds: "
-                    "still, stop the timer in hideEvent.",
+                    "isVisible(); the tick only updates a few values (a number, a colour, "
+                    "a repaint request), which paints nothing while the widget is hidden, "
+                    "so it costs microseconds: still, stop the timer in hideEvent.",
                     impact=1,
                     frequency=4,
                 )
