@@ -112,11 +112,58 @@ def _index(project: ProjectModel) -> _Index:
                 index.sites.setdefault(cls, []).append(site)
             if call.target in _TYPE_TESTS:
                 continue
+            maker = project.functions.get(call.target)
             for ref in call.callables:
                 passed = lookup(ref)
-                if passed is not None:
+                if passed is None:
+                    continue
+                if maker is not None and _makes_parameter_once(project, maker):
+                    # `run_app(MainWindow)`: the helper makes one instance per call, so the
+                    # call is where the program makes it.
+                    index.sites.setdefault(passed, []).append(
+                        _Site(fn.relpath, fn.module, call.line, fn, call)
+                    )
+                else:
                     index.escaped.add(passed)
     return index
+
+
+def _makes_parameter_once(project: ProjectModel, fn: FunctionInfo) -> bool:
+    """`fn` calls one of its parameters exactly once per call and hands none of them on:
+    `def run_app(window_class): ... window = window_class(app)` (directly, or in a nested
+    function `fn` itself calls once, outside any loop). A class passed to it is made once
+    per call of `fn`."""
+    cache: dict[str, bool] = project.memo("single_instance.makes_parameter", dict)
+    if fn.qualname not in cache:
+        cache[fn.qualname] = _makes_parameter(project, fn)
+    return cache[fn.qualname]
+
+
+def _makes_parameter(project: ProjectModel, fn: FunctionInfo) -> bool:
+    params = {p for p in fn.params if p not in ("self", "cls")}
+    if not params:
+        return False
+    prefix = fn.qualname + "."
+    nested = [f for q, f in project.functions.items() if q.startswith(prefix)]
+    made = []
+    for part in (fn, *nested):
+        for call in part.calls:
+            if call.target in params:
+                made.append((part, call))
+            if params & set(call.callables):
+                return False  # handed on: someone else may make more
+    if len(made) != 1:
+        return False
+    part, call = made[0]
+    if call.in_loop:
+        return False
+    if part is fn:
+        return True
+    # A nested function: `fn` calls it once, outside a loop, and it is not nested deeper.
+    runs = [c for c in fn.calls if c.target == part.qualname]
+    return part.qualname.count(".") == fn.qualname.count(".") + 1 and (
+        len(runs) == 1 and not runs[0].in_loop
+    )
 
 
 class _Once:
@@ -367,3 +414,33 @@ class _PerRun:
         if not callers or depth <= 0:
             return False
         return all(self.site_per_run(cls, c, site, depth - 1) for c, site in callers)
+
+
+def made_per_user_action(project: ProjectModel, cls: str) -> str | None:
+    """The Qt slot (or other GUI-thread handler) that makes a new instance of `cls` each time
+    the user triggers it (a dialog opened from a menu action), when every other construction
+    site runs once per program; None otherwise. Instances then pile up at the pace of the
+    user's clicks, not of events."""
+    cache: dict[str, str | None] = project.memo("single_instance.per_user_action", dict)
+    if cls not in cache:
+        index = project.memo("single_instance.index", lambda: _index(project))
+        cache[cls] = _per_user_action(project, index, cls)
+    return cache[cls]
+
+
+def _per_user_action(project: ProjectModel, index: _Index, cls: str) -> str | None:
+    sites = index.sites.get(cls, [])
+    if not sites or cls in index.escaped or cls in index.subclassed:
+        return None
+    once = _Once(project, index)
+    slot = None
+    for site in sites:
+        if site.fn is None:
+            continue
+        if site.call is not None and site.call.in_loop:
+            return None
+        if site.fn.qualname in project.gui_functions:
+            slot = slot or site.fn.qualname.removeprefix(f"{site.module}.")
+        elif not once.call_once(site.fn, site.call, _MAX_DEPTH):
+            return None
+    return slot

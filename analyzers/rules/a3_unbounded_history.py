@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 from analyzers.findings import ChainStep
+from analyzers.project import ContainerUse, FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
+from analyzers.single_instance import made_per_run
 
 HISTORY_NAME = re.compile(
     r"(history|log|logs|events|trace|timeline|records|snapshots|steps|samples|"
@@ -53,6 +55,33 @@ class UnboundedHistory(ProjectRule):
         ),
     )
     INVALID = (
+        # A record made for each run, holding one entry per step of it: LOW, saying so.
+        Invalid(
+            "class RunState:\n"
+            "    def __init__(self):\n"
+            "        self.execution_path = []\n"
+            "    def enter(self, node_id):\n"
+            "        self.execution_path.append(node_id)\n"
+            "class Engine:\n"
+            "    async def run(self, workflow):\n"
+            "        state = RunState()\n"
+            "        for node in workflow.nodes:\n"
+            "            state.enter(node.id)\n",
+            line=3,
+            message_contains="made afresh for each run",
+        ),
+        # Grows only when a selector has to be healed: MEDIUM, saying so.
+        Invalid(
+            "class Healer:\n"
+            "    def __init__(self):\n"
+            "        self._healing_history = []\n"
+            "    def heal(self, selector):\n"
+            "        result = self._try_alternatives(selector)\n"
+            "        self._healing_history.append(result)\n"
+            "        return result\n",
+            line=3,
+            message_contains="after a failure",
+        ),
         Invalid(
             "class ExecutionContext:\n"
             "    def __init__(self):\n"
@@ -72,19 +101,68 @@ class UnboundedHistory(ProjectRule):
                 if not HISTORY_NAME.search(attr):
                     continue
                 line, how = use.adds[0]
-                method = next(
-                    (
-                        fn.name
-                        for fn in self.functions()
-                        if fn.cls == klass.qualname and fn.line <= line <= fn.end_line
-                    ),
-                    "?",
-                )
-                self.report_at(
-                    use.line,
+                adders = [self._adder(klass.qualname, at) for at, _ in use.adds]
+                method = adders[0].name if adders[0] is not None else "?"
+                message = (
                     f"`self.{attr}` is a list that `{method}` extends with `{how}` and "
                     f"nothing in {klass.name} ever trims: it holds every entry "
-                    "for the object's lifetime; use `deque(maxlen=N)` or spill to storage.",
+                    "for the object's lifetime; use `deque(maxlen=N)` or spill to storage."
+                )
+                impact = frequency = None
+                per_run = made_per_run(self.project, klass.qualname)
+                rare = _on_failure(adders, use)
+                if per_run:
+                    # Judged trivial at HIGH: a per-run record dies with its run.
+                    message += (
+                        f" But {klass.name} is made afresh for each run ({per_run}), so the "
+                        "list holds one run's entries and goes with it: it matters only "
+                        "for a run of very many steps."
+                    )
+                    impact, frequency = 2, 2
+                elif rare:
+                    message += (
+                        f" It grows only {rare}, one entry per failure: a slow growth, "
+                        "worth a cap but not urgent."
+                    )
+                    impact, frequency = 2, 3
+                self.report_at(
+                    use.line,
+                    message,
                     symbol=klass.qualname.removeprefix(klass.module + "."),
                     related=(ChainStep(self.context.relpath, line, method, "added here"),),
+                    impact=impact,
+                    frequency=frequency,
                 )
+
+    def _adder(self, class_qualname: str, line: int) -> FunctionInfo | None:
+        inner = None
+        for fn in self.functions():
+            inside = fn.cls == class_qualname and fn.line <= line <= fn.end_line
+            if inside and (inner is None or fn.line >= inner.line):
+                inner = fn
+        return inner
+
+
+# Methods that run when something went wrong: a selector heal, a retry, a recovery.
+_FAILURE_METHOD = re.compile(
+    r"(?:^|_)(?:heal|healing|recover|recovery|retry|retries|fallback|repair|fail|failure|"
+    r"failed|error|errors|crash|exception)(?:_|$)",
+    re.I,
+)
+
+
+def _on_failure(adders: list[FunctionInfo | None], use: ContainerUse) -> str:
+    """How every add runs only on a failure path ("" when one does not): inside an
+    `except` block, or in a method whose name says it handles a failure (`heal`,
+    `record_error`, `_retry`)."""
+    whys = []
+    for (line, _how), fn in zip(use.adds, adders, strict=True):
+        if fn is None:
+            return ""
+        if any(c.line == line and c.in_except for c in fn.calls):
+            whys.append(f"in an `except` block of `{fn.name}`")
+        elif _FAILURE_METHOD.search(fn.name):
+            whys.append(f"when `{fn.name}` runs (after a failure)")
+        else:
+            return ""
+    return whys[0] if whys else ""

@@ -313,25 +313,37 @@ def _capped_by(cls: cst.ClassDef | None, attr: str | None) -> str:
     return ""
 
 
-def _paced_by(loop: cst.For) -> str:
-    """`await asyncio.sleep(x)` (x not 0), or any other awaited call, directly in the loop's
-    body: each item already waits that long (or for that I/O: a subprocess, a request), so
-    the emit is noise next to it. Its source, or ""."""
+# Awaited calls that hand over or take something at once (a queue put, a lock): no pacing.
+_QUICK_AWAITS = frozenset({"put", "acquire", "emit", "publish", "send_nowait", "drain"})
+
+
+def _awaits_work(loop: cst.For) -> bool:
+    """An awaited call in the loop's body, other than a sleep or a quick hand-over: each
+    item waits for real work (a subprocess, a request, a database write), next to which
+    one signal is nothing, and the emit tells the user about that work as it happens."""
     for sub, anc in body_nodes(loop.body):
         if (
             isinstance(sub, cst.Call)
             and anc
             and isinstance(anc[-1], cst.Await)
-            and not (
-                call_name(sub) == "sleep"
-                and (
-                    not sub.args
-                    or (
-                        isinstance(sub.args[0].value, cst.Integer)
-                        and sub.args[0].value.value == "0"
-                    )
-                )
-            )
+            and call_name(sub) not in ("sleep", *_QUICK_AWAITS)
+            and enclosing_loop(sub, (loop, *anc)) is loop
+        ):
+            return True
+    return False
+
+
+def _paced_by(loop: cst.For) -> str:
+    """`await asyncio.sleep(x)` (x not 0) directly in the loop's body: each item already
+    waits that long, so the emit is noise next to it. Its source, or ""."""
+    for sub, anc in body_nodes(loop.body):
+        if (
+            isinstance(sub, cst.Call)
+            and anc
+            and isinstance(anc[-1], cst.Await)
+            and call_name(sub) == "sleep"
+            and sub.args
+            and not (isinstance(sub.args[0].value, cst.Integer) and sub.args[0].value.value == "0")
             and enclosing_loop(sub, (loop, *anc)) is loop
         ):
             return source_of(sub, 60)
@@ -428,6 +440,26 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
                             bus.publish("watch", entry)
             """
         ),
+        # Each item runs a program and waits for it: one log line per program run is the
+        # progress the user reads, and costs nothing next to the run.
+        Valid(
+            """\
+            async def run_steps(self, steps):
+                for item in steps.items:
+                    self.log_line.emit(f"running {item}")
+                    proc = await asyncio.create_subprocess_exec(item)
+                    await proc.wait()
+            """
+        ),
+        # A progress signal per item is what moves a progress dialog's bar.
+        Valid(
+            """\
+            def run(self):
+                for i, vm in enumerate(self.selected_items):
+                    vm.template = self.template
+                    self.dialog.progress_signal.emit(i)
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -508,28 +540,15 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             line=4,
             message_contains="deliberate pacing",
         ),
-        # Each item runs a program and waits for it: the log line per item is paced by it.
+        # A queue put per item is no pacing: the emits come as fast as the loop runs.
         Invalid(
             """\
-            async def run_steps(self, steps):
-                for item in steps.items:
-                    self.log_line.emit(f"running {item}")
-                    proc = await asyncio.create_subprocess_exec(item)
-                    await proc.wait()
-            """,
-            line=3,
-            message_contains="waits `asyncio.create_subprocess_exec(item)`",
-        ),
-        # A progress signal per item is what a progress dialog shows: LOW.
-        Invalid(
-            """\
-            def run(self):
-                for i, vm in enumerate(self.selected_items):
-                    vm.template = self.template
-                    self.dialog.progress_signal.emit(i)
+            async def forward(self, batch):
+                for entry in batch.entries:
+                    await self._queue.put(entry)
+                    self.entry_added.emit(entry)
             """,
             line=4,
-            message_contains="how a progress bar moves",
         ),
     )
 
@@ -640,23 +659,21 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             iterable = cst.Module(body=[]).code_for_node(loop.iter).lower()
             if not any(w in iterable for w in _BULK_WORDS):
                 continue
+            # `progress_signal.emit(i)` per item is what moves a progress bar: the point of
+            # the signal (batching it would freeze the bar), and each item's work (the
+            # reason for a progress bar) costs more. So is a line per item of a loop that
+            # waits for a subprocess or a request per item.
+            if "progress" in receiver.rsplit(".", 1)[-1].lower() or _awaits_work(loop):
+                continue
             line = self.get_metadata(PositionProvider, loop).start.line
             gesture = node.name.value in _GESTURE_HANDLERS
-            # `progress_signal.emit(i)` per item is what moves a progress bar: the point of
-            # the signal, and each item's work (the reason for a progress bar) costs more.
-            gesture = gesture or "progress" in receiver.rsplit(".", 1)[-1].lower()
             paced = "" if gesture else _paced_by(loop)
             own = self._classes[-1] if self._classes else None
             capped = "" if gesture or paced else _capped_by(own, _self_attr(loop.iter))
             first_seen = _first_seen_branch(loop, ancestors)
             per = "once per new item of its loop" if first_seen else "once per item of its loop"
             why = ""
-            if gesture and node.name.value not in _GESTURE_HANDLERS:
-                why = (
-                    " It reports progress: one emit per item is how a progress bar moves, "
-                    "and each item's own work costs far more than the signal."
-                )
-            elif gesture:
+            if gesture:
                 why = (
                     f" It runs in {node.name.value}(), once per user gesture over what the "
                     "user dropped or picked, so it costs little."

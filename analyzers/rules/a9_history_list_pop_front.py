@@ -260,8 +260,62 @@ self._event_history.append(event)
                 return "/".join(iri)
             """
         ),
+        # Setting a new cap trims the list down to it once, when the cap changes.
+        Valid(
+            """\
+            class LogStore:
+                def set_max_entries(self, value):
+                    self._max_entries = max(1, int(value))
+                    if len(self._entries) > self._max_entries:
+                        del self._entries[: len(self._entries) - self._max_entries]
+            """
+        ),
     )
     INVALID = (
+        # The cap is `max(1, int(max_entries))` with a default of 500: LOW, saying so.
+        Invalid(
+            """\
+            class LogStore:
+                def __init__(self, max_entries: int = 500):
+                    self._max_entries = max(1, int(max_entries))
+                    self._entries = []
+                def append(self, entry):
+                    self._entries.append(entry)
+                    if len(self._entries) > self._max_entries:
+                        del self._entries[: len(self._entries) - self._max_entries]
+            """,
+            line=8,
+            message_contains="at most 500 entries",
+        ),
+        # One sample per tick of a sleeping loop: LOW, saying so.
+        Invalid(
+            """\
+            import asyncio
+            class Monitor:
+                async def sample_loop(self):
+                    while self._running:
+                        self._samples.append(self._sample())
+                        if len(self._samples) > self._max_samples:
+                            self._samples.pop(0)
+                        await asyncio.sleep(self.interval)
+            """,
+            line=7,
+            message_contains="once per tick",
+        ),
+        # The trimmed row is a widget torn down at once: LOW, saying so.
+        Invalid(
+            """\
+            class LogView:
+                def add_row(self, row):
+                    self._rows.append(row)
+                    if len(self._rows) > self._max_rows:
+                        oldest = self._rows.pop(0)
+                        self.layout.removeWidget(oldest)
+                        oldest.deleteLater()
+            """,
+            line=5,
+            message_contains="torn down on the spot",
+        ),
         Invalid(
             """\
             def publish(self, event):
@@ -331,6 +385,7 @@ self._event_history.append(event)
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         fresh = _fresh_locals(node)
         batched = _grown_by_batches(node)
+        grown = _grown(node)
         for sub, ancestors in body_nodes(node):
             found = self._trim(sub, ancestors)
             if found is None:
@@ -345,6 +400,19 @@ self._event_history.append(event)
                 continue
             if name in batched:
                 continue  # grown by whole batches: one trim per batch, not per entry
+            if name not in grown and _assigns(node, cap):
+                continue  # sets a new cap and trims down to it once: not per entry
+            rare = _why_rare(sub, ancestors)
+            if rare:
+                self.report(
+                    sub,
+                    f"`{name}` is a list trimmed from the front one entry at a time "
+                    f"(`{source_of(sub, 40)}`), but {rare}: the memmove is not the cost; "
+                    "`collections.deque(maxlen=...)` says the same more plainly.",
+                    impact=1,
+                    frequency=3,
+                )
+                return
             if size is not None and size <= _MEMMOVE_WINDOW:
                 # Judged trivial every time: a memmove of at most `size` pointers (8 KB
                 # for 1,000) is about a microsecond, whatever the rate of entries.
@@ -462,16 +530,33 @@ def _attribute_caps(cls: cst.ClassDef, module_ints: dict[str, int]) -> dict[str,
             continue
         targets = [t.target for t in sub.targets] if isinstance(sub, cst.Assign) else [sub.target]
         value = sub.value
-        number: int | None = None
-        if isinstance(value, cst.Integer):
-            number = int(value.evaluated_value)
-        elif isinstance(value, cst.Name):
-            number = defaults.get(value.value, module_ints.get(value.value))
+        number = _number(value, defaults, module_ints)
         for target in targets:
             name = dotted(target)
             if number is not None and name and name.startswith("self.") and name.count(".") == 1:
                 out[name[5:]] = number
     return out
+
+
+def _number(
+    value: cst.BaseExpression, defaults: dict[str, int], module_ints: dict[str, int]
+) -> int | None:
+    """The number a cap expression holds: a literal, a parameter's default, a module
+    constant, or those through `int()`, `max()` and `min()` (`max(1, int(max_entries))`)."""
+    if isinstance(value, cst.Integer):
+        return int(value.evaluated_value)
+    if isinstance(value, cst.Name):
+        return defaults.get(value.value, module_ints.get(value.value))
+    if isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.args:
+        how = value.func.value
+        if how not in ("int", "max", "min") or (how == "int" and len(value.args) != 1):
+            return None
+        numbers = [_number(a.value, defaults, module_ints) for a in value.args]
+        if None in numbers:
+            return None
+        known = [n for n in numbers if n is not None]
+        return min(known) if how == "min" else max(known)
+    return None
 
 
 def _fresh_locals(func: cst.FunctionDef) -> set[str]:
@@ -488,6 +573,70 @@ def _fresh_locals(func: cst.FunctionDef) -> set[str]:
         ):
             out.add(target.value)
     return out
+
+
+def _grown(func: cst.FunctionDef) -> set[str]:
+    """Lists the function adds to (`append`, `insert`, `extend`, `+=`)."""
+    out: set[str] = set()
+    for sub, _ in body_nodes(func):
+        if isinstance(sub, cst.Call) and call_name(sub) in ("append", "insert", "extend"):
+            name = call_receiver(sub)
+            if name:
+                out.add(name)
+        elif isinstance(sub, cst.AugAssign) and isinstance(sub.operator, cst.AddAssign):
+            name = dotted(sub.target)
+            if name:
+                out.add(name)
+    return out
+
+
+def _assigns(func: cst.FunctionDef, cap: cst.BaseExpression | None) -> bool:
+    """The function sets the cap itself (`self._max = value` before trimming to it): a
+    setter that trims once when the cap changes."""
+    name = dotted(cap) if cap is not None else None
+    if not name:
+        return False
+    for sub, _ in body_nodes(func):
+        if isinstance(sub, (cst.Assign, cst.AnnAssign)):
+            targets = (
+                [t.target for t in sub.targets] if isinstance(sub, cst.Assign) else [sub.target]
+            )
+            if any(dotted(t) == name for t in targets):
+                return True
+    return False
+
+
+_SLEEPS = frozenset({"sleep", "wait", "wait_for"})
+
+
+def _why_rare(sub: cst.CSTNode, ancestors: tuple[cst.CSTNode, ...]) -> str:
+    """Why one trim per entry costs nothing next to what goes with it ("" when unknown): each
+    entry is a sample of a loop that sleeps between samples, or the trimmed entry is torn
+    down on the spot (`oldest = items.pop(0)`; `oldest.deleteLater()`)."""
+    for anc in reversed(ancestors):
+        if isinstance(anc, cst.While) and any(
+            isinstance(n, cst.Call) and call_name(n) in _SLEEPS for n, _ in body_nodes(anc)
+        ):
+            return "it runs once per tick of a loop that sleeps between samples"
+    parent = ancestors[-1] if ancestors else None
+    if not (isinstance(parent, cst.Assign) and parent.value is sub and len(parent.targets) == 1):
+        return ""
+    kept = parent.targets[0].target
+    block = next((a for a in reversed(ancestors) if isinstance(a, cst.IndentedBlock)), None)
+    if not isinstance(kept, cst.Name) or block is None:
+        return ""
+    for node, _ in body_nodes(block):
+        if isinstance(node, cst.Call) and node is not sub:
+            receiver = call_receiver(node)
+            passed = any(
+                isinstance(a.value, cst.Name) and a.value.value == kept.value for a in node.args
+            )
+            if receiver == kept.value or passed:
+                return (
+                    f"each trimmed entry is torn down on the spot (`{source_of(node, 40)}`), "
+                    "which costs far more than shifting the list"
+                )
+    return ""
 
 
 def _grown_by_batches(func: cst.FunctionDef) -> set[str]:

@@ -21,7 +21,7 @@ from analyzers.rules._shapes import (
     reachable_methods,
     self_method_calls,
 )
-from analyzers.single_instance import made_at, runs_once_per_instance
+from analyzers.single_instance import made_at, made_per_user_action, runs_once_per_instance
 
 _SUBSCRIBE = frozenset(
     {"subscribe", "subscribe_all", "subscribe_filtered", "add_listener", "add_handler", "on"}
@@ -110,8 +110,55 @@ def cleanup(self):
                 Application().run()
             """
         ),
+        # The program's one main window, made by a launcher that takes the class: it lives
+        # as long as the dispatcher it subscribes to.
+        Valid(
+            """\
+            import asyncio
+
+            def run_window(window_class):
+                dispatcher = make_dispatcher()
+                async def setup():
+                    window = window_class(dispatcher)
+                    window.show()
+                asyncio.run(setup())
+
+            class ManagerWindow:
+                def __init__(self, dispatcher):
+                    dispatcher.add_handler("domain-start", self.on_domain_start)
+
+                def on_domain_start(self, event):
+                    pass
+
+            def main():
+                run_window(ManagerWindow)
+            """
+        ),
     )
     INVALID = (
+        # A dialog made anew by a menu action each time the user opens it: each one stays
+        # subscribed, one more per opening (MEDIUM: at the pace of clicks).
+        Invalid(
+            """\
+            from PySide6.QtCore import Slot
+            from PySide6.QtWidgets import QDialog, QMainWindow
+
+            class BackupDialog(QDialog):
+                def __init__(self, dispatcher, parent=None):
+                    super().__init__(parent)
+                    dispatcher.add_handler("backup-progress", self.on_progress)
+
+                def on_progress(self, event):
+                    pass
+
+            class MainWindow(QMainWindow):
+                @Slot()
+                def on_backup_triggered(self):
+                    BackupDialog(self.dispatcher, parent=self).show()
+            """,
+            line=7,
+            message_contains="pile up one per opening",
+        ),
         Invalid(
             """\
             class AutosaveController:
@@ -225,7 +272,7 @@ def cleanup(self):
             return found
         sites = made_at(project, fn.cls)
         if not sites:
-            return found
+            return _per_user_action(found, project, fn.cls)
         # The other subscriptions are the finding's related lines.
         lines = [finding.line, *(r.line for r in finding.related if r.path == finding.path)]
         subscribing = [project.function_at(finding.path, line) for line in lines]
@@ -342,6 +389,23 @@ def cleanup(self):
                 if any(w in last for w in words):
                     return False
         return True
+
+
+def _per_user_action(found: Finding, project: ProjectModel, cls: str) -> Finding:
+    """MEDIUM when a new instance is made only each time the user opens it (a dialog made
+    in a menu action's slot): the subscribers pile up one opening at a time, not per event."""
+    slot = made_per_user_action(project, cls)
+    if slot is None:
+        return found
+    name = cls.rsplit(".", 1)[-1]
+    return replace(
+        found,
+        message=(
+            f"{found.message} A new {name} is made each time the user triggers `{slot}`, "
+            "so the subscribers pile up one per opening (at the pace of clicks, not events)."
+        ),
+        priority=replace(found.priority, impact=3, frequency=2),
+    )
 
 
 def _receivers(project: ProjectModel) -> dict[str, list[str]]:

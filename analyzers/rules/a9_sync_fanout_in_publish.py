@@ -89,6 +89,32 @@ def _collected_into(call: cst.Call, ancestors: Sequence[cst.CSTNode]) -> str | N
     return None
 
 
+# Loop variables that hold classes: `for cls in REGISTRY:`, `for plugin_class in ...`.
+_CLASS_VAR = re.compile(r"^(?:cls|klass|class_|[a-z_]*_(?:cls|class|type|factory))$|^[A-Z]")
+
+
+def _constructs(call: cst.Call, ancestors: Sequence[cst.CSTNode], loop: cst.CSTNode) -> bool:
+    """The loop variable is called as a constructor: it names a class (`cls`, `plugin_class`,
+    `Widget`), or the call's result is kept in a name whose methods the loop then calls
+    (`egg = factory()` ... `egg.run()`): the loop makes objects from a registry of classes,
+    it does not call event handlers."""
+    assert isinstance(call.func, cst.Name)
+    if _CLASS_VAR.match(call.func.value):
+        return True
+    parent = ancestors[-1] if ancestors else None
+    if not (isinstance(parent, cst.Assign) and parent.value is call and len(parent.targets) == 1):
+        return False
+    kept = parent.targets[0].target
+    if not isinstance(kept, cst.Name):
+        return False
+    return any(
+        isinstance(sub, cst.Attribute)
+        and isinstance(sub.value, cst.Name)
+        and sub.value.value == kept.value
+        for sub, _ in body_nodes(loop)
+    )
+
+
 def _returns(node: cst.FunctionDef, name: str) -> bool:
     """Whether the function returns `name` (as is, or wrapped: `dict(name)`, `list(name)`)."""
     for sub, _ in body_nodes(node):
@@ -220,6 +246,17 @@ def publish(self, event):
                         receiver(*args)
             """
         ),
+        # A loop over registered classes makes one object of each: no handler is called.
+        Valid(
+            """\
+            async def emit_startup_greetings(emit_log):
+                for cls in GREETERS:
+                    greeter = cls()
+                    if await greeter.greet(emit_log):
+                        return True
+                return False
+            """
+        ),
     )
     INVALID = (
         Invalid(
@@ -284,6 +321,8 @@ def publish(self, event):
             )
             if not (direct or via_helper) or _handed_off(ancestors, loop, bool(spawns)):
                 continue
+            if direct and _constructs(sub, ancestors, loop):
+                continue  # `egg = cls()`: a loop over classes makes objects, no handlers
             collected = _collected_into(sub, ancestors)
             if collected is not None and _returns(node, collected):
                 continue  # returns the handlers' answers: a query, not a publish

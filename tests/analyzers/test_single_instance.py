@@ -104,6 +104,55 @@ def test_not_once_when_two_sites_a_loop_a_subclass_a_factory_or_no_site():
     assert made_once(model, "app.twice.Window") == "app/twice.py:25"
 
 
+def test_a_class_handed_to_a_helper_that_makes_it_once_is_made_once_per_script():
+    model = _model(
+        {
+            "app/launch.py": """\
+                import asyncio
+
+                def run_window(window_class):
+                    app = make_app()
+                    async def setup():
+                        window = window_class(app)
+                        window.show()
+                    asyncio.run(setup())
+
+                def run_each(window_class, names):
+                    for name in names:
+                        window_class(name)
+
+                def register(window_class):
+                    REGISTRY.append(window_class)
+                """,
+            "app/manager.py": """\
+                from app.launch import run_window
+
+                class ManagerWindow:
+                    pass
+
+                def main():
+                    run_window(ManagerWindow)
+                """,
+            "app/viewer.py": """\
+                from app.launch import run_each, register
+
+                class Viewer:
+                    pass
+
+                class Plugin:
+                    pass
+
+                def main():
+                    run_each(Viewer, ["a", "b"])
+                    register(Plugin)
+                """,
+        }
+    )
+    assert made_once(model, "app.manager.ManagerWindow") == "app/manager.py:7"
+    assert made_once(model, "app.viewer.Viewer") is None  # made in the helper's loop
+    assert made_once(model, "app.viewer.Plugin") is None  # kept by the helper: unknown
+
+
 def test_a_set_up_method_called_again_on_reload_is_not_once():
     model = _model(
         {
