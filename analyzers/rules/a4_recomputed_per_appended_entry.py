@@ -84,6 +84,23 @@ class RecomputedPerAppendedEntry(ProjectRule):
         ),
     )
     INVALID = (
+        # Schedules the user adds and deletes one by one: a pass over them per add is
+        # true but user-sized, LOW.
+        Invalid(
+            "class SchedulePage:\n"
+            "    def __init__(self):\n"
+            "        self.schedules = []\n"
+            "    def on_schedule_added(self, entry):\n"
+            "        self.schedules.append(entry)\n"
+            "        self.refresh_owners()\n"
+            "    def on_schedule_removed(self, schedule_id):\n"
+            "        self.schedules = [s for s in self.schedules if s.id != schedule_id]\n"
+            "    def refresh_owners(self):\n"
+            "        owners = sorted({s.owner for s in self.schedules})\n"
+            "        self.combo.addItems(owners)\n",
+            line=10,
+            message_contains="on_schedule_removed()` also removes",
+        ),
         Invalid(
             "class HistoryTab:\n"
             "    def __init__(self):\n"
@@ -127,10 +144,10 @@ class RecomputedPerAppendedEntry(ProjectRule):
                     # `del self._h[:-N]`, `self._h.pop(0)`): a pass over it costs at most N.
                     if any(adder.line <= r <= adder.end_line for r, _how in use.removes):
                         continue
-                    if self._report_pass(adder, attr):
+                    if self._report_pass(adder, attr, _edited_by(functions, klass, attr)):
                         break
 
-    def _report_pass(self, adder: FunctionInfo, attr: str) -> bool:
+    def _report_pass(self, adder: FunctionInfo, attr: str, editor: FunctionInfo | None) -> bool:
         project = self.project
         candidates = [adder]
         for call in adder.calls:
@@ -160,11 +177,29 @@ class RecomputedPerAppendedEntry(ProjectRule):
             line = aggregate.line if aggregate is not None else min(over)
             what = "recomputes over" if aggregate is not None else "rebuilds the view from"
             via = "" if fn is adder else f" (via `{fn.name}`)"
-            self.report_at(
-                line,
+            message = (
                 f"each `{adder.name}()`{via} {what} every entry of `self.{attr}`: the cost "
                 "of one new entry grows with the history; update totals and rows "
-                "incrementally.",
+                "incrementally."
+            )
+            if editor is not None:
+                # Entries taken out or replaced one by one: a list the user edits (tasks,
+                # accounts, bookmarks), tens of entries, one pass per edit.
+                self.report_at(
+                    line,
+                    f"{message} But `{editor.name}()` also removes or replaces single "
+                    f"entries of `self.{attr}`: a collection edited item by item, not an "
+                    "append-only history, so it stays user-sized and a pass per change "
+                    "costs microseconds: LOW.",
+                    symbol=fn.qualname.removeprefix(fn.module + "."),
+                    related=(ChainStep(adder.relpath, adder.line, adder.qualname, "appends"),),
+                    impact=1,
+                    frequency=3,
+                )
+                return True
+            self.report_at(
+                line,
+                message,
                 symbol=fn.qualname.removeprefix(fn.module + "."),
                 related=(ChainStep(adder.relpath, adder.line, adder.qualname, "appends"),),
             )
@@ -179,3 +214,25 @@ class RecomputedPerAppendedEntry(ProjectRule):
             if fn.cls == klass.qualname and fn.line <= line <= fn.end_line:
                 return fn
         return None
+
+
+def _edited_by(functions: list[FunctionInfo], klass: ClassInfo, attr: str) -> FunctionInfo | None:
+    """A method that takes single entries out of `self.<attr>` or replaces one in place:
+    `self.x.remove(e)`, `del self.x[i]`, `self.x[i] = e`, or a filtered copy `self.x = [e for
+    e in self.x if ...]`. A history only grows and is cleared whole; a list edited entry by
+    entry is one the user manages."""
+    use = klass.containers.get(attr)
+    if use is None:
+        return None
+    lines = [line for line, how in use.removes if how in ("remove", "del", "discard")]
+    lines += [line for line, how in use.adds if how == "setitem"]
+    for line, how in use.removes:
+        if how == "reassign":
+            fn = RecomputedPerAppendedEntry._method_at(functions, klass, line)
+            if fn is not None and fn.loop_iters.get(line) == f"self.{attr}":
+                return fn
+    for line in sorted(lines):
+        fn = RecomputedPerAppendedEntry._method_at(functions, klass, line)
+        if fn is not None:
+            return fn
+    return None
