@@ -55,6 +55,58 @@ _FREQUENT_SIGNALS = frozenset(
     }
 )
 
+# Of those, the ones that fire once per user action (a click, a keystroke, a drop), not per
+# frame: a pass over the nodes there costs well under a millisecond per action.
+_PER_ACTION_SIGNALS = frozenset(
+    {
+        "selectionChanged",
+        "selection_changed",
+        "node_selection_changed",
+        "node_selected",
+        "nodes_selected",
+        "node_moved",
+        "nodes_moved",
+        "textChanged",
+        "textEdited",
+    }
+)
+
+
+def _stops_timer(
+    timer: str, methods: dict[str, cst.FunctionDef]
+) -> Callable[[tuple[cst.CSTNode, ...], cst.CSTNode], bool]:
+    """Whether a call sits in a block that also stops `timer` (`else: self._insert();
+    self._timer.stop()`): that branch ends the run of ticks, so it runs once, not per tick."""
+    stoppers = {
+        name
+        for name, func in methods.items()
+        if any(
+            isinstance(sub, cst.Call) and call_name(sub) == "stop" and call_receiver(sub) == timer
+            for sub, _ in body_nodes(func)
+        )
+    }
+
+    def stops_here(stmt: cst.CSTNode) -> bool:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            return False
+        for small in stmt.body:
+            call = small.value if isinstance(small, cst.Expr) else None
+            if not isinstance(call, cst.Call):
+                continue
+            if call_name(call) == "stop" and call_receiver(call) == timer:
+                return True
+            if _self_callee(call, methods) in stoppers:
+                return True
+        return False
+
+    def stops(ancestors: tuple[cst.CSTNode, ...], node: cst.CSTNode) -> bool:
+        return any(
+            isinstance(anc, cst.IndentedBlock) and any(stops_here(st) for st in anc.body)
+            for anc in ancestors
+        )
+
+    return stops
+
 
 def _scan_name(call: cst.Call) -> str | None:
     name = call_name(call)
@@ -261,6 +313,31 @@ def mouseMoveEvent(self, event):
                         self._draw(node)
             """
         ),
+        # The scan runs in the branch that ends the drag and stops the timer: once per
+        # drop, not once per tick.
+        Valid(
+            """\
+            class DropOnWire:
+                def __init__(self):
+                    self._poll.timeout.connect(self._check_drag)
+
+                def _end_poll(self):
+                    self._poll.stop()
+
+                def _check_drag(self):
+                    if self._mouse_down():
+                        self._highlight_under_cursor()
+                    else:
+                        if self._over_wire:
+                            self._drop()
+                        self._end_poll()
+
+                def _drop(self):
+                    for node in self._graph.all_nodes():
+                        if node.id == self._dragged_id:
+                            self._splice(node)
+            """
+        ),
         # A guard clause on a dirty flag before the scan.
         Valid(
             """\
@@ -278,6 +355,21 @@ def mouseMoveEvent(self, event):
         ),
     )
     INVALID = (
+        # One pass over the nodes per selection click: true, but per user action, LOW.
+        Invalid(
+            """\
+            class Window:
+                def __init__(self):
+                    self._nodes.node_selected.connect(self._show_properties)
+
+                def _show_properties(self, node_id):
+                    for node in self._graph.all_nodes():
+                        if node.id == node_id:
+                            self._panel.show(node)
+            """,
+            line=6,
+            message_contains="once per user action",
+        ),
         # Counting the nodes on each tick is still a scan, but a cheap one: LOW.
         Invalid(
             """\
@@ -351,6 +443,7 @@ def mouseMoveEvent(self, event):
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         methods = methods_of(node)
         entries: dict[str, str] = {m: f"{m}()" for m in methods if m in _EVENT_METHODS}
+        timers: dict[str, str] = {}  # entry connected to a timer's timeout -> the timer
         for method in methods.values():
             for sub, _ in body_nodes(method):
                 if not (isinstance(sub, cst.Call) and call_name(sub) == "connect"):
@@ -365,9 +458,12 @@ def mouseMoveEvent(self, event):
                     target = slot.split(".")[1]
                     if target in methods:
                         entries.setdefault(target, f"{target}() (connected to `{signal}`)")
+                        if signal == "timeout":
+                            timers.setdefault(target, (call_receiver(sub) or "").rsplit(".", 1)[0])
         reported: set[str] = set()
         for entry, label in sorted(entries.items()):
-            for method_name, path in sorted(reachable_per_event(methods, entry).items()):
+            stops = _stops_timer(timers[entry], methods) if entry in timers else None
+            for method_name, path in sorted(reachable_per_event(methods, entry, stops).items()):
                 if method_name in reported:
                     continue
                 walk = body_nodes(methods[method_name])
@@ -378,6 +474,7 @@ def mouseMoveEvent(self, event):
                     and _scan_name(sub) is not None
                     and (method_name != "eventFilter" or _under_move_test(ancestors, sub))
                     and not _change_guarded(ancestors, sub)
+                    and not (stops is not None and stops(ancestors, sub))
                 ]
                 if not scans:
                     continue
@@ -386,6 +483,8 @@ def mouseMoveEvent(self, event):
                 # per-node work; microseconds per tick even on a large graph.
                 scan_ids = {id(scan) for scan in scans}
                 count_only = all(_counted(anc) for sub, anc in walk if id(sub) in scan_ids)
+                signal = label.partition("`")[2].partition("`")[0]
+                per_action = signal in _PER_ACTION_SIGNALS
                 via = " -> ".join(f"{p}()" for p in path[1:])
                 more = f" ({len(scans)} scans in this method)" if len(scans) > 1 else ""
                 self.report(
@@ -404,7 +503,14 @@ def mouseMoveEvent(self, event):
                         " It only counts the nodes (no per-node work): cheap, LOW."
                         if count_only
                         else ""
+                    )
+                    + (
+                        f" `{signal}` fires once per user action (a click, a keystroke, a "
+                        "drop), not per frame: one pass over a workflow's nodes per action "
+                        "costs well under a millisecond, LOW."
+                        if per_action and not count_only
+                        else ""
                     ),
-                    impact=2 if count_only else None,
-                    frequency=2 if count_only else None,
+                    impact=2 if count_only or per_action else None,
+                    frequency=2 if count_only or per_action else None,
                 )
