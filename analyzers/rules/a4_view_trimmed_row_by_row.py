@@ -2,13 +2,52 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 from libcst.metadata import PositionProvider
 
 from analyzers.rule import Invalid, Rule, Valid
-from analyzers.rules._shapes import body_nodes, call_name, call_receiver, enclosing_loop, int_value
+from analyzers.rules._shapes import (
+    body_nodes,
+    call_name,
+    call_receiver,
+    enclosing_loop,
+    int_value,
+    methods_of,
+)
+
+if TYPE_CHECKING:
+    from analyzers.context import FileContext
 
 _REMOVE_FIRST = frozenset({"removeRow", "takeItem", "takeTopLevelItem", "removeRows"})
+# Calls that add one row or line to a view.
+_ADD_ROW = frozenset(
+    {
+        "insertRow",
+        "appendRow",
+        "addItem",
+        "addTopLevelItem",
+        "insertTopLevelItem",
+        "insertItem",
+        "appendPlainText",
+        "append",
+    }
+)
+
+
+def _adds_row(func: cst.FunctionDef) -> bool:
+    return any(
+        isinstance(sub, cst.Call)
+        and (
+            call_name(sub) in _ADD_ROW or (call_name(sub) == "setRowCount" and "+" in _source(sub))
+        )
+        for sub, _ in body_nodes(func)
+    )
+
+
+def _source(node: cst.CSTNode) -> str:
+    return cst.Module(body=()).code_for_node(node)
 
 
 def _count_call(expr: cst.BaseExpression) -> bool:
@@ -114,7 +153,59 @@ class ViewTrimmedRowByRow(Rule):
             line=4,
             message_contains="self._table",
         ),
+        # Trimmed after each appended message: one removal per message once full, each
+        # shifting every row. MEDIUM, and the message says the cost is per row.
+        Invalid(
+            """\
+            class EventLog:
+                def add_message(self, text):
+                    row = self._table.rowCount()
+                    self._table.insertRow(row)
+                    self._table.setItem(row, 0, QTableWidgetItem(text))
+                    self._trim()
+
+                def _trim(self):
+                    while self._table.rowCount() > self._limit:
+                        self._table.removeRow(0)
+            """,
+            line=10,
+            message_contains="after each row add_message() adds",
+        ),
     )
+
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._classes: list[cst.ClassDef] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._classes.pop()
+
+    def _appender(self, node: cst.FunctionDef) -> str | None:
+        """The method that adds one row and then trims: this function itself, or a method
+        of its class that calls `self.<this>()` and adds a row. Then the loop, in steady
+        state, removes one row per row added: the cost is per row, not a batch."""
+        if _adds_row(node):
+            return node.name.value
+        if not self._classes:
+            return None
+        name = node.name.value
+        for other_name, other in methods_of(self._classes[-1]).items():
+            if other_name == name:
+                continue
+            calls_it = any(
+                isinstance(sub, cst.Call)
+                and isinstance(sub.func, cst.Attribute)
+                and sub.func.attr.value == name
+                and isinstance(sub.func.value, cst.Name)
+                and sub.func.value.value == "self"
+                for sub, _ in body_nodes(other)
+            )
+            if calls_it and _adds_row(other):
+                return other_name
+        return None
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         for sub, ancestors in body_nodes(node):
@@ -143,6 +234,22 @@ class ViewTrimmedRowByRow(Rule):
                     related=(self._loop_step(line),),
                     impact=1,
                     frequency=3,
+                )
+                return
+            appender = self._appender(node)
+            if appender is not None:
+                # Trimmed right after each added row: the loop removes one row per call once
+                # the view is full. The cost is that one shift per row, not a burst.
+                self.report(
+                    sub,
+                    f"`{receiver}.{call_name(sub)}(0)` trims the view after each row "
+                    f"{appender}() adds: once the view is full, every new row removes row 0, "
+                    "which shifts all remaining rows (O(rows) per row added, on the GUI "
+                    "thread); let it run 10 % over the limit and remove the surplus in one "
+                    "call, or back the view with a model over a deque(maxlen=N).",
+                    related=(self._loop_step(line),),
+                    impact=3,
+                    frequency=4,
                 )
                 return
             self.report(
