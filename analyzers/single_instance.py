@@ -383,6 +383,10 @@ class _PerRun:
 
     def site_per_run(self, cls: str, fn: FunctionInfo, call: CallSite, depth: int) -> bool:
         project = self.project
+        # A first-creation branch (`if _service is None: _service = Service()`) keeps the
+        # one it made: a cached singleton, not one per run.
+        if "once" in call.guards and "per-key" not in call.guards:
+            return False
         # Handed to the constructor of a class made per run (`Owner(Part(...))`).
         for other in fn.calls:
             if other is call or not other.line <= call.line <= other.end_line:
@@ -433,14 +437,36 @@ def _per_user_action(project: ProjectModel, index: _Index, cls: str) -> str | No
     if not sites or cls in index.escaped or cls in index.subclassed:
         return None
     once = _Once(project, index)
-    slot = None
+    slots: list[str] = []
     for site in sites:
         if site.fn is None:
             continue
         if site.call is not None and site.call.in_loop:
             return None
-        if site.fn.qualname in project.gui_functions:
-            slot = slot or site.fn.qualname.removeprefix(f"{site.module}.")
-        elif not once.call_once(site.fn, site.call, _MAX_DEPTH):
+        if once.call_once(site.fn, site.call, _MAX_DEPTH):
+            continue
+        if not _user_paced(project, once, site.fn, 3, slots):
             return None
-    return slot
+    return slots[0].removeprefix(f"{project.functions[slots[0]].module}.") if slots else None
+
+
+def _user_paced(
+    project: ProjectModel, once: _Once, fn: FunctionInfo, depth: int, slots: list[str]
+) -> bool:
+    """`fn` runs once per user action: it is a Qt slot or event handler, or every known
+    caller is one (or runs once), calling it outside a loop (`reset_layout()` -> `_setup_docks()`).
+    The slots found go into `slots`."""
+    if fn.qualname in project.gui_functions:
+        slots.append(fn.qualname)
+        return True
+    callers = project.callers(fn.qualname)
+    if depth <= 0 or not callers:
+        return False
+    for caller, call in callers:
+        if call.in_loop:
+            return False
+        if once.call_once(caller, call, _MAX_DEPTH):
+            continue
+        if not _user_paced(project, once, caller, depth - 1, slots):
+            return False
+    return True

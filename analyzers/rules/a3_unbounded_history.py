@@ -70,6 +70,19 @@ class UnboundedHistory(ProjectRule):
             line=3,
             message_contains="made afresh for each run",
         ),
+        # One entry per expression the user types into a console: LOW, saying so.
+        Invalid(
+            "from PySide6.QtWidgets import QWidget\n"
+            "class ConsolePanel(QWidget):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self._repl_history = []\n"
+            "        self._input.returnPressed.connect(self._evaluate)\n"
+            "    def _evaluate(self):\n"
+            "        self._repl_history.append(self._input.text())\n",
+            line=5,
+            message_contains="grows only when the user acts",
+        ),
         # Grows only when a selector has to be healed: MEDIUM, saying so.
         Invalid(
             "class Healer:\n"
@@ -111,7 +124,14 @@ class UnboundedHistory(ProjectRule):
                 impact = frequency = None
                 per_run = made_per_run(self.project, klass.qualname)
                 rare = _on_failure(adders, use)
-                if per_run:
+                typed = self._user_paced(adders)
+                if typed:
+                    message += (
+                        f" But it grows only when the user acts ({typed}), one entry per "
+                        "action: a session's worth is small."
+                    )
+                    impact, frequency = 2, 2
+                elif per_run:
                     # Judged trivial at HIGH: a per-run record dies with its run.
                     message += (
                         f" But {klass.name} is made afresh for each run ({per_run}), so the "
@@ -133,6 +153,23 @@ class UnboundedHistory(ProjectRule):
                     impact=impact,
                     frequency=frequency,
                 )
+
+    def _user_paced(self, adders: list[FunctionInfo | None]) -> str:
+        """How every adder runs once per user action ("" when one does not): it is a Qt slot
+        or event handler, or only such handlers call it."""
+        gui = self.project.gui_functions
+        whys = []
+        for fn in adders:
+            if fn is None:
+                return ""
+            if fn.qualname in gui:
+                whys.append(f"`{fn.name}` is {gui[fn.qualname]}")
+                continue
+            callers = self.project.callers(fn.qualname)
+            if not callers or any(c.qualname not in gui or site.in_loop for c, site in callers):
+                return ""
+            whys.append(f"only Qt slots call `{fn.name}`")
+        return whys[0] if whys else ""
 
     def _adder(self, class_qualname: str, line: int) -> FunctionInfo | None:
         inner = None

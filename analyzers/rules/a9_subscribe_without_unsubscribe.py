@@ -110,6 +110,19 @@ def cleanup(self):
                 Application().run()
             """
         ),
+        # The client is the controller's own: it holds the handlers only as long as the
+        # controller holds it.
+        Valid(
+            """\
+            class RobotController:
+                def initialize(self):
+                    self._client = OrchestratorClient(self._config)
+                    self._client.on("robot_status", self._on_robot_status)
+
+                def _on_robot_status(self, status):
+                    pass
+            """
+        ),
         # The program's one main window, made by a launcher that takes the class: it lives
         # as long as the dispatcher it subscribes to.
         Valid(
@@ -308,6 +321,7 @@ def cleanup(self):
         methods = methods_of(node)
         subs: list[cst.Call] = []
         unsubscribing: set[str] = set()
+        owned = _owned_attributes(methods)
         for method_name, method in methods.items():
             for sub, _ in body_nodes(method):
                 if not isinstance(sub, cst.Call):
@@ -318,6 +332,8 @@ def cleanup(self):
                     continue
                 if name not in _SUBSCRIBE or call_receiver(sub) in (None, "self", "super()"):
                     continue
+                if call_receiver(sub) in owned:
+                    continue  # an emitter the object made itself: they go away together
                 handler = arg(sub, 1) or arg(sub, 0)
                 target = dotted(handler) or ""
                 if target.startswith("self.") and target.count(".") == 1:
@@ -389,6 +405,33 @@ def cleanup(self):
                 if any(w in last for w in words):
                     return False
         return True
+
+
+def _owned_attributes(methods: dict[str, cst.FunctionDef]) -> set[str]:
+    """`self.<attr>` names the class binds only to objects it constructs itself
+    (`self._client = OrchestratorClient(config)`): an emitter owned by the subscriber holds
+    its handlers only as long as the subscriber holds it, so nothing is kept alive."""
+    made: set[str] = set()
+    other: set[str] = set()
+    for method in methods.values():
+        for sub, _ in body_nodes(method):
+            if not isinstance(sub, (cst.Assign, cst.AnnAssign)) or sub.value is None:
+                continue
+            targets = (
+                [t.target for t in sub.targets] if isinstance(sub, cst.Assign) else [sub.target]
+            )
+            for target in targets:
+                name = dotted(target)
+                if not name or not name.startswith("self.") or name.count(".") != 1:
+                    continue
+                value = sub.value
+                ctor = dotted(value.func) if isinstance(value, cst.Call) else None
+                last = ctor.rsplit(".", 1)[-1] if ctor else ""
+                if last[:1].isupper() and not last.isupper():
+                    made.add(name)
+                elif not (isinstance(value, cst.Name) and value.value == "None"):
+                    other.add(name)
+    return made - other
 
 
 def _per_user_action(found: Finding, project: ProjectModel, cls: str) -> Finding:

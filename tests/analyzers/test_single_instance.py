@@ -9,6 +9,7 @@ from analyzers.single_instance import (
     made_at,
     made_once,
     made_per_run,
+    made_per_user_action,
     runs_once_per_instance,
     runs_once_per_program,
 )
@@ -151,6 +152,44 @@ def test_a_class_handed_to_a_helper_that_makes_it_once_is_made_once_per_script()
     assert made_once(model, "app.manager.ManagerWindow") == "app/manager.py:7"
     assert made_once(model, "app.viewer.Viewer") is None  # made in the helper's loop
     assert made_once(model, "app.viewer.Plugin") is None  # kept by the helper: unknown
+
+
+_DOCKS = """\
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+class SideDock(QDockWidget):
+    pass
+
+class Window(QMainWindow):
+    def __init__(self):
+        super().__init__()
+        self._setup_docks()
+
+    def _setup_docks(self):
+        self._side = SideDock(self)
+
+    @Slot()
+    def reset_layout(self):
+        self._setup_docks()
+
+def main():
+    Window()
+"""
+
+
+def test_a_dock_made_again_by_a_menu_action_is_made_per_user_action():
+    model = _model({"app/window.py": _DOCKS})
+    assert made_once(model, "app.window.SideDock") is None
+    assert made_per_user_action(model, "app.window.SideDock") == "Window.reset_layout"
+    assert made_per_user_action(model, "app.window.Window") is None  # made once: no slot
+    in_a_loop = _DOCKS.replace(
+        "def main():",
+        "    def rebuild(self, names):\n        for name in names:\n"
+        "            self._setup_docks()\n\ndef main():",
+    )
+    model = _model({"app/window.py": in_a_loop})
+    assert made_per_user_action(model, "app.window.SideDock") is None
 
 
 def test_a_set_up_method_called_again_on_reload_is_not_once():
@@ -308,3 +347,25 @@ def test_made_per_run_follows_locals_owners_arguments_and_factories():
     model = _model({"app/run.py": _PER_RUN.replace(_START, "")})
     assert made_per_run(model, "app.run.Scheduler") == "app/run.py:10"
     assert made_per_run(model, "app.run.Driver") == "app/run.py:21"
+
+
+_GETTER = """\
+class AuditService:
+    pass
+
+_service = None
+
+def get_service():
+    global _service
+    if _service is None:
+        _service = AuditService()
+    return _service
+"""
+
+
+def test_a_cached_singleton_getter_is_not_made_per_run():
+    assert made_per_run(_model({"app/audit.py": _GETTER}), "app.audit.AuditService") is None
+    # Without the first-creation branch, each call makes a new one: per run.
+    fresh = _GETTER.replace("    if _service is None:\n        _service", "    _service")
+    model = _model({"app/audit.py": fresh})
+    assert made_per_run(model, "app.audit.AuditService") == "app/audit.py:8"
