@@ -178,6 +178,18 @@ class SequentialAwaitOverPeers(Rule):
             line=4,
             message_contains="self._triggers",
         ),
+        # Starting in-process triggers one by one: each start usually only creates its own
+        # task, so the wait is short; LOW, saying so.
+        Invalid(
+            """\
+            class Scheduler:
+                async def start_all(self):
+                    for trigger in self._triggers.values():
+                        await trigger.start()
+            """,
+            line=4,
+            message_contains="in-process objects",
+        ),
         Invalid(
             """\
             class Server:
@@ -304,15 +316,23 @@ class SequentialAwaitOverPeers(Rule):
             line = self.get_metadata(PositionProvider, sub).start.line
             verb = call_name(hit).lstrip("_")
             impact = frequency = None
+            local = ""
             if verb in _LIFECYCLE_VERBS:
                 frequency = 2  # once per start or stop, not per event
-                if not remote and verb in _SHUTDOWN_VERBS:
-                    impact = 2  # a local object's stop mostly cancels its own tasks
+                if not remote:
+                    # An in-process object's start or stop mostly creates or cancels its own
+                    # tasks: a slow one (a log-in, a bind) is possible, not the rule.
+                    impact = 2
+                    local = (
+                        " These are in-process objects: their start/stop usually creates or "
+                        "cancels their own tasks at once, so this costs little unless one "
+                        "does slow set-up (a log-in, a bind); LOW."
+                    )
             self.report(
                 hit,
                 f"`{node.name.value}` awaits each of `{iterable}` in turn "
                 f"(`{source_of(hit.func, 50)}(...)`): one slow peer delays all the "
-                "others; gather them with a per-peer timeout.",
+                f"others; gather them with a per-peer timeout.{local}",
                 related=(self._loop_step(line),),
                 impact=impact,
                 frequency=frequency,
