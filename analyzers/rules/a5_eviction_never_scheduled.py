@@ -19,6 +19,19 @@ _RETENTION_PARAM = re.compile(r"older|days|age|before|retention|cutoff|keep|sinc
 # Parameters a sweep of idle entries may take (a clock, a bound, a flag).
 _SWEEP_PARAM = re.compile(r"now|time|ts|limit|max|min|count|force|idle|timeout|dry", re.I)
 
+# Keywords with which a library pool evicts its own idle entries (asyncpg, aiohttp,
+# SQLAlchemy, motor): a class that builds one hands the sweep to the library.
+_LIBRARY_EVICTION = frozenset(
+    {
+        "max_inactive_connection_lifetime",
+        "keepalive_timeout",
+        "pool_recycle",
+        "max_idle_time",
+        "maxIdleTimeMS",
+        "idle_timeout",
+    }
+)
+
 _INDEX_CACHE: dict[int, tuple[ProjectModel, set[str], dict[str, set[str]]]] = {}
 
 
@@ -122,6 +135,23 @@ async def _sweep_forever(self):
             line=4,
             message_contains="ConnectionPool.cleanup_idle",
         ),
+        # One backend's connections come from a library pool that evicts idle ones itself:
+        # the unswept entries are only the other backends'. LOW, saying so.
+        Invalid(
+            "import asyncpg\n"
+            "class DbPool:\n"
+            "    async def start(self):\n"
+            "        if self._kind == 'pg':\n"
+            "            self._pg = await asyncpg.create_pool(\n"
+            "                self._dsn, max_inactive_connection_lifetime=self._idle_s\n"
+            "            )\n"
+            "    async def acquire(self):\n"
+            "        return self._idle.pop()\n"
+            "    async def cleanup_idle(self):\n"
+            "        return 0\n",
+            line=10,
+            message_contains="drops its own idle connections",
+        ),
     )
 
     def check_project(self) -> None:
@@ -147,12 +177,35 @@ async def _sweep_forever(self):
             if any(self._can_reach(module, fn.module) for module in by_name.get(fn.name, ())):
                 continue
             owner = fn.cls.rsplit(".", 1)[-1]
-            self.report_at(
-                fn.line,
+            message = (
                 f"`{owner}.{fn.name}()` is never called anywhere in the project, so idle "
                 f"entries are only dropped when re-acquired: schedule it from a background "
-                f"task started in initialize() (cancel it in close()).",
+                f"task started in initialize() (cancel it in close())."
             )
+            library = self._library_eviction(fn.cls)
+            if library:
+                self.report_at(
+                    fn.line,
+                    f"{message} But the class also builds a library pool with `{library}`, "
+                    "which drops its own idle connections: only the entries the class keeps "
+                    "itself (its other backends) wait for re-acquisition: LOW.",
+                    impact=1,
+                    frequency=3,
+                )
+                continue
+            self.report_at(fn.line, message)
+
+    def _library_eviction(self, cls: str) -> str:
+        """`asyncpg.create_pool(max_inactive_connection_lifetime=...)` made by a method of
+        `cls` (a call that resolves to no function of the project), as source; else ""."""
+        for fn in self.project.functions.values():
+            if fn.cls != cls:
+                continue
+            for call in fn.calls:
+                keyword = next((k for k in call.keywords if k in _LIBRARY_EVICTION), None)
+                if keyword and self.project.resolve(fn, call.target) is None:
+                    return f"{call.target}({keyword}=...)"
+        return ""
 
     def _can_reach(self, caller_module: str, owner_module: str) -> bool:
         """An untyped `x.name()` counts if its module is the owner's or imports from it."""
