@@ -38,6 +38,15 @@ _UNSUBSCRIBE = frozenset(
     }
 )
 
+# `.on()` and `.add_listener()` are how any emitter takes listeners (a page, a socket, a
+# process): only an application-wide bus outlives its subscribers, so for these verbs the
+# receiver must be named like one.
+_GENERIC_VERBS = frozenset({"on", "add_listener"})
+# Tag carried from the file pass to `confirm`: the classes of the emitters (made by the
+# subscriber itself) that are all it subscribes to.
+_OWNED = "owned-emitters:"
+_BUS_LIKE = re.compile(r"bus|hub|dispatch|emitter|events?$|broker|pubsub|notifier|signals", re.I)
+
 
 class SubscribeWithoutUnsubscribe(Rule):
     """The bus keeps every subscriber (and its widget tree) alive forever."""
@@ -117,9 +126,20 @@ def cleanup(self):
             class RobotController:
                 def initialize(self):
                     self._client = OrchestratorClient(self._config)
-                    self._client.on("robot_status", self._on_robot_status)
+                    self._client.subscribe("robot_status", self._on_robot_status)
 
                 def _on_robot_status(self, status):
+                    pass
+            """
+        ),
+        # Listeners on a page live as long as the page: no application-wide bus holds them.
+        Valid(
+            """\
+            class Recorder:
+                async def attach(self, page):
+                    page.on("load", self._on_page_load)
+
+                def _on_page_load(self):
                     pass
             """
         ),
@@ -149,6 +169,29 @@ def cleanup(self):
         ),
     )
     INVALID = (
+        # `Coordinator()` hands back the one shared instance (its `__new__` keeps it).
+        Invalid(
+            """\
+            class Coordinator:
+                _instance = None
+
+                def __new__(cls):
+                    if cls._instance is None:
+                        cls._instance = super().__new__(cls)
+                    return cls._instance
+
+            class AutosaveController:
+                def __init__(self):
+                    self._coordinator = Coordinator()
+
+                def initialize(self):
+                    self._coordinator.subscribe("node-added", self._mark_dirty)
+
+                def _mark_dirty(self, event):
+                    pass
+            """,
+            line=14,
+        ),
         # A dialog made anew by a menu action each time the user opens it: each one stays
         # subscribed, one more per opening (MEDIUM: at the pace of clicks).
         Invalid(
@@ -280,6 +323,12 @@ def cleanup(self):
         the finding; several construction sites, each run once, turn it into "every event
         is handled once per instance" (a window and the application each building one)."""
         found = super().confirm(finding, project)
+        marker = next((t for t in finding.tags if t.startswith(_OWNED)), "")
+        if found is not None and marker:
+            makers = marker[len(_OWNED) :].split(",")
+            if not any(_shared_instance(project, m) for m in makers):
+                return None  # subscribed only to emitters it made itself
+            found = replace(found, tags=tuple(t for t in found.tags if t != marker))
         fn = project.function_at(finding.path, finding.line)
         if found is None or fn is None or not fn.cls:
             return found
@@ -322,6 +371,7 @@ def cleanup(self):
         subs: list[cst.Call] = []
         unsubscribing: set[str] = set()
         owned = _owned_attributes(methods)
+        on_owned: list[cst.Call] = []
         for method_name, method in methods.items():
             for sub, _ in body_nodes(method):
                 if not isinstance(sub, cst.Call):
@@ -332,12 +382,20 @@ def cleanup(self):
                     continue
                 if name not in _SUBSCRIBE or call_receiver(sub) in (None, "self", "super()"):
                     continue
-                if call_receiver(sub) in owned:
-                    continue  # an emitter the object made itself: they go away together
+                if name in _GENERIC_VERBS and not _BUS_LIKE.search(
+                    (call_receiver(sub) or "").rsplit(".", 1)[-1]
+                ):
+                    continue  # `page.on("load", ...)`: lives as long as the page, no bus
                 handler = arg(sub, 1) or arg(sub, 0)
                 target = dotted(handler) or ""
                 if target.startswith("self.") and target.count(".") == 1:
-                    subs.append(sub)
+                    # An emitter the object made itself goes away with it (`confirm` checks
+                    # that its class does not hand back a shared instance).
+                    (on_owned if call_receiver(sub) in owned else subs).append(sub)
+        makers = ""
+        if not subs and on_owned:
+            subs = on_owned
+            makers = ",".join(sorted({owned[call_receiver(s) or ""] for s in on_owned}))
         # Each further subscription as a related line: `confirm` asks whether each one's
         # method runs once.
         related = tuple(
@@ -364,6 +422,7 @@ def cleanup(self):
                 "references live as long as the bus; have its owner call the cleanup.",
                 related=related,
             )
+            self._tag_owned(makers)
             return
         count = f"{len(subs)} subscriptions" if len(subs) > 1 else "1 subscription"
         cleanup = next(
@@ -378,6 +437,12 @@ def cleanup(self):
             f"bus keeps the object alive; unsubscribe {where}.",
             related=related,
         )
+        self._tag_owned(makers)
+
+    def _tag_owned(self, makers: str) -> None:
+        if makers:
+            found = self.findings[-1]
+            self.findings[-1] = replace(found, tags=(*found.tags, _OWNED + makers))
 
     def _only_from_del(
         self, node: cst.ClassDef, methods: dict[str, cst.FunctionDef], unsubscribing: set[str]
@@ -407,11 +472,11 @@ def cleanup(self):
         return True
 
 
-def _owned_attributes(methods: dict[str, cst.FunctionDef]) -> set[str]:
+def _owned_attributes(methods: dict[str, cst.FunctionDef]) -> dict[str, str]:
     """`self.<attr>` names the class binds only to objects it constructs itself
     (`self._client = OrchestratorClient(config)`): an emitter owned by the subscriber holds
     its handlers only as long as the subscriber holds it, so nothing is kept alive."""
-    made: set[str] = set()
+    made: dict[str, str] = {}
     other: set[str] = set()
     for method in methods.values():
         for sub, _ in body_nodes(method):
@@ -427,11 +492,27 @@ def _owned_attributes(methods: dict[str, cst.FunctionDef]) -> set[str]:
                 value = sub.value
                 ctor = dotted(value.func) if isinstance(value, cst.Call) else None
                 last = ctor.rsplit(".", 1)[-1] if ctor else ""
-                if last[:1].isupper() and not last.isupper():
-                    made.add(name)
+                # `EventBus()` is often the singleton itself (a `__new__` that returns the
+                # one instance): a bus-named class is never taken for a private emitter.
+                if last[:1].isupper() and not last.isupper() and not _BUS_LIKE.search(last):
+                    made[name] = last
                 elif not (isinstance(value, cst.Name) and value.value == "None"):
                     other.add(name)
-    return made - other
+    return {k: v for k, v in made.items() if k not in other}
+
+
+def _shared_instance(project: ProjectModel | None, name: str) -> bool:
+    """A project class of that name defines `__new__`: calling it may hand back one shared
+    instance rather than make a new object."""
+    if project is None:
+        return False
+    singletons = project.memo(
+        "CIA902.classes_with_new",
+        lambda: frozenset(
+            q.rsplit(".", 1)[-1] for q, c in project.classes.items() if "__new__" in c.methods
+        ),
+    )
+    return name in singletons
 
 
 def _per_user_action(found: Finding, project: ProjectModel, cls: str) -> Finding:
