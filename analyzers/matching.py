@@ -22,6 +22,7 @@ import libcst as cst
 from libcst.metadata import QualifiedNameProvider
 
 if TYPE_CHECKING:
+    from analyzers.project import FunctionInfo, ProjectModel
     from analyzers.rule import Rule
 
 # Exact qualified names of calls that block the calling thread, and how.
@@ -324,6 +325,40 @@ def blocking_cost(kind: str, qualname: str = "") -> str:
     if kind in _MS_SCALE_KINDS and not qualname.startswith(_UNBOUNDED_CALLS):
         return "ms"
     return "unbounded"
+
+
+# Opening an archive to read one member (`tarfile.open(p).extractfile(name)`,
+# `ZipFile(p).read(name)`): one small read, unlike extracting or writing the whole archive.
+_ARCHIVE_OPENS = frozenset({"tarfile.open", "tarfile.TarFile", "zipfile.ZipFile"})
+_MEMBER_READS = frozenset(
+    {"extractfile", "getnames", "getmembers", "getmember", "namelist", "infolist", "getinfo"}
+    | {"read", "open", "close", "__enter__", "__exit__"}
+)
+MEMBER_READ_NOTE = "it opens an archive to read one member, a short hitch unless it is huge"
+# Whatever the receiver's type: unpacking or writing an archive (or any file) is not one read.
+_BULK_METHODS = frozenset(
+    {"extractall", "extract", "add", "addfile", "write", "writestr", "unpack_archive"}
+)
+
+
+def reads_one_member(project: ProjectModel, fn: FunctionInfo) -> bool:
+    """Every archive call `fn` makes opens an archive or reads single members of it: no
+    `extractall`, `add`, `write`."""
+    opened = False
+    for call in fn.calls:
+        if call.target.rsplit(".", 1)[-1] in _BULK_METHODS:
+            return False
+        if call.awaited or project.call_blocking_kind(fn, call.target) != "file-bulk":
+            continue
+        typed = project.typed_target(fn, call.target)
+        if typed in _ARCHIVE_OPENS or call.target in _ARCHIVE_OPENS:
+            opened = True
+        elif not (
+            typed.startswith(("tarfile.TarFile.", "zipfile.ZipFile."))
+            and typed.rsplit(".", 1)[-1] in _MEMBER_READS
+        ):
+            return False
+    return opened
 
 
 # Coroutines that handle closing a tab, window or view run once per close, not per event.

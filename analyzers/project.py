@@ -70,6 +70,42 @@ _TEARDOWN_NAMES = re.compile(
     r"|exit|unload|dispose|aexit)_*$",
     re.I,
 )
+# Names of code that runs once, when the program (or the machine) goes down or after a
+# crash: `perform_graceful_shutdown`, `_shutdown_system_after_notice`, `onAppQuit`,
+# `crashData`, `poweroff`, `restartApp`. "exit" counts as the program's exit only at the end
+# of the name or before handler/hook words (`exit_handler`, `on_app_exit`), not
+# `exit_edit_mode`; "restart" only for the application (`restart_worker` repeats).
+_SHUTDOWN_WORDS = frozenset(
+    {"shutdown", "poweroff", "reboot", "quit", "crash", "crashed", "crashes", "atexit"}
+)
+_APP_WORDS = frozenset({"app", "application", "program"})
+_EXIT_FOLLOWERS = _APP_WORDS | {"", "handler", "hook", "cleanup"}
+_NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# Signals and hooks whose handlers run once, as the application quits.
+_QUIT_HOOKS = ("aboutToQuit.connect", "lastWindowClosed.connect")
+
+
+def shutdown_name(name: str) -> bool:
+    """The function's name says it runs at shutdown, power-off or after a crash."""
+    if name.startswith("__"):
+        return False  # `__exit__`/`__aexit__`: a context manager's exit, once per `with`
+    words = [w.lower() for w in _NAME_WORDS.findall(name)]
+    if not words:
+        return False
+    words = [
+        "shutdown" if (w, n) in {("shut", "down"), ("power", "off")} else w
+        for w, n in zip(words, [*words[1:], ""], strict=True)
+    ]
+    if any(w in _SHUTDOWN_WORDS for w in words):
+        return True
+    followers = [*words[1:], ""]
+    return any(
+        (w == "exit" and after in _EXIT_FOLLOWERS)
+        or (w == "restart" and after in _APP_WORDS)  # `restartApp`, not `restart_worker`
+        for w, after in zip(words, followers, strict=True)
+    )
+
+
 # Event-loop runners: `asyncio.run(main())`, `loop.run_until_complete(serve())`.
 _LOOP_RUNNERS = frozenset({"run", "run_until_complete"})
 T = TypeVar("T")
@@ -115,7 +151,11 @@ class CallSite:
     # (`if not show_gui:` with `show_gui=True`: not taken while the caller leaves p out),
     # "when-arg:<p>=<0|1>" (the branch runs only while p has that truth value: a caller
     # passing `p=True` explicitly skips the branch of `if not p:`), "key" (the branch picks
-    # one key or shortcut, `if event.key() == Qt.Key_Return:`: once per that key press).
+    # one key or shortcut, `if event.key() == Qt.Key_Return:`: once per that key press),
+    # "install-once" (`if not x.is_installed():` or after `if x.is_installed(): return`: once
+    # per install), "on-error" (a branch that handles a failure, see `_handles_failure`),
+    # "power-off" (the call itself runs a command that turns the machine off), "rename" (a
+    # `shutil.move` to a path in the same folder: see `returns_at_once`).
     guards: tuple[str, ...] = ()
 
 
@@ -278,6 +318,9 @@ class _Summarizer:
         self._shared: frozenset[str] = frozenset()
         self._in_except: set[int] = set()
         self._leaving: set[int] = set()  # calls followed by a loop exit (`CallSite.leaves_loop`)
+        # Locals bound to a path in the same folder as another (`dst = src.with_name(n)`):
+        # (function, local) -> the other path's source. A move between them is a rename.
+        self._siblings: dict[tuple[str, str], str] = {}
         self._param_types: dict[str, str] = {}
         self._flag_defaults: dict[str, bool] = {}
         self._loop_nodes: dict[int, ast.AST] = {}  # the current function's loops by line
@@ -574,6 +617,9 @@ class _Summarizer:
                 if ctor:
                     info.local_types[node.targets[0].id] = ctor
                     info.local_call_lines[node.targets[0].id] = node.lineno
+                sibling = _sibling_of(node.value)
+                if sibling:
+                    self._siblings[(info.qualname, node.targets[0].id)] = sibling
             children: list[tuple[ast.AST, int, bool, tuple[str, ...]]] = []
             if isinstance(node, ast.If):
                 body_guards, else_guards = _branch_guards(node, self.imports, self._shared)
@@ -583,6 +629,10 @@ class _Summarizer:
                 if in_loop:  # "branch:<loop line>": runs on some iterations of that loop
                     body_guards = (*body_guards, f"branch:{in_loop}")
                     else_guards = (*else_guards, f"branch:{in_loop}")
+                if _handles_failure(node.body):
+                    body_guards = (*body_guards, "on-error")
+                if node.orelse and _handles_failure(node.orelse):
+                    else_guards = (*else_guards, "on-error")
                 for branch, extra in ((node.body, body_guards), (node.orelse, else_guards)):
                     children += [
                         (c, in_loop, False, g)
@@ -668,10 +718,23 @@ class _Summarizer:
                     if k.arg and isinstance(k.value, ast.Constant)
                 ),
                 nargs=-1 if any(isinstance(a, ast.Starred) for a in node.args) else len(node.args),
-                guards=guards,
+                guards=(*guards, *self._instant(node, target, info)),
                 copies=self._copied(node, info, in_loop) if target in _COPY_CALLS else "",
             )
         )
+
+    def _instant(self, node: ast.Call, target: str, info: FunctionInfo) -> tuple[str, ...]:
+        """Guards of a call that returns at once although its kind blocks: "power-off" (the
+        command turns the machine off), "rename" (`shutil.move` within one folder)."""
+        if _powers_off(node):
+            return ("power-off",)
+        if target != "shutil.move" or len(node.args) < 2:
+            return ()
+        source, dest = (_unwrap_str(a) for a in node.args[:2])
+        src = ast.unparse(source)
+        if isinstance(dest, ast.Name) and self._siblings.get((info.qualname, dest.id)) == src:
+            return ("rename",)
+        return ("rename",) if isinstance(dest, ast.Call) and _sibling_of(dest) == src else ()
 
     def _copied(self, node: ast.Call, info: FunctionInfo, in_loop: int) -> str:
         """What a copy call copies: "<item>" for a loop's own element, else its source."""
@@ -1147,6 +1210,10 @@ def _branch_guards(
     missing = _missing_file(call) if negated else None
     if missing is not None and missing in _opened_paths(node.body):
         return ("file-once",), ()  # `if not os.path.exists(p): open(p, "w")...`
+    if _installed_test(call):
+        # `if not runtime.is_installed(): install()`, or the rest of the block after `if
+        # runtime.is_installed(): return`: the install runs once per thing installed.
+        return (("install-once",), ()) if negated else ((), ("install-once",))
     creation = _creation_subject(test)
     if creation is not None:
         subject, holds_until_created = creation
@@ -1224,6 +1291,18 @@ def _default_branch(test: ast.AST, defaults: Mapping[str, bool]) -> tuple[str, b
     return name.id, not body_taken
 
 
+_INSTALLED = re.compile(r"^_?(?:is|has|check)_?\w*?_?(?:installed|downloaded)$", re.I)
+
+
+def _installed_test(test: ast.AST) -> bool:
+    """`runtime.is_python_installed()`, `self._is_installed(name)`, `has_downloaded()`."""
+    if not isinstance(test, ast.Call):
+        return False
+    func = test.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return bool(_INSTALLED.match(name))
+
+
 def _missing_file(test: ast.AST) -> str | None:
     """`p` (as source) for `os.path.exists(p)` / `os.path.isfile(p)` / `p.exists()`."""
     if not isinstance(test, ast.Call) or not isinstance(test.func, ast.Attribute):
@@ -1251,6 +1330,17 @@ def _opened_paths(body: list[ast.stmt]) -> set[str]:
             ):
                 paths.add(ast.unparse(node.func.value))
     return paths
+
+
+def returns_at_once(call: CallSite) -> bool:
+    """A call of a blocking kind that returns at once here: a power-off command (queued, then
+    the machine goes down) or a `shutil.move` within one folder (a rename)."""
+    return "power-off" in call.guards or "rename" in call.guards
+
+
+def _on_error(call: CallSite) -> bool:
+    """The call runs only after something failed: in an `except` block or a failure branch."""
+    return call.in_except or "on-error" in call.guards
 
 
 def _platform_of(call: CallSite) -> str:
@@ -1310,8 +1400,110 @@ def _joined(guards: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
     return guards + tuple(g for g in extra if g not in guards)
 
 
+# Commands that turn the machine off: the call returns once the request is queued, and the
+# machine then goes down (`os.system("systemctl poweroff")`, `subprocess.run(["shutdown",
+# "/s", "/t", "0"])`).
+_POWER_OFF_WORDS = frozenset({"shutdown", "shutdown.exe", "poweroff", "reboot", "halt"})
+_COMMAND_RUNNERS = frozenset(
+    {"system", "run", "call", "check_call", "check_output", "Popen", "popen", "startDetached"}
+)
+
+
+def _powers_off(node: ast.Call) -> bool:
+    """`os.system('systemctl poweroff')`, `subprocess.run(["sudo", "shutdown", "-h", "now"])`:
+    a command (first argument, a constant string or list of them) that powers the machine off."""
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    if not node.args or name not in _COMMAND_RUNNERS:
+        return False
+    first = node.args[0]
+    words: list[str] = []
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        words = first.value.split()[:3]
+    elif isinstance(first, (ast.List, ast.Tuple)):
+        words = [e.value for e in first.elts[:3] if isinstance(e, ast.Constant)]
+    return any(
+        isinstance(w, str) and w.rsplit("/", 1)[-1].lower() in _POWER_OFF_WORDS for w in words
+    )
+
+
+def _unwrap_str(node: ast.expr) -> ast.expr:
+    """`x` for `str(x)`, else the node itself."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "str"
+        and len(node.args) == 1
+    ):
+        return node.args[0]
+    return node
+
+
+def _sibling_of(value: ast.expr) -> str:
+    """Source of the path `value` sits beside (same folder), or "": `p.with_name(n)`,
+    `p.with_suffix(s)`, `p.parent / n`, `Path(os.path.dirname(p)).joinpath(n)`,
+    `os.path.join(os.path.dirname(p), n)`."""
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute):
+        if value.func.attr in ("with_name", "with_suffix", "with_stem"):
+            return ast.unparse(_unwrap_str(value.func.value))
+        if value.func.attr not in ("joinpath", "join"):
+            return ""
+    elif not (isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div)):
+        return ""
+    for sub in ast.walk(value):
+        if (
+            isinstance(sub, ast.Call)
+            and isinstance(sub.func, ast.Attribute)
+            and sub.func.attr == "dirname"
+            and len(sub.args) == 1
+        ):
+            return ast.unparse(_unwrap_str(sub.args[0]))
+        if isinstance(sub, ast.Attribute) and sub.attr == "parent":
+            return ast.unparse(sub.value)
+    return ""
+
+
 def _exits(body: list[ast.stmt]) -> bool:
     return isinstance(body[-1], (ast.Return, ast.Raise))
+
+
+# What a branch calls to report that something failed: `log.error(...)`,
+# `logger.exception(...)`, `QMessageBox.critical(...)`, `notifier.show_error(...)`.
+_FAILURE_REPORTS = frozenset(
+    {
+        "error",
+        "exception",
+        "critical",
+        "fatal",
+        "warning",
+        "warn",
+        "show_error",
+        "showerror",
+        "show_warning",
+        "showwarning",
+    }
+)
+
+
+def _handles_failure(body: list[ast.stmt]) -> bool:
+    """The branch handles a failure: one of its own statements reports it at error or warning
+    level (`if not ok: log.error(...); shutil.rmtree(partial); return False`), or it ends by
+    raising. Only the branch's own statements count, not nested blocks."""
+    if not body:
+        return False
+    if isinstance(body[-1], ast.Raise):
+        return True
+    for stmt in body:
+        value = stmt.value if isinstance(stmt, (ast.Expr, ast.Assign)) else None
+        if isinstance(value, ast.Await):
+            value = value.value
+        if (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Attribute)
+            and value.func.attr in _FAILURE_REPORTS
+        ):
+            return True
+    return False
 
 
 _LOOPS_AND_SCOPES = (
@@ -1986,10 +2178,10 @@ class ProjectModel:
             calls = [c for c in current.calls if _follows(c, skip)]
             for call in calls:
                 kind = self.call_blocking_kind(current, call.target)
-                if kind in kinds:
+                if kind in kinds and not returns_at_once(call):
                     step = ChainStep(current.relpath, call.line, current.qualname, call.target)
                     os_name = platform or _platform_of(call)
-                    on_error = error or call.in_except
+                    on_error = error or _on_error(call)
                     found = BlockingChain(
                         (*steps, step),
                         kind,  # type: ignore[arg-type]
@@ -2008,7 +2200,7 @@ class ProjectModel:
                 callee = self.resolve(current, call.target)
                 if callee is None or callee.is_async:
                     continue
-                on_error = error or call.in_except
+                on_error = error or _on_error(call)
                 if callee.qualname in seen and (on_error or not seen[callee.qualname]):
                     continue  # seen already, and not only through an error path
                 if self.runs_elsewhere(callee.qualname):
@@ -2040,7 +2232,7 @@ class ProjectModel:
         `except` handler: `except ImportError: install_silently()`): the path the code takes
         when things work does not block, and a failure that stalls once is not the defect
         these rules describe."""
-        if call.awaited or call.in_except or "once" in call.guards:
+        if call.awaited or _on_error(call) or "once" in call.guards:
             return None
         callee = self.resolve(fn, call.target)
         if callee is None or callee.is_async or self.runs_elsewhere(callee.qualname):
@@ -2086,8 +2278,19 @@ class ProjectModel:
                 once[fn.qualname] = f"set-up code (`{fn.name}` runs once per object)"
             elif _TEARDOWN_NAMES.match(fn.name):
                 once[fn.qualname] = f"at shutdown (`{fn.name}` is teardown, once per object)"
+            elif shutdown_name(fn.name):
+                once[fn.qualname] = f"once, at shutdown or after a crash (`{fn.name}`)"
             elif fn.name == "run" and self.thread_targets.get(fn.qualname, "").endswith(".run"):
                 once[fn.qualname] = "a thread body (runs once per thread)"
+        for fn in self.functions.values():
+            for call in fn.calls:
+                if call.target == "atexit.register" or call.target.endswith(_QUIT_HOOKS):
+                    for handler in call.callables:
+                        target = self.resolve(fn, handler)
+                        if target is not None and target.qualname not in once:
+                            once[target.qualname] = (
+                                f"once, at shutdown (`{target.name}` runs when the program quits)"
+                            )
         for _ in range(4):
             changed = self._find_loop_entries(once)
             for fn in self.functions.values():
@@ -2098,7 +2301,9 @@ class ProjectModel:
                 if not callers and q not in from_module:
                     continue
                 if all(
-                    "once" in call.guards or (caller.qualname in once and not call.in_loop)
+                    "once" in call.guards
+                    or ("install-once" in call.guards and not call.in_loop)
+                    or (caller.qualname in once and not call.in_loop)
                     for caller, call in callers
                 ):
                     if callers:
@@ -2237,6 +2442,44 @@ class ProjectModel:
                 best = fn
         return best
 
+    def error_path_at(self, relpath: str, lines: Iterable[int]) -> str | None:
+        """Why the calls on `lines` (of one function) run only after something failed: each
+        sits in an `except` block or in a branch that handles a failure (`if not ok:
+        log.error(...)`), or every caller calls the function only there. None otherwise."""
+        wanted = set(lines)
+        if not wanted:
+            return None
+        fn = self.function_at(relpath, min(wanted))
+        if fn is None:
+            return None
+        here = [c for c in fn.calls if c.line in wanted]
+        if here and all(_on_error(c) for c in here):
+            return "only on the error path (after a failure)"
+        if fn.qualname in self.memo("error_only_functions", self._error_only_functions):
+            return "only on the error path (every caller calls it after a failure)"
+        return None
+
+    def _error_only_functions(self) -> frozenset[str]:
+        """Functions every known caller calls only on an error path, or from such a function."""
+        found: set[str] = set()
+        candidates = {
+            q
+            for q, fn in self.functions.items()
+            if q not in self.gui_functions and q not in self.thread_targets
+        }
+        for _ in range(3):
+            changed = False
+            for q in candidates - found:
+                callers = self.callers(q)
+                if callers and all(
+                    _on_error(call) or caller.qualname in found for caller, call in callers
+                ):
+                    found.add(q)
+                    changed = True
+            if not changed:
+                break
+        return frozenset(found)
+
     def runs_once_at(self, relpath: str, line: int) -> str | None:
         """Why the code at `line` runs once (module level, set-up, cached, first-creation
         branch...), or None when it may run again and again. A loop around the line inside
@@ -2251,4 +2494,6 @@ class ProjectModel:
             return "a first-creation branch (runs once)"
         if any("file-once" in c.guards for c in here):
             return "a create-if-missing branch (runs once per file)"
+        if any("install-once" in c.guards for c in here):
+            return "an install-if-missing branch (runs once per install)"
         return self.once_reason(fn.qualname)

@@ -827,6 +827,38 @@ def _capped(priority: Priority, ceiling: int, why: str) -> Priority:
     return Priority(impact, frequency, difficulty, source=priority.source, basis=basis)
 
 
+def _rare_path(
+    project: ProjectModel, finding: Finding, priority: Priority, message: str
+) -> tuple[Priority, str]:
+    """A blocking call (or nested loop) in code that runs once (set-up, import time, a cached
+    helper, shutdown) or only after a failure stalls once, not per event: MEDIUM at most. The
+    error path and shutdown say so in the message too."""
+    once = project.runs_once_at(finding.path, finding.line)
+    if once:
+        if "shutdown" in once and "shutdown" not in message:
+            message = f"{message.rstrip()} Runs {once}."
+        return _capped(priority, _MEDIUM_CEILING, f"runs once: {once}"), message
+    own = [r.line for r in finding.related if r.path == finding.path]
+    rare = project.error_path_at(finding.path, [finding.line, *own])
+    if not rare:
+        # Several calls of one finding: each after a failure or in once-only code (a retry
+        # loop's clean-up on failure, then the temp folder removed once at the end).
+        once_lines = {
+            line: project.runs_once_at(finding.path, line)
+            for line in own
+            if not project.error_path_at(finding.path, [line])
+        }
+        if own and project.error_path_at(finding.path, [finding.line]):
+            reasons = set(once_lines.values())
+            if reasons and None not in reasons:
+                rare = f"only on the error path, or once ({sorted(reasons)[0]})"
+    if rare:
+        if "error path" not in message:
+            message = f"{message.rstrip()} Runs {rare}."
+        return _capped(priority, _MEDIUM_CEILING, f"runs {rare}"), message
+    return priority, message
+
+
 def _platform_at(project: ProjectModel, finding: Finding) -> str:
     """The OS the flagged call (or a call on its chain) runs only on, "" if it runs anywhere."""
     for path, line in ((finding.path, finding.line), *((s.path, s.line) for s in finding.chain)):
@@ -1014,8 +1046,9 @@ def calibrate_severity(
     alone).
     Code that runs only on one OS says so (message and a "platform:<OS>" tag) and is never
     CRITICAL; MEDIUM at most when the profile's `[static] platforms` leave that OS out.
-    A blocking call in code that runs once (set-up, import time, a cached helper) stalls
-    once, not per event: MEDIUM at most.
+    A blocking call or nested loop in code that runs once (set-up, import time, a cached
+    helper, shutdown) or only after a failure (an `except` block, a branch that reports an
+    error) stalls once, not per event: MEDIUM at most, and the message says why.
     Code nothing in the tree reaches (`reach`: a module nothing imports, a class or function
     nobody names) costs nothing until revived: LOW, tagged "unreachable", and the message
     says why.
@@ -1061,10 +1094,8 @@ def calibrate_severity(
             other_os = bool(targets) and platform not in targets
             ceiling = _MEDIUM_CEILING if other_os else _HIGH_CEILING
             priority = _capped(priority, ceiling, f"runs only on {platform}")
-        if "blocking" in tags:
-            once = project.runs_once_at(finding.path, finding.line)
-            if once:
-                priority = _capped(priority, _MEDIUM_CEILING, f"runs once: {once}")
+        if "blocking" in tags or "nested-loop" in tags:
+            priority, message = _rare_path(project, finding, priority, message)
         callers = index if priority.score > _LOW_CEILING else None
         if callers is not None and id(finding) in asked:
             unused = asked[id(finding)]

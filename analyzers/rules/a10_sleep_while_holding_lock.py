@@ -12,6 +12,15 @@ from analyzers.rules._shapes import body_nodes, dotted, import_map, indented_und
 _SLEEPS = frozenset({"time.sleep", "asyncio.sleep"})
 _WITH_LOCK = re.compile(r"^\s*(?:async\s+)?with\b[^\n]*(?i:lock)")
 _SLEEP_CALL = re.compile(r"sleep\(")
+# Functions that stop or tear something down: a rare action (a user's stop, shutdown), not the
+# path every caller takes (`stop_device_processing`, `closeAll`, `_shutdown_workers`).
+_STOP_ACTION = re.compile(
+    r"^_*(?:stop|close|shutdown|shut_down|teardown|tear_down|cleanup|clean_up|exit|quit"
+    r"|terminate|dispose|unload|disconnect)(?:_|[A-Z]|$)",
+    re.I,
+)
+# A stop action's delay under the lock: 4*10 + 2*5 - 2*2 = 46, MEDIUM.
+_STOP_IMPACT, _STOP_FREQUENCY = 4, 2
 
 
 class SleepWhileHoldingLock(Rule):
@@ -70,6 +79,20 @@ await asyncio.sleep(wait)
         ),
     )
     INVALID = (
+        # Stopping each worker under the lock with a short settle delay: others wait only
+        # while a user stops them (MEDIUM), and the message says so.
+        Invalid(
+            """\
+            import asyncio
+            async def stop_workers(self, ids):
+                async with self._lock:
+                    for wid in ids:
+                        self._workers.pop(wid).cancel()
+                        await asyncio.sleep(0.1)
+            """,
+            line=6,
+            message_contains="only while something is being stopped",
+        ),
         Invalid(
             """\
             import time
@@ -90,6 +113,13 @@ await asyncio.sleep(wait)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
+        self._functions: list[str] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._functions.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._functions.pop()
 
     def visit_With(self, node: cst.With) -> None:
         locks = [n for item in node.items if (n := dotted(item.item)) and "lock" in n.lower()]
@@ -103,9 +133,19 @@ await asyncio.sleep(wait)
                     and float(delay.evaluated_value) == 0
                 ):
                     continue  # `sleep(0)` yields to the loop; nobody waits out a delay
+                name = self._functions[-1] if self._functions else ""
+                stop = bool(_STOP_ACTION.match(name))
+                when = (
+                    f" (in `{name}`: only while something is being stopped, a rare action)"
+                    if stop
+                    else ""
+                )
                 self.report(
                     sub,
                     f"`{source_of(sub)}` runs while `{locks[0]}` is held: every other caller "
-                    f"waits out this delay too; compute the wait under the lock, sleep after.",
+                    f"waits out this delay too{when}; compute the wait under the lock, sleep "
+                    "after.",
+                    impact=_STOP_IMPACT if stop else None,
+                    frequency=_STOP_FREQUENCY if stop else None,
                 )
                 return

@@ -6,11 +6,13 @@ from analyzers.findings import ChainStep
 from analyzers.matching import (
     BLOCKING_KINDS_ASYNC,
     KIND_ADVICE,
+    MEMBER_READ_NOTE,
     MS_SCALE_NOTE,
     blocking_cost,
     is_close_handler,
+    reads_one_member,
 )
-from analyzers.project import CallSite, FunctionInfo
+from analyzers.project import CallSite, FunctionInfo, returns_at_once
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 from analyzers.thread_loops import KEEP_RANK_KINDS, cli_main_of, thread_loop_of
@@ -21,6 +23,14 @@ from analyzers.thread_loops import KEEP_RANK_KINDS, cli_main_of, thread_loop_of
 _MS_IMPACT = 2
 # A call only an `except` block makes: ranked for a rare path (MEDIUM at most).
 _ERROR_PATH_IMPACT = 4
+# A folder listing or temp-folder removal left on the loop beside work the coroutine already
+# hands to a worker (`await asyncio.to_thread(convert_all)`): the heavy part is off the loop,
+# what stays costs ms unless the folder is huge (3*10 + 5*5 - 3*2 = 49, MEDIUM).
+_BESIDE_IMPACT = 3
+_OFFLOADS = frozenset({"to_thread", "run_in_executor", "run_sync"})
+_LISTING_OR_REMOVAL = frozenset(
+    {"rglob", "glob", "iglob", "iterdir", "walk", "listdir", "scandir", "rmtree", "disk_usage"}
+)
 
 
 class BlockingCallInAsync(ProjectRule):
@@ -79,9 +89,52 @@ class BlockingCallInAsync(ProjectRule):
             "    win32gui.SetForegroundWindow(hwnd)\n"
             "    return win32gui.GetWindowRect(hwnd), win32gui.GetWindowText(hwnd)\n"
         ),
+        # Renaming a file within its folder: `shutil.move` is one `os.rename` there.
+        Valid(
+            "import os, shutil\nasync def rename_clip(path, name):\n"
+            "    dst = os.path.join(os.path.dirname(path), name)\n"
+            "    shutil.move(path, dst)\n"
+        ),
+        # Powering the machine off: the command returns once queued, then everything stops.
+        Valid(
+            "import os\nasync def power_off_after_run(self):\n    os.system('systemctl poweroff')\n"
+        ),
     )
     INVALID = (
         Invalid("import time as t\nasync def f():\n    t.sleep(1)\n", line=3),
+        # Listing the folder on the loop while the conversion itself runs in a worker: the
+        # listing stays, ranked for what it costs (MEDIUM).
+        Invalid(
+            "import asyncio\nasync def convert_folder(src):\n"
+            "    files = [p for p in src.rglob('*') if p.is_file()]\n"
+            "    return await asyncio.to_thread(convert_all, files)\n",
+            line=3,
+            message_contains="already handed to a worker (`asyncio.to_thread`)",
+        ),
+        # Reading one member of an archive: a short hitch (MEDIUM), unlike unpacking it all.
+        Invalid(
+            "import tarfile\nasync def manifest(path):\n"
+            "    with tarfile.open(path) as tar:\n"
+            "        return tar.extractfile('manifest.yaml').read()\n",
+            line=3,
+            message_contains="read one member",
+        ),
+        # Removing a partial download when the fetch failed: only on the error path.
+        Invalid(
+            "import logging, shutil\nlog = logging.getLogger(__name__)\n"
+            "async def ensure(self, target):\n"
+            "    if not await self.fetch(target):\n"
+            "        log.error('fetch failed')\n"
+            "        shutil.rmtree(target, ignore_errors=True)\n"
+            "        return False\n",
+            line=6,
+            message_contains="only on the error path (after a failure)",
+        ),
+        # ... while moving the file to another folder copies it when that is another disk.
+        Invalid(
+            "import shutil\nasync def archive(path, folder):\n    shutil.move(path, folder)\n",
+            line=3,
+        ),
         # A retry loop that breaks after the write: the write runs once, not per iteration.
         Invalid(
             "import os, asyncio\nasync def save(self, data):\n"
@@ -182,13 +235,14 @@ class BlockingCallInAsync(ProjectRule):
                 if call.awaited:
                     continue
                 kind = project.call_blocking_kind(fn, call.target)
-                if kind in BLOCKING_KINDS_ASYNC:
+                if kind in BLOCKING_KINDS_ASYNC and not returns_at_once(call):
                     by_kind.setdefault(kind, []).append(call)  # type: ignore[arg-type]
             for kind, calls in by_kind.items():
                 if kind == "console" and cli_main_of(project, fn.qualname):
                     continue  # a command-line prompt: waiting for the user is the point
                 first = calls[0]
-                slow = [c for c in calls if self._cost(fn, kind, c) != "ms"]
+                member = kind == "file-bulk" and reads_one_member(project, fn)
+                slow = [c for c in calls if self._cost(fn, kind, c) != "ms" and not member]
                 # A retry loop that exits after the call (`try: save(); break`) runs it once.
                 in_loop = any(c.in_loop and not c.leaves_loop for c in calls)
                 where = " inside a loop" if first.in_loop and not first.leaves_loop else ""
@@ -200,7 +254,7 @@ class BlockingCallInAsync(ProjectRule):
                 what = f"`{first.target}()`" + (f" (`{typed}`)" if typed != first.target else "")
                 # How long and how often: a clipboard or single-syscall call costs a few ms
                 # (MEDIUM at most); a close handler runs once per close, not per event.
-                cost = f", {MS_SCALE_NOTE}" if not slow else ""
+                cost = f", {MEMBER_READ_NOTE if member else MS_SCALE_NOTE}" if not slow else ""
                 once = is_close_handler(fn.name)
                 when = "; it runs once per close" if once else ""
                 # On a loop that runs in its own thread only that loop's tasks wait.
@@ -209,14 +263,25 @@ class BlockingCallInAsync(ProjectRule):
                 if loop is not None:
                     when += f"; it runs on {loop}, not the GUI loop"
                     when += ": only that loop's other tasks wait" if aside else ""
-                # Clean-up after a failure (`except: shutil.rmtree(partial)`) stalls the loop
-                # only when something already went wrong: a rare path, MEDIUM at most.
-                on_error = all(c.in_except for c in calls)
+                # Clean-up after a failure (`except: shutil.rmtree(partial)`, or `if not ok:
+                # log.error(...); shutil.rmtree(partial)`) stalls the loop only when something
+                # already went wrong: a rare path, MEDIUM at most.
+                on_error = all(c.in_except or "on-error" in c.guards for c in calls)
                 if on_error:
-                    when += "; only on the error path (in an `except` block)"
+                    when += "; only on the error path (after a failure)"
                 impact = _MS_IMPACT if not slow or aside else None
                 if on_error:
                     impact = min(impact or self.IMPACT, _ERROR_PATH_IMPACT)
+                offload = self._offload(fn) if kind == "file-bulk" else ""
+                beside = bool(offload) and all(
+                    c.target.rsplit(".", 1)[-1] in _LISTING_OR_REMOVAL for c in calls
+                )
+                if beside and not on_error:
+                    when += (
+                        f"; the heavy work is already handed to a worker (`{offload}`): what "
+                        "stays on the loop lists or removes a folder, ms unless it is huge"
+                    )
+                    impact = min(impact or self.IMPACT, _BESIDE_IMPACT)
                 self.report_at(
                     first.line,
                     f"{what} blocks the event loop{where} in coroutine "
@@ -224,11 +289,28 @@ class BlockingCallInAsync(ProjectRule):
                     end_line=first.end_line,
                     col=first.col,
                     impact=impact,
-                    frequency=1 if once else 2 if on_error else 7 if in_loop else None,
+                    frequency=1
+                    if once
+                    else 2
+                    if on_error
+                    else 5
+                    if beside
+                    else 7
+                    if in_loop
+                    else None,
                     related=tuple(
                         ChainStep(fn.relpath, c.line, fn.qualname, c.target) for c in calls[1:]
                     ),
                 )
+
+    @staticmethod
+    def _offload(fn: FunctionInfo) -> str:
+        """The worker hand-off the coroutine awaits (`asyncio.to_thread`...), or ""."""
+        for call in fn.calls:
+            last = call.target.rsplit(".", 1)[-1]
+            if call.awaited and last in _OFFLOADS:
+                return call.target
+        return ""
 
     def _cost(self, fn: FunctionInfo, kind: str, call: CallSite) -> str:
         """Whether the call, as written or typed by its receiver, costs "ms" or is "unbounded"."""

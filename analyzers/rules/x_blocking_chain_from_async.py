@@ -5,9 +5,11 @@ from __future__ import annotations
 from analyzers.matching import (
     BLOCKING_KINDS_ASYNC,
     KIND_ADVICE,
+    MEMBER_READ_NOTE,
     MS_SCALE_NOTE,
     blocking_cost,
     is_close_handler,
+    reads_one_member,
     short_name,
 )
 from analyzers.project_rule import ProjectRule
@@ -283,7 +285,14 @@ class BlockingChainFromAsync(ProjectRule):
                 quick = blocking_cost(chain.kind, chain.call) == "ms" and not self._slow_beside(
                     chain.steps[-1].symbol
                 )
-                cost = f", {MS_SCALE_NOTE}" if quick else ""
+                holder = project.functions.get(chain.steps[-1].symbol)
+                member = (
+                    chain.kind == "file-bulk"
+                    and holder is not None
+                    and reads_one_member(project, holder)
+                )
+                quick = quick or member
+                cost = f", {MEMBER_READ_NOTE if member else MS_SCALE_NOTE}" if quick else ""
                 once = is_close_handler(fn.name)
                 when = "; it runs once per close" if once else ""
                 in_loop = call.in_loop and not call.leaves_loop

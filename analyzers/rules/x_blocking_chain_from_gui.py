@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from analyzers.matching import BLOCKING_KINDS_GUI, OPENER_NOTE, is_desktop_opener, short_name
-from analyzers.project import ProjectModel
+from analyzers.project import ProjectModel, returns_at_once
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -336,6 +336,8 @@ class BlockingChainFromGui(ProjectRule):
                     else "freezing the window while it waits"
                 )
                 kind = project.call_blocking_kind(fn, call.target)
+                if returns_at_once(call):
+                    continue  # a queued power-off, a rename: returns at once
                 if kind in BLOCKING_KINDS_GUI:
                     impact = _SHORT_IMPACT if kind in _SHORT_KINDS else self.IMPACT
                     opener = kind == "subprocess" and _opener_beside(project, [fn.qualname])

@@ -123,8 +123,29 @@ class NestedEventLoop(ProjectRule):
             "        else:\n"
             "            loop.run_until_complete(self.save())\n"
         ),
+        # A warning box only when the fetch failed: the failure path, not the task's flow.
+        Valid(
+            "from PySide6.QtWidgets import QMessageBox\n"
+            "class Templates:\n"
+            "    async def reload(self):\n"
+            "        ok, err = await self.model.fetch()\n"
+            "        if not ok:\n"
+            "            QMessageBox.warning(self, 'Fetch failed', err)\n"
+            "        self.tree.expandAll()\n"
+        ),
     )
     INVALID = (
+        # ... but a question whose answer the coroutine uses is its flow, failure or not.
+        Invalid(
+            "from PySide6.QtWidgets import QMessageBox\n"
+            "class Jobs:\n"
+            "    async def retry(self, job):\n"
+            "        if not await job.run():\n"
+            "            answer = QMessageBox.warning(self, 'Failed', 'Retry?')\n"
+            "            self.again = answer\n",
+            line=5,
+            message_contains="QMessageBox.warning",
+        ),
         # The same wait where qasync runs asyncio on the Qt loop: tasks resume inside it.
         Invalid(
             "import qasync\n"
@@ -184,8 +205,11 @@ class NestedEventLoop(ProjectRule):
                 if kind is None:
                     continue
                 if kind == "modal dialog":
-                    if call.in_except:
-                        continue  # an error box on the failure path, not the task's flow
+                    if call.in_except or ("on-error" in call.guards and call.discarded):
+                        # An error box on the failure path (`except:` or `if not ok:
+                        # QMessageBox.warning(...)`), not the task's flow; a box whose answer
+                        # is used is a question and stays.
+                        continue
                     kind = "modal exec"
                 if kind == "asyncio loop" and "loop-idle" in call.guards:
                     continue  # `if not loop.is_running(): loop.run_until_complete(...)`
