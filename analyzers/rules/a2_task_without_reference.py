@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from analyzers.project import CallSite, FunctionInfo
+from analyzers.project import CallSite, FunctionInfo, shutdown_name
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -114,6 +114,15 @@ class TaskWithoutReference(ProjectRule):
         ),
     )
     INVALID = (
+        # A shutdown task from a callback is still unreferenced, but it runs once: LOW.
+        Invalid(
+            "import asyncio\n"
+            "def install(window):\n"
+            "    def on_close(event):\n"
+            "        asyncio.create_task(perform_graceful_shutdown(window))\n"
+            "    window.closeEvent = on_close\n",
+            line=4,
+        ),
         # Scheduled before the loop runs: the loop starts it, and holds it only weakly.
         Invalid(
             "import asyncio\n"
@@ -183,7 +192,8 @@ class TaskWithoutReference(ProjectRule):
                 handled = callee.catches_all if callee is not None else ""
                 if handled and callee is not None and self._owner_cancels(callee):
                     continue
-                self._report(fn, call, callee, handled)
+                shutdown = coro is not None and shutdown_name(coro.target.rsplit(".", 1)[-1])
+                self._report(fn, call, callee, handled, shutdown)
 
     def _installs_task_factory(self) -> bool:
         """`loop.set_task_factory(...)` anywhere in the project: a factory installed to keep
@@ -196,9 +206,15 @@ class TaskWithoutReference(ProjectRule):
         )
 
     def _report(
-        self, fn: FunctionInfo, call: CallSite, callee: FunctionInfo | None, handled: str
+        self,
+        fn: FunctionInfo,
+        call: CallSite,
+        callee: FunctionInfo | None,
+        handled: str,
+        shutdown: bool = False,
     ) -> None:
-        per_event = self._per_event(fn, call)
+        # A task that shuts the program down runs once, at the end, whatever calls it.
+        per_event = "" if shutdown else self._per_event(fn, call)
         name = f"`{callee.name}()`" if callee is not None else "the coroutine"
         if handled:
             errors = f"{name} logs its own errors ({handled}), so only the reference is missing"

@@ -176,3 +176,15 @@ def test_the_summary_records_how_a_function_handles_its_own_exceptions():
         "reraises": "",
         "outside": "",
     }
+
+
+def test_a_shutdown_task_from_a_callback_is_low():
+    code = """\
+        import asyncio
+        def install(window):
+            def on_close(event):
+                asyncio.create_task(perform_graceful_shutdown(window))
+            window.closeEvent = on_close
+        """
+    assert _found(code) == [(4, "LOW", 26)]
+    assert _found(code.replace("perform_graceful_shutdown", "save_layout")) == [(4, "MEDIUM", 41)]
