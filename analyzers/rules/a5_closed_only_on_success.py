@@ -60,6 +60,16 @@ def _opened_name(node: cst.CSTNode) -> tuple[str, str] | None:
     return target.value, call_name(value)
 
 
+def _receiver_root(value: cst.BaseExpression) -> str:
+    """`p` for `p.chromium.launch()` (or `await p.chromium.launch()`), "" otherwise."""
+    if isinstance(value, cst.Await):
+        value = value.expression
+    node = value.func if isinstance(value, cst.Call) else None
+    while isinstance(node, (cst.Attribute, cst.Call)):
+        node = node.value if isinstance(node, cst.Attribute) else node.func
+    return node.value if isinstance(node, cst.Name) and node is not None else ""
+
+
 class ClosedOnlyOnSuccess(Rule):
     """`mail = IMAP4_SSL(...); mail.login(...); ...; mail.logout()`: a failed login leaks it."""
 
@@ -119,6 +129,20 @@ class ClosedOnlyOnSuccess(Rule):
                         await page.close()
                         raise
                     await page.close()
+            """
+        ),
+    )
+    VALID = (
+        *VALID,
+        # Launched from the object a `with` owns: leaving the `with` closes the browser,
+        # on an exception too.
+        Valid(
+            """\
+            def browser_works():
+                with start_automation() as driver:
+                    browser = driver.chromium.launch(headless=True)
+                    browser.new_page()
+                    browser.close()
             """
         ),
     )
@@ -198,10 +222,18 @@ class ClosedOnlyOnSuccess(Rule):
             return
         frame = self._frames[-1]
         found = _opened_name(node)
+        if found is not None and _receiver_root(node.value) in frame.with_names:
+            # `with sync_playwright() as p: b = p.chromium.launch()`: leaving the owner's
+            # `with` tears down what it launched, on an exception too.
+            return
         if found is not None:
             frame.opened.setdefault(*found)
         elif not isinstance(node.targets[0].target, cst.Name):
             frame.escape(node.value)  # stored on an object: its owner closes it
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if self._frames and node.asname is not None and isinstance(node.asname.name, cst.Name):
+            self._frames[-1].with_names.add(node.asname.name.value)
 
     def visit_Return(self, node: cst.Return) -> None:
         if self._frames:
@@ -229,6 +261,8 @@ class _Frame:
         self.opened: dict[str, str] = {}
         self.closes: dict[str, list[tuple[cst.Call, bool]]] = {}
         self.escaped: set[str] = set()
+        # Names bound by `with ... as name` in the function: owners that close what they open.
+        self.with_names: set[str] = set()
 
     def escape(self, value: cst.BaseExpression | None) -> None:
         if isinstance(value, cst.Name):
