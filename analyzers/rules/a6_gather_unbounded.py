@@ -119,6 +119,33 @@ def _created_as_they_arrive(loop: cst.CSTNode | None) -> bool:
     return any(isinstance(n, cst.Await) for n, _ in body_nodes(loop.body))
 
 
+def _split_argument(func: cst.FunctionDef, items: cst.BaseExpression | None) -> str:
+    """The parameter whose text the items are split from (`addrs = arg.split(",")`, or
+    `arg.split(",")` in place): a list a user typed, a handful of entries. "" otherwise."""
+    params = {p.name.value for p in (*func.params.params, *func.params.kwonly_params)}
+    exprs: list[cst.CSTNode] = []
+    if isinstance(items, cst.Call):
+        exprs.append(items)
+    elif isinstance(items, cst.Name):
+        exprs += [
+            sub.value
+            for sub, _ in body_nodes(func)
+            if isinstance(sub, cst.Assign)
+            and any(dotted(t.target) == items.value for t in sub.targets)
+        ]
+    for expr in exprs:
+        for sub, _ in [(expr, ()), *body_nodes(expr)]:
+            if (
+                isinstance(sub, cst.Call)
+                and call_name(sub) == "split"
+                and isinstance(sub.func, cst.Attribute)
+                and isinstance(sub.func.value, cst.Name)
+                and sub.func.value.value in params
+            ):
+                return sub.func.value.value
+    return ""
+
+
 def _over_range(built: cst.CSTNode | None) -> bool:
     if not isinstance(built, (cst.ListComp, cst.GeneratorExp)):
         return False
@@ -252,6 +279,18 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
             """,
             line=6,
         ),
+        # Over the entries of a comma-separated argument: a user-typed list, LOW.
+        Invalid(
+            """\
+            import asyncio
+            async def pay(self, to_addresses):
+                names = to_addresses.split(",")
+                resolved = await asyncio.gather(*[self._resolve(n) for n in names])
+                return resolved
+            """,
+            line=4,
+            message_contains="split from the `to_addresses` argument",
+        ),
         # Once at shutdown: true, but LOW, and says so.
         Invalid(
             """\
@@ -359,7 +398,17 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
                 f"`gather(*{source_of(source, 40)})` starts one coroutine per item at "
                 f"once: bound it with a semaphore or a fixed set of worker tasks."
             )
-            if _SHUTDOWN_NAME.search(node.name.value):
+            typed = _split_argument(node, items)
+            if typed:
+                self.report(
+                    sub,
+                    f"{message} But the items are split from the `{typed}` argument, a list "
+                    "someone typed: a handful of coroutines, so starting them all at once "
+                    "costs little: LOW.",
+                    impact=1,
+                    frequency=2,
+                )
+            elif _SHUTDOWN_NAME.search(node.name.value):
                 self.report(
                     sub,
                     f"`gather(*{source_of(source, 40)})` starts one coroutine per item at "
