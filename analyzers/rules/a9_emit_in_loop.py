@@ -20,6 +20,7 @@ from analyzers.rules._shapes import (
     enclosing_loop,
     source_of,
 )
+from analyzers.single_instance import runs_once_per_program
 
 if TYPE_CHECKING:
     from analyzers.context import FileContext
@@ -350,6 +351,48 @@ def _paced_by(loop: cst.For) -> str:
     return ""
 
 
+# `pyramidsInit`, `init_docks`, `setup_models`, `load_initial_state`: start-up work by name.
+_START_UP_NAME = re.compile(r"(?:^_*(?:init|setup|set_up)_|(?<=[a-z])Init$|_init$)")
+
+
+def _once_at_start_up(found: Finding, project: ProjectModel) -> Finding:
+    """LOW, saying so, when the emitting function runs once per program (set-up code, or a
+    function named for start-up such as `pyramidsInit` that one place calls): each item is
+    announced once, when the program comes up, and a receiver that builds one widget per
+    item needs each one anyway."""
+    fn = project.function_at(found.path, found.line)
+    if fn is None:
+        return found
+    once = runs_once_per_program(project, fn) or (
+        bool(_START_UP_NAME.search(fn.name)) and _called_once_by_name(project, fn.name)
+    )
+    if not once:
+        return found
+    return replace(
+        found,
+        message=f"{found.message} `{fn.name}` runs once, as the program starts, so each item "
+        "is announced once: batching saves little.",
+        priority=replace(found.priority, impact=1, frequency=3),
+    )
+
+
+def _called_once_by_name(project: ProjectModel, name: str) -> bool:
+    """One call in the whole tree names method `name` (`self.app.marks.pyramidsInit()`,
+    whatever its receiver), outside any loop."""
+    sites = project.memo("CIA904.calls_by_name", lambda: _calls_by_name(project))
+    return sites.get(name) == 1
+
+
+def _calls_by_name(project: ProjectModel) -> dict[str, int]:
+    """Method name -> number of call sites naming it (a site in a loop counts as many)."""
+    out: dict[str, int] = {}
+    for fn in project.functions.values():
+        for call in fn.calls:
+            name = call.target.rsplit(".", 1)[-1]
+            out[name] = out.get(name, 0) + (2 if call.in_loop else 1)
+    return out
+
+
 def _connected_signals(project: ProjectModel) -> frozenset[str]:
     """Names connected as signals anywhere (`x.<name>.connect(...)`), or named in a string
     (Designer and QML connect by name)."""
@@ -540,6 +583,27 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             line=4,
             message_contains="deliberate pacing",
         ),
+        # Announces each configured item once, as the program starts: LOW, saying so.
+        Invalid(
+            """\
+            class Marks:
+                async def pyramidsInit(self):
+                    for name, pyramid in self.pyramids.items():
+                        self.pyramidConfigured.emit(name)
+
+            class Window:
+                def __init__(self, marks):
+                    self.marks = marks
+
+                async def on_repo_ready(self):
+                    await self.marks.pyramidsInit()
+
+            def bind(marks, view):
+                marks.pyramidConfigured.connect(view.add_button)
+            """,
+            line=4,
+            message_contains="runs once, as the program starts",
+        ),
         # A queue put per item is no pacing: the emits come as fast as the loop runs.
         Invalid(
             """\
@@ -592,6 +656,8 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
                 priority=replace(found.priority, impact=1, frequency=1),
                 tags=(*found.tags, "never-filled"),
             )
+        if found is not None and found.priority.impact > 1:
+            found = _once_at_start_up(found, project)
         match = _EMITTED.search(finding.message)
         if found is None or match is None:
             return found
