@@ -139,6 +139,19 @@ while queue:
             line=4,
             message_contains="nothing is added to it inside the loop",
         ),
+        # A frontier popped from the front, each pass awaiting the node's execution: LOW.
+        Invalid(
+            """\
+            async def run(self, start):
+                frontier = [start]
+                while frontier:
+                    node_id = frontier.pop(0)
+                    await self._execute(node_id)
+                    frontier.extend(self._next[node_id])
+            """,
+            line=4,
+            message_contains="also awaits",
+        ),
         Invalid(
             """\
             def reachable(self, starting_nodes):
@@ -170,6 +183,21 @@ while queue:
                     f"`{name}.pop(0)` shifts the rest of the list, but the loop returns with "
                     "the first item it pops: one O(n) pop per call, not a quadratic loop; a "
                     "collections.deque with popleft() makes it O(1).",
+                    related=(self._loop_step(line),),
+                    impact=1,
+                    frequency=3,
+                )
+                continue
+            if _pushed_in(loop, name) and any(
+                isinstance(n, cst.Await) for n, _ in body_nodes(loop)
+            ):
+                # Each pass awaits a unit of work (a node's execution, a request): the
+                # shift of a frontier list is a negligible share of it.
+                self.report(
+                    sub,
+                    f"`{name}.pop(0)` in a loop is O(n) per step, but each pass also awaits "
+                    "the item's own work, so the shift is a negligible share of the loop: "
+                    f"LOW; a collections.deque with popleft() still reads better.",
                     related=(self._loop_step(line),),
                     impact=1,
                     frequency=3,
