@@ -33,8 +33,11 @@ class HardCodedConcurrency(Rule):
         "value depends on the remote side. Nobody can tune it without a code change, so "
         "parallel branches either queue behind a too-small limit or oversubscribe."
     )
-    IMPACT = 3
-    FREQUENCY = 4
+    # A literal limit is often a deliberate one (a fairness cap, a few threads for rare work):
+    # blind judges called all ten MEDIUM findings of this rule trivial. LOW: a knob to
+    # consider, not a defect, unless a measurement shows the limit starving the work.
+    IMPACT = 2
+    FREQUENCY = 2
     DIFFICULTY = 2
     RECOMMENDATION = (
         "Read the limit from configuration (the robot/executor config or the profile), "
@@ -143,5 +146,6 @@ def __init__(self, max_concurrency: int | None = None):
         self.report(
             node,
             f"`{qualified.rsplit('.', 1)[-1]}({value})` fixes the concurrency limit in code: "
-            f"take it from configuration.",
+            f"take it from configuration if deployments need different limits (a deliberate "
+            f"fixed cap is often fine: LOW).",
         )
