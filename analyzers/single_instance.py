@@ -139,12 +139,25 @@ def _makes_parameter_once(project: ProjectModel, fn: FunctionInfo) -> bool:
     return cache[fn.qualname]
 
 
+def _nested_functions(project: ProjectModel) -> dict[str, list[FunctionInfo]]:
+    """Qualified name of a function -> the functions defined anywhere inside it."""
+    out: dict[str, list[FunctionInfo]] = {}
+    for qualname, fn in project.functions.items():
+        parts = qualname.split(".")
+        for i in range(1, len(parts)):
+            parent = ".".join(parts[:i])
+            if parent in project.functions:
+                out.setdefault(parent, []).append(fn)
+    return out
+
+
 def _makes_parameter(project: ProjectModel, fn: FunctionInfo) -> bool:
     params = {p for p in fn.params if p not in ("self", "cls")}
     if not params:
         return False
-    prefix = fn.qualname + "."
-    nested = [f for q, f in project.functions.items() if q.startswith(prefix)]
+    nested = project.memo("single_instance.nested", lambda: _nested_functions(project)).get(
+        fn.qualname, []
+    )
     made = []
     for part in (fn, *nested):
         for call in part.calls:
