@@ -29,8 +29,11 @@ class UnboundedHistory(ProjectRule):
         "Long or looping workflows (and long-lived contexts) keep every entry alive with "
         "whatever it references - results, variables, payloads."
     )
+    # How fast the list grows, and how long its owner lives, the code rarely says: every
+    # judged HIGH was a per-run record or a rare-event log (trivial at that rank). MEDIUM
+    # until the live memory probe measures the growth.
     IMPACT = 3
-    FREQUENCY = 5
+    FREQUENCY = 4
     DIFFICULTY = 2
     RECOMMENDATION = (
         "Use `collections.deque(maxlen=N)` (N configurable) or write history to disk/DB in "
@@ -144,7 +147,7 @@ class UnboundedHistory(ProjectRule):
                         f" It grows only {rare}, one entry per failure: a slow growth, "
                         "worth a cap but not urgent."
                     )
-                    impact, frequency = 2, 3
+                    impact, frequency = 2, 2
                 self.report_at(
                     use.line,
                     message,
