@@ -60,7 +60,10 @@ class SubscribeWithoutUnsubscribe(Rule):
         "never unsubscribes stays alive after it is closed and keeps handling every event: "
         "memory grows with each reopened window and publish fan-out grows with it."
     )
-    IMPACT = 4
+    # How many subscribers pile up depends on how often the class is made, which the code
+    # rarely says: no judged HIGH was ever real (main windows, controllers made once, a
+    # rarely opened dialog). MEDIUM until measured.
+    IMPACT = 3
     FREQUENCY = 4
     DIFFICULTY = 2
     RECOMMENDATION = (
