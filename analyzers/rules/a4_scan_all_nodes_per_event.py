@@ -370,6 +370,23 @@ def mouseMoveEvent(self, event):
             line=6,
             message_contains="once per user action",
         ),
+        # A single-shot debounce restarted on each change: once per burst, LOW.
+        Invalid(
+            """\
+            class Bundler:
+                def _schedule(self):
+                    self._debounce = QTimer(self)
+                    self._debounce.setSingleShot(True)
+                    self._debounce.timeout.connect(self._rebuild)
+                    self._debounce.start(50)
+
+                def _rebuild(self):
+                    for node in self._graph.all_nodes():
+                        self._bundle(node)
+            """,
+            line=9,
+            message_contains="single-shot debounce",
+        ),
         # Counting the nodes on each tick is still a scan, but a cheap one: LOW.
         Invalid(
             """\
@@ -444,6 +461,16 @@ def mouseMoveEvent(self, event):
         methods = methods_of(node)
         entries: dict[str, str] = {m: f"{m}()" for m in methods if m in _EVENT_METHODS}
         timers: dict[str, str] = {}  # entry connected to a timer's timeout -> the timer
+        # Timers that fire once per start (`setSingleShot(True)`): a debounce, restarted by
+        # each change, fires once per burst of changes, not per tick.
+        single_shot = {
+            call_receiver(sub) or ""
+            for method in methods.values()
+            for sub, _ in body_nodes(method)
+            if isinstance(sub, cst.Call)
+            and call_name(sub) == "setSingleShot"
+            and not (isinstance(arg(sub, 0), cst.Name) and arg(sub, 0).value == "False")
+        }
         for method in methods.values():
             for sub, _ in body_nodes(method):
                 if not (isinstance(sub, cst.Call) and call_name(sub) == "connect"):
@@ -484,7 +511,8 @@ def mouseMoveEvent(self, event):
                 scan_ids = {id(scan) for scan in scans}
                 count_only = all(_counted(anc) for sub, anc in walk if id(sub) in scan_ids)
                 signal = label.partition("`")[2].partition("`")[0]
-                per_action = signal in _PER_ACTION_SIGNALS
+                debounced = timers.get(entry) in single_shot
+                per_action = signal in _PER_ACTION_SIGNALS or debounced
                 via = " -> ".join(f"{p}()" for p in path[1:])
                 more = f" ({len(scans)} scans in this method)" if len(scans) > 1 else ""
                 self.report(
@@ -505,8 +533,12 @@ def mouseMoveEvent(self, event):
                         else ""
                     )
                     + (
-                        f" `{signal}` fires once per user action (a click, a keystroke, a "
-                        "drop), not per frame: one pass over a workflow's nodes per action "
+                        f" `{timers.get(entry)}` is a single-shot debounce: it fires once "
+                        "per burst of changes, not per tick; one pass over a workflow's nodes "
+                        "per change costs well under a millisecond, LOW."
+                        if debounced and not count_only
+                        else f" `{signal}` fires once per user action (a click, a keystroke, "
+                        "a drop), not per frame: one pass over a workflow's nodes per action "
                         "costs well under a millisecond, LOW."
                         if per_action and not count_only
                         else ""
