@@ -77,12 +77,27 @@ _TEARDOWN_NAMES = re.compile(
 # `exit_edit_mode`; "restart" only for the application (`restart_worker` repeats).
 _SHUTDOWN_WORDS = frozenset(
     {"shutdown", "poweroff", "reboot", "quit", "crash", "crashed", "crashes", "atexit"}
+    | {"excepthook"}
 )
 _APP_WORDS = frozenset({"app", "application", "program"})
 _EXIT_FOLLOWERS = _APP_WORDS | {"", "handler", "hook", "cleanup"}
 _NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 # Signals and hooks whose handlers run once, as the application quits.
 _QUIT_HOOKS = ("aboutToQuit.connect", "lastWindowClosed.connect")
+_STOP_SIGNALS = frozenset({"signal.SIGTERM", "signal.SIGINT", "signal.SIGBREAK", "signal.SIGHUP"})
+# Handlers of a failure by name: `on_error`, `handle_failure`, `_show_error_dialog`,
+# `onDownloadFailed`, `report_exception` (not `update_errors`, which may run per keystroke).
+_FAILURE_WORDS = frozenset({"error", "errors", "failure", "failed", "fail", "exception"})
+_HANDLER_WORDS = frozenset({"on", "handle", "show", "report", "notify", "display", "log"})
+
+
+def error_handler_name(name: str) -> bool:
+    """The function's name says it handles a failure."""
+    words = [w.lower() for w in _NAME_WORDS.findall(name)]
+    return bool(words) and (
+        (words[0] in _HANDLER_WORDS or words[-1] in ("handler", "callback"))
+        and any(w in _FAILURE_WORDS for w in words)
+    )
 
 
 def shutdown_name(name: str) -> bool:
@@ -2284,7 +2299,12 @@ class ProjectModel:
                 once[fn.qualname] = "a thread body (runs once per thread)"
         for fn in self.functions.values():
             for call in fn.calls:
-                if call.target == "atexit.register" or call.target.endswith(_QUIT_HOOKS):
+                # `signal.signal(signal.SIGTERM, on_term)`: the stop signals end the program.
+                stop_signal = call.target == "signal.signal" and any(
+                    c in _STOP_SIGNALS for c in call.callables
+                )
+                quit_hook = call.target == "atexit.register" or call.target.endswith(_QUIT_HOOKS)
+                if quit_hook or stop_signal:
                     for handler in call.callables:
                         target = self.resolve(fn, handler)
                         if target is not None and target.qualname not in once:
@@ -2457,6 +2477,8 @@ class ProjectModel:
             return "only on the error path (after a failure)"
         if fn.qualname in self.memo("error_only_functions", self._error_only_functions):
             return "only on the error path (every caller calls it after a failure)"
+        if error_handler_name(fn.name):
+            return f"only on the error path (`{fn.name}` handles a failure)"
         return None
 
     def _error_only_functions(self) -> frozenset[str]:

@@ -12,7 +12,7 @@ from analyzers.context import FileContext
 from analyzers.engine import analyze_source
 from analyzers.findings import ChainStep, Finding, Priority
 from analyzers.profile import Profile
-from analyzers.project import ProjectModel, shutdown_name, summarize_source
+from analyzers.project import ProjectModel, error_handler_name, shutdown_name, summarize_source
 from analyzers.rules.a10_sleep_while_holding_lock import SleepWhileHoldingLock
 from analyzers.rules.x_blocking_call_in_async import BlockingCallInAsync
 from analyzers.rules.x_blocking_chain_from_async import BlockingChainFromAsync
@@ -114,6 +114,20 @@ class Mirrors:
         finally:
             shutil.rmtree(rt.tmp, ignore_errors=True)
         return False
+
+
+import signal
+
+
+class Handlers:
+    def wire(self):
+        signal.signal(signal.SIGTERM, self._on_term)
+
+    def _on_term(self, *args):
+        shutil.rmtree(self.tmp)
+
+    async def _on_download_failed(self, path):
+        shutil.rmtree(path)
 """
 
 
@@ -296,3 +310,20 @@ def test_clean_up_after_each_failed_try_and_once_at_the_end_is_medium():
     assert found.message.endswith(
         "Runs only on the error path, or once (only called from once-only code (`ensure`))."
     )
+
+
+def test_stop_signal_handlers_run_once_and_failure_handlers_on_the_error_path():
+    model = _model()
+    assert model.once_reason("pkg.app.Handlers._on_term") == (
+        "once, at shutdown (`_on_term` runs when the program quits)"
+    )
+    line = APP.splitlines().index("        shutil.rmtree(path)") + 1
+    assert model.error_path_at("pkg/app.py", [line]) == (
+        "only on the error path (`_on_download_failed` handles a failure)"
+    )
+    assert [
+        n for n in ("on_error", "update_errors", "onDownloadFailed") if error_handler_name(n)
+    ] == [
+        "on_error",
+        "onDownloadFailed",
+    ]
