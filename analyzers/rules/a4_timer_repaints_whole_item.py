@@ -400,9 +400,11 @@ def _spin(self):
                     # needs is most of the item's, so a smaller update gains little.
                     self.report(
                         call,
-                        f"{message} The moving part is a dashed border (`setDashOffset`), "
-                        "which runs around the whole outline, so updating a smaller rect "
-                        "saves little: LOW.",
+                        f"`{dotted(call.func)}()` in {name}() (driven by `{driver}.{signal}`, "
+                        f"{rate}) repaints {what} to move `{moved}`, a dashed border "
+                        "(`setDashOffset`) that runs around the whole outline: the whole item "
+                        "is nearly the rect it needs, so a smaller update saves little; keep "
+                        "the timer stopped while nothing animates. LOW.",
                         impact=1,
                         frequency=4,
                     )
