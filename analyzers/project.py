@@ -100,9 +100,12 @@ def error_handler_name(name: str) -> bool:
     )
 
 
+_SHUTDOWN_HINT = re.compile(r"(?i)shut|power|reboot|quit|crash|exit|restart|excepthook")
+
+
 def shutdown_name(name: str) -> bool:
     """The function's name says it runs at shutdown, power-off or after a crash."""
-    if name.startswith("__"):
+    if name.startswith("__") or not _SHUTDOWN_HINT.search(name):
         return False  # `__exit__`/`__aexit__`: a context manager's exit, once per `with`
     words = [w.lower() for w in _NAME_WORDS.findall(name)]
     if not words:
@@ -733,7 +736,7 @@ class _Summarizer:
                     if k.arg and isinstance(k.value, ast.Constant)
                 ),
                 nargs=-1 if any(isinstance(a, ast.Starred) for a in node.args) else len(node.args),
-                guards=(*guards, *self._instant(node, target, info)),
+                guards=guards + self._instant(node, target, info),
                 copies=self._copied(node, info, in_loop) if target in _COPY_CALLS else "",
             )
         )
@@ -741,6 +744,10 @@ class _Summarizer:
     def _instant(self, node: ast.Call, target: str, info: FunctionInfo) -> tuple[str, ...]:
         """Guards of a call that returns at once although its kind blocks: "power-off" (the
         command turns the machine off), "rename" (`shutil.move` within one folder)."""
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name != "move" and name not in _COMMAND_RUNNERS:
+            return ()  # most calls: nothing to look at
         if _powers_off(node):
             return ("power-off",)
         if target != "shutil.move" or len(node.args) < 2:
