@@ -100,6 +100,7 @@ def error_handler_name(name: str) -> bool:
     )
 
 
+_CRASH_WORD = re.compile(r"(?i)crash|excepthook")
 _SHUTDOWN_HINT = re.compile(r"(?i)shut|power|reboot|quit|crash|exit|restart|excepthook")
 
 
@@ -2301,7 +2302,11 @@ class ProjectModel:
             elif _TEARDOWN_NAMES.match(fn.name):
                 once[fn.qualname] = f"at shutdown (`{fn.name}` is teardown, once per object)"
             elif shutdown_name(fn.name):
-                once[fn.qualname] = f"once, at shutdown or after a crash (`{fn.name}`)"
+                once[fn.qualname] = (
+                    f"after a crash (`{fn.name}` runs once per crash)"
+                    if _CRASH_WORD.search(fn.name)
+                    else f"at shutdown (`{fn.name}` runs as the program or machine goes down)"
+                )
             elif fn.name == "run" and self.thread_targets.get(fn.qualname, "").endswith(".run"):
                 once[fn.qualname] = "a thread body (runs once per thread)"
         for fn in self.functions.values():
@@ -2316,7 +2321,7 @@ class ProjectModel:
                         target = self.resolve(fn, handler)
                         if target is not None and target.qualname not in once:
                             once[target.qualname] = (
-                                f"once, at shutdown (`{target.name}` runs when the program quits)"
+                                f"at shutdown (`{target.name}` runs when the program quits)"
                             )
         for _ in range(4):
             changed = self._find_loop_entries(once)

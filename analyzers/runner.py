@@ -835,7 +835,7 @@ def _rare_path(
     error path and shutdown say so in the message too."""
     once = project.runs_once_at(finding.path, finding.line)
     if once:
-        if "shutdown" in once and "shutdown" not in message:
+        if ("shutdown" in once or "crash" in once) and once not in message:
             message = f"{message.rstrip()} Runs {once}."
         return _capped(priority, _MEDIUM_CEILING, f"runs once: {once}"), message
     own = [r.line for r in finding.related if r.path == finding.path]

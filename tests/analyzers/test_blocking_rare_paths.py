@@ -153,13 +153,13 @@ def test_shutdown_crash_and_quit_hooks_run_once():
     model = _model()
     once = {q.rsplit(".", 1)[-1]: model.once_reason(q) for q in model.functions}
     assert once["_power_off_after_notice"] == (
-        "once, at shutdown or after a crash (`_power_off_after_notice`)"
+        "at shutdown (`_power_off_after_notice` runs as the program or machine goes down)"
     )
-    assert once["crashReport"] == "once, at shutdown or after a crash (`crashReport`)"
+    assert once["crashReport"] == "after a crash (`crashReport` runs once per crash)"
     assert once["_save_window_state"] == (
-        "once, at shutdown (`_save_window_state` runs when the program quits)"
+        "at shutdown (`_save_window_state` runs when the program quits)"
     )
-    assert once["_flush"] == "once, at shutdown (`_flush` runs when the program quits)"
+    assert once["_flush"] == "at shutdown (`_flush` runs when the program quits)"
     # Closing a device after each run repeats: not shutdown.
     assert once["_close_device_and_wait"] is None
     names = (
@@ -236,7 +236,7 @@ def test_rare_paths_are_at_most_medium_and_say_why():
     ]
     assert found[0].message.endswith("Runs only on the error path (after a failure).")
     assert found[2].message.endswith(
-        "Runs once, at shutdown or after a crash (`_power_off_after_notice`)."
+        "Runs at shutdown (`_power_off_after_notice` runs as the program or machine goes down)."
     )
 
 
@@ -315,7 +315,7 @@ def test_clean_up_after_each_failed_try_and_once_at_the_end_is_medium():
 def test_stop_signal_handlers_run_once_and_failure_handlers_on_the_error_path():
     model = _model()
     assert model.once_reason("pkg.app.Handlers._on_term") == (
-        "once, at shutdown (`_on_term` runs when the program quits)"
+        "at shutdown (`_on_term` runs when the program quits)"
     )
     line = APP.splitlines().index("        shutil.rmtree(path)") + 1
     assert model.error_path_at("pkg/app.py", [line]) == (
