@@ -42,6 +42,7 @@ _PROSE = re.compile(r"\s")  # a string with whitespace is a sentence, not a name
 _FIELD = re.compile(r"\{([^{}]*)\}")  # an f-string's replacement fields
 _ATTRIBUTE = re.compile(r"\.[ \t]*([A-Za-z_]\w*)")
 _PROPERTY = re.compile(r"\bproperty\(([^()]*)\)")  # `size = property(get_size, set_size)`
+_OBJECT_NAME = re.compile(r"""\bsetObjectName\(\s*(?:'([^'\n]{1,300})'|"([^"\n]{1,300})")""")
 _QUOTED = re.compile(r"""'([^'\n]{1,300})'|"([^"\n]{1,300})\"""")
 _DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)", re.M)
 # Triple-quoted strings, prefixed or not, matched in order (an f-string's closing quotes
@@ -230,6 +231,9 @@ def references_of(
     imported: set[str] = set()
     code = _TRIPLE.sub(_blank_prose, strip_comments(source))
     code = _QUOTED.sub(_keep_only_fields, code)  # log lines are prose, their {fields} code
+    # A Qt object name (`self.setObjectName("QueueDock")`) styles, finds or saves a widget
+    # that already exists; it never makes the class it happens to spell.
+    code = _OBJECT_NAME.sub('setObjectName(""', code)
     counts = Counter(_WORD.findall(code))
     spent: Counter[str] = Counter(_DEF.findall(code))  # a def in a docstring example is prose
     for target, words in _import_targets(statements, package):

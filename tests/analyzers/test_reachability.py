@@ -115,6 +115,10 @@ def test_commented_out_imports_defs_and_all_are_not_uses() -> None:
     fields = 'log(f"took {elapsed(t)} in Bridge")\n'
     refs = reachability.references_of(fields, ast.parse(fields), "app.mod", "app")
     assert "elapsed" in refs.names and "Bridge" not in refs.names  # {fields} are code
+    named = 'self.setObjectName("QueueDock")\nfind("QueueDock")\nw.setObjectName("Panel")\n'
+    refs = reachability.references_of(named, ast.parse(named), "app.mod", "app")
+    # A Qt object name makes no class; the same word quoted elsewhere still counts once.
+    assert "Panel" not in refs.strings | refs.names and "QueueDock" in refs.strings
 
 
 def test_a_def_in_a_docstring_example_does_not_hide_a_use() -> None:
