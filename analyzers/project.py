@@ -1361,6 +1361,12 @@ def returns_at_once(call: CallSite) -> bool:
     return "power-off" in call.guards or "rename" in call.guards
 
 
+def in_retry_loop(fn: FunctionInfo, call: CallSite) -> bool:
+    """The call sits in a `while` loop (`while True: try: ... except: time.sleep(5)`): on the
+    error path it repeats for as long as the failure lasts, not once."""
+    return call.in_loop and call.loop_line not in fn.loop_iters
+
+
 def _on_error(call: CallSite) -> bool:
     """The call runs only after something failed: in an `except` block or a failure branch."""
     return call.in_except or "on-error" in call.guards
@@ -2485,7 +2491,7 @@ class ProjectModel:
         if fn is None:
             return None
         here = [c for c in fn.calls if c.line in wanted]
-        if here and all(_on_error(c) for c in here):
+        if here and all(_on_error(c) and not in_retry_loop(fn, c) for c in here):
             return "only on the error path (after a failure)"
         if fn.qualname in self.memo("error_only_functions", self._error_only_functions):
             return "only on the error path (every caller calls it after a failure)"

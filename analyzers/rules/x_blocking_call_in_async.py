@@ -12,7 +12,7 @@ from analyzers.matching import (
     is_close_handler,
     reads_one_member,
 )
-from analyzers.project import CallSite, FunctionInfo, returns_at_once
+from analyzers.project import CallSite, FunctionInfo, in_retry_loop, returns_at_once
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 from analyzers.thread_loops import KEEP_RANK_KINDS, cli_main_of, thread_loop_of
@@ -118,6 +118,17 @@ class BlockingCallInAsync(ProjectRule):
             "        return tar.extractfile('manifest.yaml').read()\n",
             line=3,
             message_contains="read one member",
+        ),
+        # A blocking back-off in a retry loop repeats for as long as the failure lasts.
+        Invalid(
+            "import time\nasync def poll(self):\n"
+            "    while True:\n"
+            "        try:\n"
+            "            return await self.fetch()\n"
+            "        except OSError:\n"
+            "            time.sleep(5)\n",
+            line=7,
+            message_contains="inside a loop in coroutine `poll`",
         ),
         # Removing a partial download when the fetch failed: only on the error path.
         Invalid(
@@ -266,7 +277,10 @@ class BlockingCallInAsync(ProjectRule):
                 # Clean-up after a failure (`except: shutil.rmtree(partial)`, or `if not ok:
                 # log.error(...); shutil.rmtree(partial)`) stalls the loop only when something
                 # already went wrong: a rare path, MEDIUM at most.
-                on_error = all(c.in_except or "on-error" in c.guards for c in calls)
+                on_error = all(
+                    (c.in_except or "on-error" in c.guards) and not in_retry_loop(fn, c)
+                    for c in calls
+                )
                 if on_error:
                     when += "; only on the error path (after a failure)"
                 impact = _MS_IMPACT if not slow or aside else None

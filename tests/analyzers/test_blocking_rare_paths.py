@@ -327,3 +327,27 @@ def test_stop_signal_handlers_run_once_and_failure_handlers_on_the_error_path():
         "on_error",
         "onDownloadFailed",
     ]
+
+
+def test_a_blocking_back_off_in_a_retry_loop_is_not_a_rare_path():
+    source = textwrap.dedent(
+        """\
+        import time, shutil
+        async def poll(self):
+            while True:
+                try:
+                    return await self.fetch()
+                except OSError:
+                    time.sleep(5)
+        async def fetch_once(self, tmp):
+            try:
+                return await self.fetch()
+            except OSError:
+                shutil.rmtree(tmp)
+        """
+    )
+    found = analyze_source(source, FileContext(relpath="poll.py"), [BlockingCallInAsync])
+    assert [(f.line, f.severity, f.priority.score) for f in found] == [
+        (7, "CRITICAL", 79),
+        (12, "MEDIUM", 44),
+    ]
