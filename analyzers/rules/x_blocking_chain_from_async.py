@@ -139,6 +139,16 @@ class BlockingChainFromAsync(ProjectRule):
         ),
     )
     INVALID = (
+        # A helper that opens an archive to read one member: a hitch, ranked MEDIUM.
+        Invalid(
+            "import tarfile\n"
+            "def manifest_of(path):\n"
+            "    return tarfile.open(path).extractfile('manifest.yaml').read()\n"
+            "async def refresh(self):\n"
+            "    self.manifest = manifest_of(self.archive)\n",
+            line=5,
+            message_contains="opens an archive to read one member",
+        ),
         # ... while a caller that asks for the silent path blocks (by keyword or position).
         Invalid(
             "import subprocess\n"

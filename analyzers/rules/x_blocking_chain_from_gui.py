@@ -141,6 +141,14 @@ class BlockingChainFromGui(ProjectRule):
     TAGS = ("gui", "blocking", "cross-function")
     TRIGGERS = ("Qt", "connect", "Slot")
     VALID = (
+        # Turning the machine off when a backup is done: the command returns once queued.
+        Valid(
+            "import os\nfrom PySide6.QtWidgets import QWizard\n"
+            "class Backup(QWizard):\n"
+            "    def on_finished(self):\n"
+            "        if self.power_off_box.isChecked():\n"
+            "            os.system('systemctl poweroff')\n"
+        ),
         Valid(
             "import time\nfrom PySide6.QtWidgets import QWidget\n"
             "class W(QWidget):\n    def paintEvent(self, e):\n        self._draw()\n"
