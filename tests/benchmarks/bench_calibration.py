@@ -23,6 +23,15 @@ trivial). The projects, each from the environment variable naming its source fol
     CALIB_MFWPH       MFWPH (TanyaShue/MFWPH, PySide6 + qasync), the repository root; blind too
     CALIB_QUBES_MANAGER  qubes-manager (QubesOS/qubes-manager, PyQt5 + asyncio), the
                       repository root; blind too
+    Judged blind after the round-12 fixes, every finding (each its package folder):
+    CALIB_KRITAAI     krita-ai-diffusion (Acly/krita-ai-diffusion, PyQt5 in Krita, own
+                      timer-stepped asyncio loop), `ai_diffusion`
+    CALIB_SAKIA       Sakia (duniter/sakia, PyQt5 + quamash), `src/sakia`
+    CALIB_BUBBLESUB   bubblesub (rr-/bubblesub, PyQt5 + quamash), `bubblesub`
+    CALIB_NOTOLOG     Notolog (notolog/notolog-editor, PySide6 + qasync), `notolog`
+    CALIB_JVCONNECTED jvconnected (nocarryr/jvconnected, PySide2 + qasync), `src/jvconnected`
+    CALIB_PYRPL       PyRPL (lneuhaus/pyrpl, PyQt5 + quamash), `pyrpl`
+    CALIB_M2GUI       ts_m2gui (lsst-ts/ts_m2gui, PySide6 + qasync), `python/lsst/ts/m2gui`
 
 CALIB_JUDGEMENTS lists judgement files (os.pathsep-separated): JSON lists of
 {"rule", "path", "symbol", "statement", "verdict": "real"|"wrong"|"trivial", "note"}, keyed by
@@ -58,6 +67,13 @@ TREES = (
     ("MFW-PyQt6", "CALIB_MFW_PYQT6", "generic"),
     ("MFWPH", "CALIB_MFWPH", "generic"),
     ("qubes-manager", "CALIB_QUBES_MANAGER", "generic"),
+    ("krita-ai-diffusion", "CALIB_KRITAAI", "generic"),
+    ("Sakia", "CALIB_SAKIA", "generic"),
+    ("bubblesub", "CALIB_BUBBLESUB", "generic"),
+    ("Notolog", "CALIB_NOTOLOG", "generic"),
+    ("jvconnected", "CALIB_JVCONNECTED", "generic"),
+    ("PyRPL", "CALIB_PYRPL", "generic"),
+    ("ts_m2gui", "CALIB_M2GUI", "generic"),
 )
 VERDICTS = ("real", "wrong", "trivial")
 
