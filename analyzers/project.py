@@ -174,7 +174,8 @@ class CallSite:
     # "install-once" (`if not x.is_installed():` or after `if x.is_installed(): return`: once
     # per install), "on-error" (a branch that handles a failure, see `_handles_failure`),
     # "power-off" (the call itself runs a command that turns the machine off), "rename" (a
-    # `shutil.move` to a path in the same folder: see `returns_at_once`).
+    # `shutil.move` to a path in the same folder or under the same base path), "small-file" (a
+    # copy of one named settings file): see `returns_at_once`.
     guards: tuple[str, ...] = ()
 
 
@@ -340,6 +341,9 @@ class _Summarizer:
         # Locals bound to a path in the same folder as another (`dst = src.with_name(n)`):
         # (function, local) -> the other path's source. A move between them is a rename.
         self._siblings: dict[tuple[str, str], str] = {}
+        # Path values bound to locals and `self.<attr>` (first binding): (function or class,
+        # name) -> the value; a move between two paths built from one base is a rename.
+        self._path_values: dict[tuple[str, str], tuple[str, ast.expr]] = {}
         self._param_types: dict[str, str] = {}
         self._flag_defaults: dict[str, bool] = {}
         self._loop_nodes: dict[int, ast.AST] = {}  # the current function's loops by line
@@ -639,6 +643,8 @@ class _Summarizer:
                 sibling = _sibling_of(node.value)
                 if sibling:
                     self._siblings[(info.qualname, node.targets[0].id)] = sibling
+            if isinstance(node, ast.Assign) and isinstance(node.value, _PATH_VALUES):
+                self._path_value(node.targets[0], node.value, info)
             children: list[tuple[ast.AST, int, bool, tuple[str, ...]]] = []
             if isinstance(node, ast.If):
                 body_guards, else_guards = _branch_guards(node, self.imports, self._shared)
@@ -705,7 +711,7 @@ class _Summarizer:
         awaited: bool,
         guards: tuple[str, ...] = (),
     ) -> None:
-        target = self.resolve(node.func, defs)
+        target = self.resolve(node.func, defs) or _made_then_shown(self, node.func, defs)
         if target is None:
             return
         callables = []
@@ -747,17 +753,88 @@ class _Summarizer:
         command turns the machine off), "rename" (`shutil.move` within one folder)."""
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        if name != "move" and name not in _COMMAND_RUNNERS:
+        if name not in _INSTANT_NAMES:
             return ()  # most calls: nothing to look at
         if _powers_off(node):
             return ("power-off",)
+        if target in _SMALL_COPIES and node.args:
+            source = self._path_base(node.args[0], info.qualname, 0, want_file=True)
+            return ("small-file",) if source.endswith(_SMALL_FILE_SUFFIXES) else ()
         if target != "shutil.move" or len(node.args) < 2:
             return ()
         source, dest = (_unwrap_str(a) for a in node.args[:2])
         src = ast.unparse(source)
         if isinstance(dest, ast.Name) and self._siblings.get((info.qualname, dest.id)) == src:
             return ("rename",)
-        return ("rename",) if isinstance(dest, ast.Call) and _sibling_of(dest) == src else ()
+        if isinstance(dest, ast.Call) and _sibling_of(dest) == src:
+            return ("rename",)
+        # Both built from one base (`base / "app"` -> `base / "backup" / "app"`): one volume.
+        base = self._path_base(source, info.qualname, 0)
+        return ("rename",) if base and base == self._path_base(dest, info.qualname, 0) else ()
+
+    def _path_value(self, target: ast.expr, value: ast.expr, info: FunctionInfo) -> None:
+        if isinstance(target, ast.Name):
+            self._path_values.setdefault((info.qualname, target.id), (info.qualname, value))
+        elif (
+            isinstance(target, ast.Attribute)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "self"
+        ):
+            owner = info.qualname.rpartition(".")[0]
+            self._path_values.setdefault((owner, "self." + target.attr), (info.qualname, value))
+
+    def _path_base(self, value: ast.expr, scope: str, depth: int, want_file: bool = False) -> str:
+        """The expression a path is built from: `root` for `root / "a" / "b"`,
+        `root.joinpath(...)`, `os.path.join(root, ...)`, `Path(root)`, a local or `self.<attr>`
+        first bound to one of those, or a helper handed only paths under `root`; "" if unknown.
+        With `want_file`, the last part's name instead (`cfg / "settings.yaml"` -> that name)."""
+        value = _unwrap_str(value)
+        if depth > 6:
+            return ""
+        if want_file:
+            if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div):
+                last = value.right
+                if isinstance(last, ast.Constant) and isinstance(last.value, str):
+                    return last.value.lower()
+                return ""
+            if isinstance(value, ast.Name):
+                bound = self._path_values.get((scope, value.id))
+                return "" if bound is None else self._path_base(bound[1], bound[0], depth + 1, True)
+            return ""
+        if isinstance(value, ast.BinOp) and isinstance(value.op, ast.Div):
+            return self._path_base(value.left, scope, depth + 1)
+        if isinstance(value, ast.BoolOp):  # `self.dir or base / "app"`: every branch agrees
+            bases = {self._path_base(v, scope, depth + 1) for v in value.values}
+            return bases.pop() if len(bases) == 1 else ""
+        if isinstance(value, ast.Call):
+            func = value.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _PATH_STEPS and isinstance(func, ast.Attribute):
+                return self._path_base(func.value, scope, depth + 1)
+            if name in ("join", "Path", "PurePath") and value.args:
+                return self._path_base(value.args[0], scope, depth + 1)
+            paths = [
+                a
+                for arg in value.args
+                for a in (arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg])
+                if isinstance(a, ast.BinOp) and isinstance(a.op, ast.Div)
+            ]
+            bases = {self._path_base(a, scope, depth + 1) for a in paths}
+            return bases.pop() if len(bases) == 1 else ""
+        if isinstance(value, ast.Name):
+            bound = self._path_values.get((scope, value.id))
+            found = "" if bound is None else self._path_base(bound[1], bound[0], depth + 1)
+            return found or value.id
+        if isinstance(value, ast.Attribute):
+            if value.attr == "parent":
+                return self._path_base(value.value, scope, depth + 1)
+            dotted = _dotted(value)
+            if dotted is None:
+                return ""
+            bound = self._path_values.get((scope.rpartition(".")[0], dotted))
+            found = "" if bound is None else self._path_base(bound[1], bound[0], depth + 1)
+            return found or dotted
+        return ""
 
     def _copied(self, node: ast.Call, info: FunctionInfo, in_loop: int) -> str:
         """What a copy call copies: "<item>" for a loop's own element, else its source."""
@@ -969,6 +1046,20 @@ _CONTEXT_MANAGERS = frozenset({"contextmanager", "asynccontextmanager"})
 _FUNCTION_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _AWAITS = (ast.Await, ast.AsyncFor, ast.AsyncWith)
 _LOCK_NAME = re.compile(r"lock|mutex", re.I)
+
+
+def _made_then_shown(summarizer: _Summarizer, func: ast.AST, defs: Mapping[str, str]) -> str | None:
+    """`ConfirmDialog(self).exec()` -> "pkg.ConfirmDialog().exec": a dialog or menu shown as
+    soon as it is built (only `exec`/`exec_`, the nested loop CIA004 looks for)."""
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in ("exec", "exec_")
+        and isinstance(func.value, ast.Call)
+    ):
+        ctor = summarizer.resolve(func.value.func, defs)
+        if ctor:
+            return f"{ctor}().{func.attr}"
+    return None
 
 
 def _first_await(node: ast.AST) -> int:
@@ -1357,8 +1448,9 @@ def _opened_paths(body: list[ast.stmt]) -> set[str]:
 
 def returns_at_once(call: CallSite) -> bool:
     """A call of a blocking kind that returns at once here: a power-off command (queued, then
-    the machine goes down) or a `shutil.move` within one folder (a rename)."""
-    return "power-off" in call.guards or "rename" in call.guards
+    the machine goes down), a `shutil.move` within one folder or one base path (a rename), or
+    a copy of one named settings file (`.yaml`, `.json`, `.ini`: a few ms)."""
+    return any(g in call.guards for g in ("power-off", "rename", "small-file"))
 
 
 def in_retry_loop(fn: FunctionInfo, call: CallSite) -> bool:
@@ -1454,6 +1546,17 @@ def _powers_off(node: ast.Call) -> bool:
     return any(
         isinstance(w, str) and w.rsplit("/", 1)[-1].lower() in _POWER_OFF_WORDS for w in words
     )
+
+
+# Copies of one small settings file (`shutil.copy2(d / "settings.yaml", dst)`): a few ms.
+_SMALL_COPIES = frozenset({"shutil.copy", "shutil.copy2", "shutil.copyfile"})
+_SMALL_FILE_SUFFIXES = (".yaml", ".yml", ".json", ".ini", ".cfg", ".conf", ".toml", ".desktop")
+_INSTANT_NAMES = _COMMAND_RUNNERS | {"move", "copy", "copy2", "copyfile"}
+# Steps that keep a path on the volume of the path they start from.
+_PATH_STEPS = frozenset(
+    {"joinpath", "with_name", "with_suffix", "with_stem", "resolve", "absolute", "expanduser"}
+)
+_PATH_VALUES = (ast.BinOp, ast.Call, ast.Attribute, ast.BoolOp)
 
 
 def _unwrap_str(node: ast.expr) -> ast.expr:

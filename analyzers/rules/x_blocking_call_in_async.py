@@ -95,6 +95,22 @@ class BlockingCallInAsync(ProjectRule):
             "    dst = os.path.join(os.path.dirname(path), name)\n"
             "    shutil.move(path, dst)\n"
         ),
+        # Moving a folder to a backup folder beside it: both paths are built from one base
+        # (the object's install folder), so one volume and one `os.rename`.
+        Valid(
+            "import shutil\nclass Install:\n    def __init__(self, root):\n"
+            "        self.root = root\n        self.app = locate([self.root / 'app'])\n"
+            "    async def replace(self, tag):\n        backup = self.root / f'old-{tag}'\n"
+            "        shutil.move(self.app, backup / 'app')\n"
+        ),
+        # Copying one named settings file costs a few ms, not a bulk copy.
+        Valid(
+            "import shutil\nasync def keep_settings(old_dir, new_dir):\n"
+            "    src = old_dir / 'settings.yaml'\n"
+            "    shutil.copy2(src, new_dir / 'settings.yaml')\n"
+        ),
+        # Moving between folders nothing ties together (a download into a user's library)
+        # may cross volumes: still a bulk copy (see INVALID).
         # Powering the machine off: the command returns once queued, then everything stops.
         Valid(
             "import os\nasync def power_off_after_run(self):\n    os.system('systemctl poweroff')\n"
@@ -102,6 +118,13 @@ class BlockingCallInAsync(ProjectRule):
     )
     INVALID = (
         Invalid("import time as t\nasync def f():\n    t.sleep(1)\n", line=3),
+        Invalid(
+            "import shutil\nclass Library:\n    async def adopt(self, download):\n"
+            "        shutil.move(download / 'album', self.music_dir / 'album')\n"
+            "        shutil.copy2(download / 'cover.jpg', self.music_dir)\n",
+            line=4,
+            message_contains="file-bulk",
+        ),
         # Listing the folder on the loop while the conversion itself runs in a worker: the
         # listing stays, ranked for what it costs (MEDIUM).
         Invalid(
