@@ -52,7 +52,7 @@ def _filled_from_outside(project: ProjectModel) -> frozenset[str]:
     return project.memo("containers.filled_from_outside", build)
 
 
-def _uncalled_method(project: ProjectModel, relpath: str, line: int, cls: str) -> str:
+def uncalled_method(project: ProjectModel, relpath: str, line: int, cls: str) -> str:
     """The name of the plain method of `cls` holding `line`, when nothing mentions that
     name anywhere in the tree ("" otherwise)."""
     fn = project.function_at(relpath, line)
@@ -73,7 +73,7 @@ def unused_fillers(project: ProjectModel, cls: str, attr: str) -> tuple[str, ...
         return None
     fills = [line for line, _ in use.adds]
     fills += [line for line, how in use.removes if how == "reassign"]
-    names = [_uncalled_method(project, info.relpath, line, cls) for line in fills]
+    names = [uncalled_method(project, info.relpath, line, cls) for line in fills]
     if not all(names):
         return None
     return tuple(dict.fromkeys(names))

@@ -8,7 +8,9 @@ import libcst as cst
 
 from analyzers.findings import Finding
 from analyzers.project import QT_PACKAGES, CallSite, FunctionInfo, ProjectModel
+from analyzers.reachability import may_be_unused
 from analyzers.rule import Invalid, Rule, Valid
+from analyzers.rules._containers import uncalled_method
 from analyzers.rules._shapes import body_nodes, call_name, dotted, methods_of
 
 # Methods that by name run once per object: connecting there is the normal pattern.
@@ -18,7 +20,7 @@ from analyzers.rules._shapes import body_nodes, call_name, dotted, methods_of
 # `self.<attr>...<signal>.connect(`: the only connects the rule reports (see `wants`).
 _SELF_SENDER_CONNECT = re.compile(r"\bself\.\w+(?:\.\w+)*\.connect\(")
 _ONCE = re.compile(
-    r"^(__init__|__post_init__|_?(setup|set_up|init|initialize|create|build|connect|wire|"
+    r"^(__init__|__post_init__|__attrs_post_init__|_?(setup|set_up|init|initialize|create|build|connect|wire|"
     r"install|construct|make|register|attach)\w*|"
     r"_?on_?(setup|set_up|init|initiali[sz]e|build|construct|install)|main)$",
     re.IGNORECASE,
@@ -227,6 +229,62 @@ def _runs_once_per_object(
     return f"runs once per object (called from `{found}`)" if found else None
 
 
+def _never_called(project: ProjectModel, method: FunctionInfo) -> bool:
+    """Whether no call, callback or quoted name in the project can reach `method`: every
+    reference to its name is another class's method (`PrefsDialog(app).async_exec()`)."""
+    if not method.cls or not may_be_unused(method.name, method.decorators, method=True):
+        return False
+    if uncalled_method(project, method.relpath, method.line, method.cls):
+        return True
+    strings = project.memo("CIA402.strings", lambda: _quoted_words(project))
+    if strings is None or method.name in strings:
+        return False
+    # The name is spelled somewhere; with no call we can place (`Dialog().exec_later()` is
+    # none), it may be this method's.
+    refs = _references(project, method.name)
+    return bool(refs) and all(_other_class_call(project, method, fn, ref) for fn, _, ref, _ in refs)
+
+
+def _other_class_call(
+    project: ProjectModel, method: FunctionInfo, fn: FunctionInfo, ref: str
+) -> bool:
+    """Whether `ref` (`x.<name>`) is known to call another class's method: `x`'s type is
+    known (self, a typed attribute, a local built by a constructor or a class's own
+    factory, a class) and is not `method`'s class family. An unknown type may be anything."""
+    receiver = ref.rpartition(".")[0]
+    if receiver in ("self", "cls"):
+        rtype = fn.cls or None
+    elif receiver.startswith("self.") and receiver.count(".") == 1 and fn.cls:
+        rtype = project.attr_type(fn.cls, receiver[5:])
+    elif "." not in receiver:
+        rtype = fn.local_types.get(receiver)
+    else:
+        rtype = receiver if receiver in project.classes else None
+    if rtype is None:
+        return False
+    rtype = _project_class(project, rtype)
+    if rtype in project.functions:
+        rtype = _factory_class(project, rtype)
+    if rtype is None or rtype.startswith(("self.", "cls.")):
+        return False
+    if rtype not in project.classes:
+        return "." in rtype  # another library's object
+    if rtype in _family(project, method.cls) or method.cls in _ancestors(project, rtype):
+        return False
+    target = project.method(rtype, method.name)
+    return target is not None and target.qualname != method.qualname
+
+
+def _quoted_words(project: ProjectModel) -> frozenset[str] | None:
+    """Identifiers any module spells inside a string (`getattr(obj, "exec_later")`)."""
+    words: set[str] = set()
+    for summary in project.modules.values():
+        if summary.references is None:
+            return None
+        words.update(summary.references.strings_text.split("\n"))
+    return frozenset(words)
+
+
 def _references(project: ProjectModel, name: str) -> list[tuple[FunctionInfo, CallSite, str, bool]]:
     """(function, call, `x.name` as written, handed over as an argument) across the project.
 
@@ -278,7 +336,10 @@ def _fresh_call(
     if rtype is not None:
         rtype = _project_class(project, rtype)
         if rtype in project.functions or rtype.startswith(("self.", "cls.")):
-            rtype, fresh = None, False  # what a factory returns: unknown, maybe not new
+            # What a factory returns: unknown, maybe not new; unless it is a class's own
+            # factory building a new object (`view = View(); return cls(view, model)`).
+            made = _factory_class(project, rtype)
+            rtype, fresh = (made, fresh) if made else (None, False)
         elif rtype not in project.classes and "." in rtype:
             return None  # another library's object
     if rtype is not None and rtype in project.classes:
@@ -307,6 +368,32 @@ def _fresh_call(
         project.once_reason(fn.qualname) is not None
         or _runs_once_per_object(project, fn, seen) is not None
     )
+
+
+# A classmethod by this name may hand out one shared object (a singleton getter).
+_SHARED_FACTORY = re.compile(r"instance|shared|singleton|default|current|^get", re.IGNORECASE)
+
+
+def _factory_class(project: ProjectModel, qualname: str, depth: int = 0) -> str | None:
+    """The class whose new object the classmethod `qualname` builds (`obj = cls(...)`, or
+    `obj = cls.create(...)` of another such factory), else None."""
+    fn = project.functions.get(qualname)
+    if (
+        fn is None
+        or not fn.cls
+        or depth > 2
+        or _SHARED_FACTORY.search(fn.name)
+        or not any(d.rsplit(".", 1)[-1] == "classmethod" for d in fn.decorators)
+    ):
+        return None
+    for ctor in fn.local_types.values():
+        if ctor in ("cls", fn.cls):
+            return fn.cls
+        if ctor.startswith("cls.") and ctor.count(".") == 1:
+            inner = project.method(fn.cls, ctor[4:])
+            if inner is not None and _factory_class(project, inner.qualname, depth + 1):
+                return fn.cls
+    return None
 
 
 def _unrelated_call(project: ProjectModel, fn: FunctionInfo, method: FunctionInfo) -> bool:
@@ -617,6 +704,60 @@ def set_graph(self, graph):
     TAGS = ("qt", "leak", "signals", "per-call")
     TRIGGERS = (".connect(",)
     VALID = (
+        # A controller made per dialog: `create()` builds a new view and controller each
+        # time, `__attrs_post_init__` runs once per object, and the only caller of
+        # `run_dialog` calls it on the controller the factory just made. One connection per
+        # view. Nothing calls `NoteController.exec_later` (only another class's method of that
+        # name is called): it connects nothing.
+        Valid(
+            """\
+            import asyncio
+            import attr
+            from PyQt5.QtWidgets import QDialog
+
+            class NoteView(QDialog):
+                pass
+
+            @attr.s()
+            class NoteController:
+                view = attr.ib()
+
+                def __attrs_post_init__(self):
+                    self.view.rejected.connect(self.view.close)
+
+                @classmethod
+                def create(cls, parent):
+                    view = NoteView(parent)
+                    note = cls(view)
+                    return note
+
+                @classmethod
+                def open_note(cls, parent):
+                    note = cls.create(parent)
+                    note.view.setWindowTitle("note")
+                    return note
+
+                def run_dialog(self):
+                    future = asyncio.Future()
+                    self.view.finished.connect(lambda r: future.set_result(r))
+                    self.view.open()
+                    return future
+
+                def exec_later(self):
+                    self.view.finished.connect(self.view.deleteLater)
+                    self.view.finished.connect(lambda r: print(r))
+
+            class PrefsDialog(QDialog):
+                def exec_later(self):
+                    return asyncio.Future()
+
+            def start(loop):
+                note = NoteController.open_note(None)
+                loop.run_until_complete(note.run_dialog())
+                prefs = PrefsDialog()
+                loop.run_until_complete(prefs.exec_later())
+            """
+        ),
         # A template method: the base class's __init__ calls `self.prepare()`, so each
         # subclass's override runs once per object.
         Valid(
@@ -1022,6 +1163,9 @@ def set_graph(self, graph):
 
                 def on_progress(self, value):
                     self.bar.setValue(value)
+
+            def on_run_clicked(window):
+                window.run_batch()
             """,
             line=9,
             message_contains="harmless beyond the extra connections, LOW",
@@ -1037,6 +1181,9 @@ def set_graph(self, graph):
                 def refresh(self):
                     self._graph.node_selected.connect(self._on_node_selected)
                     self._populate()
+
+            def on_graph_changed(inspector):
+                inspector.refresh()
             """,
             line=8,
             message_contains="self._graph.node_selected",
@@ -1108,6 +1255,9 @@ def set_graph(self, graph):
             class Poller:
                 def stop(self):
                     self._poll_timer.timeout.disconnect(self._poll)
+
+            def on_text_edited(debouncer, editor):
+                debouncer.call(editor.save)
             """,
             line=11,
             message_contains="self._timer.timeout",
@@ -1143,6 +1293,9 @@ def set_graph(self, graph):
 
                 def add_listener(self, callback):
                     self.refreshed.connect(callback)
+
+            def watch(toolbar, view):
+                toolbar.add_listener(view.reload)
             """,
             line=8,
             message_contains="self.refreshed",
@@ -1163,6 +1316,9 @@ def set_graph(self, graph):
                     self._prepare_fade()
                     self.anim.finished.connect(self.hide)
                     self.anim.start()
+
+            def on_saved(toast):
+                toast.fade_out()
             """,
             line=11,
             message_contains="self.anim.finished",
@@ -1186,6 +1342,9 @@ def set_graph(self, graph):
                 def restart(self):
                     self.probe = Probe(self)
                     self._tick.timeout.connect(self.probe.sample)
+
+            def on_device_changed(monitor):
+                monitor.restart()
             """,
             line=15,
             message_contains="self._tick.timeout",
@@ -1225,6 +1384,9 @@ def set_graph(self, graph):
 
                 def render(self):
                     self.bar.filter_needed.connect(lambda kinds: self.apply(kinds))
+
+            def on_shelf_opened(renderer):
+                renderer.render()
             """,
             line=12,
             message_contains="self.bar.filter_needed",
@@ -1254,6 +1416,12 @@ def set_graph(self, graph):
         if not _qt_signal(project, fn, signal):
             return None
         if _runs_once_per_object(project, fn) is not None:
+            return None
+        # Nothing in the project calls the method (no call of it, no callback, no string;
+        # calls of other classes' methods of that name do not count): it never runs, so it
+        # connects nothing "on every call". A hook a framework calls by name (`showEvent`,
+        # `on_connect`) is not such a method.
+        if _never_called(project, fn):
             return None
         return found
 
