@@ -146,6 +146,59 @@ def _split_argument(func: cst.FunctionDef, items: cst.BaseExpression | None) -> 
     return ""
 
 
+# Calls that pick at most N items: `random.sample(peers, 6)`, `islice(it, 10)`,
+# `heapq.nlargest(5, xs)`.
+_PICK_N = frozenset({"sample", "islice", "nlargest", "nsmallest"})
+
+
+def _capped(func: cst.FunctionDef, items: cst.BaseExpression | None, depth: int = 0) -> bool:
+    """Whether the items are capped at a fixed count: a slice with an end (`peers[:6]`), a
+    pick of N (`random.sample(peers, 6)`), either branch of `sample(...) if len(x) > 6 else
+    x` (the other branch is then short too), or a local name bound to one of them."""
+    if items is None or depth > 2:
+        return False
+    if isinstance(items, cst.IfExp):
+        return _capped(func, items.body, depth + 1) or _capped(func, items.orelse, depth + 1)
+    if isinstance(items, cst.Subscript):
+        return any(
+            isinstance(el.slice, cst.Slice) and el.slice.upper is not None for el in items.slice
+        )
+    if isinstance(items, cst.Call):
+        return call_name(items) in _PICK_N and len(items.args) >= 2
+    if isinstance(items, cst.Name):
+        values = [
+            sub.value
+            for sub, _ in body_nodes(func)
+            if isinstance(sub, cst.Assign)
+            and any(dotted(t.target) == items.value for t in sub.targets)
+        ]
+        return bool(values) and all(_capped(func, v, depth + 1) for v in values)
+    return False
+
+
+def _cancelled_first(func: cst.FunctionDef, source: cst.BaseExpression) -> bool:
+    """`for t in tasks: t.cancel()` before `gather(*tasks)`: the gather only waits for
+    tasks that already run to wind down; it starts nothing."""
+    name = dotted(source)
+    if name is None:
+        return False
+    for sub, _ in body_nodes(func):
+        if (
+            isinstance(sub, cst.For)
+            and dotted(sub.iter) == name
+            and isinstance(sub.target, cst.Name)
+            and any(
+                isinstance(n, cst.Call)
+                and call_name(n) == "cancel"
+                and isinstance(n.func, cst.Attribute)
+                and dotted(n.func.value) == sub.target.value
+                for n, _ in body_nodes(sub.body)
+            )
+        ):
+            return True
+    return False
+
+
 def _over_range(built: cst.CSTNode | None) -> bool:
     if not isinstance(built, (cst.ListComp, cst.GeneratorExp)):
         return False
@@ -254,6 +307,28 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
                         batch = await self._next_batch()
                         started.append(asyncio.create_task(self._reap(batch)))
                     await asyncio.gather(*started)
+            """
+        ),
+        # At most six peers are picked (a sample of six, or all of them when fewer), and
+        # tasks cancelled just before are only waited for: nothing unbounded starts.
+        Valid(
+            """\
+            import asyncio
+            import random
+
+            async def broadcast(self, request, peers):
+                chosen = random.sample(peers, 6) if len(peers) > 6 else peers
+                replies = []
+                for peer in chosen:
+                    replies.append(asyncio.ensure_future(request(peer)))
+                first = await asyncio.gather(*[request(p) for p in peers[:3]])
+                return first, await asyncio.gather(*replies, return_exceptions=True)
+
+            async def disconnect(self):
+                tasks = [w.task for w in self._workers if w.task]
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
             """
         ),
         # Each call runs on anyio's worker threads, which its default limiter caps.
@@ -391,6 +466,8 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
             if _created_as_they_arrive(appended_in.get(dotted(source) or "")):
                 continue
             if _pooled(element, self._imports):
+                continue
+            if _capped(node, items) or _cancelled_first(node, source):
                 continue
             if built is None:
                 continue
