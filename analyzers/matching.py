@@ -303,6 +303,8 @@ _MS_SCALE_CALLS = frozenset({"shutil.disk_usage", "sqlite3.connect"})
 # ... and calls of an ms-scale kind that wait for something to happen (a clipboard change).
 _UNBOUNDED_CALLS = ("pyperclip.waitFor",)
 MS_SCALE_NOTE = "a few ms per call, a short hitch rather than a freeze"
+# `time.sleep(0.1)` in `for _ in range(3):` (CallSite guard "short-retry").
+SHORT_RETRY_NOTE = "a short retry pause: under a second in all, a hitch rather than a freeze"
 
 # Handing a URL or file to the desktop (the browser, the file manager, the default app): the
 # call starts the opener and returns; a helper that calls one of these on one platform and

@@ -175,7 +175,8 @@ class CallSite:
     # per install), "on-error" (a branch that handles a failure, see `_handles_failure`),
     # "power-off" (the call itself runs a command that turns the machine off), "rename" (a
     # `shutil.move` to a path in the same folder or under the same base path), "small-file" (a
-    # copy of one named settings file): see `returns_at_once`.
+    # copy of one named settings file): see `returns_at_once`; "short-retry" (`time.sleep(0.1)`
+    # in `for _ in range(3):`: under a second in all).
     guards: tuple[str, ...] = ()
 
 
@@ -743,7 +744,9 @@ class _Summarizer:
                     if k.arg and isinstance(k.value, ast.Constant)
                 ),
                 nargs=-1 if any(isinstance(a, ast.Starred) for a in node.args) else len(node.args),
-                guards=guards + self._instant(node, target, info),
+                guards=guards
+                + self._instant(node, target, info)
+                + (_short_retry(node, self._loop_nodes.get(in_loop)) if in_loop else ()),
                 copies=self._copied(node, info, in_loop) if target in _COPY_CALLS else "",
             )
         )
@@ -1557,6 +1560,29 @@ _PATH_STEPS = frozenset(
     {"joinpath", "with_name", "with_suffix", "with_stem", "resolve", "absolute", "expanduser"}
 )
 _PATH_VALUES = (ast.BinOp, ast.Call, ast.Attribute, ast.BoolOp)
+
+
+def _short_retry(node: ast.Call, loop: ast.AST | None) -> tuple[str, ...]:
+    """("short-retry",) for `time.sleep(0.1)` in `for _ in range(3):`: a constant pause of at
+    most half a second in a loop of at most five passes, one short hitch in all."""
+    if not isinstance(loop, ast.For) or not isinstance(node.func, ast.Attribute):
+        return ()
+    if node.func.attr != "sleep" or len(node.args) != 1:
+        return ()
+    pause, passes = node.args[0], loop.iter
+    if not (
+        isinstance(pause, ast.Constant)
+        and isinstance(pause.value, (int, float))
+        and pause.value <= 0.5
+        and isinstance(passes, ast.Call)
+        and getattr(passes.func, "id", "") == "range"
+        and len(passes.args) == 1
+        and isinstance(passes.args[0], ast.Constant)
+        and isinstance(passes.args[0].value, int)
+        and passes.args[0].value <= 5
+    ):
+        return ()
+    return ("short-retry",)
 
 
 def _unwrap_str(node: ast.expr) -> ast.expr:

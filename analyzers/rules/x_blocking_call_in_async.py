@@ -351,6 +351,8 @@ class BlockingCallInAsync(ProjectRule):
 
     def _cost(self, fn: FunctionInfo, kind: str, call: CallSite) -> str:
         """Whether the call, as written or typed by its receiver, costs "ms" or is "unbounded"."""
+        if "short-retry" in call.guards:  # `time.sleep(0.1)` in `for _ in range(3):`
+            return "ms"
         typed = self.project.typed_target(fn, call.target)
         quick = "ms" in (blocking_cost(kind, call.target), blocking_cost(kind, typed))
         return "ms" if quick else "unbounded"

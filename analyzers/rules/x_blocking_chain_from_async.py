@@ -7,11 +7,13 @@ from analyzers.matching import (
     KIND_ADVICE,
     MEMBER_READ_NOTE,
     MS_SCALE_NOTE,
+    SHORT_RETRY_NOTE,
     blocking_cost,
     is_close_handler,
     reads_one_member,
     short_name,
 )
+from analyzers.project import FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 from analyzers.thread_loops import KEEP_RANK_KINDS, cli_main_of, thread_loop_of
@@ -248,6 +250,21 @@ class BlockingChainFromAsync(ProjectRule):
             line=8,
             message_contains="time.sleep",
         ),
+        # A delete that waits up to 3 x 0.1 s for the file to go away: a short hitch (MEDIUM).
+        Invalid(
+            "import time\n"
+            "def remove(path):\n"
+            "    path.unlink()\n"
+            "    for _ in range(3):\n"
+            "        if not path.exists():\n"
+            "            return\n"
+            "        time.sleep(0.1)\n"
+            "async def replace(path, fetch):\n"
+            "    remove(path)\n"
+            "    await fetch(path)\n",
+            line=9,
+            message_contains="a short retry pause",
+        ),
         Invalid(
             "import uiautomation as auto\n"
             "class Ctx:\n"
@@ -273,6 +290,12 @@ class BlockingChainFromAsync(ProjectRule):
                 if "ms" not in (blocking_cost(kind, call.target), blocking_cost(kind, typed)):
                     return True
         return False
+
+    @staticmethod
+    def _short_retry(holder: FunctionInfo, target: str) -> bool:
+        """Every `target` call the blocking helper makes is a short retry pause."""
+        calls = [c for c in holder.calls if c.target == target]
+        return bool(calls) and all("short-retry" in c.guards for c in calls)
 
     def check_project(self) -> None:
         project = self.project
@@ -302,7 +325,10 @@ class BlockingChainFromAsync(ProjectRule):
                     and reads_one_member(project, holder)
                 )
                 quick = quick or member
-                cost = f", {MEMBER_READ_NOTE if member else MS_SCALE_NOTE}" if quick else ""
+                note = MEMBER_READ_NOTE if member else MS_SCALE_NOTE
+                if not quick and holder is not None and self._short_retry(holder, chain.call):
+                    quick, note = True, SHORT_RETRY_NOTE
+                cost = f", {note}" if quick else ""
                 once = is_close_handler(fn.name)
                 when = "; it runs once per close" if once else ""
                 in_loop = call.in_loop and not call.leaves_loop
