@@ -29,6 +29,9 @@ _SMALL_DOMAIN_KEY = re.compile(
     r"anonymity(?:_level)?|priority|severity|languages?|lang|locale)$"
     r"|\.[A-Z][A-Z0-9_]*$",
 )
+# A literal key (`self._tasks["block"] = ...`, `self._slots[0] = ...`) or a module constant
+# (`self._tasks[BLOCK] = ...`): a dict written only under such keys has a fixed set of entries.
+_CONSTANT_KEY = re.compile(r"^(?:[rRbBuU]?(?:'[^'{]*'|\"[^\"{]*\")|-?\d+|[A-Z][A-Z0-9_]*)$")
 # Keys derived from an exception's type or traceback location: a crash reporter's "seen" set
 # grows by distinct bugs, not by events. (Message, job and request ids stay reported.)
 _CRASH_KEY = re.compile(
@@ -94,6 +97,13 @@ class TrackingDictOnlyGrows(ProjectRule):
             "class Q:\n    def __init__(self):\n        self._jobs = {}\n"
             "    def add(self, job):\n        self._jobs[job.id] = job\n"
             "    def done(self, job_id):\n        self._jobs.pop(job_id, None)\n"
+        ),
+        # Written only under two literal keys: two entries at most, whatever runs.
+        Valid(
+            "class Feed:\n    def __init__(self):\n        self._tasks = {'blocks': None}\n"
+            "    def refresh(self):\n"
+            "        self._tasks['blocks'] = asyncio.ensure_future(self.watch('blocks'))\n"
+            "        self._tasks['peers'] = asyncio.ensure_future(self.watch('peers'))\n"
         ),
         Valid(
             "class Registry:\n    def __init__(self):\n        self._handlers = {}\n"
@@ -360,7 +370,10 @@ def keyed_by_small_domain(
         derived = fn.local_types.get(key, "") if fn is not None else ""
         keys.append((key, derived))
     return all(
-        _SMALL_DOMAIN_KEY.search(key) or _CRASH_KEY.search(key) or _CRASH_KEY.search(derived)
+        _SMALL_DOMAIN_KEY.search(key)
+        or _CONSTANT_KEY.match(key)
+        or _CRASH_KEY.search(key)
+        or _CRASH_KEY.search(derived)
         for key, derived in keys
     )
 
