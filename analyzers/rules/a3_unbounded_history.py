@@ -56,6 +56,16 @@ class UnboundedHistory(ProjectRule):
             "    def record(self, e):\n        self._history.append(e)\n"
             "        if len(self._history) > 100:\n            self._history.pop(0)\n"
         ),
+        # Slice assignment replaces the whole contents on each drag: it never accumulates.
+        Valid(
+            "class Drag:\n    def __init__(self):\n        self.source_events = []\n"
+            "    def begin(self, events, x):\n"
+            "        picked = []\n"
+            "        for e in events:\n"
+            "            if e.start <= x:\n"
+            "                picked.append(e)\n"
+            "        self.source_events[:] = picked\n"
+        ),
     )
     INVALID = (
         # A record made for each run, holding one entry per step of it: LOW, saying so.
@@ -112,7 +122,11 @@ class UnboundedHistory(ProjectRule):
     def check_project(self) -> None:
         for klass in self.classes():
             for attr, use in klass.containers.items():
-                if use.kind != "list" or use.bounded or use.removes or not use.adds:
+                if use.kind != "list" or use.bounded or use.removes:
+                    continue
+                # `self.x[:] = [...]` or `self.x[i] = v` replaces items: a list grows only by
+                # append/extend/insert/+=.
+                if all(how == "setitem" for _, how in use.adds):
                     continue
                 if not HISTORY_NAME.search(attr):
                     continue
