@@ -746,7 +746,8 @@ class _Summarizer:
                 nargs=-1 if any(isinstance(a, ast.Starred) for a in node.args) else len(node.args),
                 guards=guards
                 + self._instant(node, target, info)
-                + (_short_retry(node, self._loop_nodes.get(in_loop)) if in_loop else ()),
+                + (_short_retry(node, self._loop_nodes.get(in_loop)) if in_loop else ())
+                + self._same_base_args(node, info),
                 copies=self._copied(node, info, in_loop) if target in _COPY_CALLS else "",
             )
         )
@@ -771,9 +772,31 @@ class _Summarizer:
             return ("rename",)
         if isinstance(dest, ast.Call) and _sibling_of(dest) == src:
             return ("rename",)
+        # A helper moving its own parameters: a rename when its callers pass two paths built
+        # from one base (the caller's call carries "base-pair:<i>,<j>").
+        if isinstance(source, ast.Name) and isinstance(dest, ast.Name):
+            params = [p for p in info.params if p not in ("self", "cls")]
+            if source.id in params and dest.id in params:
+                return (f"moves-params:{params.index(source.id)},{params.index(dest.id)}",)
         # Both built from one base (`base / "app"` -> `base / "backup" / "app"`): one volume.
         base = self._path_base(source, info.qualname, 0)
         return ("rename",) if base and base == self._path_base(dest, info.qualname, 0) else ()
+
+    def _same_base_args(self, node: ast.Call, info: FunctionInfo) -> tuple[str, ...]:
+        """("base-pair:0,1",) for `migrate(old / "models", root / "models")` where `old` was
+        built from `root`: two positional paths from one base (see "moves-params")."""
+        args = node.args[:4]
+        if len(args) < 2 or not any(
+            isinstance(a, ast.BinOp) and isinstance(a.op, ast.Div) for a in args
+        ):
+            return ()
+        bases = [self._path_base(a, info.qualname, 0) for a in args]
+        return tuple(
+            f"base-pair:{i},{j}"
+            for i in range(len(bases))
+            for j in range(i + 1, len(bases))
+            if bases[i] and bases[i] == bases[j]
+        )
 
     def _path_value(self, target: ast.expr, value: ast.expr, info: FunctionInfo) -> None:
         if isinstance(target, ast.Name):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from analyzers.findings import ChainStep
 from analyzers.matching import (
     BLOCKING_KINDS_ASYNC,
     KIND_ADVICE,
@@ -13,7 +14,7 @@ from analyzers.matching import (
     reads_one_member,
     short_name,
 )
-from analyzers.project import FunctionInfo
+from analyzers.project import CallSite, FunctionInfo, returns_at_once
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 from analyzers.thread_loops import KEEP_RANK_KINDS, cli_main_of, thread_loop_of
@@ -51,6 +52,17 @@ class BlockingChainFromAsync(ProjectRule):
     TAGS = ("async", "blocking", "cross-function")
     TRIGGERS = ("async def",)
     VALID = (
+        # Moving the old version's data folder to the new layout: both paths come from one
+        # base, so the helper's `shutil.move` is a rename.
+        Valid(
+            "import shutil\n"
+            "def migrate(src, dst):\n"
+            "    if src.exists() and not dst.exists():\n"
+            "        shutil.move(src, dst)\n"
+            "async def upgrade(root, tag):\n"
+            "    old = root / f'old-{tag}'\n"
+            "    migrate(old / 'data', root / 'data')\n"
+        ),
         Valid(
             "import time, asyncio\ndef helper():\n    time.sleep(1)\n"
             "async def f():\n    await asyncio.to_thread(helper)\n"
@@ -297,6 +309,26 @@ class BlockingChainFromAsync(ProjectRule):
         calls = [c for c in holder.calls if c.target == target]
         return bool(calls) and all("short-retry" in c.guards for c in calls)
 
+    def _renames_passed_paths(self, call: CallSite, steps: tuple[ChainStep, ...]) -> bool:
+        """The coroutine hands a helper two paths built from one base, and all the helper
+        blocks on is `shutil.move` between those parameters: a rename on one volume."""
+        if len(steps) != 2:
+            return False
+        holder = self.project.functions.get(steps[-1].symbol)
+        if holder is None:
+            return False
+        pairs = {g.partition(":")[2] for g in call.guards if g.startswith("base-pair:")}
+        if not pairs:
+            return False
+        for site in holder.calls:
+            kind = self.project.call_blocking_kind(holder, site.target)
+            if kind not in BLOCKING_KINDS_ASYNC or site.awaited or returns_at_once(site):
+                continue
+            moved = [g.partition(":")[2] for g in site.guards if g.startswith("moves-params:")]
+            if not moved or moved[0] not in pairs:
+                return False
+        return True
+
     def check_project(self) -> None:
         project = self.project
         for fn in self.functions():
@@ -308,6 +340,8 @@ class BlockingChainFromAsync(ProjectRule):
                 if found is None or found[0].qualname in reported:
                     continue
                 callee, chain = found
+                if chain.kind == "file-bulk" and self._renames_passed_paths(call, chain.steps):
+                    continue
                 if chain.kind == "console" and cli_main_of(project, fn.qualname):
                     continue  # a command-line prompt: waiting for the user is the point
                 reported.add(callee.qualname)
