@@ -244,8 +244,9 @@ class FunctionInfo:
     loop_spans: list[tuple[int, int]] = field(default_factory=list)
     # local name -> constructor it was bound to (`worker = Worker()`), for `worker.moveToThread`
     local_types: dict[str, str] = field(default_factory=dict)
-    # local name -> line of its last `name = call(...)` (a value recomputed inside a loop is
-    # per item: `conns = self._from_port(node, port)` is not the whole edge list)
+    # local name -> line of its last `name = call(...)` or `name = [... comprehension]` (a
+    # value recomputed inside a loop is per item: `conns = self._from_port(node, port)` or
+    # `ins = [e for e in node.inputs]` is not the whole edge list)
     local_call_lines: dict[str, int] = field(default_factory=dict)
     # A decorator whose wrapper calls the function inside `with self.<lock>:` -> "self.<lock>"
     # (`lock_wrapper_async`: the wrapper is a coroutine, so the lock spans the awaits too).
@@ -644,6 +645,13 @@ class _Summarizer:
                 sibling = _sibling_of(node.value)
                 if sibling:
                     self._siblings[(info.qualname, node.targets[0].id)] = sibling
+            elif (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, (ast.ListComp, ast.SetComp, ast.GeneratorExp))
+            ):
+                info.local_call_lines[node.targets[0].id] = node.lineno
             if isinstance(node, ast.Assign) and isinstance(node.value, _PATH_VALUES):
                 self._path_value(node.targets[0], node.value, info)
             children: list[tuple[ast.AST, int, bool, tuple[str, ...]]] = []

@@ -29,6 +29,24 @@ def _over_nodes(outer_what: str) -> bool:
     return not (_NOT_NODES.search(outer_what) and not _NODES.search(outer_what))
 
 
+# Converting, importing or loading a whole document (`import_graph`, `load_workflow`,
+# `_convert_ui_workflow`, `from_json`) runs once per file the user opens, not per run.
+_PER_LOAD = re.compile(
+    r"^_*(?:convert|import|load|parse|read|deserial|from_|migrate|upgrade)", re.I
+)
+
+
+def _once_per_load(project: ProjectModel, fn: FunctionInfo) -> str:
+    """The loading function the scan runs in (`fn` itself, or every caller of it), or ""."""
+    if _PER_LOAD.match(fn.name):
+        return fn.name
+    callers = project.callers(fn.qualname)
+    names = {caller.name for caller, _site in callers}
+    if names and all(_PER_LOAD.match(n) for n in names):
+        return sorted(names)[0]
+    return ""
+
+
 def _awaits_per_pass(fn: FunctionInfo, loop_line: int) -> bool:
     """The loop at `loop_line` awaits something on each pass (a node's execution): next to
     that work, one O(E) scan per pass is microseconds."""
@@ -135,6 +153,20 @@ class GraphScanPerNode(ProjectRule):
     )
     VALID = (
         *VALID,
+        # `edges` is rebuilt per node from that node's own inputs: not the graph's edge list.
+        Valid(
+            "def order(graph):\n"
+            "    done = {}\n"
+            "    queue = list(graph)\n"
+            "    while queue:\n"
+            "        key = queue.pop()\n"
+            "        edges = [v for v in graph[key]['inputs'].values() if isinstance(v, list)]\n"
+            "        if any(e[0] not in done for e in edges):\n"
+            "            queue.insert(0, key)\n"
+            "        else:\n"
+            "            done[key] = len(done)\n"
+            "    return done\n"
+        ),
         # The outer loop walks the ports a node asked for (one or two), not the nodes.
         Valid(
             "class Router:\n"
@@ -195,6 +227,19 @@ class GraphScanPerNode(ProjectRule):
             line=3,
             message_contains="Runner.run",
         ),
+        # Converting a saved document once per load: true, milliseconds per file, LOW.
+        Invalid(
+            "def convert_saved(doc):\n"
+            "    links = doc['links']\n"
+            "    out = {}\n"
+            "    for node in doc['nodes']:\n"
+            "        for slot in node['inputs']:\n"
+            "            link = next(x for x in links if x[0] == slot['link'])\n"
+            "            out[node['id']] = link[1]\n"
+            "    return out\n",
+            line=6,
+            message_contains="once per document load (`convert_saved`)",
+        ),
         # Each pass awaits the node's execution: the scan is true but a small share, LOW.
         Invalid(
             "class Engine:\n"
@@ -240,6 +285,17 @@ class GraphScanPerNode(ProjectRule):
                     f"(over `{outer_what}`): O(V*E); build a node -> connections index once."
                 )
                 related = (ChainStep(fn.relpath, outer, fn.qualname, "outer loop"),)
+                loader = _once_per_load(self.project, fn)
+                if loader:
+                    self.report_at(
+                        line,
+                        f"{message} It runs once per document load (`{loader}`), so on graphs "
+                        "of tens to hundreds of nodes it costs milliseconds per file: LOW.",
+                        related=related,
+                        impact=1,
+                        frequency=2,
+                    )
+                    continue
                 if _awaits_per_pass(fn, outer):
                     self.report_at(
                         line,
