@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from analyzers.project import QT_PACKAGES, FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
-from analyzers.single_instance import made_once, runs_once_per_program
+from analyzers.single_instance import made_once, runs_once_per_instance, runs_once_per_program
 
 # Constructor (qualified name, or prefix ending in ".") -> what it opens.
 _OPENERS: dict[str, str] = {
@@ -53,6 +54,26 @@ _CLOSERS = frozenset(
 )
 
 
+def _closes_local(fn: FunctionInfo) -> bool:
+    """Whether teardown method `fn` calls a closer on a plain local name that it neither
+    built (`c = Client()`), took as a parameter, nor loops over."""
+    if fn.name.strip("_") not in _CLOSERS and fn.name.strip("_") not in ("disconnect", "dispose"):
+        return False
+    for call in fn.calls:
+        head, _, verb = call.target.rpartition(".")
+        if (
+            verb in _CLOSERS
+            and head
+            and "." not in head
+            and head not in ("self", "cls")
+            and head not in fn.params
+            and head not in fn.local_types
+            and not call.in_loop
+        ):
+            return True
+    return False
+
+
 class OpenedWithoutClose(ProjectRule):
     """Every start/stop cycle leaks a socket, thread or file handle."""
 
@@ -83,6 +104,36 @@ class OpenedWithoutClose(ProjectRule):
     TAGS = ("leak", "lifecycle")
     TRIGGERS = tuple(sorted({k.rsplit(".", 1)[-1] for k in _OPENERS}))
     VALID = (
+        # close() takes the client off `self` first, then closes it through the local name.
+        Valid(
+            "import httpx\nclass Camera:\n"
+            "    async def open(self):\n"
+            "        if self._client is None:\n"
+            "            self._client = httpx.AsyncClient()\n"
+            "    async def close(self):\n"
+            "        if self._client is not None:\n"
+            "            c = self._client\n"
+            "            self._client = None\n"
+            "            await c.aclose()\n"
+        ),
+        # A Qt watcher made once per window, in the set-up its __init__ runs: it lives and
+        # dies with the window; there is no start/stop cycle to leak it in.
+        Valid(
+            "from PySide6.QtCore import QFileSystemWatcher\n"
+            "from PySide6.QtWidgets import QMainWindow\n"
+            "class Editor(QMainWindow):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.init_ui()\n"
+            "    def init_ui(self):\n"
+            "        self.tree = self.create_tree_panel()\n"
+            "    def create_tree_panel(self):\n"
+            "        self.watcher = QFileSystemWatcher()\n"
+            "        self.watcher.directoryChanged.connect(self.refresh)\n"
+            "        return None\n"
+            "    def refresh(self, path):\n"
+            "        pass\n"
+        ),
         Valid(
             "from watchdog.observers import Observer\nclass W:\n    def start(self):\n"
             "        self._observer = Observer()\n        self._observer.start()\n"
@@ -183,6 +234,7 @@ class OpenedWithoutClose(ProjectRule):
                     if call.target.rsplit(".", 1)[-1] in _CLOSERS or "close" in call.target:
                         closed.update(c[5:] for c in call.callables if c.startswith("self."))
             self._closed_with_owner(klass.methods.values(), klass.attr_types, closed)
+            self._closed_through_alias(klass.methods.values(), klass.attr_types, closed)
             # `self.session = ClientSession()` through a property stores `self._session`:
             # closing the backing attribute closes what the property was given.
             closed.update(
@@ -193,7 +245,7 @@ class OpenedWithoutClose(ProjectRule):
                 if what is None or attr in closed or attr in klass.injected:
                     continue  # closed here, or handed in by an owner that closes it
                 line = klass.attr_lines.get(attr, klass.line)
-                if self._opened_once(klass.qualname, line):
+                if self._opened_once(klass.qualname, line, ctor):
                     continue
                 self.report_at(
                     line,
@@ -203,14 +255,35 @@ class OpenedWithoutClose(ProjectRule):
                     symbol=klass.qualname.removeprefix(klass.module + "."),
                 )
 
-    def _opened_once(self, cls: str, line: int) -> bool:
+    def _opened_once(self, cls: str, line: int, ctor: str = "") -> bool:
         """The program makes one instance of the class and opens the resource once on it
         (in `__init__`, or in a method only once-only code calls): there is no start/stop
-        cycle to leak in, and the resource lives as long as the process."""
+        cycle to leak in, and the resource lives as long as the process. A Qt object made
+        once per owner (in its set-up) goes with the owner: no cycle leaks it either."""
+        fn = self.project.function_at(self.context.relpath, line)
+        if fn is None:
+            return False
+        if ctor.split(".", 1)[0] in QT_PACKAGES and runs_once_per_instance(self.project, fn):
+            return True
         if made_once(self.project, cls) is None:
             return False
-        fn = self.project.function_at(self.context.relpath, line)
-        return fn is not None and runs_once_per_program(self.project, fn)
+        return runs_once_per_program(self.project, fn)
+
+    def _closed_through_alias(
+        self, methods: Iterable[str], attr_types: dict[str, str], closed: set[str]
+    ) -> None:
+        """`c = self._client; self._client = None; await c.aclose()` in a close()/stop():
+        a closer called on a local name the method did not build nor loop over closes the
+        attribute it was taken from. Counted when exactly one opened attribute is left
+        unclosed, so which one it closes is not in doubt."""
+        left = [a for a, ctor in attr_types.items() if ctor in _OPENERS and a not in closed]
+        if len(left) != 1:
+            return
+        for name in methods:
+            fn = self.project.functions.get(name)
+            if fn is not None and _closes_local(fn):
+                closed.add(left[0])
+                return
 
     def _closed_with_owner(
         self, methods: Iterable[str], attr_types: dict[str, str], closed: set[str]
