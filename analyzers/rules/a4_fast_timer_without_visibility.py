@@ -23,12 +23,17 @@ _START_CALL = re.compile(r"timer[\w.()]*\s*\.\s*(?:start|setInterval)\s*\(\s*", 
 _VISIBILITY = ("isVisible", "isHidden", "visibleRegion", "isMinimized", "isActiveWindow")
 _VISIBILITY_EVENTS = ("hideEvent", "showEvent", "changeEvent")
 # What a tick may call and still cost nothing while hidden: a repaint request, arithmetic.
-_LIGHT_CALLS = frozenset({"self.update", "abs", "min", "max", "int", "float", "round", "divmod"})
+_LIGHT_CALLS = frozenset(
+    {"self.update", "abs", "min", "max", "int", "float", "round", "divmod", "len"}
+)
 # Value objects a tick may build for a setter (a colour, a point) at no cost worth a timer.
 _VALUE_TYPES = frozenset(
     {"QColor", "QPoint", "QPointF", "QRect", "QRectF", "QSize", "QSizeF", "QLineF"}
 )
 _SETTER = re.compile(r"^set[A-Z]")
+# View items are not widgets: they get no show/hide events, and the view paints them only
+# while it is visible itself.
+_VIEW_ITEMS = frozenset({"QListWidgetItem", "QTreeWidgetItem", "QTableWidgetItem", "QStandardItem"})
 
 
 def _light_call(name: str) -> bool:
@@ -300,6 +305,27 @@ def _tick(self):
             line=4,
             message_contains="costs microseconds",
         ),
+        # A list entry that cycles its own icon while its job runs: an item, not a widget,
+        # so there is no hideEvent; microseconds per tick, LOW.
+        Invalid(
+            """\
+            class BusyEntry(QListWidgetItem):
+                def __init__(self, frames):
+                    self._frames = frames
+                    self._frame = 0
+                    self._timer = QTimer()
+                    self._timer.timeout.connect(self._advance)
+
+                def begin(self):
+                    self._timer.start(50)
+
+                def _advance(self):
+                    self._frame = (self._frame + 1) % len(self._frames)
+                    self.setIcon(self._frames[self._frame])
+            """,
+            line=9,
+            message_contains="is not a widget (no show/hide events)",
+        ),
     )
 
     @classmethod
@@ -330,6 +356,7 @@ def _tick(self):
         methods = methods_of(node)
         if any(name in methods for name in _VISIBILITY_EVENTS):
             return
+        bases = [dotted(b.value) or "" for b in node.bases]
         constants = dict(self._module_constants)
         for method in methods.values():
             constants.update(_int_constants(method))
@@ -406,6 +433,23 @@ def _tick(self):
             per_tick = reachable_methods(
                 {m: f for m, f in methods.items() if m not in stoppers}, slot
             )
+            item = next(
+                (b for b in bases if b.rsplit(".", 1)[-1] in _VIEW_ITEMS),
+                "",
+            )
+            if item:
+                # An item's own animation (a spinner icon on the selected entry): the view
+                # paints it only while shown, and there is no hideEvent to hook.
+                self.report(
+                    call,
+                    f"`{timer}` fires every {interval} ms into {slot}() on a `{item}`, which "
+                    "is not a widget (no show/hide events); the view paints the item only "
+                    "while it is visible, so each tick costs microseconds: stop the timer "
+                    "when the item's animation ends or it leaves the view.",
+                    impact=1,
+                    frequency=3,
+                )
+                continue
             walked = [sub for m in per_tick for sub, _ in body_nodes(methods[m])]
             own = {f"self.{m}" for m in methods}
             calls = [
