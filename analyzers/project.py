@@ -765,6 +765,10 @@ class _Summarizer:
         command turns the machine off), "rename" (`shutil.move` within one folder)."""
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name == "get" and _no_wait(node):
+            # `q.get(False)`, `q.get(block=False)`: raises Empty at once (the guard only
+            # matters where `get` is of a blocking kind: a queue's).
+            return ("no-wait",)
         if name not in _INSTANT_NAMES:
             return ()  # most calls: nothing to look at
         if _powers_off(node):
@@ -1482,9 +1486,16 @@ def _opened_paths(body: list[ast.stmt]) -> set[str]:
 
 def returns_at_once(call: CallSite) -> bool:
     """A call of a blocking kind that returns at once here: a power-off command (queued, then
-    the machine goes down), a `shutil.move` within one folder or one base path (a rename), or
-    a copy of one named settings file (`.yaml`, `.json`, `.ini`: a few ms)."""
-    return any(g in call.guards for g in ("power-off", "rename", "small-file"))
+    the machine goes down), a `shutil.move` within one folder or one base path (a rename), a
+    copy of one named settings file (`.yaml`, `.json`, `.ini`: a few ms), or a queue read
+    that does not wait (`q.get(False)`)."""
+    return any(g in call.guards for g in ("power-off", "rename", "small-file", "no-wait"))
+
+
+def _no_wait(node: ast.Call) -> bool:
+    """`get(False)` or `get(block=False)`: a queue read that never waits."""
+    flags = [*node.args[:1], *(k.value for k in node.keywords if k.arg == "block")]
+    return any(isinstance(f, ast.Constant) and f.value in (False, 0) for f in flags)
 
 
 def in_retry_loop(fn: FunctionInfo, call: CallSite) -> bool:

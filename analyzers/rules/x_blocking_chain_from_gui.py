@@ -141,6 +141,24 @@ class BlockingChainFromGui(ProjectRule):
     TAGS = ("gui", "blocking", "cross-function")
     TRIGGERS = ("Qt", "connect", "Slot")
     VALID = (
+        # Draining a worker's queue with `get(False)`: it never waits (raises Empty).
+        Valid(
+            "import queue\nfrom PySide6.QtWidgets import QWidget\n"
+            "class Jobs:\n"
+            "    def __init__(self):\n"
+            "        self._queue = queue.Queue()\n"
+            "    def clear(self):\n"
+            "        while not self._queue.empty():\n"
+            "            try:\n"
+            "                self._queue.get(False)\n"
+            "            except queue.Empty:\n"
+            "                continue\n"
+            "class Preview(QWidget):\n"
+            "    def __init__(self):\n"
+            "        self._jobs = Jobs()\n"
+            "    def resizeEvent(self, event):\n"
+            "        self._jobs.clear()\n"
+        ),
         # Turning the machine off when a backup is done: the command returns once queued.
         Valid(
             "import os\nfrom PySide6.QtWidgets import QWizard\n"
