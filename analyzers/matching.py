@@ -363,6 +363,17 @@ def reads_one_member(project: ProjectModel, fn: FunctionInfo) -> bool:
     return opened
 
 
+# Converting, importing or loading a whole document (`import_graph`, `load_workflow`,
+# `_convert_ui_workflow`, `restore_session`) runs once per file the user opens. Not `parse`
+# or `read`: `parse_message` and `read_packet` run per event.
+_PER_LOAD = re.compile(r"^_*(?:convert|import|load|migrate|upgrade|restore)", re.I)
+
+
+def is_loader(name: str) -> bool:
+    """`import_graph`, `_load_file`, `convert_saved`: a function that loads one document."""
+    return _PER_LOAD.match(name) is not None
+
+
 # Coroutines that handle closing a tab, window or view run once per close, not per event.
 _CLOSE_HANDLER = re.compile(r"(?:on_?)?close(?:_?event)?", re.I)
 

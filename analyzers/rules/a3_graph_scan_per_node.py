@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from analyzers.findings import ChainStep
-from analyzers.matching import short_name
+from analyzers.matching import is_loader, short_name
 from analyzers.project import FunctionInfo, ProjectModel
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
@@ -29,20 +29,13 @@ def _over_nodes(outer_what: str) -> bool:
     return not (_NOT_NODES.search(outer_what) and not _NODES.search(outer_what))
 
 
-# Converting, importing or loading a whole document (`import_graph`, `load_workflow`,
-# `_convert_ui_workflow`, `from_json`) runs once per file the user opens, not per run.
-_PER_LOAD = re.compile(
-    r"^_*(?:convert|import|load|parse|read|deserial|from_|migrate|upgrade)", re.I
-)
-
-
 def _once_per_load(project: ProjectModel, fn: FunctionInfo) -> str:
     """The loading function the scan runs in (`fn` itself, or every caller of it), or ""."""
-    if _PER_LOAD.match(fn.name):
+    if is_loader(fn.name):
         return fn.name
     callers = project.callers(fn.qualname)
     names = {caller.name for caller, _site in callers}
-    if names and all(_PER_LOAD.match(n) for n in names):
+    if names and all(is_loader(n) for n in names):
         return sorted(names)[0]
     return ""
 
