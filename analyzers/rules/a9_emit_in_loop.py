@@ -604,6 +604,20 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             line=4,
             message_contains="runs once, as the program starts",
         ),
+        # A list model refreshed from a new listing: dataChanged only for the rows whose
+        # data changed, the model's normal granularity: LOW.
+        Invalid(
+            """\
+            class Files(QAbstractListModel):
+                def refresh(self, fresh):
+                    by_id = {f.id: f for f in fresh}
+                    for i, f in enumerate(self._files):
+                        if f.id in by_id and f.merge(by_id[f.id]):
+                            self.dataChanged.emit(self.index(i), self.index(i))
+            """,
+            line=6,
+            message_contains="once per changed row",
+        ),
         # A queue put per item is no pacing: the emits come as fast as the loop runs.
         Invalid(
             """\
@@ -738,8 +752,20 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             capped = "" if gesture or paced else _capped_by(own, _self_attr(loop.iter))
             first_seen = _first_seen_branch(loop, ancestors)
             per = "once per new item of its loop" if first_seen else "once per item of its loop"
+            # `if row.update(new): self.dataChanged.emit(i, i)`: only rows that changed, and
+            # the view merges those updates into its next repaint.
+            changed_rows = receiver.endswith(".dataChanged") and any(
+                isinstance(a, cst.If) for a in ancestors[ancestors.index(loop) :]
+            )
             why = ""
-            if gesture:
+            if changed_rows and not gesture:
+                per = "once per changed row of its loop"
+                why = (
+                    " It fires only for rows a test picks (those that changed), one "
+                    "dataChanged per row is a model's normal granularity, and the view "
+                    "merges them into its next repaint: it costs little."
+                )
+            elif gesture:
                 why = (
                     f" It runs in {node.name.value}(), once per user gesture over what the "
                     "user dropped or picked, so it costs little."
@@ -765,8 +791,10 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
                 f"`{receiver}.{call_name(sub)}(...)` fires {per}: emit one batched "
                 "signal/event after the loop." + why,
                 related=(self._loop_step(line),),
-                impact=1 if gesture or paced else (2 if first_seen or capped else None),
-                frequency=3 if gesture or paced or first_seen or capped else None,
+                impact=1
+                if gesture or paced or changed_rows
+                else (2 if first_seen or capped else None),
+                frequency=3 if gesture or paced or first_seen or capped or changed_rows else None,
             )
             empty = self._never_filled(node, [a for a in ancestors if isinstance(a, cst.For)])
             if empty:
