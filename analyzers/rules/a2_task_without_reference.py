@@ -114,6 +114,21 @@ class TaskWithoutReference(ProjectRule):
         ),
     )
     INVALID = (
+        # The poll loop ends right after starting the error task: one task per poll loop's
+        # life, not one per item. Still unreferenced, but a one-off: LOW.
+        Invalid(
+            "import asyncio\n"
+            "class Camera:\n"
+            "    async def poll(self):\n"
+            "        while self.enabled:\n"
+            "            try:\n"
+            "                await self.read()\n"
+            "            except OSError as exc:\n"
+            "                asyncio.ensure_future(self.on_error(exc))\n"
+            "                break\n",
+            line=8,
+            message_contains="discards the task: the loop holds",
+        ),
         # A shutdown task from a callback is still unreferenced, but it runs once: LOW.
         Invalid(
             "import asyncio\n"
@@ -241,7 +256,8 @@ class TaskWithoutReference(ProjectRule):
         slot = any(d.rsplit(".", 1)[-1] in _SLOTS for d in fn.decorators)
         if slot or fn.qualname in gui or (callers and all(c.qualname in gui for c, _ in callers)):
             return ""  # a Qt slot, or what only slots call: once per user action
-        if call.in_loop:
+        # `ensure_future(...); break`: the loop ends there, so one task per pass of it at most.
+        if call.in_loop and not call.leaves_loop:
             return "one per item of a loop"
         outer = self.project.functions.get(fn.qualname.rpartition(".")[0])
         if outer is not None and not any(c.target == fn.qualname for c in outer.calls):
