@@ -256,6 +256,12 @@ class FunctionInfo:
     holds_lock: str = ""
     # `with self._locked():` blocks: resolved into lock_uses once the helper is known.
     helper_withs: list[LockUse] = field(default_factory=list)
+    # Line where the function says the app must restart (`self.state = State.restart_required`,
+    # `self.request_restart()`), 0 if none: an update that ends so runs once per update.
+    asks_restart: int = 0
+    # It raises when a file it walks is over a size limit (`if p.stat().st_size > limit:
+    # raise`): it only removes or copies folders of small files.
+    refuses_large_files: bool = False
 
     def in_loop_at(self, line: int) -> bool:
         return any(first <= line <= last for first, last in self.loop_spans)
@@ -654,6 +660,12 @@ class _Summarizer:
                 info.local_call_lines[node.targets[0].id] = node.lineno
             if isinstance(node, ast.Assign) and isinstance(node.value, _PATH_VALUES):
                 self._path_value(node.targets[0], node.value, info)
+                if (
+                    not info.asks_restart
+                    and isinstance(node.value, ast.Attribute)
+                    and _RESTART.search(node.value.attr)
+                ):
+                    info.asks_restart = node.lineno
             children: list[tuple[ast.AST, int, bool, tuple[str, ...]]] = []
             if isinstance(node, ast.If):
                 body_guards, else_guards = _branch_guards(node, self.imports, self._shared)
@@ -665,6 +677,8 @@ class _Summarizer:
                     else_guards = (*else_guards, f"branch:{in_loop}")
                 if _handles_failure(node.body):
                     body_guards = (*body_guards, "on-error")
+                    if isinstance(node.body[-1], ast.Raise) and _over_size_limit(node.test):
+                        info.refuses_large_files = True
                 if node.orelse and _handles_failure(node.orelse):
                     else_guards = (*else_guards, "on-error")
                 for branch, extra in ((node.body, body_guards), (node.orelse, else_guards)):
@@ -729,6 +743,8 @@ class _Summarizer:
                 name = self.resolve(arg, defs)
                 if name:
                     callables.append(name)
+        if not info.asks_restart and _RESTART.search(target.rpartition(".")[2]):
+            info.asks_restart = node.lineno
         formats = bool(node.args) and _is_eager_format(node.args[0])
         info.calls.append(
             CallSite(
@@ -1308,6 +1324,9 @@ def _assigned_names(stmts: list[ast.stmt]) -> set[str]:
     return out
 
 
+_SETUP_DONE = re.compile(r"^_*(?:initiali[sz]ed|inited|init_done|setup_done|set_up)$")
+
+
 def _creation_subject(test: ast.AST) -> tuple[str, bool] | None:
     """(`self._x`, True) for `self._x is None` / `not self._x` / `key not in self._x` /
     `not hasattr(self, "_x")`: the test holds until `self._x` is created. False: negated."""
@@ -1327,6 +1346,21 @@ def _creation_subject(test: ast.AST) -> tuple[str, bool] | None:
             return name, True
         inner = _creation_subject(operand)
         return (inner[0], not inner[1]) if inner else None
+    # `if hasattr(self, "_config"): return` / `if self._initialized: return` at the top of a
+    # shared object's `__init__`: holds from the first set-up on (a flag named for set-up
+    # done, never a busy flag such as `self._running`, which is cleared again).
+    if (
+        isinstance(test, ast.Call)
+        and _dotted(test.func) == "hasattr"
+        and len(test.args) == 2
+        and isinstance(test.args[1], ast.Constant)
+        and isinstance(test.args[1].value, str)
+    ):
+        owner = _dotted(test.args[0])
+        return (f"{owner}.{test.args[1].value}", False) if owner else None
+    if isinstance(test, ast.Attribute) and _SETUP_DONE.match(test.attr):
+        name = _dotted(test)
+        return (name, False) if name else None
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         op, right = test.ops[0], test.comparators[0]
         if isinstance(right, ast.Constant) and right.value is None:
@@ -1602,6 +1636,29 @@ _PATH_STEPS = frozenset(
     {"joinpath", "with_name", "with_suffix", "with_stem", "resolve", "absolute", "expanduser"}
 )
 _PATH_VALUES = (ast.BinOp, ast.Call, ast.Attribute, ast.BoolOp)
+
+
+# `State.restart_required`, `needs_restart`, `request_restart()`: the app must restart next.
+_RESTART = re.compile(
+    r"restart_?(?:required|needed|pending)|needs?_?restart|(?:request|prompt|ask|offer)_?restart",
+    re.I,
+)
+
+
+def _over_size_limit(test: ast.expr) -> bool:
+    """`p.stat().st_size > limit`, `os.path.getsize(f) >= cap`: a file's size over a limit."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_over_size_limit(v) for v in test.values)
+    if not (isinstance(test, ast.Compare) and isinstance(test.ops[0], (ast.Gt, ast.GtE))):
+        return False
+    left = test.left
+    if isinstance(left, ast.Attribute):
+        return left.attr == "st_size"
+    return (
+        isinstance(left, ast.Call)
+        and isinstance(left.func, (ast.Attribute, ast.Name))
+        and getattr(left.func, "attr", getattr(left.func, "id", "")) == "getsize"
+    )
 
 
 def _short_retry(node: ast.Call, loop: ast.AST | None) -> tuple[str, ...]:

@@ -118,6 +118,14 @@ class BlockingCallInAsync(ProjectRule):
     )
     INVALID = (
         Invalid("import time as t\nasync def f():\n    t.sleep(1)\n", line=3),
+        # A self-update copies the new files in, then asks for a restart: once per update.
+        Invalid(
+            "import shutil\nclass Updater:\n    async def install(self, unpacked):\n"
+            "        shutil.copytree(unpacked, self.target, dirs_exist_ok=True)\n"
+            "        self.state = State.restart_required\n",
+            line=4,
+            message_contains="once per update, which then asks for a restart (line 5)",
+        ),
         Invalid(
             "import shutil\nclass Library:\n    async def adopt(self, download):\n"
             "        shutil.move(download / 'album', self.music_dir / 'album')\n"
@@ -291,6 +299,13 @@ class BlockingCallInAsync(ProjectRule):
                 cost = f", {MEMBER_READ_NOTE if member else MS_SCALE_NOTE}" if not slow else ""
                 once = is_close_handler(fn.name)
                 when = "; it runs once per close" if once else ""
+                # An update that copies its files and then asks for a restart: once per update.
+                if kind == "file-bulk" and 0 < max(c.line for c in calls) < fn.asks_restart:
+                    once = True
+                    when = (
+                        "; it runs once per update, which then asks for a restart (line "
+                        f"{fn.asks_restart}): a one-off stall the user started"
+                    )
                 # On a loop that runs in its own thread only that loop's tasks wait.
                 loop = thread_loop_of(project, fn.qualname)
                 aside = kind not in KEEP_RANK_KINDS and loop is not None

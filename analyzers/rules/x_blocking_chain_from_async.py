@@ -262,6 +262,21 @@ class BlockingChainFromAsync(ProjectRule):
             line=8,
             message_contains="time.sleep",
         ),
+        # A helper that refuses to delete a folder holding a large file: small folders
+        # only, a short hitch (MEDIUM).
+        Invalid(
+            "import shutil\n"
+            "def drop_scratch(folder, limit=8_000_000):\n"
+            "    for p in folder.rglob('*'):\n"
+            "        if p.is_file() and p.stat().st_size > limit:\n"
+            "            raise RuntimeError(f'{p} is too large to delete')\n"
+            "    shutil.rmtree(folder)\n"
+            "async def reset(folder, fetch):\n"
+            "    drop_scratch(folder)\n"
+            "    await fetch(folder)\n",
+            line=8,
+            message_contains="raises on any file over its size limit",
+        ),
         # A delete that waits up to 3 x 0.1 s for the file to go away: a short hitch (MEDIUM).
         Invalid(
             "import time\n"
@@ -362,6 +377,17 @@ class BlockingChainFromAsync(ProjectRule):
                 note = MEMBER_READ_NOTE if member else MS_SCALE_NOTE
                 if not quick and holder is not None and self._short_retry(holder, chain.call):
                     quick, note = True, SHORT_RETRY_NOTE
+                if (
+                    not quick
+                    and chain.kind == "file-bulk"
+                    and holder is not None
+                    and holder.refuses_large_files
+                ):
+                    quick = True
+                    note = (
+                        f"`{short_name(holder.qualname)}` raises on any file over its size "
+                        "limit, so it only handles folders of small files"
+                    )
                 cost = f", {note}" if quick else ""
                 once = is_close_handler(fn.name)
                 when = "; it runs once per close" if once else ""
