@@ -56,15 +56,20 @@ class UnboundedHistory(ProjectRule):
             "    def record(self, e):\n        self._history.append(e)\n"
             "        if len(self._history) > 100:\n            self._history.pop(0)\n"
         ),
-        # Slice assignment replaces the whole contents on each drag: it never accumulates.
+        # Slice assignment replaces (or empties) the whole contents on each drag: it never
+        # accumulates.
         Valid(
             "class Drag:\n    def __init__(self):\n        self.source_events = []\n"
+            "        self.copied_events = []\n"
             "    def begin(self, events, x):\n"
             "        picked = []\n"
             "        for e in events:\n"
             "            if e.start <= x:\n"
             "                picked.append(e)\n"
             "        self.source_events[:] = picked\n"
+            "        self.copied_events[:] = []\n"
+            "        for e in picked:\n"
+            "            self.copied_events.append(e.copy())\n"
         ),
     )
     INVALID = (
@@ -127,6 +132,9 @@ class UnboundedHistory(ProjectRule):
                 # `self.x[:] = [...]` or `self.x[i] = v` replaces items: a list grows only by
                 # append/extend/insert/+=.
                 if all(how == "setitem" for _, how in use.adds):
+                    continue
+                # `self.x[:] = []` (or `= [...]`) empties or replaces it: a reset, like a trim.
+                if any(how == "setitem" and use.keys.get(at) == ":" for at, how in use.adds):
                     continue
                 if not HISTORY_NAME.search(attr):
                     continue
