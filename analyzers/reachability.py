@@ -67,6 +67,12 @@ _APP_OBJECT = re.compile(
 # Plugins installed beside the program, found through entry-point groups it reads: they
 # call the program's published API (`importlib.metadata.entry_points(group=...)`).
 _ENTRY_POINT_LOOKUP = re.compile(r"\b(?:iter_)?entry_points\s*\(")
+# Imports by a name computed at run time: a plugin folder, commands loaded by file name.
+_DYNAMIC_IMPORT = re.compile(
+    r"\b(?:import_module|__import__|iter_modules|walk_packages|make_plugin_source|load_plugin"
+    r"|spec_from_file_location|load_source|SourceFileLoader)\s*\("
+)
+_PACKAGE_PATH = re.compile(r"\b([A-Za-z_]\w*)\.__path__\b")
 _RESOURCE_PATTERNS = ("*.ui", "*.qml")
 _SKIPPED_DIRS = frozenset(
     {".git", ".venv", "venv", "node_modules", "site-packages", "build", "dist"}
@@ -105,6 +111,13 @@ class References:
     demo: bool = False  # ... that only starts a Qt application around the module's widgets
     app: bool = False  # makes or subclasses the application object (outside a demo block)
     plugin_host: bool = False  # loads plugins through entry-point groups
+    # Imports modules by a name computed at run time (`importlib.import_module(name)`,
+    # `pkgutil.iter_modules`, pluginbase's `load_plugin`, a spec from a file path): the
+    # packages it names (`Path(__file__).parent / "cmd"`) may be loaded whole.
+    dynamic_loader: bool = False
+    # When `dynamic_loader`: the folders it may load from, as named by a string that is one
+    # bare word (`/ "cmd"`, `"plugins"`) or a package whose `__path__` it reads.
+    loader_dirs_text: str = ""
 
     @property
     def imported(self) -> frozenset[str]:
@@ -256,6 +269,7 @@ def references_of(
         loads.update(_loadable(text))
     loads.difference_update(exported)
     quoted.subtract(exported)
+    dynamic = _DYNAMIC_IMPORT.search(code) is not None
     main = _MAIN_GUARD.search(source)
     demo = main is not None and _QT_APP.search(source, main.end()) is not None
     demo_block = _MAIN_GUARD.search(code) if demo else None
@@ -272,7 +286,19 @@ def references_of(
         app=("Application" in app_code or "Tk(" in app_code)
         and _APP_OBJECT.search(app_code) is not None,
         plugin_host="entry_points" in code and _ENTRY_POINT_LOOKUP.search(code) is not None,
+        dynamic_loader=dynamic,
+        loader_dirs_text="\n".join(sorted(_loader_dirs(code))) if dynamic else "",
     )
+
+
+def _loader_dirs(code: str) -> set[str]:
+    """Bare-word strings (`"cmd"`) and packages whose `__path__` the code reads."""
+    dirs = {m.group(1) for m in _PACKAGE_PATH.finditer(code)}
+    for match in _QUOTED.finditer(code):
+        text = match.group(1) or match.group(2) or ""
+        if text.isidentifier():
+            dirs.add(text)
+    return dirs
 
 
 # Class decorators that register nothing: they rewrite or wrap the class in place (a
@@ -456,6 +482,13 @@ class Reachability:
         used_packages = {name.rpartition(".")[0] for name, found in importers.items() if found} | {
             name for name, found in importers.items() if found
         }
+        # Packages a run-time loader names (`Path(__file__).parent / "cmd"`, `iter_modules(
+        # plugins.__path__)`): their modules are loaded by file name, never imported.
+        loader_words: set[str] = set()
+        for m in self.modules.values():
+            if m.refs.dynamic_loader:
+                loader_words.update(m.refs.loader_dirs_text.split("\n"))
+        candidates = {name for name in candidates if not set(name.split(".")[1:-1]) & loader_words}
         dead: dict[str, str] = {}
         for name in candidates:
             if not importers[name] and name.rpartition(".")[0] in used_packages:
