@@ -364,7 +364,8 @@ def _once_at_start_up(found: Finding, project: ProjectModel) -> Finding:
     if fn is None:
         return found
     once = runs_once_per_program(project, fn) or (
-        bool(_START_UP_NAME.search(fn.name)) and _called_once_by_name(project, fn.name)
+        _called_once_by_name(project, fn.name)
+        and (bool(_START_UP_NAME.search(fn.name)) or _sole_caller_once(project, fn.name))
     )
     if not once:
         return found
@@ -381,6 +382,43 @@ def _called_once_by_name(project: ProjectModel, name: str) -> bool:
     whatever its receiver), outside any loop."""
     sites = project.memo("CIA904.calls_by_name", lambda: _calls_by_name(project))
     return sites.get(name) == 1
+
+
+def _sets_state(branch: cst.If) -> bool:
+    """The branch stores a new value before it emits (`if status != OK: states[k] = OK`):
+    the emit announces a change of that item."""
+    body = branch.body.body if isinstance(branch.body, cst.IndentedBlock) else ()
+    return any(
+        isinstance(small, (cst.Assign, cst.AugAssign))
+        and all(
+            isinstance(
+                t.target if isinstance(small, cst.Assign) else small.target,
+                (cst.Subscript, cst.Attribute),
+            )
+            for t in (small.targets if isinstance(small, cst.Assign) else (small,))
+        )
+        for stmt in body
+        if isinstance(stmt, cst.SimpleStatementLine)
+        for small in stmt.body
+    )
+
+
+def _sole_caller_once(project: ProjectModel, name: str) -> bool:
+    """The one function that names method `name` in a call runs once per program (a window's
+    `_set_default()` called from its `__init__`): `self.model.monitor.report_all()` there runs
+    once too, even when the receiver's type is not known."""
+    holders = project.memo("CIA904.holders_by_name", lambda: _holders_by_name(project))
+    holder = project.functions.get(holders.get(name, ""))
+    return holder is not None and runs_once_per_program(project, holder)
+
+
+def _holders_by_name(project: ProjectModel) -> dict[str, str]:
+    """Method name -> the function holding the last call site that names it."""
+    return {
+        call.target.rsplit(".", 1)[-1]: fn.qualname
+        for fn in project.functions.values()
+        for call in fn.calls
+    }
 
 
 def _calls_by_name(project: ProjectModel) -> dict[str, int]:
@@ -616,7 +654,42 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
                             self.dataChanged.emit(self.index(i), self.index(i))
             """,
             line=6,
-            message_contains="once per changed row",
+            message_contains="once per changed item",
+        ),
+        # Resetting the faults that are set: one notification per indicator that changes.
+        Invalid(
+            """\
+            class Faults:
+                def reset_all(self):
+                    for name, state in self._states.items():
+                        if state != State.OK:
+                            self._states[name] = State.OK
+                            self.signals.state_changed.emit(name, State.OK)
+            """,
+            line=6,
+            message_contains="once per changed item",
+        ),
+        # Reported once from a window's set-up (its only call site), whatever the receiver.
+        Invalid(
+            """\
+            class Monitor:
+                def report_all(self):
+                    for name, value in self.breakers.items():
+                        self.signals.breaker.emit((name, value))
+
+            class Window:
+                def __init__(self, model):
+                    self.model = model
+                    self._defaults()
+
+                def _defaults(self):
+                    self.model.monitor.report_all()
+
+            def main(model):
+                Window(model).show()
+            """,
+            line=4,
+            message_contains="runs once, as the program starts",
         ),
         # A queue put per item is no pacing: the emits come as fast as the loop runs.
         Invalid(
@@ -754,16 +827,18 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             per = "once per new item of its loop" if first_seen else "once per item of its loop"
             # `if row.update(new): self.dataChanged.emit(i, i)`: only rows that changed, and
             # the view merges those updates into its next repaint.
-            changed_rows = receiver.endswith(".dataChanged") and any(
-                isinstance(a, cst.If) for a in ancestors[ancestors.index(loop) :]
+            branches = [a for a in ancestors[ancestors.index(loop) :] if isinstance(a, cst.If)]
+            changed_rows = bool(branches) and (
+                receiver.endswith(".dataChanged") or _sets_state(branches[-1])
             )
             why = ""
             if changed_rows and not gesture:
-                per = "once per changed row of its loop"
+                per = "once per changed item of its loop"
                 why = (
-                    " It fires only for rows a test picks (those that changed), one "
-                    "dataChanged per row is a model's normal granularity, and the view "
-                    "merges them into its next repaint: it costs little."
+                    " It fires only for the items a test picks (those whose state changed, "
+                    "usually few), and one notification per changed item is the normal "
+                    "granularity (a view merges `dataChanged` rows into its next repaint): it "
+                    "costs little."
                 )
             elif gesture:
                 why = (
