@@ -114,6 +114,20 @@ class TaskWithoutReference(ProjectRule):
         ),
     )
     INVALID = (
+        # A handler that restarts itself only when a step failed: one task per failure,
+        # not one per event. Unreferenced all the same: LOW.
+        Invalid(
+            "import asyncio\n"
+            "class Wizard:\n"
+            "    async def process(self):\n"
+            "        try:\n"
+            "            await self.step()\n"
+            "        except OSError:\n"
+            "            asyncio.ensure_future(self.process())\n"
+            "            return\n",
+            line=7,
+            message_contains="discards the task: the loop holds",
+        ),
         # The poll loop ends right after starting the error task: one task per poll loop's
         # life, not one per item. Still unreferenced, but a one-off: LOW.
         Invalid(
@@ -264,6 +278,9 @@ class TaskWithoutReference(ProjectRule):
             # Defined inside another function and handed out (returned, subscribed, hooked)
             # rather than called there: a callback, run once per event it is given.
             return f"from a callback defined in `{outer.name}` (one per call)"
+        # Started from an `except` block (a retry after a failure): one per failure.
+        if call.in_except:
+            return ""
         if _PER_EVENT.search(fn.name) and self.project.once_reason(fn.qualname) is None:
             return "one per event"
         return ""
