@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzers.project import CallSite, FunctionInfo, ProjectModel
+from analyzers.project import QT_PACKAGES, CallSite, FunctionInfo, ProjectModel
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 
@@ -17,10 +17,8 @@ def _nested_loop_kind(target: str, in_coroutine: bool) -> str | None:
     if last == "processEvents":
         return "processEvents"
     if last in ("exec", "exec_"):
-        if "loop" in receiver:
-            return "QEventLoop"
-        if in_coroutine and receiver:
-            return "modal exec"
+        # Which loop (if any) depends on what the receiver is: see `_exec_kind`.
+        return "exec" if receiver else None
     # The static dialogs (`QMessageBox.question`, `QInputDialog.getText`, `QFileDialog.get*`)
     # run the same modal loop as `exec()`.
     dialog = receiver.rsplit(".", 1)[-1] in _MODAL_DIALOG_CLASSES
@@ -31,6 +29,81 @@ def _nested_loop_kind(target: str, in_coroutine: bool) -> str | None:
 
 _MODAL_DIALOG_CLASSES = frozenset({"qmessagebox", "qinputdialog", "qfiledialog", "qcolordialog"})
 _MODAL_STATIC_METHODS = frozenset({"question", "warning", "information", "critical", "about"})
+
+# Qt classes whose `exec()` runs a nested event loop, and the name endings of widget
+# libraries' dialogs built on them (`MessageBox`, `Dialog` of a fluent-widgets kit).
+_QT_MODAL_CLASSES = frozenset(
+    {
+        "QDialog",
+        "QMessageBox",
+        "QInputDialog",
+        "QFileDialog",
+        "QColorDialog",
+        "QFontDialog",
+        "QProgressDialog",
+        "QErrorMessage",
+        "QWizard",
+        "QPrintDialog",
+        "QPageSetupDialog",
+        "QPrintPreviewDialog",
+        "QMenu",
+        "QDrag",
+    }
+)
+_MODAL_NAME_ENDINGS = ("Dialog", "MessageBox", "Menu", "Wizard")
+# Receivers whose name says what they are when the model knows no type for them.
+_MODAL_RECEIVER_WORDS = ("dialog", "dlg", "msgbox", "msg_box", "messagebox", "message_box", "menu")
+
+
+def _class_exec_kind(project: ProjectModel, ctor: str) -> str | None:
+    """ "QEventLoop" or "modal exec" when the class (or a project base of it) is a Qt event loop
+    or dialog/menu; None for any other class (a project class with its own `exec`)."""
+    todo, seen = [ctor], set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        short = name.rsplit(".", 1)[-1]
+        root = name.split(".", 1)[0]
+        if short == "QEventLoop" and (root in QT_PACKAGES or root == short):
+            return "QEventLoop"
+        if short in _QT_MODAL_CLASSES or short.endswith(_MODAL_NAME_ENDINGS):
+            return "modal exec"
+        klass = project.classes.get(name)
+        if klass is not None:
+            todo.extend(klass.bases)
+    return None
+
+
+def _exec_kind(project: ProjectModel, fn: FunctionInfo, call: CallSite) -> str | None:
+    """What `x.exec()` runs: a modal dialog/menu loop, a QEventLoop, or nothing of the kind.
+
+    A method merely named `exec` is not a dialog: an awaited `exec` is a coroutine, and one
+    that resolves to a project function (a command runner, an `api.gui.exec(func)` helper
+    that awaits `func`) is the project's own code. Only a receiver known to be a Qt dialog,
+    menu or event loop (built from one here or in the class, or a project subclass of one),
+    or named like one when no type is known, runs a nested loop.
+    """
+    if call.awaited:
+        return None
+    receiver = call.target.rsplit(".", 1)[0]
+    if receiver.endswith("()"):  # `ConfirmDialog(self).exec()`: shown as soon as it is built
+        return _class_exec_kind(project, receiver[:-2])
+    typed = project.typed_target(fn, call.target)
+    if typed != call.target:
+        ctor = typed.rsplit(".", 1)[0]
+        if ctor in project.classes or ctor.rsplit(".", 1)[-1][:1].isupper():
+            return _class_exec_kind(project, ctor)
+    if project.resolve(fn, call.target) is not None:
+        return None
+    last = receiver.rsplit(".", 1)[-1].lower()
+    if "loop" in last:
+        return "QEventLoop"
+    if fn.is_async and any(word in last for word in _MODAL_RECEIVER_WORDS):
+        return "modal exec"
+    return None
+
 
 # Libraries that run asyncio on the Qt event loop. Only there does a nested Qt loop resume
 # other asyncio tasks inside a running one ('Cannot enter into task').
@@ -43,7 +116,8 @@ def _asyncio_on_qt_loop(project: ProjectModel) -> bool:
     def build() -> bool:
         for summary in project.modules.values():
             for name in summary.imports.values():
-                if name.split(".", 1)[0] in _QT_ASYNCIO_BRIDGES or ".QtAsyncio" in name:
+                # Any part of the name: a vendored copy (`app.vendor.qasync`) bridges too.
+                if _QT_ASYNCIO_BRIDGES.intersection(name.split(".")) or ".QtAsyncio" in name:
                     return True
         return False
 
@@ -133,8 +207,59 @@ class NestedEventLoop(ProjectRule):
             "            QMessageBox.warning(self, 'Fetch failed', err)\n"
             "        self.tree.expandAll()\n"
         ),
+        # A project method that happens to be named `exec`: awaited, it is a coroutine (an
+        # `api.gui.exec(func)` helper that awaits `func`), not a modal dialog ...
+        Valid(
+            "import qasync\n"
+            "class GuiApi:\n"
+            "    async def exec(self, func, *args):\n"
+            "        return await func(self.window, *args)\n"
+            "class PaletteCommand:\n"
+            "    def __init__(self, gui: GuiApi):\n"
+            "        self.gui = gui\n"
+            "    async def run(self):\n"
+            "        await self.gui.exec(self.apply_palette)\n"
+        ),
+        # ... and not awaited, it resolves to the project's own code, not Qt's.
+        Valid(
+            "import qasync\n"
+            "class Interpreter:\n"
+            "    def exec(self, line):\n"
+            "        return self.run_line(line)\n"
+            "class Console:\n"
+            "    def __init__(self):\n"
+            "        self.interp = Interpreter()\n"
+            "    async def submit(self, line):\n"
+            "        self.interp.exec(line)\n"
+        ),
     )
     INVALID = (
+        # A project dialog class shown as soon as it is built, in a task under qasync.
+        Invalid(
+            "import qasync\n"
+            "from PySide6.QtWidgets import QDialog\n"
+            "class ConfirmDelete(QDialog):\n"
+            "    pass\n"
+            "class Jobs:\n"
+            "    async def delete(self, job):\n"
+            "        if ConfirmDelete(self).exec():\n"
+            "            await job.remove()\n",
+            line=7,
+            message_contains="`ConfirmDelete(...).exec()`",
+        ),
+        # No bridge: asyncio is stepped by a timer only while it is idle, so nothing re-enters
+        # the task; asyncio just waits while the box is open (LOW, says so).
+        Invalid(
+            "from PyQt5.QtWidgets import QMessageBox\n"
+            "class Settings:\n"
+            "    async def reinstall(self):\n"
+            "        box = QMessageBox(QMessageBox.Question, 'Reinstall', 'Go on?')\n"
+            "        if box.exec_() != QMessageBox.Yes:\n"
+            "            return\n"
+            "        await self.server.reinstall()\n",
+            line=5,
+            message_contains="no task re-enters here",
+        ),
         # ... but a question whose answer the coroutine uses is its flow, failure or not.
         Invalid(
             "from PySide6.QtWidgets import QMessageBox\n"
@@ -202,6 +327,10 @@ class NestedEventLoop(ProjectRule):
                 continue
             for call in fn.calls:
                 kind = _nested_loop_kind(call.target, fn.is_async)
+                if kind == "exec":
+                    kind = _exec_kind(project, fn, call)
+                    if kind == "modal exec" and not fn.is_async:
+                        continue  # a dialog from a slot is Qt's own modal idiom
                 if kind is None:
                     continue
                 if kind == "modal dialog":
@@ -228,27 +357,34 @@ class NestedEventLoop(ProjectRule):
 
 
 def _impact(fn: FunctionInfo, call: CallSite, kind: str, bridged: bool) -> int | None:
-    """A second asyncio loop breaks the program; one `processEvents()` in a GUI handler,
-    outside any loop, is a re-entrancy hazard that costs little (blind judges: trivial at
-    HIGH, then at MEDIUM). With no asyncio on the Qt loop, `processEvents()` in a GUI handler
-    only lets queued slots and input run early, in a loop too: LOW. The rule's default
-    otherwise (per item under qasync, or inside a coroutine)."""
+    """A second asyncio loop breaks the program. One `processEvents()` outside any loop (in a
+    GUI handler, or once per call of a coroutine: a busy cursor flushed before slow work that
+    already runs in an executor) is a re-entrancy hazard that costs little (blind judges:
+    trivial at HIGH, then at MEDIUM). With no asyncio on the Qt loop (no qasync-style bridge;
+    a hand-made driver steps asyncio from a timer only while it is idle) nothing re-enters a
+    task: `processEvents()` only lets queued slots run early, and a modal dialog or local
+    QEventLoop in a coroutine only pauses asyncio until it closes: LOW. The rule's default
+    otherwise (per item under a bridge, or a modal loop inside a bridged task)."""
     if kind == "asyncio loop":
         return 7
-    if kind == "processEvents" and not fn.is_async and (not call.in_loop or not bridged):
+    if kind == "processEvents" and (not call.in_loop or not bridged):
+        return _FLUSH_IMPACT
+    if kind in ("modal exec", "QEventLoop") and fn.is_async and not bridged:
         return _FLUSH_IMPACT
     return None
 
 
-# One `processEvents()` in a sync GUI handler (or one per item where no asyncio runs on the Qt
-# loop) flushes pending paints and input: a re-entrancy hazard, not a stall. Blind judges
-# called every such finding trivial at MEDIUM (2*10 + 3*5 - 5*2 = 25, LOW).
+# A flush, or a pause of asyncio while a dialog is open: a re-entrancy or UX hazard, not a
+# stall (2*10 + 3*5 - 5*2 = 25, LOW).
 _FLUSH_IMPACT = 2
 
 
 def _message(
     fn: FunctionInfo, target: str, kind: str, gui: str | None, bridged: bool, in_loop: bool
 ) -> str:
+    ctor, _, meth = target.rpartition(".")
+    if ctor.endswith("()"):  # `pkg.ConfirmDialog().exec` -> `ConfirmDialog(...).exec`
+        target = f"{ctor[:-2].rsplit('.', 1)[-1]}(...).{meth}"
     where = f"coroutine `{fn.name}`" if fn.is_async else f"`{fn.name}` ({gui})"
     if kind == "asyncio loop":
         return (
@@ -258,15 +394,33 @@ def _message(
         )
     if kind == "processEvents":
         others = "(under qasync) other tasks" if bridged else "input handlers"
-        flush = (
-            " It only flushes pending events (paints, input): a re-entrancy hazard, not a stall."
-            if not fn.is_async and (not in_loop or not bridged)
-            else ""
-        )
+        flush = ""
+        if not fn.is_async and (not in_loop or not bridged):
+            flush = (
+                " It only flushes pending events (paints, input): a re-entrancy hazard, not a "
+                "stall."
+            )
+        elif fn.is_async and not in_loop:
+            flush = (
+                " It runs once per call, to flush pending events (paints, a busy cursor): a "
+                "re-entrancy hazard, not a stall."
+            )
+        elif fn.is_async and not bridged:
+            others = "input handlers"
         return (
             f"`{target}()` in {where} re-enters the Qt event loop: queued slots, timers and "
             f"{others} run re-entrantly here; move the slow work off the GUI thread instead."
             f"{flush}"
+        )
+    loop = "a nested QEventLoop" if kind == "QEventLoop" else f"modal `{target}()`"
+    if fn.is_async and not bridged:
+        # No qasync-style bridge: asyncio is not run from inside Qt's loop, so no task
+        # resumes in the nested one; the loop's thread is simply parked until it returns.
+        return (
+            f"{loop} inside {where} parks this asyncio loop until it returns: no task "
+            "re-enters here (nothing in the project runs asyncio from Qt's loop, as qasync "
+            "does), but every other asyncio task waits while it is open. Use `open()` + the "
+            "`finished` signal and await a future to keep them running."
         )
     if kind == "QEventLoop":
         return (
