@@ -19,6 +19,14 @@ _OWN_EDGES = re.compile(
     re.I,
 )
 
+# `self._accounts_processor.connections()`, `pool.connections`, `server.connections`: the
+# sessions or accounts a manager, pool or server holds, not a graph's edges.
+_SESSION_OWNER = re.compile(
+    r"(?:processor|manager|pool|service|repo|repository|db|database|client|server|session|"
+    r"socket)s?\.(?:connections|links)(?:\(\))?$",
+    re.I,
+)
+
 # An outer loop over a node's ports, names or keys (usually one or two) is not a loop over
 # the graph's nodes: the scan inside it runs a handful of times, not V times.
 _NOT_NODES = re.compile(r"port|name|key|label|field|column|attr|kind|slot|type", re.I)
@@ -146,6 +154,15 @@ class GraphScanPerNode(ProjectRule):
     )
     VALID = (
         *VALID,
+        # The accounts a connection manager holds are not a graph's edges.
+        Valid(
+            "class Payments:\n"
+            "    def record(self, receipts, payee):\n"
+            "        for receipt in receipts:\n"
+            "            for conn in self._accounts_manager.connections():\n"
+            "                if conn.key == payee:\n"
+            "                    conn.book(receipt)\n"
+        ),
         # `edges` is rebuilt per node from that node's own inputs: not the graph's edge list.
         Valid(
             "def order(graph):\n"
@@ -256,6 +273,7 @@ class GraphScanPerNode(ProjectRule):
                 for line, it in sorted(fn.loop_iters.items())
                 if _EDGE_LIST.search(it)
                 and not _OWN_EDGES.match(it)
+                and not _SESSION_OWNER.search(it)
                 and not _looked_up_per_item(fn, line, it)
             ]
             if not scans:
