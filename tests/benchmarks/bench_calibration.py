@@ -32,6 +32,11 @@ trivial). The projects, each from the environment variable naming its source fol
     CALIB_JVCONNECTED jvconnected (nocarryr/jvconnected, PySide2 + qasync), `src/jvconnected`
     CALIB_PYRPL       PyRPL (lneuhaus/pyrpl, PyQt5 + quamash), `pyrpl`
     CALIB_M2GUI       ts_m2gui (lsst-ts/ts_m2gui, PySide6 + qasync), `python/lsst/ts/m2gui`
+    Judged blind after the round-13 fixes, every finding:
+    CALIB_ARTIQ       ARTIQ (m-labs/artiq, PyQt6 + qasync dashboards), `artiq`
+    CALIB_RANDOVANIA  Randovania (randovania/randovania 2024-01, PySide6 + qasync), `randovania`
+    CALIB_LEVITYDASH  LevityDash (noblecloud/LevityDash, PySide2, asyncio loops in plugin
+                      threads), `src/LevityDash`
 
 CALIB_JUDGEMENTS lists judgement files (os.pathsep-separated): JSON lists of
 {"rule", "path", "symbol", "statement", "verdict": "real"|"wrong"|"trivial", "note"}, keyed by
@@ -74,6 +79,9 @@ TREES = (
     ("jvconnected", "CALIB_JVCONNECTED", "generic"),
     ("PyRPL", "CALIB_PYRPL", "generic"),
     ("ts_m2gui", "CALIB_M2GUI", "generic"),
+    ("ARTIQ", "CALIB_ARTIQ", "generic"),
+    ("Randovania", "CALIB_RANDOVANIA", "generic"),
+    ("LevityDash", "CALIB_LEVITYDASH", "generic"),
 )
 VERDICTS = ("real", "wrong", "trivial")
 
