@@ -86,8 +86,9 @@ _NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _QUIT_HOOKS = ("aboutToQuit.connect", "lastWindowClosed.connect")
 _STOP_SIGNALS = frozenset({"signal.SIGTERM", "signal.SIGINT", "signal.SIGBREAK", "signal.SIGHUP"})
 # Handlers of a failure by name: `on_error`, `handle_failure`, `_show_error_dialog`,
-# `onDownloadFailed`, `report_exception` (not `update_errors`, which may run per keystroke).
-_FAILURE_WORDS = frozenset({"error", "errors", "failure", "failed", "fail", "exception"})
+# `onDownloadFailed`, `report_exception`, `handle_unable_to_export` (not `update_errors`,
+# which may run per keystroke).
+_FAILURE_WORDS = frozenset({"error", "errors", "failure", "failed", "fail", "exception", "unable"})
 _HANDLER_WORDS = frozenset({"on", "handle", "show", "report", "notify", "display", "log"})
 
 
@@ -2735,10 +2736,21 @@ class ProjectModel:
             for q, fn in self.functions.items()
             if q not in self.gui_functions and q not in self.thread_targets
         }
+        # A method no call resolves to (`dialog.handle_export_problem(e)` on an object of
+        # unknown type, or an override of it) is called by its name: every call of that
+        # method name in the tree.
+        by_name: dict[str, list[tuple[FunctionInfo, CallSite]]] = {}
+        for fn in self.functions.values():
+            for call in fn.calls:
+                if "." in call.target:
+                    by_name.setdefault(call.target.rsplit(".", 1)[1], []).append((fn, call))
         for _ in range(3):
             changed = False
             for q in candidates - found:
                 callers = self.callers(q)
+                if not callers and self.functions[q].cls:
+                    name = self.functions[q].name
+                    callers = [c for c in by_name.get(name, []) if c[0].qualname != q]
                 if callers and all(
                     _on_error(call) or caller.qualname in found for caller, call in callers
                 ):

@@ -351,3 +351,40 @@ def test_a_blocking_back_off_in_a_retry_loop_is_not_a_rare_path():
         (7, "CRITICAL", 79),
         (12, "MEDIUM", 44),
     ]
+
+
+OVERRIDE = """
+import shutil
+
+
+class Dialog:
+    async def handle_export_problem(self, problem):
+        pass
+
+
+class GameDialog(Dialog):
+    async def handle_export_problem(self, problem):
+        shutil.rmtree(self.tmp)
+        return await super().handle_export_problem(problem)
+
+    async def refresh(self):
+        shutil.rmtree(self.cache)
+
+
+async def export(dialog):
+    try:
+        await dialog.run()
+    except OSError as e:
+        await dialog.handle_export_problem(e)
+    await dialog.refresh()
+"""
+
+
+def test_a_method_called_by_name_only_in_except_blocks_is_the_error_path():
+    # `dialog` has no known type: the override is reached by its name, only after a failure.
+    model = ProjectModel.build([summarize_source(textwrap.dedent(OVERRIDE), "pkg/dlg.py")])
+    assert model.error_path_at("pkg/dlg.py", [12]) == (
+        "only on the error path (every caller calls it after a failure)"
+    )
+    assert model.error_path_at("pkg/dlg.py", [16]) is None
+    assert error_handler_name("handle_unable_to_export")
