@@ -15,6 +15,7 @@ from analyzers.rules._shapes import (
     dotted,
     int_value,
     methods_of,
+    names_text,
     reachable_methods,
 )
 
@@ -34,6 +35,26 @@ _SETTER = re.compile(r"^set[A-Z]")
 # View items are not widgets: they get no show/hide events, and the view paints them only
 # while it is visible itself.
 _VIEW_ITEMS = frozenset({"QListWidgetItem", "QTreeWidgetItem", "QTableWidgetItem", "QStandardItem"})
+# A drag, hover or press begins and ends in a pair of handlers (or event-filter branches); Qt
+# delivers those only to a widget on screen under the pointer.
+_BEGIN_HANDLERS = frozenset(
+    {
+        "enterEvent",
+        "dragEnterEvent",
+        "dragMoveEvent",
+        "mousePressEvent",
+        "mouseMoveEvent",
+        "hoverEnterEvent",
+        "hoverMoveEvent",
+    }
+)
+_END_HANDLERS = frozenset(
+    {"leaveEvent", "dragLeaveEvent", "dropEvent", "mouseReleaseEvent", "hoverLeaveEvent"}
+)
+_BEGIN_EVENTS = frozenset(
+    {"Enter", "DragEnter", "DragMove", "MouseButtonPress", "MouseMove", "HoverEnter", "HoverMove"}
+)
+_END_EVENTS = frozenset({"Leave", "DragLeave", "Drop", "MouseButtonRelease", "HoverLeave"})
 
 
 def _light_call(name: str) -> bool:
@@ -90,6 +111,26 @@ def _empties(test: cst.BaseExpression) -> bool:
         ):
             return True
     return False
+
+
+def _interaction(method: str, ancestors: tuple[cst.CSTNode, ...]) -> str:
+    """Whether a call sits where a drag, hover or press begins ("begin") or ends ("end"): its
+    handler, or the branch of an event filter testing for that event type; "" elsewhere."""
+    if method in _BEGIN_HANDLERS:
+        return "begin"
+    if method in _END_HANDLERS:
+        return "end"
+    for i in range(len(ancestors) - 1, -1, -1):
+        node = ancestors[i]
+        inner = ancestors[i + 1] if i + 1 < len(ancestors) else None
+        # Only the if's own body: its else branch is every other event.
+        if isinstance(node, cst.If) and inner is node.body:
+            words = {w.lstrip(".") for w in names_text(node.test).split()}
+            if words & _BEGIN_EVENTS:
+                return "begin"
+            if words & _END_EVENTS:
+                return "end"
+    return ""
 
 
 class FastTimerWithoutVisibilityCheck(Rule):
@@ -244,7 +285,60 @@ def _tick(self):
             """
         ),
     )
+    VALID = (
+        *VALID,
+        # Edge auto-pan: started when a drag moves over the list (event-filter branch) and
+        # stopped when it drops or leaves, so it ticks only under the pointer on screen.
+        Valid(
+            """\
+            class EdgePanList(QListView):
+                def __init__(self):
+                    self.installEventFilter(self)
+                    self._pan_timer = QTimer(self)
+                    self._pan_timer.setInterval(25)
+                    self._pan_timer.timeout.connect(self._step)
+
+                def eventFilter(self, obj, ev):
+                    if ev.type() == QEvent.Type.DragMove:
+                        self._dy = 1 if ev.position().y() > self.height() - 30 else 0
+                        if not self._pan_timer.isActive():
+                            self._pan_timer.start()
+                    elif ev.type() in (QEvent.Type.Drop, QEvent.Type.DragLeave):
+                        self._pan_timer.stop()
+                    return False
+
+                def _step(self):
+                    for bar in self._bars:
+                        bar.setValue(bar.value() + self._dy)
+            """
+        ),
+    )
     INVALID = (
+        # Started in the filter's else branch (every event but a drag move): not tied to
+        # the pointer over the widget, so it may tick while hidden.
+        Invalid(
+            """\
+            class EdgePanList(QListView):
+                def __init__(self):
+                    self._pan_timer = QTimer(self)
+                    self._pan_timer.setInterval(25)
+                    self._pan_timer.timeout.connect(self._step)
+
+                def eventFilter(self, obj, ev):
+                    if ev.type() == QEvent.Type.DragMove:
+                        self._dy = 1
+                    else:
+                        self._pan_timer.start()
+                    if ev.type() == QEvent.Type.Drop:
+                        self._pan_timer.stop()
+                    return False
+
+                def _step(self):
+                    for bar in self._bars:
+                        bar.setValue(bar.value() + self._dy)
+            """,
+            line=4,
+        ),
         Invalid(
             """\
             class Animator:
@@ -365,12 +459,18 @@ def _tick(self):
         single_shot: set[str] = set()  # timers that fire once per start (debounce)
         idle_stop: set[str] = set()  # timers stopped when their work runs out
         starts: list[tuple[cst.Call, str, int]] = []
-        for method in methods.values():
+        # timer -> where it is started / stopped: "begin"/"end" of an interaction, or ""
+        started_in: dict[str, set[str]] = {}
+        stopped_in: dict[str, set[str]] = {}
+        for method_name, method in methods.items():
             for sub, ancestors in body_nodes(method):
                 if not isinstance(sub, cst.Call):
                     continue
                 name = call_name(sub)
                 receiver = call_receiver(sub) or ""
+                if name in ("start", "stop"):
+                    where = started_in if name == "start" else stopped_in
+                    where.setdefault(receiver, set()).add(_interaction(method_name, ancestors))
                 if name == "stop" and any(
                     isinstance(a, cst.If) and _empties(a.test) for a in ancestors
                 ):
@@ -392,6 +492,10 @@ def _tick(self):
                         starts.append((sub, receiver, interval))
         for call, timer, interval in starts:
             if timer in single_shot or timer in idle_stop:
+                continue
+            # Started only when a drag, hover or press begins and stopped when it ends: it
+            # ticks only while the pointer is over the widget on screen, never while hidden.
+            if started_in.get(timer) == {"begin"} and "end" in stopped_in.get(timer, ()):
                 continue
             slot = slots.get(timer)
             if slot is None or slot not in methods:
