@@ -31,6 +31,34 @@ _SCORERS_QUALIFIED = frozenset(
 )
 _SCORER_NAMES = re.compile(r"levenshtein|edit_distance|damerau|fuzzy_score|fuzzy_ratio", re.I)
 _CACHE_NAMES = ("_cache", "cache", "lru_cache", "_index", "prefix")
+# A slot wired to each keystroke of a text box: the one evidence a static look has that the
+# scoring runs hot (`edit.textChanged.connect(self.search)`).
+_KEYSTROKE = re.compile(r"\.text(?:Changed|Edited)\.connect\(\s*self\.(\w+)\s*\)")
+
+
+def _small_collection(expr: cst.BaseExpression, walk: list) -> bool:
+    """A literal list/tuple/set, an enum's members (`Colour.__members__`, `list(Colour)`),
+    or a local name assigned one of those: a handful of items by construction."""
+    if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+        return all(isinstance(e.value, cst.SimpleString) for e in expr.elements)
+    if isinstance(expr, cst.Attribute) and expr.attr.value == "__members__":
+        return True
+    if isinstance(expr, cst.Call) and call_name(expr) in ("list", "tuple", "sorted", "set"):
+        first = arg(expr, 0)
+        return first is not None and _small_collection(first, walk)
+    if isinstance(expr, cst.Call) and call_name(expr) in ("keys", "values", "items"):
+        return isinstance(expr.func, cst.Attribute) and _small_collection(expr.func.value, walk)
+    if isinstance(expr, cst.Name):
+        values = [
+            n.value
+            for n, _ in walk
+            if isinstance(n, cst.Assign)
+            and len(n.targets) == 1
+            and isinstance(n.targets[0].target, cst.Name)
+            and n.targets[0].target.value == expr.value
+        ]
+        return bool(values) and all(_small_collection(v, walk) for v in values)
+    return False
 
 
 class FuzzyMatchAllItems(Rule):
@@ -92,6 +120,27 @@ def search(self, query):
         ),
     )
     INVALID = (
+        # A name scored against an enum's members: a handful of items, LOW.
+        Invalid(
+            """\
+            def guess_mode(word):
+                names = list(Mode.__members__.keys())
+                scores = [edit_distance(word, n) for n in names]
+                return names[scores.index(min(scores))]
+            """,
+            line=3,
+            message_contains="a handful by construction",
+        ),
+        # A list passed in by callers nobody can size statically: MEDIUM, said as a guess.
+        Invalid(
+            """\
+            def closest(value, options):
+                scores = [levenshtein(o, value) for o in options]
+                return options[scores.index(min(scores))]
+            """,
+            line=2,
+            message_contains="not known statically",
+        ),
         Invalid(
             """\
             import difflib
@@ -127,6 +176,7 @@ def search(self, query):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
+        self._keystroke_slots = set(_KEYSTROKE.findall(node.code))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if decorator_names(node) & {"lru_cache", "cache"} or _SCORER_NAMES.search(node.name.value):
@@ -156,11 +206,42 @@ def search(self, query):
                 continue
             if qualified not in _SCORERS_QUALIFIED and not _SCORER_NAMES.search(name):
                 continue
-            if enclosing_loop(sub, ancestors, comprehensions=True) is None:
+            loop = enclosing_loop(sub, ancestors, comprehensions=True)
+            if loop is None:
                 continue
+            fn = node.name.value
+            if isinstance(loop, (cst.For, cst.CompFor)):
+                iters = [loop.iter]
+            elif isinstance(getattr(loop, "for_in", None), cst.CompFor):
+                iters = [loop.for_in.iter]
+            else:
+                iters = []
+            if iters and all(_small_collection(it, walk) for it in iters):
+                self.report(
+                    sub,
+                    f"`{name}` scores every item on each {fn}() call with no cutoff, but the "
+                    "items are a literal list or an enum's members, a handful by "
+                    "construction: microseconds per call.",
+                    impact=1,
+                    frequency=3,
+                )
+                return
+            if fn in self._keystroke_slots:
+                self.report(
+                    sub,
+                    f"`{name}` scores every item on each keystroke ({fn}() is connected to a "
+                    "text change) with no cutoff or cache: prefilter, pass a score cutoff, "
+                    "and cache per query.",
+                )
+                return
+            # No evidence the list is long or the call hot: a static guess, not HIGH.
             self.report(
                 sub,
-                f"`{name}` scores every item on each {node.name.value}() call with no cutoff "
-                f"or cache: prefilter, pass a score cutoff, and cache per query.",
+                f"`{name}` scores every item on each {fn}() call with no cutoff or cache; how "
+                "long the list gets and how often this runs are not known statically: if it "
+                "serves a search box over a large catalogue, prefilter, pass a score cutoff, "
+                "and cache per query.",
+                impact=3,
+                frequency=4,
             )
             return
