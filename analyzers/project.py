@@ -263,6 +263,9 @@ class FunctionInfo:
     # It raises when a file it walks is over a size limit (`if p.stat().st_size > limit:
     # raise`): it only removes or copies folders of small files.
     refuses_large_files: bool = False
+    # A coroutine whose own body has an `await`, `async for` or `async with` (False: it
+    # runs to its end in the first step of its task, so the task is never pending).
+    suspends: bool = True
 
     def in_loop_at(self, line: int) -> bool:
         return any(first <= line <= last for first, last in self.loop_spans)
@@ -532,6 +535,8 @@ class _Summarizer:
                 _catches_all(node, decorators) if isinstance(node, ast.AsyncFunctionDef) else ""
             ),
         )
+        if isinstance(node, ast.AsyncFunctionDef):
+            info.suspends = _suspends(node)
         self.summary.functions.append(info)
         wrapper = _lock_wrapper(node)
         if wrapper is not None:
@@ -2015,6 +2020,22 @@ _EXCEPTION_DECORATORS = re.compile(
     r"(exceptions?|errors?)_?(logged|handled|caught)",
     re.I,
 )
+
+
+def _suspends(node: ast.AsyncFunctionDef) -> bool:
+    """The coroutine's own body (not a function nested in it) can pause: an `await`, an
+    `async for`, an `async with`, or an async comprehension."""
+    todo: list[ast.AST] = list(node.body)
+    while todo:
+        item = todo.pop()
+        if isinstance(item, (ast.Await, ast.AsyncFor, ast.AsyncWith)):
+            return True
+        if isinstance(item, ast.comprehension) and item.is_async:
+            return True
+        if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        todo.extend(ast.iter_child_nodes(item))
+    return False
 
 
 def _catches_all(node: ast.FunctionDef | ast.AsyncFunctionDef, decorators: list[str]) -> str:

@@ -72,6 +72,30 @@ class TaskWithoutReference(ProjectRule):
             "import asyncio\nclass T:\n    def start(self):\n"
             "        self._tasks.add(asyncio.create_task(self._run()))\n"
         ),
+        # The coroutine never awaits: its task runs to its end in its first step.
+        Valid(
+            "import asyncio\n"
+            "class Feed:\n"
+            "    def on_message(self, msg):\n"
+            "        asyncio.create_task(self.store.apply(msg))\n"
+            "class Store:\n"
+            "    async def apply(self, msg):\n"
+            "        self.pool.submit(self.update, msg)\n"
+        ),
+        # Only `add_waiter` fills `_waiters`, and nothing calls it: the loop starts nothing.
+        Valid(
+            "import asyncio\n"
+            "class Signal:\n"
+            "    def __init__(self):\n"
+            "        self._waiters = {}\n"
+            "    def on_emit(self):\n"
+            "        ready = [c for c, ok in self._waiters.items() if ok()]\n"
+            "        for coro in ready:\n"
+            "            asyncio.create_task(coro)\n"
+            "        self._waiters.clear()\n"
+            "    def add_waiter(self, key, coro):\n"
+            "        self._waiters[key] = coro\n"
+        ),
         # A TaskGroup holds its tasks and cancels them when the block exits.
         Valid(
             "import asyncio\n"
@@ -186,6 +210,22 @@ class TaskWithoutReference(ProjectRule):
             line=5,
             message_contains="a callback",
         ),
+        # The same registry once something registers into it: one task per waiter.
+        Invalid(
+            "import asyncio\n"
+            "class Signal:\n"
+            "    def __init__(self):\n"
+            "        self._waiters = {}\n"
+            "    def on_emit(self):\n"
+            "        for coro in self._waiters.values():\n"
+            "            asyncio.create_task(coro)\n"
+            "    def add_waiter(self, key, coro):\n"
+            "        self._waiters[key] = coro\n"
+            "def watch(sig, key, coro):\n"
+            "    sig.add_waiter(key, coro)\n",
+            line=7,
+            message_contains="one per item of a loop",
+        ),
         # A start-up task whose coroutine logs its own errors: still unreferenced (LOW).
         Invalid(
             "import asyncio\n"
@@ -218,6 +258,10 @@ class TaskWithoutReference(ProjectRule):
                 if coro is not None and coro.target.rsplit(".", 1)[-1] in _GROUP_SPAWNS:
                     continue  # ensure_future(group.spawn(...)): the group keeps the work
                 callee = self.project.resolve(fn, coro.target) if coro is not None else None
+                if coro is not None and self._never_pending(callee, coro):
+                    continue  # it runs to its end in the task's first step: nothing to lose
+                if self._empty_registry(fn, call):
+                    continue  # the loop walks a container nothing in the tree fills
                 handled = callee.catches_all if callee is not None else ""
                 if handled and callee is not None and self._owner_cancels(callee):
                     continue
@@ -284,6 +328,60 @@ class TaskWithoutReference(ProjectRule):
         if _PER_EVENT.search(fn.name) and self.project.once_reason(fn.qualname) is None:
             return "one per event"
         return ""
+
+    def _never_pending(self, callee: FunctionInfo | None, coro: CallSite) -> bool:
+        """The coroutine (or, unresolved, every project coroutine of that method name) has
+        no `await`, `async for` or `async with` of its own: its task finishes in its first
+        step, so it is never pending and the loop's weak reference loses nothing."""
+        if callee is not None:
+            return callee.is_async and not callee.suspends
+        name = coro.target.rsplit(".", 1)[-1]
+        if "." not in coro.target:
+            return False
+        index = self.project.memo("CIA202.coroutines_by_name", self._coroutines_by_name)
+        found = index.get(name)
+        return bool(found) and not any(found)
+
+    def _coroutines_by_name(self) -> dict[str, list[bool]]:
+        index: dict[str, list[bool]] = {}
+        for f in self.project.functions.values():
+            if f.is_async:  # a plain function of that name is some other method
+                index.setdefault(f.name, []).append(f.suspends)
+        return index
+
+    def _empty_registry(self, fn: FunctionInfo, call: CallSite) -> bool:
+        """`for coro in self._pending.values(): create_task(coro)` where every write into
+        `self._pending` sits in a method nothing in the tree names (`add_callback` never
+        called): the container stays empty, the loop never starts a task."""
+        if not call.in_loop or not fn.cls:
+            return False
+        head = fn.loop_iters.get(call.loop_line, "")
+        if head in fn.local_call_lines:  # `ready = [c for c in self._pending ...]`
+            head = fn.loop_iters.get(fn.local_call_lines[head], "")
+        if not head.startswith("self."):
+            return False
+        attr = head[5:].split(".", 1)[0].split("[", 1)[0]
+        klass = self.project.classes.get(fn.cls)
+        use = klass.containers.get(attr) if klass is not None else None
+        if use is None or not use.adds:
+            return False
+        used = self.project.memo("CIA202.named_words", self._named_words)
+        for line, _how in use.adds:
+            writer = self.project.function_at(klass.relpath, line)
+            if writer is None or writer.cls != fn.cls or writer.name in used:
+                return False
+            if writer.name.startswith("__") or self.project.callers(writer.qualname):
+                return False
+        return True
+
+    def _named_words(self) -> frozenset[str]:
+        """Every word the tree uses as a name, an attribute or in a string (outside defs)."""
+        words: set[str] = set()
+        for summary in self.project.modules.values():
+            ref = summary.references
+            if ref is not None:
+                words |= ref.attrs | ref.names | ref.strings | ref.registered
+        return frozenset(words)
 
     def _owner_cancels(self, callee: FunctionInfo) -> bool:
         """Whether the coroutine runs its work in a task group (`await group.spawn(...)`)
