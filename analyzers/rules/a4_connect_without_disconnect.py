@@ -29,6 +29,9 @@ _ONCE = re.compile(
 # Methods that add one more item to a collection the object keeps (`add_page`, `addTab`,
 # `append_row`): connecting the item handed in is one connection per item, by design.
 _ADDS_ITEM = re.compile(r"^_?(add|append|insert)(_|[A-Z]|$)")
+# An attribute naming one operation's object (`self.update_task`, `self._reply`): when the
+# class rebinds it from a call outside set-up, each operation gets a new sender.
+_PER_OPERATION = re.compile(r"(task|worker|job|reply|future|request|runnable)$", re.I)
 
 
 # A decorator that registers the method as a one-time lifecycle callback, given what to wait
@@ -704,6 +707,35 @@ def set_graph(self, graph):
     TAGS = ("qt", "leak", "signals", "per-call")
     TRIGGERS = (".connect(",)
     VALID = (
+        # The sender is the running job's object, replaced each time a job starts: a
+        # connection waits on that one job and goes with it.
+        Valid(
+            """\
+            from PySide6.QtCore import QObject, Signal
+            from PySide6.QtWidgets import QWidget
+
+            class JobSignals(QObject):
+                done = Signal()
+
+            class FetchJob:
+                def __init__(self):
+                    self.signals = JobSignals()
+
+            class Chart(QWidget):
+                def on_data(self):
+                    self.fetch_job = self.backend.start_fetch(self.range)
+
+                def on_zoom(self, axis):
+                    if self.fetch_job.running:
+                        self.fetch_job.signals.done.connect(partial(self.on_zoom, axis))
+                        return
+                    self.redraw()
+
+            def wire(chart, view):
+                view.zoomed.connect(chart.on_zoom)
+                view.loaded.connect(chart.on_data)
+            """
+        ),
         # A controller made per dialog: `create()` builds a new view and controller each
         # time, `__attrs_post_init__` runs once per object, and the only caller of
         # `run_dialog` calls it on the controller the factory just made. One connection per
@@ -1461,6 +1493,20 @@ def set_graph(self, graph):
                 disconnected.update(
                     sub.attr.value for sub, _ in walk if isinstance(sub, cst.Attribute)
                 )
+        # `self.update_task = self.source.refresh(...)` in a handler: the sender is the current
+        # operation's object, replaced by the next one; connections to it go with it.
+        per_operation = {
+            name.split(".")[1]
+            for mname, method in methods.items()
+            if not _ONCE.match(mname)
+            for n, _ in body_nodes(method)
+            if isinstance(n, cst.Assign) and isinstance(n.value, cst.Call)
+            for t in n.targets
+            if (name := dotted(t.target))
+            and name.startswith("self.")
+            and name.count(".") == 1
+            and _PER_OPERATION.search(name)
+        }
         for name, method in methods.items():
             walk = body_nodes(method)
             if _ONCE.match(name) or _lifecycle_hook(method):
@@ -1498,6 +1544,8 @@ def set_graph(self, graph):
                     continue
                 parts = signal.split(".")
                 if len(parts) > 2 and (parts[1] in fresh or parts[1] in built_by_setup):
+                    continue
+                if len(parts) > 3 and parts[1] in per_operation:
                     continue
                 # `coll = Collection(path); sig.connect(coll.on_added)`: a new receiver each
                 # call, never the same slot twice.
