@@ -7,6 +7,7 @@ import re
 from analyzers.project import CallSite, FunctionInfo, shutdown_name
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
+from analyzers.rules._containers import unused_fillers
 
 _SPAWNERS = frozenset({"create_task", "ensure_future"})
 # Owners that keep a strong reference to what they start and cancel it on exit: asyncio's
@@ -361,27 +362,7 @@ class TaskWithoutReference(ProjectRule):
         if not head.startswith("self."):
             return False
         attr = head[5:].split(".", 1)[0].split("[", 1)[0]
-        klass = self.project.classes.get(fn.cls)
-        use = klass.containers.get(attr) if klass is not None else None
-        if use is None or not use.adds:
-            return False
-        used = self.project.memo("CIA202.named_words", self._named_words)
-        for line, _how in use.adds:
-            writer = self.project.function_at(klass.relpath, line)
-            if writer is None or writer.cls != fn.cls or writer.name in used:
-                return False
-            if writer.name.startswith("__") or self.project.callers(writer.qualname):
-                return False
-        return True
-
-    def _named_words(self) -> frozenset[str]:
-        """Every word the tree uses as a name, an attribute or in a string (outside defs)."""
-        words: set[str] = set()
-        for summary in self.project.modules.values():
-            ref = summary.references
-            if ref is not None:
-                words |= ref.attrs | ref.names | ref.strings | ref.registered
-        return frozenset(words)
+        return unused_fillers(self.project, fn.cls, attr) is not None
 
     def _owner_cancels(self, callee: FunctionInfo) -> bool:
         """Whether the coroutine runs its work in a task group (`await group.spawn(...)`)
