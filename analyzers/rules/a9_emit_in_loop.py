@@ -481,6 +481,17 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
     TAGS = ("qt", "events", "signals", "per-call")
     TRIGGERS = (".emit(", ".publish(")
     VALID = (
+        # One channel object per key, each with its own subscribers: the loop routes a change
+        # to the channels of the keys that changed, then one batched signal follows.
+        Valid(
+            """\
+            class Hub(QObject):
+                def relay(self, changed):
+                    for channel in (c for k, c in self._channels.items() if k in changed):
+                        channel.publish(changed[channel.key])
+                    self.batch_done.emit(changed)
+            """
+        ),
         Valid(
             """\
             def reset(self, nodes):
@@ -808,6 +819,13 @@ self.nodes_status_changed.emit([n.id for n in nodes], "idle")
             if not isinstance(loop, cst.For):
                 continue
             if _inside_match_branch(loop, ancestors):
+                continue
+            # `for channel in channels: channel.publish(x)`, `self._by_key[key].emit(v)`: each
+            # item is its own signal with its own subscribers. That routes, it is no storm of
+            # one signal, and one batched signal would only move the fan-out into every slot.
+            if isinstance(sub.func, cst.Attribute) and _uses(
+                sub.func.value, _target_names(loop.target)
+            ):
                 continue
             iterable = cst.Module(body=[]).code_for_node(loop.iter).lower()
             if not any(w in iterable for w in _BULK_WORDS):
