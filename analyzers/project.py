@@ -358,6 +358,8 @@ class _Summarizer:
         self._path_values: dict[tuple[str, str], tuple[str, ast.expr]] = {}
         self._param_types: dict[str, str] = {}
         self._flag_defaults: dict[str, bool] = {}
+        # (first, last) lines of the current function's statements no path reaches.
+        self._dead_spans: list[tuple[int, int]] = []
         self._loop_nodes: dict[int, ast.AST] = {}  # the current function's loops by line
         self._collect_imports(tree)
         self.summary.uses_qt = any(v.split(".", 1)[0] in QT_PACKAGES for v in self.imports.values())
@@ -572,6 +574,7 @@ class _Summarizer:
             if isinstance(stmt, (ast.Global, ast.Nonlocal))
             for name in stmt.names
         )
+        self._dead_spans = _unreachable_spans(node.body)
         self._scan(node.body, info, cls, local_defs, nested, loop_line=0)
         # Nested functions are functions of their own (run at another time than the outer).
         if any("disconnect" in c.target.rsplit(".", 1)[-1].lower() for c in info.calls):
@@ -1094,7 +1097,8 @@ class _Summarizer:
         use = cls.containers.setdefault(name[5:], ContainerUse("?", 0))
         if how in _SHRINK_METHODS or how in ("del", "augassign"):
             use.removes.append((line, how))
-        elif info.name != "__init__":
+        elif info.name != "__init__" and not any(a <= line <= b for a, b in self._dead_spans):
+            # (an add after an unconditional `return` never runs: not counted)
             use.adds.append((line, how))
             if key is not None:
                 use.keys[line] = ast.unparse(key)
@@ -2020,6 +2024,52 @@ _EXCEPTION_DECORATORS = re.compile(
     r"(exceptions?|errors?)_?(logged|handled|caught)",
     re.I,
 )
+
+
+def _ends_block(stmts: list[ast.stmt]) -> bool:
+    """The statements always leave the block: a `return`, `raise`, `break` or `continue`, an
+    `if` whose both branches do, or a `with` whose body does."""
+    for stmt in stmts:
+        if isinstance(stmt, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
+            return True
+        both = isinstance(stmt, ast.If) and stmt.orelse and _ends_block(stmt.body)
+        if both and _ends_block(stmt.orelse):
+            return True
+        if isinstance(stmt, (ast.With, ast.AsyncWith)) and _ends_block(stmt.body):
+            return True
+    return False
+
+
+def _unreachable_spans(body: list[ast.stmt]) -> list[tuple[int, int]]:
+    """Lines of statements that follow, in the same block, one that always leaves it (not
+    entering nested functions: they are summarized on their own)."""
+    spans: list[tuple[int, int]] = []
+    todo = [body]
+    while todo:
+        block = todo.pop()
+        for i, stmt in enumerate(block):
+            if _ends_block([stmt]):
+                rest = block[i + 1 :]
+                if rest:
+                    spans.append((rest[0].lineno, rest[-1].end_lineno or rest[-1].lineno))
+                break
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            for name in ("body", "orelse", "finalbody"):
+                inner = getattr(stmt, name, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    todo.append(inner)
+            todo.extend(handler.body for handler in getattr(stmt, "handlers", ()))
+            todo.extend(case.body for case in getattr(stmt, "cases", ()))
+        # the statements before the one that leaves may hold blocks of their own
+        for stmt in block:
+            if _ends_block([stmt]):
+                for name in ("body", "orelse"):
+                    inner = getattr(stmt, name, None)
+                    if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                        todo.append(inner)
+                break
+    return spans
 
 
 def _suspends(node: ast.AsyncFunctionDef) -> bool:

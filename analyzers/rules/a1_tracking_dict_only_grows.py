@@ -81,6 +81,15 @@ class TrackingDictOnlyGrows(ProjectRule):
     TAGS = ("memory", "leak")
     TRIGGERS = ("self._", "self.")
     VALID = (
+        # The write sits after an `if`/`else` whose branches both return: it never runs.
+        Valid(
+            "import asyncio\n"
+            "class Runner:\n    def __init__(self):\n        self._locks = {}\n"
+            "    async def run(self, job):\n"
+            "        if job.local:\n            return await job.run_here()\n"
+            "        else:\n            return await job.send()\n"
+            "        self._locks[job.id] = asyncio.Lock()\n"
+        ),
         # A two-level cache trimmed in its inner dicts (`del self.cache[k1][k2]`).
         Valid(
             "from collections import deque\n"
