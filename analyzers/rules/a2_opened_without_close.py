@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from analyzers.project import QT_PACKAGES, FunctionInfo
+from analyzers.project import FunctionInfo
 from analyzers.project_rule import ProjectRule
 from analyzers.rule import Invalid, Valid
 from analyzers.single_instance import made_once, runs_once_per_instance, runs_once_per_program
@@ -167,6 +167,21 @@ class OpenedWithoutClose(ProjectRule):
             "        await self._site.start()\n"
             "    async def stop(self):\n        await self._runner.cleanup()\n"
         ),
+        # Opened once per object, in `__init__`, and the class has no start/stop: no cycle
+        # opens it again (it lives as long as its owner).
+        Valid(
+            "import requests\n"
+            "class RoleChecker:\n"
+            "    def __init__(self, token):\n"
+            "        self.http = requests.Session()\n"
+            "        self.http.headers['Authorization'] = token\n"
+            "    def allowed(self, user):\n"
+            "        return self.http.get(f'/members/{user}').ok\n"
+            "class App:\n"
+            "    def __init__(self, factory):\n"
+            "        self.checkers = [factory() for _ in range(3)]\n"
+            "        self.roles = RoleChecker('t')\n"
+        ),
         # Made once (in the service's __init__, which main() runs once) and served once: no
         # start/stop cycle, the runner lives as long as the process.
         Valid(
@@ -258,12 +273,14 @@ class OpenedWithoutClose(ProjectRule):
     def _opened_once(self, cls: str, line: int, ctor: str = "") -> bool:
         """The program makes one instance of the class and opens the resource once on it
         (in `__init__`, or in a method only once-only code calls): there is no start/stop
-        cycle to leak in, and the resource lives as long as the process. A Qt object made
-        once per owner (in its set-up) goes with the owner: no cycle leaks it either."""
+        cycle to leak in, and the resource lives as long as the process. Anything made once
+        per owner (in its `__init__` or set-up) goes with the owner: no cycle leaks it either."""
         fn = self.project.function_at(self.context.relpath, line)
         if fn is None:
             return False
-        if ctor.split(".", 1)[0] in QT_PACKAGES and runs_once_per_instance(self.project, fn):
+        # Opened in `__init__` (or set-up only it runs): once per object, never again, so no
+        # start/stop cycle re-creates it; a cycle needs a method that opens it anew.
+        if runs_once_per_instance(self.project, fn):
             return True
         if made_once(self.project, cls) is None:
             return False
