@@ -49,6 +49,23 @@ def _kept_elsewhere(loop: cst.For, name: str) -> str | None:
     return None
 
 
+def _fresh_each_pass(loop: cst.For, name: str) -> bool:
+    """The loop body starts the string afresh on every pass, at its own level: it rebinds
+    the string (`text = ""`) or the object that holds it (`card = Card(...)` before
+    `card.text += ...`). The `+=` then grows one pass's string, not one across the loop."""
+    owner = name.rsplit(".", 1)[0] if "." in name else ""
+    body = loop.body.body if isinstance(loop.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Assign):
+                bound = {dotted(t.target) for t in small.targets}
+                if name in bound or (owner and owner in bound):
+                    return True
+    return False
+
+
 class StringConcatInLoop(Rule):
     """Each `+=` copies the whole string built so far."""
 
@@ -104,6 +121,18 @@ result = "".join(f"{row['name']},{row['value']}\\n" for row in rows)
                     text += str(row) + "\\n"
                     label.setText(text)
                 return text
+            """
+        ),
+        # A new card on each pass: its text gets one `+=`, nothing grows across the loop.
+        Valid(
+            """\
+            class Feed:
+                def cards(self, messages):
+                    for msg in messages:
+                        card = Card(msg.title)
+                        card.text = f"{msg.author}"
+                        card.text += f" at {msg.time}"
+                        self.show(card)
             """
         ),
         # A few modifier keys: short whatever the method.
@@ -190,6 +219,8 @@ result = "".join(f"{row['name']},{row['value']}\\n" for row in rows)
             # few modifier keys or table columns make a short string whatever the method.
             if not _DATA_WORDS.search(names_text(loop.iter)):
                 continue
+            if _fresh_each_pass(loop, name):
+                continue  # a new string (or a new holder of it) on each pass
             if "." in name:
                 why = "an attribute is never extended in place"
             else:
