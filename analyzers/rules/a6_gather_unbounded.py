@@ -6,6 +6,8 @@ import re
 
 import libcst as cst
 
+from analyzers.findings import Finding
+from analyzers.project import CallSite, FunctionInfo, ProjectModel
 from analyzers.rule import Invalid, Rule, Valid
 from analyzers.rules._shapes import (
     ImportMap,
@@ -85,6 +87,76 @@ _SHUTDOWN_NAME = re.compile(
 # the pool decides how much runs at once.
 _POOLED_CALLS = ("anyio.to_thread.", "trio.to_thread.", "asyncio.to_thread", "aiofiles.")
 _POOLED_OBJECTS = ("anyio.Path", "anyio.open_file", "trio.Path")
+
+
+# What a loop in set-up code walks when it restores what the user configured.
+_SETTINGS = re.compile(r"(?i)option|setting|config|pref")
+_SLOT_DECORATORS = frozenset({"Slot", "pyqtSlot", "asyncSlot", "asyncClose"})
+
+
+_OWN_ITEMS = re.compile(r"^(?:\w+\()?self\.(\w+)(?:\.(?:values|items|keys|copy)\(\))?\)?$")
+
+
+def _gathered_attr(project: ProjectModel, finding: Finding) -> tuple[FunctionInfo, str] | None:
+    """The function and the `self.<attr>` a flagged gather walks (`list(self.links)`,
+    `self.links.values()`), from what its comprehension iterates (`ProjectModel` loop
+    sources), inline or bound to a local just before."""
+    fn = project.function_at(finding.path, finding.line)
+    if fn is None or not fn.cls:
+        return None
+    last = finding.end_line or finding.line
+    sources = [src for line, src in fn.loop_iters.items() if finding.line <= line <= last]
+    local = re.search(r"gather\(\*(\w+)\)", finding.message)
+    if local and local.group(1) in fn.local_call_lines:
+        sources.append(fn.loop_iters.get(fn.local_call_lines[local.group(1)], ""))
+    attrs = {m.group(1) for src in sources if (m := _OWN_ITEMS.match(src.replace(" ", "")))}
+    return (fn, attrs.pop()) if len(attrs) == 1 else None
+
+
+def _by_hand(project: ProjectModel, caller: FunctionInfo, in_loop: bool, loop_line: int) -> bool:
+    """The caller adds one item per user action (a Qt slot, a method connected to a signal),
+    or once at set-up from what the user configured (`for o in options.connectors:`)."""
+    if caller.qualname in project.gui_functions:
+        return not in_loop
+    if any(d.rsplit(".", 1)[-1] in _SLOT_DECORATORS for d in caller.decorators):
+        return not in_loop
+    if project.once_reason(caller.qualname) is None:
+        return False
+    return not in_loop or bool(_SETTINGS.search(caller.loop_iters.get(loop_line, "")))
+
+
+def _filled_by_user(project: ProjectModel, fn: FunctionInfo, attr: str) -> bool:
+    """Every add to `self.<attr>` is in a method called only by hand: from a Qt slot (one
+    item per click) or from set-up code that restores the user's configuration. Such a
+    list holds the handful of things a user set up, not data that grows per request."""
+    klass = project.classes.get(fn.cls)
+    use = klass.containers.get(attr) if klass is not None else None
+    if klass is None or use is None or not use.adds:
+        return False
+    by_name = project.memo("CIA604.calls_by_name", lambda: _calls_by_name(project))
+    for add_line, _how in use.adds:
+        adder = project.function_at(klass.relpath, add_line)
+        if adder is None or adder.cls != klass.qualname or adder.in_loop_at(add_line):
+            return False
+        callers = {
+            (c.qualname, call.line): (c, call) for c, call in project.callers(adder.qualname)
+        }
+        for c, call in by_name.get(adder.name, ()):
+            callers.setdefault((c.qualname, call.line), (c, call))
+        if not callers or not all(
+            _by_hand(project, c, call.in_loop, call.loop_line) for c, call in callers.values()
+        ):
+            return False
+    return True
+
+
+def _calls_by_name(project: ProjectModel) -> dict[str, list[tuple[FunctionInfo, CallSite]]]:
+    index: dict[str, list[tuple[FunctionInfo, CallSite]]] = {}
+    for f in project.functions.values():
+        for call in f.calls:
+            if "." in call.target:
+                index.setdefault(call.target.rsplit(".", 1)[1], []).append((f, call))
+    return index
 
 
 def _pooled(element: cst.CSTNode | None, imports: ImportMap) -> bool:
@@ -243,6 +315,26 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
     TAGS = ("async", "concurrency")
     TRIGGERS = ("gather(",)
     VALID = (
+        # The devices the user added, one per click or per saved setting: a handful.
+        Valid(
+            """\
+            import asyncio
+            from PySide6.QtCore import Slot
+            class Devices:
+                def __init__(self, options):
+                    self.links = []
+                    for saved in options.saved_links:
+                        self.add_link(saved)
+                def add_link(self, link):
+                    self.links.append(link)
+                async def poll(self):
+                    await asyncio.gather(*[link.ping() for link in list(self.links)])
+            class DevicePanel:
+                @Slot()
+                def on_add_clicked(self):
+                    self.devices.add_link(self.form.link())
+            """
+        ),
         Valid(
             """\
             import asyncio
@@ -342,6 +434,23 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
         ),
     )
     INVALID = (
+        # The same list filled once per incoming message: it grows with the traffic.
+        Invalid(
+            """\
+            import asyncio
+            class Devices:
+                def __init__(self):
+                    self.links = []
+                def add_link(self, link):
+                    self.links.append(link)
+                async def poll(self):
+                    await asyncio.gather(*[link.ping() for link in list(self.links)])
+            class Listener:
+                def on_message(self, msg):
+                    self.devices.add_link(msg.link)
+            """,
+            line=8,
+        ),
         # One task per item, all created in one pass: they all run at once.
         Invalid(
             """\
@@ -397,6 +506,17 @@ results = await asyncio.gather(*[bounded(node) for node in nodes])
             line=4,
         ),
     )
+
+    @classmethod
+    def confirm(cls, finding: Finding, project: ProjectModel) -> Finding | None:
+        """Dropped when the gather walks a list of the object's own that only a user fills:
+        one item per click (a Qt slot) or per saved setting at set-up. A handful of
+        coroutines at once costs nothing a bound would save."""
+        found = super().confirm(finding, project)
+        walked = _gathered_attr(project, finding) if found is not None else None
+        if walked is not None and _filled_by_user(project, walked[0], walked[1]):
+            return None
+        return found
 
     def visit_Module(self, node: cst.Module) -> None:
         self._imports = import_map(node)
