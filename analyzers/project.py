@@ -177,7 +177,8 @@ class CallSite:
     # "power-off" (the call itself runs a command that turns the machine off), "rename" (a
     # `shutil.move` to a path in the same folder or under the same base path), "small-file" (a
     # copy of one named settings file): see `returns_at_once`; "short-retry" (`time.sleep(0.1)`
-    # in `for _ in range(3):`: under a second in all).
+    # in `for _ in range(3):`: under a second in all); "same-args" (the function calls itself
+    # with its own parameters, unchanged: a retry, not a step along data).
     guards: tuple[str, ...] = ()
 
 
@@ -780,7 +781,8 @@ class _Summarizer:
                 guards=guards
                 + self._instant(node, target, info)
                 + (_short_retry(node, self._loop_nodes.get(in_loop)) if in_loop else ())
-                + self._same_base_args(node, info),
+                + self._same_base_args(node, info)
+                + _same_args_again(node, info),
                 copies=self._copied(node, info, in_loop) if target in _COPY_CALLS else "",
             )
         )
@@ -2070,6 +2072,28 @@ def _unreachable_spans(body: list[ast.stmt]) -> list[tuple[int, int]]:
                         todo.append(inner)
                 break
     return spans
+
+
+def _same_args_again(node: ast.Call, info: FunctionInfo) -> tuple[str, ...]:
+    """("same-args",) for `return try_shuffle(rng, items)` inside `def try_shuffle(rng,
+    items)`: the function calls itself (by name, or on self/cls) with its own parameters
+    passed on unchanged, so the call retries the same work rather than stepping along data."""
+    func = node.func
+    if isinstance(func, ast.Attribute):
+        if not (isinstance(func.value, ast.Name) and func.value.id in ("self", "cls")):
+            return ()
+        name = func.attr
+    else:
+        name = getattr(func, "id", "")
+    if name != info.name or not (node.args or node.keywords):
+        return ()
+    params = info.params[1:] if info.params[:1] in (("self",), ("cls",)) else info.params
+    positional = [a.id if isinstance(a, ast.Name) else "" for a in node.args]
+    if positional != list(params[: len(positional)]):
+        return ()
+    if any(not (isinstance(k.value, ast.Name) and k.arg == k.value.id) for k in node.keywords):
+        return ()
+    return ("same-args",)
 
 
 def _suspends(node: ast.AsyncFunctionDef) -> bool:

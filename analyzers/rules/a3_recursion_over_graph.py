@@ -62,6 +62,17 @@ class RecursionOverGraph(ProjectRule):
     VALID = (
         Valid("def fact(n):\n    return 1 if n < 2 else n * fact(n - 1)\n"),
         Valid("def walk(tree):\n    for item in tree.items:\n        walk(item)\n"),
+        # A random retry: on a failed check it starts over with the same arguments.
+        Valid(
+            "def try_link_nodes(rng, nodes):\n"
+            "    pending = list(nodes)\n"
+            "    while pending:\n"
+            "        picked = [n for n in pending if n.next_node is rng.choice(nodes)]\n"
+            "        if not picked:\n"
+            "            return try_link_nodes(rng, nodes)\n"
+            "        pending = [n for n in pending if n not in picked]\n"
+            "    return nodes\n"
+        ),
         # A depth guard bounds the recursion, whatever the graph.
         Valid(
             "class Tree:\n"
@@ -97,6 +108,7 @@ class RecursionOverGraph(ProjectRule):
         ),
     )
     INVALID = (
+        # A step along the data: the call passes the next node, not its own arguments.
         Invalid(
             "class Graph:\n"
             "    def _collect(self, node_id, seen):\n"
@@ -120,6 +132,10 @@ class RecursionOverGraph(ProjectRule):
                     continue
                 callee = project.resolve(fn, call.target)
                 if callee is None or callee.qualname != fn.qualname:
+                    continue
+                # `return try_shuffle(rng, items)` after a failed check: a retry with the
+                # same arguments, its depth the number of failed tries, not a chain's length.
+                if "same-args" in call.guards:
                     continue
                 # `elif n < 2: self.inspect(child, n + 1)`: a parameter bounds the depth.
                 if any(g.startswith("bound:") and g[6:] in fn.params for g in call.guards):
