@@ -73,7 +73,8 @@ class TaskWithoutReference(ProjectRule):
             "import asyncio\nclass T:\n    def start(self):\n"
             "        self._tasks.add(asyncio.create_task(self._run()))\n"
         ),
-        # The coroutine never awaits: its task runs to its end in its first step.
+        # The coroutine never awaits (nor does any override): its task runs to its end in
+        # its first step.
         Valid(
             "import asyncio\n"
             "class Feed:\n"
@@ -227,6 +228,20 @@ class TaskWithoutReference(ProjectRule):
             line=7,
             message_contains="one per item of a loop",
         ),
+        # The base method only raises NotImplementedError, but an override awaits.
+        Invalid(
+            "import asyncio\n"
+            "class Graph:\n"
+            "    def on_node_event(self, node):\n"
+            "        asyncio.ensure_future(self.draw(node))\n"
+            "    async def draw(self, node):\n"
+            "        raise NotImplementedError\n"
+            "class WotGraph(Graph):\n"
+            "    async def draw(self, node):\n"
+            "        await self.scene.render(node)\n",
+            line=4,
+            message_contains="one per event",
+        ),
         # A start-up task whose coroutine logs its own errors: still unreferenced (LOW).
         Invalid(
             "import asyncio\n"
@@ -334,8 +349,12 @@ class TaskWithoutReference(ProjectRule):
         """The coroutine (or, unresolved, every project coroutine of that method name) has
         no `await`, `async for` or `async with` of its own: its task finishes in its first
         step, so it is never pending and the loop's weak reference loses nothing."""
-        if callee is not None:
-            return callee.is_async and not callee.suspends
+        if callee is not None and (not callee.is_async or callee.suspends):
+            return False
+        if callee is not None and not callee.cls:
+            return True
+        # A method: an override (of an abstract `raise NotImplementedError` base, say) may
+        # await, so every project coroutine of that name must finish in one step.
         name = coro.target.rsplit(".", 1)[-1]
         if "." not in coro.target:
             return False
