@@ -37,6 +37,11 @@ trivial). The projects, each from the environment variable naming its source fol
     CALIB_RANDOVANIA  Randovania (randovania/randovania 2024-01, PySide6 + qasync), `randovania`
     CALIB_LEVITYDASH  LevityDash (noblecloud/LevityDash, PySide2, asyncio loops in plugin
                       threads), `src/LevityDash`
+    Judged blind after the round-14 fixes, every finding:
+    CALIB_BIKECOMPUTER  pizero_bikecomputer (hishizuka/pizero_bikecomputer, PySide6 +
+                      qasync), the repository root
+    CALIB_YASB        YASB (amnweb/yasb 2026-01, PyQt6 + qasync), `src`
+    CALIB_PYOBS_GUI   pyobs-gui (pyobs/pyobs-gui, PySide6 + qasync), `pyobs_gui`
 
 CALIB_JUDGEMENTS lists judgement files (os.pathsep-separated): JSON lists of
 {"rule", "path", "symbol", "statement", "verdict": "real"|"wrong"|"trivial", "note"}, keyed by
@@ -82,6 +87,9 @@ TREES = (
     ("ARTIQ", "CALIB_ARTIQ", "generic"),
     ("Randovania", "CALIB_RANDOVANIA", "generic"),
     ("LevityDash", "CALIB_LEVITYDASH", "generic"),
+    ("pizero_bikecomputer", "CALIB_BIKECOMPUTER", "generic"),
+    ("YASB", "CALIB_YASB", "generic"),
+    ("pyobs-gui", "CALIB_PYOBS_GUI", "generic"),
 )
 VERDICTS = ("real", "wrong", "trivial")
 
