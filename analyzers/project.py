@@ -501,6 +501,9 @@ class _Summarizer:
                 payload.append(arg.value)
             else:
                 payload.append(self.resolve(arg, defs) or "?")
+        if ctor.startswith(("PyQt5.", "PyQt6.")):
+            # PyQt converts only list/str/bool/int/float; a dict goes by reference.
+            payload = ["PyQt_PyObject" if p in ("builtins.dict", "dict") else p for p in payload]
         info.signals[targets[0].id] = tuple(payload)
 
     def _function(

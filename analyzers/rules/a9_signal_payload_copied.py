@@ -84,6 +84,14 @@ class SignalPayloadCopied(ProjectRule):
             "    def on_edit(self):\n"
             "        self.changed.emit(self.values)\n"
         ),
+        Valid(  # PyQt passes a pyqtSignal(dict) payload by reference (PyQt_PyObject)
+            "from PyQt6.QtCore import QThread, pyqtSignal\n"
+            "class Sizer(QThread):\n"
+            "    info_ready = pyqtSignal(dict)\n"
+            "    def run(self):\n"
+            "        while self.running:\n"
+            "            self.info_ready.emit(self.measure())\n"
+        ),
     )
     INVALID = (
         Invalid(
