@@ -191,7 +191,11 @@ _NOT_BLOCKING = frozenset(
         "win32ui.CreateDCFromHandle",
         # Single user32 calls on a window handle return in microseconds: showing, raising,
         # moving or reading a window's state is not waiting on the window's process.
-        # (SendMessage, EnumWindows, modal boxes and message pumps stay blocking.)
+        # Freeing an icon handle and walking the top-level window list stay in this
+        # process too. (SendMessage, modal boxes and message pumps stay blocking.)
+        "win32gui.DestroyIcon",
+        "win32gui.EnumWindows",
+        "win32gui.EnumChildWindows",
         "win32gui.ShowWindow",
         "win32gui.SetForegroundWindow",
         "win32gui.BringWindowToTop",

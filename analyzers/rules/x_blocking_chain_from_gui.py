@@ -141,6 +141,17 @@ class BlockingChainFromGui(ProjectRule):
     TAGS = ("gui", "blocking", "cross-function")
     TRIGGERS = ("Qt", "connect", "Slot")
     VALID = (
+        # Local Win32 bookkeeping on a timer: freeing an icon handle and walking the window
+        # list return at once; nothing waits on another process.
+        Valid(
+            "import win32gui\nfrom PySide6.QtWidgets import QWidget\n"
+            "class Tray(QWidget):\n"
+            "    def __init__(self):\n"
+            "        self.timer.timeout.connect(self.on_tick)\n"
+            "    def on_tick(self):\n"
+            "        win32gui.DestroyIcon(self.old_icon)\n"
+            "        win32gui.EnumWindows(self._collect, None)\n"
+        ),
         # Draining a worker's queue with `get(False)`: it never waits (raises Empty).
         Valid(
             "import queue\nfrom PySide6.QtWidgets import QWidget\n"
