@@ -27,6 +27,27 @@ def _thread_locks(project: ProjectModel, fn: FunctionInfo) -> list[tuple[int, st
     return out
 
 
+def private_loop_classes(project: ProjectModel) -> frozenset[str]:
+    """Classes whose thread body runs its own event loop (`self.loop.run_until_complete(...)`
+    in a QThread.run / thread target): their coroutines run on that worker's private loop,
+    not the app's main loop, so a thread lock they take stalls no one else's loop."""
+
+    def build() -> frozenset[str]:
+        found = set()
+        for fn in project.functions.values():
+            if not fn.cls or fn.qualname not in project.thread_targets:
+                continue
+            if any(
+                c.target.rsplit(".", 1)[-1] in ("run_until_complete", "run_forever")
+                or c.target == "asyncio.run"
+                for c in fn.calls
+            ):
+                found.add(fn.cls)
+        return frozenset(found)
+
+    return project.memo("thread-lock-private-loops", build)
+
+
 def slow_holders(project: ProjectModel) -> dict[tuple[str, str], ChainStep]:
     """(class that owns the lock, `self._lock`) -> where some holder does slow work inside
     the critical section: blocks (a sleep, I/O, a subprocess..., directly or through project
@@ -342,6 +363,34 @@ class ThreadLockInAsync(ProjectRule):
             "    async def loop(self):\n"
             "        return self._queue.dequeue()\n"
         ),
+        Valid(  # the coroutines run on the worker thread's own private loop
+            "import asyncio, threading, time\n"
+            "from PyQt6.QtCore import QThread\n"
+            "class Hub:\n"
+            "    def __init__(self):\n"
+            "        self._lock = threading.Lock()\n"
+            "    def emit(self, name):\n"
+            "        with self._lock:\n"
+            "            handlers = list(self._handlers)\n"
+            "    def drop(self, name):\n"
+            "        with self._lock:\n"
+            "            while name in self._handlers:\n"
+            "                time.sleep(0.1)\n"
+            "    def start(self):\n"
+            "        threading.Thread(target=self.drop, args=('x',)).start()\n"
+            "class Watcher(QThread):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.hub = Hub()\n"
+            "        self.loop = asyncio.new_event_loop()\n"
+            "    async def watch(self):\n"
+            "        while True:\n"
+            "            self.hub.emit('count')\n"
+            "            await asyncio.sleep(2)\n"
+            "    def run(self):\n"
+            "        asyncio.set_event_loop(self.loop)\n"
+            "        self.loop.run_until_complete(self.watch())\n"
+        ),
     )
     INVALID = (
         # Subscribers' handlers run inside the critical section: a worker thread publishing
@@ -435,8 +484,9 @@ class ThreadLockInAsync(ProjectRule):
 
     def check_project(self) -> None:
         project = self.project
+        private = private_loop_classes(project)
         for fn in self.functions():
-            if not fn.is_async:
+            if not fn.is_async or fn.cls in private:
                 continue
             for line, lock, kind, await_line in _thread_locks(project, fn):
                 if await_line:
@@ -478,8 +528,9 @@ class ThreadLockInAsync(ProjectRule):
             tuple[str, str],
             list[tuple[FunctionInfo, int, FunctionInfo, int, tuple[ChainStep, ChainStep] | None]],
         ] = {}
+        private = private_loop_classes(project)
         for fn in self.functions():
-            if not fn.is_async:
+            if not fn.is_async or fn.cls in private:
                 continue
             seen: set[str] = set()
             for call in fn.calls:
