@@ -23,6 +23,10 @@ _FAST_MS = 100
 _START_CALL = re.compile(r"timer[\w.()]*\s*\.\s*(?:start|setInterval)\s*\(\s*", re.I)
 _VISIBILITY = ("isVisible", "isHidden", "visibleRegion", "isMinimized", "isActiveWindow")
 _VISIBILITY_EVENTS = ("hideEvent", "showEvent", "changeEvent")
+# A timer stopped in the handler that hides (or closes) what it serves, and started where that
+# is shown, ticks only while it is on screen (a tooltip's pointer poll).
+_HIDE_METHOD = re.compile(r"hide|close", re.I)
+_SHOW_METHOD = re.compile(r"show|open|popup|pop_up", re.I)
 # What a tick may call and still cost nothing while hidden: a repaint request, arithmetic.
 _LIGHT_CALLS = frozenset(
     {"self.update", "abs", "min", "max", "int", "float", "round", "divmod", "len"}
@@ -235,6 +239,29 @@ def _tick(self):
 
                 def update_bundles(self):
                     self._rebuild()
+            """
+        ),
+        # The pointer poll runs only while the tooltip is shown: started in the show
+        # handler, stopped in the hide handler.
+        Valid(
+            """\
+            class HoverTip(QObject):
+                def __init__(self):
+                    self.poll_timer = QTimer(self)
+                    self.poll_timer.setInterval(50)
+                    self.poll_timer.timeout.connect(self._poll_pointer)
+
+                def show_tip(self):
+                    self._tip.show()
+                    self.poll_timer.start()
+
+                def _hide_tip(self):
+                    self._tip.hide()
+                    self.poll_timer.stop()
+
+                def _poll_pointer(self):
+                    for w in self._watched:
+                        w.refresh(QCursor.pos())
             """
         ),
         # Demand-driven: the timer runs only while something is animated and stops when the
@@ -462,6 +489,9 @@ def _tick(self):
         # timer -> where it is started / stopped: "begin"/"end" of an interaction, or ""
         started_in: dict[str, set[str]] = {}
         stopped_in: dict[str, set[str]] = {}
+        # timer -> the methods that start / stop it
+        start_methods: dict[str, set[str]] = {}
+        stop_methods: dict[str, set[str]] = {}
         for method_name, method in methods.items():
             for sub, ancestors in body_nodes(method):
                 if not isinstance(sub, cst.Call):
@@ -471,6 +501,8 @@ def _tick(self):
                 if name in ("start", "stop"):
                     where = started_in if name == "start" else stopped_in
                     where.setdefault(receiver, set()).add(_interaction(method_name, ancestors))
+                    named = start_methods if name == "start" else stop_methods
+                    named.setdefault(receiver, set()).add(method_name)
                 if name == "stop" and any(
                     isinstance(a, cst.If) and _empties(a.test) for a in ancestors
                 ):
@@ -496,6 +528,14 @@ def _tick(self):
             # Started only when a drag, hover or press begins and stopped when it ends: it
             # ticks only while the pointer is over the widget on screen, never while hidden.
             if started_in.get(timer) == {"begin"} and "end" in stopped_in.get(timer, ()):
+                continue
+            # Started where the widget is shown and stopped where it is hidden or closed.
+            shown_in = start_methods.get(timer, set())
+            if (
+                shown_in
+                and all(_SHOW_METHOD.search(m) for m in shown_in)
+                and any(_HIDE_METHOD.search(m) for m in stop_methods.get(timer, ()))
+            ):
                 continue
             slot = slots.get(timer)
             if slot is None or slot not in methods:
