@@ -178,7 +178,8 @@ class CallSite:
     # `shutil.move` to a path in the same folder or under the same base path), "small-file" (a
     # copy of one named settings file): see `returns_at_once`; "short-retry" (`time.sleep(0.1)`
     # in `for _ in range(3):`: under a second in all); "same-args" (the function calls itself
-    # with its own parameters, unchanged: a retry, not a step along data).
+    # with its own parameters, unchanged: a retry, not a step along data); "if-alive" (under
+    # `if t.is_alive():`, a defensive check before a join).
     guards: tuple[str, ...] = ()
 
 
@@ -1400,6 +1401,8 @@ def _branch_guards(
     if platform is not None:
         guard = (f"platform:{platform[0]}",)
         return (guard, ()) if platform[1] else ((), guard)
+    if _tests_alive(test):
+        return ("if-alive",), ()  # `if t.is_alive(): t.join(timeout=1)`
     negated = isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)
     call = test.operand if negated else test  # type: ignore[attr-defined]
     if (
@@ -1443,6 +1446,15 @@ def _branch_guards(
     if _picks_key(test):
         return ("key",), ()
     return (), ()
+
+
+def _tests_alive(test: ast.AST) -> bool:
+    """`if t.is_alive():` or `if hasattr(self, "t") and self.t.is_alive():` (not negated)."""
+    parts = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And) else [test]
+    return any(
+        isinstance(p, ast.Call) and isinstance(p.func, ast.Attribute) and p.func.attr == "is_alive"
+        for p in parts
+    )
 
 
 def _picks_key(test: ast.AST) -> bool:

@@ -47,6 +47,7 @@ _ONE_OFF_ACTION = re.compile(
     r"(delete|remove|rename|erase|wipe)(wallet|account|profile|keystore|identity)"
 )
 _USER_ACTION_IMPACT = 5
+_GUARDED_JOIN_IMPACT = 2
 
 
 # Signals that fire once per deliberate user command: a button click, a menu or toolbar
@@ -251,6 +252,21 @@ class BlockingChainFromGui(ProjectRule):
         ),
     )
     INVALID = (
+        # Restarting a reader thread: a bounded join behind `is_alive()` only waits while the
+        # old thread lingers after its stop request. Reported LOW, not HIGH.
+        Invalid(
+            "import threading\n"
+            "from PySide6.QtWidgets import QWidget\n"
+            "class Meter(QWidget):\n"
+            "    def __init__(self):\n"
+            "        self.device_changed.connect(self.restart)\n"
+            "    def restart(self):\n"
+            "        if self.reader.is_alive():\n"
+            "            self.reader.join(timeout=1)\n"
+            "        self.reader = threading.Thread(target=self.read, daemon=True)\n",
+            line=8,
+            message_contains="waiting at most its timeout",
+        ),
         # "Show in file manager" from a menu: one short subprocess per user command (MEDIUM).
         Invalid(
             "import subprocess\n"
@@ -382,6 +398,18 @@ class BlockingChainFromGui(ProjectRule):
                         impact, kind_note = _SHORT_IMPACT, f"{kind}; {OPENER_NOTE}"
                     else:
                         kind_note = kind
+                    if (
+                        kind == "thread-wait"
+                        and "if-alive" in call.guards
+                        and "timeout" in call.keywords
+                    ):
+                        # A bounded join behind `is_alive()`: the thread was told to stop
+                        # or has already ended, so the wait is short or never happens.
+                        impact, action = _GUARDED_JOIN_IMPACT, "a bounded join"
+                        freeze = (
+                            "waiting at most its timeout, only while the thread is still "
+                            "alive (usually already stopped)"
+                        )
                     self.report_at(
                         call.line,
                         f"`{fn.name}` runs on the GUI thread ({why}) and calls "
