@@ -20,7 +20,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 
 from analyzers.findings import ChainStep
 from analyzers.matching import blocking_kind
@@ -1343,20 +1343,31 @@ def _assigned_names(stmts: list[ast.stmt]) -> set[str]:
 _SETUP_DONE = re.compile(r"^_*(?:initiali[sz]ed|inited|init_done|setup_done|set_up)$")
 
 
+def _is_hasattr(node: ast.AST) -> TypeGuard[ast.Call]:
+    """`hasattr(owner, "name")` with a literal attribute name."""
+    return (
+        isinstance(node, ast.Call)
+        and _dotted(node.func) == "hasattr"
+        and len(node.args) == 2
+        and isinstance(node.args[1], ast.Constant)
+        and isinstance(node.args[1].value, str)
+    )
+
+
+def _hasattr_subject(call: ast.Call) -> str | None:
+    """`self._x` for `hasattr(self, "_x")` (see `_is_hasattr`), None for an unnamed owner."""
+    owner = _dotted(call.args[0])
+    return f"{owner}.{call.args[1].value}" if owner else None
+
+
 def _creation_subject(test: ast.AST) -> tuple[str, bool] | None:
     """(`self._x`, True) for `self._x is None` / `not self._x` / `key not in self._x` /
     `not hasattr(self, "_x")`: the test holds until `self._x` is created. False: negated."""
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         operand = test.operand
-        if (
-            isinstance(operand, ast.Call)
-            and _dotted(operand.func) == "hasattr"
-            and len(operand.args) == 2
-            and isinstance(operand.args[1], ast.Constant)
-            and isinstance(operand.args[1].value, str)
-        ):
-            owner = _dotted(operand.args[0])
-            return (f"{owner}.{operand.args[1].value}", True) if owner else None
+        if _is_hasattr(operand):
+            name = _hasattr_subject(operand)
+            return (name, True) if name else None
         name = _dotted(operand)
         if name is not None:
             return name, True
@@ -1365,15 +1376,9 @@ def _creation_subject(test: ast.AST) -> tuple[str, bool] | None:
     # `if hasattr(self, "_config"): return` / `if self._initialized: return` at the top of a
     # shared object's `__init__`: holds from the first set-up on (a flag named for set-up
     # done, never a busy flag such as `self._running`, which is cleared again).
-    if (
-        isinstance(test, ast.Call)
-        and _dotted(test.func) == "hasattr"
-        and len(test.args) == 2
-        and isinstance(test.args[1], ast.Constant)
-        and isinstance(test.args[1].value, str)
-    ):
-        owner = _dotted(test.args[0])
-        return (f"{owner}.{test.args[1].value}", False) if owner else None
+    if _is_hasattr(test):
+        name = _hasattr_subject(test)
+        return (name, False) if name else None
     if isinstance(test, ast.Attribute) and _SETUP_DONE.match(test.attr):
         name = _dotted(test)
         return (name, False) if name else None
